@@ -1,0 +1,154 @@
+// One Dataset implementation for every format: readers hand over their parts (frames, matrix
+// readers, embedding loaders) and this checks shapes, judges each matrix and picks the counts.
+import { DatasetError } from './errors.ts';
+import type { MatrixReader } from './h5ad/matrix.ts';
+import { judgeContent } from './h5ad/matrix.ts';
+import type { CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
+
+export interface MatrixPart {
+  key: string;
+  reader: MatrixReader;
+  /** Gene names for this matrix when they are not the main var's (raw/X with raw/var). */
+  varKey?: string;
+  varNames?: string[];
+}
+
+export interface DatasetParts {
+  fileName: string;
+  format: DatasetFormat;
+  formatDetail: string;
+  obs: DataFrame;
+  var: DataFrame;
+  matrices: MatrixPart[];
+  embeddings: EmbeddingInfo[];
+  readEmbedding(key: string): Embedding;
+  close(): void;
+}
+
+/** Layer names that conventionally hold raw counts, most explicit first. */
+const COUNT_LAYER_NAMES = ['counts', 'raw_counts', 'umi', 'umis', 'UMIs', 'count', 'spliced'];
+
+export class AssembledDataset implements Dataset {
+  readonly fileName: string;
+  readonly format: DatasetFormat;
+  readonly formatDetail: string;
+  readonly nObs: number;
+  readonly nVars: number;
+  readonly obs: DataFrame;
+  readonly var: DataFrame;
+  readonly matrices: MatrixInfo[] = [];
+  readonly countsKey: string | null;
+  readonly countsReason: string;
+  readonly embeddings: EmbeddingInfo[];
+  private readonly readers = new Map<string, MatrixPart>();
+
+  constructor(private readonly parts: DatasetParts) {
+    this.fileName = parts.fileName;
+    this.format = parts.format;
+    this.formatDetail = parts.formatDetail;
+    this.obs = parts.obs;
+    this.var = parts.var;
+    this.nObs = parts.obs.index.length;
+    this.nVars = parts.var.index.length;
+    this.embeddings = parts.embeddings;
+    if (this.nObs === 0) throw new DatasetError('no-cells', this.fileName, 'the file holds no cells (obs is empty)');
+    for (const part of parts.matrices) {
+      this.checkShape(part);
+      this.readers.set(part.key, part);
+      this.matrices.push(this.describe(part));
+    }
+    for (const e of this.embeddings) {
+      if (e.shape[0] !== this.nObs) {
+        throw new DatasetError('shape-mismatch', this.fileName, `obsm "${e.key}" has ${e.shape[0]} rows but there are ${this.nObs} cells`);
+      }
+    }
+    [this.countsKey, this.countsReason] = this.pickCounts();
+  }
+
+  private checkShape(part: MatrixPart): void {
+    const { nRows, nCols } = part.reader;
+    const nVar = part.varNames ? part.varNames.length : this.nVars;
+    const varKey = part.varKey ?? 'var';
+    if (nRows !== this.nObs) {
+      throw new DatasetError('shape-mismatch', this.fileName, `${part.key} has ${nRows} rows but obs has ${this.nObs} cells: obs and the matrix do not match`);
+    }
+    if (nCols !== nVar) {
+      throw new DatasetError('shape-mismatch', this.fileName, `${part.key} has ${nCols} columns but ${varKey} has ${nVar} genes: var and the matrix do not match`);
+    }
+  }
+
+  private describe(part: MatrixPart): MatrixInfo {
+    const r = part.reader;
+    const judged = judgeContent(r);
+    if (judged.firstNaN) {
+      throw new DatasetError('bad-counts', this.fileName, `${part.key} contains NaN (first at ${judged.firstNaN}); expression values must be numbers`);
+    }
+    if (isCountsName(part.key) && judged.firstNegative) {
+      throw new DatasetError('bad-counts', this.fileName, `${part.key} is named as counts but holds negative values (${judged.firstNegative}); counts must be non-negative`);
+    }
+    return {
+      key: part.key,
+      encoding: r.encoding,
+      dtype: r.dtype,
+      nRows: r.nRows,
+      nCols: r.nCols,
+      nnz: r.nnz,
+      varKey: part.varKey ?? 'var',
+      content: judged.content,
+      notes: r.notes,
+    };
+  }
+
+  private pickCounts(): [string | null, string] {
+    if (this.matrices.length === 0) return [null, 'the file has no expression matrix (no X, raw/X or layers)'];
+    const byPreference = [...this.matrices].sort((a, b) => preference(a.key) - preference(b.key));
+    const found = byPreference.find((m) => m.content === 'counts');
+    if (found) return [found.key, `${found.key} holds non-negative integers`];
+    const described = this.matrices.map((m) => `${m.key}: ${m.content}`).join(', ');
+    return [null, `no matrix holds integer counts (${described})`];
+  }
+
+  varNamesOf(matrixKey: string): string[] {
+    return this.part(matrixKey).varNames ?? this.var.index;
+  }
+
+  readRows(matrixKey: string, start: number, end: number): CsrChunk {
+    if (start < 0 || end > this.nObs || start > end) {
+      throw new DatasetError('unknown-key', this.fileName, `rows [${start}, ${end}) are outside 0..${this.nObs}`);
+    }
+    return this.part(matrixKey).reader.readRows(start, end);
+  }
+
+  readEmbedding(key: string): Embedding {
+    if (!this.embeddings.some((e) => e.key === key)) {
+      throw new DatasetError('unknown-key', this.fileName, `no embedding "${key}" (have: ${this.embeddings.map((e) => e.key).join(', ') || 'none'})`);
+    }
+    return this.parts.readEmbedding(key);
+  }
+
+  close(): void {
+    this.parts.close();
+  }
+
+  private part(key: string): MatrixPart {
+    const p = this.readers.get(key);
+    if (!p) throw new DatasetError('unknown-key', this.fileName, `no matrix "${key}" (have: ${[...this.readers.keys()].join(', ') || 'none'})`);
+    return p;
+  }
+}
+
+function isCountsName(key: string): boolean {
+  const leaf = key.split('/').pop() ?? key;
+  return key.startsWith('layers/') && COUNT_LAYER_NAMES.slice(0, 5).includes(leaf);
+}
+
+function preference(key: string): number {
+  const leaf = key.split('/').pop() ?? key;
+  if (key.startsWith('layers/')) {
+    const i = COUNT_LAYER_NAMES.indexOf(leaf);
+    return i >= 0 ? i : 20;
+  }
+  if (key === 'raw/X') return 10;
+  if (key === 'X') return 11;
+  return 30;
+}

@@ -1,0 +1,177 @@
+// Typed reads from an open HDF5 file. Everything that leaves here is a plain JS value or a typed
+// array of float/int32 kind: int64 (BigInt64Array) is converted at this boundary.
+import type { Dataset as H5Dataset, File as H5File, Group as H5Group, Metadata } from 'h5wasm';
+import { DatasetError } from '../errors.ts';
+import type { H5Lib } from './runtime.ts';
+import { filterName, undecodableFilters } from './runtime.ts';
+
+/** One open file plus what the readers need to know about it. */
+export interface H5Context {
+  lib: H5Lib;
+  file: H5File;
+  fileName: string;
+}
+
+// HDF5 datatype classes, as h5wasm reports them in `metadata.type`.
+export const H5T = { INTEGER: 0, FLOAT: 1, STRING: 3, COMPOUND: 6, ENUM: 8, ARRAY: 10 } as const;
+
+export type NumberArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+export function isGroup(ctx: H5Context, node: unknown): node is H5Group {
+  return node instanceof ctx.lib.Group;
+}
+
+export function isDataset(ctx: H5Context, node: unknown): node is H5Dataset {
+  return node instanceof ctx.lib.Dataset;
+}
+
+/** The object at `path`, or null. Never throws for a missing path. */
+export function getNode(ctx: H5Context, path: string): H5Group | H5Dataset | null {
+  const parts = path.split('/').filter(Boolean);
+  let node: unknown = ctx.file;
+  for (const part of parts) {
+    if (!isGroup(ctx, node) || !node.keys().includes(part)) return null;
+    node = node.get(part);
+  }
+  return isGroup(ctx, node) || isDataset(ctx, node) ? node : null;
+}
+
+export function getGroup(ctx: H5Context, path: string): H5Group | null {
+  const node = getNode(ctx, path);
+  return node && isGroup(ctx, node) ? node : null;
+}
+
+export function getDataset(ctx: H5Context, path: string): H5Dataset | null {
+  const node = getNode(ctx, path);
+  return node && isDataset(ctx, node) ? node : null;
+}
+
+export function requireDataset(ctx: H5Context, path: string): H5Dataset {
+  const ds = getDataset(ctx, path);
+  if (!ds) throw new DatasetError('unsupported-encoding', ctx.fileName, `expected a dataset at "${path}", found none`);
+  return ds;
+}
+
+/** An attribute as JSON (strings, numbers, arrays), or undefined when absent. */
+export function attr(node: H5Group | H5Dataset, name: string): unknown {
+  const attrs = node.attrs;
+  if (!(name in attrs)) return undefined;
+  const value = attrs[name].json_value;
+  return Array.isArray(value) && value.length === 1 && attrs[name].shape?.length === 0 ? value[0] : value;
+}
+
+export function attrString(node: H5Group | H5Dataset, name: string): string | undefined {
+  const v = attr(node, name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The path's anndata `encoding-type`, or undefined for files written before encodings existed. */
+export function encodingType(node: H5Group | H5Dataset): string | undefined {
+  return attrString(node, 'encoding-type');
+}
+
+/** Refuses to read a dataset whose compression we cannot decode: h5wasm would return garbage. */
+export function checkFilters(ctx: H5Context, ds: H5Dataset): void {
+  const missing = undecodableFilters(ds.filters.map((f) => f.id));
+  if (missing.length > 0) {
+    throw new DatasetError(
+      'unsupported-encoding',
+      ctx.fileName,
+      `"${ds.path}" is compressed with HDF5 filter ${missing.map(filterName).join(', ')}, which scWeb cannot decode; ` +
+        're-save the file with gzip or lzf compression (e.g. adata.write_h5ad(path, compression="gzip")).',
+    );
+  }
+}
+
+export function dtypeName(meta: Metadata): string {
+  switch (meta.type) {
+    case H5T.INTEGER:
+      return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
+    case H5T.FLOAT:
+      return `float${meta.size * 8}`;
+    case H5T.STRING:
+      return 'string';
+    case H5T.ENUM:
+      return isBoolEnum(meta) ? 'bool' : 'enum';
+    case H5T.COMPOUND:
+      return 'compound';
+    default:
+      return `hdf5-class-${meta.type}`;
+  }
+}
+
+export function isBoolEnum(meta: Metadata): boolean {
+  const members = meta.enum_type?.members as Record<string, number> | undefined;
+  if (!members) return false;
+  const names = Object.keys(members).map((k) => k.toUpperCase());
+  return names.length === 2 && names.includes('TRUE') && names.includes('FALSE');
+}
+
+export function shapeOf(ds: H5Dataset): number[] {
+  return ds.shape ?? [];
+}
+
+function isNumericClass(meta: Metadata): boolean {
+  return meta.type === H5T.INTEGER || meta.type === H5T.FLOAT || meta.type === H5T.ENUM;
+}
+
+/** Converts whatever h5wasm returned for a numeric read into a non-BigInt typed array. */
+export function toNumberArray(value: unknown, what: string, fileName: string): NumberArray {
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
+    const out = new Float64Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = Number(value[i]);
+    return out;
+  }
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return value as NumberArray;
+  // Array-typed members of compound datasets (legacy obsm) arrive as plain arrays.
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number' || typeof v === 'bigint')) return Float64Array.from(value, Number);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return Float64Array.of(Number(value));
+  throw new DatasetError('unsupported-encoding', fileName, `"${what}" is not numeric`);
+}
+
+/** The whole dataset (or the rows [start, end) of its first axis) as numbers. */
+export function readNumeric(ctx: H5Context, ds: H5Dataset, start?: number, end?: number): NumberArray {
+  checkFilters(ctx, ds);
+  if (!isNumericClass(ds.metadata)) {
+    throw new DatasetError('unsupported-encoding', ctx.fileName, `"${ds.path}" holds ${dtypeName(ds.metadata)} values where numbers were expected`);
+  }
+  const raw = start === undefined ? ds.value : ds.slice([[start, end ?? shapeOf(ds)[0]]]);
+  return toNumberArray(raw, ds.path, ctx.fileName);
+}
+
+export function readFloat64(ctx: H5Context, ds: H5Dataset, start?: number, end?: number): Float64Array {
+  const a = readNumeric(ctx, ds, start, end);
+  return a instanceof Float64Array ? a : Float64Array.from(a);
+}
+
+/** String arrays, vlen or fixed-length. Read whole: h5wasm 0.8 crashes slicing vlen strings. */
+export function readStrings(ctx: H5Context, ds: H5Dataset): string[] {
+  checkFilters(ctx, ds);
+  const value = ds.value;
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.map(cellToString);
+  if (ArrayBuffer.isView(value)) return Array.from(toNumberArray(value, ds.path, ctx.fileName), (v) => String(v));
+  throw new DatasetError('unsupported-encoding', ctx.fileName, `"${ds.path}" is not a string array`);
+}
+
+export function cellToString(v: unknown): string {
+  if (typeof v === 'string') return v.replace(/\0+$/, '');
+  if (v instanceof Uint8Array) return new TextDecoder().decode(v).replace(/\0+$/, '');
+  return String(v);
+}
+
+/** Walks the tree (to a bounded number of objects) and returns every filter id in use. */
+export function collectFilterIds(ctx: H5Context, limit = 20_000): Set<number> {
+  const ids = new Set<number>();
+  let seen = 0;
+  const visit = (group: H5Group) => {
+    for (const key of group.keys()) {
+      if (++seen > limit) return;
+      const child = group.get(key);
+      if (isGroup(ctx, child)) visit(child);
+      else if (isDataset(ctx, child)) for (const f of child.filters) ids.add(f.id);
+    }
+  };
+  visit(ctx.file);
+  return ids;
+}

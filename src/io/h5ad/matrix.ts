@@ -1,0 +1,198 @@
+// Cells x genes matrices inside an HDF5 file, read a block of rows at a time.
+// CSR (and 10x's genes x cells CSC, which is CSR over cells) is read lazily; dense arrays are read
+// as row slabs; an h5ad CSC matrix has no cheap row access, so it is transposed once in memory.
+import type { Dataset as H5Dataset } from 'h5wasm';
+import { DatasetError } from '../errors.ts';
+import type { CsrArrays } from '../csr.ts';
+import { cscToCsr, denseColumnsToCsr, denseToCsr, sliceCsr } from '../csr.ts';
+import type { CsrChunk, MatrixContent, MatrixEncoding } from '../types.ts';
+import type { H5Context } from '../h5/read.ts';
+import { checkFilters, dtypeName, readFloat64, readNumeric, requireDataset, shapeOf } from '../h5/read.ts';
+
+export interface MatrixReader {
+  encoding: MatrixEncoding;
+  dtype: string;
+  nRows: number;
+  nCols: number;
+  nnz: number | null;
+  notes: string[];
+  readRows(start: number, end: number): CsrChunk;
+}
+
+export interface CompressedPaths {
+  data: string;
+  indices: string;
+  indptr: string;
+}
+
+/** Row-compressed storage read lazily: only `indptr` is held in memory (8 bytes per row). */
+export class H5CsrReader implements MatrixReader {
+  readonly encoding = 'csr';
+  readonly dtype: string;
+  readonly nnz: number;
+  readonly notes: string[] = [];
+  private readonly indptr: Float64Array;
+  private readonly data: H5Dataset;
+  private readonly indices: H5Dataset;
+
+  constructor(
+    private readonly ctx: H5Context,
+    paths: CompressedPaths,
+    readonly nRows: number,
+    readonly nCols: number,
+  ) {
+    this.data = requireDataset(ctx, paths.data);
+    this.indices = requireDataset(ctx, paths.indices);
+    checkFilters(ctx, this.data);
+    checkFilters(ctx, this.indices);
+    this.dtype = dtypeName(this.data.metadata);
+    this.indptr = readFloat64(ctx, requireDataset(ctx, paths.indptr));
+    if (this.indptr.length !== nRows + 1) {
+      throw new DatasetError('shape-mismatch', ctx.fileName, `"${paths.indptr}" has ${this.indptr.length} entries, expected ${nRows + 1} for ${nRows} rows`);
+    }
+    this.nnz = this.indptr[nRows];
+    const stored = shapeOf(this.data)[0] ?? 0;
+    if (stored < this.nnz) {
+      throw new DatasetError('truncated', ctx.fileName, `"${paths.data}" holds ${stored} values but indptr says ${this.nnz}: the matrix is incomplete`);
+    }
+  }
+
+  readRows(start: number, end: number): CsrChunk {
+    const lo = this.indptr[start];
+    const hi = this.indptr[end];
+    const indptr = new Float64Array(end - start + 1);
+    for (let i = 0; i <= end - start; i++) indptr[i] = this.indptr[start + i] - lo;
+    if (hi === lo) return { start, end, nCols: this.nCols, indptr, indices: new Uint32Array(0), data: new Float32Array(0) };
+    const data = toFloat32(readNumeric(this.ctx, this.data, lo, hi));
+    const rawIdx = readNumeric(this.ctx, this.indices, lo, hi);
+    const indices = rawIdx instanceof Uint32Array ? rawIdx : Uint32Array.from(rawIdx);
+    for (let k = 0; k < indices.length; k++) {
+      if (indices[k] >= this.nCols) {
+        throw new DatasetError('unsupported-encoding', this.ctx.fileName, `column index ${indices[k]} in "${this.indices.path}" is out of range (${this.nCols} columns)`);
+      }
+    }
+    return { start, end, nCols: this.nCols, indptr, indices, data };
+  }
+}
+
+/** A dense 2-D array; `genesByCells` for files that store genes as rows (pandas/ACTINN frames). */
+export class H5DenseReader implements MatrixReader {
+  readonly encoding = 'dense';
+  readonly dtype: string;
+  readonly nnz = null;
+  readonly notes: string[] = [];
+  readonly nRows: number;
+  readonly nCols: number;
+
+  constructor(
+    private readonly ctx: H5Context,
+    private readonly ds: H5Dataset,
+    private readonly genesByCells = false,
+  ) {
+    checkFilters(ctx, ds);
+    this.dtype = dtypeName(ds.metadata);
+    const [a, b] = shapeOf(ds);
+    [this.nRows, this.nCols] = genesByCells ? [b, a] : [a, b];
+    if (genesByCells) this.notes.push('stored genes x cells; transposed on read');
+  }
+
+  readRows(start: number, end: number): CsrChunk {
+    if (!this.genesByCells) {
+      const block = readNumeric(this.ctx, this.ds, start, end);
+      return denseToCsr(block, start, end, this.nCols);
+    }
+    const block = this.ds.slice([[], [start, end]]);
+    return denseColumnsToCsr(block as ArrayLike<number>, start, end, this.nCols);
+  }
+}
+
+/** A matrix held whole in memory as CSR (CSC converted, MatrixMarket, small files). */
+export class MemoryCsrReader implements MatrixReader {
+  readonly encoding: MatrixEncoding;
+  readonly nRows: number;
+  readonly nCols: number;
+  readonly nnz: number;
+
+  constructor(
+    private readonly m: CsrArrays,
+    readonly dtype: string,
+    readonly notes: string[] = [],
+    encoding: MatrixEncoding = 'csr',
+  ) {
+    this.nRows = m.nRows;
+    this.nCols = m.nCols;
+    this.nnz = m.indptr[m.nRows];
+    this.encoding = encoding;
+  }
+
+  readRows(start: number, end: number): CsrChunk {
+    return sliceCsr(this.m, start, end);
+  }
+}
+
+/** CSC cells x genes: transposed on first access, since a row of CSC touches every column. */
+export class LazyCscReader implements MatrixReader {
+  readonly encoding = 'csc';
+  readonly dtype: string;
+  readonly nnz: number;
+  readonly notes = ['stored as CSC: converted to CSR in memory on first read'];
+  private csr: CsrArrays | null = null;
+
+  constructor(
+    private readonly ctx: H5Context,
+    private readonly paths: CompressedPaths,
+    readonly nRows: number,
+    readonly nCols: number,
+  ) {
+    const data = requireDataset(ctx, paths.data);
+    checkFilters(ctx, data);
+    this.dtype = dtypeName(data.metadata);
+    this.nnz = shapeOf(data)[0] ?? 0;
+  }
+
+  readRows(start: number, end: number): CsrChunk {
+    if (!this.csr) {
+      const colptr = readFloat64(this.ctx, requireDataset(this.ctx, this.paths.indptr));
+      if (colptr.length !== this.nCols + 1) {
+        throw new DatasetError('shape-mismatch', this.ctx.fileName, `"${this.paths.indptr}" has ${colptr.length} entries, expected ${this.nCols + 1} for a CSC matrix with ${this.nCols} columns`);
+      }
+      const rowIdx = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.indices));
+      const vals = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.data));
+      this.csr = cscToCsr(this.nRows, this.nCols, colptr, rowIdx, vals);
+    }
+    return sliceCsr(this.csr, start, end);
+  }
+}
+
+export function toFloat32(a: ArrayLike<number>): Float32Array {
+  return a instanceof Float32Array ? a : Float32Array.from(a);
+}
+
+/** Looks at up to `maxValues` stored values from the first rows to say what the matrix holds. */
+export function judgeContent(reader: MatrixReader, maxValues = 200_000): { content: MatrixContent; firstNaN: string | null; firstNegative: string | null } {
+  // Grow the sample until it holds enough values; cap the rows so a near-empty dense matrix is not read whole.
+  const maxRows = Math.min(reader.nRows, 4096);
+  let rows = Math.min(reader.nRows, 64);
+  let chunk = reader.readRows(0, rows);
+  while (chunk.data.length < maxValues / 4 && rows < maxRows) {
+    rows = Math.min(maxRows, rows * 4);
+    chunk = reader.readRows(0, rows);
+  }
+  let integer = true;
+  let negative = false;
+  let firstNaN: string | null = null;
+  let firstNegative: string | null = null;
+  for (let r = 0; r < rows; r++) {
+    for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
+      const v = chunk.data[k];
+      if (Number.isNaN(v)) firstNaN ??= `cell ${r}, gene ${chunk.indices[k]}`;
+      else if (v < 0) {
+        negative = true;
+        firstNegative ??= `${v} at cell ${r}, gene ${chunk.indices[k]}`;
+      }
+      if (integer && v !== Math.round(v)) integer = false;
+    }
+  }
+  const content: MatrixContent = chunk.data.length === 0 ? 'empty' : negative ? 'signed' : integer ? 'counts' : 'non-negative';
+  return { content, firstNaN, firstNegative };
+}

@@ -1,0 +1,29 @@
+// Node-side file access for the CLI, tests and benchmarks. A directory stands for the files in it
+// (a Cell Ranger `filtered_feature_bc_matrix/` folder).
+import { openAsBlob } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { nodeH5Runtime } from './h5/node-runtime.ts';
+import type { OpenOptions } from './open.ts';
+import { openDataset } from './open.ts';
+import type { SourceFile } from './source.ts';
+import type { Dataset } from './types.ts';
+
+export async function nodeSource(path: string): Promise<SourceFile> {
+  const blob = await openAsBlob(path);
+  return { name: basename(path), size: blob.size, blob, path };
+}
+
+export async function nodeSources(paths: string[]): Promise<SourceFile[]> {
+  const out: SourceFile[] = [];
+  for (const p of paths) {
+    if ((await stat(p)).isDirectory()) {
+      for (const name of (await readdir(p)).sort()) if ((await stat(join(p, name))).isFile()) out.push(await nodeSource(join(p, name)));
+    } else out.push(await nodeSource(p));
+  }
+  return out;
+}
+
+export async function openPaths(paths: string[], opts: OpenOptions = {}): Promise<Dataset> {
+  return openDataset(await nodeSources(paths), nodeH5Runtime, opts);
+}

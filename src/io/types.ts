@@ -1,0 +1,104 @@
+// The in-memory picture of a single-cell dataset that every reader produces. Matrices stay on disk:
+// a pass over cells goes through `readRows`, chunk by chunk.
+
+/** Rows [start, end) of a cells x genes matrix in CSR form. `indptr` is relative to the chunk. */
+export interface CsrChunk {
+  start: number;
+  end: number;
+  nCols: number;
+  indptr: Float64Array; // length end - start + 1, indptr[0] === 0
+  indices: Uint32Array;
+  data: Float32Array;
+}
+
+export type MatrixEncoding = 'dense' | 'csr' | 'csc';
+
+/** What a matrix holds, judged from a sample of its values. */
+export type MatrixContent = 'counts' | 'non-negative' | 'signed' | 'empty';
+
+export interface MatrixInfo {
+  /** Location in the file, e.g. `X`, `raw/X`, `layers/counts`. Used as the matrix's id. */
+  key: string;
+  encoding: MatrixEncoding;
+  /** On-disk value type, e.g. `float32`, `int64`. */
+  dtype: string;
+  nRows: number;
+  nCols: number;
+  /** Stored entries for sparse matrices; for dense ones the non-zeros counted lazily (null until known). */
+  nnz: number | null;
+  /** Where this matrix's gene names live (`var`, or `raw/var` when raw has its own genes). */
+  varKey: string;
+  content: MatrixContent;
+  /** Notes a user should see, e.g. "CSC: converted to CSR in memory". */
+  notes: string[];
+}
+
+export interface CategoricalColumn {
+  kind: 'categorical';
+  name: string;
+  /** Category index per cell; -1 marks a missing value. */
+  codes: Int32Array;
+  categories: string[];
+  ordered: boolean;
+  /** Storage type for display: `category`, `bool`, `string`. */
+  dtype: string;
+}
+
+export interface NumericColumn {
+  kind: 'numeric';
+  name: string;
+  /** NaN marks a missing value (nullable integers, float NA). */
+  values: Float64Array;
+  /** Storage type for display: `int64`, `float32`, `Int64` (nullable) ... */
+  dtype: string;
+}
+
+export interface StringColumn {
+  kind: 'string';
+  name: string;
+  values: string[];
+  dtype: 'string';
+}
+
+export type Column = CategoricalColumn | NumericColumn | StringColumn;
+
+export interface DataFrame {
+  index: string[];
+  columns: Column[];
+}
+
+export interface EmbeddingInfo {
+  key: string;
+  shape: [number, number];
+}
+
+export interface Embedding extends EmbeddingInfo {
+  /** Row-major [n_obs, dim]. */
+  data: Float32Array;
+}
+
+export type DatasetFormat = 'h5ad' | '10x-h5' | '10x-mtx' | 'pandas-h5';
+
+export interface Dataset {
+  fileName: string;
+  format: DatasetFormat;
+  /** e.g. `anndata 0.2.0 (modern)` or `anndata <0.7 (legacy h5sparse)`. */
+  formatDetail: string;
+  nObs: number;
+  nVars: number;
+  obs: DataFrame;
+  var: DataFrame;
+  /** Every cells x genes matrix found (X, raw/X, layers/*). Empty when the file has none. */
+  matrices: MatrixInfo[];
+  /** The matrix judged to hold raw counts, or null when none does. */
+  countsKey: string | null;
+  /** Why `countsKey` was chosen (or why none was), for the summary. */
+  countsReason: string;
+  embeddings: EmbeddingInfo[];
+  /** Gene names of a matrix's own var (raw/X may have more genes than X). */
+  varNamesOf(matrixKey: string): string[];
+  /** Rows [start, end) of a matrix, converted to float32 CSR. */
+  readRows(matrixKey: string, start: number, end: number): CsrChunk;
+  readEmbedding(key: string): Embedding;
+  close(): void;
+}

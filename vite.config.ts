@@ -1,0 +1,13 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// h5wasm ships a large single-file WASM/JS bundle; keep it out of dependency pre-bundling so the
+// worker imports it as an ES module unchanged.
+export default defineConfig({
+  plugins: [react()],
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['h5wasm', 'h5wasm-plugins'] },
+  build: { target: 'es2022', chunkSizeWarningLimit: 6000 },
+  server: { port: 5173 },
+  preview: { port: 4173 },
+});
