@@ -37,8 +37,8 @@ export class AssembledDataset implements Dataset {
   readonly obs: DataFrame;
   readonly var: DataFrame;
   readonly matrices: MatrixInfo[] = [];
-  readonly countsKey: string | null;
-  readonly countsReason: string;
+  countsKey: string | null;
+  countsReason: string;
   readonly embeddings: EmbeddingInfo[];
   private readonly readers = new Map<string, MatrixPart>();
 
@@ -106,6 +106,16 @@ export class AssembledDataset implements Dataset {
     if (found) return [found.key, `${found.key} holds non-negative integers`];
     const described = this.matrices.map((m) => `${m.key}: ${m.content}`).join(', ');
     return [null, `no matrix holds integer counts (${described})`];
+  }
+
+  useCounts(matrixKey: string): void {
+    const m = this.matrices.find((x) => x.key === matrixKey);
+    if (!m) this.part(matrixKey);
+    if (m!.content === 'signed') {
+      throw new DatasetError('bad-counts', this.fileName, `${matrixKey} holds negative values (scaled data?) and cannot serve as counts`);
+    }
+    this.countsKey = matrixKey;
+    this.countsReason = m!.content === 'counts' ? `${matrixKey}, chosen by the user` : `${matrixKey}, chosen by the user (its values are not integers: normalised data?)`;
   }
 
   varNamesOf(matrixKey: string): string[] {

@@ -94,6 +94,8 @@ export interface Dataset {
   countsKey: string | null;
   /** Why `countsKey` was chosen (or why none was), for the summary. */
   countsReason: string;
+  /** The user's choice of counts matrix; refuses matrices with negative values. */
+  useCounts(matrixKey: string): void;
   embeddings: EmbeddingInfo[];
   /** Gene names of a matrix's own var (raw/X may have more genes than X). */
   varNamesOf(matrixKey: string): string[];

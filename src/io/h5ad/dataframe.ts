@@ -3,6 +3,7 @@
 // - dataframe 0.1.0 (anndata 0.7): categorical codes carry a reference to `__categories/<name>`;
 // - legacy (< 0.7): one compound dataset with an `index` field, categories in `uns/<col>_categories`.
 import type { Dataset as H5Dataset, Group as H5Group } from 'h5wasm';
+import { columnLength } from '../columns.ts';
 import { DatasetError } from '../errors.ts';
 import type { CategoricalColumn, Column, DataFrame } from '../types.ts';
 import type { H5Context, NumberArray } from '../h5/read.ts';
@@ -49,10 +50,6 @@ function readGroupFrame(ctx: H5Context, group: H5Group): DataFrame {
     columns.push(column);
   }
   return { index, columns };
-}
-
-export function columnLength(c: Column): number {
-  return c.kind === 'categorical' ? c.codes.length : c.values.length;
 }
 
 function assertLength(ctx: H5Context, frame: string, name: string, got: number, want: number): void {

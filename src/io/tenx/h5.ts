@@ -7,6 +7,7 @@ import type { Column } from '../types.ts';
 import type { H5Context } from '../h5/read.ts';
 import { getDataset, getGroup, isGroup, readNumeric, readStrings, requireDataset } from '../h5/read.ts';
 import { H5CsrReader } from '../h5ad/matrix.ts';
+import { categoricalFromStrings } from '../columns.ts';
 import { makeUnique } from '../names.ts';
 
 /** The group holding the matrix, or null when this is not a 10x file. */
@@ -50,10 +51,4 @@ export function read10xParts(ctx: H5Context, found: { group: H5Group; version: 2
     },
     close,
   };
-}
-
-export function categoricalFromStrings(name: string, values: string[]): Column {
-  const categories = [...new Set(values)].sort();
-  const lookup = new Map(categories.map((c, i) => [c, i]));
-  return { kind: 'categorical', name, codes: Int32Array.from(values, (v) => lookup.get(v) ?? -1), categories, ordered: false, dtype: 'category' };
 }

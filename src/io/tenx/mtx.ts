@@ -2,6 +2,7 @@
 // features.tsv[.gz] (v3) or genes.tsv (v2) and barcodes.tsv[.gz], dropped together.
 // Text has no random access, so the matrix is parsed once into in-memory CSR.
 import type { DatasetParts } from '../assembled.ts';
+import { categoricalFromStrings } from '../columns.ts';
 import { cooToCsr } from '../csr.ts';
 import { DatasetError, throwIfAborted } from '../errors.ts';
 import { MemoryCsrReader } from '../h5ad/matrix.ts';
@@ -9,7 +10,6 @@ import { makeUnique } from '../names.ts';
 import type { SourceFile } from '../source.ts';
 import { forEachLine, textStream } from '../source.ts';
 import type { Column } from '../types.ts';
-import { categoricalFromStrings } from './h5.ts';
 
 export function isMtxName(name: string): boolean {
   return /\.mtx(\.gz)?$/i.test(name);
@@ -120,8 +120,10 @@ async function parseMtx(file: SourceFile, opts: ProgressOptions): Promise<{ nRow
       opts.onProgress?.(k / c.nnz, `parsing ${file.name}`);
     }
   });
-  if (!size || !coo) throw fail('the file ends before the matrix size line');
-  if (k !== (coo as Coo).nnz) throw new DatasetError('truncated', file.name, `has ${k} entries but announces ${(coo as Coo).nnz}: the file is incomplete`);
-  const [nRows, nCols] = size;
-  return { nRows, nCols, coo };
+  // Assigned inside the callback, which TypeScript's narrowing does not follow.
+  const dims = size as number[] | null;
+  const parsed = coo as Coo | null;
+  if (!dims || !parsed) throw fail('the file ends before the matrix size line');
+  if (k !== parsed.nnz) throw new DatasetError('truncated', file.name, `has ${k} entries but announces ${parsed.nnz}: the file is incomplete`);
+  return { nRows: dims[0], nCols: dims[1], coo: parsed };
 }

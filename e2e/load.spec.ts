@@ -1,0 +1,56 @@
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const DEMO = fileURLToPath(new URL('../public/demo/pbmc68k_reduced_with_counts.h5ad', import.meta.url));
+
+test('the demo loads: summary, WebGPU adapter, X_umap coloured by bulk_labels with 10 legend entries', async ({ page }, info) => {
+  await page.goto('/');
+  await page.getByTestId('demo').click();
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await expect(page.getByTestId('n-vars')).toHaveText('765');
+  await expect(page.getByTestId('nnz')).toHaveText('174,400');
+  await expect(page.getByTestId('counts-source')).toContainText('layers/counts');
+  await expect(page.getByTestId('backend')).toContainText('WebGPU:');
+  await expect(page.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap');
+  await expect(page.getByTestId('scatter')).toHaveAttribute('data-points', '700');
+  await page.getByTestId('color-select').selectOption('bulk_labels');
+  const items = page.getByTestId('legend-item');
+  await expect(items).toHaveCount(10);
+  await expect(items.filter({ hasText: 'Dendritic' })).toContainText('240');
+  await expect(items.filter({ hasText: 'CD14+ Monocyte' })).toContainText('129');
+  // The canvas really draws coloured points, not a blank view.
+  const canvas = page.locator('.scatter canvas').first();
+  await expect(canvas).toBeVisible();
+  const shot = await canvas.screenshot();
+  await info.attach('demo-umap', { body: shot, contentType: 'image/png' });
+  await page.screenshot({ path: info.outputPath('demo.png'), fullPage: true });
+  const colours = await page.evaluate(async (png) => {
+    const img = await createImageBitmap(new Blob([new Uint8Array(png)], { type: 'image/png' }));
+    const c = new OffscreenCanvas(img.width, img.height);
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, img.width, img.height).data;
+    const seen = new Set<string>();
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 700) seen.add(`${d[i] >> 4},${d[i + 1] >> 4},${d[i + 2] >> 4}`);
+    return seen.size;
+  }, [...shot]);
+  expect(colours).toBeGreaterThan(8);
+});
+
+test('a corrupt file shows a specific error and the loaded dataset stays', async ({ page }, info) => {
+  await page.goto('/');
+  await page.getByTestId('demo').click();
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  const whole = readFileSync(DEMO);
+  await page.getByTestId('file-input').setInputFiles({ name: 'broken.h5ad', mimeType: 'application/octet-stream', buffer: whole.subarray(0, 100_000) });
+  await expect(page.getByTestId('error')).toContainText('broken.h5ad');
+  await expect(page.getByTestId('error')).toContainText('truncated');
+  await expect(page.getByTestId('file-name')).toHaveText('pbmc68k_reduced_with_counts.h5ad');
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await expect(page.getByTestId('legend-item')).toHaveCount(10);
+  await page.getByTestId('file-input').setInputFiles({ name: 'notes.h5ad', mimeType: 'text/plain', buffer: Buffer.from('cell,gene\n') });
+  await expect(page.getByTestId('error')).toContainText('notes.h5ad: is not an HDF5 file');
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await page.screenshot({ path: info.outputPath('error-keeps-dataset.png'), fullPage: true });
+});

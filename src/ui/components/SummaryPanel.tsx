@@ -1,0 +1,90 @@
+import type { DatasetSummary } from '../../io/summary.ts';
+import { useApp } from '../store.ts';
+
+const fmt = (n: number | null) => (n === null ? 'not counted' : n.toLocaleString('en-US'));
+
+export function SummaryPanel({ summary }: { summary: DatasetSummary }) {
+  const backend = useApp((s) => s.backend);
+  const warnings = useApp((s) => s.warnings);
+  const counts = summary.matrices.find((m) => m.key === summary.counts_source);
+  return (
+    <section className="summary" data-testid="summary">
+      <h2 data-testid="file-name">{summary.file}</h2>
+      <dl>
+        <dt>Cells</dt>
+        <dd data-testid="n-obs">{fmt(summary.n_obs)}</dd>
+        <dt>Genes</dt>
+        <dd data-testid="n-vars">{fmt(summary.n_vars)}</dd>
+        <dt>Non-zeros</dt>
+        <dd data-testid="nnz">{fmt(summary.nnz)}</dd>
+        <dt>Counts</dt>
+        <dd data-testid="counts-source" title={summary.counts_reason}>
+          {counts ? `${counts.key} (${counts.encoding}, ${counts.dtype})` : <span className="warn">none found: {summary.counts_reason}</span>}
+        </dd>
+        <dt>Format</dt>
+        <dd>{summary.format_detail}</dd>
+        <dt>Compute</dt>
+        <dd data-testid="backend">{backend ? `${backend.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${backend.detail}` : 'detecting…'}</dd>
+      </dl>
+      {warnings.map((w) => (
+        <p className="warn" key={w}>
+          {w}
+        </p>
+      ))}
+      <details>
+        <summary>Matrices ({summary.matrices.length})</summary>
+        <table>
+          <thead>
+            <tr>
+              <th>key</th>
+              <th>storage</th>
+              <th>shape</th>
+              <th>nnz</th>
+              <th>values</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.matrices.map((m) => (
+              <tr key={m.key}>
+                <td>{m.key}</td>
+                <td>
+                  {m.encoding}, {m.dtype}
+                </td>
+                <td>
+                  {m.shape[0].toLocaleString()} × {m.shape[1].toLocaleString()}
+                </td>
+                <td>{fmt(m.nnz)}</td>
+                <td title={m.notes.join('; ')}>{m.content}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      <details open>
+        <summary>obs columns ({Object.keys(summary.obs).length})</summary>
+        <ul className="columns" data-testid="obs-columns">
+          {Object.entries(summary.obs).map(([name, c]) => (
+            <li key={name}>
+              <b>{name}</b> <span className="muted">{c.type}</span>{' '}
+              {c.categories ? `${Object.keys(c.categories).length} categories` : c.n_unique !== undefined ? `${c.n_unique} unique` : c.min !== undefined ? `${c.min.toPrecision(4)} … ${c.max!.toPrecision(4)}` : ''}
+              {c.n_missing > 0 ? <span className="muted"> ({c.n_missing} missing)</span> : null}
+            </li>
+          ))}
+        </ul>
+      </details>
+      <details>
+        <summary>obsm embeddings ({Object.keys(summary.obsm).length})</summary>
+        <ul className="columns">
+          {Object.entries(summary.obsm).map(([k, s]) => (
+            <li key={k}>
+              <b>{k}</b> <span className="muted">{s.join(' × ')}</span>
+            </li>
+          ))}
+        </ul>
+      </details>
+      <p className="muted">
+        Genes: {summary.var_names.slice(0, 6).join(', ')}…{summary.gene_symbols_column ? ` (symbols in var/${summary.gene_symbols_column})` : ''}
+      </p>
+    </section>
+  );
+}

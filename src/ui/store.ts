@@ -1,0 +1,184 @@
+// What the user chose and what the worker returned. A failed or cancelled load only sets `error`
+// and clears `loading`: the dataset already on screen is never touched by it.
+import { create } from 'zustand';
+import type { ErrorInfo } from '../io/errors.ts';
+import type { DatasetSummary } from '../io/summary.ts';
+import type { BackendInfo, ColumnData } from '../workers/protocol.ts';
+import { WorkerRequestError, dataClient } from './worker-client.ts';
+
+export interface Loading {
+  id: number;
+  fileName: string;
+  fraction: number;
+  message: string;
+}
+
+export interface EmbeddingView {
+  key: string;
+  n: number;
+  /** Interleaved x, y per cell (the first two columns of the obsm entry). */
+  positions: Float32Array;
+}
+
+export interface AppState {
+  backend: BackendInfo | null;
+  loading: Loading | null;
+  error: ErrorInfo | null;
+  summary: DatasetSummary | null;
+  warnings: string[];
+  embedding: EmbeddingView | null;
+  colorBy: string | null;
+  colorColumn: ColumnData | null;
+  hidden: ReadonlySet<number>;
+  openFiles(files: File[]): Promise<void>;
+  loadDemo(): Promise<void>;
+  cancelLoad(): void;
+  dismissError(): void;
+  showEmbedding(key: string): Promise<void>;
+  setColorBy(name: string | null): Promise<void>;
+  useCounts(key: string): Promise<void>;
+  toggleCategory(code: number): void;
+  isolateCategory(code: number): void;
+  detectBackend(): Promise<void>;
+}
+
+export const DEMO_URL = `${import.meta.env.BASE_URL}demo/pbmc68k_reduced_with_counts.h5ad`;
+
+/** Label columns users colour by first, when present; otherwise the first small categorical. */
+const PREFERRED_COLUMNS = ['cell_type', 'celltype', 'bulk_labels', 'labels', 'leiden', 'louvain', 'cell_labels', 'groups'];
+
+export function defaultColorBy(summary: DatasetSummary): string | null {
+  const small = Object.entries(summary.obs).filter(([, c]) => (c.categories && Object.keys(c.categories).length <= 100) || (c.type === 'string' && (c.n_unique ?? 0) <= 100));
+  const preferred = PREFERRED_COLUMNS.find((p) => small.some(([n]) => n === p));
+  return preferred ?? small[0]?.[0] ?? null;
+}
+
+export function defaultEmbedding(summary: DatasetSummary): string | null {
+  const keys = Object.entries(summary.obsm).filter(([, shape]) => shape[1] >= 2).map(([k]) => k);
+  return keys.find((k) => k === 'X_umap') ?? keys.find((k) => /umap|tsne/i.test(k)) ?? keys[0] ?? null;
+}
+
+function asErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof WorkerRequestError) return err.info;
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+export const useApp = create<AppState>((set, get) => ({
+  backend: null,
+  loading: null,
+  error: null,
+  summary: null,
+  warnings: [],
+  embedding: null,
+  colorBy: null,
+  colorColumn: null,
+  hidden: new Set(),
+
+  async openFiles(files) {
+    if (files.length === 0) return;
+    const previous = get().loading;
+    if (previous) dataClient().cancel(previous.id);
+    const fileName = files.map((f) => f.name).join(', ');
+    const { id, done } = dataClient().request<'opened'>({ type: 'open', files }, (fraction, message) => {
+      if (get().loading?.id === id) set({ loading: { id, fileName, fraction, message } });
+    });
+    set({ loading: { id, fileName, fraction: 0, message: 'starting' }, error: null });
+    try {
+      const { summary, warnings } = await done;
+      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, hidden: new Set() });
+      const key = defaultEmbedding(summary);
+      await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
+    } catch (err) {
+      if (get().loading?.id === id) set({ loading: null });
+      const info = asErrorInfo(err);
+      if (info.code !== 'cancelled') set({ error: info });
+    }
+  },
+
+  async loadDemo() {
+    const fileName = DEMO_URL.split('/').pop() ?? 'demo.h5ad';
+    set({ loading: { id: -1, fileName, fraction: 0, message: 'downloading the demo dataset' }, error: null });
+    try {
+      const res = await fetch(DEMO_URL);
+      if (!res.ok) throw new Error(`the demo dataset could not be fetched (HTTP ${res.status})`);
+      const file = new File([await res.blob()], fileName);
+      await get().openFiles([file]);
+    } catch (err) {
+      set({ loading: null, error: asErrorInfo(err) });
+    }
+  },
+
+  cancelLoad() {
+    const l = get().loading;
+    if (l && l.id >= 0) dataClient().cancel(l.id);
+    set({ loading: null });
+  },
+
+  dismissError() {
+    set({ error: null });
+  },
+
+  async showEmbedding(key) {
+    const { done } = dataClient().request<'embedding'>({ type: 'embedding', key });
+    try {
+      const e = await done;
+      const [n, dim] = e.shape;
+      const positions = new Float32Array(n * 2);
+      for (let i = 0; i < n; i++) {
+        positions[2 * i] = e.data[i * dim];
+        positions[2 * i + 1] = e.data[i * dim + 1];
+      }
+      set({ embedding: { key, n, positions } });
+    } catch (err) {
+      set({ error: asErrorInfo(err) });
+    }
+  },
+
+  async setColorBy(name) {
+    set({ colorBy: name, hidden: new Set() });
+    if (!name) {
+      set({ colorColumn: null });
+      return;
+    }
+    const { done } = dataClient().request<'column'>({ type: 'column', name });
+    try {
+      const { column } = await done;
+      if (get().colorBy === name) set({ colorColumn: column });
+    } catch (err) {
+      set({ error: asErrorInfo(err) });
+    }
+  },
+
+  async useCounts(key) {
+    const { done } = dataClient().request<'summary'>({ type: 'use-counts', key });
+    try {
+      set({ summary: (await done).summary, error: null });
+    } catch (err) {
+      set({ error: asErrorInfo(err) });
+    }
+  },
+
+  toggleCategory(code) {
+    const hidden = new Set(get().hidden);
+    if (hidden.has(code)) hidden.delete(code);
+    else hidden.add(code);
+    set({ hidden });
+  },
+
+  isolateCategory(code) {
+    const col = get().colorColumn;
+    if (col?.kind !== 'categorical') return;
+    const others = col.categories.map((_, i) => i).filter((i) => i !== code);
+    const alreadyIsolated = get().hidden.size === others.length && others.every((i) => get().hidden.has(i));
+    set({ hidden: alreadyIsolated ? new Set() : new Set(others) });
+  },
+
+  async detectBackend() {
+    const { done } = dataClient().request<'backend'>({ type: 'backend' });
+    try {
+      set({ backend: (await done).backend });
+    } catch (err) {
+      set({ backend: { kind: 'cpu', detail: `backend detection failed: ${asErrorInfo(err).message}`, features: [] } });
+    }
+  },
+}));

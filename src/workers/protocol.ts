@@ -1,0 +1,29 @@
+// Messages between the page and the data worker. Everything is structured-clone friendly; large
+// arrays travel as transferables.
+import type { ErrorInfo } from '../io/errors.ts';
+import type { DatasetSummary } from '../io/summary.ts';
+import type { BackendInfo } from '../model/backend.ts';
+
+export type { BackendInfo };
+
+export type ColumnData =
+  | { kind: 'categorical'; name: string; codes: Int32Array; categories: string[] }
+  | { kind: 'numeric'; name: string; values: Float64Array }
+  | { kind: 'string'; name: string; values: string[] };
+
+export type Request =
+  | { type: 'open'; id: number; files: File[] }
+  | { type: 'cancel'; id: number }
+  | { type: 'embedding'; id: number; key: string }
+  | { type: 'column'; id: number; name: string }
+  | { type: 'backend'; id: number }
+  | { type: 'use-counts'; id: number; key: string };
+
+export type Response =
+  | { type: 'progress'; id: number; fraction: number; message: string }
+  | { type: 'opened'; id: number; summary: DatasetSummary; warnings: string[] }
+  | { type: 'summary'; id: number; summary: DatasetSummary }
+  | { type: 'embedding'; id: number; key: string; shape: [number, number]; data: Float32Array }
+  | { type: 'column'; id: number; column: ColumnData }
+  | { type: 'backend'; id: number; backend: BackendInfo }
+  | { type: 'error'; id: number; error: ErrorInfo };
