@@ -19,7 +19,7 @@ interface AdapterLike {
 
 export async function detectBackend(gpu: GpuLike | undefined = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu): Promise<BackendInfo> {
   if (!gpu) return { kind: 'cpu', detail: 'WebGPU is not available in this browser; using the CPU', features: [] };
-  let adapter: AdapterLike | null = null;
+  let adapter: AdapterLike | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (err) {

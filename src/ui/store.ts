@@ -36,7 +36,7 @@ export interface AppState {
   dismissError(): void;
   showEmbedding(key: string): Promise<void>;
   setColorBy(name: string | null): Promise<void>;
-  useCounts(key: string): Promise<void>;
+  chooseCounts(key: string): Promise<void>;
   toggleCategory(code: number): void;
   isolateCategory(code: number): void;
   detectBackend(): Promise<void>;
@@ -149,7 +149,7 @@ export const useApp = create<AppState>((set, get) => ({
     }
   },
 
-  async useCounts(key) {
+  async chooseCounts(key) {
     const { done } = dataClient().request<'summary'>({ type: 'use-counts', key });
     try {
       set({ summary: (await done).summary, error: null });

@@ -7,7 +7,7 @@ export function ViewControls({ summary }: { summary: DatasetSummary }) {
   const colorBy = useApp((s) => s.colorBy);
   const showEmbedding = useApp((s) => s.showEmbedding);
   const setColorBy = useApp((s) => s.setColorBy);
-  const useCounts = useApp((s) => s.useCounts);
+  const chooseCounts = useApp((s) => s.chooseCounts);
   const embeddings = Object.entries(summary.obsm).filter(([, shape]) => shape[1] >= 2);
   return (
     <div className="controls">
@@ -35,7 +35,7 @@ export function ViewControls({ summary }: { summary: DatasetSummary }) {
       </label>
       <label title={summary.counts_reason}>
         Counts matrix{' '}
-        <select data-testid="counts-select" value={summary.counts_source ?? ''} onChange={(e) => void useCounts(e.target.value)} disabled={summary.matrices.length === 0}>
+        <select data-testid="counts-select" value={summary.counts_source ?? ''} onChange={(e) => void chooseCounts(e.target.value)} disabled={summary.matrices.length === 0}>
           {summary.counts_source === null && <option value="">none detected</option>}
           {summary.matrices.map((m) => (
             <option key={m.key} value={m.key}>

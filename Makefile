@@ -1,0 +1,58 @@
+# scWeb: the two commands a new machine needs are `make start` and `make test`.
+# Both install what is missing first (npm packages; Chromium via apt for the browser tests).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 4173
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io
+
+help:
+	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
+	@echo "make test    install (Chromium too), lint, typecheck, unit tests, build, e2e tests"
+	@echo "make dev     Vite dev server with hot reload"
+	@echo "make bench   run the benchmarks in bench/"
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Installing Chromium (Debian package) for the browser tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@$(CHROMIUM) --version
+
+build: deps
+	npx vite build
+
+start: build
+	@echo "scWeb is served at http://localhost:$(PORT)/ (Ctrl-C to stop)"
+	npx vite preview --port $(PORT) --strictPort --host localhost
+
+dev: deps
+	npx vite
+
+lint: deps
+	npx eslint .
+
+typecheck: deps
+	npx tsc --noEmit -p tsconfig.json
+
+unit: deps
+	npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+
+e2e: deps chromium build
+	CHROMIUM_PATH=$(CHROMIUM) npx playwright test
+
+test: lint typecheck unit e2e
+	@node scripts/test-summary.mjs
+
+bench: bench-io
+
+bench-io: deps
+	node --expose-gc --import tsx bench/io-pass.ts
