@@ -15,7 +15,7 @@ help:
 	@echo "make bench   run the benchmarks in bench/"
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.package-lock.json
@@ -55,4 +55,4 @@ test: lint typecheck unit e2e
 bench: bench-io
 
 bench-io: deps
-	node --expose-gc --import tsx bench/io-pass.ts
+	node --import tsx bench/io-pass.ts

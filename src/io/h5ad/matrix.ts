@@ -64,8 +64,7 @@ export class H5CsrReader implements MatrixReader {
     for (let i = 0; i <= end - start; i++) indptr[i] = this.indptr[start + i] - lo;
     if (hi === lo) return { start, end, nCols: this.nCols, indptr, indices: new Uint32Array(0), data: new Float32Array(0) };
     const data = toFloat32(readNumeric(this.ctx, this.data, lo, hi));
-    const rawIdx = readNumeric(this.ctx, this.indices, lo, hi);
-    const indices = rawIdx instanceof Uint32Array ? rawIdx : Uint32Array.from(rawIdx);
+    const indices = asUint32(readNumeric(this.ctx, this.indices, lo, hi));
     for (let k = 0; k < indices.length; k++) {
       if (indices[k] >= this.nCols) {
         throw new DatasetError('unsupported-encoding', this.ctx.fileName, `column index ${indices[k]} in "${this.indices.path}" is out of range (${this.nCols} columns)`);
@@ -162,6 +161,13 @@ export class LazyCscReader implements MatrixReader {
     }
     return sliceCsr(this.csr, start, end);
   }
+}
+
+/** int32 indices viewed as uint32 without a copy: a negative index turns huge and fails the range check. */
+function asUint32(a: ArrayLike<number>): Uint32Array {
+  if (a instanceof Uint32Array) return a;
+  if (a instanceof Int32Array) return new Uint32Array(a.buffer, a.byteOffset, a.length);
+  return Uint32Array.from(a);
 }
 
 export function toFloat32(a: ArrayLike<number>): Float32Array {
