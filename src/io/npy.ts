@@ -1,0 +1,55 @@
+// NumPy .npy (format 1.0/2.0, little-endian, C order): read for fixtures, write for `scweb embed`.
+
+export interface NpyArray {
+  dtype: string;
+  shape: number[];
+  data: Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array;
+}
+
+const CTORS = {
+  '<f4': Float32Array,
+  '<f8': Float64Array,
+  '<i4': Int32Array,
+  '<u4': Uint32Array,
+  '<i2': Int16Array,
+  '<u2': Uint16Array,
+  '|u1': Uint8Array,
+  '|i1': Int8Array,
+  '|b1': Uint8Array,
+} as const;
+
+export function parseNpy(bytes: Uint8Array): NpyArray {
+  if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') throw new Error('not a .npy file');
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '';
+  if (/'fortran_order':\s*True/.test(header)) throw new Error('Fortran-ordered .npy is not supported');
+  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  const Ctor = CTORS[descr as keyof typeof CTORS];
+  if (!Ctor) throw new Error(`unsupported .npy dtype ${descr}`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const offset = start + headerLen;
+  // An explicit copy: Node Buffer.slice returns a view, whose .buffer is the whole pooled allocation.
+  const copy = new Uint8Array(bytes.subarray(offset, offset + n * Ctor.BYTES_PER_ELEMENT));
+  return { dtype: descr, shape, data: new Ctor(copy.buffer, 0, n) };
+}
+
+export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  // Pad so that the data starts on a 64-byte boundary, ending the header with a newline.
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  const out = new Uint8Array(total + data.byteLength);
+  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
+  return out;
+}
