@@ -1,0 +1,172 @@
+// The scGPT encoder on tfjs (WebGPU). `kernels: 'fused'` uses our WGSL attention (online softmax,
+// O(L*d) memory) and add+LayerNorm; `kernels: 'tfjs'` is the straightforward tfjs formulation
+// (matMul / softmax / moments), kept as the benchmark's baseline and as a second reference.
+import * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { AddLayerNormProgram } from './kernels/add-layernorm.ts';
+import { FusedAttentionProgram } from './kernels/attention.ts';
+import type { ScGPTWeights } from './weights.ts';
+
+export interface TokenBatch {
+  /** [B * L] token ids, padded with the pad id. */
+  ids: Int32Array;
+  /** [B * L] binned values, padded with pad_value. */
+  values: Float32Array;
+  /** [B] real token counts. */
+  lengths: Int32Array;
+  batch: number;
+  seqLen: number;
+}
+
+export type KernelChoice = 'fused' | 'tfjs';
+
+interface LayerTensors {
+  wqkv: tf.Tensor2D;
+  bqkv: tf.Tensor1D;
+  wo: tf.Tensor2D;
+  bo: tf.Tensor1D;
+  w1: tf.Tensor2D;
+  b1: tf.Tensor1D;
+  w2: tf.Tensor2D;
+  b2: tf.Tensor1D;
+  ln1g: tf.Tensor1D;
+  ln1b: tf.Tensor1D;
+  ln2g: tf.Tensor1D;
+  ln2b: tf.Tensor1D;
+}
+
+export class TfjsEncoder {
+  private readonly embedding: tf.Tensor2D;
+  private readonly encNorm: [tf.Tensor1D, tf.Tensor1D];
+  private readonly valW1: tf.Tensor2D;
+  private readonly valB1: tf.Tensor1D;
+  private readonly valW2: tf.Tensor2D;
+  private readonly valB2: tf.Tensor1D;
+  private readonly valNorm: [tf.Tensor1D, tf.Tensor1D];
+  private readonly layers: LayerTensors[];
+
+  constructor(
+    readonly weights: ScGPTWeights,
+    readonly kernels: KernelChoice = 'fused',
+  ) {
+    const { dModel: d, dHid, vocabSize } = weights.config;
+    const t1 = (a: Float32Array) => tf.tensor1d(a);
+    const t2 = (a: Float32Array, r: number, c: number) => tf.tensor2d(a, [r, c]);
+    this.embedding = t2(weights.embedding, vocabSize, d);
+    this.encNorm = [t1(weights.encNormG), t1(weights.encNormB)];
+    this.valW1 = t2(weights.valW1, 1, d);
+    this.valB1 = t1(weights.valB1);
+    this.valW2 = t2(weights.valW2, d, d);
+    this.valB2 = t1(weights.valB2);
+    this.valNorm = [t1(weights.valNormG), t1(weights.valNormB)];
+    this.layers = weights.layers.map((L) => ({
+      wqkv: t2(L.wqkv, 3 * d, d),
+      bqkv: t1(L.bqkv),
+      wo: t2(L.wo, d, d),
+      bo: t1(L.bo),
+      w1: t2(L.w1, dHid, d),
+      b1: t1(L.b1),
+      w2: t2(L.w2, d, dHid),
+      b2: t1(L.b2),
+      ln1g: t1(L.ln1g),
+      ln1b: t1(L.ln1b),
+      ln2g: t1(L.ln2g),
+      ln2b: t1(L.ln2b),
+    }));
+  }
+
+  /** `<cls>` outputs [B, d] (not normalised); with `captureHidden`, every layer's [B, L, d] too. */
+  async encode(batch: TokenBatch, opts: { captureHidden?: boolean } = {}): Promise<{ cls: Float32Array; hidden?: Float32Array[] }> {
+    const { dModel: d } = this.weights.config;
+    const captured: tf.Tensor[] = [];
+    const cls = tf.tidy(() => {
+      const ids = tf.tensor1d(batch.ids, 'int32');
+      const values = tf.tensor1d(batch.values);
+      const lengths = tf.tensor1d(batch.lengths, 'int32');
+      let x = this.inputs(ids, values);
+      if (opts.captureHidden) captured.push(tf.keep(x));
+      for (const L of this.layers) {
+        x = this.layer(x, L, lengths, batch);
+        if (opts.captureHidden) captured.push(tf.keep(x));
+      }
+      return tf.keep(tf.reshape(tf.slice(tf.reshape(x, [batch.batch, batch.seqLen, d]), [0, 0, 0], [batch.batch, 1, d]), [batch.batch, d]));
+    });
+    const out = (await cls.data()) as Float32Array;
+    cls.dispose();
+    const hidden = opts.captureHidden ? await Promise.all(captured.map(async (t) => (await t.data()) as Float32Array)) : undefined;
+    captured.forEach((t) => t.dispose());
+    return { cls: out, hidden };
+  }
+
+  private inputs(ids: tf.Tensor1D, values: tf.Tensor1D): tf.Tensor2D {
+    const genes = this.layerNorm(tf.gather(this.embedding, ids) as tf.Tensor2D, null, this.encNorm);
+    const v = tf.reshape(tf.minimum(values, this.weights.config.maxValue), [-1, 1]) as tf.Tensor2D;
+    const h = tf.relu(tf.add(tf.matMul(v, this.valW1), this.valB1)) as tf.Tensor2D;
+    const val = this.layerNorm((tf.fused.matMul({ a: h, b: this.valW2, transposeB: true, bias: this.valB2 }) as tf.Tensor2D), null, this.valNorm);
+    return tf.add(genes, val) as tf.Tensor2D;
+  }
+
+  private layer(x: tf.Tensor2D, L: LayerTensors, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor2D {
+    const qkv = (tf.fused.matMul({ a: x, b: L.wqkv, transposeB: true, bias: L.bqkv }) as tf.Tensor2D);
+    const ctx = this.attention(qkv, lengths, batch);
+    const attn = (tf.fused.matMul({ a: ctx, b: L.wo, transposeB: true, bias: L.bo }) as tf.Tensor2D);
+    const x1 = this.layerNorm(attn, x, [L.ln1g, L.ln1b]);
+    const h = (tf.fused.matMul({ a: x1, b: L.w1, transposeB: true, bias: L.b1, activation: 'relu' }) as tf.Tensor2D);
+    const f = (tf.fused.matMul({ a: h, b: L.w2, transposeB: true, bias: L.b2 }) as tf.Tensor2D);
+    return this.layerNorm(f, x1, [L.ln2g, L.ln2b]);
+  }
+
+  /** LayerNorm(a + residual) with torch's eps. */
+  private layerNorm(a: tf.Tensor2D, residual: tf.Tensor2D | null, [g, b]: [tf.Tensor1D, tf.Tensor1D]): tf.Tensor2D {
+    const { layerNormEps: eps } = this.weights.config;
+    const [rows, d] = a.shape;
+    if (this.kernels === 'fused') {
+      const program = new AddLayerNormProgram(rows, d, eps, residual !== null);
+      const inputs = residual ? [a, residual, g, b] : [a, g, b];
+      const info = backend().runWebGPUProgram(program, inputs, 'float32');
+      return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
+    }
+    const x = residual ? tf.add(a, residual) : a;
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b) as tf.Tensor2D;
+  }
+
+  private attention(qkv: tf.Tensor2D, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor2D {
+    const { dModel: d, nHeads } = this.weights.config;
+    const { batch: B, seqLen: L } = batch;
+    if (this.kernels === 'fused') {
+      const program = new FusedAttentionProgram({ batch: B, seqLen: L, dModel: d, nHeads });
+      const info = backend().runWebGPUProgram(program, [qkv, lengths], 'float32');
+      return tf.reshape(tf.engine().makeTensorFromTensorInfo(info), [B * L, d]) as tf.Tensor2D;
+    }
+    const hd = d / nHeads;
+    const split = (i: number) => tf.transpose(tf.reshape(tf.slice(qkv, [0, i * d], [B * L, d]), [B, L, nHeads, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    const [q, k, v] = [split(0), split(1), split(2)];
+    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd));
+    // Key padding mask: -inf where the key is past the cell's length.
+    const keyPos = tf.reshape(tf.range(0, L, 1, 'int32'), [1, 1, 1, L]);
+    const mask = tf.greaterEqual(keyPos, tf.reshape(lengths, [B, 1, 1, 1]));
+    const probs = tf.softmax(tf.where(mask, tf.fill(scores.shape, -Infinity), scores));
+    return tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * L, d]) as tf.Tensor2D;
+  }
+
+  dispose(): void {
+    const all: tf.Tensor[] = [this.embedding, ...this.encNorm, this.valW1, this.valB1, this.valW2, this.valB2, ...this.valNorm];
+    for (const L of this.layers) all.push(...Object.values(L));
+    tf.dispose(all);
+  }
+}
+
+function backend(): WebGPUBackend {
+  return tf.backend() as unknown as WebGPUBackend;
+}
+
+/** Selects tfjs's WebGPU backend; false when no adapter is available. */
+export async function initTfjsWebGPU(): Promise<boolean> {
+  await import('@tensorflow/tfjs-backend-webgpu');
+  try {
+    return (await tf.setBackend('webgpu')) && tf.getBackend() === 'webgpu';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,69 @@
+// LayerNorm(a + b) * gamma + beta over rows of width d, one workgroup per row: the residual add
+// and the normalisation in one pass over memory, where tfjs would run six kernels. Two-pass
+// (mean, then centred variance) for the same accuracy as torch.
+
+const WG = 64;
+
+export class AddLayerNormProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0], y: [1] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [WG, 1, 1];
+
+  constructor(
+    private readonly rows: number,
+    private readonly d: number,
+    private readonly eps: number,
+    private readonly withResidual: boolean,
+  ) {
+    // Only declared inputs may be bound: WebGPU's 'auto' layout drops bindings the shader never reads.
+    this.variableNames = withResidual ? ['A', 'B', 'G', 'Beta'] : ['A', 'G', 'Beta'];
+    this.outputShape = [rows, d];
+    this.dispatch = [Math.min(rows, 65535), Math.ceil(rows / 65535), 1];
+    this.shaderKey = `scweb_add_ln_${d}_${eps}_${withResidual}`;
+  }
+
+  getUserCode(): string {
+    const { d, eps } = this;
+    const read = this.withResidual ? 'A[o + k] + B[o + k]' : 'A[o + k]';
+    return /* wgsl */ `
+      var<workgroup> part: array<f32, ${WG}>;
+      var<workgroup> rowShared: i32;
+
+      fn reduceSum(v: f32) -> f32 {
+        let t = i32(localId.x);
+        part[t] = v;
+        workgroupBarrier();
+        for (var w = ${WG / 2}; w > 0; w = w / 2) {
+          if (t < w) { part[t] += part[t + w]; }
+          workgroupBarrier();
+        }
+        let total = part[0];
+        workgroupBarrier();
+        return total;
+      }
+
+      fn main() {
+        _ = uniforms.NAN; // keeps tfjs's uniform binding alive under the 'auto' layout
+        // tfjs hands builtins over through private variables, which WGSL cannot prove uniform;
+        // workgroupUniformLoad gives the barrier-safe (uniform) copy.
+        if (localId.x == 0u) { rowShared = i32(workgroupId.y) * 65535 + i32(workgroupId.x); }
+        let row = workgroupUniformLoad(&rowShared);
+        if (row >= ${this.rows}) { return; }
+        let o = row * ${d};
+        let t = i32(localId.x);
+        var sum = 0.0;
+        for (var k = t; k < ${d}; k += ${WG}) { sum += ${read}; }
+        let mean = reduceSum(sum) / f32(${d});
+        var sq = 0.0;
+        for (var k = t; k < ${d}; k += ${WG}) { let x = ${read} - mean; sq += x * x; }
+        let inv = inverseSqrt(reduceSum(sq) / f32(${d}) + ${eps.toExponential()});
+        for (var k = t; k < ${d}; k += ${WG}) {
+          result[o + k] = (${read} - mean) * inv * G[k] + Beta[k];
+        }
+      }
+    `;
+  }
+}
