@@ -75,17 +75,24 @@ export class TfjsEncoder {
     }));
   }
 
-  /** `<cls>` outputs [B, d] (not normalised); with `captureHidden`, every layer's [B, L, d] too. */
-  async encode(batch: TokenBatch, opts: { captureHidden?: boolean } = {}): Promise<{ cls: Float32Array; hidden?: Float32Array[] }> {
-    const { dModel: d } = this.weights.config;
+  /**
+   * `<cls>` outputs [B, d] (not normalised); with `captureHidden`, every layer's [B, L, d] too; with
+   * `attentionLayer`, that layer's softmax attention averaged over heads, [B, L, L] (for a few
+   * chosen cells: this one is quadratic in L).
+   */
+  async encode(batch: TokenBatch, opts: { captureHidden?: boolean; attentionLayer?: number } = {}): Promise<{ cls: Float32Array; hidden?: Float32Array[]; attentionMean?: Float32Array }> {
+    const { dModel: d, nLayers } = this.weights.config;
     const captured: tf.Tensor[] = [];
+    const attnLayer = opts.attentionLayer === undefined ? -1 : opts.attentionLayer < 0 ? nLayers + opts.attentionLayer : opts.attentionLayer;
+    let attention: tf.Tensor | null = null;
     const cls = tf.tidy(() => {
       const ids = tf.tensor1d(batch.ids, 'int32');
       const values = tf.tensor1d(batch.values);
       const lengths = tf.tensor1d(batch.lengths, 'int32');
       let x = this.inputs(ids, values);
       if (opts.captureHidden) captured.push(tf.keep(x));
-      for (const L of this.layers) {
+      for (const [li, L] of this.layers.entries()) {
+        if (li === attnLayer) attention = tf.keep(tf.mean(this.attentionProbs(this.qkv(x, L), lengths, batch), 1));
         x = this.layer(x, L, lengths, batch);
         if (opts.captureHidden) captured.push(tf.keep(x));
       }
@@ -95,7 +102,18 @@ export class TfjsEncoder {
     cls.dispose();
     const hidden = opts.captureHidden ? await Promise.all(captured.map(async (t) => (await t.data()) as Float32Array)) : undefined;
     captured.forEach((t) => t.dispose());
-    return { cls: out, hidden };
+    const attn = attention as tf.Tensor | null;
+    const attentionMean = attn ? ((await attn.data()) as Float32Array) : undefined;
+    attn?.dispose();
+    return { cls: out, hidden, attentionMean };
+  }
+
+  /** LayerNorm(Embedding(id)) for each id. */
+  async geneTokenEmbeddings(ids: Int32Array): Promise<Float32Array> {
+    const t = tf.tidy(() => this.layerNorm(tf.gather(this.embedding, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, null, this.encNorm));
+    const out = (await t.data()) as Float32Array;
+    t.dispose();
+    return out;
   }
 
   private inputs(ids: tf.Tensor1D, values: tf.Tensor1D): tf.Tensor2D {
@@ -106,8 +124,12 @@ export class TfjsEncoder {
     return tf.add(genes, val) as tf.Tensor2D;
   }
 
+  private qkv(x: tf.Tensor2D, L: LayerTensors): tf.Tensor2D {
+    return tf.fused.matMul({ a: x, b: L.wqkv, transposeB: true, bias: L.bqkv }) as tf.Tensor2D;
+  }
+
   private layer(x: tf.Tensor2D, L: LayerTensors, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor2D {
-    const qkv = (tf.fused.matMul({ a: x, b: L.wqkv, transposeB: true, bias: L.bqkv }) as tf.Tensor2D);
+    const qkv = this.qkv(x, L);
     const ctx = this.attention(qkv, lengths, batch);
     const attn = (tf.fused.matMul({ a: ctx, b: L.wo, transposeB: true, bias: L.bo }) as tf.Tensor2D);
     const x1 = this.layerNorm(attn, x, [L.ln1g, L.ln1b]);
@@ -139,6 +161,18 @@ export class TfjsEncoder {
       const info = backend().runWebGPUProgram(program, [qkv, lengths], 'float32');
       return tf.reshape(tf.engine().makeTensorFromTensorInfo(info), [B * L, d]) as tf.Tensor2D;
     }
+    const { v, probs } = this.attentionProbsAndValues(qkv, lengths, batch);
+    return tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * L, d]) as tf.Tensor2D;
+  }
+
+  /** Softmax attention probabilities [B, heads, L, L] with the key padding mask. */
+  private attentionProbs(qkv: tf.Tensor2D, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor4D {
+    return this.attentionProbsAndValues(qkv, lengths, batch).probs;
+  }
+
+  private attentionProbsAndValues(qkv: tf.Tensor2D, lengths: tf.Tensor1D, batch: TokenBatch): { probs: tf.Tensor4D; v: tf.Tensor4D } {
+    const { dModel: d, nHeads } = this.weights.config;
+    const { batch: B, seqLen: L } = batch;
     const hd = d / nHeads;
     const split = (i: number) => tf.transpose(tf.reshape(tf.slice(qkv, [0, i * d], [B * L, d]), [B, L, nHeads, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     const [q, k, v] = [split(0), split(1), split(2)];
@@ -146,8 +180,8 @@ export class TfjsEncoder {
     // Key padding mask: -inf where the key is past the cell's length.
     const keyPos = tf.reshape(tf.range(0, L, 1, 'int32'), [1, 1, 1, L]);
     const mask = tf.greaterEqual(keyPos, tf.reshape(lengths, [B, 1, 1, 1]));
-    const probs = tf.softmax(tf.where(mask, tf.fill(scores.shape, -Infinity), scores));
-    return tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * L, d]) as tf.Tensor2D;
+    const probs = tf.softmax(tf.where(mask, tf.fill(scores.shape, -Infinity), scores)) as tf.Tensor4D;
+    return { probs, v };
   }
 
   dispose(): void {

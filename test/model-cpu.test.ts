@@ -1,0 +1,122 @@
+// The CPU encoder, binning, tokenizer and checkpoint reader against what scGPT v0.2.5 computes.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { binValues } from '../src/model/binning.ts';
+import { readTorchStateDict } from '../src/model/checkpoint/torch.ts';
+import { forwardCell, geneTokenEmbeddings, l2Normalize } from '../src/model/encoder-cpu.ts';
+import { canonicalKey } from '../src/model/weights.ts';
+import { expected, fixturePath, fixtureTokens, loadWeights, maxAbsDiff } from './model-fixtures.ts';
+
+interface BinningFixture {
+  rands_per_cell: number[][];
+  nonzero_values_per_cell: number[][];
+  bins_per_cell: number[][];
+}
+
+describe('binning reproduces scGPT _digitize exactly with its draws injected', () => {
+  for (const name of ['tiny', 'wide'] as const) {
+    it(name, () => {
+      const b = JSON.parse(readFileSync(fixturePath(name, 'expected', 'binning.json'), 'utf8')) as BinningFixture;
+      let cellsChecked = 0;
+      b.nonzero_values_per_cell.forEach((values, c) => {
+        const draws = b.rands_per_cell[c];
+        let i = 0;
+        const bins = binValues(Float32Array.from(values), () => draws[i++]);
+        expect(i).toBe(values.length);
+        expect(Array.from(bins)).toEqual(b.bins_per_cell[c]);
+        cellsChecked++;
+      });
+      expect(cellsChecked).toBeGreaterThan(5);
+    });
+  }
+});
+
+describe('checkpoint reader', () => {
+  it('reads both key flavours to the same numbers', async () => {
+    const a = await readTorchStateDict(readFileSync(fixturePath('tiny', 'checkpoint', 'best_model.pt')));
+    const b = await readTorchStateDict(readFileSync(fixturePath('tiny', 'checkpoint_flash', 'best_model.pt')));
+    const canon = (m: typeof a) => new Map([...m].map(([k, v]) => [canonicalKey(k), v]));
+    const [ca, cb] = [canon(a), canon(b)];
+    expect([...ca.keys()].sort()).toEqual([...cb.keys()].sort());
+    expect(ca.has('transformer_encoder.layers.0.self_attn.in_proj_weight')).toBe(true);
+    for (const [k, v] of ca) expect(Array.from(v.data), k).toEqual(Array.from(cb.get(k)!.data));
+  });
+
+  it('reads float16 checkpoints to the fp32 values rounded to float16', async () => {
+    const f32 = await readTorchStateDict(readFileSync(fixturePath('tiny', 'checkpoint_flash', 'best_model.pt')));
+    const f16 = await readTorchStateDict(readFileSync(fixturePath('tiny', 'checkpoint_fp16', 'best_model.pt')));
+    // Round to the nearest float16, ties to even (IEEE, as torch's .half()).
+    const roundEven = (q: number) => {
+      const f = Math.floor(q);
+      const r = q - f;
+      return r > 0.5 ? f + 1 : r < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+    };
+    const round16 = (x: number) => {
+      if (x === 0) return x;
+      const exp = Math.max(-14, Math.floor(Math.log2(Math.abs(x))));
+      const ulp = 2 ** (exp - 10);
+      return roundEven(x / ulp) * ulp;
+    };
+    let checked = 0;
+    for (const [k, t16] of f16) {
+      expect(t16.dtype).toBe('float16');
+      const t32 = f32.get(k)!;
+      expect(t16.shape).toEqual(t32.shape);
+      for (let i = 0; i < t32.data.length; i += 7) {
+        expect(t16.data[i], `${k}[${i}]`).toBe(round16(t32.data[i]));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
+  it('refuses a checkpoint whose vocab does not match the embedding table', async () => {
+    const { buildWeights } = await import('../src/model/weights.ts');
+    const sd = await readTorchStateDict(readFileSync(fixturePath('tiny', 'checkpoint', 'best_model.pt')));
+    const args = JSON.parse(readFileSync(fixturePath('tiny', 'checkpoint', 'args.json'), 'utf8'));
+    expect(() => buildWeights(sd, args, { size: 60697, padId: 60694, clsId: 60695 })).toThrow(/698 rows but vocab.json has 60697 tokens/);
+    const missing = new Map(sd);
+    missing.delete('transformer_encoder.layers.1.linear2.weight');
+    expect(() => buildWeights(missing, args, { size: 698, padId: 695, clsId: 696 })).toThrow(/missing transformer_encoder.layers.1.linear2.weight/);
+  });
+});
+
+describe('CPU encoder matches scGPT', () => {
+  it('tiny: hidden states of every layer, cell embeddings, last-layer attention, gene token embeddings', async () => {
+    const w = await loadWeights('tiny');
+    const t = fixtureTokens('tiny');
+    const d = w.config.dModel;
+    const emb = expected('tiny', 'cell_embedding_l2');
+    const hid = expected('tiny', 'hidden_states_first_cells');
+    const att = expected('tiny', 'last_layer_attention_mean_heads_first_cells');
+    const k = hid.shape[1];
+    for (let c = 0; c < t.nCells; c++) {
+      const n = t.lengths[c];
+      const r = forwardCell(w, t.ids.subarray(c * t.seqLen), t.values.subarray(c * t.seqLen), n, { captureHidden: c < k, attentionLayer: c < k ? -1 : undefined });
+      expect(maxAbsDiff(l2Normalize(r.cls), emb.data.subarray(c * d))).toBeLessThan(1e-5);
+      if (c < k) {
+        for (let l = 0; l < hid.shape[0]; l++) {
+          expect(maxAbsDiff(r.hidden![l], hid.data.subarray(((l * k + c) * t.seqLen) * d), n * d), `layer ${l} cell ${c}`).toBeLessThan(1e-4);
+        }
+        let worst = 0;
+        for (let i = 0; i < n; i++) worst = Math.max(worst, maxAbsDiff(r.attentionMean!.subarray(i * n), att.data.subarray((c * t.seqLen + i) * t.seqLen), n));
+        expect(worst).toBeLessThan(1e-5);
+      }
+    }
+    const gte = expected('tiny', 'gene_token_embedding');
+    const g = geneTokenEmbeddings(w, Array.from({ length: gte.shape[0] }, (_, i) => i));
+    expect(maxAbsDiff(g, gte.data)).toBeLessThan(1e-5);
+  });
+
+  it('wide (real widths, 1200 tokens): first cell, hidden states and embedding', async () => {
+    const w = await loadWeights('wide');
+    const t = fixtureTokens('wide');
+    const d = w.config.dModel;
+    const hid = expected('wide', 'hidden_states_first_cells');
+    const r = forwardCell(w, t.ids, t.values, t.lengths[0], { captureHidden: true });
+    for (let l = 0; l < hid.shape[0]; l++) {
+      expect(maxAbsDiff(r.hidden![l], hid.data.subarray(l * hid.shape[1] * t.seqLen * d), t.lengths[0] * d)).toBeLessThan(1e-4);
+    }
+    expect(maxAbsDiff(l2Normalize(r.cls), expected('wide', 'cell_embedding_l2').data)).toBeLessThan(1e-5);
+  }, 120_000);
+});
