@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { DatasetError } from '../io/errors.ts';
 import { openPaths } from '../io/node.ts';
 import { summarize } from '../io/summary.ts';
-import { UsageError } from './main.ts';
+import { UsageError } from './usage.ts';
 
 export async function inspectCommand(args: string[]): Promise<number> {
   if (args.length === 0) throw new UsageError('inspect needs a file');

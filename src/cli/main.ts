@@ -1,15 +1,13 @@
 // `scweb`: the command-line face of the same src/io, src/model and src/analysis code.
 import { DatasetError } from '../io/errors.ts';
+import { ModelError } from '../model/bundle.ts';
+import { CheckpointError } from '../model/checkpoint/torch.ts';
+import { VocabError } from '../model/vocab.ts';
+import { WeightsError } from '../model/weights.ts';
+import { convertCommand } from './convert.ts';
+import { embedCommand } from './embed.ts';
 import { inspectCommand } from './inspect.ts';
-
-const USAGE = `scweb - single-cell analysis from the command line
-
-Usage:
-  scweb inspect FILE [FILE...]   print a JSON summary of a dataset (.h5ad, 10x .h5, or a
-                                 matrix.mtx folder / its files given together)
-  scweb help                     show this help
-
-Exit status: 0 on success, 1 when the input cannot be read, 2 on a usage error.`;
+import { USAGE, UsageError } from './usage.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -17,6 +15,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'inspect':
         return await inspectCommand(rest);
+      case 'embed':
+        return await embedCommand(rest);
+      case 'convert':
+        return await convertCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -28,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof DatasetError) {
+    if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError) {
       console.error(`scweb: error: ${err.message}`);
       return 1;
     }
@@ -39,5 +41,3 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
 }
-
-export class UsageError extends Error {}

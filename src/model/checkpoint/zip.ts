@@ -54,8 +54,14 @@ export function readZipDirectory(bytes: Uint8Array): Map<string, ZipEntry> {
       const len = view.getUint16(e + 2, true);
       if (id === 1) {
         let q = e + 4;
-        if (size === 0xffffffff) (size = Number(view.getBigUint64(q, true))), (q += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = Number(view.getBigUint64(q, true))), (q += 8);
+        if (size === 0xffffffff) {
+          size = Number(view.getBigUint64(q, true));
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = Number(view.getBigUint64(q, true));
+          q += 8;
+        }
         if (localOffset === 0xffffffff) localOffset = Number(view.getBigUint64(q, true));
       }
       e += 4 + len;

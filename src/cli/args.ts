@@ -1,0 +1,33 @@
+// A small flag parser: `--name value`, `--flag`, positionals; unknown flags are usage errors.
+import { UsageError } from './usage.ts';
+
+export interface Parsed {
+  positionals: string[];
+  flags: Map<string, string>;
+}
+
+export function parseArgs(argv: string[], valueFlags: string[]): Parsed {
+  const flags = new Map<string, string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
+    const [name, inline] = a.slice(2).split('=', 2);
+    if (!valueFlags.includes(name)) throw new UsageError(`unknown option --${name}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  return { positionals, flags };
+}
+
+export function intFlag(p: Parsed, name: string, dflt: number): number {
+  const v = p.flags.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}

@@ -1,0 +1,163 @@
+// scGPT cell embeddings for a whole dataset, streamed: cells are read and tokenised a window at a
+// time, sorted by length inside the window, packed into batches padded to a bucket length (little
+// padding, few distinct GPU buffer sizes), encoded, and written back in input order.
+import { CancelledError, DatasetError } from '../io/errors.ts';
+import { geneSymbolsColumn } from '../io/summary.ts';
+import type { Dataset } from '../io/types.ts';
+import type { LoadedModel } from './bundle.ts';
+import { forwardCell } from './encoder-cpu.ts';
+import type { TfjsEncoder, TokenBatch } from './encoder-tfjs.ts';
+import type { Uniform } from './random.ts';
+import { cellUniform } from './random.ts';
+import type { CellTokens } from './tokenize.ts';
+import { tokenizeCell } from './tokenize.ts';
+import type { GeneMapping } from './vocab.ts';
+import { mapGenes } from './vocab.ts';
+
+/** Runs the encoder on a padded batch and returns `<cls>` outputs [B, d]. */
+export interface CellEncoder {
+  name: string;
+  encode(batch: TokenBatch): Promise<Float32Array>;
+}
+
+export function cpuEncoder(model: LoadedModel): CellEncoder {
+  const d = model.weights.config.dModel;
+  return {
+    name: 'CPU (exact float64 sums)',
+    async encode(b) {
+      const out = new Float32Array(b.batch * d);
+      for (let c = 0; c < b.batch; c++) {
+        out.set(forwardCell(model.weights, b.ids.subarray(c * b.seqLen), b.values.subarray(c * b.seqLen), b.lengths[c]).cls, c * d);
+      }
+      return out;
+    },
+  };
+}
+
+export function webgpuEncoder(enc: TfjsEncoder, adapter: string): CellEncoder {
+  return { name: `WebGPU (${adapter})`, encode: async (b) => (await enc.encode(b)).cls };
+}
+
+export interface EmbedProgress {
+  done: number;
+  total: number;
+  cellsPerSecond: number;
+  secondsLeft: number;
+}
+
+export interface EmbedOptions {
+  maxLength?: number;
+  /** Cells per batch at most; the token budget may lower it for long cells. */
+  batchSize?: number;
+  /** Tokens (batch x padded length) per batch at most: bounds GPU memory. */
+  tokenBudget?: number;
+  seed?: number;
+  /** Uniform source per cell (binning ties, then gene subset); default: seeded per cell. */
+  uniformFor?: (cell: number) => Uniform;
+  /** var column with gene symbols; default: `feature_name` when present, else the var index. */
+  geneColumn?: string;
+  ensemblToSymbol?: Map<string, string>;
+  matrixKey?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: EmbedProgress) => void;
+}
+
+export interface EmbedResult {
+  /** Row-major [n_obs, d], L2-normalised; NaN rows for cells with no expressed in-vocab gene. */
+  embeddings: Float32Array;
+  dim: number;
+  nEmpty: number;
+  mapping: GeneMapping;
+  encoder: string;
+  seconds: number;
+}
+
+const WINDOW = 2048;
+const BUCKET = 32;
+
+export function geneNames(ds: Dataset, matrixKey: string, column?: string): { names: string[]; source: string } {
+  const useVar = matrixKey !== 'raw/X';
+  const pick = column ?? (useVar ? (ds.var.columns.some((c) => c.name === 'feature_name') ? 'feature_name' : geneSymbolsColumn(ds) ?? undefined) : undefined);
+  if (!pick || pick === 'index') return { names: ds.varNamesOf(matrixKey), source: useVar ? 'var index' : 'raw/var index' };
+  const col = ds.var.columns.find((c) => c.name === pick);
+  if (!col) throw new DatasetError('unknown-key', ds.fileName, `no var column "${pick}" (have: ${ds.var.columns.map((c) => c.name).join(', ') || 'none'})`);
+  if (!useVar) throw new DatasetError('unknown-key', ds.fileName, `a var column cannot name the genes of raw/X, which has its own var`);
+  const names = col.kind === 'categorical' ? Array.from(col.codes, (c) => col.categories[c] ?? '') : col.kind === 'string' ? col.values : Array.from(col.values, String);
+  return { names, source: `var/${pick}` };
+}
+
+export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: CellEncoder, opts: EmbedOptions = {}): Promise<EmbedResult> {
+  const started = performance.now();
+  const matrixKey = opts.matrixKey ?? ds.countsKey;
+  if (!matrixKey) throw new DatasetError('missing-matrix', ds.fileName, `scGPT needs raw counts, and none were found (${ds.countsReason}); choose a counts matrix`);
+  const { names, source } = geneNames(ds, matrixKey, opts.geneColumn);
+  const mapping = mapGenes(names, model.vocab, source, opts.ensemblToSymbol);
+  if (mapping.matched === 0) {
+    throw new DatasetError('unknown-key', ds.fileName, `none of the ${names.length} genes (${source}, e.g. ${names.slice(0, 3).join(', ')}) is in the model's vocabulary; pick the var column with gene symbols`);
+  }
+  const cfg = model.weights.config;
+  const maxLength = opts.maxLength ?? 1200;
+  const tokenBudget = opts.tokenBudget ?? 16_384;
+  const maxBatch = opts.batchSize ?? 64;
+  const seed = opts.seed ?? 0;
+  const uniformFor = opts.uniformFor ?? ((cell: number) => cellUniform(seed, cell));
+  const d = cfg.dModel;
+  const out = new Float32Array(ds.nObs * d).fill(NaN);
+  let nEmpty = 0;
+  let done = 0;
+  for (let start = 0; start < ds.nObs; start += WINDOW) {
+    if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
+    const end = Math.min(ds.nObs, start + WINDOW);
+    const chunk = ds.readRows(matrixKey, start, end);
+    const cells: { index: number; tokens: CellTokens }[] = [];
+    for (let r = 0; r < end - start; r++) {
+      const [lo, hi] = [chunk.indptr[r], chunk.indptr[r + 1]];
+      const tokens = tokenizeCell(chunk.indices.subarray(lo, hi), chunk.data.subarray(lo, hi), mapping.ids, uniformFor(start + r), {
+        maxLength,
+        clsId: cfg.clsId,
+        padValue: cfg.padValue,
+      });
+      if (tokens) cells.push({ index: start + r, tokens });
+      else nEmpty++;
+    }
+    cells.sort((a, b) => a.tokens.ids.length - b.tokens.ids.length);
+    const bucket = (c: { tokens: CellTokens }) => Math.min(maxLength, Math.ceil(c.tokens.ids.length / BUCKET) * BUCKET);
+    for (let i = 0; i < cells.length; ) {
+      // Sorted by length: a batch's last cell is its longest, so grow it while the padded size fits.
+      let j = i + 1;
+      while (j < cells.length && j - i < maxBatch && (j - i + 1) * bucket(cells[j]) <= tokenBudget) j++;
+      const group = cells.slice(i, j);
+      const L = bucket(group[group.length - 1]);
+      const batch = packBatch(group.map((c) => c.tokens), L, cfg.padId, cfg.padValue);
+      const cls = await encoder.encode(batch);
+      group.forEach((c, k) => writeNormalized(out, c.index * d, cls.subarray(k * d, (k + 1) * d)));
+      done += group.length;
+      i = j;
+      if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
+      const elapsed = (performance.now() - started) / 1000;
+      const rate = (done + nEmpty) / Math.max(elapsed, 1e-6);
+      opts.onProgress?.({ done: done + nEmpty, total: ds.nObs, cellsPerSecond: rate, secondsLeft: (ds.nObs - done - nEmpty) / rate });
+    }
+  }
+  return { embeddings: out, dim: d, nEmpty, mapping, encoder: encoder.name, seconds: (performance.now() - started) / 1000 };
+}
+
+export function packBatch(cells: CellTokens[], seqLen: number, padId: number, padValue: number): TokenBatch {
+  const B = cells.length;
+  const ids = new Int32Array(B * seqLen).fill(padId);
+  const values = new Float32Array(B * seqLen).fill(padValue);
+  const lengths = new Int32Array(B);
+  cells.forEach((c, k) => {
+    ids.set(c.ids, k * seqLen);
+    values.set(c.values, k * seqLen);
+    lengths[k] = c.ids.length;
+  });
+  return { ids, values, lengths, batch: B, seqLen };
+}
+
+function writeNormalized(out: Float32Array, at: number, v: Float32Array): void {
+  let s = 0;
+  for (const x of v) s += x * x;
+  const inv = 1 / Math.sqrt(s);
+  for (let k = 0; k < v.length; k++) out[at + k] = v[k] * inv;
+}

@@ -1,0 +1,42 @@
+// Node-side model access: a model folder on disk, the bundled Ensembl map, and the encoder choice.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadedModel, ModelFiles } from './bundle.ts';
+import { loadModel } from './bundle.ts';
+import { detectBackend } from './backend.ts';
+import type { CellEncoder } from './embed.ts';
+import { cpuEncoder, webgpuEncoder } from './embed.ts';
+import { TfjsEncoder, initTfjsWebGPU } from './encoder-tfjs.ts';
+import { installNodeWebGPU } from './node-gpu.ts';
+import { parseEnsemblMap } from './vocab.ts';
+
+export function dirFiles(dir: string): ModelFiles {
+  return async (name) => (existsSync(join(dir, name)) ? new Uint8Array(await readFile(join(dir, name))) : null);
+}
+
+export function loadModelDir(dir: string): Promise<LoadedModel> {
+  return loadModel(dirFiles(dir));
+}
+
+const ENSEMBL_MAP = fileURLToPath(new URL('../../public/gene_maps/GENCODEv44_Gene_id2name.csv', import.meta.url));
+
+export async function loadEnsemblMap(): Promise<Map<string, string>> {
+  return parseEnsemblMap(await readFile(ENSEMBL_MAP, 'utf8'));
+}
+
+/** WebGPU when asked for (or by default when an adapter exists), else the CPU, saying why. */
+export async function nodeEncoder(model: LoadedModel, backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ encoder: CellEncoder; dispose(): void }> {
+  if (backend !== 'cpu') {
+    await installNodeWebGPU();
+    const info = await detectBackend();
+    if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
+      const enc = new TfjsEncoder(model.weights, 'fused');
+      return { encoder: webgpuEncoder(enc, info.detail), dispose: () => enc.dispose() };
+    }
+    if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
+    log(`${info.detail}`);
+  }
+  return { encoder: cpuEncoder(model), dispose() {} };
+}
