@@ -43,8 +43,11 @@ lint: deps
 typecheck: deps
 	npx tsc --noEmit -p tsconfig.json
 
-unit: deps
-	npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+# WebGPU tests run through Dawn on Chromium's SwiftShader Vulkan driver (a CPU implementation).
+GPU_ENV := LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
+
+unit: deps chromium
+	$(GPU_ENV) npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 
 e2e: deps chromium build
 	CHROMIUM_PATH=$(CHROMIUM) npx playwright test
@@ -52,7 +55,10 @@ e2e: deps chromium build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io
+bench: bench-io bench-embed
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
+
+bench-embed: deps chromium
+	$(GPU_ENV) node --import tsx bench/embed.ts

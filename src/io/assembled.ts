@@ -41,6 +41,7 @@ export class AssembledDataset implements Dataset {
   countsReason: string;
   readonly embeddings: EmbeddingInfo[];
   private readonly readers = new Map<string, MatrixPart>();
+  private readonly computed = new Map<string, Embedding>();
 
   constructor(private readonly parts: DatasetParts) {
     this.fileName = parts.fileName;
@@ -129,7 +130,19 @@ export class AssembledDataset implements Dataset {
     return this.part(matrixKey).reader.readRows(start, end);
   }
 
+  addEmbedding(e: Embedding): void {
+    if (e.shape[0] !== this.nObs || e.data.length !== e.shape[0] * e.shape[1]) {
+      throw new DatasetError('shape-mismatch', this.fileName, `embedding "${e.key}" has ${e.shape[0]} rows but there are ${this.nObs} cells`);
+    }
+    this.computed.set(e.key, e);
+    const i = this.embeddings.findIndex((x) => x.key === e.key);
+    if (i >= 0) this.embeddings.splice(i, 1);
+    this.embeddings.push({ key: e.key, shape: e.shape });
+  }
+
   readEmbedding(key: string): Embedding {
+    const computed = this.computed.get(key);
+    if (computed) return { ...computed, data: computed.data.slice() };
     if (!this.embeddings.some((e) => e.key === key)) {
       throw new DatasetError('unknown-key', this.fileName, `no embedding "${key}" (have: ${this.embeddings.map((e) => e.key).join(', ') || 'none'})`);
     }

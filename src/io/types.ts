@@ -102,5 +102,7 @@ export interface Dataset {
   /** Rows [start, end) of a matrix, converted to float32 CSR. */
   readRows(matrixKey: string, start: number, end: number): CsrChunk;
   readEmbedding(key: string): Embedding;
+  /** Adds (or replaces) a computed embedding such as X_scGPT; it lives in memory with the dataset. */
+  addEmbedding(e: Embedding): void;
   close(): void;
 }

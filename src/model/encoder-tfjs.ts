@@ -145,7 +145,7 @@ export class TfjsEncoder {
     if (this.kernels === 'fused') {
       const program = new AddLayerNormProgram(rows, d, eps, residual !== null);
       const inputs = residual ? [a, residual, g, b] : [a, g, b];
-      const info = backend().runWebGPUProgram(program, inputs, 'float32');
+      const info = backend().runWebGPUProgram(program, inputs, 'float32', [{ type: 'int32', data: [rows] }]);
       return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
     }
     const x = residual ? tf.add(a, residual) : a;
@@ -158,7 +158,7 @@ export class TfjsEncoder {
     const { batch: B, seqLen: L } = batch;
     if (this.kernels === 'fused') {
       const program = new FusedAttentionProgram({ batch: B, seqLen: L, dModel: d, nHeads });
-      const info = backend().runWebGPUProgram(program, [qkv, lengths], 'float32');
+      const info = backend().runWebGPUProgram(program, [qkv, lengths], 'float32', [{ type: 'int32', data: [L] }]);
       return tf.reshape(tf.engine().makeTensorFromTensorInfo(info), [B * L, d]) as tf.Tensor2D;
     }
     const { v, probs } = this.attentionProbsAndValues(qkv, lengths, batch);

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { DropZone } from './components/DropZone.tsx';
+import { ModelPanel } from './components/ModelPanel.tsx';
 import { Legend } from './components/Legend.tsx';
 import { ScatterView } from './components/ScatterView.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
@@ -25,6 +26,7 @@ export function App() {
         <main className="workspace">
           <SummaryPanel summary={summary} />
           <section className="view">
+            <ModelPanel />
             <ViewControls summary={summary} />
             <ScatterView />
             <Legend />

@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
-import type { BackendInfo, ColumnData } from '../workers/protocol.ts';
+import type { BackendInfo, ColumnData, EmbedStats, ModelEntry, ModelSource } from '../workers/protocol.ts';
 import { WorkerRequestError, dataClient } from './worker-client.ts';
 
 export interface Loading {
@@ -20,7 +20,26 @@ export interface EmbeddingView {
   positions: Float32Array;
 }
 
+export interface EmbedJob {
+  id: number;
+  fraction: number;
+  message: string;
+  cellsPerSecond?: number;
+  secondsLeft?: number;
+}
+
 export interface AppState {
+  models: ModelEntry[];
+  /** Checkpoint or bundle files the user picked, offered as a model until another is picked. */
+  pickedModel: File[] | null;
+  modelChoice: string;
+  embedJob: EmbedJob | null;
+  embedStats: EmbedStats | null;
+  loadModels(): Promise<void>;
+  pickModelFiles(files: File[]): void;
+  chooseModel(id: string): void;
+  embed(options: { seed: number; backend: 'auto' | 'cpu' }): Promise<void>;
+  cancelEmbed(): void;
   backend: BackendInfo | null;
   loading: Loading | null;
   error: ErrorInfo | null;
@@ -63,7 +82,64 @@ function asErrorInfo(err: unknown): ErrorInfo {
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 
+const PICKED = '__picked__';
+
 export const useApp = create<AppState>((set, get) => ({
+  models: [],
+  pickedModel: null,
+  modelChoice: '',
+  embedJob: null,
+  embedStats: null,
+
+  async loadModels() {
+    const { done } = dataClient().request<'models'>({ type: 'models' });
+    try {
+      const { models } = await done;
+      set({ models, modelChoice: get().modelChoice || models[0]?.id || '' });
+    } catch (err) {
+      set({ error: asErrorInfo(err) });
+    }
+  },
+
+  pickModelFiles(files) {
+    if (files.length > 0) set({ pickedModel: files, modelChoice: PICKED });
+  },
+
+  chooseModel(id) {
+    set({ modelChoice: id });
+  },
+
+  async embed({ seed, backend }) {
+    const { modelChoice, pickedModel, models } = get();
+    const entry = models.find((m) => m.id === modelChoice);
+    const model: ModelSource | null =
+      modelChoice === PICKED && pickedModel ? { kind: 'files', files: pickedModel } : entry?.source === 'bundled' ? { kind: 'bundled', id: entry.id, path: entry.path! } : entry ? { kind: 'cached', id: entry.id } : null;
+    if (!model) {
+      set({ error: { code: 'internal', message: 'choose a model first (a bundled one, or pick a checkpoint folder)' } });
+      return;
+    }
+    const { id, done } = dataClient().request<'embedded'>({ type: 'embed', model, options: { seed, backend, maxLength: 1200, batchSize: 64 } }, (fraction, message, rate) => {
+      if (get().embedJob?.id === id) set({ embedJob: { id, fraction, message, ...rate } });
+    });
+    set({ embedJob: { id, fraction: 0, message: 'loading the model' }, error: null, embedStats: null });
+    try {
+      const { summary, stats } = await done;
+      set({ summary, embedStats: stats, embedJob: null });
+      if (stats.cachedAs) await get().loadModels();
+      await get().showEmbedding('X_scGPT_pc');
+    } catch (err) {
+      if (get().embedJob?.id === id) set({ embedJob: null });
+      const info = asErrorInfo(err);
+      if (info.code !== 'cancelled') set({ error: info });
+    }
+  },
+
+  cancelEmbed() {
+    const job = get().embedJob;
+    if (job) dataClient().cancel(job.id);
+    set({ embedJob: null });
+  },
+
   backend: null,
   loading: null,
   error: null,
@@ -85,7 +161,7 @@ export const useApp = create<AppState>((set, get) => ({
     set({ loading: { id, fileName, fraction: 0, message: 'starting' }, error: null });
     try {
       const { summary, warnings } = await done;
-      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, hidden: new Set() });
+      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, hidden: new Set(), embedStats: null });
       const key = defaultEmbedding(summary);
       await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
     } catch (err) {

@@ -15,7 +15,7 @@ export class WorkerRequestError extends Error {
 interface Pending {
   resolve(msg: Response): void;
   reject(err: Error): void;
-  onProgress?: (fraction: number, message: string) => void;
+  onProgress?: (fraction: number, message: string, rate?: { cellsPerSecond: number; secondsLeft: number }) => void;
 }
 
 export class DataClient {
@@ -51,7 +51,7 @@ export class DataClient {
     const p = this.pending.get(msg.id);
     if (!p) return;
     if (msg.type === 'progress') {
-      p.onProgress?.(msg.fraction, msg.message);
+      p.onProgress?.(msg.fraction, msg.message, msg.rate);
       return;
     }
     this.pending.delete(msg.id);

@@ -7,8 +7,16 @@ import { fromBlob } from '../io/source.ts';
 import { summarize } from '../io/summary.ts';
 import type { Dataset } from '../io/types.ts';
 import { detectBackend } from '../model/backend.ts';
+import { topComponents } from '../analysis/pca-small.ts';
+import type { LoadedModel } from '../model/bundle.ts';
+import type { CellEncoder } from '../model/embed.ts';
+import { cpuEncoder, embedDataset, webgpuEncoder } from '../model/embed.ts';
+import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
+import { parseEnsemblMap } from '../model/vocab.ts';
 import { browserH5Runtime } from './h5-browser-runtime.ts';
-import type { ColumnData, Request, Response } from './protocol.ts';
+import type { ModelSource } from './model-store.ts';
+import { listModels, loadModelFrom } from './model-store.ts';
+import type { ColumnData, EmbedRequestOptions, Request, Response } from './protocol.ts';
 
 const scope = self as unknown as { postMessage(msg: Response, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
 let current: Dataset | null = null;
@@ -41,6 +49,11 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     }
     case 'column':
       return sendColumn(req.id, req.name);
+    case 'models':
+      post({ type: 'models', id: req.id, models: await listModels() });
+      return;
+    case 'embed':
+      return embed(req.id, req.model, req.options);
     case 'use-counts': {
       const ds = requireDataset();
       ds.useCounts(req.key);
@@ -95,4 +108,69 @@ function sendColumn(id: number, name: string): void {
   } else column = { kind: 'string', name, values: col.values };
   const transfer = column.kind === 'categorical' ? [column.codes.buffer] : column.kind === 'numeric' ? [column.values.buffer] : [];
   post({ type: 'column', id, column }, transfer);
+}
+
+// One model and its GPU encoder stay loaded between runs; a different model replaces them.
+let loaded: { key: string; model: LoadedModel; gpu: TfjsEncoder | null; cachedAs?: string } | null = null;
+let ensemblMap: Promise<Map<string, string>> | null = null;
+
+function sourceKey(s: ModelSource): string {
+  return s.kind === 'files' ? `files:${s.files.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|')}` : `${s.kind}:${s.id}`;
+}
+
+async function encoderFor(opts: EmbedRequestOptions): Promise<CellEncoder> {
+  const model = loaded!.model;
+  if (opts.backend === 'cpu') return cpuEncoder(model);
+  const info = await detectBackend();
+  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
+    loaded!.gpu ??= new TfjsEncoder(model.weights, 'fused');
+    return webgpuEncoder(loaded!.gpu, info.detail);
+  }
+  return cpuEncoder(model);
+}
+
+async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions): Promise<void> {
+  const ds = requireDataset();
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    const key = sourceKey(source);
+    if (loaded?.key !== key) {
+      loaded?.gpu?.dispose();
+      const { model, cachedAs } = await loadModelFrom(source, (message) => post({ type: 'progress', id, fraction: 0, message }));
+      loaded = { key, model, gpu: null, cachedAs };
+    }
+    ensemblMap ??= fetch(`${import.meta.env.BASE_URL}gene_maps/GENCODEv44_Gene_id2name.csv`).then(async (r) => (r.ok ? parseEnsemblMap(await r.text()) : new Map()));
+    const encoder = await encoderFor(opts);
+    post({ type: 'progress', id, fraction: 0, message: `embedding with ${encoder.name}` });
+    const result = await embedDataset(ds, loaded.model, encoder, {
+      seed: opts.seed,
+      maxLength: opts.maxLength,
+      batchSize: opts.batchSize,
+      ensemblToSymbol: await ensemblMap,
+      signal: controller.signal,
+      onProgress: (p) =>
+        post({ type: 'progress', id, fraction: p.done / p.total, message: `${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} cells`, rate: { cellsPerSecond: p.cellsPerSecond, secondsLeft: p.secondsLeft } }),
+    });
+    ds.addEmbedding({ key: 'X_scGPT', shape: [ds.nObs, result.dim], data: result.embeddings });
+    const pcs = topComponents(result.embeddings, ds.nObs, result.dim, 2);
+    ds.addEmbedding({ key: 'X_scGPT_pc', shape: [ds.nObs, 2], data: pcs.scores });
+    post({
+      type: 'embedded',
+      id,
+      summary: summarize(ds),
+      stats: {
+        model: loaded.model.description,
+        encoder: result.encoder,
+        genesMatched: result.mapping.matched,
+        genesTotal: result.mapping.total,
+        geneSource: result.mapping.source,
+        nEmpty: result.nEmpty,
+        seconds: result.seconds,
+        cachedAs: loaded.cachedAs,
+      },
+    });
+  } finally {
+    running.delete(id);
+  }
 }

@@ -3,6 +3,9 @@
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo } from '../model/backend.ts';
+import type { ModelEntry, ModelSource } from './model-store.ts';
+
+export type { ModelEntry, ModelSource };
 
 export type { BackendInfo };
 
@@ -17,10 +20,32 @@ export type Request =
   | { type: 'embedding'; id: number; key: string }
   | { type: 'column'; id: number; name: string }
   | { type: 'backend'; id: number }
-  | { type: 'use-counts'; id: number; key: string };
+  | { type: 'use-counts'; id: number; key: string }
+  | { type: 'models'; id: number }
+  | { type: 'embed'; id: number; model: ModelSource; options: EmbedRequestOptions };
+
+export interface EmbedRequestOptions {
+  seed: number;
+  maxLength: number;
+  batchSize: number;
+  backend: 'auto' | 'cpu';
+}
+
+export interface EmbedStats {
+  model: string;
+  encoder: string;
+  genesMatched: number;
+  genesTotal: number;
+  geneSource: string;
+  nEmpty: number;
+  seconds: number;
+  cachedAs?: string;
+}
 
 export type Response =
-  | { type: 'progress'; id: number; fraction: number; message: string }
+  | { type: 'progress'; id: number; fraction: number; message: string; rate?: { cellsPerSecond: number; secondsLeft: number } }
+  | { type: 'models'; id: number; models: ModelEntry[] }
+  | { type: 'embedded'; id: number; summary: DatasetSummary; stats: EmbedStats }
   | { type: 'opened'; id: number; summary: DatasetSummary; warnings: string[] }
   | { type: 'summary'; id: number; summary: DatasetSummary }
   | { type: 'embedding'; id: number; key: string; shape: [number, number]; data: Float32Array }

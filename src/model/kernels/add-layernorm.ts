@@ -11,9 +11,11 @@ export class AddLayerNormProgram {
   dispatchLayout = { x: [0], y: [1] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [WG, 1, 1];
+  // The row count is a uniform, not a constant: one pipeline serves every batch shape.
+  uniforms = 'rows : i32,';
 
   constructor(
-    private readonly rows: number,
+    rows: number,
     private readonly d: number,
     private readonly eps: number,
     private readonly withResidual: boolean,
@@ -46,12 +48,11 @@ export class AddLayerNormProgram {
       }
 
       fn main() {
-        _ = uniforms.NAN; // keeps tfjs's uniform binding alive under the 'auto' layout
         // tfjs hands builtins over through private variables, which WGSL cannot prove uniform;
         // workgroupUniformLoad gives the barrier-safe (uniform) copy.
         if (localId.x == 0u) { rowShared = i32(workgroupId.y) * 65535 + i32(workgroupId.x); }
         let row = workgroupUniformLoad(&rowShared);
-        if (row >= ${this.rows}) { return; }
+        if (row >= uniforms.rows) { return; }
         let o = row * ${d};
         let t = i32(localId.x);
         var sum = 0.0;

@@ -28,20 +28,21 @@ export class FusedAttentionProgram {
   dispatchLayout = { x: [1], y: [2], z: [0] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [TQ, 1, 1];
+  // The length is a uniform, not a constant: one pipeline serves every length bucket.
+  uniforms = 'seqLen : i32,';
 
   constructor(private readonly s: AttentionShape) {
     this.outputShape = [s.batch, s.seqLen, s.dModel];
     this.dispatch = [Math.ceil(s.seqLen / TQ), s.nHeads, s.batch];
-    this.shaderKey = `scweb_attention_${s.seqLen}_${s.dModel}_${s.nHeads}`;
+    this.shaderKey = `scweb_attention_${s.dModel}_${s.nHeads}`;
   }
 
   getUserCode(): string {
-    const { seqLen: L, dModel: D, nHeads } = this.s;
+    const { dModel: D, nHeads } = this.s;
     const HD = D / nHeads;
     const TK = keyTile(HD);
     const scale = 1 / Math.sqrt(HD);
     return /* wgsl */ `
-      const L = ${L};
       const D = ${D};
       const HD = ${HD};
       const TK = ${TK};
@@ -51,7 +52,7 @@ export class FusedAttentionProgram {
       var<workgroup> lenShared: i32;
 
       fn main() {
-        _ = uniforms.NAN; // keeps tfjs's uniform binding alive under the 'auto' layout
+        let L = uniforms.seqLen;
         let head = i32(workgroupId.y);
         let b = i32(workgroupId.z);
         // The loop below has barriers, so its bound must be provably uniform (see add-layernorm.ts).

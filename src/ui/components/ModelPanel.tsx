@@ -1,0 +1,77 @@
+import { useEffect, useRef, useState } from 'react';
+import { useApp } from '../store.ts';
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '…';
+  return s < 90 ? `${Math.ceil(s)} s` : `${Math.round(s / 60)} min`;
+}
+
+/** Choose a scGPT model and embed the loaded cells, with progress and cancel. */
+export function ModelPanel() {
+  const models = useApp((s) => s.models);
+  const picked = useApp((s) => s.pickedModel);
+  const choice = useApp((s) => s.modelChoice);
+  const job = useApp((s) => s.embedJob);
+  const stats = useApp((s) => s.embedStats);
+  const backend = useApp((s) => s.backend);
+  const { loadModels, chooseModel, pickModelFiles, embed, cancelEmbed } = useApp.getState();
+  const [seed, setSeed] = useState(0);
+  const [device, setDevice] = useState<'auto' | 'cpu'>('auto');
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    void loadModels();
+  }, [loadModels]);
+  return (
+    <section className="model-panel" data-testid="model-panel">
+      <h3>scGPT cell embedding</h3>
+      <div className="controls">
+        <label>
+          Model{' '}
+          <select data-testid="model-select" value={choice} onChange={(e) => chooseModel(e.target.value)}>
+            {models.length === 0 && !picked && <option value="">none: pick a checkpoint</option>}
+            {models.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+            {picked && <option value="__picked__">picked: {picked.map((f) => f.name).join(', ')}</option>}
+          </select>
+        </label>
+        <button onClick={() => input.current?.click()} title="a scGPT model folder: args.json, vocab.json, best_model.pt">
+          Pick checkpoint files…
+        </button>
+        <input ref={input} type="file" multiple hidden data-testid="model-input" onChange={(e) => pickModelFiles([...(e.target.files ?? [])])} />
+        <label>
+          Seed <input type="number" value={seed} min={0} style={{ width: 70 }} onChange={(e) => setSeed(Number(e.target.value) || 0)} />
+        </label>
+        <label>
+          Run on{' '}
+          <select value={device} onChange={(e) => setDevice(e.target.value as 'auto' | 'cpu')}>
+            <option value="auto">{backend?.kind === 'webgpu' ? 'WebGPU' : 'best available'}</option>
+            <option value="cpu">CPU (exact, slow)</option>
+          </select>
+        </label>
+        <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device })}>
+          Embed with scGPT
+        </button>
+      </div>
+      {job && (
+        <div className="progress" data-testid="embed-progress" role="status">
+          <span>
+            {job.message}
+            {job.cellsPerSecond !== undefined && ` · ${job.cellsPerSecond.toFixed(1)} cells/s · ${formatSeconds(job.secondsLeft ?? NaN)} left`}
+          </span>
+          <progress max={1} value={job.fraction} />
+          <button onClick={cancelEmbed}>Cancel</button>
+        </div>
+      )}
+      {stats && (
+        <p className="muted" data-testid="embed-stats">
+          X_scGPT: {stats.genesMatched.toLocaleString()}/{stats.genesTotal.toLocaleString()} genes in the vocabulary ({stats.geneSource}); {stats.encoder}; {stats.seconds.toFixed(1)} s
+          {stats.nEmpty > 0 && <span className="warn"> · {stats.nEmpty} cells with no vocabulary gene have no embedding</span>}
+          {stats.cachedAs && ` · model cached in this browser as ${stats.cachedAs}`}. Shown: its first two principal components (X_scGPT_pc).
+        </p>
+      )}
+    </section>
+  );
+}
