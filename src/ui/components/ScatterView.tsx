@@ -12,17 +12,22 @@ interface ViewState {
   zoom: number;
 }
 
+/** Frames the central 99% of points, so a few outliers do not squash the picture. */
 function fitView(positions: Float32Array, width: number, height: number): ViewState {
-  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+  const xs: number[] = [];
+  const ys: number[] = [];
   for (let i = 0; i < positions.length; i += 2) {
-    const [x, y] = [positions[i], positions[i + 1]];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
+    if (Number.isFinite(positions[i]) && Number.isFinite(positions[i + 1])) {
+      xs.push(positions[i]);
+      ys.push(positions[i + 1]);
+    }
   }
-  const scale = Math.min(width / Math.max(maxX - minX, 1e-9), height / Math.max(maxY - minY, 1e-9)) * 0.9;
+  if (xs.length === 0) return { target: [0, 0, 0], zoom: 0 };
+  const q = (a: number[], f: number) => a[Math.min(a.length - 1, Math.floor(f * (a.length - 1)))];
+  xs.sort((a, b) => a - b);
+  ys.sort((a, b) => a - b);
+  const [minX, maxX, minY, maxY] = [q(xs, 0.005), q(xs, 0.995), q(ys, 0.005), q(ys, 0.995)];
+  const scale = Math.min(width / Math.max(maxX - minX, 1e-9), height / Math.max(maxY - minY, 1e-9)) * 0.85;
   return { target: [(minX + maxX) / 2, (minY + maxY) / 2, 0], zoom: Math.log2(scale) };
 }
 
