@@ -18,6 +18,8 @@ import { mapGenes } from './vocab.ts';
 export interface CellEncoder {
   name: string;
   encode(batch: TokenBatch): Promise<Float32Array>;
+  /** Most tokens (batch x padded length) one batch may hold on this device. */
+  tokenBudget?: number;
 }
 
 export function cpuEncoder(model: LoadedModel): CellEncoder {
@@ -35,7 +37,7 @@ export function cpuEncoder(model: LoadedModel): CellEncoder {
 }
 
 export function webgpuEncoder(enc: TfjsEncoder, adapter: string): CellEncoder {
-  return { name: `WebGPU (${adapter})`, encode: async (b) => (await enc.encode(b)).cls };
+  return { name: `WebGPU (${adapter})`, encode: async (b) => (await enc.encode(b)).cls, tokenBudget: enc.tokenBudget() };
 }
 
 export interface EmbedProgress {
@@ -97,7 +99,7 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
   }
   const cfg = model.weights.config;
   const maxLength = opts.maxLength ?? 1200;
-  const tokenBudget = opts.tokenBudget ?? 16_384;
+  const tokenBudget = opts.tokenBudget ?? encoder.tokenBudget ?? 16_384;
   const maxBatch = opts.batchSize ?? 64;
   const seed = opts.seed ?? 0;
   const uniformFor = opts.uniformFor ?? ((cell: number) => cellUniform(seed, cell));

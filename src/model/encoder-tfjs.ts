@@ -184,6 +184,18 @@ export class TfjsEncoder {
     return { probs, v };
   }
 
+  /**
+   * Tokens per batch that keep every buffer within the adapter's storage-binding limit: the
+   * largest activation is the packed q|k|v (tokens x 3d floats), or the FFN hidden layer. Half the
+   * limit leaves room for tfjs's buffer pool.
+   */
+  tokenBudget(): number {
+    const { dModel: d, dHid } = this.weights.config;
+    const device = (backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number } } }).device;
+    const limit = device?.limits?.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
+    return Math.max(1200, Math.min(65_536, Math.floor(limit / 2 / (4 * Math.max(3 * d, dHid)))));
+  }
+
   dispose(): void {
     const all: tf.Tensor[] = [this.embedding, ...this.encNorm, this.valW1, this.valB1, this.valW2, this.valB2, ...this.valNorm];
     for (const L of this.layers) all.push(...Object.values(L));

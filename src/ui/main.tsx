@@ -1,7 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { encodeTokens } from './store.ts';
 import './styles.css';
+
+(globalThis as unknown as { __scweb: unknown }).__scweb = { encodeTokens };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

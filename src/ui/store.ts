@@ -38,7 +38,7 @@ export interface AppState {
   loadModels(): Promise<void>;
   pickModelFiles(files: File[]): void;
   chooseModel(id: string): void;
-  embed(options: { seed: number; backend: 'auto' | 'cpu' }): Promise<void>;
+  embed(options: { seed: number; backend: 'auto' | 'cpu'; geneColumn?: string }): Promise<void>;
   cancelEmbed(): void;
   backend: BackendInfo | null;
   loading: Loading | null;
@@ -109,7 +109,7 @@ export const useApp = create<AppState>((set, get) => ({
     set({ modelChoice: id });
   },
 
-  async embed({ seed, backend }) {
+  async embed({ seed, backend, geneColumn }) {
     const { modelChoice, pickedModel, models } = get();
     const entry = models.find((m) => m.id === modelChoice);
     const model: ModelSource | null =
@@ -118,7 +118,7 @@ export const useApp = create<AppState>((set, get) => ({
       set({ error: { code: 'internal', message: 'choose a model first (a bundled one, or pick a checkpoint folder)' } });
       return;
     }
-    const { id, done } = dataClient().request<'embedded'>({ type: 'embed', model, options: { seed, backend, maxLength: 1200, batchSize: 64 } }, (fraction, message, rate) => {
+    const { id, done } = dataClient().request<'embedded'>({ type: 'embed', model, options: { seed, backend, geneColumn, maxLength: 1200, batchSize: 64 } }, (fraction, message, rate) => {
       if (get().embedJob?.id === id) set({ embedJob: { id, fraction, message, ...rate } });
     });
     set({ embedJob: { id, fraction: 0, message: 'loading the model' }, error: null, embedStats: null });
@@ -258,3 +258,13 @@ export const useApp = create<AppState>((set, get) => ({
     }
   },
 }));
+
+/**
+ * Test hook: runs the encoder in the worker on given tokens (the parity e2e test feeds it the scGPT
+ * fixture's tokens). It reads nothing from the page and changes no state.
+ */
+export async function encodeTokens(model: ModelSource, batch: import('../model/encoder-tfjs.ts').TokenBatch, backend: 'auto' | 'cpu' = 'auto') {
+  const { done } = dataClient().request<'encoded'>({ type: 'encode-tokens', model, batch, backend });
+  const r = await done;
+  return { cls: Array.from(r.cls), encoder: r.encoder };
+}

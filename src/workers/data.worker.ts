@@ -54,6 +54,13 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
       return;
     case 'embed':
       return embed(req.id, req.model, req.options);
+    case 'encode-tokens': {
+      await ensureModel(req.id, req.model);
+      const encoder = await encoderFor({ backend: req.backend });
+      const cls = await encoder.encode(req.batch);
+      post({ type: 'encoded', id: req.id, cls, encoder: encoder.name }, [cls.buffer]);
+      return;
+    }
     case 'use-counts': {
       const ds = requireDataset();
       ds.useCounts(req.key);
@@ -118,7 +125,15 @@ function sourceKey(s: ModelSource): string {
   return s.kind === 'files' ? `files:${s.files.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|')}` : `${s.kind}:${s.id}`;
 }
 
-async function encoderFor(opts: EmbedRequestOptions): Promise<CellEncoder> {
+async function ensureModel(id: number, source: ModelSource): Promise<void> {
+  const key = sourceKey(source);
+  if (loaded?.key === key) return;
+  loaded?.gpu?.dispose();
+  const { model, cachedAs } = await loadModelFrom(source, (message) => post({ type: 'progress', id, fraction: 0, message }));
+  loaded = { key, model, gpu: null, cachedAs };
+}
+
+async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {
   const model = loaded!.model;
   if (opts.backend === 'cpu') return cpuEncoder(model);
   const info = await detectBackend();
@@ -134,16 +149,12 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
   const controller = new AbortController();
   running.set(id, controller);
   try {
-    const key = sourceKey(source);
-    if (loaded?.key !== key) {
-      loaded?.gpu?.dispose();
-      const { model, cachedAs } = await loadModelFrom(source, (message) => post({ type: 'progress', id, fraction: 0, message }));
-      loaded = { key, model, gpu: null, cachedAs };
-    }
+    await ensureModel(id, source);
     ensemblMap ??= fetch(`${import.meta.env.BASE_URL}gene_maps/GENCODEv44_Gene_id2name.csv`).then(async (r) => (r.ok ? parseEnsemblMap(await r.text()) : new Map()));
     const encoder = await encoderFor(opts);
     post({ type: 'progress', id, fraction: 0, message: `embedding with ${encoder.name}` });
-    const result = await embedDataset(ds, loaded.model, encoder, {
+    const result = await embedDataset(ds, loaded!.model, encoder, {
+      geneColumn: opts.geneColumn,
       seed: opts.seed,
       maxLength: opts.maxLength,
       batchSize: opts.batchSize,
@@ -160,14 +171,14 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
       id,
       summary: summarize(ds),
       stats: {
-        model: loaded.model.description,
+        model: loaded!.model.description,
         encoder: result.encoder,
         genesMatched: result.mapping.matched,
         genesTotal: result.mapping.total,
         geneSource: result.mapping.source,
         nEmpty: result.nEmpty,
         seconds: result.seconds,
-        cachedAs: loaded.cachedAs,
+        cachedAs: loaded!.cachedAs,
       },
     });
   } finally {

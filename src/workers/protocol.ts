@@ -3,6 +3,7 @@
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo } from '../model/backend.ts';
+import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
 
 export type { ModelEntry, ModelSource };
@@ -22,13 +23,16 @@ export type Request =
   | { type: 'backend'; id: number }
   | { type: 'use-counts'; id: number; key: string }
   | { type: 'models'; id: number }
-  | { type: 'embed'; id: number; model: ModelSource; options: EmbedRequestOptions };
+  | { type: 'embed'; id: number; model: ModelSource; options: EmbedRequestOptions }
+  | { type: 'encode-tokens'; id: number; model: ModelSource; batch: TokenBatch; backend: 'auto' | 'cpu' };
 
 export interface EmbedRequestOptions {
   seed: number;
   maxLength: number;
   batchSize: number;
   backend: 'auto' | 'cpu';
+  /** var column naming the genes; default: feature_name when present, else the index. */
+  geneColumn?: string;
 }
 
 export interface EmbedStats {
@@ -46,6 +50,7 @@ export type Response =
   | { type: 'progress'; id: number; fraction: number; message: string; rate?: { cellsPerSecond: number; secondsLeft: number } }
   | { type: 'models'; id: number; models: ModelEntry[] }
   | { type: 'embedded'; id: number; summary: DatasetSummary; stats: EmbedStats }
+  | { type: 'encoded'; id: number; cls: Float32Array; encoder: string }
   | { type: 'opened'; id: number; summary: DatasetSummary; warnings: string[] }
   | { type: 'summary'; id: number; summary: DatasetSummary }
   | { type: 'embedding'; id: number; key: string; shape: [number, number]; data: Float32Array }

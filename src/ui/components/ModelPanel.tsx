@@ -14,6 +14,8 @@ export function ModelPanel() {
   const job = useApp((s) => s.embedJob);
   const stats = useApp((s) => s.embedStats);
   const backend = useApp((s) => s.backend);
+  const varColumns = useApp((s) => s.summary?.var_columns ?? []);
+  const [geneColumn, setGeneColumn] = useState('');
   const { loadModels, chooseModel, pickModelFiles, embed, cancelEmbed } = useApp.getState();
   const [seed, setSeed] = useState(0);
   const [device, setDevice] = useState<'auto' | 'cpu'>('auto');
@@ -41,6 +43,18 @@ export function ModelPanel() {
           Pick checkpoint files…
         </button>
         <input ref={input} type="file" multiple hidden data-testid="model-input" onChange={(e) => pickModelFiles([...(e.target.files ?? [])])} />
+        <label title="which genes the model sees: scGPT's vocabulary is keyed by gene symbols">
+          Gene names{' '}
+          <select data-testid="gene-column" value={geneColumn} onChange={(e) => setGeneColumn(e.target.value)}>
+            <option value="">auto (feature_name, else the index)</option>
+            <option value="index">var index</option>
+            {varColumns.map((c) => (
+              <option key={c} value={c}>
+                var/{c}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Seed <input type="number" value={seed} min={0} style={{ width: 70 }} onChange={(e) => setSeed(Number(e.target.value) || 0)} />
         </label>
@@ -51,7 +65,7 @@ export function ModelPanel() {
             <option value="cpu">CPU (exact, slow)</option>
           </select>
         </label>
-        <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device })}>
+        <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device, geneColumn: geneColumn || undefined })}>
           Embed with scGPT
         </button>
       </div>
