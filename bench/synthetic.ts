@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeH5Runtime } from '../src/io/h5/node-runtime.ts';
 import { CsrStreamWriter, writeFrame } from '../src/io/h5ad/write.ts';
+import { mulberry32 } from '../src/model/random.ts';
 
 export interface SyntheticSpec {
   nCells: number;
@@ -14,17 +15,8 @@ export interface SyntheticSpec {
   seed: number;
 }
 
-/** mulberry32: small, fast, seeded; enough for synthetic data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniforms for synthetic data (the generator the model uses for binning ties). */
+export const rng = mulberry32;
 
 export async function writeSynthetic(path: string, spec: SyntheticSpec, onProgress?: (done: number) => void): Promise<void> {
   const { lib } = await nodeH5Runtime();

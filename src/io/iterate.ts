@@ -17,25 +17,31 @@ export function rowsPerChunk(ds: Dataset, key: string, valuesPerChunk: number): 
   return Math.max(1, Math.min(m.nRows, Math.floor(valuesPerChunk / perRow)));
 }
 
-export function forEachChunk(ds: Dataset, key: string, fn: (chunk: CsrChunk) => void, opts: PassOptions = {}): void {
+/** Row ranges [start, end) covering all cells, sized to about `valuesPerChunk` stored values. */
+function* chunkRanges(ds: Dataset, key: string, opts: PassOptions): Generator<[number, number]> {
   const step = rowsPerChunk(ds, key, opts.valuesPerChunk ?? 4_000_000);
-  for (let start = 0; start < ds.nObs; start += step) {
+  for (let start = 0; start < ds.nObs; start += step) yield [start, Math.min(ds.nObs, start + step)];
+}
+
+function report(ds: Dataset, key: string, end: number, opts: PassOptions): void {
+  opts.onProgress?.(end / ds.nObs, `${key}: ${end.toLocaleString('en-US')} / ${ds.nObs.toLocaleString('en-US')} cells`);
+}
+
+export function forEachChunk(ds: Dataset, key: string, fn: (chunk: CsrChunk) => void, opts: PassOptions = {}): void {
+  for (const [start, end] of chunkRanges(ds, key, opts)) {
     throwIfAborted(opts.signal, ds.fileName);
-    const end = Math.min(ds.nObs, start + step);
     fn(ds.readRows(key, start, end));
-    opts.onProgress?.(end / ds.nObs, `${key}: ${end.toLocaleString('en-US')} / ${ds.nObs.toLocaleString('en-US')} cells`);
+    report(ds, key, end, opts);
   }
 }
 
 /** Yields to the event loop between chunks so a worker can receive a cancel message. */
 export async function forEachChunkAsync(ds: Dataset, key: string, fn: (chunk: CsrChunk) => void, opts: PassOptions = {}): Promise<void> {
-  const step = rowsPerChunk(ds, key, opts.valuesPerChunk ?? 4_000_000);
-  for (let start = 0; start < ds.nObs; start += step) {
+  for (const [start, end] of chunkRanges(ds, key, opts)) {
     await new Promise((r) => setTimeout(r, 0));
     throwIfAborted(opts.signal, ds.fileName);
-    const end = Math.min(ds.nObs, start + step);
     fn(ds.readRows(key, start, end));
-    opts.onProgress?.(end / ds.nObs, `${key}: ${end.toLocaleString('en-US')} / ${ds.nObs.toLocaleString('en-US')} cells`);
+    report(ds, key, end, opts);
   }
 }
 

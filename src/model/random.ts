@@ -11,9 +11,9 @@ function mix(seed: number, index: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-/** mulberry32 over the mixed seed: uniform in [0, 1). */
-export function cellUniform(seed: number, cellIndex: number): Uniform {
-  let a = mix(seed >>> 0, cellIndex);
+/** mulberry32: a small, fast, seeded generator of uniforms in [0, 1). */
+export function mulberry32(seed: number): Uniform {
+  let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -21,4 +21,9 @@ export function cellUniform(seed: number, cellIndex: number): Uniform {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The uniform stream of one cell: mulberry32 over the mixed (seed, cell index). */
+export function cellUniform(seed: number, cellIndex: number): Uniform {
+  return mulberry32(mix(seed >>> 0, cellIndex));
 }
