@@ -108,15 +108,61 @@ describe('CPU encoder matches scGPT', () => {
     expect(maxAbsDiff(g, gte.data)).toBeLessThan(1e-5);
   });
 
-  it('wide (real widths, 1200 tokens): first cell, hidden states and embedding', async () => {
+  it('wide (real widths, 1200 tokens): every cell embedding, and the first cell\'s hidden states', async () => {
     const w = await loadWeights('wide');
     const t = fixtureTokens('wide');
     const d = w.config.dModel;
     const hid = expected('wide', 'hidden_states_first_cells');
-    const r = forwardCell(w, t.ids, t.values, t.lengths[0], { captureHidden: true });
-    for (let l = 0; l < hid.shape[0]; l++) {
-      expect(maxAbsDiff(r.hidden![l], hid.data.subarray(l * hid.shape[1] * t.seqLen * d), t.lengths[0] * d)).toBeLessThan(1e-4);
+    const emb = expected('wide', 'cell_embedding_l2');
+    for (let c = 0; c < t.nCells; c++) {
+      const r = forwardCell(w, t.ids.subarray(c * t.seqLen), t.values.subarray(c * t.seqLen), t.lengths[c], { captureHidden: c === 0 });
+      if (c === 0) {
+        for (let l = 0; l < hid.shape[0]; l++) {
+          expect(maxAbsDiff(r.hidden![l], hid.data.subarray(l * hid.shape[1] * t.seqLen * d), t.lengths[0] * d)).toBeLessThan(1e-4);
+        }
+      }
+      expect(maxAbsDiff(l2Normalize(r.cls), emb.data.subarray(c * d)), `cell ${c}`).toBeLessThan(1e-5);
     }
-    expect(maxAbsDiff(l2Normalize(r.cls), expected('wide', 'cell_embedding_l2').data)).toBeLessThan(1e-5);
-  }, 120_000);
+  }, 300_000);
+});
+
+describe('tokenizer on cells with more than max_length - 1 expressed genes (wide fixture)', () => {
+  it('bins over all expressed genes, then keeps a 1199-gene subset whose bins are scGPT\'s', async () => {
+    const { openPaths } = await import('../src/io/node.ts');
+    const { parseVocab, mapGenes } = await import('../src/model/vocab.ts');
+    const { tokenizeCell } = await import('../src/model/tokenize.ts');
+    const { geneNames } = await import('../src/model/embed.ts');
+    const { mulberry32 } = await import('../src/model/random.ts');
+    const vocab = parseVocab(JSON.parse(readFileSync(fixturePath('wide', 'checkpoint_flash', 'vocab.json'), 'utf8')));
+    const ds = await openPaths([fixturePath('wide', 'cells.h5ad')]);
+    const mapping = mapGenes(geneNames(ds, 'X').names, vocab, 'feature_name');
+    expect(mapping.matched).toBe(3653);
+    const b = JSON.parse(readFileSync(fixturePath('wide', 'expected', 'binning.json'), 'utf8')) as BinningFixture;
+    const ids = expected('wide', 'gene_ids');
+    const values = expected('wide', 'values');
+    const L = ids.shape[1];
+    for (let c = 0; c < ds.nObs; c++) {
+      const row = ds.readRows('X', c, c + 1);
+      let i = 0;
+      const draws = b.rands_per_cell[c];
+      const subset = mulberry32(c); // scGPT's draws for binning, then our seeded subset
+      const tokens = tokenizeCell(row.indices, row.data, mapping.ids, () => (i < draws.length ? draws[i++] : subset()), { maxLength: 1200, clsId: vocab.clsId, padValue: -2 })!;
+      expect(tokens.nExpressed).toBe(b.nonzero_values_per_cell[c].length);
+      // scGPT's own subset differs (randperm), but every gene both kept must carry the same bin.
+      const ours = new Map<number, number>();
+      for (let k = 1; k < tokens.ids.length; k++) ours.set(tokens.ids[k], tokens.values[k]);
+      let shared = 0;
+      for (let k = 1; k < L; k++) {
+        const g = ids.data[c * L + k];
+        if (g === vocab.padId || !ours.has(g)) continue;
+        expect(ours.get(g), `cell ${c} gene ${g}`).toBe(values.data[c * L + k]);
+        shared++;
+      }
+      if (tokens.nExpressed > 1199) {
+        expect(tokens.ids.length).toBe(1200);
+        expect(shared).toBeGreaterThan(400);
+      } else expect(shared).toBe(tokens.ids.length - 1);
+    }
+    ds.close();
+  });
 });
