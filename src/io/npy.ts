@@ -26,7 +26,7 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   const start = major === 1 ? 10 : 12;
   const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '';
-  if (/'fortran_order':\s*True/.test(header)) throw new Error('Fortran-ordered .npy is not supported');
+  const fortran = /'fortran_order':\s*True/.test(header);
   const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -38,7 +38,26 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   const offset = start + headerLen;
   // An explicit copy: Node Buffer.slice returns a view, whose .buffer is the whole pooled allocation.
   const copy = new Uint8Array(bytes.subarray(offset, offset + n * Ctor.BYTES_PER_ELEMENT));
-  return { dtype: descr, shape, data: new Ctor(copy.buffer, 0, n) };
+  const data = new Ctor(copy.buffer, 0, n);
+  return { dtype: descr, shape, data: fortran ? toCOrder(data, shape) : data };
+}
+
+/** Column-major (Fortran) element order to row-major, any rank. */
+function toCOrder<T extends NpyArray['data']>(data: T, shape: number[]): T {
+  const out = data.slice() as T;
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  for (let f = 0; f < data.length; f++) {
+    // idx walks the array in Fortran order (first axis fastest); place each element at its C index.
+    let c = 0;
+    for (let d = 0; d < rank; d++) c = c * shape[d] + idx[d];
+    out[c] = data[f];
+    for (let d = 0; d < rank; d++) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
 }
 
 export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {

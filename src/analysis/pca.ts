@@ -1,0 +1,193 @@
+// PCA of a dense, centred matrix (scanpy's `pca` with zero_center, sklearn's PCA semantics:
+// explained_variance = eigenvalues of the covariance, ratio over its trace). The covariance (genes
+// x genes, or cells x cells when there are fewer cells) is formed once; its leading eigenpairs come
+// from block subspace iteration with a Rayleigh-Ritz step solved by Jacobi rotations, which gives
+// eigenvalues to machine precision long before the vectors settle. Signs follow sklearn's
+// svd_flip (largest |loading| of each component positive), so results are deterministic.
+import { CancelledError } from '../io/errors.ts';
+
+export interface PcaResult {
+  nComps: number;
+  /** [nComps, p] principal axes (sklearn's components_). */
+  components: Float64Array;
+  /** [n, nComps] scores of the centred data. */
+  scores: Float32Array;
+  varianceRatio: Float64Array;
+  variance: Float64Array;
+}
+
+export interface PcaOptions {
+  iterations?: number;
+  signal?: AbortSignal;
+  onProgress?: (fraction: number, message: string) => void;
+}
+
+/** Eigen-decomposition of a small symmetric matrix [m, m] by cyclic Jacobi; eigenvalues descending. */
+export function jacobiEigen(a: Float64Array, m: number): { values: Float64Array; vectors: Float64Array } {
+  const A = Float64Array.from(a);
+  const V = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) V[i * m + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < m; p++) for (let q = p + 1; q < m; q++) off += A[p * m + q] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < m; p++) {
+      for (let q = p + 1; q < m; q++) {
+        const apq = A[p * m + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (A[q * m + q] - A[p * m + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < m; k++) {
+          const akp = A[k * m + p];
+          const akq = A[k * m + q];
+          A[k * m + p] = c * akp - s * akq;
+          A[k * m + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < m; k++) {
+          const apk = A[p * m + k];
+          const aqk = A[q * m + k];
+          A[p * m + k] = c * apk - s * aqk;
+          A[q * m + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < m; k++) {
+          const vkp = V[k * m + p];
+          const vkq = V[k * m + q];
+          V[k * m + p] = c * vkp - s * vkq;
+          V[k * m + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: m }, (_, i) => i).sort((x, y) => A[y * m + y] - A[x * m + x]);
+  const values = Float64Array.from(order, (i) => A[i * m + i]);
+  const vectors = new Float64Array(m * m); // column j = eigenvector j
+  order.forEach((src, j) => {
+    for (let k = 0; k < m; k++) vectors[k * m + j] = V[k * m + src];
+  });
+  return { values, vectors };
+}
+
+/** Leading eigenpairs of a symmetric positive semi-definite matrix C [p, p]. */
+function topEigen(C: Float64Array, p: number, k: number, iterations: number, opts: PcaOptions): { values: Float64Array; vectors: Float64Array } {
+  const b = Math.min(p, k + 10); // oversampling speeds convergence of the k wanted pairs
+  let Q = new Float64Array(p * b);
+  let seed = 12345;
+  for (let i = 0; i < Q.length; i++) Q[i] = ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+  const multiply = (M: Float64Array) => {
+    const out = new Float64Array(p * b);
+    for (let i = 0; i < p; i++) {
+      for (let t = 0; t < p; t++) {
+        const c = C[i * p + t];
+        if (c !== 0) for (let j = 0; j < b; j++) out[i * b + j] += c * M[t * b + j];
+      }
+    }
+    return out;
+  };
+  const rotate = (M: Float64Array, V: Float64Array) => {
+    const out = new Float64Array(p * b);
+    for (let i = 0; i < p; i++) for (let j = 0; j < b; j++) {
+      let s = 0;
+      for (let x = 0; x < b; x++) s += M[i * b + x] * V[x * b + j];
+      out[i * b + j] = s;
+    }
+    return out;
+  };
+  let result: { values: Float64Array; vectors: Float64Array } = { values: new Float64Array(b), vectors: new Float64Array(b * b) };
+  let CQ = multiply(Q);
+  for (let it = 0; it < iterations; it++) {
+    if (opts.signal?.aborted) throw new CancelledError('pca');
+    opts.onProgress?.(it / iterations, `pca: iteration ${it + 1} / ${iterations}`);
+    const Z = CQ;
+    orthonormalize(Z, p, b);
+    // Rayleigh-Ritz: T = Z^T C Z; its eigenvectors rotate Z, and C Z rotated the same way is the
+    // next iteration's product, so C is applied once per iteration.
+    const CZ = multiply(Z);
+    const T = new Float64Array(b * b);
+    for (let x = 0; x < b; x++) for (let y = x; y < b; y++) {
+      let s = 0;
+      for (let i = 0; i < p; i++) s += Z[i * b + x] * CZ[i * b + y];
+      T[x * b + y] = T[y * b + x] = s;
+    }
+    result = jacobiEigen(T, b);
+    Q = rotate(Z, result.vectors);
+    CQ = rotate(CZ, result.vectors);
+  }
+  const vectors = new Float64Array(k * p); // row c = eigenvector c
+  for (let c = 0; c < k; c++) for (let i = 0; i < p; i++) vectors[c * p + i] = Q[i * b + c];
+  return { values: result.values.slice(0, k), vectors };
+}
+
+function orthonormalize(Z: Float64Array, p: number, b: number): void {
+  for (let j = 0; j < b; j++) {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let x = 0; x < j; x++) {
+        let dot = 0;
+        for (let i = 0; i < p; i++) dot += Z[i * b + x] * Z[i * b + j];
+        for (let i = 0; i < p; i++) Z[i * b + j] -= dot * Z[i * b + x];
+      }
+    }
+    let norm = 0;
+    for (let i = 0; i < p; i++) norm += Z[i * b + j] ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < p; i++) Z[i * b + j] /= norm;
+  }
+}
+
+/** PCA of dense rows X [n, p]. */
+export function pca(X: Float32Array | Float64Array, n: number, p: number, nComps = 50, opts: PcaOptions = {}): PcaResult {
+  const k = Math.min(nComps, n - 1, p);
+  const mean = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j] += X[i * p + j];
+  for (let j = 0; j < p; j++) mean[j] /= n;
+  const Xc = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) Xc[i * p + j] = X[i * p + j] - mean[j];
+  // Work in the smaller of the two spaces: genes x genes, or cells x cells (the Gram matrix).
+  const useGram = n < p;
+  const m = useGram ? n : p;
+  const C = new Float64Array(m * m);
+  if (useGram) {
+    for (let a = 0; a < n; a++) for (let c = a; c < n; c++) {
+      let s = 0;
+      for (let j = 0; j < p; j++) s += Xc[a * p + j] * Xc[c * p + j];
+      C[a * n + c] = C[c * n + a] = s / (n - 1);
+    }
+  } else {
+    for (let i = 0; i < n; i++) for (let a = 0; a < p; a++) {
+      const xa = Xc[i * p + a];
+      if (xa !== 0) for (let c = a; c < p; c++) C[a * p + c] += xa * Xc[i * p + c];
+    }
+    for (let a = 0; a < p; a++) for (let c = a; c < p; c++) C[c * p + a] = C[a * p + c] /= n - 1;
+  }
+  let total = 0;
+  for (let i = 0; i < m; i++) total += C[i * m + i];
+  const eig = topEigen(C, m, k, opts.iterations ?? 40, opts);
+  const components = new Float64Array(k * p);
+  if (useGram) {
+    // Gram eigenvector u (cells) gives the axis Xc^T u / |Xc^T u|.
+    for (let c = 0; c < k; c++) {
+      let norm = 0;
+      for (let j = 0; j < p; j++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += Xc[i * p + j] * eig.vectors[c * n + i];
+        components[c * p + j] = s;
+        norm += s * s;
+      }
+      norm = Math.sqrt(norm) || 1;
+      for (let j = 0; j < p; j++) components[c * p + j] /= norm;
+    }
+  } else components.set(eig.vectors);
+  for (let c = 0; c < k; c++) {
+    let big = 0;
+    for (let j = 0; j < p; j++) if (Math.abs(components[c * p + j]) > Math.abs(components[c * p + big])) big = j;
+    if (components[c * p + big] < 0) for (let j = 0; j < p; j++) components[c * p + j] *= -1;
+  }
+  const scores = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let j = 0; j < p; j++) s += Xc[i * p + j] * components[c * p + j];
+    scores[i * k + c] = s;
+  }
+  return { nComps: k, components, scores, variance: eig.values, varianceRatio: eig.values.map((v) => v / total) };
+}

@@ -1,0 +1,43 @@
+// PCA of pbmc68k_reduced's X against sklearn's full-SVD PCA (../shared/fixtures/scanpy-reference).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { jacobiEigen, pca } from '../src/analysis/pca.ts';
+import { openPaths } from '../src/io/node.ts';
+import { parseNpy } from '../src/io/npy.ts';
+import { shared } from './helpers.ts';
+
+const ref = (f: string) => parseNpy(readFileSync(shared('fixtures/scanpy-reference/pbmc68k_reduced', `${f}.npy`)));
+
+describe('pca', () => {
+  it('jacobiEigen diagonalises a symmetric matrix', () => {
+    const a = Float64Array.from([4, 1, 2, 1, 3, 0, 2, 0, 5]);
+    const { values, vectors } = jacobiEigen(a, 3);
+    for (let j = 0; j < 3; j++) {
+      for (let i = 0; i < 3; i++) {
+        let av = 0;
+        for (let k = 0; k < 3; k++) av += a[i * 3 + k] * vectors[k * 3 + j];
+        expect(av).toBeCloseTo(values[j] * vectors[i * 3 + j], 10);
+      }
+    }
+    expect(values[0]).toBeGreaterThan(values[1]);
+  });
+
+  it('matches sklearn on pbmc68k_reduced X: variance ratios within 1e-4, top 10 axes |cos| >= 0.99', async () => {
+    const ds = await openPaths([shared('data/pbmc68k_reduced.h5ad')]);
+    const chunk = ds.readRows('X', 0, ds.nObs);
+    const X = new Float32Array(ds.nObs * ds.nVars);
+    for (let r = 0; r < ds.nObs; r++) for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) X[r * ds.nVars + chunk.indices[k]] = chunk.data[k];
+    ds.close();
+    const res = pca(X, 700, 765, 50);
+    const ratio = ref('pca_variance_ratio').data;
+    let worst = 0;
+    for (let c = 0; c < 50; c++) worst = Math.max(worst, Math.abs(res.varianceRatio[c] - ratio[c]));
+    expect(worst).toBeLessThan(1e-4);
+    const comps = ref('pca_components').data;
+    for (let c = 0; c < 10; c++) {
+      let dot = 0;
+      for (let j = 0; j < 765; j++) dot += res.components[c * 765 + j] * comps[c * 765 + j];
+      expect(Math.abs(dot), `component ${c}`).toBeGreaterThanOrEqual(0.99);
+    }
+  }, 120_000);
+});
