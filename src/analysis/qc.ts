@@ -1,0 +1,59 @@
+// scanpy's calculate_qc_metrics per cell, streamed over the counts matrix: total_counts,
+// n_genes_by_counts, their log1p, and pct_counts_mt for mitochondrial genes (MT- / mt- prefixes).
+import type { PassOptions } from '../io/iterate.ts';
+import { forEachChunkAsync } from '../io/iterate.ts';
+import type { Dataset } from '../io/types.ts';
+
+export interface QcMetrics {
+  total_counts: Float64Array;
+  n_genes_by_counts: Float64Array;
+  log1p_total_counts: Float64Array;
+  log1p_n_genes_by_counts: Float64Array;
+  /** Percent of counts in mitochondrial genes; null when the dataset has none. */
+  pct_counts_mt: Float64Array | null;
+  nMitoGenes: number;
+}
+
+export function isMitochondrial(gene: string): boolean {
+  return /^(MT|mt|Mt)-/.test(gene);
+}
+
+export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: string[], opts: PassOptions = {}): Promise<QcMetrics> {
+  const n = ds.nObs;
+  const mito = new Uint8Array(geneNames.length);
+  let nMito = 0;
+  geneNames.forEach((g, i) => {
+    if (isMitochondrial(g)) {
+      mito[i] = 1;
+      nMito++;
+    }
+  });
+  const total = new Float64Array(n);
+  const genes = new Float64Array(n);
+  const mt = new Float64Array(n);
+  await forEachChunkAsync(ds, matrixKey, (chunk) => {
+    for (let r = 0; r < chunk.end - chunk.start; r++) {
+      let s = 0;
+      let g = 0;
+      let m = 0;
+      for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
+        const v = chunk.data[k];
+        if (v === 0) continue;
+        s += v;
+        g++;
+        if (mito[chunk.indices[k]]) m += v;
+      }
+      total[chunk.start + r] = s;
+      genes[chunk.start + r] = g;
+      mt[chunk.start + r] = m;
+    }
+  }, opts);
+  return {
+    total_counts: total,
+    n_genes_by_counts: genes,
+    log1p_total_counts: total.map(Math.log1p),
+    log1p_n_genes_by_counts: genes.map(Math.log1p),
+    pct_counts_mt: nMito > 0 ? mt.map((m, i) => (total[i] > 0 ? (100 * m) / total[i] : 0)) : null,
+    nMitoGenes: nMito,
+  };
+}
