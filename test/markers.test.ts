@@ -48,3 +48,44 @@ describe('wilcoxon rank_genes_groups', () => {
     }
   });
 });
+
+describe('wilcoxon on signed values', () => {
+  it('ranks zeros among negative and positive values like a full average-rank sort', () => {
+    // 6 cells x 2 genes; gene 0 has negatives, ties and implicit zeros.
+    const dense = [
+      [-1, 2],
+      [0, 2],
+      [3, 0],
+      [-1, 5],
+      [0, 1],
+      [2, 0],
+    ];
+    const codes = Int32Array.from([0, 0, 1, 1, 1, 0]);
+    const indptr = new Float64Array(7);
+    const indices: number[] = [];
+    const data: number[] = [];
+    dense.forEach((row, i) => {
+      row.forEach((v, j) => {
+        if (v !== 0) {
+          indices.push(j);
+          data.push(v);
+        }
+      });
+      indptr[i + 1] = indices.length;
+    });
+    const res = wilcoxonMarkers({ nRows: 6, nCols: 2, indptr, indices: Uint32Array.from(indices), data: Float32Array.from(data) }, codes, ['a', 'b']);
+    for (let gene = 0; gene < 2; gene++) {
+      const col = dense.map((r) => r[gene]);
+      const sorted = [...col].sort((x, y) => x - y);
+      const rankOf = (v: number) => {
+        const first = sorted.indexOf(v);
+        const last = sorted.lastIndexOf(v);
+        return (first + 1 + last + 1) / 2;
+      };
+      const r1 = col.reduce((s, v, i) => s + (codes[i] === 0 ? rankOf(v) : 0), 0);
+      const z = (r1 - (3 * 7) / 2) / Math.sqrt((3 * 3 * 7) / 12);
+      expect(res[0].scores[gene]).toBeCloseTo(z, 12);
+      expect(res[1].scores[gene]).toBeCloseTo(-z, 12);
+    }
+  });
+});

@@ -92,22 +92,18 @@ export function wilcoxonMarkers(m: CsrArrays, codes: Int32Array, groups: string[
         i = j;
       }
     } else {
-      // Negative values: rank every cell, zeros included.
-      const all: { v: number; g: number }[] = [];
-      const seen = new Set<number>();
-      for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) if (rowOf[byGene.indices[k]] >= 0) seen.add(rowOf[byGene.indices[k]]);
-      for (const x of vals) all.push(x);
-      for (let r = 0; r < n; r++) if (!seen.has(r)) all.push({ v: 0, g: groupOf[r] });
+      // Negative values (scaled data): rank every cell, zeros included, on a dense column.
+      const column = new Float64Array(n);
       for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
         const r = rowOf[byGene.indices[k]];
-        if (r >= 0 && byGene.data[k] === 0) all.push({ v: 0, g: groupOf[r] });
+        if (r >= 0) column[r] = byGene.data[k];
       }
-      all.sort((a, b) => a.v - b.v);
-      for (let i = 0; i < all.length; ) {
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => column[a] - column[b]);
+      for (let i = 0; i < n; ) {
         let j = i;
-        while (j < all.length && all[j].v === all[i].v) j++;
+        while (j < n && column[order[j]] === column[order[i]]) j++;
         const rank = (i + 1 + j) / 2;
-        for (let t = i; t < j; t++) rankSum[all[t].g] += rank;
+        for (let t = i; t < j; t++) rankSum[groupOf[order[t]]] += rank;
         i = j;
       }
     }
