@@ -115,6 +115,8 @@ describe('CPU encoder matches scGPT', () => {
     const hid = expected('wide', 'hidden_states_first_cells');
     const emb = expected('wide', 'cell_embedding_l2');
     for (let c = 0; c < t.nCells; c++) {
+      // Each cell is ~15 s of synchronous work: yield between cells so vitest's worker RPC is served.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       const r = forwardCell(w, t.ids.subarray(c * t.seqLen), t.values.subarray(c * t.seqLen), t.lengths[c], { captureHidden: c === 0 });
       if (c === 0) {
         for (let l = 0; l < hid.shape[0]; l++) {
