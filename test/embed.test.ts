@@ -135,3 +135,19 @@ describe('scweb embed and convert', () => {
     expect(execFileSync(process.execPath, [CLI, 'help'], { encoding: 'utf8' })).toContain('scweb embed');
   });
 });
+
+describe('cancel', () => {
+  it('an embedding on the CPU path stops at the next batch when its signal is aborted', async () => {
+    const model = await loadModelDir(fixturePath('tiny', 'checkpoint'));
+    const ds = await openPaths([fixturePath('tiny', 'cells.h5ad')]);
+    const controller = new AbortController();
+    let batches = 0;
+    const base = cpuEncoder(model);
+    const run = embedDataset(ds, model, { name: 'cpu', encode: (b) => (batches++, base.encode(b)) }, { batchSize: 2, signal: controller.signal });
+    // Abort from a macrotask, as a worker's message handler would.
+    setTimeout(() => controller.abort(), 0);
+    await expect(run).rejects.toThrow(/cancelled/);
+    expect(batches).toBeLessThan(8);
+    ds.close();
+  });
+});

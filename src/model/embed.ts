@@ -135,6 +135,9 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
       group.forEach((c, k) => writeNormalized(out, c.index * d, cls.subarray(k * d, (k + 1) * d)));
       done += group.length;
       i = j;
+      // A macrotask break: lets a worker receive a cancel message even when the encoder is the
+      // synchronous CPU path (awaiting it only yields microtasks).
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
       const elapsed = (performance.now() - started) / 1000;
       const rate = (done + nEmpty) / Math.max(elapsed, 1e-6);
