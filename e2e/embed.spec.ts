@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
 
 test('the demo is embedded with the bundled scGPT fixture model on WebGPU in the worker', async ({ page }, info) => {
-  test.setTimeout(600_000);
+  // 700 cells on SwiftShader (a CPU emulation of a GPU) take 8-9 minutes on 2 cores: allow 2.5x.
+  test.setTimeout(1_500_000);
   await page.goto('/');
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
@@ -10,7 +11,7 @@ test('the demo is embedded with the bundled scGPT fixture model on WebGPU in the
   await expect(page.getByTestId('embed-progress')).toBeVisible();
   await page.screenshot({ path: info.outputPath('embedding-progress.png'), fullPage: true });
   const stats = page.getByTestId('embed-stats');
-  await expect(stats).toBeVisible({ timeout: 540_000 });
+  await expect(stats).toBeVisible({ timeout: 1_380_000 });
   await expect(stats).toContainText('695/765 genes in the vocabulary');
   await expect(stats).toContainText('WebGPU');
   await expect(page.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_scGPT_pc');
