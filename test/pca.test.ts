@@ -28,7 +28,7 @@ describe('pca', () => {
     const X = new Float32Array(ds.nObs * ds.nVars);
     for (let r = 0; r < ds.nObs; r++) for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) X[r * ds.nVars + chunk.indices[k]] = chunk.data[k];
     ds.close();
-    const res = pca(X, 700, 765, 50);
+    const res = await pca(X, 700, 765, 50);
     const ratio = ref('pca_variance_ratio').data;
     let worst = 0;
     for (let c = 0; c < 50; c++) worst = Math.max(worst, Math.abs(res.varianceRatio[c] - ratio[c]));
