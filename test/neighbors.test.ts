@@ -3,39 +3,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fuzzyConnectivities } from '../src/analysis/connectivities.ts';
 import { exactKnn } from '../src/analysis/knn.ts';
-import { nodeH5Runtime } from '../src/io/h5/node-runtime.ts';
-import { readFloat64, requireDataset } from '../src/io/h5/read.ts';
-import { openPaths } from '../src/io/node.ts';
 import { shared } from './helpers.ts';
-
-interface Csr {
-  indptr: Float64Array;
-  indices: Float64Array;
-  data: Float64Array;
-}
+import { readPca, readStoredCsr, type StoredCsr } from './graph-helpers.ts';
 
 const FILE = shared('data/pbmc68k_reduced.h5ad');
 let pca: Float32Array;
 let n = 0;
-let stored: { distances: Csr; connectivities: Csr };
+let stored: { distances: StoredCsr; connectivities: StoredCsr };
 
 beforeAll(async () => {
-  const ds = await openPaths([FILE]);
-  const e = ds.readEmbedding('X_pca');
-  n = e.shape[0];
-  pca = new Float32Array(n * 30);
-  for (let i = 0; i < n; i++) pca.set(e.data.subarray(i * e.shape[1], i * e.shape[1] + 30), i * 30);
-  ds.close();
-  const { lib } = await nodeH5Runtime();
-  const f = new lib.File(FILE, 'r');
-  const ctx = { lib, file: f, fileName: 'pbmc68k_reduced.h5ad' };
-  const read = (g: string): Csr => ({
-    indptr: readFloat64(ctx, requireDataset(ctx, `obsp/${g}/indptr`)),
-    indices: readFloat64(ctx, requireDataset(ctx, `obsp/${g}/indices`)),
-    data: readFloat64(ctx, requireDataset(ctx, `obsp/${g}/data`)),
-  });
-  stored = { distances: read('distances'), connectivities: read('connectivities') };
-  f.close();
+  ({ n, data: pca } = await readPca(FILE, 30));
+  stored = { distances: await readStoredCsr(FILE, 'distances'), connectivities: await readStoredCsr(FILE, 'connectivities') };
 });
 
 describe('neighbors on X_pca[:, :30], k = 10', () => {
