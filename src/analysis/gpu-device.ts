@@ -1,0 +1,44 @@
+// A WebGPU device for the analysis kernels (UMAP, kNN), requested once per worker or process.
+// Returns null where WebGPU is missing, so callers fall back to their CPU path and say so.
+let pending: Promise<GPUDevice | null> | null = null;
+
+export function analysisDevice(): Promise<GPUDevice | null> {
+  pending ??= (async () => {
+    const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+    if (!gpu) return null;
+    try {
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) return null;
+      const device = await adapter.requestDevice({
+        requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+      });
+      device.lost.then(() => (pending = null));
+      return device;
+    } catch {
+      return null;
+    }
+  })();
+  return pending;
+}
+
+/** A storage buffer initialised from a typed array. */
+export function storageBuffer(device: GPUDevice, data: ArrayBufferView, extraUsage = 0): GPUBuffer {
+  const size = Math.max(16, Math.ceil(data.byteLength / 4) * 4);
+  const buf = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC | extraUsage, mappedAtCreation: true });
+  new Uint8Array(buf.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  buf.unmap();
+  return buf;
+}
+
+/** Copies a buffer back to the CPU. */
+export async function readBuffer(device: GPUDevice, src: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+  const staging = device.createBuffer({ size: Math.ceil(byteLength / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, staging, 0, staging.size);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = staging.getMappedRange().slice(0, byteLength);
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
