@@ -36,7 +36,7 @@ export async function leiden(g: SparseGraph, opts: LeidenOptions = {}): Promise<
   const gamma = opts.resolution ?? 1;
   const rng = mulberry32(opts.seed ?? 0);
   const iterations = opts.iterations ?? 2;
-  let membership = Int32Array.from({ length: g.n }, (_, i) => i);
+  let membership: Int32Array = Int32Array.from({ length: g.n }, (_, i) => i);
   const base = fromSparse(g);
   for (let it = 0; it < iterations; it++) {
     membership = await runOnce(base, membership, gamma, rng, opts, it, iterations);
@@ -77,9 +77,9 @@ function fromSparse(g: SparseGraph): Graph {
 
 async function runOnce(base: Graph, start: Int32Array, gamma: number, rng: Uniform, opts: LeidenOptions, it: number, iterations: number): Promise<Int32Array> {
   let graph = base;
-  let part = Int32Array.from(start);
+  let part: Int32Array = Int32Array.from(start);
   // nodeOf[v] = node of the current aggregate graph that base vertex v belongs to.
-  let nodeOf = Int32Array.from({ length: base.n }, (_, i) => i);
+  let nodeOf: Int32Array = Int32Array.from({ length: base.n }, (_, i) => i);
   for (let level = 0; ; level++) {
     await new Promise((r) => setTimeout(r, 0));
     if (opts.signal?.aborted) throw new CancelledError('leiden');
@@ -152,10 +152,7 @@ function moveNodes(g: Graph, part: Int32Array, gamma: number, rng: Uniform): voi
       }
     }
     // An empty community (gain 0) when leaving is better than every option.
-    if (bestGain < 0 && commSize[own] > 1) {
-      best = empty.pop() ?? own;
-      bestGain = 0;
-    }
+    if (bestGain < 0 && commSize[own] > 1) best = empty.pop() ?? own;
     for (const c of touched) w[c] = 0;
     commDeg[best] += kv;
     if (best !== own) {
