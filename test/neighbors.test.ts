@@ -2,7 +2,11 @@
 // obsp/distances (n_neighbors 10 on X_pca[:, :30], self excluded) and obsp/connectivities.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fuzzyConnectivities } from '../src/analysis/connectivities.ts';
-import { exactKnn } from '../src/analysis/knn.ts';
+import { analysisDevice } from '../src/analysis/gpu-device.ts';
+import { exactKnn, type KnnResult } from '../src/analysis/knn.ts';
+import { exactKnnWebGPU } from '../src/analysis/knn-webgpu.ts';
+import { nnDescent } from '../src/analysis/nndescent.ts';
+import { installNodeWebGPU } from '../src/model/node-gpu.ts';
 import { shared } from './helpers.ts';
 import { readPca, readStoredCsr, type StoredCsr } from './graph-helpers.ts';
 
@@ -53,3 +57,37 @@ describe('neighbors on X_pca[:, :30], k = 10', () => {
     expect(worst).toBeLessThan(1e-3);
   });
 });
+
+describe('neighbors beyond the exact CPU scan', () => {
+  it('NN-descent recovers >= 98% of the exact 15-NN edges on pbmc68k X_pca (50 dims), seeded', async () => {
+    const full = await readPca(FILE, 50);
+    const exact = exactKnn(full.data, full.n, 50, 15);
+    const approx = await nnDescent(full.data, full.n, 50, 15, { seed: 3 });
+    const rate = recall(exact, approx, full.n, 15);
+    console.log(`NN-descent recall ${rate.toFixed(4)}`);
+    expect(rate).toBeGreaterThanOrEqual(0.98);
+    const again = await nnDescent(full.data, full.n, 50, 15, { seed: 3 });
+    expect(Array.from(again.indices)).toEqual(Array.from(approx.indices));
+  });
+
+  it('the WebGPU exact kernel gives the CPU\'s neighbours (k 10 on X_pca[:, :30])', async () => {
+    await installNodeWebGPU();
+    const device = await analysisDevice();
+    if (!device) throw new Error('no WebGPU adapter in Node: run through `make unit` (it sets the SwiftShader environment)');
+    const cpu = exactKnn(pca, n, 30, 10);
+    const gpu = await exactKnnWebGPU(device, pca, n, 30, 10);
+    expect(recall(cpu, gpu, n, 10)).toBe(1);
+    let worst = 0;
+    for (let i = 0; i < cpu.distances.length; i++) worst = Math.max(worst, Math.abs(cpu.distances[i] - gpu.distances[i]));
+    expect(worst).toBeLessThan(1e-4);
+  }, 120_000);
+});
+
+function recall(a: KnnResult, b: KnnResult, n: number, k: number): number {
+  let hit = 0;
+  for (let i = 0; i < n; i++) {
+    const s = new Set(a.indices.subarray(i * k, (i + 1) * k));
+    for (let t = 0; t < k; t++) if (s.has(b.indices[i * k + t])) hit++;
+  }
+  return hit / (n * k);
+}

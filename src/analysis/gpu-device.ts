@@ -42,3 +42,13 @@ export async function readBuffer(device: GPUDevice, src: GPUBuffer, byteLength: 
   staging.destroy();
   return out;
 }
+
+/** A compute pipeline for `code`'s `main`; a WGSL or validation error throws instead of running nothing. */
+export async function computePipeline(device: GPUDevice, code: string): Promise<GPUComputePipeline> {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const err = await device.popErrorScope();
+  if (err) throw new Error(`WebGPU kernel failed to compile: ${err.message}`);
+  return pipeline;
+}

@@ -2,7 +2,7 @@
 // row of the graph and repulsion from hashed negative samples, reading the previous positions and
 // writing new ones (ping-pong buffers), so epochs are deterministic and need no atomics.
 import { CancelledError } from '../io/errors.ts';
-import { readBuffer, storageBuffer } from './gpu-device.ts';
+import { computePipeline, readBuffer, storageBuffer } from './gpu-device.ts';
 import type { UmapOptions, UmapPlan } from './umap.ts';
 
 const WORKGROUP = 64;
@@ -66,8 +66,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }`;
 
 export async function umapWebGPU(device: GPUDevice, plan: UmapPlan, opts: UmapOptions = {}): Promise<Float32Array> {
-  const module = device.createShaderModule({ code: SHADER });
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const pipeline = await computePipeline(device, SHADER);
   const nEdges = plan.indices.length;
   const bufs = {
     indptr: storageBuffer(device, plan.indptr),
