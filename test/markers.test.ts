@@ -2,7 +2,7 @@
 // (../shared/fixtures/scanpy-reference/pbmc68k_reduced/wilcoxon_bulk_labels_raw.json).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { benjaminiHochberg, erfc, wilcoxonMarkers } from '../src/analysis/markers.ts';
+import { benjaminiHochberg, erfc, tTestMarkers, wilcoxonMarkers } from '../src/analysis/markers.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn } from '../src/io/types.ts';
 import { shared } from './helpers.ts';
@@ -86,6 +86,25 @@ describe('wilcoxon on signed values', () => {
       const z = (r1 - (3 * 7) / 2) / Math.sqrt((3 * 3 * 7) / 12);
       expect(res[0].scores[gene]).toBeCloseTo(z, 12);
       expect(res[1].scores[gene]).toBeCloseTo(-z, 12);
+    }
+  });
+});
+
+describe('t-test rank_genes_groups', () => {
+  it('matches scipy\'s Welch t-test on pbmc68k raw/X by bulk_labels: top-20 genes, scores and p', async () => {
+    const ref = JSON.parse(readFileSync(new URL('./reference/pbmc68k_ttest.json', import.meta.url), 'utf8')) as Record<string, { top20: number[]; scores: number[]; pvals: number[] }>;
+    const ds = await openPaths([shared('data/pbmc68k_reduced.h5ad')]);
+    const chunk = ds.readRows('raw/X', 0, ds.nObs);
+    const labels = ds.obs.columns.find((c) => c.name === 'bulk_labels') as CategoricalColumn;
+    const result = tTestMarkers({ nRows: ds.nObs, nCols: chunk.nCols, indptr: chunk.indptr, indices: chunk.indices, data: chunk.data }, labels.codes, labels.categories);
+    ds.close();
+    for (const r of result) {
+      const want = ref[r.group];
+      expect(Array.from(r.order.slice(0, 20)), r.group).toEqual(want.top20);
+      want.top20.forEach((gene, i) => {
+        expect(r.scores[gene]).toBeCloseTo(want.scores[i], 6);
+        expect(Math.abs(r.pvals[gene] - want.pvals[i])).toBeLessThanOrEqual(1e-9 + 1e-6 * want.pvals[i]);
+      });
     }
   });
 });

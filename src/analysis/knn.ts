@@ -17,15 +17,33 @@ export interface KnnOptions {
 }
 
 export function exactKnn(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): KnnResult {
-  const indices = new Int32Array(n * k);
-  const distances = new Float32Array(n * k);
+  const out = { k, indices: new Int32Array(n * k), distances: new Float32Array(n * k) };
+  for (let start = 0; start < n; start += 1024) {
+    if (opts.signal?.aborted) throw new CancelledError('neighbors');
+    opts.onProgress?.(start / n, `neighbors: ${start} / ${n} cells`);
+    knnRows(data, n, d, k, start, Math.min(n, start + 1024), out);
+  }
+  return out;
+}
+
+/** As exactKnn, yielding to the event loop between blocks of rows so a worker can cancel it. */
+export async function exactKnnAsync(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): Promise<KnnResult> {
+  const out = { k, indices: new Int32Array(n * k), distances: new Float32Array(n * k) };
+  const block = Math.max(16, Math.floor(2e7 / Math.max(1, n * d)));
+  for (let start = 0; start < n; start += block) {
+    await new Promise((r) => setTimeout(r, 0));
+    if (opts.signal?.aborted) throw new CancelledError('neighbors');
+    opts.onProgress?.(start / n, `neighbors (exact, CPU): ${start.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`);
+    knnRows(data, n, d, k, start, Math.min(n, start + block), out);
+  }
+  return out;
+}
+
+function knnRows(data: Float32Array, n: number, d: number, k: number, from: number, to: number, out: KnnResult): void {
+  const { indices, distances } = out;
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
-  for (let i = 0; i < n; i++) {
-    if ((i & 1023) === 0) {
-      if (opts.signal?.aborted) throw new CancelledError('neighbors');
-      opts.onProgress?.(i / n, `neighbors: ${i} / ${n} cells`);
-    }
+  for (let i = from; i < to; i++) {
     bestD.fill(Infinity);
     bestI.fill(-1);
     for (let j = 0; j < n; j++) {
@@ -51,5 +69,4 @@ export function exactKnn(data: Float32Array, n: number, d: number, k: number, op
       distances[i * k + t] = bestD[t] < 0 ? 0 : Math.sqrt(bestD[t]);
     }
   }
-  return { k, indices, distances };
 }

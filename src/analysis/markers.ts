@@ -1,11 +1,23 @@
-// Marker genes: scanpy's rank_genes_groups(method='wilcoxon') for each group vs the rest.
+// Marker genes: scanpy's rank_genes_groups (method 'wilcoxon' or 't-test') for each group vs the rest.
 // Per gene, cells are ranked once (ties get their average rank; all zeros of a non-negative gene
 // share one rank, so sparse data stays cheap); a group's rank sum gives the z-score
 // (R1 - n1 (n + 1) / 2) / sqrt(n1 n2 (n + 1) / 12), scanpy's default without tie correction;
 // p = 2 sf(|z|), Benjamini-Hochberg within each group; log2 fold change from expm1 of the mean
-// log expression, as scanpy computes it.
+// log expression, as scanpy computes it. The t-test is Welch's (scanpy's 't-test'), p from
+// Student's t with Welch-Satterthwaite degrees of freedom.
 import type { CsrArrays } from '../io/csr.ts';
 import { cscToCsr } from '../io/csr.ts';
+import { studentTwoSidedP } from './special.ts';
+
+export type MarkerMethod = 'wilcoxon' | 't-test';
+
+/** Per-group score, p and log fold change for each gene of a matrix (before ordering and BH). */
+export interface MarkerStats {
+  nPer: Float64Array;
+  scores: Float64Array[];
+  pvals: Float64Array[];
+  logFoldChanges: Float64Array[];
+}
 
 export interface GroupMarkers {
   group: string;
@@ -47,9 +59,29 @@ export function benjaminiHochberg(p: Float64Array): Float64Array {
  * out as scanpy drops NaN labels). `m` holds log-normalised expression (cells x genes).
  */
 export function wilcoxonMarkers(m: CsrArrays, codes: Int32Array, groups: string[]): GroupMarkers[] {
+  return finalizeMarkers(groups, wilcoxonStats(m, codes, groups.length));
+}
+
+export function tTestMarkers(m: CsrArrays, codes: Int32Array, groups: string[]): GroupMarkers[] {
+  return finalizeMarkers(groups, tTestStats(m, codes, groups.length));
+}
+
+export function markerStats(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number): MarkerStats {
+  return method === 'wilcoxon' ? wilcoxonStats(m, codes, nGroups) : tTestStats(m, codes, nGroups);
+}
+
+/** Orders genes by score and adjusts p-values per group. */
+export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers[] {
+  return groups.map((group, g) => {
+    const scores = st.scores[g];
+    const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+    return { group, nCells: st.nPer[g], order, scores, pvals: st.pvals[g], pvalsAdj: benjaminiHochberg(st.pvals[g]), logFoldChanges: st.logFoldChanges[g] };
+  });
+}
+
+function wilcoxonStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
   const keep = Array.from(codes, (c, i) => (c >= 0 ? i : -1)).filter((i) => i >= 0);
   const n = keep.length;
-  const G = groups.length;
   const nGenes = m.nCols;
   // Column access: transposing the cells x genes CSR gives genes x cells CSR.
   const byGene = cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
@@ -117,9 +149,53 @@ export function wilcoxonMarkers(m: CsrArrays, codes: Int32Array, groups: string[
       lfc[g][gene] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
     }
   }
-  return groups.map((group, g) => {
-    const pvals = scores[g].map((z) => erfc(Math.abs(z) / Math.SQRT2));
-    const order = Int32Array.from({ length: nGenes }, (_, i) => i).sort((a, b) => scores[g][b] - scores[g][a]);
-    return { group, nCells: nPer[g], order, scores: scores[g], pvals, pvalsAdj: benjaminiHochberg(pvals), logFoldChanges: lfc[g] };
-  });
+  const pvals = scores.map((sc) => sc.map((z) => erfc(Math.abs(z) / Math.SQRT2)));
+  return { nPer, scores, pvals, logFoldChanges: lfc };
+}
+
+function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
+  const p = m.nCols;
+  const sum = Array.from({ length: G }, () => new Float64Array(p));
+  const sumSq = Array.from({ length: G }, () => new Float64Array(p));
+  const tot = new Float64Array(p);
+  const totSq = new Float64Array(p);
+  const nPer = new Float64Array(G);
+  let n = 0;
+  for (let r = 0; r < m.nRows; r++) {
+    const g = codes[r];
+    if (g < 0) continue;
+    nPer[g]++;
+    n++;
+    for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) {
+      const v = m.data[k];
+      sum[g][m.indices[k]] += v;
+      sumSq[g][m.indices[k]] += v * v;
+      tot[m.indices[k]] += v;
+      totSq[m.indices[k]] += v * v;
+    }
+  }
+  const meanVar = (s: number, q: number, c: number) => {
+    const mean = c > 0 ? s / c : 0;
+    return [mean, c > 1 ? Math.max(0, (q - c * mean * mean) / (c - 1)) : NaN];
+  };
+  const scores = Array.from({ length: G }, () => new Float64Array(p));
+  const pvals = Array.from({ length: G }, () => new Float64Array(p));
+  const lfc = Array.from({ length: G }, () => new Float64Array(p));
+  for (let g = 0; g < G; g++) {
+    const n1 = nPer[g];
+    const n2 = n - n1;
+    for (let j = 0; j < p; j++) {
+      const [m1, v1] = meanVar(sum[g][j], sumSq[g][j], n1);
+      const [m2, v2] = meanVar(tot[j] - sum[g][j], totSq[j] - sumSq[g][j], n2);
+      const se1 = v1 / n1;
+      const se2 = v2 / n2;
+      const t = (m1 - m2) / Math.sqrt(se1 + se2);
+      const df = (se1 + se2) ** 2 / (se1 * se1 / (n1 - 1) + se2 * se2 / (n2 - 1));
+      // scanpy sets undefined scores (no variance anywhere) to 0 and their p to 1.
+      scores[g][j] = Number.isFinite(t) ? t : 0;
+      pvals[g][j] = Number.isFinite(t) && Number.isFinite(df) ? studentTwoSidedP(t, df) : 1;
+      lfc[g][j] = Math.log2((Math.expm1(m1) + 1e-9) / (Math.expm1(m2) + 1e-9));
+    }
+  }
+  return { nPer, scores, pvals, logFoldChanges: lfc };
 }

@@ -12,6 +12,8 @@ export interface QcMetrics {
   /** Percent of counts in mitochondrial genes; null when the dataset has none. */
   pct_counts_mt: Float64Array | null;
   nMitoGenes: number;
+  /** Per gene: cells with a non-zero count (scanpy's n_cells_by_counts, for filter_genes). */
+  n_cells_by_counts: Float64Array;
 }
 
 export function isMitochondrial(gene: string): boolean {
@@ -31,6 +33,7 @@ export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: strin
   const total = new Float64Array(n);
   const genes = new Float64Array(n);
   const mt = new Float64Array(n);
+  const geneCells = new Float64Array(geneNames.length);
   await forEachChunkAsync(ds, matrixKey, (chunk) => {
     for (let r = 0; r < chunk.end - chunk.start; r++) {
       let s = 0;
@@ -41,6 +44,7 @@ export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: strin
         if (v === 0) continue;
         s += v;
         g++;
+        geneCells[chunk.indices[k]]++;
         if (mito[chunk.indices[k]]) m += v;
       }
       total[chunk.start + r] = s;
@@ -55,5 +59,6 @@ export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: strin
     log1p_n_genes_by_counts: genes.map(Math.log1p),
     pct_counts_mt: nMito > 0 ? mt.map((m, i) => (total[i] > 0 ? (100 * m) / total[i] : 0)) : null,
     nMitoGenes: nMito,
+    n_cells_by_counts: geneCells,
   };
 }

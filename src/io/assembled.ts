@@ -3,7 +3,7 @@
 import { DatasetError } from './errors.ts';
 import type { MatrixReader } from './h5ad/matrix.ts';
 import { judgeContent } from './h5ad/matrix.ts';
-import type { CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
+import type { Column, CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
 
 export interface MatrixPart {
   key: string;
@@ -128,6 +128,14 @@ export class AssembledDataset implements Dataset {
       throw new DatasetError('unknown-key', this.fileName, `rows [${start}, ${end}) are outside 0..${this.nObs}`);
     }
     return this.part(matrixKey).reader.readRows(start, end);
+  }
+
+  setColumn(c: Column): void {
+    const length = c.kind === 'categorical' ? c.codes.length : c.values.length;
+    if (length !== this.nObs) throw new DatasetError('shape-mismatch', this.fileName, `column "${c.name}" has ${length} values but there are ${this.nObs} cells`);
+    const i = this.obs.columns.findIndex((x) => x.name === c.name);
+    if (i >= 0) this.obs.columns[i] = c;
+    else this.obs.columns.push(c);
   }
 
   addEmbedding(e: Embedding): void {

@@ -104,5 +104,7 @@ export interface Dataset {
   readEmbedding(key: string): Embedding;
   /** Adds (or replaces) a computed embedding such as X_scGPT; it lives in memory with the dataset. */
   addEmbedding(e: Embedding): void;
+  /** Adds (or replaces) an obs column computed here, such as leiden or a QC metric. */
+  setColumn(c: Column): void;
   close(): void;
 }

@@ -1,0 +1,52 @@
+// rank_genes_groups over every gene of a dataset without holding its whole log-normalised matrix:
+// genes are taken in blocks sized to a memory budget, each block one streamed pass over the
+// counts. One block (one pass) for typical files; very large ones trade passes for memory.
+import type { PassOptions } from '../io/iterate.ts';
+import type { Dataset } from '../io/types.ts';
+import { logNormMatrix } from './expression.ts';
+import { finalizeMarkers, markerStats, type GroupMarkers, type MarkerMethod, type MarkerStats } from './markers.ts';
+
+export interface DatasetMarkersInput {
+  ds: Dataset;
+  countsKey: string;
+  keep: Uint8Array | null;
+  totals: Float64Array;
+  /** Group per kept cell (in dataset order), -1 for cells left out of the comparison. */
+  codes: Int32Array;
+  groups: string[];
+  method: MarkerMethod;
+  /** Stored values per block; default 30M (about 240 MB of CSR). */
+  valuesPerBlock?: number;
+}
+
+export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions = {}): Promise<GroupMarkers[]> {
+  const { ds, countsKey } = inp;
+  const p = ds.nVars;
+  const info = ds.matrices.find((m) => m.key === countsKey);
+  const nnz = info?.nnz ?? ds.nObs * p;
+  const blocks = Math.max(1, Math.ceil(nnz / (inp.valuesPerBlock ?? 30e6)));
+  const per = Math.ceil(p / blocks);
+  const G = inp.groups.length;
+  const all: MarkerStats = {
+    nPer: new Float64Array(G),
+    scores: Array.from({ length: G }, () => new Float64Array(p)),
+    pvals: Array.from({ length: G }, () => new Float64Array(p)),
+    logFoldChanges: Array.from({ length: G }, () => new Float64Array(p)),
+  };
+  for (let b = 0; b < blocks; b++) {
+    const g0 = b * per;
+    const genes = Int32Array.from({ length: Math.min(p, g0 + per) - g0 }, (_, i) => g0 + i);
+    const m = await logNormMatrix(ds, countsKey, inp.keep, inp.totals, genes, {
+      signal: opts.signal,
+      onProgress: (f, msg) => opts.onProgress?.((b + f * 0.8) / blocks, `markers: genes ${g0 + 1}-${g0 + genes.length}, ${msg}`),
+    });
+    const st = markerStats(inp.method, m, inp.codes, G);
+    all.nPer = st.nPer;
+    for (let g = 0; g < G; g++) {
+      all.scores[g].set(st.scores[g], g0);
+      all.pvals[g].set(st.pvals[g], g0);
+      all.logFoldChanges[g].set(st.logFoldChanges[g], g0);
+    }
+  }
+  return finalizeMarkers(inp.groups, all);
+}
