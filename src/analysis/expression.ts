@@ -51,8 +51,9 @@ export async function forEachKeptRow(ds: Dataset, key: string, keep: Uint8Array 
 /**
  * log1p(normalize_total(counts)) of the kept cells, columns restricted to `genes` (sorted indices
  * into var; column j of the result is genes[j]). Rows follow the kept cells in dataset order.
+ * With `totals` null the values are kept as stored (a matrix that is already log expression).
  */
-export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array | null, totals: Float64Array, genes: Int32Array, opts: PassOptions = {}): Promise<CsrArrays> {
+export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array | null, totals: Float64Array | null, genes: Int32Array, opts: PassOptions = {}): Promise<CsrArrays> {
   const column = new Int32Array(ds.nVars).fill(-1);
   genes.forEach((g, j) => (column[g] = j));
   const nRows = keep ? keep.reduce((s, v) => s + v, 0) : ds.nObs;
@@ -80,10 +81,10 @@ export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array |
         data[nnz++] = chunk.data[k];
       }
     }
-    rowTotals[row] = totals[cell];
+    if (totals) rowTotals[row] = totals[cell];
     indptr[++row] = nnz;
   }, opts);
   const out = { nRows, nCols: genes.length, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
-  normalizeLog1pRows(out.indptr, out.data, rowTotals);
+  if (totals) normalizeLog1pRows(out.indptr, out.data, rowTotals);
   return out;
 }

@@ -15,6 +15,8 @@ export interface DatasetMarkersInput {
   codes: Int32Array;
   groups: string[];
   method: MarkerMethod;
+  /** false: the matrix already holds log expression (no counts in the file); use it as stored. */
+  normalize?: boolean;
   /** Stored values per block; default 30M (about 240 MB of CSR). */
   valuesPerBlock?: number;
 }
@@ -36,7 +38,7 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
   for (let b = 0; b < blocks; b++) {
     const g0 = b * per;
     const genes = Int32Array.from({ length: Math.min(p, g0 + per) - g0 }, (_, i) => g0 + i);
-    const m = await logNormMatrix(ds, countsKey, inp.keep, inp.totals, genes, {
+    const m = await logNormMatrix(ds, countsKey, inp.keep, inp.normalize === false ? null : inp.totals, genes, {
       signal: opts.signal,
       onProgress: (f, msg) => opts.onProgress?.((b + f * 0.8) / blocks, `markers: genes ${g0 + 1}-${g0 + genes.length}, ${msg}`),
     });

@@ -1,4 +1,9 @@
 import { useEffect } from 'react';
+import { AnalysisPanel } from './components/AnalysisPanel.tsx';
+import { GeneSearch } from './components/GeneSearch.tsx';
+import { MarkersPanel } from './components/MarkersPanel.tsx';
+import { QcPanel } from './components/QcPanel.tsx';
+import { SelectionBar } from './components/SelectionBar.tsx';
 import { DropZone } from './components/DropZone.tsx';
 import { ModelPanel } from './components/ModelPanel.tsx';
 import { Legend } from './components/Legend.tsx';
@@ -24,12 +29,21 @@ export function App() {
       <StatusBar />
       {summary && (
         <main className="workspace">
-          <SummaryPanel summary={summary} />
+          <div className="side">
+            <SummaryPanel summary={summary} />
+            <AnalysisPanel />
+            <QcPanel />
+          </div>
           <section className="view">
             <ModelPanel />
             <ViewControls summary={summary} />
+            <div className="controls">
+              <GeneSearch />
+            </div>
+            <SelectionBar />
             <ScatterView />
             <Legend />
+            <MarkersPanel />
           </section>
         </main>
       )}

@@ -88,3 +88,25 @@ export function finiteRange(values: ArrayLike<number>): [number, number] {
   }
   return min <= max ? [min, max] : [NaN, NaN];
 }
+
+/**
+ * Colour range clipped to percentiles [lo, hi] of the finite values (scanpy's vmin/vmax 'p1'..'p99'),
+ * estimated from an evenly strided sample of at most 100k values so a million cells stay quick.
+ */
+export function clippedRange(values: ArrayLike<number>, lo: number, hi: number): [number, number] {
+  if (lo <= 0 && hi >= 100) return finiteRange(values);
+  const step = Math.max(1, Math.floor(values.length / 100_000));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) if (Number.isFinite(values[i])) sample.push(values[i]);
+  if (sample.length === 0) return [NaN, NaN];
+  sample.sort((a, b) => a - b);
+  const at = (p: number) => sample[Math.min(sample.length - 1, Math.max(0, Math.round((p / 100) * (sample.length - 1))))];
+  return [at(lo), at(hi)];
+}
+
+/** Fades cells outside a selection, keeping their colour recognisable. */
+export function dimUnselected(colors: Uint8Array, selection: Uint8Array): Uint8Array {
+  const out = colors.slice();
+  for (let i = 0; i < selection.length; i++) if (!selection[i]) out[i * 4 + 3] = 25;
+  return out;
+}

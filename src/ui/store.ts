@@ -84,6 +84,12 @@ function asErrorInfo(err: unknown): ErrorInfo {
 
 const PICKED = '__picked__';
 
+// The analysis store registers here (it imports this module, so the call goes this way round).
+let onDatasetOpened: () => void = () => {};
+export function setOnDatasetOpened(fn: () => void): void {
+  onDatasetOpened = fn;
+}
+
 export const useApp = create<AppState>((set, get) => ({
   models: [],
   pickedModel: null,
@@ -162,6 +168,7 @@ export const useApp = create<AppState>((set, get) => ({
     try {
       const { summary, warnings } = await done;
       set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, hidden: new Set(), embedStats: null });
+      onDatasetOpened();
       const key = defaultEmbedding(summary);
       await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
     } catch (err) {

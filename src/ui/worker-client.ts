@@ -1,7 +1,7 @@
 // Request/response over the data worker: each request gets an id; progress messages go to the
 // request's callback; cancel aborts it in the worker.
 import type { ErrorInfo } from '../io/errors.ts';
-import type { Request, Response } from '../workers/protocol.ts';
+import type { Request, Response, StepEvent } from '../workers/protocol.ts';
 
 type Payload<T extends Response['type']> = Extract<Response, { type: T }>;
 type Outgoing = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -16,6 +16,7 @@ interface Pending {
   resolve(msg: Response): void;
   reject(err: Error): void;
   onProgress?: (fraction: number, message: string, rate?: { cellsPerSecond: number; secondsLeft: number }) => void;
+  onStep?: (event: StepEvent) => void;
 }
 
 export class DataClient {
@@ -33,10 +34,10 @@ export class DataClient {
   }
 
   /** Starts a request; returns its id (for cancel) and the answer. */
-  request<T extends Response['type']>(msg: Outgoing, onProgress?: Pending['onProgress']): { id: number; done: Promise<Payload<T>> } {
+  request<T extends Response['type']>(msg: Outgoing, onProgress?: Pending['onProgress'], onStep?: Pending['onStep']): { id: number; done: Promise<Payload<T>> } {
     const id = this.nextId++;
     const done = new Promise<Payload<T>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (m: Response) => void, reject, onProgress });
+      this.pending.set(id, { resolve: resolve as (m: Response) => void, reject, onProgress, onStep });
     });
     // Files are cloned by reference (a File is a handle, not its bytes).
     this.worker.postMessage({ ...msg, id } as Request);
@@ -52,6 +53,10 @@ export class DataClient {
     if (!p) return;
     if (msg.type === 'progress') {
       p.onProgress?.(msg.fraction, msg.message, msg.rate);
+      return;
+    }
+    if (msg.type === 'step') {
+      p.onStep?.(msg.event);
       return;
     }
     this.pending.delete(msg.id);

@@ -13,6 +13,7 @@ import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, webgpuEncoder } from '../model/embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { parseEnsemblMap } from '../model/vocab.ts';
+import { AnalysisSession } from './analysis-session.ts';
 import { browserH5Runtime } from './h5-browser-runtime.ts';
 import type { ModelSource } from './model-store.ts';
 import { listModels, loadModelFrom } from './model-store.ts';
@@ -20,6 +21,7 @@ import type { ColumnData, EmbedRequestOptions, Request, Response } from './proto
 
 const scope = self as unknown as { postMessage(msg: Response, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
 let current: Dataset | null = null;
+let session: AnalysisSession | null = null;
 const running = new Map<number, AbortController>();
 
 function post(msg: Response, transfer: Transferable[] = []): void {
@@ -61,6 +63,33 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
       post({ type: 'encoded', id: req.id, cls, encoder: encoder.name }, [cls.buffer]);
       return;
     }
+    case 'analyze':
+      return withCancel(req.id, async (signal) => {
+        const report = await requireSession().analyze(req.params, signal, (event) => post({ type: 'step', id: req.id, event }));
+        post({ type: 'analyzed', id: req.id, summary: summarize(requireDataset()), report });
+      });
+    case 'markers':
+      return withCancel(req.id, async (signal) => {
+        const table = await requireSession().markers(req.groupBy, req.method, req.selection ?? null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        post({ type: 'markers', id: req.id, table });
+      });
+    case 'gene':
+      return withCancel(req.id, async (signal) => {
+        const values = await requireSession().geneValues(req.name, signal);
+        post({ type: 'column', id: req.id, column: { kind: 'numeric', name: req.name, values } }, [values.buffer]);
+      });
+    case 'genes':
+      post({ type: 'genes', id: req.id, names: requireSession().geneNames() });
+      return;
+    case 'obs-index':
+      post({ type: 'obs-index', id: req.id, names: requireDataset().obs.index });
+      return;
+    case 'lasso': {
+      const selection = requireSession().lasso(req.key, req.polygon);
+      const count = selection.reduce((a, b) => a + b, 0);
+      post({ type: 'lasso', id: req.id, selection, count }, [selection.buffer]);
+      return;
+    }
     case 'use-counts': {
       const ds = requireDataset();
       ds.useCounts(req.key);
@@ -92,7 +121,23 @@ async function open(id: number, files: File[]): Promise<void> {
     }
     current?.close();
     current = ds;
+    session = new AnalysisSession(ds);
     post({ type: 'opened', id, summary, warnings });
+  } finally {
+    running.delete(id);
+  }
+}
+
+function requireSession(): AnalysisSession {
+  requireDataset();
+  return session!;
+}
+
+async function withCancel(id: number, fn: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    await fn(controller.signal);
   } finally {
     running.delete(id);
   }
@@ -166,6 +211,7 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
     ds.addEmbedding({ key: 'X_scGPT', shape: [ds.nObs, result.dim], data: result.embeddings });
     const pcs = topComponents(result.embeddings, ds.nObs, result.dim, 2);
     ds.addEmbedding({ key: 'X_scGPT_pc', shape: [ds.nObs, 2], data: pcs.scores });
+    session?.embeddingChanged('X_scGPT');
     post({
       type: 'embedded',
       id,

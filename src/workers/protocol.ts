@@ -1,5 +1,8 @@
 // Messages between the page and the data worker. Everything is structured-clone friendly; large
 // arrays travel as transferables.
+import type { MarkerMethod } from '../analysis/markers.ts';
+import type { PipelineParams, StepEvent } from '../analysis/pipeline.ts';
+import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo } from '../model/backend.ts';
@@ -24,7 +27,13 @@ export type Request =
   | { type: 'use-counts'; id: number; key: string }
   | { type: 'models'; id: number }
   | { type: 'embed'; id: number; model: ModelSource; options: EmbedRequestOptions }
-  | { type: 'encode-tokens'; id: number; model: ModelSource; batch: TokenBatch; backend: 'auto' | 'cpu' };
+  | { type: 'encode-tokens'; id: number; model: ModelSource; batch: TokenBatch; backend: 'auto' | 'cpu' }
+  | { type: 'analyze'; id: number; params: PipelineParams }
+  | { type: 'markers'; id: number; groupBy: string; method: MarkerMethod; selection?: Uint8Array }
+  | { type: 'gene'; id: number; name: string }
+  | { type: 'genes'; id: number }
+  | { type: 'obs-index'; id: number }
+  | { type: 'lasso'; id: number; key: string; polygon: number[] };
 
 export interface EmbedRequestOptions {
   seed: number;
@@ -56,4 +65,12 @@ export type Response =
   | { type: 'embedding'; id: number; key: string; shape: [number, number]; data: Float32Array }
   | { type: 'column'; id: number; column: ColumnData }
   | { type: 'backend'; id: number; backend: BackendInfo }
-  | { type: 'error'; id: number; error: ErrorInfo };
+  | { type: 'error'; id: number; error: ErrorInfo }
+  | { type: 'step'; id: number; event: StepEvent }
+  | { type: 'analyzed'; id: number; summary: DatasetSummary; report: AnalysisReport }
+  | { type: 'markers'; id: number; table: MarkerTable }
+  | { type: 'genes'; id: number; names: string[] }
+  | { type: 'obs-index'; id: number; names: string[] }
+  | { type: 'lasso'; id: number; selection: Uint8Array; count: number };
+
+export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };

@@ -1,4 +1,5 @@
-import { categoryPalette, finiteRange, VIRIDIS_CSS } from '../colors.ts';
+import { useAnalysis } from '../analysis-store.ts';
+import { categoryPalette, clippedRange, VIRIDIS_CSS } from '../colors.ts';
 import { useApp } from '../store.ts';
 
 /** Category legend with cell counts; click hides a category, double-click isolates it. */
@@ -7,9 +8,10 @@ export function Legend() {
   const hidden = useApp((s) => s.hidden);
   const toggle = useApp((s) => s.toggleCategory);
   const isolate = useApp((s) => s.isolateCategory);
+  const clip = useAnalysis((s) => s.clip);
   if (!column) return null;
   if (column.kind === 'numeric') {
-    const [min, max] = finiteRange(column.values);
+    const [min, max] = clippedRange(column.values, clip[0], clip[1]);
     return (
       <div className="legend" data-testid="legend">
         <div className="legend-title">{column.name}</div>

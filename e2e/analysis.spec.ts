@@ -1,0 +1,65 @@
+// The explorer end to end on the demo: pipeline -> Leiden legend on the UMAP, cluster markers,
+// a gene colour, a scripted lasso with markers of the selection, CSV and PNG exports.
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+
+test('demo -> pipeline -> Leiden UMAP, markers, gene colour, lasso markers, exports', async ({ page }, info) => {
+  test.setTimeout(10 * 60_000);
+  await page.goto('/');
+  await page.getByTestId('demo').click();
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await page.getByTestId('run-analysis').click();
+  await expect(page.getByTestId('step-qc')).toHaveAttribute('data-state', /running|done/, { timeout: 60_000 });
+  await expect(page.getByTestId('analysis-report')).toBeVisible({ timeout: 8 * 60_000 });
+  await expect(page.getByTestId('analysis-report')).toContainText('700 of 700 cells pass QC');
+  for (const s of ['qc', 'filter', 'hvg', 'matrix', 'pca', 'neighbors', 'leiden', 'umap', 'markers']) await expect(page.getByTestId(`step-${s}`)).toHaveAttribute('data-state', 'done');
+  await expect(page.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap_pca');
+  await expect(page.getByTestId('color-select')).toHaveValue('leiden');
+  const clusters = await page.getByTestId('legend-item').count();
+  expect(clusters).toBeGreaterThanOrEqual(5);
+  await expect(page.getByTestId('qc-total_counts')).toBeVisible();
+  await page.screenshot({ path: info.outputPath('pipeline.png'), fullPage: true });
+
+  // Cluster markers: the table shows, and another cluster has different top genes.
+  const table = page.getByTestId('markers-table');
+  await expect(table.locator('tbody tr')).toHaveCount(25);
+  const first = await table.locator('tbody tr td.gene').first().textContent();
+  await page.getByTestId('markers-group').selectOption('1');
+  await expect(table.locator('tbody tr td.gene').first()).not.toHaveText(first!);
+
+  // CSV export of every cluster's markers downloads and parses.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('markers-csv').click()]);
+  const text = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
+  expect(text[0]).toBe('leiden,rank,names,scores,logfoldchanges,pvals_adj');
+  expect(text.length).toBe(1 + clusters * 100);
+  expect(Number.isFinite(Number(text[1].split(',')[3]))).toBe(true);
+
+  // Colour by a gene from the search box.
+  await page.getByTestId('gene-search').fill('CD3E');
+  await expect(page.getByTestId('legend')).toContainText('gene: CD3E');
+
+  // A scripted lasso over the middle of the plot selects cells; their markers come back.
+  await page.getByTestId('lasso-toggle').click();
+  const box = (await page.getByTestId('lasso-overlay').boundingBox())!;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const r = Math.min(box.width, box.height) * 0.3;
+  await page.mouse.move(cx - r, cy - r);
+  await page.mouse.down();
+  for (const [x, y] of [[cx + r, cy - r], [cx + r, cy + r], [cx - r, cy + r], [cx - r, cy - r]]) await page.mouse.move(x, y, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('selection-count')).toContainText('cells selected');
+  const selected = Number((await page.getByTestId('selection-count').textContent())!.replace(/[^0-9]/g, ''));
+  expect(selected).toBeGreaterThan(0);
+  expect(selected).toBeLessThan(700);
+  await page.getByTestId('selection-markers').click();
+  await expect(page.getByTestId('markers-group')).toContainText(`selection (${selected} cells)`);
+  await expect(table.locator('tbody tr')).toHaveCount(25);
+  await page.screenshot({ path: info.outputPath('lasso.png'), fullPage: true });
+
+  // PNG export of the view.
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-png').click()]);
+  const bytes = readFileSync((await png.path())!);
+  expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+  expect(bytes.length).toBeGreaterThan(5000);
+});

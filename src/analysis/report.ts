@@ -1,0 +1,104 @@
+// Compact, transferable summaries of pipeline results for the page and the CLI: marker tables
+// (top genes per group), QC histograms with the filter thresholds, and the run's figures.
+import type { GroupMarkers } from './markers.ts';
+import type { PipelineParams, PipelineResult } from './pipeline.ts';
+
+export interface MarkerTable {
+  groupBy: string;
+  method: string;
+  groups: { group: string; nCells: number; genes: string[]; scores: number[]; logFoldChanges: number[]; pvalsAdj: number[] }[];
+}
+
+export interface Histogram {
+  name: string;
+  min: number;
+  max: number;
+  counts: number[];
+  /** Filter thresholds to draw: values below `low` or above `high` are removed. */
+  low?: number;
+  high?: number;
+}
+
+export interface AnalysisReport {
+  nCells: number;
+  nKept: number;
+  nGenesKept: number;
+  nHvg: number;
+  nClusters: number;
+  umapKey: string;
+  umapDevice: string;
+  neighborsMethod: string;
+  varianceRatio: number[];
+  timings: Record<string, number>;
+  histograms: Histogram[];
+  markers: MarkerTable;
+}
+
+export function markerTable(markers: GroupMarkers[], geneNames: string[], groupBy: string, method: string, top = 100): MarkerTable {
+  return {
+    groupBy,
+    method,
+    groups: markers.map((m) => {
+      const idx = Array.from(m.order.subarray(0, Math.min(top, m.order.length)));
+      return {
+        group: m.group,
+        nCells: m.nCells,
+        genes: idx.map((g) => geneNames[g]),
+        scores: idx.map((g) => m.scores[g]),
+        logFoldChanges: idx.map((g) => m.logFoldChanges[g]),
+        pvalsAdj: idx.map((g) => m.pvalsAdj[g]),
+      };
+    }),
+  };
+}
+
+/** CSV in scanpy's rank_genes_groups_df layout: group, names, scores, logfoldchanges, pvals_adj. */
+export function markerTableCsv(t: MarkerTable): string {
+  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = [`${q(t.groupBy)},rank,names,scores,logfoldchanges,pvals_adj`];
+  for (const g of t.groups) {
+    g.genes.forEach((gene, i) => lines.push([q(g.group), i + 1, q(gene), g.scores[i], g.logFoldChanges[i], g.pvalsAdj[i]].join(',')));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function histogram(name: string, values: ArrayLike<number>, bins = 40, low?: number, high?: number): Histogram {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const counts = new Array<number>(bins).fill(0);
+  const width = (max - min) / bins || 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
+  }
+  return { name, min, max, counts, low, high };
+}
+
+export function analysisReport(r: PipelineResult, params: PipelineParams): AnalysisReport {
+  const f = params.filter;
+  const histograms = [
+    histogram('total_counts', r.qc.total_counts, 40, f.minCounts > 0 ? f.minCounts : undefined),
+    histogram('n_genes_by_counts', r.qc.n_genes_by_counts, 40, f.minGenes > 0 ? f.minGenes : undefined),
+  ];
+  if (r.qc.pct_counts_mt) histograms.push(histogram('pct_counts_mt', r.qc.pct_counts_mt, 40, undefined, f.maxPctMt < 100 ? f.maxPctMt : undefined));
+  return {
+    nCells: r.nCells,
+    nKept: r.nKept,
+    nGenesKept: r.keepGenes.reduce((s, v) => s + v, 0),
+    nHvg: r.hvg.genes.length,
+    nClusters: r.nClusters,
+    umapKey: r.umapKey,
+    umapDevice: r.umapDevice,
+    neighborsMethod: r.neighbors.method,
+    varianceRatio: Array.from(r.pca.varianceRatio),
+    timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v ?? 0)])),
+    histograms,
+    markers: markerTable(r.markers, r.geneNames, 'leiden', params.markers.method),
+  };
+}

@@ -1,0 +1,125 @@
+// Pipeline parameters under scanpy's names, the run/cancel button and the step list with progress.
+import type { PipelineParams } from '../../analysis/pipeline.ts';
+import { STEPS } from '../../analysis/pipeline.ts';
+import { useAnalysis } from '../analysis-store.ts';
+import { useApp } from '../store.ts';
+
+type Section = keyof PipelineParams;
+
+export function AnalysisPanel() {
+  const params = useAnalysis((s) => s.params);
+  const setParams = useAnalysis((s) => s.setParams);
+  const job = useAnalysis((s) => s.job);
+  const report = useAnalysis((s) => s.report);
+  const run = useAnalysis((s) => s.run);
+  const cancel = useAnalysis((s) => s.cancel);
+  const summary = useApp((s) => s.summary);
+  const reps = ['X_pca', ...Object.entries(summary?.obsm ?? {}).filter(([k, s]) => k !== 'X_pca' && !k.startsWith('X_umap') && s[1] >= 2).map(([k]) => k)];
+  const set = <S extends Section>(section: S, key: string, value: unknown) => setParams({ ...params, [section]: { ...(params[section] as object), [key]: value } });
+  const num = (section: Section, key: string, label: string, step = 1, title?: string) => (
+    <label title={title}>
+      {label}
+      <input type="number" step={step} value={(params[section] as unknown as Record<string, number>)[key]} onChange={(e) => set(section, key, Number(e.target.value))} data-testid={`param-${key}`} />
+    </label>
+  );
+  return (
+    <section className="panel analysis" data-testid="analysis-panel">
+      <h3>Analysis</h3>
+      <fieldset disabled={!!job}>
+        <legend>QC filters</legend>
+        {num('filter', 'minGenes', 'min_genes', 1, 'filter_cells(min_genes)')}
+        {num('filter', 'minCounts', 'min_counts', 1, 'filter_cells(min_counts)')}
+        {num('filter', 'maxPctMt', 'max pct_counts_mt', 1, 'cells with more mitochondrial counts are removed')}
+        {num('filter', 'minCells', 'min_cells', 1, 'filter_genes(min_cells)')}
+      </fieldset>
+      <fieldset disabled={!!job}>
+        <legend>Features</legend>
+        <label>
+          flavor
+          <select value={params.hvg.flavor} onChange={(e) => set('hvg', 'flavor', e.target.value)}>
+            <option value="seurat">seurat (log data)</option>
+            <option value="seurat_v3">seurat_v3 (counts)</option>
+          </select>
+        </label>
+        {num('hvg', 'nTopGenes', 'n_top_genes')}
+        <label>
+          <input type="checkbox" checked={params.scale.enabled} onChange={(e) => set('scale', 'enabled', e.target.checked)} /> scale (max_value {params.scale.maxValue})
+        </label>
+        {num('pca', 'nComps', 'n_comps')}
+      </fieldset>
+      <fieldset disabled={!!job}>
+        <legend>Graph</legend>
+        <label>
+          use_rep
+          <select value={params.neighbors.useRep} onChange={(e) => set('neighbors', 'useRep', e.target.value)} data-testid="param-useRep">
+            {reps.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </label>
+        {num('neighbors', 'nNeighbors', 'n_neighbors')}
+        <label>
+          method
+          <select value={params.neighbors.method} onChange={(e) => set('neighbors', 'method', e.target.value)}>
+            <option value="auto">auto (exact on WebGPU or up to 20k cells)</option>
+            <option value="exact">exact</option>
+            <option value="nndescent">NN-descent (approximate)</option>
+          </select>
+        </label>
+        {num('leiden', 'resolution', 'resolution', 0.1)}
+        {num('leiden', 'seed', 'random_state')}
+        {num('umap', 'minDist', 'min_dist', 0.05)}
+        {num('umap', 'spread', 'spread', 0.1)}
+        <label>
+          markers
+          <select value={params.markers.method} onChange={(e) => set('markers', 'method', e.target.value)}>
+            <option value="wilcoxon">wilcoxon</option>
+            <option value="t-test">t-test</option>
+          </select>
+        </label>
+        <label>
+          device
+          <select value={params.device} onChange={(e) => setParams({ ...params, device: e.target.value as PipelineParams['device'] })}>
+            <option value="auto">auto (WebGPU when present)</option>
+            <option value="cpu">CPU</option>
+          </select>
+        </label>
+      </fieldset>
+      <div className="row">
+        {job ? (
+          <button onClick={cancel} data-testid="cancel-analysis">
+            Cancel
+          </button>
+        ) : (
+          <button className="primary" onClick={() => void run()} data-testid="run-analysis" disabled={!summary?.counts_source}>
+            Run pipeline
+          </button>
+        )}
+        {!summary?.counts_source && <span className="muted">needs a counts matrix</span>}
+      </div>
+      {(job || report) && (
+        <ol className="steps" data-testid="steps">
+          {STEPS.map((name) => {
+            const e = job?.steps[name];
+            const ms = report?.timings[name];
+            const state = e?.state ?? (job ? 'waiting' : ms !== undefined ? 'done' : 'cached');
+            return (
+              <li key={name} className={state} data-testid={`step-${name}`} data-state={state}>
+                <span className="name">{name}</span>
+                {state === 'running' ? <progress max={1} value={e?.fraction ?? 0} /> : null}
+                <span className="muted">{state === 'running' ? e?.message : state === 'done' ? `${(((e?.ms ?? ms) ?? 0) / 1000).toFixed(2)} s` : state}</span>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {report && !job && (
+        <p className="muted" data-testid="analysis-report">
+          {report.nKept.toLocaleString()} of {report.nCells.toLocaleString()} cells pass QC, {report.nHvg} HVGs, {report.nClusters} Leiden clusters; neighbours {report.neighborsMethod}, UMAP on {report.umapDevice}.
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,40 @@
+// Lasso controls: draw, the selected count, markers of the selection vs the rest, clear.
+import { useAnalysis } from '../analysis-store.ts';
+import { useApp } from '../store.ts';
+
+export function SelectionBar() {
+  const lassoMode = useAnalysis((s) => s.lassoMode);
+  const setLassoMode = useAnalysis((s) => s.setLassoMode);
+  const selection = useAnalysis((s) => s.selection);
+  const clear = useAnalysis((s) => s.clearSelection);
+  const markers = useAnalysis((s) => s.selectionMarkers);
+  const busy = useAnalysis((s) => !!s.markersJob);
+  const method = useAnalysis((s) => s.params.markers.method);
+  const embedding = useApp((s) => s.embedding);
+  const clip = useAnalysis((s) => s.clip);
+  const setClip = useAnalysis((s) => s.setClip);
+  const numeric = useApp((s) => s.colorColumn?.kind === 'numeric');
+  return (
+    <div className="controls selection">
+      <button className={lassoMode ? 'on' : ''} onClick={() => setLassoMode(!lassoMode)} disabled={!embedding} data-testid="lasso-toggle">
+        {lassoMode ? 'Drawing lasso… (drag on the plot)' : 'Lasso select'}
+      </button>
+      {selection && (
+        <>
+          <span data-testid="selection-count">{selection.count.toLocaleString()} cells selected</span>
+          <button onClick={() => void markers(method)} disabled={busy || selection.count < 2} data-testid="selection-markers">
+            Markers of selection vs rest
+          </button>
+          <button onClick={clear}>Clear</button>
+        </>
+      )}
+      {numeric && (
+        <label title="clip the colour scale to these percentiles (scanpy's vmin/vmax)">
+          clip to percentiles{' '}
+          <input type="number" min={0} max={100} value={clip[0]} onChange={(e) => setClip([Number(e.target.value), clip[1]])} style={{ width: 50 }} />–
+          <input type="number" min={0} max={100} value={clip[1]} onChange={(e) => setClip([clip[0], Number(e.target.value)])} style={{ width: 50 }} data-testid="clip-high" />
+        </label>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,109 @@
+// The worker's analysis state for the loaded dataset: the cached pipeline, per-cell totals for
+// gene colouring and markers, and the requests that use them. One session per dataset.
+import { forEachKeptRow } from '../analysis/expression.ts';
+import { analysisDevice } from '../analysis/gpu-device.ts';
+import { pointsInPolygon } from '../analysis/lasso.ts';
+import type { MarkerMethod } from '../analysis/markers.ts';
+import { datasetMarkers } from '../analysis/markers-stream.ts';
+import { Pipeline, type PipelineParams, type StepEvent } from '../analysis/pipeline.ts';
+import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
+import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
+import { totalCountsPerCell } from '../io/iterate.ts';
+import type { Dataset } from '../io/types.ts';
+
+export class AnalysisSession {
+  private readonly pipeline: Pipeline;
+  private totals: { key: string; values: Float64Array } | null = null;
+
+  constructor(readonly ds: Dataset) {
+    this.pipeline = new Pipeline(ds);
+  }
+
+  /** Runs the pipeline and stores its results as obs columns and obsm entries of the dataset. */
+  async analyze(params: PipelineParams, signal: AbortSignal, onStep: (e: StepEvent) => void): Promise<AnalysisReport> {
+    const device = params.device === 'cpu' ? null : await analysisDevice();
+    const r = await this.pipeline.run(params, { device, signal, onStep });
+    const ds = this.ds;
+    ds.setColumn({ kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' });
+    ds.setColumn({ kind: 'numeric', name: 'total_counts', values: Float64Array.from(r.qc.total_counts), dtype: 'float64' });
+    ds.setColumn({ kind: 'numeric', name: 'n_genes_by_counts', values: Float64Array.from(r.qc.n_genes_by_counts), dtype: 'float64' });
+    if (r.qc.pct_counts_mt) ds.setColumn({ kind: 'numeric', name: 'pct_counts_mt', values: Float64Array.from(r.qc.pct_counts_mt), dtype: 'float64' });
+    ds.setColumn({ kind: 'categorical', name: 'passes_qc', codes: Int32Array.from(r.keep), categories: ['False', 'True'], ordered: false, dtype: 'bool' });
+    const k = r.pca.nComps;
+    const pcs = new Float32Array(ds.nObs * k).fill(NaN);
+    for (let i = 0, row = 0; i < ds.nObs; i++) if (r.keep[i]) pcs.set(r.pca.scores.subarray(row * k, (row++ + 1) * k), i * k);
+    ds.addEmbedding({ key: 'X_pca', shape: [ds.nObs, k], data: pcs });
+    ds.addEmbedding({ key: r.umapKey, shape: [ds.nObs, 2], data: r.umap });
+    this.totals = { key: r.countsKey, values: r.qc.total_counts };
+    return analysisReport(r, params);
+  }
+
+  /** A new X_scGPT (or other obsm) invalidates graphs built on the old one. */
+  embeddingChanged(key: string): void {
+    this.pipeline.invalidateRep(key);
+  }
+
+  private async cellTotals(key: string, signal?: AbortSignal): Promise<Float64Array> {
+    if (this.totals?.key !== key) this.totals = { key, values: await totalCountsPerCell(this.ds, key, { signal }) };
+    return this.totals.values;
+  }
+
+  /** The matrix markers and gene colours read: counts (log-normalised here) or, without counts, X as stored. */
+  private expressionSource(): { key: string; normalize: boolean } {
+    const ds = this.ds;
+    if (ds.countsKey) return { key: ds.countsKey, normalize: true };
+    const x = ds.matrices.find((m) => m.key === 'X') ?? ds.matrices[0];
+    if (!x) throw new Error('this file has no expression matrix');
+    return { key: x.key, normalize: false };
+  }
+
+  geneNames(): string[] {
+    return this.ds.varNamesOf(this.expressionSource().key);
+  }
+
+  /** log1p(normalize_total) expression of one gene per cell (or X's values when there are no counts). */
+  async geneValues(name: string, signal?: AbortSignal): Promise<Float64Array> {
+    const src = this.expressionSource();
+    const names = this.ds.varNamesOf(src.key);
+    const g = names.indexOf(name);
+    if (g < 0) throw new Error(`no gene "${name}" in ${src.key}'s var`);
+    const totals = src.normalize ? await this.cellTotals(src.key, signal) : null;
+    const out = new Float64Array(this.ds.nObs);
+    await forEachKeptRow(this.ds, src.key, null, (cell, chunk, r) => {
+      for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
+        if (chunk.indices[k] !== g) continue;
+        const v = chunk.data[k];
+        out[cell] = totals ? Math.log1p((v * DEFAULT_TARGET_SUM) / (totals[cell] || 1)) : v;
+      }
+    }, { signal });
+    return out;
+  }
+
+  /** Markers for each group of a categorical obs column, or for a selection (1s) vs the rest. */
+  async markers(groupBy: string, method: MarkerMethod, selection: Uint8Array | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MarkerTable> {
+    const ds = this.ds;
+    let codes: Int32Array;
+    let groups: string[];
+    if (selection) {
+      codes = Int32Array.from(selection, (s) => (s ? 0 : 1));
+      groups = ['selection', 'rest'];
+      const nSel = selection.reduce((a, b) => a + b, 0);
+      if (nSel < 2 || nSel > ds.nObs - 2) throw new Error(`select at least 2 cells and leave at least 2 out (selected ${nSel})`);
+    } else {
+      const col = ds.obs.columns.find((c) => c.name === groupBy);
+      if (!col || col.kind !== 'categorical') throw new Error(`"${groupBy}" is not a categorical obs column`);
+      codes = col.codes;
+      groups = col.categories;
+    }
+    const src = this.expressionSource();
+    const totals = src.normalize ? await this.cellTotals(src.key, signal) : new Float64Array(ds.nObs).fill(DEFAULT_TARGET_SUM);
+    const result = await datasetMarkers({ ds, countsKey: src.key, keep: null, totals, codes, groups, method, normalize: src.normalize }, { signal, onProgress });
+    const table = markerTable(selection ? result.slice(0, 1) : result, ds.varNamesOf(src.key), selection ? 'selection' : groupBy, method);
+    return table;
+  }
+
+  lasso(key: string, polygon: number[]): Uint8Array {
+    const e = this.ds.readEmbedding(key);
+    return pointsInPolygon(e.data, e.shape[1], e.shape[0], polygon);
+  }
+}
