@@ -4,6 +4,7 @@ import { ModelError } from '../model/bundle.ts';
 import { CheckpointError } from '../model/checkpoint/torch.ts';
 import { VocabError } from '../model/vocab.ts';
 import { WeightsError } from '../model/weights.ts';
+import { analyzeCommand } from './analyze.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
 import { inspectCommand } from './inspect.ts';
@@ -17,6 +18,8 @@ export async function main(argv: string[]): Promise<number> {
         return await inspectCommand(rest);
       case 'embed':
         return await embedCommand(rest);
+      case 'analyze':
+        return await analyzeCommand(rest);
       case 'convert':
         return await convertCommand(rest);
       case undefined:

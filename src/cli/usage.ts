@@ -10,6 +10,15 @@ Usage:
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
       (args.json, vocab.json, best_model.pt) or a bundle made by \`scweb convert\`. .h5ad output is
       the input file with obsm/X_scGPT added.
+  scweb analyze IN.h5ad --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
+              [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
+              [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
+              [--counts KEY] [--markers-csv FILE]
+      The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
+      Leiden, UMAP, markers). OUT is the input plus obs/leiden and QC columns, obsm/X_pca,
+      obsm/X_umap and uns/rank_genes_groups (top 100 genes per cluster: names, scores,
+      logfoldchanges, pvals_adj as [100, n_clusters] arrays). Names the input already has get a
+      _scweb suffix (reported).
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb help

@@ -16,7 +16,7 @@ export interface H5adContent {
   obsm?: Record<string, { shape: [number, number]; data: Float32Array }>;
 }
 
-function encode(node: H5Group, type: string, version: string): void {
+export function encode(node: H5Group, type: string, version: string): void {
   node.create_attribute('encoding-type', type);
   node.create_attribute('encoding-version', version);
 }
@@ -55,13 +55,13 @@ export function writeFrame(parent: H5Group, name: string, df: DataFrame): void {
   for (const c of df.columns) writeColumn(g, c);
 }
 
-function stringArray(g: H5Group, name: string, values: string[]): void {
+export function stringArray(g: H5Group, name: string, values: string[]): void {
   const ds = g.create_dataset({ name, data: values });
   ds.create_attribute('encoding-type', 'string-array');
   ds.create_attribute('encoding-version', '0.2.0');
 }
 
-function writeColumn(g: H5Group, c: Column): void {
+export function writeColumn(g: H5Group, c: Column): void {
   if (c.kind === 'string') return stringArray(g, c.name, c.values);
   if (c.kind === 'numeric') {
     // h5wasm cannot write HDF5 boolean enums, so nullable-integer masks are out of reach: integer
