@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io
+.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io bench-umap bench-pipeline
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -55,10 +55,16 @@ e2e: deps chromium build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed
+bench: bench-io bench-embed bench-umap bench-pipeline
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
+
+bench-umap: deps
+	node --import tsx bench/umap.ts
+
+bench-pipeline: deps
+	node --import tsx bench/pipeline.ts
 
 bench-embed: deps chromium
 	$(GPU_ENV) node --import tsx bench/embed.ts

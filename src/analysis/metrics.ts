@@ -51,3 +51,38 @@ export function trustworthiness(high: Float32Array, dHigh: number, low: Float32A
   }
   return 1 - (2 / (n * k * (2 * n - 3 * k - 1))) * penalty;
 }
+
+/**
+ * Trustworthiness estimated from `nSamples` query points (ranks still over all n points), for
+ * benchmarks where the exact O(n^2) form is too slow. Same normalisation as the exact one.
+ */
+export function trustworthinessSampled(high: Float32Array, dHigh: number, low: Float32Array, dLow: number, n: number, k = 15, nSamples = 1000, seed = 0): number {
+  let s = seed >>> 0 || 1;
+  const queries = Array.from({ length: Math.min(n, nSamples) }, () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n);
+  let penalty = 0;
+  const dist = new Float64Array(n);
+  for (const i of queries) {
+    for (let j = 0; j < n; j++) {
+      let a = 0;
+      for (let t = 0; t < dHigh; t++) a += (high[i * dHigh + t] - high[j * dHigh + t]) ** 2;
+      dist[j] = a;
+    }
+    dist[i] = -1;
+    // Rank of each of the embedding's k nearest in the original space.
+    const lowD = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let a = 0;
+      for (let t = 0; t < dLow; t++) a += (low[i * dLow + t] - low[j * dLow + t]) ** 2;
+      lowD[j] = a;
+    }
+    lowD[i] = -1;
+    const nearLow = Array.from({ length: n }, (_, j) => j).sort((x, y) => lowD[x] - lowD[y] || x - y).slice(1, k + 1);
+    for (const j of nearLow) {
+      let rank = 0;
+      for (let m = 0; m < n; m++) if (m !== i && (dist[m] < dist[j] || (dist[m] === dist[j] && m < j))) rank++;
+      penalty += Math.max(0, rank + 1 - k);
+    }
+  }
+  const m = queries.length;
+  return 1 - (2 / (m * k * (2 * n - 3 * k - 1))) * penalty;
+}

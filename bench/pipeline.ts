@@ -1,0 +1,33 @@
+// The whole default pipeline (CPU, Node) on a synthetic 100k-cell x 20k-gene counts file (made by
+// bench/synthetic.ts, ~1,000 genes per cell): time per step and peak RSS, sampled every 100 ms.
+// Run: node --import tsx bench/pipeline.ts [--cells 100000] [--gpu]
+import { join } from 'node:path';
+import { analysisDevice } from '../src/analysis/gpu-device.ts';
+import { DEFAULT_PARAMS, Pipeline } from '../src/analysis/pipeline.ts';
+import { openPaths } from '../src/io/node.ts';
+import { installNodeWebGPU } from '../src/model/node-gpu.ts';
+import { ensureSynthetic } from './synthetic.ts';
+
+const arg = (name: string, d: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : d;
+};
+const nCells = Number(arg('cells', '100000'));
+const useGpu = process.argv.includes('--gpu');
+const file = join(import.meta.dirname, 'out', `synthetic_${nCells}x20000.h5ad`);
+await ensureSynthetic(file, { nCells, nGenes: 20000, genesPerCell: 1000, seed: 42 });
+let peak = 0;
+const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+const device = useGpu ? (await installNodeWebGPU(), await analysisDevice()) : null;
+const ds = await openPaths([file]);
+const t0 = performance.now();
+const r = await new Pipeline(ds).run({ ...DEFAULT_PARAMS, device: device ? 'auto' : 'cpu' }, {
+  device,
+  onStep: (e) => e.state === 'done' && console.error(`  ${e.step}: ${e.message}, RSS ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`),
+});
+const total = (performance.now() - t0) / 1000;
+clearInterval(timer);
+console.log(`pipeline on ${nCells.toLocaleString('en-US')} cells (${device ? 'WebGPU kNN/UMAP' : 'CPU'}): total ${total.toFixed(1)} s, peak RSS ${(peak / 1e6).toFixed(0)} MB`);
+console.log(Object.entries(r.timings).map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(1)} s`).join(' | '));
+console.log(`${r.nKept} cells kept, ${r.hvg.genes.length} HVGs, ${r.nClusters} clusters, neighbours ${r.neighbors.method}`);
+ds.close();
