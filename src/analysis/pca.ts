@@ -15,6 +15,8 @@ export interface PcaResult {
   scores: Float32Array;
   varianceRatio: Float64Array;
   variance: Float64Array;
+  /** Column means the data were centred with (for projecting new rows). */
+  center: Float64Array;
 }
 
 export interface PcaOptions {
@@ -260,7 +262,7 @@ export async function pca(X: Float32Array | Float64Array, n: number, p: number, 
     for (let j = 0; j < p; j++) s += Xc[i * p + j] * components[c * p + j];
     scores[i * k + c] = s;
   }
-  return { nComps: k, components, scores, variance: eig.values, varianceRatio: eig.values.map((v) => v / total) };
+  return { nComps: k, components, scores, variance: eig.values, varianceRatio: eig.values.map((v) => v / total), center: mean };
 }
 
 /** sklearn's svd_flip on the axes: the largest |loading| of each component is made positive. */
@@ -324,5 +326,22 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
       scores[i * k + c] = s;
     }
   }
-  return { nComps: k, components, scores, variance: eig.values, varianceRatio: eig.values.map((v) => v / total) };
+  return { nComps: k, components, scores, variance: eig.values, varianceRatio: eig.values.map((v) => v / total), center: mean };
+}
+
+/** Scores of new sparse rows (same columns, same preprocessing) on a fitted PCA's axes. */
+export function projectCsr(m: CsrArrays, fit: PcaResult): Float32Array {
+  const { nComps: k, components, center } = fit;
+  const p = m.nCols;
+  const offset = new Float64Array(k);
+  for (let c = 0; c < k; c++) for (let j = 0; j < p; j++) offset[c] += center[j] * components[c * p + j];
+  const scores = new Float32Array(m.nRows * k);
+  for (let i = 0; i < m.nRows; i++) {
+    for (let c = 0; c < k; c++) {
+      let s = -offset[c];
+      for (let t = m.indptr[i]; t < m.indptr[i + 1]; t++) s += m.data[t] * components[c * p + m.indices[t]];
+      scores[i * k + c] = s;
+    }
+  }
+  return scores;
 }

@@ -25,11 +25,17 @@ export function scaleCsrInPlace(m: CsrArrays, maxValue: number | null = 10): Sca
     const v = n > 1 ? ((s / n - mean[g] * mean[g]) * n) / (n - 1) : 0;
     return v > 0 ? Math.sqrt(v) : 1;
   });
+  applyScale(m, { mean, std }, maxValue);
+  return { mean, std };
+}
+
+/** Scales with given means and standard deviations (a reference's), in the stored form above. */
+export function applyScale(m: CsrArrays, s: ScaleResult, maxValue: number | null = 10): void {
+  const { mean, std } = s;
   const clip = (z: number) => (maxValue === null ? z : Math.max(-maxValue, Math.min(maxValue, z)));
   const zeroValue = mean.map((mu, g) => clip(-mu / std[g]));
   for (let k = 0; k < m.data.length; k++) {
     const g = m.indices[k];
     m.data[k] = clip((m.data[k] - mean[g]) / std[g]) - zeroValue[g];
   }
-  return { mean, std };
 }

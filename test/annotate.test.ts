@@ -1,0 +1,64 @@
+// Reference mapping: vote arithmetic, summaries, F1, and a stratified 50/50 split of pbmc68k's
+// bulk_labels mapped through the reference's PCA (query projected, never a second PCA).
+import { describe, expect, it } from 'vitest';
+import { accuracyF1, knnVote, stratifiedHalf, summarizeMapping } from '../src/analysis/annotate.ts';
+import { referencePcaSpace } from '../src/analysis/reference-space.ts';
+import { openPaths } from '../src/io/node.ts';
+import type { CategoricalColumn } from '../src/io/types.ts';
+import { shared } from './helpers.ts';
+
+describe('reference mapping', () => {
+  it('votes by cosine neighbours, plain and weighted, with a confidence threshold', async () => {
+    // Reference: label 0 along +x, label 1 along +y; cosine ignores the length of a vector.
+    const ref = Float32Array.from([1, 0, 2, 0.1, 3, -0.1, 0, 1, 0.1, 2]);
+    const codes = Int32Array.from([0, 0, 0, 1, 1]);
+    const q = Float32Array.from([5, 0.2, 0.2, 4, 1, 1]);
+    const plain = await knnVote(ref, codes, 2, q, 2, { k: 3 });
+    expect(Array.from(plain.predicted.subarray(0, 2))).toEqual([0, 1]);
+    expect(plain.confidence[0]).toBeCloseTo(1, 6);
+    expect(plain.confidence[1]).toBeCloseTo(2 / 3, 6);
+    const strict = await knnVote(ref, codes, 2, q, 2, { k: 3, minConfidence: 0.9 });
+    expect(strict.predicted[1]).toBe(-1);
+    expect(strict.best[1]).toBe(1);
+    const weighted = await knnVote(ref, codes, 2, q, 2, { k: 3, weighted: true });
+    expect(weighted.confidence[1]).toBeGreaterThan(2 / 3);
+    const sum = summarizeMapping(strict, ['x', 'y']);
+    expect(sum.unassigned).toBeGreaterThanOrEqual(1);
+    expect(sum.perLabel[0].label).toBe('x');
+  });
+
+  it('accuracy and macro-F1 as sklearn computes them', () => {
+    // sklearn: f1_score([0,0,1,1,2],[0,1,1,1,-1], average='macro', labels=[0,1,2]) = (2/3 + 0.8 + 0) / 3
+    const r = accuracyF1(Int32Array.from([0, 0, 1, 1, 2]), Int32Array.from([0, 1, 1, 1, -1]), 3);
+    expect(r.accuracy).toBeCloseTo(0.6, 12);
+    expect(r.macroF1).toBeCloseTo((2 / 3 + 0.8 + 0) / 3, 12);
+  });
+
+  it('maps half of pbmc68k\'s bulk_labels onto the other half through the reference PCA', async () => {
+    const ds = await openPaths([shared('data/pbmc68k_reduced_with_counts.h5ad')]);
+    const labels = ds.obs.columns.find((c) => c.name === 'bulk_labels') as CategoricalColumn;
+    const isRef = stratifiedHalf(labels.codes, 0);
+    const isQuery = isRef.map((v) => 1 - v);
+    const genes = ds.varNamesOf('layers/counts');
+    const space = await referencePcaSpace({ ds, countsKey: 'layers/counts', keep: isRef, genes }, { ds, countsKey: 'layers/counts', keep: isQuery, genes }, 50);
+    expect(space.nShared).toBe(space.nHvg);
+    const refCodes = Int32Array.from(labels.codes.filter((_, i) => isRef[i]));
+    const truth = Int32Array.from(labels.codes.filter((_, i) => isQuery[i]));
+    const m = await knnVote(space.ref, refCodes, labels.categories.length, space.query, space.dim, { k: 10 });
+    const { accuracy, macroF1 } = accuracyF1(truth, m.predicted, labels.categories.length);
+    console.log(`pbmc68k bulk_labels 50/50, kNN on reference PCA: accuracy ${accuracy.toFixed(3)}, macro-F1 ${macroF1.toFixed(3)}`);
+    expect(accuracy).toBeGreaterThan(0.6);
+    ds.close();
+  });
+
+  it('refuses a query that shares too few genes with the reference', async () => {
+    const ref = await openPaths([shared('data/pbmc68k_reduced_with_counts.h5ad')]);
+    const query = await openPaths([shared('data/pbmc68k_reduced_with_counts.h5ad')]);
+    const mouse = ref.varNamesOf('layers/counts').map((g) => g.charAt(0) + g.slice(1).toLowerCase());
+    await expect(
+      referencePcaSpace({ ds: ref, countsKey: 'layers/counts', keep: null, genes: ref.varNamesOf('layers/counts') }, { ds: query, countsKey: 'layers/counts', keep: null, genes: mouse.map((g, i) => (i % 20 === 0 ? g.toUpperCase() : g)) }),
+    ).rejects.toThrow(/highly variable genes are in the query/);
+    ref.close();
+    query.close();
+  });
+});
