@@ -62,3 +62,29 @@ describe('reference mapping', () => {
     query.close();
   });
 });
+
+describe('marker-set suggestions', () => {
+  it('suggests the right PBMC types for pbmc68k clusters from the shipped sets', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { wilcoxonMarkers } = await import('../src/analysis/markers.ts');
+    const { suggestCellTypes, parseMarkerSets } = await import('../src/analysis/suggest.ts');
+    const sets = JSON.parse(readFileSync(new URL('../public/markers/cell-type-markers.json', import.meta.url), 'utf8')).sets;
+    const ds = await openPaths([shared('data/pbmc68k_reduced.h5ad')]);
+    const chunk = ds.readRows('raw/X', 0, ds.nObs);
+    const labels = ds.obs.columns.find((c) => c.name === 'bulk_labels') as CategoricalColumn;
+    const markers = wilcoxonMarkers({ nRows: ds.nObs, nCols: chunk.nCols, indptr: chunk.indptr, indices: chunk.indices, data: chunk.data }, labels.codes, labels.categories);
+    const s = suggestCellTypes(markers, ds.varNamesOf('raw/X'), sets, 3);
+    const top = Object.fromEntries(s.map((g) => [g.group, g.suggestions[0].name]));
+    ds.close();
+    const mono = s.find((g) => g.group === 'CD14+ Monocyte')!.suggestions.map((x) => x.name);
+    expect(mono).toContain('CD14+ Monocyte');
+    expect(top['CD19+ B']).toBe('B');
+    expect(top['CD56+ NK']).toBe('NK');
+    expect(top['Dendritic']).toMatch(/Dendritic|Monocyte/);
+    expect(parseMarkerSets('T: CD3E, CD3D\nB,MS4A1\nB,CD79A')).toEqual([
+      { name: 'T', genes: ['CD3E', 'CD3D'], source: 'user' },
+      { name: 'B', genes: ['MS4A1', 'CD79A'], source: 'user' },
+    ]);
+    expect(() => parseMarkerSets('just words')).toThrow(/cannot read|no sets/);
+  });
+});
