@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { AnalysisPanel } from './components/AnalysisPanel.tsx';
+import { AnnotationPanel } from './components/AnnotationPanel.tsx';
 import { GeneSearch } from './components/GeneSearch.tsx';
 import { MarkersPanel } from './components/MarkersPanel.tsx';
 import { QcPanel } from './components/QcPanel.tsx';
@@ -33,6 +34,7 @@ export function App() {
             <SummaryPanel summary={summary} />
             <AnalysisPanel />
             <QcPanel />
+            <AnnotationPanel />
           </div>
           <section className="view">
             <ModelPanel />

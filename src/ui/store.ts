@@ -84,11 +84,13 @@ function asErrorInfo(err: unknown): ErrorInfo {
 
 const PICKED = '__picked__';
 
-// The analysis store registers here (it imports this module, so the call goes this way round).
-let onDatasetOpened: () => void = () => {};
+// The analysis and annotation stores register here (they import this module, so the calls go
+// this way round).
+const openedListeners: (() => void)[] = [];
 export function setOnDatasetOpened(fn: () => void): void {
-  onDatasetOpened = fn;
+  openedListeners.push(fn);
 }
+const onDatasetOpened = () => openedListeners.forEach((fn) => fn());
 
 export const useApp = create<AppState>((set, get) => ({
   models: [],

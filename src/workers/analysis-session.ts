@@ -10,10 +10,16 @@ import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } fr
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
 import { totalCountsPerCell } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
+import { exportH5ad } from '../io/h5ad/export.ts';
+import { annotationCsv, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
+import { writeScratchFile } from './h5-browser-runtime.ts';
+import type { ColumnData } from './protocol.ts';
 
 export class AnalysisSession {
   private readonly pipeline: Pipeline;
   private totals: { key: string; values: Float64Array } | null = null;
+  private markerSets: Promise<MarkerSet[]> | null = null;
 
   constructor(readonly ds: Dataset) {
     this.pipeline = new Pipeline(ds);
@@ -100,6 +106,46 @@ export class AnalysisSession {
     const result = await datasetMarkers({ ds, countsKey: src.key, keep: null, totals, codes, groups, method, normalize: src.normalize }, { signal, onProgress });
     const table = markerTable(selection ? result.slice(0, 1) : result, ds.varNamesOf(src.key), selection ? 'selection' : groupBy, method);
     return table;
+  }
+
+  /**
+   * Suggestions per group of a categorical column from the shipped marker sets (or the user's),
+   * scored on Wilcoxon markers of that column, computed here over all genes.
+   */
+  async suggest(groupBy: string, userSets: string | undefined, signal: AbortSignal, onProgress: (f: number, m: string) => void) {
+    const sets = userSets ? parseMarkerSets(userSets) : await this.shippedSets();
+    const col = this.ds.obs.columns.find((c) => c.name === groupBy);
+    if (!col || col.kind !== 'categorical') throw new Error(`"${groupBy}" is not a categorical obs column`);
+    const src = this.expressionSource();
+    const totals = src.normalize ? await this.cellTotals(src.key, signal) : new Float64Array(this.ds.nObs).fill(DEFAULT_TARGET_SUM);
+    const markers = await datasetMarkers({ ds: this.ds, countsKey: src.key, keep: null, totals, codes: col.codes, groups: col.categories, method: 'wilcoxon', normalize: src.normalize }, { signal, onProgress });
+    return suggestCellTypes(markers, this.ds.varNamesOf(src.key), sets, 3);
+  }
+
+  private shippedSets(): Promise<MarkerSet[]> {
+    this.markerSets ??= fetch(`${import.meta.env.BASE_URL}markers/cell-type-markers.json`).then(async (r) => {
+      if (!r.ok) throw new Error(`the marker sets could not be loaded (HTTP ${r.status})`);
+      return ((await r.json()) as { sets: MarkerSet[] }).sets;
+    });
+    return this.markerSets;
+  }
+
+  async map(params: MapParams, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
+    const { columns, report } = await mapWithin(this.ds, params, { signal, onProgress });
+    for (const c of columns) this.ds.setColumn(c);
+    return report;
+  }
+
+  setColumn(c: ColumnData & { kind: 'categorical' }): void {
+    this.ds.setColumn({ ...c, ordered: false, dtype: 'category' });
+  }
+
+  csv(columns: string[]): string {
+    return annotationCsv(this.ds, columns);
+  }
+
+  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<Uint8Array> {
+    return writeScratchFile((lib, path) => exportH5ad(lib, path, this.ds, { signal, onProgress }));
   }
 
   lasso(key: string, polygon: number[]): Uint8Array {

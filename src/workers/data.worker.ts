@@ -90,6 +90,29 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
       post({ type: 'lasso', id: req.id, selection, count }, [selection.buffer]);
       return;
     }
+    case 'map':
+      return withCancel(req.id, async (signal) => {
+        const report = await requireSession().map(req.params, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
+      });
+    case 'suggest':
+      return withCancel(req.id, async (signal) => {
+        const table = await requireSession().suggest(req.groupBy, req.userSets, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        post({ type: 'suggestions', id: req.id, groupBy: req.groupBy, table });
+      });
+    case 'set-column':
+      requireSession().setColumn(req.column);
+      post({ type: 'summary', id: req.id, summary: summarize(requireDataset()) });
+      return;
+    case 'export-csv':
+      post({ type: 'text', id: req.id, text: requireSession().csv(req.columns) });
+      return;
+    case 'export-h5ad':
+      return withCancel(req.id, async (signal) => {
+        const bytes = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        const base = requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '');
+        post({ type: 'file', id: req.id, name: `${base}_scweb.h5ad`, bytes }, [bytes.buffer]);
+      });
     case 'use-counts': {
       const ds = requireDataset();
       ds.useCounts(req.key);

@@ -22,6 +22,8 @@ interface EmscriptenFS {
   mount(type: unknown, opts: unknown, mountpoint: string): void;
   unmount(mountpoint: string): void;
   writeFile(path: string, data: Uint8Array): void;
+  readFile(path: string): Uint8Array;
+  unlink(path: string): void;
   filesystems: { WORKERFS: unknown };
 }
 
@@ -74,4 +76,21 @@ async function create(): Promise<H5Runtime> {
       return undecodableFilters(ids);
     },
   };
+}
+
+/** Writes an HDF5 file in h5wasm's in-memory file system and returns its bytes (for downloads). */
+export async function writeScratchFile(write: (lib: H5Runtime['lib'], path: string) => Promise<void>): Promise<Uint8Array> {
+  const rt = await browserH5Runtime();
+  const module = (await h5wasm.ready) as unknown as H5Module;
+  const path = `/scratch-${Date.now()}.h5ad`;
+  try {
+    await write(rt.lib, path);
+    return module.FS.readFile(path);
+  } finally {
+    try {
+      module.FS.unlink(path);
+    } catch {
+      // nothing was written
+    }
+  }
 }

@@ -3,6 +3,8 @@
 import type { MarkerMethod } from '../analysis/markers.ts';
 import type { PipelineParams, StepEvent } from '../analysis/pipeline.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
+import type { MapParams, MapReport } from '../analysis/mapping.ts';
+import type { Suggestion } from '../analysis/suggest.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo } from '../model/backend.ts';
@@ -33,7 +35,12 @@ export type Request =
   | { type: 'gene'; id: number; name: string }
   | { type: 'genes'; id: number }
   | { type: 'obs-index'; id: number }
-  | { type: 'lasso'; id: number; key: string; polygon: number[] };
+  | { type: 'lasso'; id: number; key: string; polygon: number[] }
+  | { type: 'map'; id: number; params: MapParams }
+  | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
+  | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
+  | { type: 'export-csv'; id: number; columns: string[] }
+  | { type: 'export-h5ad'; id: number };
 
 export interface EmbedRequestOptions {
   seed: number;
@@ -71,6 +78,12 @@ export type Response =
   | { type: 'markers'; id: number; table: MarkerTable }
   | { type: 'genes'; id: number; names: string[] }
   | { type: 'obs-index'; id: number; names: string[] }
-  | { type: 'lasso'; id: number; selection: Uint8Array; count: number };
+  | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
+  | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport }
+  | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
+  | { type: 'text'; id: number; text: string }
+  | { type: 'file'; id: number; name: string; bytes: Uint8Array };
+
+export type { MapParams, MapReport, Suggestion };
 
 export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };

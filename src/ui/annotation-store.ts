@@ -1,0 +1,186 @@
+// Annotation state on the page: reference-mapping parameters and report, marker-set suggestions,
+// and the hand-edited label column (user_label) with undo/redo. Edits are pushed to the worker as
+// an ordinary obs column, so colouring, markers and exports see them like any other.
+import { create } from 'zustand';
+import { assignCells, mergeCategories, renameCategory, type Labels } from '../analysis/label-edits.ts';
+import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
+import type { MapReport, Suggestion } from '../workers/protocol.ts';
+import { useAnalysis } from './analysis-store.ts';
+import { download } from './download.ts';
+import { setOnDatasetOpened, useApp } from './store.ts';
+import { WorkerRequestError, dataClient } from './worker-client.ts';
+
+export const USER_LABEL = 'user_label';
+
+interface Job {
+  id: number;
+  fraction: number;
+  message: string;
+}
+
+export interface AnnotationState {
+  mapParams: MapParams;
+  mapReport: MapReport | null;
+  job: Job | null;
+  suggestions: { groupBy: string; table: { group: string; suggestions: Suggestion[] }[] } | null;
+  userSets: string;
+  labels: Labels | null;
+  past: Labels[];
+  future: Labels[];
+  setMapParams(p: MapParams): void;
+  setUserSets(text: string): void;
+  runMap(): Promise<void>;
+  suggest(groupBy: string, useUserSets: boolean): Promise<void>;
+  startLabels(from: string): Promise<void>;
+  rename(code: number, name: string): void;
+  merge(codes: number[], name: string): void;
+  assignSelection(name: string): void;
+  undo(): void;
+  redo(): void;
+  exportCsv(): Promise<void>;
+  exportH5ad(): Promise<void>;
+  reset(): void;
+}
+
+function fail(err: unknown): void {
+  const info = err instanceof WorkerRequestError ? err.info : { code: 'internal' as const, message: err instanceof Error ? err.message : String(err) };
+  if (info.code !== 'cancelled') useApp.setState({ error: info });
+}
+
+async function pushLabels(labels: Labels): Promise<void> {
+  const { done } = dataClient().request<'summary'>({ type: 'set-column', column: { kind: 'categorical', name: USER_LABEL, codes: labels.codes.slice(), categories: labels.categories } });
+  const { summary } = await done;
+  useApp.setState({ summary });
+  await useApp.getState().setColorBy(USER_LABEL);
+}
+
+export const useAnnotation = create<AnnotationState>((set, get) => {
+  const job = (message: string) => (id: number) => set({ job: { id, fraction: 0, message } });
+  const progress = (fraction: number, message: string) => {
+    const j = get().job;
+    if (j) set({ job: { ...j, fraction, message } });
+  };
+  const edit = (fn: (l: Labels) => Labels) => {
+    const cur = get().labels;
+    if (!cur) return;
+    try {
+      const next = fn(cur);
+      set({ labels: next, past: [...get().past, cur].slice(-50), future: [] });
+      void pushLabels(next).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+  return {
+    mapParams: DEFAULT_MAP_PARAMS,
+    mapReport: null,
+    job: null,
+    suggestions: null,
+    userSets: '',
+    labels: null,
+    past: [],
+    future: [],
+
+    setMapParams(mapParams) {
+      set({ mapParams });
+    },
+    setUserSets(userSets) {
+      set({ userSets });
+    },
+
+    async runMap() {
+      const { id, done } = dataClient().request<'mapped'>({ type: 'map', params: get().mapParams }, progress);
+      job('mapping')(id);
+      try {
+        const { summary, report } = await done;
+        set({ mapReport: report, job: null });
+        useApp.setState({ summary });
+        await useApp.getState().setColorBy(report.predictedColumn);
+      } catch (err) {
+        set({ job: null });
+        fail(err);
+      }
+    },
+
+    async suggest(groupBy, useUserSets) {
+      const { id, done } = dataClient().request<'suggestions'>({ type: 'suggest', groupBy, userSets: useUserSets ? get().userSets : undefined }, progress);
+      job(`scoring marker sets on ${groupBy}`)(id);
+      try {
+        const r = await done;
+        set({ suggestions: { groupBy: r.groupBy, table: r.table }, job: null });
+      } catch (err) {
+        set({ job: null });
+        fail(err);
+      }
+    },
+
+    async startLabels(from) {
+      const { done } = dataClient().request<'column'>({ type: 'column', name: from });
+      try {
+        const { column } = await done;
+        if (column.kind !== 'categorical') throw new Error(`"${from}" is not categorical`);
+        const labels = { codes: column.codes, categories: column.categories };
+        set({ labels, past: [], future: [] });
+        await pushLabels(labels);
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    rename(code, name) {
+      edit((l) => renameCategory(l, code, name));
+    },
+    merge(codes, name) {
+      edit((l) => mergeCategories(l, codes, name));
+    },
+    assignSelection(name) {
+      const sel = useAnalysis.getState().selection;
+      if (sel) edit((l) => assignCells(l, sel.mask, name));
+    },
+    undo() {
+      const { past, labels, future } = get();
+      if (!past.length || !labels) return;
+      const prev = past[past.length - 1];
+      set({ labels: prev, past: past.slice(0, -1), future: [labels, ...future] });
+      void pushLabels(prev).catch(fail);
+    },
+    redo() {
+      const { past, labels, future } = get();
+      if (!future.length || !labels) return;
+      const next = future[0];
+      set({ labels: next, past: [...past, labels], future: future.slice(1) });
+      void pushLabels(next).catch(fail);
+    },
+
+    async exportCsv() {
+      const names = useApp.getState().summary ? Object.keys(useApp.getState().summary!.obs) : [];
+      const report = get().mapReport;
+      const columns = ['leiden', report?.predictedColumn, report?.confidenceColumn, USER_LABEL].filter((c): c is string => !!c && names.includes(c));
+      try {
+        const { text } = await dataClient().request<'text'>({ type: 'export-csv', columns }).done;
+        download('scweb_annotations.csv', new Blob([text], { type: 'text/csv' }));
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    async exportH5ad() {
+      const { id, done } = dataClient().request<'file'>({ type: 'export-h5ad' }, progress);
+      job('writing .h5ad')(id);
+      try {
+        const { name, bytes } = await done;
+        set({ job: null });
+        download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-hdf5' }));
+      } catch (err) {
+        set({ job: null });
+        fail(err);
+      }
+    },
+
+    reset() {
+      set({ mapReport: null, job: null, suggestions: null, labels: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
+    },
+  };
+});
+
+setOnDatasetOpened(() => useAnnotation.getState().reset());

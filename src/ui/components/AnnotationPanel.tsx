@@ -1,0 +1,226 @@
+// Cell-type annotation: reference mapping with per-cell confidence, marker-set suggestions per
+// cluster, hand-edited labels (rename, merge, assign the lasso selection; undo/redo) and exports.
+import { useState } from 'react';
+import { useAnalysis } from '../analysis-store.ts';
+import { USER_LABEL, useAnnotation } from '../annotation-store.ts';
+import { useApp } from '../store.ts';
+
+export function AnnotationPanel() {
+  const summary = useApp((s) => s.summary);
+  const a = useAnnotation();
+  const selection = useAnalysis((s) => s.selection);
+  const [groupBy, setGroupBy] = useState('leiden');
+  const [startFrom, setStartFrom] = useState('leiden');
+  const [mergeSel, setMergeSel] = useState<number[]>([]);
+  const [newName, setNewName] = useState('');
+  const [ownSets, setOwnSets] = useState(false);
+  if (!summary) return null;
+  const categorical = Object.entries(summary.obs).filter(([, c]) => c.categories && Object.keys(c.categories).length >= 1 && Object.keys(c.categories).length <= 500).map(([n]) => n);
+  const p = a.mapParams;
+  const r = a.mapReport;
+  const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT')];
+  return (
+    <section className="panel annotation" data-testid="annotation-panel">
+      <h3>Cell-type annotation</h3>
+      <fieldset disabled={!!a.job}>
+        <legend>Reference mapping (kNN vote)</legend>
+        <label>
+          label column
+          <select value={p.labelColumn} onChange={(e) => a.setMapParams({ ...p, labelColumn: e.target.value })} data-testid="map-label">
+            <option value="">choose…</option>
+            {categorical.filter((n) => !n.startsWith('predicted_')).map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          reference cells
+          <select value={p.reference} onChange={(e) => a.setMapParams({ ...p, reference: e.target.value as typeof p.reference })} data-testid="map-reference">
+            <option value="missing">labelled cells map the unlabelled</option>
+            <option value="half">a stratified half maps the other (evaluate)</option>
+          </select>
+        </label>
+        <label>
+          embedding
+          <select value={p.embedding} onChange={(e) => a.setMapParams({ ...p, embedding: e.target.value })}>
+            {reps.map((k) => (
+              <option key={k} value={k}>
+                {k === 'pca' ? "reference PCA (query projected)" : k}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          k
+          <input type="number" value={p.k} min={1} onChange={(e) => a.setMapParams({ ...p, k: Number(e.target.value) })} />
+        </label>
+        <label>
+          min confidence
+          <input type="number" value={p.minConfidence} min={0} max={1} step={0.05} onChange={(e) => a.setMapParams({ ...p, minConfidence: Number(e.target.value) })} />
+        </label>
+        <label>
+          <span>
+            <input type="checkbox" checked={p.weighted} onChange={(e) => a.setMapParams({ ...p, weighted: e.target.checked })} /> distance-weighted
+          </span>
+        </label>
+      </fieldset>
+      <div className="row">
+        <button className="primary" disabled={!p.labelColumn || !!a.job} onClick={() => void a.runMap()} data-testid="run-map">
+          Map labels
+        </button>
+        {a.job && (
+          <>
+            <progress max={1} value={a.job.fraction} /> <span className="muted">{a.job.message}</span>
+          </>
+        )}
+      </div>
+      {r && (
+        <div data-testid="map-report">
+          <p className="muted">
+            {r.nQuery.toLocaleString()} query cells mapped from {r.nRef.toLocaleString()} reference cells
+            {r.nShared !== undefined ? ` on ${r.nShared} shared HVGs` : ` on ${r.embedding}`}; {(r.summary.confidentShare * 100).toFixed(1)}% confident (≥ {p.minConfidence}).
+            {r.accuracy !== undefined && (
+              <b data-testid="map-accuracy">
+                {' '}
+                Held-out accuracy {(r.accuracy * 100).toFixed(1)}%, macro-F1 {r.macroF1!.toFixed(3)}.
+              </b>
+            )}
+          </p>
+          <table className="small">
+            <thead>
+              <tr>
+                <th>predicted</th>
+                <th>cells</th>
+                <th>mean confidence</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.summary.perLabel.map((x) => (
+                <tr key={x.label}>
+                  <td>{x.label}</td>
+                  <td>{x.count.toLocaleString()}</td>
+                  <td>{x.meanConfidence.toFixed(2)}</td>
+                </tr>
+              ))}
+              {r.summary.unassigned > 0 && (
+                <tr>
+                  <td>unassigned</td>
+                  <td>{r.summary.unassigned.toLocaleString()}</td>
+                  <td />
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <h4>Suggestions from marker genes</h4>
+      <div className="row">
+        <select value={groupBy} onChange={(e) => setGroupBy(e.target.value)}>
+          {categorical.map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+        <label>
+          <input type="checkbox" checked={ownSets} onChange={(e) => setOwnSets(e.target.checked)} /> my marker sets
+        </label>
+        <button disabled={!categorical.includes(groupBy) || !!a.job || (ownSets && !a.userSets.trim())} onClick={() => void a.suggest(groupBy, ownSets)} data-testid="suggest">
+          Suggest
+        </button>
+      </div>
+      {ownSets && <textarea rows={3} placeholder={'T cell: CD3E, CD3D\nB cell: MS4A1, CD79A\n(or CSV rows: cell_type,gene)'} value={a.userSets} onChange={(e) => a.setUserSets(e.target.value)} />}
+      {a.suggestions && (
+        <table className="small" data-testid="suggestions">
+          <tbody>
+            {a.suggestions.table.map((g) => (
+              <tr key={g.group}>
+                <td>{g.group}</td>
+                <td>
+                  {g.suggestions.map((s) => (
+                    <button
+                      key={s.name}
+                      className="chip"
+                      title={`score ${s.score.toFixed(2)} from ${s.found.join(', ')} (${s.source ?? ''})`}
+                      disabled={!a.labels}
+                      onClick={() => {
+                        const code = a.labels?.categories.indexOf(g.group) ?? -1;
+                        if (code >= 0) a.rename(code, s.name);
+                      }}
+                    >
+                      {s.name} <span className="muted">{s.score.toFixed(1)}</span>
+                    </button>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h4>Labels ({USER_LABEL})</h4>
+      <div className="row">
+        <select value={startFrom} onChange={(e) => setStartFrom(e.target.value)} data-testid="labels-from">
+          {categorical.filter((n) => n !== USER_LABEL).map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+        <button onClick={() => void a.startLabels(startFrom)} disabled={!categorical.includes(startFrom)} data-testid="labels-start">
+          {a.labels ? 'Restart from' : 'Start from'} {startFrom}
+        </button>
+        <button onClick={a.undo} disabled={!a.past.length} data-testid="undo">
+          Undo
+        </button>
+        <button onClick={a.redo} disabled={!a.future.length} data-testid="redo">
+          Redo
+        </button>
+      </div>
+      {a.labels && (
+        <>
+          <ul className="labels" data-testid="labels">
+            {a.labels.categories.map((c, i) => (
+              <li key={`${i}:${c}`}>
+                <input type="checkbox" checked={mergeSel.includes(i)} onChange={(e) => setMergeSel(e.target.checked ? [...mergeSel, i] : mergeSel.filter((x) => x !== i))} aria-label={`select ${c}`} />
+                <input
+                  defaultValue={c}
+                  data-testid={`label-${i}`}
+                  onKeyDown={(e) => e.key === 'Enter' && a.rename(i, (e.target as HTMLInputElement).value)}
+                  onBlur={(e) => e.target.value !== c && a.rename(i, e.target.value)}
+                />
+              </li>
+            ))}
+          </ul>
+          <div className="row">
+            <input placeholder="label" value={newName} onChange={(e) => setNewName(e.target.value)} data-testid="new-label" />
+            <button
+              disabled={mergeSel.length < 2 || !newName.trim()}
+              onClick={() => {
+                a.merge(mergeSel, newName);
+                setMergeSel([]);
+              }}
+              data-testid="merge"
+            >
+              Merge checked
+            </button>
+            <button disabled={!selection || !newName.trim()} onClick={() => a.assignSelection(newName)} data-testid="assign-selection">
+              Assign selection{selection ? ` (${selection.count})` : ''}
+            </button>
+          </div>
+        </>
+      )}
+      <div className="row">
+        <button onClick={() => void a.exportCsv()} data-testid="export-csv">
+          Export annotations CSV
+        </button>
+        <button onClick={() => void a.exportH5ad()} disabled={!!a.job} data-testid="export-h5ad">
+          Export .h5ad
+        </button>
+      </div>
+    </section>
+  );
+}
