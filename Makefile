@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io bench-umap bench-pipeline
+.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io bench-umap bench-pipeline bench-annotate
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -55,7 +55,7 @@ e2e: deps chromium build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-umap bench-pipeline
+bench: bench-io bench-embed bench-umap bench-pipeline bench-annotate
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -65,6 +65,9 @@ bench-umap: deps
 
 bench-pipeline: deps
 	node --import tsx bench/pipeline.ts
+
+bench-annotate: deps
+	node --import tsx bench/annotate.ts
 
 bench-embed: deps chromium
 	$(GPU_ENV) node --import tsx bench/embed.ts

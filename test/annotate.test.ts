@@ -88,3 +88,26 @@ describe('marker-set suggestions', () => {
     expect(() => parseMarkerSets('just words')).toThrow(/cannot read|no sets/);
   });
 });
+
+describe('logistic regression baseline', () => {
+  it('separates two classes on sparse features', async () => {
+    const { fitLogReg, predictLogReg } = await import('../src/analysis/logreg.ts');
+    // Class 0 expresses feature 0, class 1 feature 1 (with some shared noise on feature 2).
+    const rows = 40;
+    const indptr = new Float64Array(rows + 1);
+    const indices: number[] = [];
+    const data: number[] = [];
+    const y = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      y[i] = i % 2;
+      indices.push(y[i], 2);
+      data.push(1 + (i % 5) / 10, (i % 3) / 3);
+      indptr[i + 1] = indices.length;
+    }
+    const x = { nRows: rows, nCols: 3, indptr, indices: Uint32Array.from(indices), data: Float32Array.from(data) };
+    const m = await fitLogReg(x, y, 2, { epochs: 200 });
+    const p = predictLogReg(m, x);
+    expect(Array.from(p.predicted)).toEqual(Array.from(y));
+    expect(Math.min(...p.probability)).toBeGreaterThan(0.8);
+  });
+});

@@ -5,6 +5,7 @@ import { CheckpointError } from '../model/checkpoint/torch.ts';
 import { VocabError } from '../model/vocab.ts';
 import { WeightsError } from '../model/weights.ts';
 import { analyzeCommand } from './analyze.ts';
+import { annotateCommand } from './annotate.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
 import { inspectCommand } from './inspect.ts';
@@ -20,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
         return await embedCommand(rest);
       case 'analyze':
         return await analyzeCommand(rest);
+      case 'annotate':
+        return await annotateCommand(rest);
       case 'convert':
         return await convertCommand(rest);
       case undefined:
@@ -40,6 +43,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       console.error(`scweb: ${err.message}\n\n${USAGE}`);
       return 2;
+    }
+    // Analysis refusals (too few shared genes, no counts, ...) are plain Errors meant for the user.
+    if (err instanceof Error && !process.env.SCWEB_DEBUG) {
+      console.error(`scweb: error: ${err.message}`);
+      return 1;
     }
     throw err;
   }

@@ -19,6 +19,11 @@ Usage:
       obsm/X_umap and uns/rank_genes_groups (top 100 genes per cluster: names, scores,
       logfoldchanges, pvals_adj as [100, n_clusters] arrays). Names the input already has get a
       _scweb suffix (reported).
+  scweb annotate QUERY.h5ad --reference REF.h5ad --label-col NAME --out OUT.csv|OUT.h5ad
+              [--embedding pca|scgpt --model DIR] [--k 10] [--min-confidence 0.5] [--weighted true]
+      Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
+      symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
+      predicted_NAME_confidence; CSV has cell_id and those two columns.
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb help

@@ -1,0 +1,74 @@
+// `scweb annotate`: transfer labels from a reference .h5ad to a query by kNN vote in the
+// reference's PCA (query projected) or in X_scGPT (embedded here with --model when missing).
+import { copyFile, writeFile } from 'node:fs/promises';
+import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
+import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
+import { appendObsColumns } from '../io/h5ad/append.ts';
+import { openPaths } from '../io/node.ts';
+import type { Dataset } from '../io/types.ts';
+import { embedDataset } from '../model/embed.ts';
+import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
+import { intFlag, parseArgs } from './args.ts';
+import { UsageError } from './usage.ts';
+
+export async function annotateCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend']);
+  const [input] = p.positionals;
+  const refPath = p.flags.get('reference');
+  const labelColumn = p.flags.get('label-col');
+  const out = p.flags.get('out');
+  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY.h5ad, --reference REF.h5ad, --label-col NAME and --out OUT.csv|OUT.h5ad');
+  if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
+  const embedding = p.flags.get('embedding') ?? 'pca';
+  if (embedding !== 'pca' && embedding !== 'scgpt') throw new UsageError('--embedding must be pca or scgpt');
+  const minConfidence = Number(p.flags.get('min-confidence') ?? DEFAULT_MAP_PARAMS.minConfidence);
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError('--min-confidence must be between 0 and 1');
+  const weighted = p.flags.get('weighted');
+  const params: MapParams = { ...DEFAULT_MAP_PARAMS, labelColumn, reference: 'missing', embedding: embedding === 'pca' ? 'pca' : 'X_scGPT', k: intFlag(p, 'k', 10), minConfidence, weighted: weighted === 'true' || weighted === '1' };
+  const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
+  const ref = await openPaths([refPath]);
+  const query = await openPaths([input]);
+  try {
+    if (embedding === 'scgpt') {
+      const modelDir = p.flags.get('model');
+      if (!modelDir) throw new UsageError('--embedding scgpt needs --model DIR (a scGPT checkpoint folder or bundle)');
+      const model = await loadModelDir(modelDir);
+      const { encoder, dispose } = await nodeEncoder(model, (p.flags.get('backend') ?? 'auto') as 'auto' | 'cpu' | 'webgpu', log);
+      try {
+        for (const ds of [ref, query]) await ensureScgpt(ds, model, encoder, log);
+      } finally {
+        dispose();
+      }
+    }
+    const { columns, report } = await mapAcross(ref, query, params, { onProgress: () => {} });
+    log(`${report.nQuery} query cells from ${report.nRef} reference cells${report.nShared !== undefined ? ` (${report.nShared} of the reference's ${report.nHvg} HVGs shared)` : ''}; ${(report.summary.confidentShare * 100).toFixed(1)}% at confidence >= ${minConfidence}`);
+    for (const l of report.summary.perLabel) log(`  ${l.label}: ${l.count} cells, mean confidence ${l.meanConfidence.toFixed(2)}`);
+    if (report.summary.unassigned) log(`  unassigned: ${report.summary.unassigned}`);
+    for (const c of columns) query.setColumn(c);
+    if (out.endsWith('.csv')) await writeFile(out, annotationCsv(query, columns.map((c) => c.name)));
+    else {
+      if (query.format !== 'h5ad') throw new UsageError('--out .h5ad adds columns to an .h5ad query; write .csv for other inputs');
+      await copyFile(input, out);
+      const { lib } = await nodeH5Runtime();
+      const f = new lib.File(out, 'a');
+      try {
+        const used = appendObsColumns(f, input, columns);
+        used.forEach((u, i) => u !== columns[i].name && log(`the query already has obs/${columns[i].name}: wrote obs/${u}`));
+      } finally {
+        f.close();
+      }
+    }
+    log(`wrote ${out}`);
+  } finally {
+    ref.close();
+    query.close();
+  }
+  return 0;
+}
+
+async function ensureScgpt(ds: Dataset, model: Awaited<ReturnType<typeof loadModelDir>>, encoder: Parameters<typeof embedDataset>[2], log: (m: string) => void): Promise<void> {
+  if (ds.embeddings.some((e) => e.key === 'X_scGPT')) return;
+  log(`embedding ${ds.fileName} with scGPT (${ds.nObs} cells)`);
+  const r = await embedDataset(ds, model, encoder, { ensemblToSymbol: await loadEnsemblMap() });
+  ds.addEmbedding({ key: 'X_scGPT', shape: [ds.nObs, r.dim], data: r.embeddings });
+}
