@@ -59,7 +59,7 @@ for (const [name, file, col] of DATASETS) {
   const emb = await embedDataset(ds, model, cpuEncoder(model), { ensemblToSymbol: ensembl });
   ds.addEmbedding({ key: 'X_scGPT', shape: [ds.nObs, emb.dim], data: emb.embeddings });
   const embMs = performance.now() - t;
-  let scgpt = 'n/a';
+  let scgpt: string;
   try {
     const s = await mapWithin(ds, { ...base, embedding: 'X_scGPT' });
     scgpt = `${fmt(s.report as { accuracy: number; macroF1: number })} (${emb.mapping.matched}/${emb.mapping.total} genes in vocab, ${(embMs / 1000).toFixed(1)} s CPU)`;
