@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io bench-umap bench-pipeline bench-annotate
+.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -55,10 +55,13 @@ e2e: deps chromium build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-umap bench-pipeline bench-annotate
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
+
+bench-neighbors: deps
+	node --import tsx bench/neighbors.ts
 
 bench-umap: deps
 	node --import tsx bench/umap.ts

@@ -2,13 +2,13 @@
 // dataset, accuracy and macro-F1 of (1) kNN vote on the reference PCA (query projected),
 // (2) kNN vote on X_scGPT from the model in public/weights (or --model DIR), (3) multinomial
 // logistic regression on the reference's scaled log-normalised HVGs (CellTypist-style baseline).
-// Run: node --import tsx bench/annotate.ts [--model DIR]
+// Run: node --import tsx bench/annotate.ts [--model DIR] [--only scVI,ACTINN]
 import { join } from 'node:path';
 import { accuracyF1, stratifiedHalf } from '../src/analysis/annotate.ts';
 import { geneMoments, logNormMatrix } from '../src/analysis/expression.ts';
 import { hvgSeurat } from '../src/analysis/hvg.ts';
 import { fitLogReg, predictLogReg } from '../src/analysis/logreg.ts';
-import { mapWithin } from '../src/analysis/mapping.ts';
+import { labelColumn, mapWithin } from '../src/analysis/mapping.ts';
 import { applyScale, scaleCsrInPlace } from '../src/analysis/scale.ts';
 import { totalCountsPerCell } from '../src/io/iterate.ts';
 import { openPaths } from '../src/io/node.ts';
@@ -46,9 +46,10 @@ const model = await loadModelDir(modelDir);
 const ensembl = await loadEnsemblMap();
 console.log(`scGPT model: ${model.description}`);
 const rows = ['| dataset | cells | labels | kNN on PCA acc / F1 | kNN on X_scGPT acc / F1 | logistic regression acc / F1 |', '|---|---:|---:|---|---|---|'];
-for (const [name, file, col] of DATASETS) {
+const only = arg('only', '');
+for (const [name, file, col] of DATASETS.filter(([n]) => !only || only.split(',').some((o) => n.includes(o)))) {
   const ds = await openPaths([join(SHARED, file)]);
-  const labels = ds.obs.columns.find((c) => c.name === col) as CategoricalColumn;
+  const labels = labelColumn(ds, col);
   const isRef = stratifiedHalf(labels.codes, 0);
   const isQuery = Uint8Array.from(isRef, (v, i) => (v || labels.codes[i] < 0 ? 0 : 1));
   const truth = Int32Array.from(labels.codes.filter((_, i) => isQuery[i]));

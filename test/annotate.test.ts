@@ -111,3 +111,17 @@ describe('logistic regression baseline', () => {
     expect(Math.min(...p.probability)).toBeGreaterThan(0.8);
   });
 });
+
+describe('mapping within a dataset', () => {
+  it('takes a plain-string label column (scVI.jl PBMC cell_type) and reports held-out accuracy', async () => {
+    const { mapWithin } = await import('../src/analysis/mapping.ts');
+    const ds = await openPaths([shared('data/scvijl_pbmc_7480x200_counts.h5ad')]);
+    expect(ds.obs.columns.find((c) => c.name === 'cell_type')?.kind).toBe('string');
+    const { columns, report } = await mapWithin(ds, { labelColumn: 'cell_type', reference: 'half', embedding: 'pca', k: 10, weighted: true, minConfidence: 0, seed: 0 });
+    console.log(`scVI.jl PBMC cell_type 50/50: accuracy ${report.accuracy!.toFixed(3)}, macro-F1 ${report.macroF1!.toFixed(3)}`);
+    expect(report.nQuery + report.nRef).toBe(7480);
+    expect(report.accuracy!).toBeGreaterThan(0.7);
+    expect(columns[0].name).toBe('predicted_cell_type');
+    ds.close();
+  }, 60_000);
+});

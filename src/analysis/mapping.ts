@@ -2,6 +2,7 @@
 // unlabelled ones, or a held-out stratified half, the query) or from a reference dataset to a
 // query dataset. The embedding is an obsm both sides have (X_scGPT) or the reference's PCA with the
 // query projected into it. Results become obs columns: predicted_<label> and its confidence.
+import { categoricalFromStrings } from '../io/columns.ts';
 import type { CategoricalColumn, Column, Dataset, NumericColumn } from '../io/types.ts';
 import { accuracyF1, knnVote, stratifiedHalf, summarizeMapping, type MappingSummary } from './annotate.ts';
 import { referencePcaSpace } from './reference-space.ts';
@@ -39,11 +40,18 @@ export const UNASSIGNED = 'unassigned';
 
 type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void };
 
-function labelColumn(ds: Dataset, name: string): CategoricalColumn {
+/** A label column as categories; plain-string columns (empty string = missing) are converted. */
+export function labelColumn(ds: Dataset, name: string): CategoricalColumn {
   const col = ds.obs.columns.find((c) => c.name === name);
   if (!col) throw new Error(`no obs column "${name}"`);
-  if (col.kind !== 'categorical') throw new Error(`"${name}" is not a categorical column; pick a label column`);
-  return col;
+  if (col.kind === 'categorical') return col;
+  if (col.kind === 'string') {
+    const cat = categoricalFromStrings(name, col.values);
+    const empty = cat.categories.indexOf('');
+    if (empty < 0) return cat;
+    return { ...cat, codes: cat.codes.map((c) => (c === empty ? -1 : c > empty ? c - 1 : c)), categories: cat.categories.filter((c) => c !== '') };
+  }
+  throw new Error(`"${name}" holds numbers, not labels; pick a categorical or text column`);
 }
 
 function rowsOf(e: { data: Float32Array; shape: [number, number] }, mask: Uint8Array): Float32Array {

@@ -15,7 +15,9 @@ export function AnnotationPanel() {
   const [newName, setNewName] = useState('');
   const [ownSets, setOwnSets] = useState(false);
   if (!summary) return null;
-  const categorical = Object.entries(summary.obs).filter(([, c]) => c.categories && Object.keys(c.categories).length >= 1 && Object.keys(c.categories).length <= 500).map(([n]) => n);
+  const categorical = Object.entries(summary.obs)
+    .filter(([, c]) => (c.categories && Object.keys(c.categories).length >= 1 && Object.keys(c.categories).length <= 500) || (c.type === 'string' && (c.n_unique ?? Infinity) <= 500))
+    .map(([n]) => n);
   const p = a.mapParams;
   const r = a.mapReport;
   const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT')];
