@@ -56,16 +56,16 @@ for (const [name, file, col] of DATASETS.filter(([n]) => !only || only.split(','
   const fmt = (r: { accuracy: number; macroF1: number }) => `${r.accuracy.toFixed(3)} / ${r.macroF1.toFixed(3)}`;
   const base = { labelColumn: col, reference: 'half' as const, k: 10, weighted: false, minConfidence: 0, seed: 0 };
   const pca = await mapWithin(ds, { ...base, embedding: 'pca' });
-  const t = performance.now();
-  const emb = await embedDataset(ds, model, cpuEncoder(model), { ensemblToSymbol: ensembl });
-  ds.addEmbedding({ key: 'X_scGPT', shape: [ds.nObs, emb.dim], data: emb.embeddings });
-  const embMs = performance.now() - t;
   let scgpt: string;
   try {
+    const t = performance.now();
+    const emb = await embedDataset(ds, model, cpuEncoder(model), { ensemblToSymbol: ensembl });
+    ds.addEmbedding({ key: 'X_scGPT', shape: [ds.nObs, emb.dim], data: emb.embeddings });
+    const embMs = performance.now() - t;
     const s = await mapWithin(ds, { ...base, embedding: 'X_scGPT' });
     scgpt = `${fmt(s.report as { accuracy: number; macroF1: number })} (${emb.mapping.matched}/${emb.mapping.total} genes in vocab, ${(embMs / 1000).toFixed(1)} s CPU)`;
   } catch (err) {
-    scgpt = `n/a: ${(err as Error).message}`;
+    scgpt = `n/a: ${(err as Error).message.replace(/\|/g, '/')}`;
   }
   const lr = accuracyF1(truth, await logRegBaseline(ds, labels, isRef, isQuery), labels.categories.length);
   rows.push(`| ${name} (${col}) | ${ds.nObs} | ${labels.categories.length} | ${fmt(pca.report as { accuracy: number; macroF1: number })} | ${scgpt} | ${fmt(lr)} |`);
