@@ -3,6 +3,9 @@
 // CSV and .h5ad exports.
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const DEMO = fileURLToPath(new URL('../public/demo/pbmc68k_reduced_with_counts.h5ad', import.meta.url));
 
 test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge, undo -> exports', async ({ page }, info) => {
   test.setTimeout(10 * 60_000);
@@ -63,4 +66,11 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   const bytes = readFileSync((await h5.path())!);
   expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
   expect(bytes.length).toBeGreaterThan(100_000);
+
+  // A separate reference file (here the demo file itself) maps every cell of the loaded dataset.
+  await page.getByTestId('reference-file').setInputFiles(DEMO);
+  await expect(page.getByTestId('map-source')).toHaveValue('file');
+  await page.getByTestId('map-label').selectOption('bulk_labels');
+  await page.getByTestId('run-map').click();
+  await expect(page.getByTestId('map-report')).toContainText('700 query cells mapped from 700 reference cells on 765 shared HVGs', { timeout: 120_000 });
 });

@@ -4,6 +4,7 @@
 import { create } from 'zustand';
 import { assignCells, mergeCategories, renameCategory, type Labels } from '../analysis/label-edits.ts';
 import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
+import type { DatasetSummary } from '../io/summary.ts';
 import type { MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
 import { download } from './download.ts';
@@ -21,6 +22,11 @@ interface Job {
 export interface AnnotationState {
   mapParams: MapParams;
   mapReport: MapReport | null;
+  /** A labelled reference file loaded for label transfer (its summary). */
+  reference: DatasetSummary | null;
+  useReference: boolean;
+  loadReference(files: File[]): Promise<void>;
+  setUseReference(on: boolean): void;
   job: Job | null;
   suggestions: { groupBy: string; table: { group: string; suggestions: Suggestion[] }[] } | null;
   userSets: string;
@@ -74,6 +80,8 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
   return {
     mapParams: DEFAULT_MAP_PARAMS,
     mapReport: null,
+    reference: null,
+    useReference: false,
     job: null,
     suggestions: null,
     userSets: '',
@@ -88,8 +96,25 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       set({ userSets });
     },
 
+    async loadReference(files) {
+      if (files.length === 0) return;
+      const { id, done } = dataClient().request<'reference'>({ type: 'open-reference', files }, progress);
+      job(`reading ${files.map((f) => f.name).join(', ')}`)(id);
+      try {
+        const { summary } = await done;
+        set({ reference: summary, useReference: true, job: null, mapParams: { ...get().mapParams, labelColumn: '' } });
+      } catch (err) {
+        set({ job: null });
+        fail(err);
+      }
+    },
+    setUseReference(useReference) {
+      set({ useReference, mapParams: { ...get().mapParams, labelColumn: '' } });
+    },
+
     async runMap() {
-      const { id, done } = dataClient().request<'mapped'>({ type: 'map', params: get().mapParams }, progress);
+      const fromReference = get().useReference && !!get().reference;
+      const { id, done } = dataClient().request<'mapped'>({ type: 'map', params: get().mapParams, fromReference }, progress);
       job('mapping')(id);
       try {
         const { summary, report } = await done;
@@ -178,7 +203,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ mapReport: null, job: null, suggestions: null, labels: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
+      set({ mapReport: null, reference: null, useReference: false, job: null, suggestions: null, labels: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
     },
   };
 });

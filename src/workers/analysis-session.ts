@@ -11,7 +11,7 @@ import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
 import { totalCountsPerCell } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
 import { exportH5ad } from '../io/h5ad/export.ts';
-import { annotationCsv, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { writeScratchFile } from './h5-browser-runtime.ts';
 import type { ColumnData } from './protocol.ts';
@@ -130,8 +130,9 @@ export class AnalysisSession {
     return this.markerSets;
   }
 
-  async map(params: MapParams, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
-    const { columns, report } = await mapWithin(this.ds, params, { signal, onProgress });
+  /** Maps from the labelled cells of this dataset, or (with `reference`) from another dataset. */
+  async map(params: MapParams, reference: Dataset | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
+    const { columns, report } = reference ? await mapAcross(reference, this.ds, params, { signal, onProgress }) : await mapWithin(this.ds, params, { signal, onProgress });
     for (const c of columns) this.ds.setColumn(c);
     return report;
   }

@@ -22,6 +22,8 @@ import type { ColumnData, EmbedRequestOptions, Request, Response } from './proto
 const scope = self as unknown as { postMessage(msg: Response, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
 let current: Dataset | null = null;
 let session: AnalysisSession | null = null;
+/** A labelled reference dataset for label transfer; kept apart from the analysed dataset. */
+let reference: Dataset | null = null;
 const running = new Map<number, AbortController>();
 
 function post(msg: Response, transfer: Transferable[] = []): void {
@@ -92,8 +94,20 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     }
     case 'map':
       return withCancel(req.id, async (signal) => {
-        const report = await requireSession().map(req.params, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        if (req.fromReference && !reference) throw new Error('load a reference dataset first');
+        const report = await requireSession().map(req.params, req.fromReference ? reference : null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
         post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
+      });
+    case 'open-reference':
+      return withCancel(req.id, async (signal) => {
+        const ds = await openDataset(
+          req.files.map((f) => fromBlob(f.name, f)),
+          browserH5Runtime,
+          { signal, onProgress: (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }) },
+        );
+        reference?.close();
+        reference = ds;
+        post({ type: 'reference', id: req.id, summary: summarize(ds) });
       });
     case 'suggest':
       return withCancel(req.id, async (signal) => {

@@ -36,7 +36,8 @@ export type Request =
   | { type: 'genes'; id: number }
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
-  | { type: 'map'; id: number; params: MapParams }
+  | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
+  | { type: 'open-reference'; id: number; files: File[] }
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
   | { type: 'export-csv'; id: number; columns: string[] }
@@ -80,6 +81,7 @@ export type Response =
   | { type: 'obs-index'; id: number; names: string[] }
   | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
   | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport }
+  | { type: 'reference'; id: number; summary: DatasetSummary }
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
   | { type: 'file'; id: number; name: string; bytes: Uint8Array };

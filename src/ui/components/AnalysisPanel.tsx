@@ -81,7 +81,7 @@ export function AnalysisPanel() {
         </label>
         <label>
           device
-          <select value={params.device} onChange={(e) => setParams({ ...params, device: e.target.value as PipelineParams['device'] })}>
+          <select value={params.device} onChange={(e) => setParams({ ...params, device: e.target.value as PipelineParams['device'] })} data-testid="param-device">
             <option value="auto">auto (WebGPU when present)</option>
             <option value="cpu">CPU</option>
           </select>

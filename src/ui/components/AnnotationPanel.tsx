@@ -20,24 +20,41 @@ export function AnnotationPanel() {
     .map(([n]) => n);
   const p = a.mapParams;
   const r = a.mapReport;
-  const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT')];
+  const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT' && (!a.useReference || (a.reference && 'X_scGPT' in a.reference.obsm)))];
+  const labelSource = a.useReference && a.reference ? a.reference : summary;
+  const labelColumns = Object.entries(labelSource.obs)
+    .filter(([n, c]) => !n.startsWith('predicted_') && ((c.categories && Object.keys(c.categories).length <= 500) || (c.type === 'string' && (c.n_unique ?? Infinity) <= 500)))
+    .map(([n]) => n);
   return (
     <section className="panel annotation" data-testid="annotation-panel">
       <h3>Cell-type annotation</h3>
       <fieldset disabled={!!a.job}>
         <legend>Reference mapping (kNN vote)</legend>
         <label>
+          reference
+          <select value={a.useReference ? 'file' : 'self'} onChange={(e) => a.setUseReference(e.target.value === 'file')} data-testid="map-source">
+            <option value="self">this dataset&apos;s labelled cells</option>
+            <option value="file" disabled={!a.reference}>
+              {a.reference ? `${a.reference.file} (${a.reference.n_obs.toLocaleString()} cells)` : 'a reference file (load one)'}
+            </option>
+          </select>
+        </label>
+        <label>
+          load reference .h5ad
+          <input type="file" accept=".h5ad,.h5" onChange={(e) => void a.loadReference([...(e.target.files ?? [])])} data-testid="reference-file" />
+        </label>
+        <label>
           label column
           <select value={p.labelColumn} onChange={(e) => a.setMapParams({ ...p, labelColumn: e.target.value })} data-testid="map-label">
             <option value="">choose…</option>
-            {categorical.filter((n) => !n.startsWith('predicted_')).map((n) => (
+            {labelColumns.map((n) => (
               <option key={n} value={n}>
                 {n}
               </option>
             ))}
           </select>
         </label>
-        <label>
+        <label hidden={a.useReference}>
           reference cells
           <select value={p.reference} onChange={(e) => a.setMapParams({ ...p, reference: e.target.value as typeof p.reference })} data-testid="map-reference">
             <option value="missing">labelled cells map the unlabelled</option>
