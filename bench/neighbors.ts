@@ -5,7 +5,7 @@ import { analysisDevice } from '../src/analysis/gpu-device.ts';
 import { exactKnn } from '../src/analysis/knn.ts';
 import { exactKnnWebGPU } from '../src/analysis/knn-webgpu.ts';
 import { nnDescent } from '../src/analysis/nndescent.ts';
-import { mulberry32 } from '../src/model/random.ts';
+import { gaussianMixture } from './mixture.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
 
 const arg = (name: string, d: string) => {
@@ -20,14 +20,7 @@ const device = process.argv.includes('--gpu') ? (await installNodeWebGPU(), awai
 console.log('| n | exact CPU | NN-descent CPU (recall) | exact WebGPU | exact CPU / NN-descent |');
 console.log('|---:|---:|---:|---:|---:|');
 for (const n of sizes) {
-  const r = mulberry32(n);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centres = Array.from({ length: 20 }, () => Array.from({ length: D }, () => gauss() * 4));
-  const x = new Float32Array(n * D);
-  for (let i = 0; i < n; i++) {
-    const c = centres[Math.floor(r() * 20)];
-    for (let t = 0; t < D; t++) x[i * D + t] = c[t] + gauss();
-  }
+  const x = gaussianMixture(n, D, n);
   let t = performance.now();
   const approx = await nnDescent(x, n, D, K, { seed: 0 });
   const nnMs = performance.now() - t;

@@ -10,6 +10,7 @@ import { nnDescent } from '../src/analysis/nndescent.ts';
 import { planUmap, umapCpu } from '../src/analysis/umap.ts';
 import { umapWebGPU } from '../src/analysis/umap-webgpu.ts';
 import { mulberry32 } from '../src/model/random.ts';
+import { gaussianMixture } from './mixture.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
 
 const arg = (name: string) => {
@@ -21,21 +22,10 @@ const useGpu = process.argv.includes('--gpu');
 const D = 50;
 const K = 15;
 
-function mixture(n: number, seed: number): Float32Array {
-  const r = mulberry32(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centres = Array.from({ length: 20 }, () => Array.from({ length: D }, () => gauss() * 4));
-  const x = new Float32Array(n * D);
-  for (let i = 0; i < n; i++) {
-    const c = centres[Math.floor(r() * 20)];
-    for (let t = 0; t < D; t++) x[i * D + t] = c[t] + gauss();
-  }
-  return x;
-}
 
 const rows: string[] = [];
 for (const n of sizes) {
-  const x = mixture(n, 7);
+  const x = gaussianMixture(n, D, 7);
   let t = performance.now();
   const knn = await nnDescent(x, n, D, K, { seed: 1 });
   const knnMs = performance.now() - t;
