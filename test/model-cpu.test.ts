@@ -6,6 +6,8 @@ import { readTorchStateDict } from '../src/model/checkpoint/torch.ts';
 import { forwardCell, geneTokenEmbeddings, l2Normalize } from '../src/model/encoder-cpu.ts';
 import { canonicalKey } from '../src/model/weights.ts';
 import { expected, fixturePath, fixtureTokens, loadWeights, maxAbsDiff } from './model-fixtures.ts';
+import { openPaths } from '../src/io/node.ts';
+import { shared } from './helpers.ts';
 
 interface BinningFixture {
   rands_per_cell: number[][];
@@ -166,5 +168,20 @@ describe('tokenizer on cells with more than max_length - 1 expressed genes (wide
       } else expect(shared).toBe(tokens.ids.length - 1);
     }
     ds.close();
+  });
+});
+
+describe('gene mapping for mouse symbols', () => {
+  it('falls back to upper-cased symbols when few genes match a human vocabulary exactly', async () => {
+    const { parseVocab, mapGenes } = await import('../src/model/vocab.ts');
+    const vocab = parseVocab(JSON.parse(readFileSync(shared('data/scgpt/vocab.json'), 'utf8')));
+    const ds = await openPaths([shared('data/mouse/actinn_mouse_1000x14063_counts.h5ad')]);
+    const m = mapGenes(ds.var.index, vocab, 'var index');
+    ds.close();
+    expect(m.source).toContain('upper-cased');
+    expect(m.matched).toBeGreaterThan(10000);
+    expect(new Set(Array.from(m.ids).filter((i) => i >= 0)).size).toBe(m.matched);
+    // Human symbols keep the exact mapping.
+    expect(mapGenes(['CD3E', 'MS4A1', 'NOT_A_GENE'], vocab, 'x').source).toBe('x');
   });
 });

@@ -57,7 +57,29 @@ export function mapGenes(names: string[], vocab: Vocab, source: string, ensemblT
       matched++;
     }
   });
+  const upper = matched < 0.2 * names.length ? upperCaseMapping(names, vocab) : null;
+  if (upper && upper.matched >= 2 * Math.max(1, matched)) {
+    return { ids: upper.ids, matched: upper.matched, total: names.length, source: `${source}, upper-cased (mouse-style symbols onto a human vocabulary)` };
+  }
   return { ids, matched, total: names.length, source: viaEnsembl > 0 ? `${source} via Ensembl->symbol map` : source };
+}
+
+/**
+ * Case-insensitive fallback: mouse symbols (Cd3e) onto a human vocabulary (CD3E), as scGPT users
+ * do for mouse data. A vocab id is used once (first gene wins) so no token repeats in a cell.
+ */
+function upperCaseMapping(names: string[], vocab: Vocab): { ids: Int32Array; matched: number } {
+  const ids = new Int32Array(names.length).fill(-1);
+  const used = new Set<number>();
+  let matched = 0;
+  names.forEach((name, i) => {
+    const id = vocab.tokenToId.get(name.toUpperCase());
+    if (id === undefined || used.has(id) || SPECIALS.includes(name.toUpperCase())) return;
+    used.add(id);
+    ids[i] = id;
+    matched++;
+  });
+  return { ids, matched };
 }
 
 /** Parses the headerless `ENSG...,SYMBOL` CSV (GENCODE v44, as CellTypist ships it). */
