@@ -30,7 +30,7 @@ test('demo -> pipeline -> Leiden UMAP, markers, gene colour, lasso markers, expo
   // CSV export of every cluster's markers downloads and parses.
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('markers-csv').click()]);
   const text = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
-  expect(text[0]).toBe('leiden,rank,names,scores,logfoldchanges,pvals_adj');
+  expect(text[0]).toBe('leiden,rank,names,scores,logfoldchanges,pvals_adj,pct_nz_group,pct_nz_reference');
   expect(text.length).toBe(1 + clusters * 100);
   expect(Number.isFinite(Number(text[1].split(',')[3]))).toBe(true);
 

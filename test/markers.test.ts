@@ -108,3 +108,34 @@ describe('t-test rank_genes_groups', () => {
     }
   });
 });
+
+describe('fraction of cells expressing (pts)', () => {
+  it('matches a direct count, and agrees between the Wilcoxon and t-test paths', async () => {
+    const ds = await openPaths([shared('data/pbmc68k_reduced.h5ad')]);
+    const chunk = ds.readRows('raw/X', 0, ds.nObs);
+    const labels = ds.obs.columns.find((c) => c.name === 'bulk_labels') as CategoricalColumn;
+    const m = { nRows: ds.nObs, nCols: chunk.nCols, indptr: chunk.indptr, indices: chunk.indices, data: chunk.data };
+    const w = wilcoxonMarkers(m, labels.codes, labels.categories);
+    const t = tTestMarkers(m, labels.codes, labels.categories);
+    ds.close();
+    for (let g = 0; g < labels.categories.length; g++) {
+      const gene = w[g].order[0];
+      let inN = 0, inNz = 0, outN = 0, outNz = 0;
+      for (let r = 0; r < 700; r++) {
+        let v = 0;
+        for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) if (chunk.indices[k] === gene) v = chunk.data[k];
+        if (labels.codes[r] === g) {
+          inN++;
+          if (v !== 0) inNz++;
+        } else if (labels.codes[r] >= 0) {
+          outN++;
+          if (v !== 0) outNz++;
+        }
+      }
+      expect(w[g].pctIn[gene]).toBeCloseTo(inNz / inN, 12);
+      expect(w[g].pctOut[gene]).toBeCloseTo(outNz / outN, 12);
+      expect(t[g].pctIn[gene]).toBeCloseTo(inNz / inN, 12);
+      expect(t[g].pctOut[gene]).toBeCloseTo(outNz / outN, 12);
+    }
+  });
+});

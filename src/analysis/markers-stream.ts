@@ -34,6 +34,8 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
     scores: Array.from({ length: G }, () => new Float64Array(p)),
     pvals: Array.from({ length: G }, () => new Float64Array(p)),
     logFoldChanges: Array.from({ length: G }, () => new Float64Array(p)),
+    pctIn: Array.from({ length: G }, () => new Float64Array(p)),
+    pctOut: Array.from({ length: G }, () => new Float64Array(p)),
   };
   for (let b = 0; b < blocks; b++) {
     const g0 = b * per;
@@ -48,6 +50,8 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
       all.scores[g].set(st.scores[g], g0);
       all.pvals[g].set(st.pvals[g], g0);
       all.logFoldChanges[g].set(st.logFoldChanges[g], g0);
+      all.pctIn[g].set(st.pctIn[g], g0);
+      all.pctOut[g].set(st.pctOut[g], g0);
     }
   }
   return finalizeMarkers(inp.groups, all);

@@ -17,6 +17,9 @@ export interface MarkerStats {
   scores: Float64Array[];
   pvals: Float64Array[];
   logFoldChanges: Float64Array[];
+  /** Fraction of the group's cells (and of the rest's) with the gene non-zero (scanpy's pts). */
+  pctIn: Float64Array[];
+  pctOut: Float64Array[];
 }
 
 export interface GroupMarkers {
@@ -28,6 +31,8 @@ export interface GroupMarkers {
   pvals: Float64Array;
   pvalsAdj: Float64Array;
   logFoldChanges: Float64Array;
+  pctIn: Float64Array;
+  pctOut: Float64Array;
 }
 
 /** Complementary error function (Numerical Recipes erfcc; relative error below 1.2e-7). */
@@ -75,7 +80,7 @@ export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers
   return groups.map((group, g) => {
     const scores = st.scores[g];
     const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    return { group, nCells: st.nPer[g], order, scores, pvals: st.pvals[g], pvalsAdj: benjaminiHochberg(st.pvals[g]), logFoldChanges: st.logFoldChanges[g] };
+    return { group, nCells: st.nPer[g], order, scores, pvals: st.pvals[g], pvalsAdj: benjaminiHochberg(st.pvals[g]), logFoldChanges: st.logFoldChanges[g], pctIn: st.pctIn[g], pctOut: st.pctOut[g] };
   });
 }
 
@@ -92,6 +97,8 @@ function wilcoxonStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats 
   for (const g of groupOf) nPer[g]++;
   const scores = Array.from({ length: G }, () => new Float64Array(nGenes));
   const lfc = Array.from({ length: G }, () => new Float64Array(nGenes));
+  const pctIn = Array.from({ length: G }, () => new Float64Array(nGenes));
+  const pctOut = Array.from({ length: G }, () => new Float64Array(nGenes));
   const rankSum = new Float64Array(G);
   const valueSum = new Float64Array(G);
   const nzPer = new Float64Array(G);
@@ -147,10 +154,12 @@ function wilcoxonStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats 
       const meanIn = n1 > 0 ? valueSum[g] / n1 : 0;
       const meanOut = n2 > 0 ? (total - valueSum[g]) / n2 : 0;
       lfc[g][gene] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
+      pctIn[g][gene] = n1 > 0 ? nzPer[g] / n1 : 0;
+      pctOut[g][gene] = n2 > 0 ? (vals.length - nzPer[g]) / n2 : 0;
     }
   }
   const pvals = scores.map((sc) => sc.map((z) => erfc(Math.abs(z) / Math.SQRT2)));
-  return { nPer, scores, pvals, logFoldChanges: lfc };
+  return { nPer, scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
 }
 
 function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
@@ -159,6 +168,8 @@ function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
   const sumSq = Array.from({ length: G }, () => new Float64Array(p));
   const tot = new Float64Array(p);
   const totSq = new Float64Array(p);
+  const nz = Array.from({ length: G }, () => new Float64Array(p));
+  const nzTot = new Float64Array(p);
   const nPer = new Float64Array(G);
   let n = 0;
   for (let r = 0; r < m.nRows; r++) {
@@ -172,6 +183,10 @@ function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
       sumSq[g][m.indices[k]] += v * v;
       tot[m.indices[k]] += v;
       totSq[m.indices[k]] += v * v;
+      if (v !== 0) {
+        nz[g][m.indices[k]]++;
+        nzTot[m.indices[k]]++;
+      }
     }
   }
   const meanVar = (s: number, q: number, c: number) => {
@@ -181,6 +196,8 @@ function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
   const scores = Array.from({ length: G }, () => new Float64Array(p));
   const pvals = Array.from({ length: G }, () => new Float64Array(p));
   const lfc = Array.from({ length: G }, () => new Float64Array(p));
+  const pctIn = Array.from({ length: G }, () => new Float64Array(p));
+  const pctOut = Array.from({ length: G }, () => new Float64Array(p));
   for (let g = 0; g < G; g++) {
     const n1 = nPer[g];
     const n2 = n - n1;
@@ -195,7 +212,9 @@ function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
       scores[g][j] = Number.isFinite(t) ? t : 0;
       pvals[g][j] = Number.isFinite(t) && Number.isFinite(df) ? studentTwoSidedP(t, df) : 1;
       lfc[g][j] = Math.log2((Math.expm1(m1) + 1e-9) / (Math.expm1(m2) + 1e-9));
+      pctIn[g][j] = n1 > 0 ? nz[g][j] / n1 : 0;
+      pctOut[g][j] = n2 > 0 ? (nzTot[j] - nz[g][j]) / n2 : 0;
     }
   }
-  return { nPer, scores, pvals, logFoldChanges: lfc };
+  return { nPer, scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
 }

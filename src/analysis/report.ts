@@ -6,7 +6,7 @@ import type { PipelineParams, PipelineResult } from './pipeline.ts';
 export interface MarkerTable {
   groupBy: string;
   method: string;
-  groups: { group: string; nCells: number; genes: string[]; scores: number[]; logFoldChanges: number[]; pvalsAdj: number[] }[];
+  groups: { group: string; nCells: number; genes: string[]; scores: number[]; logFoldChanges: number[]; pvalsAdj: number[]; pctIn: number[]; pctOut: number[] }[];
 }
 
 export interface Histogram {
@@ -47,17 +47,19 @@ export function markerTable(markers: GroupMarkers[], geneNames: string[], groupB
         scores: idx.map((g) => m.scores[g]),
         logFoldChanges: idx.map((g) => m.logFoldChanges[g]),
         pvalsAdj: idx.map((g) => m.pvalsAdj[g]),
+        pctIn: idx.map((g) => m.pctIn[g]),
+        pctOut: idx.map((g) => m.pctOut[g]),
       };
     }),
   };
 }
 
-/** CSV in scanpy's rank_genes_groups_df layout: group, names, scores, logfoldchanges, pvals_adj. */
+/** CSV in scanpy's rank_genes_groups_df layout: group, names, scores, logfoldchanges, pvals_adj, pct_nz_*. */
 export function markerTableCsv(t: MarkerTable): string {
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [`${q(t.groupBy)},rank,names,scores,logfoldchanges,pvals_adj`];
+  const lines = [`${q(t.groupBy)},rank,names,scores,logfoldchanges,pvals_adj,pct_nz_group,pct_nz_reference`];
   for (const g of t.groups) {
-    g.genes.forEach((gene, i) => lines.push([q(g.group), i + 1, q(gene), g.scores[i], g.logFoldChanges[i], g.pvalsAdj[i]].join(',')));
+    g.genes.forEach((gene, i) => lines.push([q(g.group), i + 1, q(gene), g.scores[i], g.logFoldChanges[i], g.pvalsAdj[i], g.pctIn[i], g.pctOut[i]].join(',')));
   }
   return lines.join('\n') + '\n';
 }

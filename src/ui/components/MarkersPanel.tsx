@@ -67,6 +67,7 @@ export function MarkersPanel() {
                 <th title={markers.method === 'wilcoxon' ? 'z-score' : 't statistic'}>score</th>
                 <th>log2FC</th>
                 <th>p adj (BH)</th>
+                <th title="cells expressing the gene: in the group / in the rest">% in / out</th>
               </tr>
             </thead>
             <tbody>
@@ -76,6 +77,9 @@ export function MarkersPanel() {
                   <td>{group.scores[i].toFixed(2)}</td>
                   <td>{group.logFoldChanges[i].toFixed(2)}</td>
                   <td>{group.pvalsAdj[i].toExponential(1)}</td>
+                  <td>
+                    {Math.round(group.pctIn[i] * 100)} / {Math.round(group.pctOut[i] * 100)}
+                  </td>
                 </tr>
               ))}
             </tbody>
