@@ -16,7 +16,8 @@ const nCells = Number(arg('cells', '20000'));
 const useGpu = process.argv.includes('--gpu');
 const file = join(import.meta.dirname, 'out', `synthetic_${nCells}x20000.h5ad`);
 await ensureSynthetic(file, { nCells, nGenes: 20000, genesPerCell: 1000, seed: 42 });
-const server = spawn('npx', ['vite', 'preview', '--port', '4175', '--strictPort'], { stdio: 'ignore' });
+// Its own process group, so stopping it also stops the vite process npx starts.
+const server = spawn('npx', ['vite', 'preview', '--port', '4175', '--strictPort'], { stdio: 'ignore', detached: true });
 await new Promise((r) => setTimeout(r, 4000));
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--enable-unsafe-webgpu', '--no-sandbox'] });
 try {
@@ -37,5 +38,5 @@ try {
   console.log(await page.getByTestId('analysis-report').innerText());
 } finally {
   await browser.close();
-  server.kill();
+  process.kill(-server.pid!);
 }
