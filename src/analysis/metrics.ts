@@ -1,6 +1,5 @@
 // Agreement and quality measures used by tests and benchmarks: adjusted Rand index (as sklearn's
 // adjusted_rand_score) and trustworthiness of a low-dimensional embedding (sklearn.manifold's).
-import { exactKnn } from './knn.ts';
 
 export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
@@ -26,30 +25,12 @@ export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): n
 }
 
 /**
- * Trustworthiness: 1 - 2 / (n k (2n - 3k - 1)) * sum over each point's k nearest neighbours in the
- * embedding that are not among its k nearest in the original space of (original rank - k).
+ * Trustworthiness: 1 - 2 / (m k (2n - 3k - 1)) * sum, over m query points and each one's k nearest
+ * neighbours in the embedding, of max(0, rank in the original space - k). All n points as queries
+ * give sklearn's trustworthiness exactly.
  */
 export function trustworthiness(high: Float32Array, dHigh: number, low: Float32Array, dLow: number, n: number, k = 15): number {
-  const rankOf = new Int32Array(n);
-  const lowKnn = exactKnn(low, n, dLow, k + 1);
-  let penalty = 0;
-  for (let i = 0; i < n; i++) {
-    // Full ranking of all points by original distance (rank 1 = nearest other point).
-    const dist = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let t = 0; t < dHigh; t++) s += (high[i * dHigh + t] - high[j * dHigh + t]) ** 2;
-      dist[j] = s;
-    }
-    dist[i] = -1;
-    const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => dist[x] - dist[y] || x - y);
-    order.forEach((j, r) => (rankOf[j] = r));
-    for (let t = 1; t <= k; t++) {
-      const j = lowKnn.indices[i * (k + 1) + t];
-      penalty += Math.max(0, rankOf[j] - k);
-    }
-  }
-  return 1 - (2 / (n * k * (2 * n - 3 * k - 1))) * penalty;
+  return trustworthinessOver(Array.from({ length: n }, (_, i) => i), high, dHigh, low, dLow, n, k);
 }
 
 /**
@@ -59,23 +40,27 @@ export function trustworthiness(high: Float32Array, dHigh: number, low: Float32A
 export function trustworthinessSampled(high: Float32Array, dHigh: number, low: Float32Array, dLow: number, n: number, k = 15, nSamples = 1000, seed = 0): number {
   let s = seed >>> 0 || 1;
   const queries = Array.from({ length: Math.min(n, nSamples) }, () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n);
+  return trustworthinessOver(queries, high, dHigh, low, dLow, n, k);
+}
+
+/** Squared distances from point i to every point, with the point itself at -1 so it sorts first. */
+function distancesFrom(x: Float32Array, d: number, n: number, i: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let a = 0;
+    for (let t = 0; t < d; t++) a += (x[i * d + t] - x[j * d + t]) ** 2;
+    out[j] = a;
+  }
+  out[i] = -1;
+  return out;
+}
+
+function trustworthinessOver(queries: number[], high: Float32Array, dHigh: number, low: Float32Array, dLow: number, n: number, k: number): number {
   let penalty = 0;
-  const dist = new Float64Array(n);
   for (const i of queries) {
-    for (let j = 0; j < n; j++) {
-      let a = 0;
-      for (let t = 0; t < dHigh; t++) a += (high[i * dHigh + t] - high[j * dHigh + t]) ** 2;
-      dist[j] = a;
-    }
-    dist[i] = -1;
-    // Rank of each of the embedding's k nearest in the original space.
-    const lowD = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      let a = 0;
-      for (let t = 0; t < dLow; t++) a += (low[i * dLow + t] - low[j * dLow + t]) ** 2;
-      lowD[j] = a;
-    }
-    lowD[i] = -1;
+    const dist = distancesFrom(high, dHigh, n, i);
+    const lowD = distancesFrom(low, dLow, n, i);
+    // The embedding's k nearest (ties by index, as a stable sort), each ranked in the original space.
     const nearLow = Array.from({ length: n }, (_, j) => j).sort((x, y) => lowD[x] - lowD[y] || x - y).slice(1, k + 1);
     for (const j of nearLow) {
       let rank = 0;
@@ -83,6 +68,5 @@ export function trustworthinessSampled(high: Float32Array, dHigh: number, low: F
       penalty += Math.max(0, rank + 1 - k);
     }
   }
-  const m = queries.length;
-  return 1 - (2 / (m * k * (2 * n - 3 * k - 1))) * penalty;
+  return 1 - (2 / (queries.length * k * (2 * n - 3 * k - 1))) * penalty;
 }
