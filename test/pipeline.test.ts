@@ -44,3 +44,20 @@ describe('pipeline on pbmc68k_reduced_with_counts (CPU)', () => {
     ds.close();
   }, 180_000);
 });
+
+describe('pipeline on counts in raw/X with more genes than X', () => {
+  it('uses raw/X\'s own 40 genes throughout (anndata 0.7.8 archive file)', async () => {
+    const ds = await openPaths([shared('data/format_variants/anndata_archive_v0.7.8.h5ad')]);
+    expect(ds.countsKey).toBe('raw/X');
+    expect(ds.varNamesOf('raw/X').length).toBe(40);
+    expect(ds.nVars).toBe(20);
+    const r = await new Pipeline(ds).run({ ...DEFAULT_PARAMS, filter: { ...DEFAULT_PARAMS.filter, minCells: 0 }, pca: { nComps: 10 }, neighbors: { ...DEFAULT_PARAMS.neighbors, nNeighbors: 5 }, device: 'cpu' });
+    expect(r.keepGenes.length).toBe(40);
+    expect(r.hvg.highlyVariable.length).toBe(40);
+    // Some highly variable genes lie beyond X's 20 columns, and markers rank all 40 genes.
+    expect(Math.max(...r.hvg.genes)).toBeGreaterThanOrEqual(20);
+    expect(r.markers[0].scores.length).toBe(40);
+    expect(r.geneNames.length).toBe(40);
+    ds.close();
+  }, 60_000);
+});

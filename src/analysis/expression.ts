@@ -16,7 +16,8 @@ export interface GeneMoments {
 
 /** Per-gene mean and variance of the kept cells; `normalizedBy` rescales each cell to 1e4 counts first. */
 export async function geneMoments(ds: Dataset, key: string, keep: Uint8Array | null, normalizedBy: Float64Array | null, opts: PassOptions = {}): Promise<GeneMoments> {
-  const p = ds.nVars;
+  // The matrix's own genes: raw/X may have more than X (ds.nVars).
+  const p = ds.varNamesOf(key).length;
   const sum = new Float64Array(p);
   const sumSq = new Float64Array(p);
   let n = 0;
@@ -54,7 +55,7 @@ export async function forEachKeptRow(ds: Dataset, key: string, keep: Uint8Array 
  * With `totals` null the values are kept as stored (a matrix that is already log expression).
  */
 export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array | null, totals: Float64Array | null, genes: Int32Array, opts: PassOptions = {}): Promise<CsrArrays> {
-  const column = new Int32Array(ds.nVars).fill(-1);
+  const column = new Int32Array(ds.varNamesOf(key).length).fill(-1);
   genes.forEach((g, j) => (column[g] = j));
   const nRows = keep ? keep.reduce((s, v) => s + v, 0) : ds.nObs;
   const indptr = new Float64Array(nRows + 1);

@@ -23,7 +23,7 @@ export interface DatasetMarkersInput {
 
 export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions = {}): Promise<GroupMarkers[]> {
   const { ds, countsKey } = inp;
-  const p = ds.nVars;
+  const p = ds.varNamesOf(countsKey).length;
   const info = ds.matrices.find((m) => m.key === countsKey);
   const nnz = info?.nnz ?? ds.nObs * p;
   const blocks = Math.max(1, Math.ceil(nnz / (inp.valuesPerBlock ?? 30e6)));

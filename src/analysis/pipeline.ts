@@ -147,15 +147,18 @@ export class Pipeline {
       const keep = Uint8Array.from({ length: ds.nObs }, (_, i) =>
         m.n_genes_by_counts[i] >= f.minGenes && m.total_counts[i] >= f.minCounts && m.total_counts[i] > 0 && (m.pct_counts_mt ? m.pct_counts_mt[i] <= f.maxPctMt : true) ? 1 : 0,
       );
-      // Genes are judged on the kept cells, as scanpy's filter_cells then filter_genes.
-      const cells = new Float64Array(ds.nVars);
-      await forEachKeptRow(ds, countsKey, keep, (_cell, chunk, r) => {
-        for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) if (chunk.data[k] !== 0) cells[chunk.indices[k]]++;
-      }, pass('filter'));
-      const keepGenes = cells.map((c) => (c >= f.minCells ? 1 : 0)) as unknown as Uint8Array;
       const nKept = keep.reduce((s, v) => s + v, 0);
       if (nKept < 10) throw new Error(`only ${nKept} cells pass the QC filters; loosen min_genes / min_counts / max_pct_mt`);
-      return { keep, keepGenes: Uint8Array.from(keepGenes), nKept };
+      // Genes are judged on the kept cells, as scanpy's filter_cells then filter_genes; when no cell
+      // was removed, the QC pass already counted them.
+      let cells = m.n_cells_by_counts;
+      if (nKept < ds.nObs) {
+        cells = new Float64Array(geneNames.length);
+        await forEachKeptRow(ds, countsKey, keep, (_cell, chunk, r) => {
+          for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) if (chunk.data[k] !== 0) cells[chunk.indices[k]]++;
+        }, pass('filter'));
+      }
+      return { keep, keepGenes: Uint8Array.from(cells, (c) => (c >= f.minCells ? 1 : 0)), nKept };
     });
     const totals = qc.value.total_counts;
 
@@ -172,8 +175,8 @@ export class Pipeline {
         zeroExcluded(m, keepGenes);
         const reg = seuratV3RegStd(m);
         const clip = seuratV3Clip(m, reg);
-        const s1 = new Float64Array(ds.nVars);
-        const s2 = new Float64Array(ds.nVars);
+        const s1 = new Float64Array(geneNames.length);
+        const s2 = new Float64Array(geneNames.length);
         await forEachKeptRow(ds, countsKey, keep, (_c, chunk, r) => {
           for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
             const g = chunk.indices[k];
