@@ -3,13 +3,13 @@
 import { forEachKeptRow } from '../analysis/expression.ts';
 import { analysisDevice } from '../analysis/gpu-device.ts';
 import { pointsInPolygon } from '../analysis/lasso.ts';
-import type { MarkerMethod } from '../analysis/markers.ts';
+import type { GroupMarkers, MarkerMethod } from '../analysis/markers.ts';
 import { datasetMarkers } from '../analysis/markers-stream.ts';
 import { Pipeline, type PipelineParams, type StepEvent } from '../analysis/pipeline.ts';
 import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
 import { totalCountsPerCell } from '../io/iterate.ts';
-import type { Dataset } from '../io/types.ts';
+import type { Column, Dataset } from '../io/types.ts';
 import { exportH5ad } from '../io/h5ad/export.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
@@ -20,6 +20,7 @@ export class AnalysisSession {
   private readonly pipeline: Pipeline;
   private totals: { key: string; values: Float64Array } | null = null;
   private markerSets: Promise<MarkerSet[]> | null = null;
+  private readonly markerCache = new WeakMap<Column, Map<MarkerMethod, GroupMarkers[]>>();
 
   constructor(readonly ds: Dataset) {
     this.pipeline = new Pipeline(ds);
@@ -30,7 +31,10 @@ export class AnalysisSession {
     const device = params.device === 'cpu' ? null : await analysisDevice();
     const r = await this.pipeline.run(params, { device, signal, onStep });
     const ds = this.ds;
-    ds.setColumn({ kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' });
+    const leiden: Column = { kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' };
+    ds.setColumn(leiden);
+    // The pipeline's cluster markers are this column's markers (filtered cells have no cluster).
+    if (r.countsKey === this.expressionSource().key) this.remember(leiden, params.markers.method, r.markers);
     ds.setColumn({ kind: 'numeric', name: 'total_counts', values: Float64Array.from(r.qc.total_counts), dtype: 'float64' });
     ds.setColumn({ kind: 'numeric', name: 'n_genes_by_counts', values: Float64Array.from(r.qc.n_genes_by_counts), dtype: 'float64' });
     if (r.qc.pct_counts_mt) ds.setColumn({ kind: 'numeric', name: 'pct_counts_mt', values: Float64Array.from(r.qc.pct_counts_mt), dtype: 'float64' });
@@ -87,39 +91,50 @@ export class AnalysisSession {
 
   /** Markers for each group of a categorical obs column, or for a selection (1s) vs the rest. */
   async markers(groupBy: string, method: MarkerMethod, selection: Uint8Array | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MarkerTable> {
-    const ds = this.ds;
-    let codes: Int32Array;
-    let groups: string[];
+    const names = this.ds.varNamesOf(this.expressionSource().key);
     if (selection) {
-      codes = Int32Array.from(selection, (s) => (s ? 0 : 1));
-      groups = ['selection', 'rest'];
       const nSel = selection.reduce((a, b) => a + b, 0);
-      if (nSel < 2 || nSel > ds.nObs - 2) throw new Error(`select at least 2 cells and leave at least 2 out (selected ${nSel})`);
-    } else {
-      const col = ds.obs.columns.find((c) => c.name === groupBy);
-      if (!col || col.kind !== 'categorical') throw new Error(`"${groupBy}" is not a categorical obs column`);
-      codes = col.codes;
-      groups = col.categories;
+      if (nSel < 2 || nSel > this.ds.nObs - 2) throw new Error(`select at least 2 cells and leave at least 2 out (selected ${nSel})`);
+      const result = await this.computeMarkers(Int32Array.from(selection, (v) => (v ? 0 : 1)), ['selection', 'rest'], method, signal, onProgress);
+      return markerTable(result.slice(0, 1), names, 'selection', method);
     }
-    const src = this.expressionSource();
-    const totals = src.normalize ? await this.cellTotals(src.key, signal) : new Float64Array(ds.nObs).fill(DEFAULT_TARGET_SUM);
-    const result = await datasetMarkers({ ds, countsKey: src.key, keep: null, totals, codes, groups, method, normalize: src.normalize }, { signal, onProgress });
-    const table = markerTable(selection ? result.slice(0, 1) : result, ds.varNamesOf(src.key), selection ? 'selection' : groupBy, method);
-    return table;
+    return markerTable(await this.columnMarkers(groupBy, method, signal, onProgress), names, groupBy, method);
   }
 
   /**
    * Suggestions per group of a categorical column from the shipped marker sets (or the user's),
-   * scored on Wilcoxon markers of that column, computed here over all genes.
+   * scored on that column's Wilcoxon markers over all genes.
    */
   async suggest(groupBy: string, userSets: string | undefined, signal: AbortSignal, onProgress: (f: number, m: string) => void) {
     const sets = userSets ? parseMarkerSets(userSets) : await this.shippedSets();
+    const markers = await this.columnMarkers(groupBy, 'wilcoxon', signal, onProgress);
+    return suggestCellTypes(markers, this.ds.varNamesOf(this.expressionSource().key), sets, 3);
+  }
+
+  /**
+   * Markers of a column's groups, computed once per column version and method: the cache is keyed
+   * by the Column object, which setColumn replaces on every change. The pipeline seeds it for leiden.
+   */
+  private async columnMarkers(groupBy: string, method: MarkerMethod, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<GroupMarkers[]> {
     const col = this.ds.obs.columns.find((c) => c.name === groupBy);
     if (!col || col.kind !== 'categorical') throw new Error(`"${groupBy}" is not a categorical obs column`);
+    const cached = this.markerCache.get(col)?.get(method);
+    if (cached) return cached;
+    const result = await this.computeMarkers(col.codes, col.categories, method, signal, onProgress);
+    this.remember(col, method, result);
+    return result;
+  }
+
+  private remember(col: Column, method: MarkerMethod, result: GroupMarkers[]): void {
+    const byMethod = this.markerCache.get(col) ?? new Map<MarkerMethod, GroupMarkers[]>();
+    byMethod.set(method, result);
+    this.markerCache.set(col, byMethod);
+  }
+
+  private async computeMarkers(codes: Int32Array, groups: string[], method: MarkerMethod, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<GroupMarkers[]> {
     const src = this.expressionSource();
     const totals = src.normalize ? await this.cellTotals(src.key, signal) : new Float64Array(this.ds.nObs).fill(DEFAULT_TARGET_SUM);
-    const markers = await datasetMarkers({ ds: this.ds, countsKey: src.key, keep: null, totals, codes: col.codes, groups: col.categories, method: 'wilcoxon', normalize: src.normalize }, { signal, onProgress });
-    return suggestCellTypes(markers, this.ds.varNamesOf(src.key), sets, 3);
+    return datasetMarkers({ ds: this.ds, countsKey: src.key, keep: null, totals, codes, groups, method, normalize: src.normalize }, { signal, onProgress });
   }
 
   private shippedSets(): Promise<MarkerSet[]> {
