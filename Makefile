@@ -14,8 +14,10 @@ help:
 	@echo "make dev     Vite dev server with hot reload"
 	@echo "make bench   run the benchmarks in bench/"
 
+# `npm ci` installs exactly the committed lockfile (which lists every platform's optional rollup and
+# esbuild packages), so installing never rewrites a tracked file.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.package-lock.json
@@ -31,8 +33,7 @@ build: deps
 	npx vite build
 
 start: build
-	@echo "scWeb is served at http://localhost:$(PORT)/ (Ctrl-C to stop)"
-	npx vite preview --port $(PORT) --strictPort --host localhost
+	@node scripts/serve.mjs --port $(PORT)
 
 dev: deps
 	npx vite
