@@ -16,7 +16,7 @@ const sizes = arg('sizes', '2000,5000,10000,20000').split(',').map(Number);
 const exactUpTo = Number(arg('exact-up-to', '20000'));
 const D = 50;
 const K = 15;
-const device = process.argv.includes('--gpu') ? (await installNodeWebGPU(), await analysisDevice()) : null;
+const device = process.argv.includes('--gpu') ? (await installNodeWebGPU(), await analysisDevice({ allowSoftware: true })) : null;
 console.log('| n | exact CPU | NN-descent CPU (recall) | exact WebGPU | exact CPU / NN-descent |');
 console.log('|---:|---:|---:|---:|---:|');
 for (const n of sizes) {

@@ -38,7 +38,7 @@ for (const n of sizes) {
   let gpuTw = NaN;
   if (useGpu) {
     await installNodeWebGPU();
-    const device = await analysisDevice();
+    const device = await analysisDevice({ allowSoftware: true });
     if (device) {
       t = performance.now();
       const g = await umapWebGPU(device, plan);

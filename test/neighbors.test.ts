@@ -72,7 +72,7 @@ describe('neighbors beyond the exact CPU scan', () => {
 
   it('the WebGPU exact kernel gives the CPU\'s neighbours (k 10 on X_pca[:, :30])', async () => {
     await installNodeWebGPU();
-    const device = await analysisDevice();
+    const device = await analysisDevice({ allowSoftware: true });
     if (!device) throw new Error('no WebGPU adapter in Node: run through `make unit` (it sets the SwiftShader environment)');
     const cpu = exactKnn(pca, n, 30, 10);
     const gpu = await exactKnnWebGPU(device, pca, n, 30, 10);

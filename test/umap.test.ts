@@ -42,7 +42,7 @@ describe('umap', () => {
 describe('umap on WebGPU (Dawn; SwiftShader in CI)', () => {
   it('matches the CPU layout\'s quality on pbmc68k and is deterministic', async () => {
     await installNodeWebGPU();
-    const device = await analysisDevice();
+    const device = await analysisDevice({ allowSoftware: true });
     if (!device) throw new Error('no WebGPU adapter in Node: run through `make unit` (it sets the SwiftShader environment)');
     const file = shared('data/pbmc68k_reduced.h5ad');
     const graph = await readStoredGraph(file);

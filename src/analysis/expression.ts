@@ -14,8 +14,12 @@ export interface GeneMoments {
   variance: Float64Array;
 }
 
-/** Per-gene mean and variance of the kept cells; `normalizedBy` rescales each cell to 1e4 counts first. */
-export async function geneMoments(ds: Dataset, key: string, keep: Uint8Array | null, normalizedBy: Float64Array | null, opts: PassOptions = {}): Promise<GeneMoments> {
+/**
+ * Per-gene mean and variance of the kept cells; `normalizedBy` rescales each cell to 1e4 counts
+ * first; `fromLog` takes expm1 of log-normalised values (what scanpy's seurat flavour does).
+ */
+export async function geneMoments(ds: Dataset, key: string, keep: Uint8Array | null, normalizedBy: Float64Array | null, opts: PassOptions & { fromLog?: boolean } = {}): Promise<GeneMoments> {
+  const fromLog = opts.fromLog === true;
   // The matrix's own genes: raw/X may have more than X (ds.nVars).
   const p = ds.varNamesOf(key).length;
   const sum = new Float64Array(p);
@@ -25,7 +29,7 @@ export async function geneMoments(ds: Dataset, key: string, keep: Uint8Array | n
     n++;
     const f = normalizedBy ? (normalizedBy[cell] > 0 ? DEFAULT_TARGET_SUM / normalizedBy[cell] : 1) : 1;
     for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
-      const v = chunk.data[k] * f;
+      const v = fromLog ? Math.expm1(chunk.data[k]) : chunk.data[k] * f;
       sum[chunk.indices[k]] += v;
       sumSq[chunk.indices[k]] += v * v;
     }

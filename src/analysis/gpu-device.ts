@@ -1,14 +1,22 @@
 // A WebGPU device for the analysis kernels (UMAP, kNN), requested once per worker or process.
-// Returns null where WebGPU is missing, so callers fall back to their CPU path and say so.
-let pending: Promise<GPUDevice | null> | null = null;
+// Returns null where WebGPU is missing, or where the adapter is a software renderer and software
+// was not asked for (it is slower than the CPU paths), so callers fall back to the CPU and say so.
+import { isSoftwareAdapter } from '../model/backend.ts';
 
-export function analysisDevice(): Promise<GPUDevice | null> {
+let pending: Promise<GPUDevice | null> | null = null;
+let pendingSoftware = false;
+
+export function analysisDevice(opts: { allowSoftware?: boolean } = {}): Promise<GPUDevice | null> {
+  const allowSoftware = opts.allowSoftware === true;
+  if (pending && pendingSoftware !== allowSoftware) pending = null;
+  pendingSoftware = allowSoftware;
   pending ??= (async () => {
     const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
     if (!gpu) return null;
     try {
       const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       if (!adapter) return null;
+      if (!allowSoftware && isSoftwareAdapter(adapter as unknown as Parameters<typeof isSoftwareAdapter>[0])) return null;
       const device = await adapter.requestDevice({
         requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
       });

@@ -3,6 +3,7 @@
 // query dataset. The embedding is an obsm both sides have (X_scGPT) or the reference's PCA with the
 // query projected into it. Results become obs columns: predicted_<label> and its confidence.
 import { categoricalFromStrings } from '../io/columns.ts';
+import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { CategoricalColumn, Column, Dataset, NumericColumn } from '../io/types.ts';
 import { accuracyF1, knnVote, stratifiedHalf, summarizeMapping, type MappingSummary } from './annotate.ts';
 import { referencePcaSpace } from './reference-space.ts';
@@ -40,18 +41,23 @@ export const UNASSIGNED = 'unassigned';
 
 type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void };
 
-/** A label column as categories; plain-string columns (empty string = missing) are converted. */
+/** Labels that mean "no label": what pandas, R and spreadsheets write for a missing value. */
+const MISSING_LABELS = new Set(['', 'na', 'nan', 'n/a', 'none', 'null', '<na>']);
+
+export function isMissingLabel(label: string): boolean {
+  return MISSING_LABELS.has(label.trim().toLowerCase());
+}
+
+/** A label column as categories; missing-value spellings ("", NA, nan, ...) become missing (code -1). */
 export function labelColumn(ds: Dataset, name: string): CategoricalColumn {
   const col = ds.obs.columns.find((c) => c.name === name);
   if (!col) throw new Error(`no obs column "${name}"`);
-  if (col.kind === 'categorical') return col;
-  if (col.kind === 'string') {
-    const cat = categoricalFromStrings(name, col.values);
-    const empty = cat.categories.indexOf('');
-    if (empty < 0) return cat;
-    return { ...cat, codes: cat.codes.map((c) => (c === empty ? -1 : c > empty ? c - 1 : c)), categories: cat.categories.filter((c) => c !== '') };
-  }
-  throw new Error(`"${name}" holds numbers, not labels; pick a categorical or text column`);
+  if (col.kind === 'numeric') throw new Error(`"${name}" holds numbers, not labels; pick a categorical or text column`);
+  const cat = col.kind === 'categorical' ? col : categoricalFromStrings(name, col.values);
+  const kept = cat.categories.filter((c) => !isMissingLabel(c));
+  if (kept.length === cat.categories.length) return cat;
+  const recode = cat.categories.map((c) => kept.indexOf(c));
+  return { ...cat, codes: cat.codes.map((c) => (c >= 0 ? recode[c] : -1)), categories: kept };
 }
 
 function rowsOf(e: { data: Float32Array; shape: [number, number] }, mask: Uint8Array): Float32Array {
@@ -90,7 +96,8 @@ function predictedColumns(name: string, n: number, categories: string[], qMask: 
   }
   return [
     { kind: 'categorical', name: `predicted_${name}`, codes, categories: [...categories, UNASSIGNED], ordered: false, dtype: 'category' },
-    { kind: 'numeric', name: `predicted_${name}_confidence`, values: conf, dtype: 'float64' },
+    // Vote shares are computed in float32; saying so keeps exports at float32's precision.
+    { kind: 'numeric', name: `predicted_${name}_confidence`, values: conf, dtype: 'float32' },
   ];
 }
 
@@ -139,16 +146,16 @@ export async function mapAcross(ref: Dataset, query: Dataset, p: MapParams, opts
 
 /** CSV of per-cell annotations: cell id, then the named obs columns (categories as text). */
 export function annotationCsv(ds: Dataset, names: string[]): string {
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const cols = names.map((n) => ds.obs.columns.find((c) => c.name === n)).filter((c): c is Column => !!c);
-  const lines = [['cell_id', ...cols.map((c) => c.name)].map(q).join(',')];
-  for (let i = 0; i < ds.nObs; i++) {
-    const cells = cols.map((c) => {
-      if (c.kind === 'categorical') return c.codes[i] >= 0 ? q(c.categories[c.codes[i]]) : '';
-      if (c.kind === 'numeric') return Number.isFinite(c.values[i]) ? String(c.values[i]) : '';
-      return q(c.values[i]);
-    });
-    lines.push([q(ds.obs.index[i]), ...cells].join(','));
+  function* rows() {
+    for (let i = 0; i < ds.nObs; i++) {
+      const cells = cols.map((c) => {
+        if (c.kind === 'categorical') return c.codes[i] >= 0 ? csvText(c.categories[c.codes[i]]) : '';
+        if (c.kind === 'numeric') return csvNumber(c.values[i], c.dtype);
+        return csvText(c.values[i]);
+      });
+      yield [csvText(ds.obs.index[i]), ...cells];
+    }
   }
-  return lines.join('\n') + '\n';
+  return csvLines(['cell_id', ...cols.map((c) => c.name)], rows());
 }

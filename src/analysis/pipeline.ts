@@ -5,6 +5,7 @@
 // CLI both run it.
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError } from '../io/errors.ts';
+import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import type { Dataset } from '../io/types.ts';
 import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
 import { geneMoments, forEachKeptRow, logNormMatrix } from './expression.ts';
@@ -33,8 +34,8 @@ export interface PipelineParams {
   leiden: { resolution: number; seed: number };
   umap: { minDist: number; spread: number; seed: number };
   markers: { method: MarkerMethod };
-  /** 'auto' runs kNN and UMAP on WebGPU when a device is given. */
-  device: 'auto' | 'cpu';
+  /** 'auto' and 'webgpu' run kNN and UMAP on WebGPU when a device is given (the caller picks it: hardware only for 'auto'). */
+  device: 'auto' | 'webgpu' | 'cpu';
 }
 
 export const DEFAULT_PARAMS: PipelineParams = {
@@ -80,6 +81,8 @@ export interface PipelineResult {
   markers: GroupMarkers[];
   geneNames: string[];
   countsKey: string;
+  /** What the pipeline read: counts (log-normalised here) or log-normalised values as stored. */
+  input: ExpressionInput;
   timings: Partial<Record<StepName, number>>;
 }
 
@@ -111,8 +114,12 @@ export class Pipeline {
 
   async run(params: PipelineParams, opts: RunOptions = {}): Promise<PipelineResult> {
     const ds = this.ds;
-    const countsKey = params.counts ?? ds.countsKey;
-    if (!countsKey) throw new Error('no counts matrix: the pipeline needs raw counts (pick one under "counts")');
+    const input: ExpressionInput | null = params.counts ? { key: params.counts, kind: 'counts', reason: `${params.counts}, chosen` } : expressionInput(ds);
+    if (!input) throw new Error('no expression matrix to analyse: the pipeline needs raw counts or log-normalised values (X, raw/X or a layer)');
+    if (input.kind === 'scaled') throw new Error(scaledRefusal(input, 'QC, highly variable genes and markers'));
+    const fromLog = input.kind === 'log';
+    if (fromLog && params.hvg.flavor === 'seurat_v3') throw new Error(`flavor seurat_v3 needs raw counts, but ${input.reason}; use flavor seurat`);
+    const countsKey = input.key;
     const timings: Partial<Record<StepName, number>> = {};
     const pass = (step: StepName) => ({
       signal: opts.signal,
@@ -137,8 +144,8 @@ export class Pipeline {
     };
     const geneNames = ds.varNamesOf(countsKey);
 
-    const qc = await step('qc', [countsKey], async () => {
-      const metrics = await qcMetrics(ds, countsKey, geneNames, pass('qc'));
+    const qc = await step('qc', [countsKey, input.kind], async () => {
+      const metrics = await qcMetrics(ds, countsKey, geneNames, { ...pass('qc'), fromLog });
       return metrics;
     });
     const f = params.filter;
@@ -167,7 +174,7 @@ export class Pipeline {
       const { keep, keepGenes } = filter.value;
       let res: HvgResult;
       if (h.flavor === 'seurat') {
-        const m = await geneMoments(ds, countsKey, keep, totals, pass('hvg'));
+        const m = await geneMoments(ds, countsKey, keep, fromLog ? null : totals, { ...pass('hvg'), fromLog });
         zeroExcluded(m, keepGenes);
         res = hvgSeurat(m, h.nTopGenes);
       } else {
@@ -194,7 +201,7 @@ export class Pipeline {
     });
 
     const matrix = await step('matrix', [hvg.key, params.scale], async () => {
-      const m = await logNormMatrix(ds, countsKey, filter.value.keep, totals, hvg.value.genes, pass('matrix'));
+      const m = await logNormMatrix(ds, countsKey, filter.value.keep, fromLog ? null : totals, hvg.value.genes, pass('matrix'));
       if (params.scale.enabled) scaleCsrInPlace(m, params.scale.maxValue);
       return m as CsrArrays;
     });
@@ -233,7 +240,7 @@ export class Pipeline {
     });
     const markers = await step('markers', [ld.key, params.markers], () =>
       datasetMarkers(
-        { ds, countsKey, keep: filter.value.keep, totals, codes: ld.value.labels, groups: Array.from({ length: ld.value.nClusters }, (_, i) => String(i)), method: params.markers.method },
+        { ds, countsKey, keep: filter.value.keep, totals, codes: ld.value.labels, groups: Array.from({ length: ld.value.nClusters }, (_, i) => String(i)), method: params.markers.method, normalize: !fromLog },
         pass('markers'),
       ),
     );
@@ -265,6 +272,7 @@ export class Pipeline {
       markers: markers.value,
       geneNames,
       countsKey,
+      input,
       timings,
     };
   }

@@ -20,7 +20,13 @@ export function isMitochondrial(gene: string): boolean {
   return /^(MT|mt|Mt)-/.test(gene);
 }
 
-export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: string[], opts: PassOptions = {}): Promise<QcMetrics> {
+/**
+ * `fromLog`: the matrix holds log1p(normalize_total(counts)); expm1 restores values proportional to
+ * each cell's counts, so n_genes_by_counts and pct_counts_mt are exact and total_counts is the
+ * normalisation target.
+ */
+export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: string[], opts: PassOptions & { fromLog?: boolean } = {}): Promise<QcMetrics> {
+  const fromLog = opts.fromLog === true;
   const n = ds.nObs;
   const mito = new Uint8Array(geneNames.length);
   let nMito = 0;
@@ -40,7 +46,7 @@ export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: strin
       let g = 0;
       let m = 0;
       for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
-        const v = chunk.data[k];
+        const v = fromLog ? Math.expm1(chunk.data[k]) : chunk.data[k];
         if (v === 0) continue;
         s += v;
         g++;

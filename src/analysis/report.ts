@@ -1,12 +1,14 @@
 // Compact, transferable summaries of pipeline results for the page and the CLI: marker tables
 // (top genes per group), QC histograms with the filter thresholds, and the run's figures.
+import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { GroupMarkers } from './markers.ts';
 import type { PipelineParams, PipelineResult } from './pipeline.ts';
 
 export interface MarkerTable {
   groupBy: string;
   method: string;
-  groups: { group: string; nCells: number; genes: string[]; scores: number[]; logFoldChanges: number[]; pvalsAdj: number[]; pctIn: number[]; pctOut: number[] }[];
+  /** genes: display symbols; geneIds: the matrix's var names, when they differ (Ensembl ids). */
+  groups: { group: string; nCells: number; genes: string[]; geneIds?: string[]; scores: number[]; logFoldChanges: number[]; pvalsAdj: number[]; pctIn: number[]; pctOut: number[] }[];
 }
 
 export interface Histogram {
@@ -32,9 +34,11 @@ export interface AnalysisReport {
   timings: Record<string, number>;
   histograms: Histogram[];
   markers: MarkerTable;
+  /** The matrix the run read and as what (counts, or log-normalised values as stored). */
+  input: { key: string; kind: string; reason: string };
 }
 
-export function markerTable(markers: GroupMarkers[], geneNames: string[], groupBy: string, method: string, top = 100): MarkerTable {
+export function markerTable(markers: GroupMarkers[], geneNames: string[], groupBy: string, method: string, top = 100, symbols?: string[]): MarkerTable {
   return {
     groupBy,
     method,
@@ -43,7 +47,8 @@ export function markerTable(markers: GroupMarkers[], geneNames: string[], groupB
       return {
         group: m.group,
         nCells: m.nCells,
-        genes: idx.map((g) => geneNames[g]),
+        genes: idx.map((g) => symbols?.[g] ?? geneNames[g]),
+        ...(symbols ? { geneIds: idx.map((g) => geneNames[g]) } : {}),
         scores: idx.map((g) => m.scores[g]),
         logFoldChanges: idx.map((g) => m.logFoldChanges[g]),
         pvalsAdj: idx.map((g) => m.pvalsAdj[g]),
@@ -56,12 +61,15 @@ export function markerTable(markers: GroupMarkers[], geneNames: string[], groupB
 
 /** CSV in scanpy's rank_genes_groups_df layout: group, names, scores, logfoldchanges, pvals_adj, pct_nz_*. */
 export function markerTableCsv(t: MarkerTable): string {
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [`${q(t.groupBy)},rank,names,scores,logfoldchanges,pvals_adj,pct_nz_group,pct_nz_reference`];
-  for (const g of t.groups) {
-    g.genes.forEach((gene, i) => lines.push([q(g.group), i + 1, q(gene), g.scores[i], g.logFoldChanges[i], g.pvalsAdj[i], g.pctIn[i], g.pctOut[i]].join(',')));
+  function* rows() {
+    for (const g of t.groups) {
+      for (let i = 0; i < g.genes.length; i++) {
+        const numbers = [g.scores[i], g.logFoldChanges[i], g.pvalsAdj[i], g.pctIn[i], g.pctOut[i]].map((v) => csvNumber(v));
+        yield [csvText(g.group), String(i + 1), csvText(g.genes[i]), csvText(g.geneIds?.[i] ?? g.genes[i]), ...numbers];
+      }
+    }
   }
-  return lines.join('\n') + '\n';
+  return csvLines([t.groupBy, 'rank', 'names', 'gene_ids', 'scores', 'logfoldchanges', 'pvals_adj', 'pct_nz_group', 'pct_nz_reference'], rows());
 }
 
 export function histogram(name: string, values: ArrayLike<number>, bins = 40, low?: number, high?: number): Histogram {
@@ -82,7 +90,8 @@ export function histogram(name: string, values: ArrayLike<number>, bins = 40, lo
   return { name, min, max, counts, low, high };
 }
 
-export function analysisReport(r: PipelineResult, params: PipelineParams): AnalysisReport {
+/** `symbols`: display names per gene of the counts matrix, when its var names are ids. */
+export function analysisReport(r: PipelineResult, params: PipelineParams, symbols?: string[]): AnalysisReport {
   const f = params.filter;
   const histograms = [
     histogram('total_counts', r.qc.total_counts, 40, f.minCounts > 0 ? f.minCounts : undefined),
@@ -101,6 +110,7 @@ export function analysisReport(r: PipelineResult, params: PipelineParams): Analy
     varianceRatio: Array.from(r.pca.varianceRatio),
     timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v ?? 0)])),
     histograms,
-    markers: markerTable(r.markers, r.geneNames, 'leiden', params.markers.method),
+    markers: markerTable(r.markers, r.geneNames, 'leiden', params.markers.method, 100, symbols),
+    input: { key: r.input.key, kind: r.input.kind, reason: r.input.reason },
   };
 }

@@ -1,6 +1,6 @@
 // Cell-type suggestions per cluster from marker gene sets: a set's score in a cluster is the mean
 // rank_genes_groups score (Wilcoxon z or t) of its genes found in the data, the way one reads a
-// dot plot of markers. Sets with fewer than 2 genes present (or under half their genes) are skipped.
+// dot plot of markers; only positive scores are offered. Sets with fewer than 2 genes present (or under half their genes) are skipped.
 import type { GroupMarkers } from './markers.ts';
 
 export interface MarkerSet {
@@ -36,7 +36,8 @@ export function suggestCellTypes(markers: GroupMarkers[], geneNames: string[], a
   geneNames.forEach((g, i) => index.set(g.toUpperCase(), i));
   const resolved = sets
     .map((s) => {
-      const idx = s.genes.map((g) => index.get(g.toUpperCase())).filter((i): i is number => i !== undefined);
+      // "JCHAIN|IGJ": the first of a gene's symbols that the data has.
+      const idx = s.genes.map((g) => g.split('|').map((alias) => index.get(alias.toUpperCase())).find((i) => i !== undefined)).filter((i): i is number => i !== undefined);
       return { set: s, idx };
     })
     .filter(({ set, idx }) => idx.length >= Math.min(2, set.genes.length) && idx.length * 2 >= set.genes.length);
@@ -44,6 +45,8 @@ export function suggestCellTypes(markers: GroupMarkers[], geneNames: string[], a
     group: m.group,
     suggestions: resolved
       .map(({ set, idx }) => ({ name: set.name, score: idx.reduce((s, i) => s + m.scores[i], 0) / idx.length, found: idx.map((i) => geneNames[i]), source: set.source }))
+      // A set whose genes are not up in the group (score <= 0) is no suggestion at all.
+      .filter((x) => x.score > 0)
       .sort((a, b) => b.score - a.score)
       .slice(0, top),
   }));

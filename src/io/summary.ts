@@ -1,6 +1,7 @@
 // A JSON-ready description of a Dataset: what `scweb inspect` prints and the UI's summary shows.
 import { forEachChunk } from './iterate.ts';
-import { looksLikeEnsembl } from './names.ts';
+import { expressionInput, type ExpressionInput } from './expression-input.ts';
+import { symbolColumnName } from './gene-symbols.ts';
 import type { Column, Dataset, MatrixInfo } from './types.ts';
 
 export interface ColumnSummary {
@@ -23,6 +24,8 @@ export interface DatasetSummary {
   nnz: number | null;
   counts_source: string | null;
   counts_reason: string;
+  /** What the analysis reads: counts, log-normalised values as stored, or (refused) scaled values. */
+  analysis_input: ExpressionInput | null;
   matrices: { key: string; encoding: string; dtype: string; shape: [number, number]; nnz: number | null; content: string; notes: string[] }[];
   obs: Record<string, ColumnSummary>;
   var_columns: string[];
@@ -46,12 +49,13 @@ export function summarize(ds: Dataset): DatasetSummary {
     nnz: main ? matrixNnz(ds, main) : null,
     counts_source: ds.countsKey,
     counts_reason: ds.countsReason,
+    analysis_input: expressionInput(ds),
     matrices: ds.matrices.map((m) => ({ key: m.key, encoding: m.encoding, dtype: m.dtype, shape: [m.nRows, m.nCols], nnz: matrixNnz(ds, m), content: m.content, notes: m.notes })),
     obs: Object.fromEntries(ds.obs.columns.map((c) => [c.name, summarizeColumn(c)])),
     var_columns: ds.var.columns.map((c) => c.name),
     obsm: Object.fromEntries(ds.embeddings.map((e) => [e.key, e.shape])),
     var_names: ds.var.index.slice(0, 10),
-    gene_symbols_column: geneSymbolsColumn(ds),
+    gene_symbols_column: symbolColumnName(ds),
   };
 }
 
@@ -90,10 +94,4 @@ export function summarizeColumn(c: Column): ColumnSummary {
   return { type: 'string', n_missing: c.values.filter((v) => v === '').length, n_unique: new Set(c.values).size };
 }
 
-const SYMBOL_COLUMNS = ['feature_name', 'gene_symbols', 'gene_symbol', 'gene_name', 'gene_names', 'symbol'];
-
-export function geneSymbolsColumn(ds: Dataset): string | null {
-  if (!looksLikeEnsembl(ds.var.index)) return null;
-  const col = ds.var.columns.find((c) => SYMBOL_COLUMNS.includes(c.name) && c.kind !== 'numeric');
-  return col ? col.name : null;
-}
+export { symbolColumnName as geneSymbolsColumn } from './gene-symbols.ts';

@@ -30,7 +30,7 @@ export async function loadEnsemblMap(): Promise<Map<string, string>> {
 export async function nodeEncoder(model: LoadedModel, backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ encoder: CellEncoder; dispose(): void }> {
   if (backend !== 'cpu') {
     await installNodeWebGPU();
-    const info = await detectBackend();
+    const info = await detectBackend(undefined, backend);
     if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
       const enc = new TfjsEncoder(model.weights, 'fused');
       return { encoder: webgpuEncoder(enc, info.detail), dispose: () => enc.dispose() };

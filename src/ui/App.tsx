@@ -3,6 +3,7 @@ import { AnalysisPanel } from './components/AnalysisPanel.tsx';
 import { AnnotationPanel } from './components/AnnotationPanel.tsx';
 import { GeneSearch } from './components/GeneSearch.tsx';
 import { MarkersPanel } from './components/MarkersPanel.tsx';
+import { PanelError } from './components/PanelError.tsx';
 import { QcPanel } from './components/QcPanel.tsx';
 import { SelectionBar } from './components/SelectionBar.tsx';
 import { DropZone } from './components/DropZone.tsx';
@@ -16,6 +17,8 @@ import { useApp } from './store.ts';
 
 export function App() {
   const summary = useApp((s) => s.summary);
+  // Panels keep local choices (a column, a group); a new dataset starts them afresh.
+  const datasetId = useApp((s) => s.datasetId);
   const detectBackend = useApp((s) => s.detectBackend);
   useEffect(() => {
     void detectBackend();
@@ -29,7 +32,7 @@ export function App() {
       <DropZone compact={summary !== null} />
       <StatusBar />
       {summary && (
-        <main className="workspace">
+        <main className="workspace" key={datasetId}>
           <div className="side">
             <SummaryPanel summary={summary} />
             <AnalysisPanel />
@@ -43,6 +46,7 @@ export function App() {
               <GeneSearch />
             </div>
             <SelectionBar />
+            <PanelError panel="view" />
             <ScatterView />
             <Legend />
             <MarkersPanel />

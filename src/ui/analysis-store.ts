@@ -4,12 +4,14 @@ import { create } from 'zustand';
 import type { MarkerMethod } from '../analysis/markers.ts';
 import { DEFAULT_PARAMS, type PipelineParams, type StepEvent, type StepName } from '../analysis/pipeline.ts';
 import type { AnalysisReport, MarkerTable } from '../workers/protocol.ts';
-import { setOnDatasetOpened, useApp } from './store.ts';
+import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { WorkerRequestError, dataClient } from './worker-client.ts';
 
 export interface AnalysisState {
   params: PipelineParams;
   job: { id: number; steps: Partial<Record<StepName, StepEvent>> } | null;
+  /** The steps of the last run that was cancelled or failed, kept on screen to show what finished. */
+  stopped: { steps: Partial<Record<StepName, StepEvent>>; reason: 'cancelled' | 'failed' } | null;
   report: AnalysisReport | null;
   markers: MarkerTable | null;
   markersJob: { id: number; message: string; fraction: number } | null;
@@ -18,7 +20,10 @@ export interface AnalysisState {
   /** Percentiles the numeric colour scale is clipped to. */
   clip: [number, number];
   setClip(clip: [number, number]): void;
-  genes: string[];
+  /** The expression matrix's var names, their display symbols, and where the symbols came from. */
+  genes: { ids: string[]; symbols: string[]; source: string | null };
+  /** Why the last gene asked for could not be shown (under the search box). */
+  geneError: string | null;
   obsIndex: string[];
   setParams(p: PipelineParams): void;
   run(): Promise<void>;
@@ -33,14 +38,13 @@ export interface AnalysisState {
   reset(): void;
 }
 
-function fail(err: unknown): void {
-  const info = err instanceof WorkerRequestError ? err.info : { code: 'internal' as const, message: err instanceof Error ? err.message : String(err) };
-  if (info.code !== 'cancelled') useApp.setState({ error: info });
-}
+const fail = (err: unknown, panel: Panel, action: string) => useApp.getState().fail(err, panel, action);
+const NO_GENES = { ids: [], symbols: [], source: null };
 
 export const useAnalysis = create<AnalysisState>((set, get) => ({
   params: DEFAULT_PARAMS,
   job: null,
+  stopped: null,
   report: null,
   markers: null,
   markersJob: null,
@@ -50,7 +54,8 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
   setClip(clip) {
     set({ clip });
   },
-  genes: [],
+  genes: NO_GENES,
+  geneError: null,
   obsIndex: [],
 
   setParams(params) {
@@ -62,7 +67,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       const job = get().job;
       if (job?.id === id) set({ job: { id, steps: { ...job.steps, [event.step]: event } } });
     });
-    set({ job: { id, steps: {} } });
+    set({ job: { id, steps: {} }, stopped: null });
     useApp.setState({ error: null });
     try {
       const { summary, report } = await done;
@@ -70,15 +75,16 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       useApp.setState({ summary });
       await Promise.all([useApp.getState().showEmbedding(report.umapKey), useApp.getState().setColorBy('leiden')]);
     } catch (err) {
-      if (get().job?.id === id) set({ job: null });
-      fail(err);
+      const job = get().job;
+      if (job?.id === id) set({ job: null, stopped: { steps: job.steps, reason: 'failed' } });
+      fail(err, 'analysis', 'Pipeline');
     }
   },
 
   cancel() {
     const job = get().job;
     if (job) dataClient().cancel(job.id);
-    set({ job: null });
+    set({ job: null, stopped: job ? { steps: job.steps, reason: 'cancelled' } : null });
   },
 
   async computeMarkers(groupBy, method) {
@@ -88,7 +94,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       set({ markers: (await done).table, markersJob: null });
     } catch (err) {
       set({ markersJob: null });
-      fail(err);
+      fail(err, 'markers', `Markers for ${groupBy}`);
     }
   },
 
@@ -102,7 +108,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       set({ markers: (await done).table, markersJob: null });
     } catch (err) {
       set({ markersJob: null });
-      fail(err);
+      fail(err, 'markers', 'Markers of the selection');
     }
   },
 
@@ -112,7 +118,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       const { selection, count } = await done;
       set({ selection: { mask: selection, count, embedding }, lassoMode: false });
     } catch (err) {
-      fail(err);
+      fail(err, 'view', 'Lasso selection');
     }
   },
 
@@ -125,28 +131,36 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
   },
 
   async colorByGene(name) {
-    const label = `gene: ${name}`;
-    useApp.setState({ colorBy: label, hidden: new Set() });
+    const { ids, symbols } = get().genes;
+    // Shown by symbol whichever way it was typed; the worker accepts either.
+    const i = ids.indexOf(name);
+    const label = `gene: ${i >= 0 ? symbols[i] : name}`;
+    const previous = useApp.getState();
+    set({ geneError: null });
     const { done } = dataClient().request<'column'>({ type: 'gene', name });
     try {
       const { column } = await done;
-      if (useApp.getState().colorBy === label) useApp.setState({ colorColumn: { ...column, name: label } });
+      useApp.setState({ colorBy: label, hidden: new Set(), colorColumn: { ...column, name: label } });
     } catch (err) {
-      fail(err);
+      const info = err instanceof WorkerRequestError ? err.info : null;
+      if (info?.code === 'cancelled') return;
+      set({ geneError: info?.message ?? (err instanceof Error ? err.message : String(err)) });
+      if (useApp.getState().colorBy !== previous.colorBy) fail(err, 'view', `Colouring by ${name}`);
     }
   },
 
   async loadLists() {
     try {
       const [g, o] = await Promise.all([dataClient().request<'genes'>({ type: 'genes' }).done, dataClient().request<'obs-index'>({ type: 'obs-index' }).done]);
-      set({ genes: g.names, obsIndex: o.names });
+      set({ genes: { ids: g.names, symbols: g.symbols, source: g.source }, obsIndex: o.names });
     } catch {
-      set({ genes: [], obsIndex: [] });
+      set({ genes: NO_GENES, obsIndex: [] });
     }
   },
 
+  /** A new dataset: its own parameters (the defaults), no results, no selection. */
   reset() {
-    set({ job: null, report: null, markers: null, selection: null, lassoMode: false, genes: [], obsIndex: [] });
+    set({ params: DEFAULT_PARAMS, job: null, stopped: null, report: null, markers: null, markersJob: null, selection: null, lassoMode: false, genes: NO_GENES, geneError: null, obsIndex: [] });
   },
 }));
 

@@ -8,8 +8,8 @@ import type { DatasetSummary } from '../io/summary.ts';
 import type { MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
 import { download } from './download.ts';
-import { setOnDatasetOpened, useApp } from './store.ts';
-import { WorkerRequestError, dataClient } from './worker-client.ts';
+import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
+import { dataClient } from './worker-client.ts';
 
 export const USER_LABEL = 'user_label';
 
@@ -31,6 +31,8 @@ export interface AnnotationState {
   suggestions: { groupBy: string; table: { group: string; suggestions: Suggestion[] }[] } | null;
   userSets: string;
   labels: Labels | null;
+  /** The column the labels were started from (suggestions for its groups rename its categories). */
+  labelsFrom: string | null;
   past: Labels[];
   future: Labels[];
   setMapParams(p: MapParams): void;
@@ -39,6 +41,8 @@ export interface AnnotationState {
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   rename(code: number, name: string): void;
+  /** Names a group of `groupBy` after a suggestion, starting the labels from `groupBy` if needed. */
+  applySuggestion(groupBy: string, group: string, name: string): Promise<void>;
   merge(codes: number[], name: string): void;
   assignSelection(name: string): void;
   undo(): void;
@@ -48,10 +52,7 @@ export interface AnnotationState {
   reset(): void;
 }
 
-function fail(err: unknown): void {
-  const info = err instanceof WorkerRequestError ? err.info : { code: 'internal' as const, message: err instanceof Error ? err.message : String(err) };
-  if (info.code !== 'cancelled') useApp.setState({ error: info });
-}
+const fail = (err: unknown, action: string, panel: Panel = 'labels') => useApp.getState().fail(err, panel, action);
 
 async function pushLabels(labels: Labels): Promise<void> {
   const { done } = dataClient().request<'summary'>({ type: 'set-column', column: { kind: 'categorical', name: USER_LABEL, codes: labels.codes.slice(), categories: labels.categories } });
@@ -72,9 +73,9 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     try {
       const next = fn(cur);
       set({ labels: next, past: [...get().past, cur].slice(-50), future: [] });
-      void pushLabels(next).catch(fail);
+      void pushLabels(next).catch((err) => fail(err, 'Label edit'));
     } catch (err) {
-      fail(err);
+      fail(err, 'Label edit');
     }
   };
   return {
@@ -86,6 +87,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     suggestions: null,
     userSets: '',
     labels: null,
+    labelsFrom: null,
     past: [],
     future: [],
 
@@ -105,7 +107,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         set({ reference: summary, useReference: true, job: null, mapParams: { ...get().mapParams, labelColumn: '' } });
       } catch (err) {
         set({ job: null });
-        fail(err);
+        fail(err, 'Loading the reference', 'mapping');
       }
     },
     setUseReference(useReference) {
@@ -123,7 +125,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         await useApp.getState().setColorBy(report.predictedColumn);
       } catch (err) {
         set({ job: null });
-        fail(err);
+        fail(err, 'Mapping', 'mapping');
       }
     },
 
@@ -135,7 +137,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         set({ suggestions: { groupBy: r.groupBy, table: r.table }, job: null });
       } catch (err) {
         set({ job: null });
-        fail(err);
+        fail(err, 'Suggestions', 'suggestions');
       }
     },
 
@@ -145,15 +147,22 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         const { column } = await done;
         if (column.kind !== 'categorical') throw new Error(`"${from}" is not categorical`);
         const labels = { codes: column.codes, categories: column.categories };
-        set({ labels, past: [], future: [] });
+        set({ labels, labelsFrom: from, past: [], future: [] });
         await pushLabels(labels);
       } catch (err) {
-        fail(err);
+        fail(err, `Starting labels from ${from}`);
       }
     },
 
     rename(code, name) {
       edit((l) => renameCategory(l, code, name));
+    },
+    async applySuggestion(groupBy, group, name) {
+      // Labels started from another column hold hand edits: never replaced behind the user's back.
+      if (!get().labels) await get().startLabels(groupBy);
+      if (get().labelsFrom !== groupBy) return;
+      const code = get().labels?.categories.indexOf(group) ?? -1;
+      if (code >= 0) get().rename(code, name);
     },
     merge(codes, name) {
       edit((l) => mergeCategories(l, codes, name));
@@ -167,14 +176,14 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       if (!past.length || !labels) return;
       const prev = past[past.length - 1];
       set({ labels: prev, past: past.slice(0, -1), future: [labels, ...future] });
-      void pushLabels(prev).catch(fail);
+      void pushLabels(prev).catch((err) => fail(err, 'Undo'));
     },
     redo() {
       const { past, labels, future } = get();
       if (!future.length || !labels) return;
       const next = future[0];
       set({ labels: next, past: [...past, labels], future: future.slice(1) });
-      void pushLabels(next).catch(fail);
+      void pushLabels(next).catch((err) => fail(err, 'Redo'));
     },
 
     async exportCsv() {
@@ -185,7 +194,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         const { text } = await dataClient().request<'text'>({ type: 'export-csv', columns }).done;
         download('scweb_annotations.csv', new Blob([text], { type: 'text/csv' }));
       } catch (err) {
-        fail(err);
+        fail(err, 'CSV export');
       }
     },
 
@@ -198,12 +207,12 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-hdf5' }));
       } catch (err) {
         set({ job: null });
-        fail(err);
+        fail(err, '.h5ad export');
       }
     },
 
     reset() {
-      set({ mapReport: null, reference: null, useReference: false, job: null, suggestions: null, labels: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
+      set({ mapReport: null, reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
     },
   };
 });

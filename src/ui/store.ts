@@ -3,6 +3,7 @@
 import { create } from 'zustand';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
+import type { DevicePreference } from '../model/backend.ts';
 import type { BackendInfo, ColumnData, EmbedStats, ModelEntry, ModelSource } from '../workers/protocol.ts';
 import { WorkerRequestError, dataClient } from './worker-client.ts';
 
@@ -28,7 +29,18 @@ export interface EmbedJob {
   secondsLeft?: number;
 }
 
+/** Where an error is shown: next to the panel whose action failed, or (no panel) under the drop zone for loads. */
+export type Panel = 'analysis' | 'markers' | 'mapping' | 'suggestions' | 'labels' | 'model' | 'view';
+
+export interface UiError extends ErrorInfo {
+  panel?: Panel;
+  /** What the user did, as the message's first words: "Mapping failed: ...". */
+  action?: string;
+}
+
 export interface AppState {
+  /** Increments with every dataset opened; panels are keyed by it so their local choices reset. */
+  datasetId: number;
   models: ModelEntry[];
   /** Checkpoint or bundle files the user picked, offered as a model until another is picked. */
   pickedModel: File[] | null;
@@ -38,11 +50,13 @@ export interface AppState {
   loadModels(): Promise<void>;
   pickModelFiles(files: File[]): void;
   chooseModel(id: string): void;
-  embed(options: { seed: number; backend: 'auto' | 'cpu'; geneColumn?: string }): Promise<void>;
+  embed(options: { seed: number; backend: DevicePreference; geneColumn?: string }): Promise<void>;
   cancelEmbed(): void;
   backend: BackendInfo | null;
   loading: Loading | null;
-  error: ErrorInfo | null;
+  error: UiError | null;
+  /** Shows an error next to the panel that caused it (cancellations are not errors). */
+  fail(err: unknown, panel: Panel, action: string): void;
   summary: DatasetSummary | null;
   warnings: string[];
   embedding: EmbeddingView | null;
@@ -93,6 +107,7 @@ export function setOnDatasetOpened(fn: () => void): void {
 const onDatasetOpened = () => openedListeners.forEach((fn) => fn());
 
 export const useApp = create<AppState>((set, get) => ({
+  datasetId: 0,
   models: [],
   pickedModel: null,
   modelChoice: '',
@@ -105,7 +120,7 @@ export const useApp = create<AppState>((set, get) => ({
       const { models } = await done;
       set({ models, modelChoice: get().modelChoice || models[0]?.id || '' });
     } catch (err) {
-      set({ error: asErrorInfo(err) });
+      get().fail(err, 'model', 'Listing models');
     }
   },
 
@@ -123,7 +138,7 @@ export const useApp = create<AppState>((set, get) => ({
     const model: ModelSource | null =
       modelChoice === PICKED && pickedModel ? { kind: 'files', files: pickedModel } : entry?.source === 'bundled' ? { kind: 'bundled', id: entry.id, path: entry.path! } : entry ? { kind: 'cached', id: entry.id } : null;
     if (!model) {
-      set({ error: { code: 'internal', message: 'choose a model first (a bundled one, or pick a checkpoint folder)' } });
+      set({ error: { code: 'internal', message: 'choose a model first (a bundled one, or pick a checkpoint folder)', panel: 'model', action: 'Embedding' } });
       return;
     }
     const { id, done } = dataClient().request<'embedded'>({ type: 'embed', model, options: { seed, backend, geneColumn, maxLength: 1200, batchSize: 64 } }, (fraction, message, rate) => {
@@ -137,8 +152,7 @@ export const useApp = create<AppState>((set, get) => ({
       await get().showEmbedding('X_scGPT_pc');
     } catch (err) {
       if (get().embedJob?.id === id) set({ embedJob: null });
-      const info = asErrorInfo(err);
-      if (info.code !== 'cancelled') set({ error: info });
+      get().fail(err, 'model', 'Embedding');
     }
   },
 
@@ -151,6 +165,10 @@ export const useApp = create<AppState>((set, get) => ({
   backend: null,
   loading: null,
   error: null,
+  fail(err, panel, action) {
+    const info = asErrorInfo(err);
+    if (info.code !== 'cancelled') set({ error: { ...info, panel, action } });
+  },
   summary: null,
   warnings: [],
   embedding: null,
@@ -169,7 +187,7 @@ export const useApp = create<AppState>((set, get) => ({
     set({ loading: { id, fileName, fraction: 0, message: 'starting' }, error: null });
     try {
       const { summary, warnings } = await done;
-      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, hidden: new Set(), embedStats: null });
+      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, hidden: new Set(), embedStats: null, datasetId: get().datasetId + 1 });
       onDatasetOpened();
       const key = defaultEmbedding(summary);
       await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
@@ -215,7 +233,7 @@ export const useApp = create<AppState>((set, get) => ({
       }
       set({ embedding: { key, n, positions } });
     } catch (err) {
-      set({ error: asErrorInfo(err) });
+      get().fail(err, 'view', `Showing ${key}`);
     }
   },
 
@@ -230,7 +248,7 @@ export const useApp = create<AppState>((set, get) => ({
       const { column } = await done;
       if (get().colorBy === name) set({ colorColumn: column });
     } catch (err) {
-      set({ error: asErrorInfo(err) });
+      get().fail(err, 'view', `Colouring by ${name}`);
     }
   },
 
@@ -239,7 +257,7 @@ export const useApp = create<AppState>((set, get) => ({
     try {
       set({ summary: (await done).summary, error: null });
     } catch (err) {
-      set({ error: asErrorInfo(err) });
+      get().fail(err, 'analysis', `Using ${key} as counts`);
     }
   },
 
@@ -272,7 +290,7 @@ export const useApp = create<AppState>((set, get) => ({
  * Test hook: runs the encoder in the worker on given tokens (the parity e2e test feeds it the scGPT
  * fixture's tokens). It reads nothing from the page and changes no state.
  */
-export async function encodeTokens(model: ModelSource, batch: import('../model/encoder-tfjs.ts').TokenBatch, backend: 'auto' | 'cpu' = 'auto') {
+export async function encodeTokens(model: ModelSource, batch: import('../model/encoder-tfjs.ts').TokenBatch, backend: DevicePreference = 'auto') {
   const { done } = dataClient().request<'encoded'>({ type: 'encode-tokens', model, batch, backend });
   const r = await done;
   return { cls: Array.from(r.cls), encoder: r.encoder };

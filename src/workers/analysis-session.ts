@@ -14,7 +14,16 @@ import { exportH5ad } from '../io/h5ad/export.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { writeScratchFile } from './h5-browser-runtime.ts';
+import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
+import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
 import type { ColumnData } from './protocol.ts';
+
+/** A gene the user asked for that the dataset does not have; the page shows it under the search box. */
+export class GeneNotFoundError extends Error {
+  constructor(name: string, nGenes: number, key: string) {
+    super(`no gene "${name}" in this dataset (${nGenes.toLocaleString('en-US')} genes in ${key}; search by symbol or id)`);
+  }
+}
 
 export class AnalysisSession {
   private readonly pipeline: Pipeline;
@@ -22,13 +31,19 @@ export class AnalysisSession {
   private markerSets: Promise<MarkerSet[]> | null = null;
   private readonly markerCache = new WeakMap<Column, Map<MarkerMethod, GroupMarkers[]>>();
 
-  constructor(readonly ds: Dataset) {
+  private labels: { key: string; value: Promise<GeneLabels> } | null = null;
+
+  /** `ensemblMap` loads the Ensembl -> symbol map, for files whose genes are ids without a symbol column. */
+  constructor(
+    readonly ds: Dataset,
+    private readonly ensemblMap: () => Promise<Map<string, string>> = async () => new Map(),
+  ) {
     this.pipeline = new Pipeline(ds);
   }
 
   /** Runs the pipeline and stores its results as obs columns and obsm entries of the dataset. */
   async analyze(params: PipelineParams, signal: AbortSignal, onStep: (e: StepEvent) => void): Promise<AnalysisReport> {
-    const device = params.device === 'cpu' ? null : await analysisDevice();
+    const device = params.device === 'cpu' ? null : await analysisDevice({ allowSoftware: params.device === 'webgpu' });
     const r = await this.pipeline.run(params, { device, signal, onStep });
     const ds = this.ds;
     const leiden: Column = { kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' };
@@ -45,7 +60,8 @@ export class AnalysisSession {
     ds.addEmbedding({ key: 'X_pca', shape: [ds.nObs, k], data: pcs });
     ds.addEmbedding({ key: r.umapKey, shape: [ds.nObs, 2], data: r.umap });
     this.totals = { key: r.countsKey, values: r.qc.total_counts };
-    return analysisReport(r, params);
+    const labels = await this.geneLabels();
+    return analysisReport(r, params, labels.source && this.expressionSource().key === r.countsKey ? labels.symbols : undefined);
   }
 
   /** A new X_scGPT (or other obsm) invalidates graphs built on the old one. */
@@ -58,25 +74,34 @@ export class AnalysisSession {
     return this.totals.values;
   }
 
-  /** The matrix markers and gene colours read: counts (log-normalised here) or, without counts, X as stored. */
-  private expressionSource(): { key: string; normalize: boolean } {
-    const ds = this.ds;
-    if (ds.countsKey) return { key: ds.countsKey, normalize: true };
-    const x = ds.matrices.find((m) => m.key === 'X') ?? ds.matrices[0];
-    if (!x) throw new Error('this file has no expression matrix');
-    return { key: x.key, normalize: false };
+  /**
+   * The matrix markers and gene colours read: counts (log-normalised here), log-normalised values
+   * as stored (raw/X of scanpy's processed files), or scaled X (colours only).
+   */
+  private expressionSource(): { key: string; normalize: boolean; input: ExpressionInput } {
+    const input = expressionInput(this.ds);
+    if (!input) throw new Error('this file has no expression matrix (no X, raw/X or layers)');
+    return { key: input.key, normalize: input.kind === 'counts', input };
   }
 
-  geneNames(): string[] {
-    return this.ds.varNamesOf(this.expressionSource().key);
+  /** Ids and display symbols of the genes colours and markers use (computed once per matrix). */
+  geneLabels(): Promise<GeneLabels> {
+    const key = this.expressionSource().key;
+    if (this.labels?.key !== key) {
+      const value = this.ensemblMap()
+        .catch(() => new Map<string, string>())
+        .then((map) => geneLabels(this.ds, key, map));
+      this.labels = { key, value };
+    }
+    return this.labels.value;
   }
 
-  /** log1p(normalize_total) expression of one gene per cell (or X's values when there are no counts). */
+  /** log1p(normalize_total) expression of one gene (by symbol or id) per cell, or the stored values without counts. */
   async geneValues(name: string, signal?: AbortSignal): Promise<Float64Array> {
     const src = this.expressionSource();
-    const names = this.ds.varNamesOf(src.key);
-    const g = names.indexOf(name);
-    if (g < 0) throw new Error(`no gene "${name}" in ${src.key}'s var`);
+    const labels = await this.geneLabels();
+    const g = findGene(labels, name);
+    if (g < 0) throw new GeneNotFoundError(name, labels.ids.length, src.key);
     const totals = src.normalize ? await this.cellTotals(src.key, signal) : null;
     const out = new Float64Array(this.ds.nObs);
     await forEachKeptRow(this.ds, src.key, null, (cell, chunk, r) => {
@@ -91,14 +116,15 @@ export class AnalysisSession {
 
   /** Markers for each group of a categorical obs column, or for a selection (1s) vs the rest. */
   async markers(groupBy: string, method: MarkerMethod, selection: Uint8Array | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MarkerTable> {
-    const names = this.ds.varNamesOf(this.expressionSource().key);
+    const labels = await this.geneLabels();
+    const table = (m: GroupMarkers[], by: string) => markerTable(m, labels.ids, by, method, 100, labels.source ? labels.symbols : undefined);
     if (selection) {
       const nSel = selection.reduce((a, b) => a + b, 0);
       if (nSel < 2 || nSel > this.ds.nObs - 2) throw new Error(`select at least 2 cells and leave at least 2 out (selected ${nSel})`);
       const result = await this.computeMarkers(Int32Array.from(selection, (v) => (v ? 0 : 1)), ['selection', 'rest'], method, signal, onProgress);
-      return markerTable(result.slice(0, 1), names, 'selection', method);
+      return table(result.slice(0, 1), 'selection');
     }
-    return markerTable(await this.columnMarkers(groupBy, method, signal, onProgress), names, groupBy, method);
+    return table(await this.columnMarkers(groupBy, method, signal, onProgress), groupBy);
   }
 
   /**
@@ -108,7 +134,7 @@ export class AnalysisSession {
   async suggest(groupBy: string, userSets: string | undefined, signal: AbortSignal, onProgress: (f: number, m: string) => void) {
     const sets = userSets ? parseMarkerSets(userSets) : await this.shippedSets();
     const markers = await this.columnMarkers(groupBy, 'wilcoxon', signal, onProgress);
-    return suggestCellTypes(markers, this.ds.varNamesOf(this.expressionSource().key), sets, 3);
+    return suggestCellTypes(markers, (await this.geneLabels()).symbols, sets, 3);
   }
 
   /**
@@ -133,6 +159,7 @@ export class AnalysisSession {
 
   private async computeMarkers(codes: Int32Array, groups: string[], method: MarkerMethod, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<GroupMarkers[]> {
     const src = this.expressionSource();
+    if (src.input.kind === 'scaled') throw new Error(scaledRefusal(src.input, 'Marker genes'));
     const totals = src.normalize ? await this.cellTotals(src.key, signal) : new Float64Array(this.ds.nObs).fill(DEFAULT_TARGET_SUM);
     return datasetMarkers({ ds: this.ds, countsKey: src.key, keep: null, totals, codes, groups, method, normalize: src.normalize }, { signal, onProgress });
   }

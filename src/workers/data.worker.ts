@@ -80,9 +80,11 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
         const values = await requireSession().geneValues(req.name, signal);
         post({ type: 'column', id: req.id, column: { kind: 'numeric', name: req.name, values } }, [values.buffer]);
       });
-    case 'genes':
-      post({ type: 'genes', id: req.id, names: requireSession().geneNames() });
+    case 'genes': {
+      const labels = await requireSession().geneLabels();
+      post({ type: 'genes', id: req.id, names: labels.ids, symbols: labels.symbols, source: labels.source });
       return;
+    }
     case 'obs-index':
       post({ type: 'obs-index', id: req.id, names: requireDataset().obs.index });
       return;
@@ -158,7 +160,7 @@ async function open(id: number, files: File[]): Promise<void> {
     }
     current?.close();
     current = ds;
-    session = new AnalysisSession(ds);
+    session = new AnalysisSession(ds, ensemblMap);
     post({ type: 'opened', id, summary, warnings });
   } finally {
     running.delete(id);
@@ -201,7 +203,13 @@ function sendColumn(id: number, name: string): void {
 
 // One model and its GPU encoder stay loaded between runs; a different model replaces them.
 let loaded: { key: string; model: LoadedModel; gpu: TfjsEncoder | null; cachedAs?: string } | null = null;
-let ensemblMap: Promise<Map<string, string>> | null = null;
+let ensemblMapLoad: Promise<Map<string, string>> | null = null;
+
+/** The bundled GENCODE Ensembl -> symbol map, fetched once when a file needs it. */
+function ensemblMap(): Promise<Map<string, string>> {
+  ensemblMapLoad ??= fetch(`${import.meta.env.BASE_URL}gene_maps/GENCODEv44_Gene_id2name.csv`).then(async (r) => (r.ok ? parseEnsemblMap(await r.text()) : new Map()));
+  return ensemblMapLoad;
+}
 
 function sourceKey(s: ModelSource): string {
   return s.kind === 'files' ? `files:${s.files.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|')}` : `${s.kind}:${s.id}`;
@@ -218,7 +226,7 @@ async function ensureModel(id: number, source: ModelSource): Promise<void> {
 async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {
   const model = loaded!.model;
   if (opts.backend === 'cpu') return cpuEncoder(model);
-  const info = await detectBackend();
+  const info = await detectBackend(undefined, opts.backend);
   if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
     loaded!.gpu ??= new TfjsEncoder(model.weights, 'fused');
     return webgpuEncoder(loaded!.gpu, info.detail);
@@ -232,7 +240,6 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
   running.set(id, controller);
   try {
     await ensureModel(id, source);
-    ensemblMap ??= fetch(`${import.meta.env.BASE_URL}gene_maps/GENCODEv44_Gene_id2name.csv`).then(async (r) => (r.ok ? parseEnsemblMap(await r.text()) : new Map()));
     const encoder = await encoderFor(opts);
     post({ type: 'progress', id, fraction: 0, message: `embedding with ${encoder.name}` });
     const result = await embedDataset(ds, loaded!.model, encoder, {
@@ -240,7 +247,7 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
       seed: opts.seed,
       maxLength: opts.maxLength,
       batchSize: opts.batchSize,
-      ensemblToSymbol: await ensemblMap,
+      ensemblToSymbol: await ensemblMap(),
       signal: controller.signal,
       onProgress: (p) =>
         post({ type: 'progress', id, fraction: p.done / p.total, message: `${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} cells`, rate: { cellsPerSecond: p.cellsPerSecond, secondsLeft: p.secondsLeft } }),

@@ -7,7 +7,7 @@ import type { MapParams, MapReport } from '../analysis/mapping.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
-import type { BackendInfo } from '../model/backend.ts';
+import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
 
@@ -29,7 +29,7 @@ export type Request =
   | { type: 'use-counts'; id: number; key: string }
   | { type: 'models'; id: number }
   | { type: 'embed'; id: number; model: ModelSource; options: EmbedRequestOptions }
-  | { type: 'encode-tokens'; id: number; model: ModelSource; batch: TokenBatch; backend: 'auto' | 'cpu' }
+  | { type: 'encode-tokens'; id: number; model: ModelSource; batch: TokenBatch; backend: DevicePreference }
   | { type: 'analyze'; id: number; params: PipelineParams }
   | { type: 'markers'; id: number; groupBy: string; method: MarkerMethod; selection?: Uint8Array }
   | { type: 'gene'; id: number; name: string }
@@ -47,7 +47,7 @@ export interface EmbedRequestOptions {
   seed: number;
   maxLength: number;
   batchSize: number;
-  backend: 'auto' | 'cpu';
+  backend: DevicePreference;
   /** var column naming the genes; default: feature_name when present, else the index. */
   geneColumn?: string;
 }
@@ -77,7 +77,8 @@ export type Response =
   | { type: 'step'; id: number; event: StepEvent }
   | { type: 'analyzed'; id: number; summary: DatasetSummary; report: AnalysisReport }
   | { type: 'markers'; id: number; table: MarkerTable }
-  | { type: 'genes'; id: number; names: string[] }
+  /** names: the var names (ids); symbols: what to show and search; source: where symbols came from, null when names are symbols. */
+  | { type: 'genes'; id: number; names: string[]; symbols: string[]; source: string | null }
   | { type: 'obs-index'; id: number; names: string[] }
   | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
   | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport }

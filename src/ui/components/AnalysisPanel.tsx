@@ -3,6 +3,7 @@ import type { PipelineParams } from '../../analysis/pipeline.ts';
 import { STEPS } from '../../analysis/pipeline.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
+import { PanelError } from './PanelError.tsx';
 
 type Section = keyof PipelineParams;
 
@@ -10,10 +11,14 @@ export function AnalysisPanel() {
   const params = useAnalysis((s) => s.params);
   const setParams = useAnalysis((s) => s.setParams);
   const job = useAnalysis((s) => s.job);
+  const stopped = useAnalysis((s) => s.stopped);
+  const backend = useApp((s) => s.backend);
   const report = useAnalysis((s) => s.report);
   const run = useAnalysis((s) => s.run);
   const cancel = useAnalysis((s) => s.cancel);
   const summary = useApp((s) => s.summary);
+  const input = summary?.analysis_input ?? null;
+  const canRun = !!input && input.kind !== 'scaled';
   const reps = ['X_pca', ...Object.entries(summary?.obsm ?? {}).filter(([k, s]) => k !== 'X_pca' && !k.startsWith('X_umap') && s[1] >= 2).map(([k]) => k)];
   const set = <S extends Section>(section: S, key: string, value: unknown) => setParams({ ...params, [section]: { ...(params[section] as object), [key]: value } });
   const num = (section: Section, key: string, label: string, step = 1, title?: string) => (
@@ -82,8 +87,9 @@ export function AnalysisPanel() {
         <label>
           device
           <select value={params.device} onChange={(e) => setParams({ ...params, device: e.target.value as PipelineParams['device'] })} data-testid="param-device">
-            <option value="auto">auto (WebGPU when present)</option>
-            <option value="cpu">CPU</option>
+            <option value="auto">auto ({backend?.kind === 'webgpu' ? 'this GPU' : 'CPU: no hardware GPU'})</option>
+            <option value="webgpu">WebGPU{backend?.software ? ' (software renderer, slower)' : ''}</option>
+            <option value="cpu">CPU (JavaScript)</option>
           </select>
         </label>
       </fieldset>
@@ -93,18 +99,23 @@ export function AnalysisPanel() {
             Cancel
           </button>
         ) : (
-          <button className="primary" onClick={() => void run()} data-testid="run-analysis" disabled={!summary?.counts_source}>
+          <button className="primary" onClick={() => void run()} data-testid="run-analysis" disabled={!canRun}>
             Run pipeline
           </button>
         )}
-        {!summary?.counts_source && <span className="muted">needs a counts matrix</span>}
       </div>
-      {(job || report) && (
+      <p className={canRun ? 'muted small' : 'warn small'} data-testid="analysis-input">
+        {input ? `Input: ${input.reason}.` : 'No expression matrix to analyse (no X, raw/X or layers).'}
+      </p>
+      <PanelError panel="analysis" />
+      {(job || stopped || report) && (
         <ol className="steps" data-testid="steps">
           {STEPS.map((name) => {
-            const e = job?.steps[name];
+            const live = job ?? stopped;
+            const e = live?.steps[name];
             const ms = report?.timings[name];
-            const state = e?.state ?? (job ? 'waiting' : ms !== undefined ? 'done' : 'cached');
+            const interrupted = stopped && !job ? (e?.state === 'running' ? stopped.reason : 'not run') : null;
+            const state = interrupted && e?.state !== 'done' && e?.state !== 'cached' ? interrupted : (e?.state ?? (job ? 'waiting' : ms !== undefined ? 'done' : 'cached'));
             return (
               <li key={name} className={state} data-testid={`step-${name}`} data-state={state}>
                 <span className="name">{name}</span>

@@ -3,14 +3,16 @@
 import { useState } from 'react';
 import { useAnalysis } from '../analysis-store.ts';
 import { USER_LABEL, useAnnotation } from '../annotation-store.ts';
+import { resolveChoice } from '../choice.ts';
 import { useApp } from '../store.ts';
+import { PanelError } from './PanelError.tsx';
 
 export function AnnotationPanel() {
   const summary = useApp((s) => s.summary);
   const a = useAnnotation();
   const selection = useAnalysis((s) => s.selection);
-  const [groupBy, setGroupBy] = useState('leiden');
-  const [startFrom, setStartFrom] = useState('leiden');
+  const [groupByChoice, setGroupBy] = useState<string | null>(null);
+  const [startFromChoice, setStartFrom] = useState<string | null>(null);
   const [mergeSel, setMergeSel] = useState<number[]>([]);
   const [newName, setNewName] = useState('');
   const [ownSets, setOwnSets] = useState(false);
@@ -18,6 +20,10 @@ export function AnnotationPanel() {
   const categorical = Object.entries(summary.obs)
     .filter(([, c]) => (c.categories && Object.keys(c.categories).length >= 1 && Object.keys(c.categories).length <= 500) || (c.type === 'string' && (c.n_unique ?? Infinity) <= 500))
     .map(([n]) => n);
+  // The selects show, and the buttons use, the same resolved column: leiden once it exists.
+  const groupBy = resolveChoice(groupByChoice, categorical, 'leiden');
+  const labelSources = categorical.filter((n) => n !== USER_LABEL);
+  const startFrom = resolveChoice(startFromChoice, labelSources, 'leiden');
   const p = a.mapParams;
   const r = a.mapReport;
   const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT' && (!a.useReference || (a.reference && 'X_scGPT' in a.reference.obsm)))];
@@ -95,6 +101,7 @@ export function AnnotationPanel() {
           </>
         )}
       </div>
+      <PanelError panel="mapping" />
       {r && (
         <div data-testid="map-report">
           <p className="muted">
@@ -147,49 +154,63 @@ export function AnnotationPanel() {
         <label>
           <input type="checkbox" checked={ownSets} onChange={(e) => setOwnSets(e.target.checked)} /> my marker sets
         </label>
-        <button disabled={!categorical.includes(groupBy) || !!a.job || (ownSets && !a.userSets.trim())} onClick={() => void a.suggest(groupBy, ownSets)} data-testid="suggest">
+        <button disabled={!groupBy || !!a.job || (ownSets && !a.userSets.trim())} onClick={() => void a.suggest(groupBy, ownSets)} data-testid="suggest">
           Suggest
         </button>
       </div>
+      <PanelError panel="suggestions" />
+      {!groupBy && <p className="muted">No categorical column yet: run the pipeline for Leiden clusters.</p>}
+      {ownSets && !a.userSets.trim() && <p className="muted">Paste your marker sets below to enable Suggest.</p>}
       {ownSets && <textarea rows={3} placeholder={'T cell: CD3E, CD3D\nB cell: MS4A1, CD79A\n(or CSV rows: cell_type,gene)'} value={a.userSets} onChange={(e) => a.setUserSets(e.target.value)} />}
       {a.suggestions && (
-        <table className="small" data-testid="suggestions">
-          <tbody>
-            {a.suggestions.table.map((g) => (
-              <tr key={g.group}>
-                <td>{g.group}</td>
-                <td>
-                  {g.suggestions.map((s) => (
-                    <button
-                      key={s.name}
-                      className="chip"
-                      title={`score ${s.score.toFixed(2)} from ${s.found.join(', ')} (${s.source ?? ''})`}
-                      disabled={!a.labels}
-                      onClick={() => {
-                        const code = a.labels?.categories.indexOf(g.group) ?? -1;
-                        if (code >= 0) a.rename(code, s.name);
-                      }}
-                    >
-                      {s.name} <span className="muted">{s.score.toFixed(1)}</span>
-                    </button>
-                  ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <>
+          <p className="muted">
+            Click a suggestion to name that {a.suggestions.groupBy} group in {USER_LABEL}
+            {a.labels && a.labelsFrom !== a.suggestions.groupBy ? ` (your labels were started from ${a.labelsFrom ?? 'another column'}: restart them from ${a.suggestions.groupBy} to apply these)` : ''}.
+          </p>
+          <table className="small" data-testid="suggestions">
+            <tbody>
+              {a.suggestions.table.map((g) => (
+                <tr key={g.group}>
+                  <td>{g.group}</td>
+                  <td>
+                    {g.suggestions.length === 0 && (
+                      <span className="muted" data-testid="no-match">
+                        no match
+                      </span>
+                    )}
+                    {g.suggestions.map((s) => {
+                      const blocked = !!a.labels && a.labelsFrom !== a.suggestions!.groupBy;
+                      return (
+                        <button
+                          key={s.name}
+                          className="chip"
+                          title={blocked ? `labels were started from ${a.labelsFrom ?? 'another column'}; restart them from ${a.suggestions!.groupBy} to apply` : `score ${s.score.toFixed(2)} from ${s.found.join(', ')} (${s.source ?? ''}); click to name group ${g.group} "${s.name}"`}
+                          disabled={blocked}
+                          onClick={() => void a.applySuggestion(a.suggestions!.groupBy, g.group, s.name)}
+                        >
+                          {s.name} <span className="muted">{s.score.toFixed(1)}</span>
+                        </button>
+                      );
+                    })}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       )}
 
       <h4>Labels ({USER_LABEL})</h4>
       <div className="row">
         <select value={startFrom} onChange={(e) => setStartFrom(e.target.value)} data-testid="labels-from">
-          {categorical.filter((n) => n !== USER_LABEL).map((n) => (
+          {labelSources.map((n) => (
             <option key={n} value={n}>
               {n}
             </option>
           ))}
         </select>
-        <button onClick={() => void a.startLabels(startFrom)} disabled={!categorical.includes(startFrom)} data-testid="labels-start">
+        <button onClick={() => void a.startLabels(startFrom)} disabled={!startFrom} data-testid="labels-start">
           {a.labels ? 'Restart from' : 'Start from'} {startFrom}
         </button>
         <button onClick={a.undo} disabled={!a.past.length} data-testid="undo">
@@ -232,6 +253,7 @@ export function AnnotationPanel() {
           </div>
         </>
       )}
+      <PanelError panel="labels" />
       <div className="row">
         <button onClick={() => void a.exportCsv()} data-testid="export-csv">
           Export annotations CSV

@@ -1,38 +1,63 @@
-// Colour by a gene: a search box with autocomplete over the var names (a datalist, filtered to
-// the first matches so a 30k-gene list stays quick).
+// Colour by a gene: a search box with autocomplete over the gene symbols (Ensembl ids are accepted
+// too), filtered to the first matches so a 30k-gene list stays quick. A gene the data lacks is
+// said so under the box.
 import { useMemo, useState } from 'react';
 import { useAnalysis } from '../analysis-store.ts';
 
 export function GeneSearch() {
   const genes = useAnalysis((s) => s.genes);
+  const geneError = useAnalysis((s) => s.geneError);
   const colorByGene = useAnalysis((s) => s.colorByGene);
   const [text, setText] = useState('');
-  const upper = text.toUpperCase();
-  const options = useMemo(() => (upper.length === 0 ? [] : genes.filter((g) => g.toUpperCase().startsWith(upper)).slice(0, 50)), [genes, upper]);
-  const exact = genes.find((g) => g.toUpperCase() === upper);
+  const upper = text.trim().toUpperCase();
+  const showIds = genes.source !== null;
+  const options = useMemo(() => {
+    if (upper.length === 0) return [];
+    const out: number[] = [];
+    for (let i = 0; i < genes.symbols.length && out.length < 50; i++) {
+      if (genes.symbols[i].toUpperCase().startsWith(upper) || (showIds && genes.ids[i].toUpperCase().startsWith(upper))) out.push(i);
+    }
+    return out;
+  }, [genes, upper, showIds]);
+  const exactIndex = (t: string) => {
+    const u = t.trim().toUpperCase();
+    const i = genes.symbols.findIndex((g) => g.toUpperCase() === u);
+    return i >= 0 ? i : genes.ids.findIndex((g) => g.toUpperCase() === u);
+  };
   const submit = () => {
-    if (exact) void colorByGene(exact);
+    if (!text.trim()) return;
+    const i = exactIndex(text);
+    // The worker says what is missing (and how many genes there are) when there is no match.
+    void colorByGene(i >= 0 ? genes.ids[i] : text.trim());
   };
   return (
-    <label>
-      Gene{' '}
-      <input
-        list="gene-options"
-        value={text}
-        placeholder={genes.length ? `${genes.length.toLocaleString()} genes` : ''}
-        onChange={(e) => {
-          setText(e.target.value);
-          const hit = genes.find((g) => g === e.target.value);
-          if (hit) void colorByGene(hit);
-        }}
-        onKeyDown={(e) => e.key === 'Enter' && submit()}
-        data-testid="gene-search"
-      />
-      <datalist id="gene-options">
-        {options.map((g) => (
-          <option key={g} value={g} />
-        ))}
-      </datalist>
-    </label>
+    <div className="gene-search">
+      <label>
+        Gene{' '}
+        <input
+          list="gene-options"
+          value={text}
+          placeholder={genes.symbols.length ? `${genes.symbols.length.toLocaleString()} genes${showIds ? ', symbol or id' : ''}` : ''}
+          onChange={(e) => {
+            setText(e.target.value);
+            const hit = genes.symbols.indexOf(e.target.value);
+            if (hit >= 0) void colorByGene(genes.ids[hit]);
+          }}
+          onKeyDown={(e) => e.key === 'Enter' && submit()}
+          data-testid="gene-search"
+        />
+        <datalist id="gene-options">
+          {options.map((i) => (
+            <option key={genes.ids[i]} value={genes.symbols[i]} label={showIds ? genes.ids[i] : undefined} />
+          ))}
+        </datalist>
+      </label>
+      {geneError && (
+        <div className="field-error" data-testid="gene-error" role="alert">
+          {geneError}
+        </div>
+      )}
+      {showIds && <div className="muted small">symbols from {genes.source}</div>}
+    </div>
   );
 }

@@ -1,11 +1,15 @@
 // Marker genes per group (clusters, any categorical obs column, or a lasso selection vs the rest):
 // a table per group, a click on a gene colours the plot by it, and CSV export of every group.
+// The group on show is remembered by name, so a recomputed table keeps it when it still exists and
+// otherwise shows its first group; the select and the table always read the same group.
 import { useState } from 'react';
 import type { MarkerMethod } from '../../analysis/markers.ts';
 import { markerTableCsv } from '../../analysis/report.ts';
 import { useAnalysis } from '../analysis-store.ts';
+import { resolveChoice } from '../choice.ts';
 import { download } from '../download.ts';
 import { useApp } from '../store.ts';
+import { PanelError } from './PanelError.tsx';
 
 export function MarkersPanel() {
   const markers = useAnalysis((s) => s.markers);
@@ -13,17 +17,22 @@ export function MarkersPanel() {
   const compute = useAnalysis((s) => s.computeMarkers);
   const colorByGene = useAnalysis((s) => s.colorByGene);
   const summary = useApp((s) => s.summary);
-  const [groupBy, setGroupBy] = useState('');
+  const [groupByChoice, setGroupBy] = useState<string | null>(null);
   const [method, setMethod] = useState<MarkerMethod>('wilcoxon');
-  const [shown, setShown] = useState(0);
+  const [shownName, setShown] = useState<string | null>(null);
   const categorical = Object.entries(summary?.obs ?? {}).filter(([, c]) => c.categories && Object.keys(c.categories).length >= 2 && Object.keys(c.categories).length <= 200).map(([n]) => n);
-  const group = markers?.groups[Math.min(shown, (markers?.groups.length ?? 1) - 1)];
+  // Until the user picks a column, the select names the column of the table on show.
+  const groupBy = resolveChoice(groupByChoice, categorical, markers?.groupBy, 'leiden');
+  const groupNames = markers?.groups.map((g) => g.group) ?? [];
+  const shown = resolveChoice(shownName, groupNames);
+  const group = markers?.groups.find((g) => g.group === shown);
+  const hasIds = !!group?.geneIds;
   return (
     <section className="panel markers" data-testid="markers-panel">
       <h3>Marker genes</h3>
       <div className="row">
-        <select value={groupBy} onChange={(e) => setGroupBy(e.target.value)} data-testid="markers-groupby">
-          <option value="">group by…</option>
+        <select value={groupBy} onChange={(e) => setGroupBy(e.target.value)} data-testid="markers-groupby" disabled={categorical.length === 0}>
+          {categorical.length === 0 && <option value="">no categorical column: run the pipeline</option>}
           {categorical.map((n) => (
             <option key={n} value={n}>
               {n}
@@ -34,10 +43,11 @@ export function MarkersPanel() {
           <option value="wilcoxon">wilcoxon</option>
           <option value="t-test">t-test</option>
         </select>
-        <button disabled={!groupBy || !!job} onClick={() => void compute(groupBy, method).then(() => setShown(0))}>
+        <button disabled={!groupBy || !!job} onClick={() => void compute(groupBy, method)} data-testid="markers-compute">
           Compute
         </button>
       </div>
+      <PanelError panel="markers" />
       {job && (
         <div className="row">
           <progress max={1} value={job.fraction} /> <span className="muted">{job.message}</span>
@@ -48,19 +58,22 @@ export function MarkersPanel() {
           <div className="row">
             <label>
               {markers.groupBy}{' '}
-              <select value={shown} onChange={(e) => setShown(Number(e.target.value))} data-testid="markers-group">
-                {markers.groups.map((g, i) => (
-                  <option key={g.group} value={i}>
+              <select value={group.group} onChange={(e) => setShown(e.target.value)} data-testid="markers-group">
+                {markers.groups.map((g) => (
+                  <option key={g.group} value={g.group}>
                     {g.group} ({g.nCells.toLocaleString()} cells)
                   </option>
                 ))}
               </select>
             </label>
+            <span className="muted" data-testid="markers-method">
+              {markers.method}
+            </span>
             <button onClick={() => download(`markers_${markers.groupBy}_${markers.method}.csv`, new Blob([markerTableCsv(markers)], { type: 'text/csv' }))} data-testid="markers-csv">
               Export CSV
             </button>
           </div>
-          <table data-testid="markers-table">
+          <table data-testid="markers-table" data-group={group.group}>
             <thead>
               <tr>
                 <th>gene</th>
@@ -72,10 +85,10 @@ export function MarkersPanel() {
             </thead>
             <tbody>
               {group.genes.slice(0, 25).map((g, i) => (
-                <tr key={g} onClick={() => void colorByGene(g)} title="colour the plot by this gene">
+                <tr key={`${g}:${i}`} onClick={() => void colorByGene(group.geneIds?.[i] ?? g)} title={hasIds ? `${group.geneIds![i]}: colour the plot by this gene` : 'colour the plot by this gene'}>
                   <td className="gene">{g}</td>
                   <td>{group.scores[i].toFixed(2)}</td>
-                  <td>{group.logFoldChanges[i].toFixed(2)}</td>
+                  <td>{Number.isFinite(group.logFoldChanges[i]) ? group.logFoldChanges[i].toFixed(2) : '–'}</td>
                   <td>{group.pvalsAdj[i].toExponential(1)}</td>
                   <td>
                     {Math.round(group.pctIn[i] * 100)} / {Math.round(group.pctOut[i] * 100)}

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
+import type { DevicePreference } from '../../model/backend.ts';
 import { useApp } from '../store.ts';
+import { PanelError } from './PanelError.tsx';
 
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '…';
@@ -18,7 +20,11 @@ export function ModelPanel() {
   const [geneColumn, setGeneColumn] = useState('');
   const { loadModels, chooseModel, pickModelFiles, embed, cancelEmbed } = useApp.getState();
   const [seed, setSeed] = useState(0);
-  const [device, setDevice] = useState<'auto' | 'cpu'>('auto');
+  const [device, setDevice] = useState<DevicePreference>('auto');
+  const symbolsColumn = useApp((s) => s.summary?.gene_symbols_column ?? null);
+  const ensemblIndex = useApp((s) => /^ENS[A-Z]*G\d/.test(s.summary?.var_names[0] ?? ''));
+  // Says what "auto" will really use: a symbol column only when the file has one.
+  const autoGenes = varColumns.includes('feature_name') ? 'var/feature_name' : symbolsColumn ? `var/${symbolsColumn}` : ensemblIndex ? 'var index via the GENCODE map' : 'var index';
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => {
     void loadModels();
@@ -46,7 +52,7 @@ export function ModelPanel() {
         <label title="which genes the model sees: scGPT's vocabulary is keyed by gene symbols">
           Gene names{' '}
           <select data-testid="gene-column" value={geneColumn} onChange={(e) => setGeneColumn(e.target.value)}>
-            <option value="">auto (feature_name, else the index)</option>
+            <option value="">auto ({autoGenes})</option>
             <option value="index">var index</option>
             {varColumns.map((c) => (
               <option key={c} value={c}>
@@ -60,15 +66,17 @@ export function ModelPanel() {
         </label>
         <label>
           Run on{' '}
-          <select value={device} onChange={(e) => setDevice(e.target.value as 'auto' | 'cpu')}>
-            <option value="auto">{backend?.kind === 'webgpu' ? 'WebGPU' : 'best available'}</option>
-            <option value="cpu">CPU (exact, slow)</option>
+          <select value={device} onChange={(e) => setDevice(e.target.value as DevicePreference)} data-testid="embed-device">
+            <option value="auto">auto ({backend?.kind === 'webgpu' ? 'this GPU' : 'CPU: no hardware GPU'})</option>
+            <option value="webgpu">WebGPU{backend?.software ? ' (software renderer, slower than the CPU)' : ''}</option>
+            <option value="cpu">CPU (float64 reference encoder)</option>
           </select>
         </label>
         <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device, geneColumn: geneColumn || undefined })}>
           Embed with scGPT
         </button>
       </div>
+      <PanelError panel="model" />
       {job && (
         <div className="progress" data-testid="embed-progress" role="status">
           <span>

@@ -1,6 +1,6 @@
 import { useApp } from '../store.ts';
 
-/** Progress of the current load with a cancel button, and the last error. */
+/** Progress of the current load with a cancel button, and the last load error (panel errors show in their panel). */
 export function StatusBar() {
   const loading = useApp((s) => s.loading);
   const error = useApp((s) => s.error);
@@ -17,9 +17,9 @@ export function StatusBar() {
           <button onClick={cancel}>Cancel</button>
         </div>
       )}
-      {error && (
+      {error && !error.panel && (
         <div className="error" data-testid="error" role="alert">
-          <b>Could not load:</b> {error.message}
+          <b>{error.action ? `${error.action} failed:` : 'Could not load:'}</b> {error.message}
           <button onClick={dismiss} aria-label="dismiss">
             ×
           </button>
