@@ -2,7 +2,7 @@
 // Ensembl ids in the var index and symbols in a var column; users search, read and export by
 // symbol, so the explorer shows symbols everywhere and keeps the ids beside them in exports.
 import { looksLikeEnsembl } from './names.ts';
-import type { Dataset } from './types.ts';
+import type { Column, Dataset } from './types.ts';
 
 /** var columns that hold symbols, in the order the field's tools write them. */
 export const SYMBOL_COLUMNS = ['feature_name', 'gene_symbols', 'gene_symbol', 'gene_name', 'gene_names', 'symbol', 'symbols'];
@@ -16,11 +16,25 @@ export interface GeneLabels {
   source: string | null;
 }
 
-/** The var column holding symbols, when the index holds Ensembl ids. */
-export function symbolColumnName(ds: Dataset): string | null {
+/**
+ * The var column holding symbols, when the index holds Ensembl ids. A column that is there but
+ * empty (CELLxGENE files with feature_name all missing exist) is no source of symbols.
+ */
+export function symbolColumnName(ds: Pick<Dataset, 'var'>): string | null {
   if (!looksLikeEnsembl(ds.var.index)) return null;
-  const col = ds.var.columns.find((c) => SYMBOL_COLUMNS.includes(c.name) && c.kind !== 'numeric');
+  const col = ds.var.columns.find((c) => SYMBOL_COLUMNS.includes(c.name) && c.kind !== 'numeric' && filledShare(c) >= 0.5);
   return col ? col.name : null;
+}
+
+function filledShare(c: Column): number {
+  if (c.kind === 'numeric') return 0;
+  const n = c.kind === 'categorical' ? c.codes.length : c.values.length;
+  let filled = 0;
+  for (let i = 0; i < n; i++) {
+    const v = c.kind === 'categorical' ? (c.codes[i] >= 0 ? c.categories[c.codes[i]] : '') : c.values[i];
+    if (v && v.toLowerCase() !== 'nan') filled++;
+  }
+  return n ? filled / n : 0;
 }
 
 export function geneLabels(ds: Dataset, matrixKey: string, ensemblToSymbol?: Map<string, string>): GeneLabels {

@@ -16,6 +16,7 @@ import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/s
 import { writeScratchFile } from './h5-browser-runtime.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
+import { parseEnsemblMap } from '../model/vocab.ts';
 import type { ColumnData } from './protocol.ts';
 
 /** A gene the user asked for that the dataset does not have; the page shows it under the search box. */
@@ -25,6 +26,25 @@ export class GeneNotFoundError extends Error {
   }
 }
 
+export interface SessionResources {
+  ensemblMap(): Promise<Map<string, string>>;
+  markerSets(): Promise<MarkerSet[]>;
+}
+
+/** The page's resources, fetched from the app's public folder once per worker. */
+let ensemblMapLoad: Promise<Map<string, string>> | null = null;
+export const browserResources: SessionResources = {
+  ensemblMap() {
+    ensemblMapLoad ??= fetch(`${import.meta.env.BASE_URL}gene_maps/GENCODEv44_Gene_id2name.csv`).then(async (r) => (r.ok ? parseEnsemblMap(await r.text()) : new Map()));
+    return ensemblMapLoad;
+  },
+  async markerSets() {
+    const r = await fetch(`${import.meta.env.BASE_URL}markers/cell-type-markers.json`);
+    if (!r.ok) throw new Error(`the marker sets could not be loaded (HTTP ${r.status})`);
+    return ((await r.json()) as { sets: MarkerSet[] }).sets;
+  },
+};
+
 export class AnalysisSession {
   private readonly pipeline: Pipeline;
   private totals: { key: string; values: Float64Array } | null = null;
@@ -33,10 +53,13 @@ export class AnalysisSession {
 
   private labels: { key: string; value: Promise<GeneLabels> } | null = null;
 
-  /** `ensemblMap` loads the Ensembl -> symbol map, for files whose genes are ids without a symbol column. */
+  /**
+   * `resources` loads what the page fetches from the app's public folder: the Ensembl -> symbol map
+   * (for files whose genes are ids without a symbol column) and the shipped marker sets.
+   */
   constructor(
     readonly ds: Dataset,
-    private readonly ensemblMap: () => Promise<Map<string, string>> = async () => new Map(),
+    private readonly resources: SessionResources = browserResources,
   ) {
     this.pipeline = new Pipeline(ds);
   }
@@ -88,7 +111,8 @@ export class AnalysisSession {
   geneLabels(): Promise<GeneLabels> {
     const key = this.expressionSource().key;
     if (this.labels?.key !== key) {
-      const value = this.ensemblMap()
+      const value = this.resources
+        .ensemblMap()
         .catch(() => new Map<string, string>())
         .then((map) => geneLabels(this.ds, key, map));
       this.labels = { key, value };
@@ -165,10 +189,7 @@ export class AnalysisSession {
   }
 
   private shippedSets(): Promise<MarkerSet[]> {
-    this.markerSets ??= fetch(`${import.meta.env.BASE_URL}markers/cell-type-markers.json`).then(async (r) => {
-      if (!r.ok) throw new Error(`the marker sets could not be loaded (HTTP ${r.status})`);
-      return ((await r.json()) as { sets: MarkerSet[] }).sets;
-    });
+    this.markerSets ??= this.resources.markerSets();
     return this.markerSets;
   }
 

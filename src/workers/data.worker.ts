@@ -12,8 +12,7 @@ import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, webgpuEncoder } from '../model/embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
-import { parseEnsemblMap } from '../model/vocab.ts';
-import { AnalysisSession } from './analysis-session.ts';
+import { AnalysisSession, browserResources } from './analysis-session.ts';
 import { browserH5Runtime } from './h5-browser-runtime.ts';
 import type { ModelSource } from './model-store.ts';
 import { listModels, loadModelFrom } from './model-store.ts';
@@ -160,7 +159,7 @@ async function open(id: number, files: File[]): Promise<void> {
     }
     current?.close();
     current = ds;
-    session = new AnalysisSession(ds, ensemblMap);
+    session = new AnalysisSession(ds);
     post({ type: 'opened', id, summary, warnings });
   } finally {
     running.delete(id);
@@ -203,13 +202,6 @@ function sendColumn(id: number, name: string): void {
 
 // One model and its GPU encoder stay loaded between runs; a different model replaces them.
 let loaded: { key: string; model: LoadedModel; gpu: TfjsEncoder | null; cachedAs?: string } | null = null;
-let ensemblMapLoad: Promise<Map<string, string>> | null = null;
-
-/** The bundled GENCODE Ensembl -> symbol map, fetched once when a file needs it. */
-function ensemblMap(): Promise<Map<string, string>> {
-  ensemblMapLoad ??= fetch(`${import.meta.env.BASE_URL}gene_maps/GENCODEv44_Gene_id2name.csv`).then(async (r) => (r.ok ? parseEnsemblMap(await r.text()) : new Map()));
-  return ensemblMapLoad;
-}
 
 function sourceKey(s: ModelSource): string {
   return s.kind === 'files' ? `files:${s.files.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|')}` : `${s.kind}:${s.id}`;
@@ -247,7 +239,7 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
       seed: opts.seed,
       maxLength: opts.maxLength,
       batchSize: opts.batchSize,
-      ensemblToSymbol: await ensemblMap(),
+      ensemblToSymbol: await browserResources.ensemblMap(),
       signal: controller.signal,
       onProgress: (p) =>
         post({ type: 'progress', id, fraction: p.done / p.total, message: `${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} cells`, rate: { cellsPerSecond: p.cellsPerSecond, secondsLeft: p.secondsLeft } }),

@@ -114,7 +114,7 @@ export function AnalysisPanel() {
             const live = job ?? stopped;
             const e = live?.steps[name];
             const ms = report?.timings[name];
-            const interrupted = stopped && !job ? (e?.state === 'running' ? stopped.reason : 'not run') : null;
+            const interrupted = stopped && !job ? (e?.state === 'running' ? stopped.reason : 'not-run') : null;
             const state = interrupted && e?.state !== 'done' && e?.state !== 'cached' ? interrupted : (e?.state ?? (job ? 'waiting' : ms !== undefined ? 'done' : 'cached'));
             return (
               <li key={name} className={state} data-testid={`step-${name}`} data-state={state}>
