@@ -30,9 +30,9 @@ test('demo -> pipeline -> Leiden UMAP, markers, gene colour, lasso markers, expo
   // CSV export of every cluster's markers downloads and parses.
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('markers-csv').click()]);
   const text = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
-  expect(text[0]).toBe('leiden,rank,names,scores,logfoldchanges,pvals_adj,pct_nz_group,pct_nz_reference');
+  expect(text[0]).toBe('leiden,rank,names,gene_ids,scores,logfoldchanges,pvals_adj,pct_nz_group,pct_nz_reference');
   expect(text.length).toBe(1 + clusters * 100);
-  expect(Number.isFinite(Number(text[1].split(',')[3]))).toBe(true);
+  expect(Number.isFinite(Number(text[1].split(',')[4]))).toBe(true);
 
   // Colour by a gene from the search box.
   await page.getByTestId('gene-search').fill('CD3E');

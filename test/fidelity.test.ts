@@ -19,6 +19,7 @@ import { writeH5ad } from '../src/io/h5ad/write.ts';
 import { openPaths } from '../src/io/node.ts';
 import { summarize } from '../src/io/summary.ts';
 import type { Dataset } from '../src/io/types.ts';
+import { geneNames as embedGeneNames } from '../src/model/embed.ts';
 import { loadEnsemblMap } from '../src/model/node-model.ts';
 import { AnalysisSession, type SessionResources } from '../src/workers/analysis-session.ts';
 import { shared } from './helpers.ts';
@@ -43,6 +44,8 @@ describe('CELLxGENE-style genes (Ensembl ids in the index)', () => {
     expect(findGene(labels, 'NOT_A_GENE')).toBe(-1);
     // The summary does not claim a symbol column whose values are all missing.
     expect(summarize(ds).gene_symbols_column).toBeNull();
+    // scGPT's gene names: the index through the map, not the empty feature_name.
+    expect(embedGeneNames(ds, 'X').source).toBe('var index');
 
     const session = new AnalysisSession(ds, nodeResources);
     const byName = await session.geneValues(labels.symbols[1]);

@@ -70,10 +70,13 @@ export async function exactKnnWebGPU(device: GPUDevice, data: Float32Array, n: n
   const tile = Math.max(1, Math.min(64, Math.floor(4096 / d)));
   const pipeline = await computePipeline(device, shader(d, k, tile));
   const X = storageBuffer(device, data);
-  // Queries go in slices so each submit stays short (no GPU watchdog resets on big n).
-  const slice = Math.max(WG, Math.min(n, Math.floor(2e9 / Math.max(1, n * d)) * WG));
-  const outIdx = device.createBuffer({ size: slice * k * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const outDist = device.createBuffer({ size: slice * k * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  // Queries go in slices so each submit stays short (no GPU watchdog resets on big n) and progress
+  // is reported about every quarter second: the first slice is small, later ones are sized from
+  // the measured time per query (a slow GPU once sat at "0 / 50,000" for minutes in one dispatch).
+  const maxSlice = Math.max(WG, Math.min(n, Math.floor(2e9 / Math.max(1, n * d)) * WG));
+  let slice = Math.max(WG, Math.min(maxSlice, Math.floor(5e7 / Math.max(1, n * d)) * WG));
+  const outIdx = device.createBuffer({ size: maxSlice * k * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const outDist = device.createBuffer({ size: maxSlice * k * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const bind = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
@@ -82,10 +85,11 @@ export async function exactKnnWebGPU(device: GPUDevice, data: Float32Array, n: n
   const indices = new Int32Array(n * k);
   const distances = new Float32Array(n * k);
   try {
-    for (let start = 0; start < n; start += slice) {
+    for (let start = 0, count = 0; start < n; start += count) {
       if (opts.signal?.aborted) throw new CancelledError('neighbors');
+      const t0 = performance.now();
       opts.onProgress?.(start / n, `neighbors (WebGPU, exact): ${start.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`);
-      const count = Math.min(slice, n - start);
+      count = Math.min(slice, n - start);
       device.queue.writeBuffer(params, 0, new Uint32Array([n, start, count, 0]));
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
@@ -96,6 +100,8 @@ export async function exactKnnWebGPU(device: GPUDevice, data: Float32Array, n: n
       device.queue.submit([enc.finish()]);
       indices.set(new Int32Array(await readBuffer(device, outIdx, count * k * 4)), start * k);
       distances.set(new Float32Array(await readBuffer(device, outDist, count * k * 4)), start * k);
+      const perQuery = (performance.now() - t0) / count;
+      slice = Math.max(WG, Math.min(maxSlice, Math.floor(250 / Math.max(perQuery, 1e-6) / WG) * WG));
     }
   } finally {
     X.destroy();

@@ -26,7 +26,8 @@ export function symbolColumnName(ds: Pick<Dataset, 'var'>): string | null {
   return col ? col.name : null;
 }
 
-function filledShare(c: Column): number {
+/** Share of genes with a symbol in this column (missing, empty and 'nan' do not count). */
+export function filledShare(c: Column): number {
   if (c.kind === 'numeric') return 0;
   const n = c.kind === 'categorical' ? c.codes.length : c.values.length;
   let filled = 0;

@@ -2,7 +2,7 @@
 // time, sorted by length inside the window, packed into batches padded to a bucket length (little
 // padding, few distinct GPU buffer sizes), encoded, and written back in input order.
 import { CancelledError, DatasetError } from '../io/errors.ts';
-import { geneSymbolsColumn } from '../io/summary.ts';
+import { filledShare, symbolColumnName as geneSymbolsColumn } from '../io/gene-symbols.ts';
 import type { Dataset } from '../io/types.ts';
 import type { LoadedModel } from './bundle.ts';
 import { forwardCell } from './encoder-cpu.ts';
@@ -79,7 +79,9 @@ const BUCKET = 32;
 
 export function geneNames(ds: Dataset, matrixKey: string, column?: string): { names: string[]; source: string } {
   const useVar = matrixKey !== 'raw/X';
-  const pick = column ?? (useVar ? (ds.var.columns.some((c) => c.name === 'feature_name') ? 'feature_name' : geneSymbolsColumn(ds) ?? undefined) : undefined);
+  // A feature_name column that is there but empty (CELLxGENE files exist with it all missing) names no gene.
+  const feature = ds.var.columns.find((c) => c.name === 'feature_name');
+  const pick = column ?? (useVar ? (feature && filledShare(feature) >= 0.5 ? 'feature_name' : geneSymbolsColumn(ds) ?? undefined) : undefined);
   if (!pick || pick === 'index') return { names: ds.varNamesOf(matrixKey), source: useVar ? 'var index' : 'raw/var index' };
   const col = ds.var.columns.find((c) => c.name === pick);
   if (!col) throw new DatasetError('unknown-key', ds.fileName, `no var column "${pick}" (have: ${ds.var.columns.map((c) => c.name).join(', ') || 'none'})`);

@@ -24,7 +24,7 @@ export function ModelPanel() {
   const symbolsColumn = useApp((s) => s.summary?.gene_symbols_column ?? null);
   const ensemblIndex = useApp((s) => /^ENS[A-Z]*G\d/.test(s.summary?.var_names[0] ?? ''));
   // Says what "auto" will really use: a symbol column only when the file has one.
-  const autoGenes = varColumns.includes('feature_name') ? 'var/feature_name' : symbolsColumn ? `var/${symbolsColumn}` : ensemblIndex ? 'var index via the GENCODE map' : 'var index';
+  const autoGenes = symbolsColumn ? `var/${symbolsColumn}` : ensemblIndex ? 'var index via the GENCODE map' : varColumns.includes('feature_name') ? 'var/feature_name' : 'var index';
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => {
     void loadModels();
