@@ -50,10 +50,6 @@ export class H5Layout {
     return new Error(`${this.fileName}: cannot patch the HDF5 layout: ${why}`);
   }
 
-  private u64(pos: number): number {
-    return Number(view(this.bytes.read(this.base + pos, 8)).getBigUint64(0, true));
-  }
-
   readHeader(address: number): ObjectHeader {
     const prefix = this.bytes.read(this.base + address, 16);
     if (prefix[0] !== 1) throw this.fail(`object header version ${prefix[0]} at ${address} (only version 1 is patched)`);
