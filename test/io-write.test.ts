@@ -14,7 +14,7 @@ describe('h5ad writer', () => {
   it('round-trips obs/var columns, X, layers and obsm through our reader', async () => {
     const { lib } = await nodeH5Runtime();
     const p = join(dir, 'rt.h5ad');
-    writeH5ad(lib, p, {
+    await writeH5ad(lib, p, {
       obs: {
         index: ['a', 'b', 'c'],
         columns: [
@@ -46,7 +46,7 @@ describe('h5ad writer', () => {
     const { lib } = await nodeH5Runtime();
     const p = join(dir, 'stream.h5ad');
     const nCells = 1000;
-    writeH5ad(lib, p, { obs: { index: Array.from({ length: nCells }, (_, i) => `c${i}`), columns: [] }, var: { index: ['g0', 'g1', 'g2'], columns: [] } });
+    await writeH5ad(lib, p, { obs: { index: Array.from({ length: nCells }, (_, i) => `c${i}`), columns: [] }, var: { index: ['g0', 'g1', 'g2'], columns: [] } });
     const f = new lib.File(p, 'a');
     const w = new CsrStreamWriter(f, 'X', [nCells, 3], 256);
     for (let start = 0; start < nCells; start += 300) {
