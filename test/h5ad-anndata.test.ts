@@ -108,5 +108,12 @@ describe.skipIf(!hasPythonAnndata())('.h5ad files scWeb writes open in anndata 0
     const a = readWithAnndata(out);
     expect(a.obsm.X_scGPT).toEqual([16, 64]);
     for (const [name, c] of Object.entries(a.obs_categoricals)) expect(typeof c.ordered, name).toBe('boolean');
+    // A 10x input becomes a fresh .h5ad; its categorical var column is written by us.
+    const fromMtx = join(dir, 'embedded-mtx.h5ad');
+    const r2 = spawnSync(process.execPath, [CLI, 'embed', shared('data/10x/v3_filtered_feature_bc_matrix'), '--model', fixturePath('tiny', 'checkpoint_flash'), '--out', fromMtx, '--backend', 'cpu'], { encoding: 'utf8' });
+    expect(r2.status, r2.stderr).toBe(0);
+    const b = readWithAnndata(fromMtx);
+    expect(b.obsm.X_scGPT).toEqual([1107, 64]);
+    expect(b.var.feature_types).toBe('category');
   }, 120_000);
 });
