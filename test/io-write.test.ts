@@ -33,7 +33,7 @@ describe('h5ad writer', () => {
     const ds = await openPaths([p]);
     const s = summarize(ds);
     expect(s.obs.cell_type).toEqual({ type: 'category', n_missing: 1, categories: { B: 1, T: 1 } });
-    expect(s.obs.batch_n).toMatchObject({ type: 'float64', n_missing: 1, min: 1, max: 7 });
+    expect(s.obs.batch_n).toMatchObject({ type: 'Int64', n_missing: 1, min: 1, max: 7 }); // nullable-integer with its bool mask
     expect(s.obs.score).toMatchObject({ n_missing: 1, min: 0.5, max: 1.5 });
     expect(s.obs.note).toEqual({ type: 'string', n_missing: 0, n_unique: 3 });
     expect(s.counts_source).toBe('layers/counts');
