@@ -6,11 +6,11 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate
+.PHONY: help deps chromium pydeps build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
-	@echo "make test    install (Chromium too), lint, typecheck, unit tests, build, e2e tests"
+	@echo "make test    install (Chromium, python3-anndata too), lint, typecheck, unit tests, build, e2e tests"
 	@echo "make dev     Vite dev server with hot reload"
 	@echo "make bench   run the benchmarks in bench/"
 
@@ -28,6 +28,15 @@ chromium:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@$(CHROMIUM) --version
+
+# Tests read every .h5ad we write with the oldest anndata we promise to open in: Debian's (0.8 on
+# bookworm), through /usr/bin/python3 (a pyenv or venv python3 on PATH usually lacks it).
+pydeps:
+	@if ! /usr/bin/python3 -c 'import anndata, h5py' 2>/dev/null; then \
+	  echo "Installing python3-anndata and python3-h5py (Debian packages) for the .h5ad round-trip tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-anndata python3-h5py >/dev/null; \
+	fi
+	@/usr/bin/python3 -c 'import anndata; print("anndata", anndata.__version__)'
 
 build: deps
 	npx vite build
@@ -47,7 +56,7 @@ typecheck: deps
 # WebGPU tests run through Dawn on Chromium's SwiftShader Vulkan driver (a CPU implementation).
 GPU_ENV := LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 
-unit: deps chromium
+unit: deps chromium pydeps
 	$(GPU_ENV) npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 
 e2e: deps chromium build

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeH5Runtime } from '../src/io/h5/node-runtime.ts';
+import { TypeFixes } from '../src/io/h5ad/type-fixes.ts';
 import { CsrStreamWriter, writeFrame } from '../src/io/h5ad/write.ts';
 import { mulberry32 } from '../src/model/random.ts';
 
@@ -42,8 +43,8 @@ export async function writeSynthetic(path: string, spec: SyntheticSpec, onProgre
   const f = new lib.File(tmp, 'w');
   f.create_attribute('encoding-type', 'anndata');
   f.create_attribute('encoding-version', '0.1.0');
-  writeFrame(f, 'obs', { index: Array.from({ length: nCells }, (_, i) => `cell${i}`), columns: [] });
-  writeFrame(f, 'var', { index: Array.from({ length: nGenes }, (_, i) => `GENE${i}`), columns: [] });
+  writeFrame(f, 'obs', { index: Array.from({ length: nCells }, (_, i) => `cell${i}`), columns: [] }, new TypeFixes());
+  writeFrame(f, 'var', { index: Array.from({ length: nGenes }, (_, i) => `GENE${i}`), columns: [] }, new TypeFixes());
   const writer = new CsrStreamWriter(f, 'X', [nCells, nGenes], 1 << 20);
   const block = 2000;
   const picked = new Uint8Array(nGenes);

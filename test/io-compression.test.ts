@@ -21,7 +21,7 @@ describe.each([
     const p = join(dir, `${name}.h5ad`);
     const nCells = 40;
     const nGenes = 30;
-    writeH5ad(lib, p, {
+    await writeH5ad(lib, p, {
       obs: { index: Array.from({ length: nCells }, (_, i) => `c${i}`), columns: [] },
       var: { index: Array.from({ length: nGenes }, (_, i) => `g${i}`), columns: [] },
     });

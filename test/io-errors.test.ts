@@ -40,9 +40,9 @@ function tiny(overrides: Partial<H5adContent> = {}): H5adContent {
   };
 }
 
-function write(name: string, content: H5adContent): string {
+async function write(name: string, content: H5adContent): Promise<string> {
   const p = join(dir, name);
-  writeH5ad(lib, p, content);
+  await writeH5ad(lib, p, content);
   return p;
 }
 
@@ -75,37 +75,37 @@ describe('bad input is refused with a specific error', () => {
   });
 
   it('obs length differs from the matrix rows', async () => {
-    const p = write('obs-mismatch.h5ad', tiny({ obs: { index: ['c0', 'c1', 'c2', 'c3'], columns: [] } }));
+    const p = await write('obs-mismatch.h5ad', tiny({ obs: { index: ['c0', 'c1', 'c2', 'c3'], columns: [] } }));
     await expectError([p], 'shape-mismatch', 'obs-mismatch.h5ad', 'X has 3 rows but obs has 4 cells');
   });
 
   it('var length differs from the matrix columns', async () => {
-    const p = write('var-mismatch.h5ad', tiny({ var: { index: ['g0', 'g1', 'g2'], columns: [] } }));
+    const p = await write('var-mismatch.h5ad', tiny({ var: { index: ['g0', 'g1', 'g2'], columns: [] } }));
     await expectError([p], 'shape-mismatch', 'X has 2 columns but var has 3 genes');
   });
 
   it('an obs column shorter than the index', async () => {
-    const p = write('short-col.h5ad', tiny({ obs: { index: ['c0', 'c1', 'c2'], columns: [{ kind: 'numeric', name: 'n_genes', values: new Float64Array(2), dtype: 'float64' }] } }));
+    const p = await write('short-col.h5ad', tiny({ obs: { index: ['c0', 'c1', 'c2'], columns: [{ kind: 'numeric', name: 'n_genes', values: new Float64Array(2), dtype: 'float64' }] } }));
     await expectError([p], 'shape-mismatch', 'column "/obs/n_genes" has 2 values but the index has 3');
   });
 
   it('no cells', async () => {
-    const p = write('no-cells.h5ad', tiny({ obs: { index: [], columns: [] }, X: { kind: 'csr', shape: [0, 2], indptr: [0], indices: new Int32Array(0), data: new Float32Array(0) } }));
+    const p = await write('no-cells.h5ad', tiny({ obs: { index: [], columns: [] }, X: { kind: 'csr', shape: [0, 2], indptr: [0], indices: new Int32Array(0), data: new Float32Array(0) } }));
     await expectError([p], 'no-cells', 'no-cells.h5ad', 'no cells');
   });
 
   it('negative values in layers/counts', async () => {
-    const p = write('neg.h5ad', tiny({ layers: { counts: { kind: 'dense', shape: [3, 2], data: new Float32Array([1, 0, 0, -2, 5, 0]) } } }));
+    const p = await write('neg.h5ad', tiny({ layers: { counts: { kind: 'dense', shape: [3, 2], data: new Float32Array([1, 0, 0, -2, 5, 0]) } } }));
     await expectError([p], 'bad-counts', 'layers/counts', 'negative', '-2 at cell 1, gene 1');
   });
 
   it('NaN in X', async () => {
-    const p = write('nan.h5ad', tiny({ X: { kind: 'dense', shape: [3, 2], data: new Float32Array([1, 0, NaN, 2, 0, 0]) } }));
+    const p = await write('nan.h5ad', tiny({ X: { kind: 'dense', shape: [3, 2], data: new Float32Array([1, 0, NaN, 2, 0, 0]) } }));
     await expectError([p], 'bad-counts', 'X contains NaN', 'cell 1, gene 0');
   });
 
   it('a matrix encoding scWeb does not know', async () => {
-    const p = write('coo.h5ad', tiny({ X: undefined }));
+    const p = await write('coo.h5ad', tiny({ X: undefined }));
     const f = new lib.File(p, 'a');
     const g = f.create_group('X');
     g.create_attribute('encoding-type', 'coo_matrix');

@@ -14,7 +14,7 @@ describe('h5ad writer', () => {
   it('round-trips obs/var columns, X, layers and obsm through our reader', async () => {
     const { lib } = await nodeH5Runtime();
     const p = join(dir, 'rt.h5ad');
-    writeH5ad(lib, p, {
+    await writeH5ad(lib, p, {
       obs: {
         index: ['a', 'b', 'c'],
         columns: [
@@ -33,7 +33,7 @@ describe('h5ad writer', () => {
     const ds = await openPaths([p]);
     const s = summarize(ds);
     expect(s.obs.cell_type).toEqual({ type: 'category', n_missing: 1, categories: { B: 1, T: 1 } });
-    expect(s.obs.batch_n).toMatchObject({ type: 'float64', n_missing: 1, min: 1, max: 7 });
+    expect(s.obs.batch_n).toMatchObject({ type: 'Int64', n_missing: 1, min: 1, max: 7 }); // nullable-integer with its bool mask
     expect(s.obs.score).toMatchObject({ n_missing: 1, min: 0.5, max: 1.5 });
     expect(s.obs.note).toEqual({ type: 'string', n_missing: 0, n_unique: 3 });
     expect(s.counts_source).toBe('layers/counts');
@@ -46,7 +46,7 @@ describe('h5ad writer', () => {
     const { lib } = await nodeH5Runtime();
     const p = join(dir, 'stream.h5ad');
     const nCells = 1000;
-    writeH5ad(lib, p, { obs: { index: Array.from({ length: nCells }, (_, i) => `c${i}`), columns: [] }, var: { index: ['g0', 'g1', 'g2'], columns: [] } });
+    await writeH5ad(lib, p, { obs: { index: Array.from({ length: nCells }, (_, i) => `c${i}`), columns: [] }, var: { index: ['g0', 'g1', 'g2'], columns: [] } });
     const f = new lib.File(p, 'a');
     const w = new CsrStreamWriter(f, 'X', [nCells, 3], 256);
     for (let start = 0; start < nCells; start += 300) {

@@ -1,9 +1,9 @@
 // `scweb annotate`: transfer labels from a reference .h5ad to a query by kNN vote in the
 // reference's PCA (query projected) or in X_scGPT (embedded here with --model when missing).
-import { copyFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
-import { appendObsColumns } from '../io/h5ad/append.ts';
+import { writeWithResults } from '../io/h5ad/results.ts';
 import { openPaths } from '../io/node.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
@@ -17,7 +17,7 @@ export async function annotateCommand(argv: string[]): Promise<number> {
   const refPath = p.flags.get('reference');
   const labelColumn = p.flags.get('label-col');
   const out = p.flags.get('out');
-  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY.h5ad, --reference REF.h5ad, --label-col NAME and --out OUT.csv|OUT.h5ad');
+  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder), --label-col NAME and --out OUT.csv|OUT.h5ad');
   if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
   const embedding = p.flags.get('embedding') ?? 'pca';
   if (embedding !== 'pca' && embedding !== 'scgpt') throw new UsageError('--embedding must be pca or scgpt');
@@ -47,16 +47,8 @@ export async function annotateCommand(argv: string[]): Promise<number> {
     for (const c of columns) query.setColumn(c);
     if (out.endsWith('.csv')) await writeFile(out, annotationCsv(query, columns.map((c) => c.name)));
     else {
-      if (query.format !== 'h5ad') throw new UsageError('--out .h5ad adds columns to an .h5ad query; write .csv for other inputs');
-      await copyFile(input, out);
       const { lib } = await nodeH5Runtime();
-      const f = new lib.File(out, 'a');
-      try {
-        const used = appendObsColumns(f, input, columns);
-        used.forEach((u, i) => u !== columns[i].name && log(`the query already has obs/${columns[i].name}: wrote obs/${u}`));
-      } finally {
-        f.close();
-      }
+      for (const n of await writeWithResults(lib, input, query, out, { obs: columns })) log(`not copied: ${n}`);
     }
     log(`wrote ${out}`);
   } finally {

@@ -1,5 +1,7 @@
-import { copyFile, writeFile } from 'node:fs/promises';
+// `scweb embed`: scGPT cell embeddings as .npy, or as obsm/X_scGPT of a fresh .h5ad holding the input.
+import { writeFile } from 'node:fs/promises';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
+import { writeWithResults } from '../io/h5ad/results.ts';
 import { openPaths } from '../io/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { embedDataset } from '../model/embed.ts';
@@ -12,7 +14,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
   const [input] = p.positionals;
   const modelDir = p.flags.get('model');
   const out = p.flags.get('out');
-  if (!input || !modelDir || !out) throw new UsageError('embed needs IN.h5ad, --model DIR and --out OUT.npy|OUT.h5ad');
+  if (!input || !modelDir || !out) throw new UsageError('embed needs an input (.h5ad, 10x .h5 or an mtx folder), --model DIR and --out OUT.npy|OUT.h5ad');
   if (!/\.(npy|h5ad)$/.test(out)) throw new UsageError('--out must end in .npy or .h5ad');
   const backend = (p.flags.get('backend') ?? 'auto') as 'webgpu' | 'cpu' | 'auto';
   if (!['webgpu', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be webgpu or cpu (no WASM path is built: the CPU path is exact and used where WebGPU is missing)`);
@@ -42,24 +44,9 @@ export async function embedCommand(argv: string[]): Promise<number> {
     log(`${ds.nObs} cells in ${result.seconds.toFixed(1)} s (${(ds.nObs / result.seconds).toFixed(1)} cells/s)`);
     if (out.endsWith('.npy')) await writeFile(out, encodeNpy(result.embeddings, [ds.nObs, result.dim]));
     else {
-      if (ds.format !== 'h5ad') throw new UsageError('--out .h5ad adds obsm/X_scGPT to an .h5ad input; for other inputs write .npy');
-      await copyFile(input, out);
       const { lib } = await nodeH5Runtime();
-      const f = new lib.File(out, 'a');
-      try {
-        if (!f.keys().includes('obsm')) {
-          const g = f.create_group('obsm');
-          g.create_attribute('encoding-type', 'dict');
-          g.create_attribute('encoding-version', '0.1.0');
-        }
-        const obsm = f.get('obsm') as import('h5wasm').Group;
-        if (obsm.keys().includes('X_scGPT')) throw new UsageError(`${input} already has obsm/X_scGPT; write to .npy or remove it first`);
-        const dset = obsm.create_dataset({ name: 'X_scGPT', data: result.embeddings, shape: [ds.nObs, result.dim] });
-        dset.create_attribute('encoding-type', 'array');
-        dset.create_attribute('encoding-version', '0.2.0');
-      } finally {
-        f.close();
-      }
+      const notes = await writeWithResults(lib, input, ds, out, { obsm: { X_scGPT: { shape: [ds.nObs, result.dim], data: result.embeddings } } });
+      for (const n of notes) log(`not copied: ${n}`);
     }
     log(`wrote ${out}`);
   } finally {

@@ -29,7 +29,12 @@ export async function loadEnsemblMap(): Promise<Map<string, string>> {
 /** WebGPU when asked for (or by default when an adapter exists), else the CPU, saying why. */
 export async function nodeEncoder(model: LoadedModel, backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ encoder: CellEncoder; dispose(): void }> {
   if (backend !== 'cpu') {
-    await installNodeWebGPU();
+    const gpu = await installNodeWebGPU();
+    if (!gpu.ok) {
+      if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${gpu.reason}`);
+      log(`no WebGPU (${gpu.reason}): the scGPT encoder runs on the CPU`);
+      return { encoder: cpuEncoder(model), dispose() {} };
+    }
     const info = await detectBackend(undefined, backend);
     if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
       const enc = new TfjsEncoder(model.weights, 'fused');

@@ -1,18 +1,31 @@
 // A dataset as it stands in the app (its obs including computed columns such as leiden and
 // annotations, var, every obsm including X_pca / X_umap / X_scGPT) written as a new .h5ad. X is
-// the counts matrix (or X when none was detected), streamed chunk by chunk.
+// the counts matrix (or X when none was detected), streamed chunk by chunk. uns carries the
+// category colours and, when given, the markers as scanpy's rank_genes_groups.
 import type { H5Lib } from '../h5/runtime.ts';
 import { forEachChunkAsync } from '../iterate.ts';
 import type { Dataset } from '../types.ts';
+import { defaultCategoryColors } from './colors.ts';
+import { TypeFixes } from './type-fixes.ts';
+import { writeColors, writeRankGenesGroups, type RankGenesGroups } from './uns.ts';
 import { CsrStreamWriter, encode, writeFrame } from './write.ts';
 
-export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: { signal?: AbortSignal; onProgress?: (f: number, m: string) => void } = {}): Promise<void> {
+export interface ExportOptions {
+  signal?: AbortSignal;
+  onProgress?: (f: number, m: string) => void;
+  /** `<column>_colors` per categorical obs column as shown; the app's default palette otherwise. */
+  colors?: Record<string, string[]>;
+  rankGenesGroups?: RankGenesGroups;
+}
+
+export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: ExportOptions = {}): Promise<void> {
   const key = ds.countsKey ?? ds.matrices.find((m) => m.key === 'X')?.key ?? ds.matrices[0]?.key ?? null;
+  const fixes = new TypeFixes();
   const f = new lib.File(path, 'w');
   try {
     encode(f, 'anndata', '0.1.0');
-    writeFrame(f, 'obs', ds.obs);
-    writeFrame(f, 'var', { index: key ? ds.varNamesOf(key) : ds.var.index, columns: key && ds.varNamesOf(key).length !== ds.var.index.length ? [] : ds.var.columns });
+    writeFrame(f, 'obs', ds.obs, fixes);
+    writeFrame(f, 'var', { index: key ? ds.varNamesOf(key) : ds.var.index, columns: key && ds.varNamesOf(key).length !== ds.var.index.length ? [] : ds.var.columns }, fixes);
     if (key) {
       const nCols = ds.varNamesOf(key).length;
       const w = new CsrStreamWriter(f, 'X', [ds.nObs, nCols]);
@@ -27,8 +40,14 @@ export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: { 
       d.create_attribute('encoding-type', 'array');
       d.create_attribute('encoding-version', '0.2.0');
     }
-    for (const g of ['layers', 'obsp', 'varm', 'varp', 'uns']) encode(f.create_group(g), 'dict', '0.1.0');
+    for (const g of ['layers', 'obsp', 'varm', 'varp']) encode(f.create_group(g), 'dict', '0.1.0');
+    const uns = f.create_group('uns');
+    encode(uns, 'dict', '0.1.0');
+    const colors = { ...defaultCategoryColors(ds.obs.columns), ...opts.colors };
+    for (const [col, hex] of Object.entries(colors)) writeColors(uns, col, hex);
+    if (opts.rankGenesGroups) writeRankGenesGroups(uns, opts.rankGenesGroups, fixes);
   } finally {
     f.close();
   }
+  await fixes.apply(lib, path);
 }

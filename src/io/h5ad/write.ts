@@ -1,8 +1,10 @@
-// Writes AnnData .h5ad (encoding 0.1.0, dataframe 0.2.0) that anndata >= 0.8 reads. Used for test
-// and benchmark files and for results (`X_scGPT`, clusters) written back next to the input.
+// Writes AnnData .h5ad (encoding 0.1.0, dataframe 0.2.0) that anndata >= 0.8 reads, with column
+// types as anndata writes them: bool as h5py's bool enum, int64 / float32 kept, nullable integers
+// and booleans with a mask. Used for exports, CLI results, tests and benchmark files.
 import type { File as H5File, Group as H5Group } from 'h5wasm';
 import type { H5Lib } from '../h5/runtime.ts';
-import type { Column, DataFrame } from '../types.ts';
+import type { CategoricalColumn, Column, DataFrame, NumericColumn } from '../types.ts';
+import { TypeFixes } from './type-fixes.ts';
 
 export type MatrixData =
   | { kind: 'csr'; shape: [number, number]; indptr: ArrayLike<number>; indices: Int32Array | Uint32Array; data: Float32Array | Float64Array | Int32Array }
@@ -21,12 +23,13 @@ export function encode(node: H5Group, type: string, version: string): void {
   node.create_attribute('encoding-version', version);
 }
 
-export function writeH5ad(lib: H5Lib, path: string, content: H5adContent): void {
+export async function writeH5ad(lib: H5Lib, path: string, content: H5adContent): Promise<void> {
+  const fixes = new TypeFixes();
   const f = new lib.File(path, 'w');
   try {
     encode(f, 'anndata', '0.1.0');
-    writeFrame(f, 'obs', content.obs);
-    writeFrame(f, 'var', content.var);
+    writeFrame(f, 'obs', content.obs, fixes);
+    writeFrame(f, 'var', content.var, fixes);
     if (content.X) writeMatrix(f, 'X', content.X);
     const layers = f.create_group('layers');
     encode(layers, 'dict', '0.1.0');
@@ -42,9 +45,10 @@ export function writeH5ad(lib: H5Lib, path: string, content: H5adContent): void 
   } finally {
     f.close();
   }
+  await fixes.apply(lib, path);
 }
 
-export function writeFrame(parent: H5Group, name: string, df: DataFrame): void {
+export function writeFrame(parent: H5Group, name: string, df: DataFrame, fixes: TypeFixes): void {
   const g = parent.create_group(name);
   encode(g, 'dataframe', '0.2.0');
   g.create_attribute('_index', '_index');
@@ -52,7 +56,7 @@ export function writeFrame(parent: H5Group, name: string, df: DataFrame): void {
   if (order.length > 0) g.create_attribute('column-order', order);
   else g.create_attribute('column-order', [], [0], '<S1');
   stringArray(g, '_index', df.index);
-  for (const c of df.columns) writeColumn(g, c);
+  for (const c of df.columns) writeColumn(g, c, fixes);
 }
 
 export function stringArray(g: H5Group, name: string, values: string[]): void {
@@ -61,27 +65,82 @@ export function stringArray(g: H5Group, name: string, values: string[]): void {
   ds.create_attribute('encoding-version', '0.2.0');
 }
 
-export function writeColumn(g: H5Group, c: Column): void {
+export function writeColumn(g: H5Group, c: Column, fixes: TypeFixes): void {
   if (c.kind === 'string') return stringArray(g, c.name, c.values);
-  if (c.kind === 'numeric') {
-    // h5wasm cannot write HDF5 boolean enums, so nullable-integer masks are out of reach: integer
-    // columns with missing values are written as float64 with NaN, as pandas did before Int64.
-    const hasMissing = c.values.some(Number.isNaN);
-    const isInt = !hasMissing && /^u?int/i.test(c.dtype);
-    const ds = g.create_dataset({ name: c.name, data: isInt ? Int32Array.from(c.values) : c.values });
-    ds.create_attribute('encoding-type', 'array');
-    ds.create_attribute('encoding-version', '0.2.0');
+  if (c.kind === 'numeric') return writeNumeric(g, c, fixes);
+  if (isBool(c)) {
+    const missing = c.codes.includes(-1);
+    if (!missing) return boolArray(g, c.name, c.codes, fixes);
+    const sub = g.create_group(c.name);
+    encode(sub, 'nullable-boolean', '0.1.0');
+    boolArray(sub, 'values', c.codes.map((v) => (v === 1 ? 1 : 0)), fixes);
+    boolArray(sub, 'mask', c.codes.map((v) => (v === -1 ? 1 : 0)), fixes);
     return;
   }
-  // `ordered` is an int8 attribute rather than h5py's boolean enum (h5wasm cannot write enums);
-  // anndata >= 0.9 reads it through bool(), anndata 0.8 refuses it.
   const sub = g.create_group(c.name);
   encode(sub, 'categorical', '0.2.0');
-  sub.create_attribute('ordered', c.ordered ? 1 : 0, null, '|b1');
+  sub.create_attribute('ordered', c.ordered ? 1 : 0, null, '<b');
+  fixes.boolAttribute(sub.path, 'ordered');
   const n = c.categories.length;
   const codes = n < 127 ? Int8Array.from(c.codes) : n < 32767 ? Int16Array.from(c.codes) : c.codes;
   sub.create_dataset({ name: 'codes', data: codes });
   stringArray(sub, 'categories', c.categories);
+}
+
+/** What the readers report for h5py bools (plain and nullable): two categories, False and True. */
+function isBool(c: CategoricalColumn): boolean {
+  return (c.dtype === 'bool' || c.dtype === 'boolean') && c.categories.length === 2 && c.categories[0] === 'False' && c.categories[1] === 'True';
+}
+
+function boolArray(g: H5Group, name: string, values: ArrayLike<number>, fixes: TypeFixes): void {
+  const ds = g.create_dataset({ name, data: Int8Array.from(values) });
+  ds.create_attribute('encoding-type', 'array');
+  ds.create_attribute('encoding-version', '0.2.0');
+  fixes.boolDataset(ds.path);
+}
+
+/** The typed array for a storage dtype name as the readers give it (`int64`, `float32`, `Int64`, ...). */
+export function typedFor(dtype: string, values: ArrayLike<number>): Float64Array | Float32Array | BigInt64Array | BigUint64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array {
+  switch (dtype.toLowerCase()) {
+    case 'int64':
+      return BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
+    case 'uint64':
+      return BigUint64Array.from(Array.from(values, (v) => BigInt(v)));
+    case 'int32':
+      return Int32Array.from(values);
+    case 'int16':
+      return Int16Array.from(values);
+    case 'int8':
+      return Int8Array.from(values);
+    case 'uint32':
+      return Uint32Array.from(values);
+    case 'uint16':
+      return Uint16Array.from(values);
+    case 'uint8':
+      return Uint8Array.from(values);
+    case 'float32':
+      return Float32Array.from(values);
+    default:
+      return Float64Array.from(values);
+  }
+}
+
+function writeNumeric(g: H5Group, c: NumericColumn, fixes: TypeFixes): void {
+  const isInt = /^u?int/i.test(c.dtype);
+  const missing = isInt && c.values.some(Number.isNaN);
+  if (!missing) {
+    const ds = g.create_dataset({ name: c.name, data: typedFor(c.dtype, c.values) });
+    ds.create_attribute('encoding-type', 'array');
+    ds.create_attribute('encoding-version', '0.2.0');
+    return;
+  }
+  // pandas' nullable integers (Int64 ...): values with 0 where missing, and the mask.
+  const sub = g.create_group(c.name);
+  encode(sub, 'nullable-integer', '0.1.0');
+  const values = sub.create_dataset({ name: 'values', data: typedFor(c.dtype.toLowerCase(), c.values.map((v) => (Number.isNaN(v) ? 0 : v))) });
+  values.create_attribute('encoding-type', 'array');
+  values.create_attribute('encoding-version', '0.2.0');
+  boolArray(sub, 'mask', Array.from(c.values, (v) => (Number.isNaN(v) ? 1 : 0)), fixes);
 }
 
 export function writeMatrix(parent: H5Group, name: string, m: MatrixData): void {
