@@ -4,6 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { hasPythonAnndata, readWithAnndata } from '../test/python-anndata.ts';
 
 const DEMO = fileURLToPath(new URL('../public/demo/pbmc68k_reduced_with_counts.h5ad', import.meta.url));
 
@@ -66,6 +67,19 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   const bytes = readFileSync((await h5.path())!);
   expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
   expect(bytes.length).toBeGreaterThan(100_000);
+  // ... that anndata 0.8 (Debian's) opens, with scanpy's types and layouts.
+  if (hasPythonAnndata()) {
+    const a = readWithAnndata((await h5.path())!);
+    expect(a.shape).toEqual([700, 765]);
+    expect(a.obs.passes_qc).toBe('bool');
+    expect(a.obs.n_genes_by_counts).toBe('int64');
+    expect(a.obs.predicted_bulk_labels_confidence).toBe('float32');
+    expect(a.obs_categoricals.leiden.ordered).toBe(false);
+    expect(a.colors.leiden_colors?.length).toBe(a.obs_categoricals.leiden.categories.length);
+    expect(a.rank_genes_groups?.params.groupby).toBe('leiden');
+    expect(a.rank_genes_groups?.groups).toEqual(a.obs_categoricals.leiden.categories);
+    expect(Object.keys(a.obsm)).toEqual(expect.arrayContaining(['X_pca', 'X_umap_pca']));
+  }
 
   // A separate reference file (here the demo file itself) maps every cell of the loaded dataset.
   await page.getByTestId('reference-file').setInputFiles(DEMO);

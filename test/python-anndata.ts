@@ -1,7 +1,7 @@
 // Reading our .h5ad files with the real anndata: Debian's python3-anndata (0.8 on bookworm, the
 // oldest anndata we promise to open in), not whatever `python3` is first on PATH.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -36,7 +36,7 @@ export interface AnndataSummary {
 
 /** anndata.read_h5ad(path), summarised; throws with Python's error when anndata cannot open it. */
 export function readWithAnndata(path: string): AnndataSummary {
-  const r = spawnSync(PYTHON, [join(__dirname, 'reference/anndata_summary.py'), path], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(PYTHON, [fileURLToPath(new URL('reference/anndata_summary.py', import.meta.url)), path], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`anndata cannot read ${path}:\n${r.stderr}`);
   return JSON.parse(r.stdout) as AnndataSummary;
 }

@@ -11,6 +11,8 @@ import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
 import { totalCountsPerCell } from '../io/iterate.ts';
 import type { Column, Dataset } from '../io/types.ts';
 import { exportH5ad } from '../io/h5ad/export.ts';
+import type { RankGenesGroups } from '../io/h5ad/uns.ts';
+import { rankGenesGroups } from '../analysis/rank-genes-groups.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { writeScratchFile } from './h5-browser-runtime.ts';
@@ -52,6 +54,7 @@ export class AnalysisSession {
   private readonly markerCache = new WeakMap<Column, Map<MarkerMethod, GroupMarkers[]>>();
 
   private labels: { key: string; value: Promise<GeneLabels> } | null = null;
+  private rankGenes: RankGenesGroups | null = null;
 
   /**
    * `resources` loads what the page fetches from the app's public folder: the Ensembl -> symbol map
@@ -74,7 +77,7 @@ export class AnalysisSession {
     // The pipeline's cluster markers are this column's markers (filtered cells have no cluster).
     if (r.countsKey === this.expressionSource().key) this.remember(leiden, params.markers.method, r.markers);
     ds.setColumn({ kind: 'numeric', name: 'total_counts', values: Float64Array.from(r.qc.total_counts), dtype: 'float64' });
-    ds.setColumn({ kind: 'numeric', name: 'n_genes_by_counts', values: Float64Array.from(r.qc.n_genes_by_counts), dtype: 'float64' });
+    ds.setColumn({ kind: 'numeric', name: 'n_genes_by_counts', values: Float64Array.from(r.qc.n_genes_by_counts), dtype: 'int64' });
     if (r.qc.pct_counts_mt) ds.setColumn({ kind: 'numeric', name: 'pct_counts_mt', values: Float64Array.from(r.qc.pct_counts_mt), dtype: 'float64' });
     ds.setColumn({ kind: 'categorical', name: 'passes_qc', codes: Int32Array.from(r.keep), categories: ['False', 'True'], ordered: false, dtype: 'bool' });
     const k = r.pca.nComps;
@@ -83,6 +86,8 @@ export class AnalysisSession {
     ds.addEmbedding({ key: 'X_pca', shape: [ds.nObs, k], data: pcs });
     ds.addEmbedding({ key: r.umapKey, shape: [ds.nObs, 2], data: r.umap });
     this.totals = { key: r.countsKey, values: r.qc.total_counts };
+    // Exported as uns/rank_genes_groups in scanpy's layout (var names, as scanpy stores them).
+    this.rankGenes = rankGenesGroups(r.markers, r.geneNames, 'leiden', params.markers.method);
     const labels = await this.geneLabels();
     return analysisReport(r, params, labels.source && this.expressionSource().key === r.countsKey ? labels.symbols : undefined);
   }
@@ -209,7 +214,8 @@ export class AnalysisSession {
   }
 
   async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<Uint8Array> {
-    return writeScratchFile((lib, path) => exportH5ad(lib, path, this.ds, { signal, onProgress }));
+    const rank = this.ds.obs.columns.some((c) => c.name === 'leiden') ? this.rankGenes : null;
+    return writeScratchFile((lib, path) => exportH5ad(lib, path, this.ds, { signal, onProgress, ...(rank ? { rankGenesGroups: rank } : {}) }));
   }
 
   lasso(key: string, polygon: number[]): Uint8Array {
