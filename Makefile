@@ -59,7 +59,7 @@ GPU_ENV := LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/
 unit: deps chromium pydeps
 	$(GPU_ENV) npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 
-e2e: deps chromium build
+e2e: deps chromium pydeps build
 	CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
 test: lint typecheck unit e2e
