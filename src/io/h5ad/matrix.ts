@@ -6,6 +6,7 @@ import { DatasetError } from '../errors.ts';
 import type { CsrArrays } from '../csr.ts';
 import { cscToCsr, denseColumnsToCsr, denseToCsr, sliceCsr } from '../csr.ts';
 import type { CsrChunk, MatrixContent, MatrixEncoding } from '../types.ts';
+import { checkMinorIndices, checkPointers } from '../validate.ts';
 import type { H5Context } from '../h5/read.ts';
 import { checkFilters, dtypeName, readFloat64, readNumeric, requireDataset, shapeOf } from '../h5/read.ts';
 
@@ -46,15 +47,21 @@ export class H5CsrReader implements MatrixReader {
     checkFilters(ctx, this.data);
     checkFilters(ctx, this.indices);
     this.dtype = dtypeName(this.data.metadata);
-    this.indptr = readFloat64(ctx, requireDataset(ctx, paths.indptr));
-    if (this.indptr.length !== nRows + 1) {
-      throw new DatasetError('shape-mismatch', ctx.fileName, `"${paths.indptr}" has ${this.indptr.length} entries, expected ${nRows + 1} for ${nRows} rows`);
+    const indptr = requireDataset(ctx, paths.indptr);
+    if ((shapeOf(indptr)[0] ?? 0) !== nRows + 1) {
+      throw new DatasetError('shape-mismatch', ctx.fileName, `"${paths.indptr}" has ${shapeOf(indptr)[0] ?? 0} entries, expected ${nRows + 1} for ${nRows} rows`);
     }
+    this.indptr = readFloat64(ctx, indptr);
+    const note = checkPointers(this.indptr, {
+      fileName: ctx.fileName,
+      path: paths.indptr,
+      axis: 'row',
+      minor: nCols,
+      dataLength: shapeOf(this.data)[0] ?? 0,
+      indicesLength: shapeOf(this.indices)[0] ?? 0,
+    });
+    if (note) this.notes.push(note);
     this.nnz = this.indptr[nRows];
-    const stored = shapeOf(this.data)[0] ?? 0;
-    if (stored < this.nnz) {
-      throw new DatasetError('truncated', ctx.fileName, `"${paths.data}" holds ${stored} values but indptr says ${this.nnz}: the matrix is incomplete`);
-    }
   }
 
   readRows(start: number, end: number): CsrChunk {
@@ -64,12 +71,8 @@ export class H5CsrReader implements MatrixReader {
     for (let i = 0; i <= end - start; i++) indptr[i] = this.indptr[start + i] - lo;
     if (hi === lo) return { start, end, nCols: this.nCols, indptr, indices: new Uint32Array(0), data: new Float32Array(0) };
     const data = toFloat32(readNumeric(this.ctx, this.data, lo, hi));
+    // Range, duplicates and values are checked by the dataset's CheckedReader, for every format.
     const indices = asUint32(readNumeric(this.ctx, this.indices, lo, hi));
-    for (let k = 0; k < indices.length; k++) {
-      if (indices[k] >= this.nCols) {
-        throw new DatasetError('unsupported-encoding', this.ctx.fileName, `column index ${indices[k]} in "${this.indices.path}" is out of range (${this.nCols} columns)`);
-      }
-    }
     return { start, end, nCols: this.nCols, indptr, indices, data };
   }
 }
@@ -151,12 +154,20 @@ export class LazyCscReader implements MatrixReader {
 
   readRows(start: number, end: number): CsrChunk {
     if (!this.csr) {
-      const colptr = readFloat64(this.ctx, requireDataset(this.ctx, this.paths.indptr));
-      if (colptr.length !== this.nCols + 1) {
-        throw new DatasetError('shape-mismatch', this.ctx.fileName, `"${this.paths.indptr}" has ${colptr.length} entries, expected ${this.nCols + 1} for a CSC matrix with ${this.nCols} columns`);
+      const ptrDs = requireDataset(this.ctx, this.paths.indptr);
+      const idxDs = requireDataset(this.ctx, this.paths.indices);
+      const dataDs = requireDataset(this.ctx, this.paths.data);
+      if ((shapeOf(ptrDs)[0] ?? 0) !== this.nCols + 1) {
+        throw new DatasetError('shape-mismatch', this.ctx.fileName, `"${this.paths.indptr}" has ${shapeOf(ptrDs)[0] ?? 0} entries, expected ${this.nCols + 1} for a CSC matrix with ${this.nCols} columns`);
       }
-      const rowIdx = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.indices));
-      const vals = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.data));
+      const colptr = readFloat64(this.ctx, ptrDs);
+      const site = { fileName: this.ctx.fileName, path: this.paths.indptr, axis: 'column' as const, minor: this.nRows, dataLength: shapeOf(dataDs)[0] ?? 0, indicesLength: shapeOf(idxDs)[0] ?? 0 };
+      const note = checkPointers(colptr, site);
+      if (note) this.notes.push(note);
+      const nnz = colptr[this.nCols];
+      const rowIdx = readNumeric(this.ctx, idxDs, 0, nnz);
+      checkMinorIndices(rowIdx, this.nRows, this.ctx.fileName, this.paths.indices, 'row');
+      const vals = readNumeric(this.ctx, dataDs, 0, nnz);
       this.csr = cscToCsr(this.nRows, this.nCols, colptr, rowIdx, vals);
     }
     return sliceCsr(this.csr, start, end);
@@ -176,9 +187,11 @@ export function toFloat32(a: ArrayLike<number>): Float32Array {
 
 /** Looks at up to `maxValues` stored values from the first rows to say what the matrix holds. */
 export function judgeContent(reader: MatrixReader, maxValues = 200_000): { content: MatrixContent; firstNaN: string | null; firstNegative: string | null } {
-  // Grow the sample until it holds enough values; cap the rows so a near-empty dense matrix is not read whole.
-  const maxRows = Math.min(reader.nRows, 4096);
-  let rows = Math.min(reader.nRows, 64);
+  // Grow the sample until it holds enough values; cap the rows so a near-empty dense matrix is not
+  // read whole, and a wide dense one is judged on what fits in a few megabytes, not gigabytes of zeros.
+  const denseRows = reader.encoding === 'dense' ? Math.max(1, Math.floor((10 * maxValues) / Math.max(1, reader.nCols))) : Infinity;
+  const maxRows = Math.min(reader.nRows, 4096, denseRows);
+  let rows = Math.min(maxRows, 64);
   let chunk = reader.readRows(0, rows);
   while (chunk.data.length < maxValues / 4 && rows < maxRows) {
     rows = Math.min(maxRows, rows * 4);
