@@ -2,7 +2,7 @@
 // readers, embedding loaders) and this checks shapes, judges each matrix and picks the counts.
 import { CheckedReader } from './checked-reader.ts';
 import { DatasetError } from './errors.ts';
-import { h5Failure } from './h5/failure.ts';
+import { h5Failure, isTrap } from './h5/failure.ts';
 import type { MatrixReader } from './h5ad/matrix.ts';
 import { judgeContent } from './h5ad/matrix.ts';
 import type { Column, CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
@@ -25,6 +25,8 @@ export interface DatasetParts {
   embeddings: EmbeddingInfo[];
   readEmbedding(key: string): Embedding;
   close(): void;
+  /** Called when reading traps inside the HDF5 module, so the next file gets a fresh one. */
+  onTrap?: () => void;
 }
 
 /** Layer names that conventionally hold raw counts, most explicit first. */
@@ -57,7 +59,7 @@ export class AssembledDataset implements Dataset {
     if (this.nObs === 0) throw new DatasetError('no-cells', this.fileName, 'the file holds no cells (obs is empty)');
     for (const raw of parts.matrices) {
       this.checkShape(raw);
-      const reader = new CheckedReader(raw.reader, this.fileName, raw.key);
+      const reader = new CheckedReader(raw.reader, this.fileName, raw.key, () => parts.onTrap?.());
       reader.usedAsCounts = isCountsName(raw.key);
       const part = { ...raw, reader };
       this.readers.set(part.key, part);
@@ -169,6 +171,7 @@ export class AssembledDataset implements Dataset {
     try {
       e = this.parts.readEmbedding(key);
     } catch (err) {
+      if (isTrap(err)) this.parts.onTrap?.();
       throw h5Failure(err, this.fileName, `obsm/${key}`);
     }
     return e;

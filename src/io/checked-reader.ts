@@ -1,7 +1,7 @@
 // Every matrix a Dataset hands out goes through here: chunks are validated as they are read (see
 // validate.ts), and library failures while reading become file-named errors.
 import type { MatrixReader } from './h5ad/matrix.ts';
-import { h5Failure } from './h5/failure.ts';
+import { h5Failure, isTrap } from './h5/failure.ts';
 import type { CsrChunk } from './types.ts';
 import type { ChunkRules } from './validate.ts';
 import { checkChunk } from './validate.ts';
@@ -13,6 +13,7 @@ export class CheckedReader implements MatrixReader {
     private readonly inner: MatrixReader,
     fileName: string,
     key: string,
+    private readonly onTrap?: () => void,
   ) {
     this.rules = { fileName, key, counts: false };
   }
@@ -46,6 +47,7 @@ export class CheckedReader implements MatrixReader {
     try {
       chunk = this.inner.readRows(start, end);
     } catch (err) {
+      if (isTrap(err)) this.onTrap?.();
       throw h5Failure(err, this.rules.fileName, this.rules.key);
     }
     checkChunk(chunk, this.rules);
