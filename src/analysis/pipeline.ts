@@ -190,6 +190,9 @@ export class Pipeline {
       // Genes filtered out never count as highly variable.
       res.highlyVariable = res.highlyVariable.map((v, g) => v & keepGenes[g]);
       res.genes = res.genes.filter((g) => keepGenes[g]);
+      if (res.genes.length === 0) {
+        throw new Error('no highly variable genes: no gene varies across the kept cells (all cells identical after normalisation, or every gene filtered by min_cells)');
+      }
       return res;
     });
 
@@ -228,8 +231,12 @@ export class Pipeline {
     });
     const um = await step('umap', [neighbors.key, params.umap, !!device], async () => {
       const plan = await planUmap(neighbors.value.graph, neighbors.value.coords, neighbors.value.dim, { ...params.umap });
-      if (device) return { coords: await umapWebGPU(device, plan, pass('umap')), device: 'WebGPU' };
-      return { coords: await umapCpu(plan, pass('umap')), device: 'CPU' };
+      const coords = device ? await umapWebGPU(device, plan, pass('umap')) : await umapCpu(plan, pass('umap'));
+      // Last line of defence: a layout with NaN must fail loudly, not be written out.
+      for (let i = 0; i < coords.length; i++) {
+        if (!Number.isFinite(coords[i])) throw new Error(`umap: cell ${Math.floor(i / 2)} got a non-finite coordinate; the neighbour graph is degenerate (many identical cells?)`);
+      }
+      return { coords, device: device ? 'WebGPU' : 'CPU' };
     });
     const markers = await step('markers', [ld.key, params.markers], () =>
       datasetMarkers(
