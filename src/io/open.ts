@@ -48,8 +48,7 @@ export async function openDataset(files: SourceFile[], getRuntime: () => Promise
   } catch (err) {
     runtime.release(file);
     if (isTrap(err)) runtime.reset?.();
-    const e = h5Failure(err, file.name);
-    throw new DatasetError('damaged', file.name, `HDF5 could not open the file; it is damaged (${e.message.slice(file.name.length + 2)})`, e.detail);
+    throw h5Failure(err, file.name);
   }
   const close = () => {
     try {
