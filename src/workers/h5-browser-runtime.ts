@@ -2,7 +2,7 @@
 // needs through synchronous FileReaderSync calls and nothing is copied up front. Compression
 // plugins are fetched only when a file uses them.
 import h5wasm from 'h5wasm';
-import { resettable } from '../io/h5/recreate.ts';
+import { libFromIife, resettable } from '../io/h5/recreate.ts';
 import type { H5Lib, H5Runtime, ThrowingErrors } from '../io/h5/runtime.ts';
 import { PLUGIN_FILTERS, undecodableFilters } from '../io/h5/runtime.ts';
 import type { SourceFile } from '../io/source.ts';
@@ -46,8 +46,7 @@ export const browserH5Runtime: () => Promise<H5Runtime> = resettable(create);
 let iifeSource: Promise<string> | null = null;
 async function freshLib(): Promise<H5Lib> {
   iifeSource ??= fetch(new URL('../../node_modules/h5wasm/dist/iife/h5wasm.js', import.meta.url)).then((r) => r.text());
-  const source = await iifeSource;
-  return new Function(`${source}\nreturn h5wasm;`)() as H5Lib;
+  return libFromIife(await iifeSource);
 }
 
 async function create(generation: number): Promise<H5Runtime> {

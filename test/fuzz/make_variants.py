@@ -110,7 +110,7 @@ def dup_sorted(f, ip, ix, d):
     s = ip[400]
     ix[s + 1] = ix[s]
     set_arrays(f, indices=ix)
-case('duplicate-column-sorted', [demo_variant('dup-sorted.h5ad', dup_sorted)], 'error', 'bad-matrix', fragments=['row 400 stores column', 'more than once', 'sum_duplicates'])
+case('duplicate-column-sorted', [demo_variant('dup-sorted.h5ad', dup_sorted)], 'error', 'bad-matrix', stage='analyze', fragments=['row 400 stores column', 'more than once', 'sum_duplicates'])
 
 def dup_unsorted(f, ip, ix, d):
     s, e = ip[650], ip[651]
@@ -118,17 +118,17 @@ def dup_unsorted(f, ip, ix, d):
     row[-1] = row[0]
     ix[s:e] = row
     set_arrays(f, indices=ix)
-case('duplicate-column-unsorted', [demo_variant('dup-unsorted.h5ad', dup_unsorted)], 'error', 'bad-matrix', fragments=['row 650 stores column'])
+case('duplicate-column-unsorted', [demo_variant('dup-unsorted.h5ad', dup_unsorted)], 'error', 'bad-matrix', stage='analyze', fragments=['row 650 stores column'])
 
 def col_out_of_range(f, ip, ix, d):
     ix[ip[500]] = 765
     set_arrays(f, indices=ix)
-case('column-out-of-range', [demo_variant('col-range.h5ad', col_out_of_range)], 'error', 'bad-matrix', fragments=['row 500 has column index 765'])
+case('column-out-of-range', [demo_variant('col-range.h5ad', col_out_of_range)], 'error', 'bad-matrix', stage='analyze', fragments=['row 500 has column index 765'])
 
 def col_negative(f, ip, ix, d):
     ix[ip[600]] = -1
     set_arrays(f, indices=ix)
-case('column-negative', [demo_variant('col-negative.h5ad', col_negative)], 'error', 'bad-matrix', fragments=['row 600 has column index -1'])
+case('column-negative', [demo_variant('col-negative.h5ad', col_negative)], 'error', 'bad-matrix', stage='analyze', fragments=['row 600 has column index -1'])
 
 def bomb_rows(f, ip, ix, d):
     # Every row claims 300,000 entries; the arrays are declared that long but stored as compressed zeros.
