@@ -1,10 +1,11 @@
 // The contents of sparse matrices are checked as they are read: pointers when a matrix is opened,
 // indices and values chunk by chunk; PCA refuses what would make it spin or return NaN.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pcaCsr } from '../src/analysis/pca.ts';
+import { main } from '../src/cli/main.ts';
 import { DatasetError } from '../src/io/errors.ts';
 import { nodeH5Runtime } from '../src/io/h5/node-runtime.ts';
 import type { H5Lib } from '../src/io/h5/runtime.ts';
@@ -158,5 +159,33 @@ describe('PCA guards', () => {
     const r = await pcaCsr(csr([[1], [2], [4]]), 5);
     expect(r.nComps).toBe(1);
     expect([...r.scores].every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('a damaged file', () => {
+  async function inspect(args: string[]): Promise<{ code: number; lines: string[] }> {
+    const lines: string[] = [];
+    const { log, error } = console;
+    console.log = () => {};
+    console.error = (...a: unknown[]) => void lines.push(a.join(' '));
+    try {
+      return { code: await main(['inspect', ...args]), lines };
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+  }
+
+  it('ends in one line naming the file and where; --verbose adds HDF5\'s own stack', async () => {
+    const bytes = readFileSync(join(__dirname, '../public/demo/pbmc68k_reduced_with_counts.h5ad'));
+    bytes.fill(0, 12_000, 12_064); // inside X's first compressed chunk
+    const p = join(dir, 'smashed.h5ad');
+    writeFileSync(p, bytes);
+    const plain = await inspect([p]);
+    expect(plain.code).toBe(1);
+    expect(plain.lines).toEqual(['scweb: error: smashed.h5ad: is damaged: HDF5 could not read it at "X" (filter returned failure during read)']);
+    const verbose = await inspect([p, '--verbose']);
+    expect(verbose.lines[0]).toBe(plain.lines[0]);
+    expect(verbose.lines[1]).toMatch(/HDF5-DIAG[\s\S]*H5Dread/);
   });
 });

@@ -50,11 +50,18 @@ export async function openDataset(files: SourceFile[], getRuntime: () => Promise
     if (isTrap(err)) runtime.reset?.();
     throw h5Failure(err, file.name);
   }
+  // Closing never throws: after a trap the old module may refuse, and the caller (the worker
+  // replacing its dataset) must still get on with the next file.
   const close = () => {
     try {
       h5.close();
-    } finally {
+    } catch {
+      // the handle died with the module
+    }
+    try {
       runtime.release(file);
+    } catch {
+      // likewise its mount
     }
   };
   try {
@@ -68,11 +75,7 @@ export async function openDataset(files: SourceFile[], getRuntime: () => Promise
   } catch (err) {
     // After a trap the module's memory may be inconsistent: close what can be closed, then have the
     // runtime start a fresh module so the next file opens.
-    try {
-      close();
-    } catch {
-      // the handle died with the trap
-    }
+    close();
     if (isTrap(err)) runtime.reset?.();
     throw h5Failure(err, file.name);
   }

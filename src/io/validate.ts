@@ -96,7 +96,8 @@ export function checkChunk(chunk: CsrChunk, rules: ChunkRules): void {
 }
 
 function badEntry(rules: ChunkRules, row: number, col: number, v: number, nCols: number): never {
-  if (col >= nCols) throw new DatasetError('bad-matrix', rules.fileName, `${rules.key} row ${row} has column index ${col}, out of range (${nCols} columns): the sparse matrix is damaged`);
+  // Indices arrive as uint32 views of int32 storage: show a negative index as the file holds it.
+  if (col >= nCols) throw new DatasetError('bad-matrix', rules.fileName, `${rules.key} row ${row} has column index ${col >= 2 ** 31 ? col - 2 ** 32 : col}, out of range (${nCols} columns): the sparse matrix is damaged`);
   const at = `cell ${row}, gene ${col}`;
   if (Number.isNaN(v)) throw new DatasetError('bad-counts', rules.fileName, `${rules.key} contains NaN (first at ${at}); expression values must be numbers`);
   if (v - v !== 0) throw new DatasetError('bad-counts', rules.fileName, `${rules.key} contains ${v} (first at ${at}); expression values must be finite`);

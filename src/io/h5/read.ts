@@ -16,7 +16,8 @@ export interface H5Context {
 
 /**
  * The most one read may allocate. Shapes come from the file, and a few kilobytes of compressed
- * zeros can declare terabytes: anything above this is refused before a typed array is made.
+ * zeros can declare terabytes: anything above this is refused before a typed array is made. A read
+ * lands in h5wasm's heap (at most 2 GiB) before it is copied out, so larger reads could not succeed.
  */
 export const READ_BUDGET_BYTES = 1 << 30;
 

@@ -13,6 +13,7 @@ import {
   attrString,
   cellToString,
   checkFilters,
+  checkReadSize,
   dtypeName,
   encodingType,
   getDataset,
@@ -24,6 +25,7 @@ import {
   readNumeric,
   readStrings,
   requireDataset,
+  shapeOf,
   toNumberArray,
 } from '../h5/read.ts';
 
@@ -126,6 +128,7 @@ function readCompoundFrame(ctx: H5Context, ds: H5Dataset): DataFrame {
   checkFilters(ctx, ds);
   const members = ds.metadata.compound_type?.members;
   if (!members) throw new DatasetError('unsupported-encoding', ctx.fileName, `"${ds.path}" is neither a dataframe group nor a compound dataset`);
+  checkCompoundRead(ctx, ds);
   const rows = (ds.value ?? []) as unknown[][];
   const indexField = members.findIndex((m) => m.name === 'index');
   if (indexField < 0) throw new DatasetError('unsupported-encoding', ctx.fileName, `legacy dataframe "${ds.path}" has no "index" field`);
@@ -147,12 +150,18 @@ function readCompoundFrame(ctx: H5Context, ds: H5Dataset): DataFrame {
   return { index, columns };
 }
 
+/** Compound rows arrive as JS arrays, several times their bytes on disk: budget them as 8 elements each. */
+function checkCompoundRead(ctx: H5Context, ds: H5Dataset): void {
+  checkReadSize(ctx, ds, (shapeOf(ds)[0] ?? 1) * 8);
+}
+
 /** A compound legacy obsm: each field is one embedding stored as an array-typed member. */
 export function readCompoundField(ctx: H5Context, ds: H5Dataset, field: string): { data: Float32Array; dim: number } {
   checkFilters(ctx, ds);
   const members = ds.metadata.compound_type?.members ?? [];
   const j = members.findIndex((m) => m.name === field);
   if (j < 0) throw new DatasetError('unknown-key', ctx.fileName, `no field "${field}" in "${ds.path}"`);
+  checkCompoundRead(ctx, ds);
   const rows = (ds.value ?? []) as unknown[][];
   const first = rows.length ? toNumberArray(rows[0][j], field, ctx.fileName) : new Float64Array(0);
   const dim = first.length;

@@ -8,7 +8,7 @@ import { cscToCsr, denseColumnsToCsr, denseToCsr, sliceCsr } from '../csr.ts';
 import type { CsrChunk, MatrixContent, MatrixEncoding } from '../types.ts';
 import { checkMinorIndices, checkPointers } from '../validate.ts';
 import type { H5Context } from '../h5/read.ts';
-import { checkFilters, dtypeName, readFloat64, readNumeric, requireDataset, shapeOf } from '../h5/read.ts';
+import { checkFilters, checkReadSize, dtypeName, readFloat64, readNumeric, requireDataset, shapeOf } from '../h5/read.ts';
 
 export interface MatrixReader {
   encoding: MatrixEncoding;
@@ -103,6 +103,7 @@ export class H5DenseReader implements MatrixReader {
       const block = readNumeric(this.ctx, this.ds, start, end);
       return denseToCsr(block, start, end, this.nCols);
     }
+    checkReadSize(this.ctx, this.ds, (end - start) * this.nCols);
     const block = this.ds.slice([[], [start, end]]);
     return denseColumnsToCsr(block as ArrayLike<number>, start, end, this.nCols);
   }
