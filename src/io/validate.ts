@@ -53,7 +53,7 @@ export function checkPointers(ptr: Float64Array, site: PointerSite): string | nu
 export function checkMinorIndices(idx: ArrayLike<number>, limit: number, fileName: string, path: string, what: string): void {
   for (let k = 0; k < idx.length; k++) {
     const v = idx[k];
-    if (!(v >= 0 && v < limit)) throw new DatasetError('bad-matrix', fileName, `"${path}" holds ${what} index ${v} at position ${k}, out of range (${limit} ${what}s): the sparse matrix is damaged`);
+    if (!(v >= 0 && v < limit && v === Math.floor(v))) throw new DatasetError('bad-matrix', fileName, `"${path}" holds ${what} index ${v} at position ${k}, out of range (${limit} ${what}s): the sparse matrix is damaged`);
   }
 }
 

@@ -154,6 +154,24 @@ case('nan-beyond-sample', [value_at(600, np.nan, 'nan-late.h5ad')], 'error', 'ba
 case('negative-count-beyond-sample', [value_at(680, -3, 'negative-late.h5ad', np.int32)], 'error', 'bad-counts', stage='analyze', fragments=['negative values (-3 at cell 680'])
 case('inf-first-row', [value_at(0, np.inf, 'inf-early.h5ad')], 'error', 'bad-counts', fragments=['contains Infinity', 'cell 0'])
 
+def wrapping_index(f, ip, ix, d):
+    x = ix.astype(np.int64)
+    x[ip[30]] += 2 ** 32
+    set_arrays(f, indices=x)
+case('index-int64-wraps-at-2^32', [demo_variant('idx-wrap.h5ad', wrapping_index)], 'error', 'bad-matrix', fragments=['not a column index'])
+
+def fractional_index(f, ip, ix, d):
+    x = ix.astype(np.float64)
+    x[ip[40]] += 0.5
+    set_arrays(f, indices=x)
+case('index-fractional', [demo_variant('idx-frac.h5ad', fractional_index)], 'error', 'bad-matrix', fragments=['.5 at position', 'not a column index'])
+
+def category_code_out_of_range(f, ip, ix, d):
+    codes = f['obs/bulk_labels/codes'][:]
+    codes[123] = 42
+    replace(f, 'obs/bulk_labels/codes', codes)
+case('categorical-code-out-of-range', [demo_variant('cat-code.h5ad', category_code_out_of_range)], 'error', 'unsupported-encoding', fragments=['obs/bulk_labels', 'cell 123 code 42'])
+
 def float16_data(f, ip, ix, d):
     set_arrays(f, data=d.astype(np.float16))
 case('float16-counts', [demo_variant('float16.h5ad', float16_data)], 'error', 'unsupported-encoding', fragments=['float16'])

@@ -66,7 +66,7 @@ function readColumn(ctx: H5Context, frame: H5Group, name: string): Column {
   if (isGroup(ctx, node)) return readGroupColumn(ctx, node, name);
   const oldCategories = getDataset(ctx, `${frame.path}/__categories/${name}`);
   if (oldCategories) {
-    return categorical(name, toInt32(readNumeric(ctx, node)), readStrings(ctx, oldCategories), attr(oldCategories, 'ordered') === true);
+    return categorical(ctx, `${frame.path}/${name}`, name, toInt32(readNumeric(ctx, node)), readStrings(ctx, oldCategories), attr(oldCategories, 'ordered') === true);
   }
   return plainColumn(ctx, node, name);
 }
@@ -75,7 +75,7 @@ function readGroupColumn(ctx: H5Context, group: H5Group, name: string): Column {
   const enc = encodingType(group);
   const sub = (k: string) => requireDataset(ctx, `${group.path}/${k}`);
   if (enc === 'categorical') {
-    return categorical(name, toInt32(readNumeric(ctx, sub('codes'))), readStrings(ctx, sub('categories')), attr(group, 'ordered') === true);
+    return categorical(ctx, group.path, name, toInt32(readNumeric(ctx, sub('codes'))), readStrings(ctx, sub('categories')), attr(group, 'ordered') === true);
   }
   if (enc === 'nullable-integer' || enc === 'nullable-boolean') {
     const values = readNumeric(ctx, sub('values'));
@@ -115,7 +115,15 @@ function boolColumn(name: string, v: ArrayLike<number>): CategoricalColumn {
   return { kind: 'categorical', name, codes, categories: ['False', 'True'], ordered: false, dtype: 'bool' };
 }
 
-function categorical(name: string, codes: Int32Array, categories: string[], ordered: boolean): CategoricalColumn {
+/** Codes index the categories (-1 is missing): one out of range would colour or count cells wrongly. */
+function categorical(ctx: H5Context, path: string, name: string, codes: Int32Array, categories: string[], ordered: boolean): CategoricalColumn {
+  const n = categories.length;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (c < -1 || c >= n) {
+      throw new DatasetError('unsupported-encoding', ctx.fileName, `categorical "${path}" gives cell ${i} code ${c}, but there are ${n} categories: the column is damaged`);
+    }
+  }
   return { kind: 'categorical', name, codes, categories, ordered, dtype: 'category' };
 }
 
@@ -143,7 +151,7 @@ function readCompoundFrame(ctx: H5Context, ds: H5Dataset): DataFrame {
     }
     const raw = rows.map((r) => Number(r[j]));
     const cats = uns && ds.path.replace(/^\//, '') === 'obs' ? getDataset(ctx, `uns/${m.name}_categories`) : null;
-    if (cats) columns.push(categorical(m.name, Int32Array.from(raw), readStrings(ctx, cats), false));
+    if (cats) columns.push(categorical(ctx, `${ds.path}/${m.name}`, m.name, Int32Array.from(raw), readStrings(ctx, cats), false));
     else if (m.type === H5T.ENUM && isBoolEnum(m)) columns.push(boolColumn(m.name, raw));
     else columns.push({ kind: 'numeric', name: m.name, values: Float64Array.from(raw), dtype: dtypeName(m) });
   });

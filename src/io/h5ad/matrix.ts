@@ -72,7 +72,7 @@ export class H5CsrReader implements MatrixReader {
     if (hi === lo) return { start, end, nCols: this.nCols, indptr, indices: new Uint32Array(0), data: new Float32Array(0) };
     const data = toFloat32(readNumeric(this.ctx, this.data, lo, hi));
     // Range, duplicates and values are checked by the dataset's CheckedReader, for every format.
-    const indices = asUint32(readNumeric(this.ctx, this.indices, lo, hi));
+    const indices = asUint32(readNumeric(this.ctx, this.indices, lo, hi), this.ctx.fileName, this.indices.path, lo);
     return { start, end, nCols: this.nCols, indptr, indices, data };
   }
 }
@@ -176,10 +176,19 @@ export class LazyCscReader implements MatrixReader {
 }
 
 /** int32 indices viewed as uint32 without a copy: a negative index turns huge and fails the range check. */
-function asUint32(a: ArrayLike<number>): Uint32Array {
+function asUint32(a: ArrayLike<number>, fileName: string, path: string, offset: number): Uint32Array {
   if (a instanceof Uint32Array) return a;
   if (a instanceof Int32Array) return new Uint32Array(a.buffer, a.byteOffset, a.length);
-  return Uint32Array.from(a);
+  // int64 or float storage: a conversion would wrap 2^32 + 3 to 3 and cut 1.5 to 1, silently.
+  const out = new Uint32Array(a.length);
+  for (let k = 0; k < a.length; k++) {
+    const v = a[k];
+    if (!(v >= 0 && v < 4294967295 && v === Math.floor(v))) {
+      throw new DatasetError('bad-matrix', fileName, `"${path}" holds ${v} at position ${offset + k}, which is not a column index: the sparse matrix is damaged`);
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 export function toFloat32(a: ArrayLike<number>): Float32Array {
