@@ -4,7 +4,7 @@
 // so a changed parameter recomputes only the steps downstream of it. DOM-free: the worker and the
 // CLI both run it.
 import type { CsrArrays } from '../io/csr.ts';
-import { CancelledError } from '../io/errors.ts';
+import { CancelledError, DatasetError } from '../io/errors.ts';
 import type { Dataset } from '../io/types.ts';
 import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
 import { geneMoments, forEachKeptRow, logNormMatrix } from './expression.ts';
@@ -110,6 +110,19 @@ export class Pipeline {
   }
 
   async run(params: PipelineParams, opts: RunOptions = {}): Promise<PipelineResult> {
+    try {
+      return await this.runSteps(params, opts);
+    } catch (err) {
+      // Refusals on degenerate data (identical cells, no HVGs, too few cells) are plain Errors: name
+      // the file they concern, as every reading error does. Reading errors already carry it.
+      if (err instanceof Error && !(err instanceof DatasetError) && !err.message.startsWith(`${this.ds.fileName}: `)) {
+        err.message = `${this.ds.fileName}: ${err.message}`;
+      }
+      throw err;
+    }
+  }
+
+  private async runSteps(params: PipelineParams, opts: RunOptions): Promise<PipelineResult> {
     const ds = this.ds;
     const countsKey = params.counts ?? ds.countsKey;
     if (!countsKey) throw new Error('no counts matrix: the pipeline needs raw counts (pick one under "counts")');

@@ -303,7 +303,7 @@ def identical_cells(f, ip, ix, d):
     row = slice(ip[0], ip[1])
     nnz = ip[1] - ip[0]
     set_arrays(f, indptr=np.arange(701, dtype=np.int64) * nnz, indices=np.tile(ix[row], 700), data=np.tile(d[row], 700))
-case('all-cells-identical', [demo_variant('identical.h5ad', identical_cells)], 'error', 'internal', stage='analyze', fragments=['identical'])
+case('all-cells-identical', [demo_variant('identical.h5ad', identical_cells)], 'error', 'internal', stage='analyze', fragments=['all 700 cells are identical after normalisation'])
 
 def all_zero(f, ip, ix, d):
     set_arrays(f, indptr=np.zeros(701, np.int64), indices=np.zeros(0, np.int32), data=np.zeros(0, np.int32))
