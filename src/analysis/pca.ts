@@ -115,6 +115,9 @@ async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions)
     }
     const b = Math.sqrt(w.reduce((s2, x) => s2 + x * x, 0));
     const m = basis.length;
+    // A NaN or Inf in C would otherwise run the basis to its full size p (minutes) and return NaN.
+    if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error('pca: the matrix holds non-finite values (NaN or Inf); check the input for them');
+    if (m > p) throw new Error(`pca: Lanczos did not converge within ${p} vectors`);
     const exhausted = m === p || b <= 1e-12 * Math.abs(alpha[0] || 1);
     if (m >= target || exhausted) {
       const { values, vectors } = tridiagonalEigen(Float64Array.from(alpha), Float64Array.from(beta), m);
@@ -165,7 +168,8 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
         if (Math.abs(e[mm]) <= Number.EPSILON * dd) break;
       }
       if (mm !== l) {
-        if (iter++ === 60) break;
+        // Converges in a few sweeps per eigenvalue; running out means NaN or a broken input.
+        if (iter++ === 60) throw new Error(`pca: the tridiagonal eigensolver did not converge (eigenvalue ${l} of ${m})`);
         let g = (d[l + 1] - d[l]) / (2 * e[l]);
         let r = Math.hypot(g, 1);
         g = d[mm] - d[l] + e[l] / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
@@ -239,6 +243,7 @@ export async function pca(X: Float32Array | Float64Array, n: number, p: number, 
   }
   let total = 0;
   for (let i = 0; i < m; i++) total += C[i * m + i];
+  checkVariance(total, n, p);
   const eig = await topEigen(C, m, k, opts);
   const components = new Float64Array(k * p);
   if (useGram) {
@@ -263,6 +268,17 @@ export async function pca(X: Float32Array | Float64Array, n: number, p: number, 
     scores[i * k + c] = s;
   }
   return { nComps: k, components, scores, variance: eig.values, varianceRatio: eig.values.map((v) => v / total), center: mean };
+}
+
+/**
+ * PCA of rows that do not vary has no axes: every score would be 0 and every ratio 0/0 = NaN, and
+ * the NaN would flow on into neighbours and UMAP. Refused here with what it means for cells.
+ */
+function checkVariance(total: number, n: number, p: number): void {
+  if (!Number.isFinite(total)) throw new Error('pca: the matrix holds non-finite values (NaN or Inf); check the input for them');
+  if (n < 2) throw new Error(`pca: needs at least 2 cells, got ${n}`);
+  if (p < 1) throw new Error('pca: no genes left to compute it on (no highly variable genes?)');
+  if (!(total > 1e-12)) throw new Error(`pca: all ${n} cells are identical after normalisation (no variance over ${p} genes); there is nothing to cluster`);
 }
 
 /** sklearn's svd_flip on the axes: the largest |loading| of each component is made positive. */
@@ -310,6 +326,7 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
     for (let b = 0; b < p; b++) C[a * p + b] = (C[a * p + b] - n * mean[a] * mean[b]) / (n - 1);
     total += C[a * p + a];
   }
+  checkVariance(total, n, p);
   const eig = await topEigen(C, p, k, {
     signal: opts.signal,
     onProgress: (f, msg) => opts.onProgress?.(0.5 + 0.45 * f, msg),

@@ -4,7 +4,7 @@
 // so a changed parameter recomputes only the steps downstream of it. DOM-free: the worker and the
 // CLI both run it.
 import type { CsrArrays } from '../io/csr.ts';
-import { CancelledError } from '../io/errors.ts';
+import { CancelledError, DatasetError } from '../io/errors.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import type { Dataset } from '../io/types.ts';
 import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
@@ -113,6 +113,19 @@ export class Pipeline {
   }
 
   async run(params: PipelineParams, opts: RunOptions = {}): Promise<PipelineResult> {
+    try {
+      return await this.runSteps(params, opts);
+    } catch (err) {
+      // Refusals on degenerate data (identical cells, no HVGs, too few cells) are plain Errors: name
+      // the file they concern, as every reading error does. Reading errors already carry it.
+      if (err instanceof Error && !(err instanceof DatasetError) && !err.message.startsWith(`${this.ds.fileName}: `)) {
+        err.message = `${this.ds.fileName}: ${err.message}`;
+      }
+      throw err;
+    }
+  }
+
+  private async runSteps(params: PipelineParams, opts: RunOptions): Promise<PipelineResult> {
     const ds = this.ds;
     const input: ExpressionInput | null = params.counts ? { key: params.counts, kind: 'counts', reason: `${params.counts}, chosen` } : expressionInput(ds);
     if (!input) throw new Error('no expression matrix to analyse: the pipeline needs raw counts or log-normalised values (X, raw/X or a layer)');
@@ -197,6 +210,9 @@ export class Pipeline {
       // Genes filtered out never count as highly variable.
       res.highlyVariable = res.highlyVariable.map((v, g) => v & keepGenes[g]);
       res.genes = res.genes.filter((g) => keepGenes[g]);
+      if (res.genes.length === 0) {
+        throw new Error('no highly variable genes: no gene varies across the kept cells (all cells identical after normalisation, or every gene filtered by min_cells)');
+      }
       return res;
     });
 
@@ -235,8 +251,12 @@ export class Pipeline {
     });
     const um = await step('umap', [neighbors.key, params.umap, !!device], async () => {
       const plan = await planUmap(neighbors.value.graph, neighbors.value.coords, neighbors.value.dim, { ...params.umap });
-      if (device) return { coords: await umapWebGPU(device, plan, pass('umap')), device: 'WebGPU' };
-      return { coords: await umapCpu(plan, pass('umap')), device: 'CPU' };
+      const coords = device ? await umapWebGPU(device, plan, pass('umap')) : await umapCpu(plan, pass('umap'));
+      // Last line of defence: a layout with NaN must fail loudly, not be written out.
+      for (let i = 0; i < coords.length; i++) {
+        if (!Number.isFinite(coords[i])) throw new Error(`umap: cell ${Math.floor(i / 2)} got a non-finite coordinate; the neighbour graph is degenerate (many identical cells?)`);
+      }
+      return { coords, device: device ? 'WebGPU' : 'CPU' };
     });
     const markers = await step('markers', [ld.key, params.markers], () =>
       datasetMarkers(

@@ -11,8 +11,10 @@ import { embedCommand } from './embed.ts';
 import { inspectCommand } from './inspect.ts';
 import { USAGE, UsageError } from './usage.ts';
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+export async function main(args: string[]): Promise<number> {
+  // --verbose anywhere: also print the library's own report (HDF5 error stacks) for damaged files.
+  const verbose = args.includes('--verbose');
+  const [command, ...rest] = args.filter((a) => a !== '--verbose');
   try {
     switch (command) {
       case 'inspect':
@@ -38,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError) {
       console.error(`scweb: error: ${err.message}`);
+      if (verbose && err instanceof DatasetError && err.detail) console.error(err.detail);
       return 1;
     }
     if (err instanceof UsageError) {

@@ -1,6 +1,8 @@
 // One Dataset implementation for every format: readers hand over their parts (frames, matrix
 // readers, embedding loaders) and this checks shapes, judges each matrix and picks the counts.
+import { CheckedReader } from './checked-reader.ts';
 import { DatasetError } from './errors.ts';
+import { h5Failure, isTrap } from './h5/failure.ts';
 import type { MatrixReader } from './h5ad/matrix.ts';
 import { judgeContent } from './h5ad/matrix.ts';
 import type { Column, CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
@@ -23,6 +25,8 @@ export interface DatasetParts {
   embeddings: EmbeddingInfo[];
   readEmbedding(key: string): Embedding;
   close(): void;
+  /** Called when reading traps inside the HDF5 module, so the next file gets a fresh one. */
+  onTrap?: () => void;
 }
 
 /** Layer names that conventionally hold raw counts, most explicit first. */
@@ -40,7 +44,7 @@ export class AssembledDataset implements Dataset {
   countsKey: string | null;
   countsReason: string;
   readonly embeddings: EmbeddingInfo[];
-  private readonly readers = new Map<string, MatrixPart>();
+  private readonly readers = new Map<string, MatrixPart & { reader: CheckedReader }>();
   private readonly computed = new Map<string, Embedding>();
 
   constructor(private readonly parts: DatasetParts) {
@@ -53,8 +57,11 @@ export class AssembledDataset implements Dataset {
     this.nVars = parts.var.index.length;
     this.embeddings = parts.embeddings;
     if (this.nObs === 0) throw new DatasetError('no-cells', this.fileName, 'the file holds no cells (obs is empty)');
-    for (const part of parts.matrices) {
-      this.checkShape(part);
+    for (const raw of parts.matrices) {
+      this.checkShape(raw);
+      const reader = new CheckedReader(raw.reader, this.fileName, raw.key, () => parts.onTrap?.());
+      reader.usedAsCounts = isCountsName(raw.key);
+      const part = { ...raw, reader };
       this.readers.set(part.key, part);
       this.matrices.push(this.describe(part));
     }
@@ -64,6 +71,11 @@ export class AssembledDataset implements Dataset {
       }
     }
     [this.countsKey, this.countsReason] = this.pickCounts();
+    this.markCounts();
+  }
+
+  private markCounts(): void {
+    for (const [key, part] of this.readers) part.reader.usedAsCounts = key === this.countsKey || isCountsName(key);
   }
 
   private checkShape(part: MatrixPart): void {
@@ -116,6 +128,7 @@ export class AssembledDataset implements Dataset {
       throw new DatasetError('bad-counts', this.fileName, `${matrixKey} holds negative values (scaled data?) and cannot serve as counts`);
     }
     this.countsKey = matrixKey;
+    this.markCounts();
     this.countsReason = m!.content === 'counts' ? `${matrixKey}, chosen by the user` : `${matrixKey}, chosen by the user (its values are not integers: normalised data?)`;
   }
 
@@ -154,7 +167,14 @@ export class AssembledDataset implements Dataset {
     if (!this.embeddings.some((e) => e.key === key)) {
       throw new DatasetError('unknown-key', this.fileName, `no embedding "${key}" (have: ${this.embeddings.map((e) => e.key).join(', ') || 'none'})`);
     }
-    return this.parts.readEmbedding(key);
+    let e: Embedding;
+    try {
+      e = this.parts.readEmbedding(key);
+    } catch (err) {
+      if (isTrap(err)) this.parts.onTrap?.();
+      throw h5Failure(err, this.fileName, `obsm/${key}`);
+    }
+    return e;
   }
 
   close(): void {

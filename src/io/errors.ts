@@ -8,6 +8,9 @@ export type DatasetErrorCode =
   | 'no-cells'
   | 'shape-mismatch'
   | 'bad-counts'
+  | 'bad-matrix'
+  | 'damaged'
+  | 'too-large'
   | 'missing-matrix'
   | 'unknown-key'
   | 'cancelled';
@@ -15,12 +18,15 @@ export type DatasetErrorCode =
 export class DatasetError extends Error {
   readonly code: DatasetErrorCode;
   readonly fileName: string;
+  /** The library's own report (an HDF5 error stack), shown only when asked for (--verbose). */
+  readonly detail?: string;
 
-  constructor(code: DatasetErrorCode, fileName: string, message: string) {
+  constructor(code: DatasetErrorCode, fileName: string, message: string, detail?: string) {
     super(`${fileName}: ${message}`);
     this.name = 'DatasetError';
     this.code = code;
     this.fileName = fileName;
+    this.detail = detail;
   }
 }
 

@@ -6,6 +6,7 @@ import type { H5Context } from './h5/read.ts';
 import { collectFilterIds } from './h5/read.ts';
 import type { H5Runtime } from './h5/runtime.ts';
 import { filterName } from './h5/runtime.ts';
+import { h5Failure, isTrap } from './h5/failure.ts';
 import { findSuperblock } from './h5/superblock.ts';
 import { looksLikeH5ad, readH5adParts } from './h5ad/open.ts';
 import { findPandasFrame, readPandasParts } from './pandas-h5.ts';
@@ -46,22 +47,37 @@ export async function openDataset(files: SourceFile[], getRuntime: () => Promise
     h5 = runtime.open(file);
   } catch (err) {
     runtime.release(file);
-    throw new DatasetError('not-hdf5', file.name, `HDF5 could not open the file (${err instanceof Error ? err.message : String(err)}); it may be damaged`);
+    if (isTrap(err)) runtime.reset?.();
+    throw h5Failure(err, file.name);
   }
+  // Closing never throws: after a trap the old module may refuse, and the caller (the worker
+  // replacing its dataset) must still get on with the next file.
   const close = () => {
-    h5.close();
-    runtime.release(file);
+    try {
+      h5.close();
+    } catch {
+      // the handle died with the module
+    }
+    try {
+      runtime.release(file);
+    } catch {
+      // likewise its mount
+    }
   };
   try {
-    const ctx: H5Context = { lib: runtime.lib, file: h5, fileName: file.name };
+    const ctx: H5Context = { lib: runtime.lib, file: h5, fileName: file.name, fileSize: file.size };
     const missing = await runtime.ensureFilters(collectFilterIds(ctx));
     if (missing.length) opts.onWarning?.(`uses HDF5 filters scWeb cannot decode: ${missing.map(filterName).join(', ')}`);
     step(0.3, 'reading obs, var and matrix layout');
-    return new AssembledDataset(readParts(ctx, close));
+    const parts = readParts(ctx, close);
+    parts.onTrap = () => runtime.reset?.();
+    return new AssembledDataset(parts);
   } catch (err) {
+    // After a trap the module's memory may be inconsistent: close what can be closed, then have the
+    // runtime start a fresh module so the next file opens.
     close();
-    if (err instanceof DatasetError) throw err;
-    throw new DatasetError('unsupported-encoding', file.name, `could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    if (isTrap(err)) runtime.reset?.();
+    throw h5Failure(err, file.name);
   }
 }
 

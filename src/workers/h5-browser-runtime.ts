@@ -2,7 +2,8 @@
 // needs through synchronous FileReaderSync calls and nothing is copied up front. Compression
 // plugins are fetched only when a file uses them.
 import h5wasm from 'h5wasm';
-import type { H5Runtime } from '../io/h5/runtime.ts';
+import { libFromIife, resettable } from '../io/h5/recreate.ts';
+import type { H5Lib, H5Runtime, ThrowingErrors } from '../io/h5/runtime.ts';
 import { PLUGIN_FILTERS, undecodableFilters } from '../io/h5/runtime.ts';
 import type { SourceFile } from '../io/source.ts';
 import blosc from 'h5wasm-plugins/plugins/libH5Zblosc.so?url';
@@ -32,27 +33,40 @@ interface H5Module {
   get_plugin_search_paths(): string[];
 }
 
-let runtime: Promise<H5Runtime> | null = null;
+/** The module the current runtime runs on (scratch writes use its file system). */
+let currentModule: H5Module | null = null;
 
-export function browserH5Runtime(): Promise<H5Runtime> {
-  runtime ??= create();
-  return runtime;
+/** The worker's runtime; after a trap, `reset()` makes the next call start a fresh HDF5 module. */
+export const browserH5Runtime: () => Promise<H5Runtime> = resettable(create);
+
+/**
+ * A second h5wasm instance with its own heap. The ES build keeps its module in a private binding,
+ * so a fresh one comes from evaluating the self-contained IIFE bundle again (fetched once).
+ */
+let iifeSource: Promise<string> | null = null;
+async function freshLib(): Promise<H5Lib> {
+  iifeSource ??= fetch(new URL('../../node_modules/h5wasm/dist/iife/h5wasm.js', import.meta.url)).then((r) => r.text());
+  return libFromIife(await iifeSource);
 }
 
-async function create(): Promise<H5Runtime> {
-  const module = (await h5wasm.ready) as unknown as H5Module;
+async function create(generation: number): Promise<H5Runtime> {
+  const lib = generation === 0 ? h5wasm : await freshLib();
+  const module = (await lib.ready) as unknown as H5Module & ThrowingErrors;
+  // HDF5 errors become exceptions carrying the error stack, instead of dumps on the console.
+  module.activate_throwing_error_handler();
+  currentModule = module;
   const { FS } = module;
   const installed = new Set<number>();
   const mounts = new Map<SourceFile, string>();
   let next = 0;
   return {
-    lib: h5wasm,
+    lib,
     open(file) {
       const dir = `/mnt${next++}`;
       FS.mkdir(dir);
       FS.mount(FS.filesystems.WORKERFS, { blobs: [{ name: 'data.h5', data: file.blob }] }, dir);
       mounts.set(file, dir);
-      return new h5wasm.File(`${dir}/data.h5`, 'r');
+      return new lib.File(`${dir}/data.h5`, 'r');
     },
     release(file) {
       const dir = mounts.get(file);
@@ -81,7 +95,7 @@ async function create(): Promise<H5Runtime> {
 /** Writes an HDF5 file in h5wasm's in-memory file system and returns its bytes (for downloads). */
 export async function writeScratchFile(write: (lib: H5Runtime['lib'], path: string) => Promise<void>): Promise<Uint8Array> {
   const rt = await browserH5Runtime();
-  const module = (await h5wasm.ready) as unknown as H5Module;
+  const module = currentModule!;
   const path = `/scratch-${Date.now()}.h5ad`;
   try {
     await write(rt.lib, path);

@@ -10,7 +10,16 @@ export interface H5Context {
   lib: H5Lib;
   file: H5File;
   fileName: string;
+  /** Bytes on disk, when known: an uncompressed dataset cannot hold more. */
+  fileSize?: number;
 }
+
+/**
+ * The most one read may allocate. Shapes come from the file, and a few kilobytes of compressed
+ * zeros can declare terabytes: anything above this is refused before a typed array is made. A read
+ * lands in h5wasm's heap (at most 2 GiB) before it is copied out, so larger reads could not succeed.
+ */
+export const READ_BUDGET_BYTES = 1 << 30;
 
 // HDF5 datatype classes, as h5wasm reports them in `metadata.type`.
 export const H5T = { INTEGER: 0, FLOAT: 1, STRING: 3, COMPOUND: 6, ENUM: 8, ARRAY: 10 } as const;
@@ -129,13 +138,35 @@ export function toNumberArray(value: unknown, what: string, fileName: string): N
   throw new DatasetError('unsupported-encoding', fileName, `"${what}" is not numeric`);
 }
 
+/**
+ * Refuses a read of `count` elements (and a dataset whose declared size exceeds the file when it is
+ * stored uncompressed and contiguous) before h5wasm allocates for it.
+ */
+export function checkReadSize(ctx: H5Context, ds: H5Dataset, count: number): void {
+  const meta = ds.metadata;
+  const size = Math.max(4, meta.size || 0) * (meta.type === H5T.INTEGER && meta.size === 8 ? 2 : 1);
+  const bytes = count * size;
+  if (bytes > READ_BUDGET_BYTES) {
+    const mb = (b: number) => `${Math.round(b / 1e6).toLocaleString('en-US')} MB`;
+    throw new DatasetError('too-large', ctx.fileName, `"${ds.path}" would need ${mb(bytes)} in one read (shape ${JSON.stringify(shapeOf(ds))}), more than the ${mb(READ_BUDGET_BYTES)} scWeb allows; the file is damaged or its shape is wrong`);
+  }
+  const whole = shapeOf(ds).reduce((a, b) => a * b, 1) * (meta.size || 1);
+  if (ctx.fileSize !== undefined && !meta.chunks && ds.filters.length === 0 && whole > ctx.fileSize) {
+    throw new DatasetError('damaged', ctx.fileName, `is damaged: "${ds.path}" declares ${whole.toLocaleString('en-US')} bytes of uncompressed data but the file has ${ctx.fileSize.toLocaleString('en-US')} bytes`);
+  }
+}
+
 /** The whole dataset (or the rows [start, end) of its first axis) as numbers. */
 export function readNumeric(ctx: H5Context, ds: H5Dataset, start?: number, end?: number): NumberArray {
   checkFilters(ctx, ds);
   if (!isNumericClass(ds.metadata)) {
     throw new DatasetError('unsupported-encoding', ctx.fileName, `"${ds.path}" holds ${dtypeName(ds.metadata)} values where numbers were expected`);
   }
-  const raw = start === undefined ? ds.value : ds.slice([[start, end ?? shapeOf(ds)[0]]]);
+  const shape = shapeOf(ds);
+  const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+  const rows = start === undefined ? (shape[0] ?? 1) : (end ?? shape[0]) - start;
+  checkReadSize(ctx, ds, rows * inner);
+  const raw = start === undefined ? ds.value : ds.slice([[start, end ?? shape[0]]]);
   return toNumberArray(raw, ds.path, ctx.fileName);
 }
 
@@ -147,6 +178,7 @@ export function readFloat64(ctx: H5Context, ds: H5Dataset, start?: number, end?:
 /** String arrays, vlen or fixed-length. Read whole: h5wasm 0.8 crashes slicing vlen strings. */
 export function readStrings(ctx: H5Context, ds: H5Dataset): string[] {
   checkFilters(ctx, ds);
+  checkReadSize(ctx, ds, shapeOf(ds).reduce((a, b) => a * b, 1));
   const value = ds.value;
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.map(cellToString);
@@ -160,18 +192,33 @@ export function cellToString(v: unknown): string {
   return String(v);
 }
 
-/** Walks the tree (to a bounded number of objects) and returns every filter id in use. */
+/** Deeper than any AnnData or 10x layout (uns dicts nest a few levels): a cycle or a bomb, not data. */
+export const MAX_TREE_DEPTH = 32;
+
+/**
+ * Walks the tree and returns every filter id in use. Bounded three ways, since a file can link a
+ * group into itself (uns/loop = uns) or nest thousands of groups: a depth limit, a total object
+ * limit, and a group that looks exactly like one of its ancestors (same children, same attributes:
+ * h5wasm exposes no object address to compare) is taken for a link back up and not entered.
+ */
 export function collectFilterIds(ctx: H5Context, limit = 20_000): Set<number> {
   const ids = new Set<number>();
   let seen = 0;
-  const visit = (group: H5Group) => {
-    for (const key of group.keys()) {
-      if (++seen > limit) return;
+  const ancestors = new Set<string>();
+  const visit = (group: H5Group, depth: number) => {
+    if (depth > MAX_TREE_DEPTH) return;
+    const keys = group.keys();
+    const fingerprint = `${keys.length}:${keys.slice(0, 50).join('/')}|${Object.keys(group.attrs).join('/')}`;
+    if (ancestors.has(fingerprint)) return;
+    ancestors.add(fingerprint);
+    for (const key of keys) {
+      if (++seen > limit) break;
       const child = group.get(key);
-      if (isGroup(ctx, child)) visit(child);
+      if (isGroup(ctx, child)) visit(child, depth + 1);
       else if (isDataset(ctx, child)) for (const f of child.filters) ids.add(f.id);
     }
+    ancestors.delete(fingerprint);
   };
-  visit(ctx.file);
+  visit(ctx.file, 0);
   return ids;
 }

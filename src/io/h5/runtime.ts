@@ -14,6 +14,17 @@ export interface H5Runtime {
   release(file: SourceFile): void;
   /** Makes the decoders for these HDF5 filter ids available; returns the ids it could not provide. */
   ensureFilters(ids: Iterable<number>): Promise<number[]>;
+  /**
+   * Drops this runtime after a WebAssembly trap (its memory may be inconsistent): the next call to
+   * the runtime getter builds a fresh HDF5 module. Files already open on the old one stay readable
+   * as far as the old module still works.
+   */
+  reset?(): void;
+}
+
+/** h5wasm's switch from printing HDF5-DIAG stacks on stderr to throwing them as exceptions. */
+export interface ThrowingErrors {
+  activate_throwing_error_handler(): number;
 }
 
 /** Filters compiled into h5wasm itself. */

@@ -13,6 +13,7 @@ import {
   attrString,
   cellToString,
   checkFilters,
+  checkReadSize,
   dtypeName,
   encodingType,
   getDataset,
@@ -24,6 +25,7 @@ import {
   readNumeric,
   readStrings,
   requireDataset,
+  shapeOf,
   toNumberArray,
 } from '../h5/read.ts';
 
@@ -64,7 +66,7 @@ function readColumn(ctx: H5Context, frame: H5Group, name: string): Column {
   if (isGroup(ctx, node)) return readGroupColumn(ctx, node, name);
   const oldCategories = getDataset(ctx, `${frame.path}/__categories/${name}`);
   if (oldCategories) {
-    return categorical(name, toInt32(readNumeric(ctx, node)), readStrings(ctx, oldCategories), attr(oldCategories, 'ordered') === true);
+    return categorical(ctx, `${frame.path}/${name}`, name, toInt32(readNumeric(ctx, node)), readStrings(ctx, oldCategories), attr(oldCategories, 'ordered') === true);
   }
   return plainColumn(ctx, node, name);
 }
@@ -73,7 +75,7 @@ function readGroupColumn(ctx: H5Context, group: H5Group, name: string): Column {
   const enc = encodingType(group);
   const sub = (k: string) => requireDataset(ctx, `${group.path}/${k}`);
   if (enc === 'categorical') {
-    return categorical(name, toInt32(readNumeric(ctx, sub('codes'))), readStrings(ctx, sub('categories')), attr(group, 'ordered') === true);
+    return categorical(ctx, group.path, name, toInt32(readNumeric(ctx, sub('codes'))), readStrings(ctx, sub('categories')), attr(group, 'ordered') === true);
   }
   if (enc === 'nullable-integer' || enc === 'nullable-boolean') {
     const values = readNumeric(ctx, sub('values'));
@@ -113,7 +115,15 @@ function boolColumn(name: string, v: ArrayLike<number>): CategoricalColumn {
   return { kind: 'categorical', name, codes, categories: ['False', 'True'], ordered: false, dtype: 'bool' };
 }
 
-function categorical(name: string, codes: Int32Array, categories: string[], ordered: boolean): CategoricalColumn {
+/** Codes index the categories (-1 is missing): one out of range would colour or count cells wrongly. */
+function categorical(ctx: H5Context, path: string, name: string, codes: Int32Array, categories: string[], ordered: boolean): CategoricalColumn {
+  const n = categories.length;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (c < -1 || c >= n) {
+      throw new DatasetError('unsupported-encoding', ctx.fileName, `categorical "${path}" gives cell ${i} code ${c}, but there are ${n} categories: the column is damaged`);
+    }
+  }
   return { kind: 'categorical', name, codes, categories, ordered, dtype: 'category' };
 }
 
@@ -126,6 +136,7 @@ function readCompoundFrame(ctx: H5Context, ds: H5Dataset): DataFrame {
   checkFilters(ctx, ds);
   const members = ds.metadata.compound_type?.members;
   if (!members) throw new DatasetError('unsupported-encoding', ctx.fileName, `"${ds.path}" is neither a dataframe group nor a compound dataset`);
+  checkCompoundRead(ctx, ds);
   const rows = (ds.value ?? []) as unknown[][];
   const indexField = members.findIndex((m) => m.name === 'index');
   if (indexField < 0) throw new DatasetError('unsupported-encoding', ctx.fileName, `legacy dataframe "${ds.path}" has no "index" field`);
@@ -140,11 +151,16 @@ function readCompoundFrame(ctx: H5Context, ds: H5Dataset): DataFrame {
     }
     const raw = rows.map((r) => Number(r[j]));
     const cats = uns && ds.path.replace(/^\//, '') === 'obs' ? getDataset(ctx, `uns/${m.name}_categories`) : null;
-    if (cats) columns.push(categorical(m.name, Int32Array.from(raw), readStrings(ctx, cats), false));
+    if (cats) columns.push(categorical(ctx, `${ds.path}/${m.name}`, m.name, Int32Array.from(raw), readStrings(ctx, cats), false));
     else if (m.type === H5T.ENUM && isBoolEnum(m)) columns.push(boolColumn(m.name, raw));
     else columns.push({ kind: 'numeric', name: m.name, values: Float64Array.from(raw), dtype: dtypeName(m) });
   });
   return { index, columns };
+}
+
+/** Compound rows arrive as JS arrays, several times their bytes on disk: budget them as 8 elements each. */
+function checkCompoundRead(ctx: H5Context, ds: H5Dataset): void {
+  checkReadSize(ctx, ds, (shapeOf(ds)[0] ?? 1) * 8);
 }
 
 /** A compound legacy obsm: each field is one embedding stored as an array-typed member. */
@@ -153,6 +169,7 @@ export function readCompoundField(ctx: H5Context, ds: H5Dataset, field: string):
   const members = ds.metadata.compound_type?.members ?? [];
   const j = members.findIndex((m) => m.name === field);
   if (j < 0) throw new DatasetError('unknown-key', ctx.fileName, `no field "${field}" in "${ds.path}"`);
+  checkCompoundRead(ctx, ds);
   const rows = (ds.value ?? []) as unknown[][];
   const first = rows.length ? toNumberArray(rows[0][j], field, ctx.fileName) : new Float64Array(0);
   const dim = first.length;

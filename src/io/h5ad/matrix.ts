@@ -6,8 +6,9 @@ import { DatasetError } from '../errors.ts';
 import type { CsrArrays } from '../csr.ts';
 import { cscToCsr, denseColumnsToCsr, denseToCsr, sliceCsr } from '../csr.ts';
 import type { CsrChunk, MatrixContent, MatrixEncoding } from '../types.ts';
+import { checkMinorIndices, checkPointers } from '../validate.ts';
 import type { H5Context } from '../h5/read.ts';
-import { checkFilters, dtypeName, readFloat64, readNumeric, requireDataset, shapeOf } from '../h5/read.ts';
+import { checkFilters, checkReadSize, dtypeName, readFloat64, readNumeric, requireDataset, shapeOf } from '../h5/read.ts';
 
 export interface MatrixReader {
   encoding: MatrixEncoding;
@@ -46,15 +47,21 @@ export class H5CsrReader implements MatrixReader {
     checkFilters(ctx, this.data);
     checkFilters(ctx, this.indices);
     this.dtype = dtypeName(this.data.metadata);
-    this.indptr = readFloat64(ctx, requireDataset(ctx, paths.indptr));
-    if (this.indptr.length !== nRows + 1) {
-      throw new DatasetError('shape-mismatch', ctx.fileName, `"${paths.indptr}" has ${this.indptr.length} entries, expected ${nRows + 1} for ${nRows} rows`);
+    const indptr = requireDataset(ctx, paths.indptr);
+    if ((shapeOf(indptr)[0] ?? 0) !== nRows + 1) {
+      throw new DatasetError('shape-mismatch', ctx.fileName, `"${paths.indptr}" has ${shapeOf(indptr)[0] ?? 0} entries, expected ${nRows + 1} for ${nRows} rows`);
     }
+    this.indptr = readFloat64(ctx, indptr);
+    const note = checkPointers(this.indptr, {
+      fileName: ctx.fileName,
+      path: paths.indptr,
+      axis: 'row',
+      minor: nCols,
+      dataLength: shapeOf(this.data)[0] ?? 0,
+      indicesLength: shapeOf(this.indices)[0] ?? 0,
+    });
+    if (note) this.notes.push(note);
     this.nnz = this.indptr[nRows];
-    const stored = shapeOf(this.data)[0] ?? 0;
-    if (stored < this.nnz) {
-      throw new DatasetError('truncated', ctx.fileName, `"${paths.data}" holds ${stored} values but indptr says ${this.nnz}: the matrix is incomplete`);
-    }
   }
 
   readRows(start: number, end: number): CsrChunk {
@@ -64,12 +71,8 @@ export class H5CsrReader implements MatrixReader {
     for (let i = 0; i <= end - start; i++) indptr[i] = this.indptr[start + i] - lo;
     if (hi === lo) return { start, end, nCols: this.nCols, indptr, indices: new Uint32Array(0), data: new Float32Array(0) };
     const data = toFloat32(readNumeric(this.ctx, this.data, lo, hi));
-    const indices = asUint32(readNumeric(this.ctx, this.indices, lo, hi));
-    for (let k = 0; k < indices.length; k++) {
-      if (indices[k] >= this.nCols) {
-        throw new DatasetError('unsupported-encoding', this.ctx.fileName, `column index ${indices[k]} in "${this.indices.path}" is out of range (${this.nCols} columns)`);
-      }
-    }
+    // Range, duplicates and values are checked by the dataset's CheckedReader, for every format.
+    const indices = asUint32(readNumeric(this.ctx, this.indices, lo, hi), this.ctx.fileName, this.indices.path, lo);
     return { start, end, nCols: this.nCols, indptr, indices, data };
   }
 }
@@ -100,6 +103,7 @@ export class H5DenseReader implements MatrixReader {
       const block = readNumeric(this.ctx, this.ds, start, end);
       return denseToCsr(block, start, end, this.nCols);
     }
+    checkReadSize(this.ctx, this.ds, (end - start) * this.nCols);
     const block = this.ds.slice([[], [start, end]]);
     return denseColumnsToCsr(block as ArrayLike<number>, start, end, this.nCols);
   }
@@ -151,12 +155,20 @@ export class LazyCscReader implements MatrixReader {
 
   readRows(start: number, end: number): CsrChunk {
     if (!this.csr) {
-      const colptr = readFloat64(this.ctx, requireDataset(this.ctx, this.paths.indptr));
-      if (colptr.length !== this.nCols + 1) {
-        throw new DatasetError('shape-mismatch', this.ctx.fileName, `"${this.paths.indptr}" has ${colptr.length} entries, expected ${this.nCols + 1} for a CSC matrix with ${this.nCols} columns`);
+      const ptrDs = requireDataset(this.ctx, this.paths.indptr);
+      const idxDs = requireDataset(this.ctx, this.paths.indices);
+      const dataDs = requireDataset(this.ctx, this.paths.data);
+      if ((shapeOf(ptrDs)[0] ?? 0) !== this.nCols + 1) {
+        throw new DatasetError('shape-mismatch', this.ctx.fileName, `"${this.paths.indptr}" has ${shapeOf(ptrDs)[0] ?? 0} entries, expected ${this.nCols + 1} for a CSC matrix with ${this.nCols} columns`);
       }
-      const rowIdx = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.indices));
-      const vals = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.data));
+      const colptr = readFloat64(this.ctx, ptrDs);
+      const site = { fileName: this.ctx.fileName, path: this.paths.indptr, axis: 'column' as const, minor: this.nRows, dataLength: shapeOf(dataDs)[0] ?? 0, indicesLength: shapeOf(idxDs)[0] ?? 0 };
+      const note = checkPointers(colptr, site);
+      if (note) this.notes.push(note);
+      const nnz = colptr[this.nCols];
+      const rowIdx = readNumeric(this.ctx, idxDs, 0, nnz);
+      checkMinorIndices(rowIdx, this.nRows, this.ctx.fileName, this.paths.indices, 'row');
+      const vals = readNumeric(this.ctx, dataDs, 0, nnz);
       this.csr = cscToCsr(this.nRows, this.nCols, colptr, rowIdx, vals);
     }
     return sliceCsr(this.csr, start, end);
@@ -164,10 +176,19 @@ export class LazyCscReader implements MatrixReader {
 }
 
 /** int32 indices viewed as uint32 without a copy: a negative index turns huge and fails the range check. */
-function asUint32(a: ArrayLike<number>): Uint32Array {
+function asUint32(a: ArrayLike<number>, fileName: string, path: string, offset: number): Uint32Array {
   if (a instanceof Uint32Array) return a;
   if (a instanceof Int32Array) return new Uint32Array(a.buffer, a.byteOffset, a.length);
-  return Uint32Array.from(a);
+  // int64 or float storage: a conversion would wrap 2^32 + 3 to 3 and cut 1.5 to 1, silently.
+  const out = new Uint32Array(a.length);
+  for (let k = 0; k < a.length; k++) {
+    const v = a[k];
+    if (!(v >= 0 && v < 4294967295 && v === Math.floor(v))) {
+      throw new DatasetError('bad-matrix', fileName, `"${path}" holds ${v} at position ${offset + k}, which is not a column index: the sparse matrix is damaged`);
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 export function toFloat32(a: ArrayLike<number>): Float32Array {
@@ -176,9 +197,11 @@ export function toFloat32(a: ArrayLike<number>): Float32Array {
 
 /** Looks at up to `maxValues` stored values from the first rows to say what the matrix holds. */
 export function judgeContent(reader: MatrixReader, maxValues = 200_000): { content: MatrixContent; firstNaN: string | null; firstNegative: string | null } {
-  // Grow the sample until it holds enough values; cap the rows so a near-empty dense matrix is not read whole.
-  const maxRows = Math.min(reader.nRows, 4096);
-  let rows = Math.min(reader.nRows, 64);
+  // Grow the sample until it holds enough values; cap the rows so a near-empty dense matrix is not
+  // read whole, and a wide dense one is judged on what fits in a few megabytes, not gigabytes of zeros.
+  const denseRows = reader.encoding === 'dense' ? Math.max(1, Math.floor((10 * maxValues) / Math.max(1, reader.nCols))) : Infinity;
+  const maxRows = Math.min(reader.nRows, 4096, denseRows);
+  let rows = Math.min(maxRows, 64);
   let chunk = reader.readRows(0, rows);
   while (chunk.data.length < maxValues / 4 && rows < maxRows) {
     rows = Math.min(maxRows, rows * 4);

@@ -8,7 +8,7 @@ import { DatasetError, throwIfAborted } from '../errors.ts';
 import { MemoryCsrReader } from '../h5ad/matrix.ts';
 import { makeUnique } from '../names.ts';
 import type { SourceFile } from '../source.ts';
-import { forEachLine, textStream } from '../source.ts';
+import { forEachLine, readBytes, textStream } from '../source.ts';
 import type { Column } from '../types.ts';
 
 export function isMtxName(name: string): boolean {
@@ -35,7 +35,7 @@ export async function readMtxParts(files: SourceFile[], opts: ProgressOptions = 
   }
   const featureRows = await readTsv(features);
   const cellNames = (await readTsv(barcodes)).map((r) => r[0]);
-  const { nRows, nCols, coo } = await parseMtx(matrix, opts);
+  const { nRows, nCols, coo } = await parseMtx(matrix, opts, { features: featureRows.length, barcodes: cellNames.length });
   // Cell Ranger writes genes x cells; accept the transpose too, decided by the names' counts.
   const genesByCells = nRows === featureRows.length && nCols === cellNames.length;
   if (!genesByCells && !(nRows === cellNames.length && nCols === featureRows.length)) {
@@ -65,11 +65,26 @@ export async function readMtxParts(files: SourceFile[], opts: ProgressOptions = 
 
 async function readTsv(file: SourceFile): Promise<string[][]> {
   const rows: string[][] = [];
-  await forEachLine(await textStream(file), (line) => {
+  await readLines(file, (line) => {
     if (line.length > 0) rows.push(line.split('\t'));
   });
   return rows;
 }
+
+/** Lines of a (possibly gzipped) text file; a cut or corrupt gzip stream is reported as such. */
+async function readLines(file: SourceFile, onLine: (line: string) => void): Promise<void> {
+  try {
+    await forEachLine(await textStream(file), onLine);
+  } catch (err) {
+    if (err instanceof DatasetError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new DatasetError('truncated', file.name, `could not be decompressed (${msg}): the gzip file is incomplete or damaged`);
+  }
+}
+
+/** Shortest line one entry can take ("1 1 1\n"), and the most gzip can expand a byte. */
+const MIN_ENTRY_BYTES = 6;
+const GZIP_MAX_RATIO = 1032;
 
 interface Coo {
   rows: Uint32Array;
@@ -79,14 +94,15 @@ interface Coo {
   field: string;
 }
 
-async function parseMtx(file: SourceFile, opts: ProgressOptions): Promise<{ nRows: number; nCols: number; coo: Coo }> {
+async function parseMtx(file: SourceFile, opts: ProgressOptions, names: { features: number; barcodes: number }): Promise<{ nRows: number; nCols: number; coo: Coo }> {
+  const gzipped = (await readBytes(file, 0, 2))[0] === 0x1f;
   let header: string | null = null;
   let size: number[] | null = null;
   let coo: Coo | null = null;
   let k = 0;
   let lineNo = 0;
   const fail = (msg: string) => new DatasetError('unsupported-encoding', file.name, msg);
-  await forEachLine(await textStream(file), (line) => {
+  await readLines(file, (line) => {
     lineNo++;
     if (header === null) {
       header = line;
@@ -100,6 +116,15 @@ async function parseMtx(file: SourceFile, opts: ProgressOptions): Promise<{ nRow
     if (size === null) {
       size = parts.map(Number);
       if (size.length !== 3 || size.some((v) => !Number.isInteger(v) || v < 0)) throw fail(`bad size line "${line}"`);
+      const [r, c, n] = size;
+      // The size line decides the allocation: check it against the names and the file before trusting it.
+      if (!((r === names.features && c === names.barcodes) || (r === names.barcodes && c === names.features))) {
+        throw new DatasetError('shape-mismatch', file.name, `matrix is ${r} x ${c} but there are ${names.features} features and ${names.barcodes} barcodes`);
+      }
+      if (n > r * c) throw fail(`announces ${n} entries, more than its ${r} x ${c} cells`);
+      if (n * MIN_ENTRY_BYTES > file.size * (gzipped ? GZIP_MAX_RATIO : 1)) {
+        throw new DatasetError('truncated', file.name, `announces ${n.toLocaleString('en-US')} entries, more than its ${file.size.toLocaleString('en-US')} bytes can hold: the file is incomplete or its size line is wrong`);
+      }
       const field = /integer/i.test(header) ? 'int (text)' : 'float (text)';
       coo = { rows: new Uint32Array(size[2]), cols: new Uint32Array(size[2]), vals: new Float32Array(size[2]), nnz: size[2], field };
       return;
@@ -109,8 +134,9 @@ async function parseMtx(file: SourceFile, opts: ProgressOptions): Promise<{ nRow
     const i = Number(parts[0]) - 1;
     const j = Number(parts[1]) - 1;
     const v = Number(parts[2]);
-    if (!(i >= 0 && i < size[0] && j >= 0 && j < size[1])) throw fail(`entry out of range at line ${lineNo}: "${line}"`);
+    if (!(i >= 0 && i < size[0] && j >= 0 && j < size[1] && Number.isInteger(i) && Number.isInteger(j))) throw fail(`entry out of range at line ${lineNo}: "${line.slice(0, 80)}"`);
     if (Number.isNaN(v)) throw new DatasetError('bad-counts', file.name, `NaN value at line ${lineNo}`);
+    if (!Number.isFinite(v)) throw new DatasetError('bad-counts', file.name, `value ${v} at line ${lineNo}; expression values must be finite`);
     if (v < 0) throw new DatasetError('bad-counts', file.name, `negative count ${v} at line ${lineNo}; counts must be non-negative`);
     c.rows[k] = i;
     c.cols[k] = j;

@@ -1,0 +1,56 @@
+// Every matrix a Dataset hands out goes through here: chunks are validated as they are read (see
+// validate.ts), and library failures while reading become file-named errors.
+import type { MatrixReader } from './h5ad/matrix.ts';
+import { h5Failure, isTrap } from './h5/failure.ts';
+import type { CsrChunk } from './types.ts';
+import type { ChunkRules } from './validate.ts';
+import { checkChunk } from './validate.ts';
+
+export class CheckedReader implements MatrixReader {
+  private readonly rules: ChunkRules;
+
+  constructor(
+    private readonly inner: MatrixReader,
+    fileName: string,
+    key: string,
+    private readonly onTrap?: () => void,
+  ) {
+    this.rules = { fileName, key, counts: false };
+  }
+
+  get encoding() {
+    return this.inner.encoding;
+  }
+  get dtype() {
+    return this.inner.dtype;
+  }
+  get nRows() {
+    return this.inner.nRows;
+  }
+  get nCols() {
+    return this.inner.nCols;
+  }
+  get nnz() {
+    return this.inner.nnz;
+  }
+  get notes() {
+    return this.inner.notes;
+  }
+
+  /** Counts must be non-negative in every row, not only in the sample that chose them. */
+  set usedAsCounts(v: boolean) {
+    this.rules.counts = v;
+  }
+
+  readRows(start: number, end: number): CsrChunk {
+    let chunk: CsrChunk;
+    try {
+      chunk = this.inner.readRows(start, end);
+    } catch (err) {
+      if (isTrap(err)) this.onTrap?.();
+      throw h5Failure(err, this.rules.fileName, this.rules.key);
+    }
+    checkChunk(chunk, this.rules);
+    return chunk;
+  }
+}
