@@ -30,6 +30,10 @@ Usage:
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb help
 
+Any command takes --verbose: for a damaged file, also print HDF5's own error stack.
+
+--backend: auto (the default) uses a hardware GPU when there is one, else the CPU; a software
+renderer (SwiftShader, llvmpipe) is slower than the CPU and is used only with --backend webgpu.
 WebGPU in Node uses Dawn and the system's Vulkan driver; without a GPU, SwiftShader works with
   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 
