@@ -78,7 +78,12 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
     expect(a.colors.leiden_colors?.length).toBe(a.obs_categoricals.leiden.categories.length);
     expect(a.rank_genes_groups?.params.groupby).toBe('leiden');
     expect(a.rank_genes_groups?.groups).toEqual(a.obs_categoricals.leiden.categories);
-    expect(Object.keys(a.obsm)).toEqual(expect.arrayContaining(['X_pca', 'X_umap_pca']));
+    // The input is kept (layers, raw, the file's own uns) and our results replace scanpy's keys.
+    expect(Object.keys(a.obsm).sort()).toEqual(['X_pca', 'X_umap']);
+    expect(a.layers).toEqual(['counts']);
+    expect(a.obsp.sort()).toEqual(['connectivities', 'distances']);
+    expect(a.uns).toEqual(expect.arrayContaining(['neighbors', 'pca', 'louvain', 'bulk_labels_colors', 'rank_genes_groups']));
+    expect(a.var.highly_variable).toBe('bool');
   }
 
   // A separate reference file (here the demo file itself) maps every cell of the loaded dataset.

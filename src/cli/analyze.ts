@@ -4,12 +4,11 @@
 import { writeFile } from 'node:fs/promises';
 import { analysisDevice } from '../analysis/gpu-device.ts';
 import { DEFAULT_PARAMS, Pipeline, type PipelineParams } from '../analysis/pipeline.ts';
-import { rankGenesGroups } from '../analysis/rank-genes-groups.ts';
+import { scanpyResults } from '../analysis/scanpy-results.ts';
 import { markerTable, markerTableCsv } from '../analysis/report.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { openPaths } from '../io/node.ts';
-import type { Column } from '../io/types.ts';
 import { geneLabels } from '../io/gene-symbols.ts';
 import { detectBackend } from '../model/backend.ts';
 import { installNodeWebGPU } from '../model/node-gpu.ts';
@@ -74,22 +73,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     });
     log(`input: ${r.input.reason}`);
     log(`${r.nKept}/${r.nCells} cells pass QC; ${r.hvg.genes.length} HVGs; ${r.nClusters} Leiden clusters; neighbours ${r.neighbors.method}; UMAP on ${r.umapDevice}`);
-    const cols: Column[] = [
-      { kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' },
-      { kind: 'numeric', name: 'total_counts', values: r.qc.total_counts, dtype: 'float64' },
-      { kind: 'numeric', name: 'n_genes_by_counts', values: r.qc.n_genes_by_counts, dtype: 'int64' },
-      ...(r.qc.pct_counts_mt ? [{ kind: 'numeric' as const, name: 'pct_counts_mt', values: r.qc.pct_counts_mt, dtype: 'float64' }] : []),
-      { kind: 'categorical', name: 'passes_qc', codes: Int32Array.from(r.keep), categories: ['False', 'True'], ordered: false, dtype: 'bool' },
-    ];
-    const k = r.pca.nComps;
-    const pcs = new Float32Array(r.nCells * k).fill(NaN);
-    for (let i = 0, row = 0; i < r.nCells; i++) if (r.keep[i]) pcs.set(r.pca.scores.subarray(row * k, (row++ + 1) * k), i * k);
     const { lib } = await nodeH5Runtime();
-    const notes = await writeWithResults(lib, input, ds, out, {
-      obs: cols,
-      obsm: { X_pca: { shape: [r.nCells, k], data: pcs }, X_umap: { shape: [r.nCells, 2], data: r.umap } },
-      rankGenesGroups: rankGenesGroups(r.markers, r.geneNames, 'leiden', method),
-    });
+    const results = scanpyResults(ds, r, params);
+    const notes = await writeWithResults(lib, input, ds, out, results);
     for (const n of notes) log(`not copied: ${n}`);
     const csv = p.flags.get('markers-csv');
     if (csv) {

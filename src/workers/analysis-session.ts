@@ -5,14 +5,16 @@ import { analysisDevice } from '../analysis/gpu-device.ts';
 import { pointsInPolygon } from '../analysis/lasso.ts';
 import type { GroupMarkers, MarkerMethod } from '../analysis/markers.ts';
 import { datasetMarkers } from '../analysis/markers-stream.ts';
-import { Pipeline, type PipelineParams, type StepEvent } from '../analysis/pipeline.ts';
+import { Pipeline, type PipelineParams, type PipelineResult, type StepEvent } from '../analysis/pipeline.ts';
 import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
 import { totalCountsPerCell } from '../io/iterate.ts';
 import type { Column, Dataset } from '../io/types.ts';
-import { exportH5ad } from '../io/h5ad/export.ts';
-import type { RankGenesGroups } from '../io/h5ad/uns.ts';
-import { rankGenesGroups } from '../analysis/rank-genes-groups.ts';
+import type { File as H5File } from 'h5wasm';
+import { scanpyResults } from '../analysis/scanpy-results.ts';
+import { CancelledError } from '../io/errors.ts';
+import type { H5Lib } from '../io/h5/runtime.ts';
+import { writeWithResults } from '../io/h5ad/results.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { writeScratchFile } from './h5-browser-runtime.ts';
@@ -54,7 +56,10 @@ export class AnalysisSession {
   private readonly markerCache = new WeakMap<Column, Map<MarkerMethod, GroupMarkers[]>>();
 
   private labels: { key: string; value: Promise<GeneLabels> } | null = null;
-  private rankGenes: RankGenesGroups | null = null;
+  private lastRun: { result: PipelineResult; params: PipelineParams } | null = null;
+  /** obs columns and obsm keys this session computed: what an export writes over the input's. */
+  private readonly added = new Set<string>();
+  private readonly addedObsm = new Set<string>();
 
   /**
    * `resources` loads what the page fetches from the app's public folder: the Ensembl -> symbol map
@@ -86,14 +91,18 @@ export class AnalysisSession {
     ds.addEmbedding({ key: 'X_pca', shape: [ds.nObs, k], data: pcs });
     ds.addEmbedding({ key: r.umapKey, shape: [ds.nObs, 2], data: r.umap });
     this.totals = { key: r.countsKey, values: r.qc.total_counts };
-    // Exported as uns/rank_genes_groups in scanpy's layout (var names, as scanpy stores them).
-    this.rankGenes = rankGenesGroups(r.markers, r.geneNames, 'leiden', params.markers.method);
+    // Saved with the export as scanpy stores a run: graphs, HVG table, rank_genes_groups.
+    this.lastRun = { result: r, params };
+    for (const name of ['leiden', 'total_counts', 'n_genes_by_counts', 'pct_counts_mt', 'passes_qc']) this.added.add(name);
+    this.addedObsm.add('X_pca').add(r.umapKey);
     const labels = await this.geneLabels();
     return analysisReport(r, params, labels.source && this.expressionSource().key === r.countsKey ? labels.symbols : undefined);
   }
 
   /** A new X_scGPT (or other obsm) invalidates graphs built on the old one. */
   embeddingChanged(key: string): void {
+    this.addedObsm.add(key);
+    if (key === 'X_scGPT') this.addedObsm.add('X_scGPT_pc');
     this.pipeline.invalidateRep(key);
   }
 
@@ -201,11 +210,15 @@ export class AnalysisSession {
   /** Maps from the labelled cells of this dataset, or (with `reference`) from another dataset. */
   async map(params: MapParams, reference: Dataset | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
     const { columns, report } = reference ? await mapAcross(reference, this.ds, params, { signal, onProgress }) : await mapWithin(this.ds, params, { signal, onProgress });
-    for (const c of columns) this.ds.setColumn(c);
+    for (const c of columns) {
+      this.ds.setColumn(c);
+      this.added.add(c.name);
+    }
     return report;
   }
 
   setColumn(c: ColumnData & { kind: 'categorical' }): void {
+    this.added.add(c.name);
     this.ds.setColumn({ ...c, ordered: false, dtype: 'category' });
   }
 
@@ -213,10 +226,38 @@ export class AnalysisSession {
     return annotationCsv(this.ds, columns);
   }
 
-  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<Uint8Array> {
-    const rank = this.ds.obs.columns.some((c) => c.name === 'leiden') ? this.rankGenes : null;
-    return writeScratchFile((lib, path) => exportH5ad(lib, path, this.ds, { signal, onProgress, ...(rank ? { rankGenesGroups: rank } : {}) }));
+  /**
+   * The dataset as an .h5ad, as scanpy would save it after this session's work: an .h5ad input is
+   * copied whole (X, layers, raw, uns kept) with our results replacing keys of the same name; our
+   * UMAP of X_pca becomes X_umap. `openInput` opens the input file read-only (the worker mounts the
+   * user's File); other formats are written from what was read.
+   */
+  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; close(): void }): Promise<Uint8Array> {
+    const ds = this.ds;
+    const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
+    const obsm: Record<string, { shape: [number, number]; data: Float32Array }> = {};
+    for (const key of this.addedObsm) {
+      if (!ds.embeddings.some((e) => e.key === key)) continue;
+      const e = ds.readEmbedding(key);
+      obsm[key === 'X_umap_pca' ? 'X_umap' : key] = { shape: e.shape, data: e.data };
+    }
+    const results = {
+      obs: ds.obs.columns.filter((c) => this.added.has(c.name)),
+      obsm,
+      ...(run ? { var: run.var, varm: run.varm, pca: run.pca, obsp: run.obsp, neighbors: run.neighbors, rankGenesGroups: run.rankGenesGroups } : {}),
+    };
+    return writeScratchFile(async (lib, path) => {
+      onProgress(0, 'writing .h5ad');
+      const input = ds.format === 'h5ad' && openInput ? openInput(lib) : null;
+      try {
+        await writeWithResults(lib, input?.file ?? ds.fileName, ds, path, results);
+      } finally {
+        input?.close();
+      }
+      if (signal.aborted) throw new CancelledError('export');
+    });
   }
+
 
   lasso(key: string, polygon: number[]): Uint8Array {
     const e = this.ds.readEmbedding(key);

@@ -20,6 +20,8 @@ import type { ColumnData, EmbedRequestOptions, Request, Response } from './proto
 
 const scope = self as unknown as { postMessage(msg: Response, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
 let current: Dataset | null = null;
+/** The files the current dataset was read from (an export copies what it does not compute). */
+let currentFiles: File[] = [];
 let session: AnalysisSession | null = null;
 /** A labelled reference dataset for label transfer; kept apart from the analysed dataset. */
 let reference: Dataset | null = null;
@@ -124,7 +126,20 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
       return;
     case 'export-h5ad':
       return withCancel(req.id, async (signal) => {
-        const bytes = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        // The input is opened again on a mount of its own, so the export copies what we do not compute.
+        const rt = await browserH5Runtime();
+        const openInput = () => {
+          const source = fromBlob(currentFiles[0].name, currentFiles[0]);
+          const file = rt.open(source);
+          return {
+            file,
+            close() {
+              file.close();
+              rt.release(source);
+            },
+          };
+        };
+        const bytes = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }), currentFiles.length === 1 ? openInput : undefined);
         const base = requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '');
         post({ type: 'file', id: req.id, name: `${base}_scweb.h5ad`, bytes }, [bytes.buffer]);
       });
@@ -159,6 +174,7 @@ async function open(id: number, files: File[]): Promise<void> {
     }
     current?.close();
     current = ds;
+    currentFiles = files;
     session = new AnalysisSession(ds);
     post({ type: 'opened', id, summary, warnings });
   } finally {

@@ -4,7 +4,9 @@
 // category colours and, when given, the markers as scanpy's rank_genes_groups.
 import type { H5Lib } from '../h5/runtime.ts';
 import { forEachChunkAsync } from '../iterate.ts';
-import type { Dataset } from '../types.ts';
+import type { Group as H5Group } from 'h5wasm';
+import type { Column, Dataset } from '../types.ts';
+import { writeCsrMatrix, writeNeighborsUns, type CsrMatrix, type NeighborsUns } from './graph.ts';
 import { defaultCategoryColors } from './colors.ts';
 import { TypeFixes } from './type-fixes.ts';
 import { writeColors, writeRankGenesGroups, type RankGenesGroups } from './uns.ts';
@@ -16,6 +18,10 @@ export interface ExportOptions {
   /** `<column>_colors` per categorical obs column as shown; the app's default palette otherwise. */
   colors?: Record<string, string[]>;
   rankGenesGroups?: RankGenesGroups;
+  /** Columns for the main var (HVG flags), the kNN graphs and uns/neighbors of a pipeline run. */
+  varColumns?: Column[];
+  obsp?: Record<string, CsrMatrix>;
+  neighbors?: NeighborsUns;
 }
 
 export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: ExportOptions = {}): Promise<void> {
@@ -25,7 +31,9 @@ export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: Ex
   try {
     encode(f, 'anndata', '0.1.0');
     writeFrame(f, 'obs', ds.obs, fixes);
-    writeFrame(f, 'var', { index: key ? ds.varNamesOf(key) : ds.var.index, columns: key && ds.varNamesOf(key).length !== ds.var.index.length ? [] : ds.var.columns }, fixes);
+    const ownGenes = !key || ds.varNamesOf(key).length === ds.var.index.length;
+    const varColumns = [...ds.var.columns.filter((c) => !opts.varColumns?.some((v) => v.name === c.name)), ...(opts.varColumns ?? [])];
+    writeFrame(f, 'var', { index: key ? ds.varNamesOf(key) : ds.var.index, columns: ownGenes ? varColumns : [] }, fixes);
     if (key) {
       const nCols = ds.varNamesOf(key).length;
       const w = new CsrStreamWriter(f, 'X', [ds.nObs, nCols]);
@@ -41,8 +49,10 @@ export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: Ex
       d.create_attribute('encoding-version', '0.2.0');
     }
     for (const g of ['layers', 'obsp', 'varm', 'varp']) encode(f.create_group(g), 'dict', '0.1.0');
+    for (const [k, m] of Object.entries(opts.obsp ?? {})) writeCsrMatrix(f.get('obsp') as H5Group, k, m);
     const uns = f.create_group('uns');
     encode(uns, 'dict', '0.1.0');
+    if (opts.neighbors) writeNeighborsUns(uns, opts.neighbors);
     const colors = { ...defaultCategoryColors(ds.obs.columns), ...opts.colors };
     for (const [col, hex] of Object.entries(colors)) writeColors(uns, col, hex);
     if (opts.rankGenesGroups) writeRankGenesGroups(uns, opts.rankGenesGroups, fixes);

@@ -61,3 +61,27 @@ export function writeRankGenesGroups(uns: H5Group, r: RankGenesGroups, fixes: Ty
   record('pvals', Float64Array.from(matrix((x, i) => x.pvals[i])));
   record('pvals_adj', Float64Array.from(matrix((x, i) => x.pvalsAdj[i])));
 }
+
+/** sc.tl.pca's uns/pca: explained variance and its ratio per component, and its params. */
+export interface PcaUns {
+  variance: Float64Array;
+  varianceRatio: Float64Array;
+}
+
+export function writePcaUns(uns: H5Group, p: PcaUns, fixes: TypeFixes): void {
+  const g = uns.create_group('pca');
+  encode(g, 'dict', '0.1.0');
+  for (const [name, data] of [['variance', p.variance], ['variance_ratio', p.varianceRatio]] as const) {
+    const ds = g.create_dataset({ name, data });
+    ds.create_attribute('encoding-type', 'array');
+    ds.create_attribute('encoding-version', '0.2.0');
+  }
+  const params = g.create_group('params');
+  encode(params, 'dict', '0.1.0');
+  for (const name of ['zero_center', 'use_highly_variable']) {
+    const b = params.create_dataset({ name, data: Int8Array.of(1), shape: [] });
+    b.create_attribute('encoding-type', 'numeric-scalar');
+    b.create_attribute('encoding-version', '0.2.0');
+    fixes.boolDataset(b.path);
+  }
+}
