@@ -80,7 +80,9 @@ export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers
   return groups.map((group, g) => {
     const scores = st.scores[g];
     const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    return { group, nCells: st.nPer[g], order, scores, pvals: st.pvals[g], pvalsAdj: benjaminiHochberg(st.pvals[g]), logFoldChanges: st.logFoldChanges[g], pctIn: st.pctIn[g], pctOut: st.pctOut[g] };
+    // erfc's approximation can give 1 + 3e-8 for z = 0: p-values are clamped to [0, 1].
+    const pvals = st.pvals[g].map((v) => Math.min(1, v));
+    return { group, nCells: st.nPer[g], order, scores, pvals, pvalsAdj: benjaminiHochberg(pvals), logFoldChanges: st.logFoldChanges[g], pctIn: st.pctIn[g], pctOut: st.pctOut[g] };
   });
 }
 

@@ -331,7 +331,14 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
     signal: opts.signal,
     onProgress: (f, msg) => opts.onProgress?.(0.5 + 0.45 * f, msg),
   });
-  const components = eig.vectors;
+  // Data of rank below k (a dozen near-identical cells) end the Krylov space early: the missing
+  // components carry no variance, so they are zero axes with zero scores, not NaN.
+  const found = Math.min(k, eig.values.length);
+  const components = new Float64Array(k * p);
+  components.set(eig.vectors.subarray(0, found * p));
+  for (let t = 0; t < components.length; t++) if (!Number.isFinite(components[t])) components[t] = 0;
+  const variance = new Float64Array(k);
+  variance.set(eig.values.subarray(0, found).map((v) => (Number.isFinite(v) ? v : 0)));
   flipSigns(components, k, p);
   const offset = new Float64Array(k);
   for (let c = 0; c < k; c++) for (let j = 0; j < p; j++) offset[c] += mean[j] * components[c * p + j];
@@ -343,7 +350,7 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
       scores[i * k + c] = s;
     }
   }
-  return { nComps: k, components, scores, variance: eig.values, varianceRatio: eig.values.map((v) => v / total), center: mean };
+  return { nComps: k, components, scores, variance, varianceRatio: variance.map((v) => v / total), center: mean };
 }
 
 /** Scores of new sparse rows (same columns, same preprocessing) on a fitted PCA's axes. */

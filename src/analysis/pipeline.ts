@@ -221,7 +221,9 @@ export class Pipeline {
       if (params.scale.enabled) scaleCsrInPlace(m, params.scale.maxValue);
       return m as CsrArrays;
     });
-    const pca = await step('pca', [matrix.key, params.pca], () => pcaCsr(matrix.value, params.pca.nComps, pass('pca')));
+    // As scanpy: at most min(n_obs, n_vars) - 1 components (more have no variance to explain).
+    const nComps = Math.max(1, Math.min(params.pca.nComps, matrix.value.nRows - 1, matrix.value.nCols - 1));
+    const pca = await step('pca', [matrix.key, params.pca], () => pcaCsr(matrix.value, nComps, pass('pca')));
 
     const nb = params.neighbors;
     const device = params.device === 'cpu' ? null : (opts.device ?? null);

@@ -50,17 +50,18 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     device: backend,
   };
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
-  let device: GPUDevice | null = null;
-  if (backend !== 'cpu') {
-    const gpu = await installNodeWebGPU();
-    // 'auto' skips software renderers (SwiftShader, llvmpipe): our CPU paths are faster than them.
-    device = gpu.ok ? await analysisDevice({ allowSoftware: backend === 'webgpu' }) : null;
-    if (!device && backend === 'webgpu') throw new Error(`--backend webgpu: no WebGPU adapter (${gpu.ok ? 'Dawn found no adapter' : gpu.reason}; see \`scweb help\` for the Vulkan environment)`);
-    const why = gpu.ok ? (await detectBackend(undefined, backend)).detail : `no WebGPU (${gpu.reason})`;
-    log(device ? 'neighbours and UMAP on WebGPU' : `${why.replace(/; using the CPU.*$/, '')}: neighbours and UMAP on the CPU`);
-  }
+  // The input first: a missing or broken file is reported before anything else is set up.
   const ds = await openPaths([input]);
   try {
+    let device: GPUDevice | null = null;
+    if (backend !== 'cpu') {
+      const gpu = await installNodeWebGPU();
+      // 'auto' skips software renderers (SwiftShader, llvmpipe): our CPU paths are faster than them.
+      device = gpu.ok ? await analysisDevice({ allowSoftware: backend === 'webgpu' }) : null;
+      if (!device && backend === 'webgpu') throw new Error(`--backend webgpu: no WebGPU adapter (${gpu.ok ? 'Dawn found no adapter' : gpu.reason}; see \`scweb help\` for the Vulkan environment)`);
+      const why = gpu.ok ? (await detectBackend(undefined, backend)).detail : `no WebGPU (${gpu.reason})`;
+      log(device ? 'neighbours and UMAP on WebGPU' : `${why.replace(/; using the CPU.*$/, '')}: neighbours and UMAP on the CPU`);
+    }
     if (params.neighbors.useRep !== 'X_pca' && !ds.embeddings.some((e) => e.key === params.neighbors.useRep)) {
       throw new Error(`--embedding ${rep}: the file has no obsm/${params.neighbors.useRep} (run \`scweb embed\` first for X_scGPT)`);
     }

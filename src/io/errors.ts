@@ -13,6 +13,7 @@ export type DatasetErrorCode =
   | 'too-large'
   | 'missing-matrix'
   | 'unknown-key'
+  | 'not-found'
   | 'cancelled';
 
 export class DatasetError extends Error {

@@ -1,5 +1,6 @@
 // Node-side file access for the CLI, tests and benchmarks. A directory stands for the files in it
 // (a Cell Ranger `filtered_feature_bc_matrix/` folder).
+import { DatasetError } from './errors.ts';
 import { openAsBlob } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -17,7 +18,10 @@ export async function nodeSource(path: string): Promise<SourceFile> {
 export async function nodeSources(paths: string[]): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   for (const p of paths) {
-    if ((await stat(p)).isDirectory()) {
+    const info = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      throw new DatasetError('not-found', basename(p), err.code === 'ENOENT' ? `no such file or folder (${p})` : `cannot be read (${err.code ?? err.message})`);
+    });
+    if (info.isDirectory()) {
       for (const name of (await readdir(p)).sort()) if ((await stat(join(p, name))).isFile()) out.push(await nodeSource(join(p, name)));
     } else out.push(await nodeSource(p));
   }

@@ -28,7 +28,8 @@ export interface AnnotationState {
   loadReference(files: File[]): Promise<void>;
   setUseReference(on: boolean): void;
   job: Job | null;
-  suggestions: { groupBy: string; table: { group: string; suggestions: Suggestion[] }[] } | null;
+  /** `groups`: the column's categories when scored; suggestions for a column that changed since are dropped. */
+  suggestions: { groupBy: string; groups: string; table: { group: string; suggestions: Suggestion[] }[] } | null;
   userSets: string;
   labels: Labels | null;
   /** The column the labels were started from (suggestions for its groups rename its categories). */
@@ -134,7 +135,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       job(`scoring marker sets on ${groupBy}`)(id);
       try {
         const r = await done;
-        set({ suggestions: { groupBy: r.groupBy, table: r.table }, job: null });
+        set({ suggestions: { groupBy: r.groupBy, groups: categoriesSignature(r.groupBy), table: r.table }, job: null });
       } catch (err) {
         set({ job: null });
         fail(err, 'Suggestions', 'suggestions');
@@ -188,8 +189,9 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
 
     async exportCsv() {
       const names = useApp.getState().summary ? Object.keys(useApp.getState().summary!.obs) : [];
-      const report = get().mapReport;
-      const columns = ['leiden', report?.predictedColumn, report?.confidenceColumn, USER_LABEL].filter((c): c is string => !!c && names.includes(c));
+      // Every mapping made in this session (predicted_<col> and its confidence), not only the last.
+      const predicted = names.filter((n) => n.startsWith('predicted_'));
+      const columns = ['leiden', ...predicted, USER_LABEL].filter((c) => names.includes(c));
       try {
         const { text } = await dataClient().request<'text'>({ type: 'export-csv', columns }).done;
         download('scweb_annotations.csv', new Blob([text], { type: 'text/csv' }));
@@ -218,3 +220,19 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
 });
 
 setOnDatasetOpened(() => useAnnotation.getState().reset());
+
+/** A column's categories and their sizes, as the summary has them: changes when it is recomputed. */
+function categoriesSignature(column: string): string {
+  return JSON.stringify(useApp.getState().summary?.obs[column]?.categories ?? null);
+}
+
+// A re-run clustering (or any change of the scored column) makes old suggestions name the wrong
+// cells: they are dropped, and the panel asks for new ones.
+useApp.subscribe((s, prev) => {
+  const sug = useAnnotation.getState().suggestions;
+  if (sug && s.summary !== prev.summary && categoriesSignature(sug.groupBy) !== sug.groups) useAnnotation.setState({ suggestions: null });
+});
+// Same sizes are no proof of the same clusters: a new pipeline run always drops leiden's suggestions.
+useAnalysis.subscribe((s, prev) => {
+  if (s.report !== prev.report && useAnnotation.getState().suggestions?.groupBy === 'leiden') useAnnotation.setState({ suggestions: null });
+});

@@ -17,12 +17,18 @@ export function MarkersPanel() {
   const compute = useAnalysis((s) => s.computeMarkers);
   const colorByGene = useAnalysis((s) => s.colorByGene);
   const summary = useApp((s) => s.summary);
-  const [groupByChoice, setGroupBy] = useState<string | null>(null);
+  // A column picked while its markers compute; afterwards the select names the table's column.
+  const [pending, setPending] = useState<string | null>(null);
   const [method, setMethod] = useState<MarkerMethod>('wilcoxon');
   const [shownName, setShown] = useState<string | null>(null);
   const categorical = Object.entries(summary?.obs ?? {}).filter(([, c]) => c.categories && Object.keys(c.categories).length >= 2 && Object.keys(c.categories).length <= 200).map(([n]) => n);
-  // Until the user picks a column, the select names the column of the table on show.
-  const groupBy = resolveChoice(groupByChoice, categorical, markers?.groupBy, 'leiden');
+  // The lasso's table (selection vs rest) is named in the select while it is on show.
+  const showsSelection = markers?.groupBy === 'selection' && !job;
+  const groupBy = showsSelection ? 'selection' : resolveChoice(job ? pending : null, categorical, markers?.groupBy, 'leiden');
+  const run = (by: string, m: MarkerMethod) => {
+    setPending(by);
+    void compute(by, m);
+  };
   const groupNames = markers?.groups.map((g) => g.group) ?? [];
   const shown = resolveChoice(shownName, groupNames);
   const group = markers?.groups.find((g) => g.group === shown);
@@ -31,20 +37,32 @@ export function MarkersPanel() {
     <section className="panel markers" data-testid="markers-panel">
       <h3>Marker genes</h3>
       <div className="row">
-        <select value={groupBy} onChange={(e) => setGroupBy(e.target.value)} data-testid="markers-groupby" disabled={categorical.length === 0}>
+        <select value={groupBy} onChange={(e) => run(e.target.value, method)} data-testid="markers-groupby" disabled={categorical.length === 0 || !!job}>
           {categorical.length === 0 && <option value="">no categorical column: run the pipeline</option>}
+          {showsSelection && (
+            <option value="selection" disabled>
+              lasso selection vs rest
+            </option>
+          )}
           {categorical.map((n) => (
             <option key={n} value={n}>
               {n}
             </option>
           ))}
         </select>
-        <select value={method} onChange={(e) => setMethod(e.target.value as MarkerMethod)}>
+        <select
+          value={markers && !job ? markers.method : method}
+          onChange={(e) => {
+            setMethod(e.target.value as MarkerMethod);
+            if (groupBy) run(groupBy, e.target.value as MarkerMethod);
+          }}
+          disabled={!!job}
+        >
           <option value="wilcoxon">wilcoxon</option>
           <option value="t-test">t-test</option>
         </select>
-        <button disabled={!groupBy || !!job} onClick={() => void compute(groupBy, method)} data-testid="markers-compute">
-          Compute
+        <button disabled={!groupBy || showsSelection || !!job} onClick={() => run(groupBy, method)} data-testid="markers-compute" title="recompute (the column's labels may have changed)">
+          Recompute
         </button>
       </div>
       <PanelError panel="markers" />
