@@ -1,6 +1,6 @@
 // obsp graphs and uns/neighbors as scanpy's pp.neighbors writes them.
 import type { Group as H5Group } from 'h5wasm';
-import { encode } from './write.ts';
+import { encode, writeScalar as scalar } from './write.ts';
 
 export interface CsrMatrix {
   shape: [number, number];
@@ -26,11 +26,6 @@ export function writeCsrMatrix(parent: H5Group, name: string, m: CsrMatrix): voi
   g.create_dataset({ name: 'indptr', data: BigInt64Array.from(m.indptr, (v) => BigInt(v)) });
 }
 
-function scalar(g: H5Group, name: string, value: string | number): void {
-  const ds = typeof value === 'string' ? g.create_dataset({ name, data: value }) : g.create_dataset({ name, data: BigInt64Array.of(BigInt(value)), shape: [] });
-  ds.create_attribute('encoding-type', typeof value === 'string' ? 'string' : 'numeric-scalar');
-  ds.create_attribute('encoding-version', '0.2.0');
-}
 
 export function writeNeighborsUns(uns: H5Group, n: NeighborsUns, name = 'neighbors'): void {
   const g = uns.create_group(name);

@@ -2,7 +2,7 @@
 // with per-group record arrays (one field per group, n_genes records) and its params.
 import type { Group as H5Group } from 'h5wasm';
 import type { TypeFixes } from './type-fixes.ts';
-import { encode, stringArray } from './write.ts';
+import { encode, stringArray, writeScalar as scalarString } from './write.ts';
 
 export interface RankGenesGroups {
   groupby: string;
@@ -21,11 +21,6 @@ export function writeColors(uns: H5Group, column: string, hex: string[]): void {
   stringArray(uns, `${column}_colors`, hex);
 }
 
-function scalarString(g: H5Group, name: string, value: string): void {
-  const ds = g.create_dataset({ name, data: value });
-  ds.create_attribute('encoding-type', 'string');
-  ds.create_attribute('encoding-version', '0.2.0');
-}
 
 export function writeRankGenesGroups(uns: H5Group, r: RankGenesGroups, fixes: TypeFixes, name = 'rank_genes_groups'): void {
   const g = uns.create_group(name);

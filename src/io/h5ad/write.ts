@@ -59,6 +59,13 @@ export function writeFrame(parent: H5Group, name: string, df: DataFrame, fixes: 
   for (const c of df.columns) writeColumn(g, c, fixes);
 }
 
+/** A scalar in uns as anndata writes it: a string, or an int64 numeric-scalar. */
+export function writeScalar(g: H5Group, name: string, value: string | number): void {
+  const ds = typeof value === 'string' ? g.create_dataset({ name, data: value }) : g.create_dataset({ name, data: BigInt64Array.of(BigInt(value)), shape: [] });
+  ds.create_attribute('encoding-type', typeof value === 'string' ? 'string' : 'numeric-scalar');
+  ds.create_attribute('encoding-version', '0.2.0');
+}
+
 export function stringArray(g: H5Group, name: string, values: string[]): void {
   const ds = g.create_dataset({ name, data: values });
   ds.create_attribute('encoding-type', 'string-array');
