@@ -57,6 +57,17 @@ test('demo -> pipeline -> Leiden UMAP, markers, gene colour, lasso markers, expo
   await expect(table.locator('tbody tr')).toHaveCount(25);
   await page.screenshot({ path: info.outputPath('lasso.png'), fullPage: true });
 
+  // QC thresholds suggested by the data (3 MADs) are drawn, and applied only on request.
+  const proposal = page.getByTestId('qc-proposal');
+  await expect(proposal).toContainText('Suggested (3 MADs');
+  await expect(page.getByTestId('qc-proposed-total_counts')).toHaveCount(1);
+  const removed = Number((await proposal.textContent())!.match(/removes ([\d,]+) of/)![1].replace(/,/g, ''));
+  const minCounts = (await proposal.textContent())!.match(/total_counts ≥ ([\d,]+)/)![1].replace(/,/g, '');
+  await expect(page.getByTestId('param-minCounts')).toHaveValue('0');
+  await page.getByTestId('qc-apply').click();
+  await expect(page.getByTestId('param-minCounts')).toHaveValue(minCounts);
+  await expect(page.getByTestId('analysis-report')).toContainText(`${700 - removed} of 700 cells pass QC`, { timeout: 5 * 60_000 });
+
   // PNG export of the view.
   const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-png').click()]);
   const bytes = readFileSync((await png.path())!);

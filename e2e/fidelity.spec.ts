@@ -27,6 +27,20 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
   await expect(page.getByTestId('analysis-input')).toContainText('layers/counts');
+
+  // Keyboard: ? help, / gene search, L lasso, Esc out of each.
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('shortcut-help')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('shortcut-help')).toHaveCount(0);
+  await page.keyboard.press('/');
+  await expect(page.getByTestId('gene-search')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('l');
+  await expect(page.getByTestId('lasso-toggle')).toHaveClass(/\bon\b/);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('lasso-toggle')).not.toHaveClass(/\bon\b/);
+
   await runPipeline(page);
 
   // The marker "group by" names the column of the table on show; the label controls agree.

@@ -2,6 +2,7 @@
 // (top genes per group), QC histograms with the filter thresholds, and the run's figures.
 import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { GroupMarkers } from './markers.ts';
+import { proposeQcThresholds, type QcProposal } from './qc-thresholds.ts';
 import type { PipelineParams, PipelineResult } from './pipeline.ts';
 
 export interface MarkerTable {
@@ -33,6 +34,8 @@ export interface AnalysisReport {
   varianceRatio: number[];
   timings: Record<string, number>;
   histograms: Histogram[];
+  /** Thresholds the data suggest (3 MADs), shown beside the filters and applied on request. */
+  qcProposal: QcProposal;
   markers: MarkerTable;
   /** The matrix the run read and as what (counts, or log-normalised values as stored). */
   input: { key: string; kind: string; reason: string };
@@ -110,6 +113,7 @@ export function analysisReport(r: PipelineResult, params: PipelineParams, symbol
     varianceRatio: Array.from(r.pca.varianceRatio),
     timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v ?? 0)])),
     histograms,
+    qcProposal: proposeQcThresholds(r.qc),
     markers: markerTable(r.markers, r.geneNames, 'leiden', params.markers.method, 100, symbols),
     input: { key: r.input.key, kind: r.input.kind, reason: r.input.reason },
   };

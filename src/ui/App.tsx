@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { AnalysisPanel } from './components/AnalysisPanel.tsx';
 import { AnnotationPanel } from './components/AnnotationPanel.tsx';
 import { GeneSearch } from './components/GeneSearch.tsx';
@@ -13,12 +13,38 @@ import { ScatterView } from './components/ScatterView.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { SummaryPanel } from './components/SummaryPanel.tsx';
 import { ViewControls } from './components/ViewControls.tsx';
+import { useAnalysis } from './analysis-store.ts';
+import { useAnnotation } from './annotation-store.ts';
+import { ShortcutHelp } from './components/ShortcutHelp.tsx';
+import { useShortcuts } from './shortcuts.ts';
 import { useApp } from './store.ts';
 
 export function App() {
   const summary = useApp((s) => s.summary);
   // Panels keep local choices (a column, a group); a new dataset starts them afresh.
   const datasetId = useApp((s) => s.datasetId);
+  const [help, setHelp] = useState(false);
+  const actions = useMemo(
+    () => ({
+      focusGeneSearch: () => document.querySelector<HTMLInputElement>('[data-testid="gene-search"]')?.focus(),
+      toggleLasso: () => {
+        const a = useAnalysis.getState();
+        if (useApp.getState().embedding) a.setLassoMode(!a.lassoMode);
+      },
+      escape: () => {
+        const a = useAnalysis.getState();
+        if (help) setHelp(false);
+        else if (a.lassoMode) a.setLassoMode(false);
+        else a.clearSelection();
+        (document.activeElement as HTMLElement | null)?.blur?.();
+      },
+      undo: () => useAnnotation.getState().undo(),
+      redo: () => useAnnotation.getState().redo(),
+      toggleHelp: () => setHelp((h) => !h),
+    }),
+    [help],
+  );
+  useShortcuts(actions);
   const detectBackend = useApp((s) => s.detectBackend);
   useEffect(() => {
     void detectBackend();
@@ -28,7 +54,11 @@ export function App() {
       <header>
         <h1>scWeb</h1>
         <span className="muted">single-cell analysis in your browser; your data never leaves this computer</span>
+        <button className="link" onClick={() => setHelp(true)} title="keyboard shortcuts (?)" data-testid="shortcuts-button">
+          Shortcuts <kbd>?</kbd>
+        </button>
       </header>
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       <DropZone compact={summary !== null} />
       <StatusBar />
       {summary && (

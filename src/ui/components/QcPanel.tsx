@@ -1,11 +1,13 @@
-// QC histograms from the last pipeline run, with the filter thresholds drawn as red lines.
+// QC histograms from the last pipeline run, with the filter thresholds drawn as red lines and the
+// thresholds the data suggest (3 MADs, as scater/Kana) as dashed orange ones; the suggestion is
+// applied (and the pipeline re-run) only when the user asks.
 import type { Histogram } from '../../analysis/report.ts';
 import { useAnalysis } from '../analysis-store.ts';
 
 const W = 220;
 const H = 70;
 
-function Hist({ h }: { h: Histogram }) {
+function Hist({ h, proposed }: { h: Histogram; proposed?: number | null }) {
   const top = Math.max(1, ...h.counts);
   const bw = W / h.counts.length;
   const x = (v: number) => ((v - h.min) / (h.max - h.min || 1)) * W;
@@ -16,6 +18,9 @@ function Hist({ h }: { h: Histogram }) {
           <rect key={i} x={i * bw} y={H - (c / top) * H} width={Math.max(1, bw - 1)} height={(c / top) * H} fill="#6b8fc7" />
         ))}
         {[h.low, h.high].map((t, i) => (t !== undefined ? <line key={i} x1={x(t)} x2={x(t)} y1={0} y2={H} stroke="#d62728" strokeWidth={2} /> : null))}
+        {proposed !== undefined && proposed !== null && proposed >= h.min && proposed <= h.max && (
+          <line x1={x(proposed)} x2={x(proposed)} y1={0} y2={H} stroke="#e08a00" strokeWidth={2} strokeDasharray="4 3" data-testid={`qc-proposed-${h.name}`} />
+        )}
         <text x={0} y={H + 12} fontSize={10}>
           {fmt(h.min)}
         </text>
@@ -34,15 +39,35 @@ function fmt(v: number): string {
 
 export function QcPanel() {
   const report = useAnalysis((s) => s.report);
+  const params = useAnalysis((s) => s.params);
+  const setParams = useAnalysis((s) => s.setParams);
+  const run = useAnalysis((s) => s.run);
+  const job = useAnalysis((s) => s.job);
   if (!report) return null;
+  const q = report.qcProposal;
+  const proposed: Record<string, number | null> = { total_counts: q.minCounts, n_genes_by_counts: q.minGenes, pct_counts_mt: q.maxPctMt };
+  const apply = () => {
+    setParams({
+      ...params,
+      filter: { ...params.filter, minCounts: Math.ceil(q.minCounts), minGenes: Math.ceil(q.minGenes), maxPctMt: q.maxPctMt === null ? params.filter.maxPctMt : Number(q.maxPctMt.toFixed(4)) },
+    });
+    void run();
+  };
   return (
     <section className="panel qc" data-testid="qc-panel">
       <h3>QC</h3>
       <div className="row wrap">
         {report.histograms.map((h) => (
-          <Hist key={h.name} h={h} />
+          <Hist key={h.name} h={h} proposed={proposed[h.name]} />
         ))}
       </div>
+      <p className="small" data-testid="qc-proposal">
+        Suggested ({q.nmads} MADs, as scater/Kana): total_counts ≥ {Math.ceil(q.minCounts).toLocaleString()}, n_genes_by_counts ≥ {Math.ceil(q.minGenes).toLocaleString()}
+        {q.maxPctMt !== null ? `, pct_counts_mt ≤ ${q.maxPctMt.toFixed(2)}` : ''}: removes {q.removed.any.toLocaleString()} of {report.nCells.toLocaleString()} cells.{' '}
+        <button onClick={apply} disabled={!!job} data-testid="qc-apply">
+          Apply and re-run
+        </button>
+      </p>
     </section>
   );
 }
