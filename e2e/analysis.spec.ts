@@ -34,6 +34,15 @@ test('demo -> pipeline -> Leiden UMAP, markers, gene colour, lasso markers, expo
   expect(text.length).toBe(1 + clusters * 100);
   expect(Number.isFinite(Number(text[1].split(',')[4]))).toBe(true);
 
+  // Dot plot of the top 3 markers per cluster (sc.pl.rank_genes_groups_dotplot's genes).
+  await page.getByTestId('dotplot-button').click();
+  const dot = page.getByTestId('dotplot');
+  await expect(dot).toHaveAttribute('data-groups', String(clusters));
+  const nGenes = Number(await dot.getAttribute('data-genes'));
+  expect(nGenes).toBeGreaterThanOrEqual(3);
+  expect(nGenes).toBeLessThanOrEqual(3 * clusters);
+  await dot.screenshot({ path: info.outputPath('dotplot.png') });
+
   // Colour by a gene from the search box.
   await page.getByTestId('gene-search').fill('CD3E');
   await expect(page.getByTestId('legend')).toContainText('gene: CD3E');

@@ -159,3 +159,31 @@ describe('CSV exports', () => {
     ds.close();
   });
 });
+
+describe('dot plot numbers (sc.pl.dotplot: mean with zeros, fraction > 0)', () => {
+  it('match numpy on pbmc68k_reduced raw/X by bulk_labels, in the order asked for, by symbol', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const ds = await openPaths([shared('data/pbmc68k_reduced.h5ad')]);
+    const session = new AnalysisSession(ds, nodeResources);
+    const genes = ['NKG7', 'CD79A', 'LYZ', 'MS4A1'];
+    const s = await session.groupStats('bulk_labels', genes);
+    expect(s.genes).toEqual(genes);
+    const py = `
+import sys, json, warnings
+warnings.filterwarnings("ignore")
+import anndata, numpy as np
+a = anndata.read_h5ad(sys.argv[1]); X = a.raw[:, ${JSON.stringify(genes)}].X
+X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+labs = a.obs["bulk_labels"]; out = {"mean": [], "frac": []}
+for c in labs.cat.categories:
+    m = (labs == c).values
+    out["mean"] += X[m].mean(0).tolist(); out["frac"] += (X[m] > 0).mean(0).tolist()
+print(json.dumps(out))`;
+    const r = spawnSync('/usr/bin/python3', ['-c', py, shared('data/pbmc68k_reduced.h5ad')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const want = JSON.parse(r.stdout) as { mean: number[]; frac: number[] };
+    want.mean.forEach((v, t) => expect(s.mean[t]).toBeCloseTo(v, 5));
+    want.frac.forEach((v, t) => expect(s.fraction[t]).toBeCloseTo(v, 10));
+    ds.close();
+  });
+});

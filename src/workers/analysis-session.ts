@@ -1,6 +1,7 @@
 // The worker's analysis state for the loaded dataset: the cached pipeline, per-cell totals for
 // gene colouring and markers, and the requests that use them. One session per dataset.
-import { forEachKeptRow } from '../analysis/expression.ts';
+import { forEachKeptRow, logNormMatrix } from '../analysis/expression.ts';
+import { groupStats, type GroupStats } from '../analysis/group-stats.ts';
 import { analysisDevice } from '../analysis/gpu-device.ts';
 import { pointsInPolygon } from '../analysis/lasso.ts';
 import type { GroupMarkers, MarkerMethod } from '../analysis/markers.ts';
@@ -150,6 +151,32 @@ export class AnalysisSession {
       }
     }, { signal });
     return out;
+  }
+
+  /**
+   * Mean expression and fraction expressing of `genes` (symbols or ids) in each group of a
+   * categorical column: the numbers of sc.pl.dotplot / matrixplot.
+   */
+  async groupStats(groupBy: string, genes: string[], signal?: AbortSignal): Promise<GroupStats> {
+    const col = this.ds.obs.columns.find((c) => c.name === groupBy);
+    if (!col || col.kind !== 'categorical') throw new Error(`"${groupBy}" is not a categorical obs column`);
+    const src = this.expressionSource();
+    if (src.input.kind === 'scaled') throw new Error(scaledRefusal(src.input, 'Dot plots'));
+    const labels = await this.geneLabels();
+    const idx = genes.map((g) => {
+      const i = findGene(labels, g);
+      if (i < 0) throw new GeneNotFoundError(g, labels.ids.length, src.key);
+      return i;
+    });
+    const sorted = Int32Array.from(new Set(idx)).sort();
+    const totals = src.normalize ? await this.cellTotals(src.key, signal) : null;
+    const m = await logNormMatrix(this.ds, src.key, null, totals, sorted, { signal });
+    const stats = groupStats(m, col.codes, col.categories, Array.from(sorted, (g) => labels.symbols[g]));
+    // Back to the order asked for.
+    const order = idx.map((g) => sorted.indexOf(g));
+    const p = sorted.length;
+    const pick = (a: Float64Array) => Float64Array.from({ length: col.categories.length * order.length }, (_, t) => a[Math.floor(t / order.length) * p + order[t % order.length]]);
+    return { ...stats, genes: order.map((j) => stats.genes[j]), mean: pick(stats.mean), fraction: pick(stats.fraction) };
   }
 
   /** Markers for each group of a categorical obs column, or for a selection (1s) vs the rest. */

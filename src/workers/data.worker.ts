@@ -81,6 +81,11 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
         const values = await requireSession().geneValues(req.name, signal);
         post({ type: 'column', id: req.id, column: { kind: 'numeric', name: req.name, values } }, [values.buffer]);
       });
+    case 'group-stats':
+      return withCancel(req.id, async (signal) => {
+        const stats = await requireSession().groupStats(req.groupBy, req.genes, signal);
+        post({ type: 'group-stats', id: req.id, stats });
+      });
     case 'genes': {
       const labels = await requireSession().geneLabels();
       post({ type: 'genes', id: req.id, names: labels.ids, symbols: labels.symbols, source: labels.source });

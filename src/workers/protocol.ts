@@ -2,6 +2,7 @@
 // arrays travel as transferables.
 import type { MarkerMethod } from '../analysis/markers.ts';
 import type { PipelineParams, StepEvent } from '../analysis/pipeline.ts';
+import type { GroupStats } from '../analysis/group-stats.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
@@ -34,6 +35,7 @@ export type Request =
   | { type: 'markers'; id: number; groupBy: string; method: MarkerMethod; selection?: Uint8Array }
   | { type: 'gene'; id: number; name: string }
   | { type: 'genes'; id: number }
+  | { type: 'group-stats'; id: number; groupBy: string; genes: string[] }
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
   | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
@@ -77,6 +79,7 @@ export type Response =
   | { type: 'step'; id: number; event: StepEvent }
   | { type: 'analyzed'; id: number; summary: DatasetSummary; report: AnalysisReport }
   | { type: 'markers'; id: number; table: MarkerTable }
+  | { type: 'group-stats'; id: number; stats: GroupStats }
   /** names: the var names (ids); symbols: what to show and search; source: where symbols came from, null when names are symbols. */
   | { type: 'genes'; id: number; names: string[]; symbols: string[]; source: string | null }
   | { type: 'obs-index'; id: number; names: string[] }

@@ -9,6 +9,10 @@ import { useAnalysis } from '../analysis-store.ts';
 import { resolveChoice } from '../choice.ts';
 import { download } from '../download.ts';
 import { useApp } from '../store.ts';
+import type { GroupStats } from '../../analysis/group-stats.ts';
+import { topMarkerGenes } from '../../analysis/group-stats.ts';
+import { dataClient } from '../worker-client.ts';
+import { DotPlot } from './DotPlot.tsx';
 import { PanelError } from './PanelError.tsx';
 
 export function MarkersPanel() {
@@ -21,6 +25,23 @@ export function MarkersPanel() {
   const [pending, setPending] = useState<string | null>(null);
   const [method, setMethod] = useState<MarkerMethod>('wilcoxon');
   const [shownName, setShown] = useState<string | null>(null);
+  const [dot, setDot] = useState<{ table: typeof markers; stats: GroupStats } | null>(null);
+  const [dotBusy, setDotBusy] = useState(false);
+  const fail = useApp((s) => s.fail);
+  const showDotPlot = async () => {
+    if (!markers || markers.groupBy === 'selection') return;
+    setDotBusy(true);
+    try {
+      // The top 3 markers of every group, each gene once, as sc.pl.rank_genes_groups_dotplot.
+      const genes = topMarkerGenes(markers.groups.map((g) => ({ genes: g.geneIds ?? g.genes })), 3);
+      const { stats } = await dataClient().request<'group-stats'>({ type: 'group-stats', groupBy: markers.groupBy, genes }).done;
+      setDot({ table: markers, stats });
+    } catch (err) {
+      fail(err, 'markers', 'Dot plot');
+    } finally {
+      setDotBusy(false);
+    }
+  };
   const categorical = Object.entries(summary?.obs ?? {}).filter(([, c]) => c.categories && Object.keys(c.categories).length >= 2 && Object.keys(c.categories).length <= 200).map(([n]) => n);
   // The lasso's table (selection vs rest) is named in the select while it is on show.
   const showsSelection = markers?.groupBy === 'selection' && !job;
@@ -87,6 +108,9 @@ export function MarkersPanel() {
             <span className="muted" data-testid="markers-method">
               {markers.method}
             </span>
+            <button onClick={() => void showDotPlot()} disabled={dotBusy || markers.groupBy === 'selection'} data-testid="dotplot-button">
+              Dot plot
+            </button>
             <button onClick={() => download(`markers_${markers.groupBy}_${markers.method}.csv`, new Blob([markerTableCsv(markers)], { type: 'text/csv' }))} data-testid="markers-csv">
               Export CSV
             </button>
@@ -115,6 +139,7 @@ export function MarkersPanel() {
               ))}
             </tbody>
           </table>
+          {dot && dot.table === markers && <DotPlot stats={dot.stats} />}
         </>
       )}
     </section>
