@@ -46,7 +46,7 @@ describe.each(['fused', 'tfjs'] as const)('WebGPU encoder (%s kernels) matches s
     const gte = expected('tiny', 'gene_token_embedding');
     const g = await enc.geneTokenEmbeddings(Int32Array.from({ length: gte.shape[0] }, (_, i) => i));
     expect(maxAbsDiff(g, gte.data)).toBeLessThan(1e-5);
-  }, 240_000);
+  }, 480_000);
 });
 
 describe('WebGPU encoder at real widths (wide fixture: d 512, 8 heads, 1200 tokens)', () => {

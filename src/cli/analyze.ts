@@ -8,6 +8,7 @@ import { scanpyResults } from '../analysis/scanpy-results.ts';
 import { markerTable, markerTableCsv } from '../analysis/report.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
+import { fileBytes } from '../io/node.ts';
 import { openPaths } from '../io/node.ts';
 import { geneLabels } from '../io/gene-symbols.ts';
 import { detectBackend } from '../model/backend.ts';
@@ -76,7 +77,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     log(`${r.nKept}/${r.nCells} cells pass QC; ${r.hvg.genes.length} HVGs; ${r.nClusters} Leiden clusters; neighbours ${r.neighbors.method}; UMAP on ${r.umapDevice}`);
     const { lib } = await nodeH5Runtime();
     const results = scanpyResults(ds, r, params);
-    const notes = await writeWithResults(lib, input, ds, out, results);
+    const notes = await writeWithResults(lib, input, ds, out, results, fileBytes(input));
     for (const n of notes) log(`not copied: ${n}`);
     const csv = p.flags.get('markers-csv');
     if (csv) {

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
+import { fileBytes } from '../io/node.ts';
 import { openPaths } from '../io/node.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
@@ -48,7 +49,7 @@ export async function annotateCommand(argv: string[]): Promise<number> {
     if (out.endsWith('.csv')) await writeFile(out, annotationCsv(query, columns.map((c) => c.name)));
     else {
       const { lib } = await nodeH5Runtime();
-      for (const n of await writeWithResults(lib, input, query, out, { obs: columns })) log(`not copied: ${n}`);
+      for (const n of await writeWithResults(lib, input, query, out, { obs: columns }, fileBytes(input))) log(`not copied: ${n}`);
     }
     log(`wrote ${out}`);
   } finally {

@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
+import { fileBytes } from '../io/node.ts';
 import { openPaths } from '../io/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { embedDataset } from '../model/embed.ts';
@@ -45,7 +46,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
     if (out.endsWith('.npy')) await writeFile(out, encodeNpy(result.embeddings, [ds.nObs, result.dim]));
     else {
       const { lib } = await nodeH5Runtime();
-      const notes = await writeWithResults(lib, input, ds, out, { obsm: { X_scGPT: { shape: [ds.nObs, result.dim], data: result.embeddings } } });
+      const notes = await writeWithResults(lib, input, ds, out, { obsm: { X_scGPT: { shape: [ds.nObs, result.dim], data: result.embeddings } } }, fileBytes(input));
       for (const n of notes) log(`not copied: ${n}`);
     }
     log(`wrote ${out}`);

@@ -1,7 +1,7 @@
 // Node-side file access for the CLI, tests and benchmarks. A directory stands for the files in it
 // (a Cell Ranger `filtered_feature_bc_matrix/` folder).
 import { DatasetError } from './errors.ts';
-import { openAsBlob } from 'node:fs';
+import { openAsBlob, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { nodeH5Runtime } from './h5/node-runtime.ts';
@@ -13,6 +13,16 @@ import type { Dataset } from './types.ts';
 export async function nodeSource(path: string): Promise<SourceFile> {
   const blob = await openAsBlob(path);
   return { name: basename(path), size: blob.size, blob, path };
+}
+
+/** Size of a file in bytes (0 for a folder or a missing path). */
+export function fileBytes(path: string): number {
+  try {
+    const s = statSync(path);
+    return s.isFile() ? s.size : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export async function nodeSources(paths: string[]): Promise<SourceFile[]> {

@@ -30,19 +30,45 @@ export async function textStream(file: SourceFile): Promise<ReadableStream<strin
 }
 
 /** Calls `onLine` for every line of a text stream without holding the whole text. */
-export async function forEachLine(stream: ReadableStream<string>, onLine: (line: string) => void): Promise<void> {
+/** A text line longer than any a gene, barcode or matrix entry needs: a file made to exhaust memory. */
+export class LineTooLongError extends Error {
+  constructor(readonly limit: number) {
+    super(`a line is longer than ${limit.toLocaleString('en-US')} characters`);
+  }
+}
+
+/**
+ * Calls onLine for every line. Only new text is searched for line ends (a line spread over many
+ * chunks costs its length, not its length squared), and no line may exceed `maxLine`.
+ */
+export async function forEachLine(stream: ReadableStream<string>, onLine: (line: string) => void, maxLine = 1 << 20): Promise<void> {
   const reader = stream.getReader();
-  let rest = '';
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const take = (tail: string) => {
+    const line = pending.length ? pending.join('') + tail : tail;
+    pending = [];
+    pendingLength = 0;
+    return line;
+  };
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    const text = rest + value;
     let from = 0;
-    for (let nl = text.indexOf('\n', from); nl >= 0; nl = text.indexOf('\n', from)) {
-      onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(from, nl - 1) : text.slice(from, nl));
+    for (let nl = value.indexOf('\n'); nl >= 0; nl = value.indexOf('\n', from)) {
+      const line = take(value.slice(from, nl));
+      onLine(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
       from = nl + 1;
     }
-    rest = text.slice(from);
+    if (from < value.length) {
+      pending.push(value.slice(from));
+      pendingLength += value.length - from;
+      if (pendingLength > maxLine) {
+        await reader.cancel();
+        throw new LineTooLongError(maxLine);
+      }
+    }
   }
-  if (rest.length > 0) onLine(rest);
+  const last = take('');
+  if (last.length > 0) onLine(last);
 }

@@ -259,7 +259,7 @@ export class AnalysisSession {
    * UMAP of X_pca becomes X_umap. `openInput` opens the input file read-only (the worker mounts the
    * user's File); other formats are written from what was read.
    */
-  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; close(): void }): Promise<Uint8Array> {
+  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; bytes: number; close(): void }): Promise<Uint8Array> {
     const ds = this.ds;
     const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
     const obsm: Record<string, { shape: [number, number]; data: Float32Array }> = {};
@@ -277,7 +277,7 @@ export class AnalysisSession {
       onProgress(0, 'writing .h5ad');
       const input = ds.format === 'h5ad' && openInput ? openInput(lib) : null;
       try {
-        await writeWithResults(lib, input?.file ?? ds.fileName, ds, path, results);
+        await writeWithResults(lib, input?.file ?? ds.fileName, ds, path, results, input?.bytes);
       } finally {
         input?.close();
       }

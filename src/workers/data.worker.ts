@@ -138,6 +138,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
           const file = rt.open(source);
           return {
             file,
+            bytes: currentFiles[0].size,
             close() {
               file.close();
               rt.release(source);

@@ -43,6 +43,13 @@ def replace(f, path, data, **kw):
     return ds
 
 
+def demo_plain(name, edit):
+    p = copy(name)
+    with h5py.File(p, 'r+') as f:
+        edit(f)
+    return os.path.basename(p)
+
+
 def demo_variant(name, edit):
     """A copy of the demo whose layers/counts (the counts matrix, CSR) is edited by `edit(f, indptr, indices, data)`."""
     p = copy(name)
@@ -404,5 +411,52 @@ wrong[size_at] = f'{int(r) + 1} {c} {n}'
 case('mtx-size-vs-features', [mtx_variant('mtx-shape', wrong)], 'error', 'shape-mismatch', fragments=['features'])
 gz_all = gzip.compress(('\n'.join(mtx_lines) + '\n').encode())
 case('mtx-gzip-truncated', [mtx_variant('mtx-cut', None, raw_bytes=gz_all[: len(gz_all) // 2])], 'error', 'truncated', fragments=['matrix.mtx.gz'])
+
+# Found by an adversarial review after the first corpus.
+case('mtx-hex-value', [mtx_variant('mtx-hex', edit_entry(20, lambda p: f'{p[0]} {p[1]} 0x10'))], 'error', 'bad-counts', fragments=['no valid number'])
+case('mtx-missing-value', [mtx_variant('mtx-noval', edit_entry(30, lambda p: f'{p[0]} {p[1]}'))], 'error', 'bad-counts', fragments=['no valid number'])
+
+
+def barcodes_one_line(name):
+    d = mtx_variant(name, mtx_lines)
+    # 64 kB of gzip holding one 64 MB line (the review used 700 MB: 120 s and counting before the
+    # line-length bound; the bound stops at 1 MB either way).
+    open(os.path.join(out, d, 'barcodes.tsv.gz'), 'wb').write(gzip.compress(b'A' * (64 * 1024 * 1024), 9))
+    return d
+
+
+case('mtx-barcodes-one-line-bomb', [barcodes_one_line('mtx-bc-bomb')], 'error', 'bad-matrix', fragments=['barcodes.tsv.gz', 'longer than'])
+
+
+def duplicate_categories(f):
+    cats = [x.decode() if isinstance(x, bytes) else x for x in f['obs/bulk_labels/categories'][:]]
+    replace(f, 'obs/bulk_labels/categories', np.array([cats[0]] * len(cats), dtype=object), dtype=h5py.string_dtype())
+
+
+case('categories-duplicated', [demo_plain('cat-dups.h5ad', duplicate_categories)], 'error', 'unsupported-encoding', fragments=['twice'])
+
+
+def fractional_codes(f):
+    codes = f['obs/bulk_labels/codes'][:].astype('float64')
+    codes[3] = 1.5
+    replace(f, 'obs/bulk_labels/codes', codes)
+
+
+case('category-codes-fractional', [demo_plain('cat-frac.h5ad', fractional_codes)], 'error', 'unsupported-encoding', fragments=['1.5', 'not a whole number'])
+
+
+def external_link(f):
+    f['obsm/X_other'] = h5py.ExternalLink(demo, '/obsm/X_pca')
+
+
+case('obsm-external-link', [demo_plain('ext-link.h5ad', external_link)], 'error', 'unsupported-encoding', fragments=['link to another file'])
+
+
+def soft_link_loop(f):
+    f['uns/a'] = h5py.SoftLink('/uns/b')
+    f['uns/b'] = h5py.SoftLink('/uns/a')
+
+
+case('uns-soft-link-loop', [demo_plain('soft-loop.h5ad', soft_link_loop)], 'ok')
 
 json.dump(cases, sys.stdout)

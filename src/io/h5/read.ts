@@ -34,12 +34,29 @@ export function isDataset(ctx: H5Context, node: unknown): node is H5Dataset {
   return node instanceof ctx.lib.Dataset;
 }
 
-/** The object at `path`, or null. Never throws for a missing path. */
+/**
+ * What a link in `group` points to when it is not a plain (hard) link: HDF5 follows external links
+ * into other files on this computer and soft links anywhere, which a file from a stranger must not
+ * be able to use (to pull in another file's data, or to loop).
+ */
+export function linkOf(group: H5Group, name: string): { kind: 'external'; target: string } | { kind: 'soft'; target: string } | null {
+  const full = `${group.path === '/' ? '' : group.path}/${name}`;
+  const ext = group.get_external_link(full) as { filename?: string; obj_path?: string };
+  if (ext && ext.filename) return { kind: 'external', target: `${ext.filename}:${ext.obj_path ?? '/'}` };
+  const soft = group.get_link(full) as string | null;
+  return soft ? { kind: 'soft', target: soft } : null;
+}
+
+/** The object at `path`, or null. Never throws for a missing path; refuses links to other files. */
 export function getNode(ctx: H5Context, path: string): H5Group | H5Dataset | null {
   const parts = path.split('/').filter(Boolean);
   let node: unknown = ctx.file;
   for (const part of parts) {
     if (!isGroup(ctx, node) || !node.keys().includes(part)) return null;
+    const link = linkOf(node, part);
+    if (link?.kind === 'external') {
+      throw new DatasetError('unsupported-encoding', ctx.fileName, `"${path}" is a link to another file (${link.target}); scWeb reads only the file you gave it: save the file with the data itself`);
+    }
     node = node.get(part);
   }
   return isGroup(ctx, node) || isDataset(ctx, node) ? node : null;
@@ -213,6 +230,7 @@ export function collectFilterIds(ctx: H5Context, limit = 20_000): Set<number> {
     ancestors.add(fingerprint);
     for (const key of keys) {
       if (++seen > limit) break;
+      if (linkOf(group, key)) continue;
       const child = group.get(key);
       if (isGroup(ctx, child)) visit(child, depth + 1);
       else if (isDataset(ctx, child)) for (const f of child.filters) ids.add(f.id);

@@ -3,6 +3,7 @@
 // a fresh file without the old one". Big datasets go over in slices of rows (never whole);
 // compressed datasets stay compressed (gzip). Types h5wasm cannot write directly (h5py bools,
 // record arrays) go through TypeFixes.
+import { linkOf } from '../h5/read.ts';
 import type { Attribute, Dataset as H5Dataset, Group as H5Group, Metadata } from 'h5wasm';
 import type { TypeFixes } from './type-fixes.ts';
 
@@ -18,6 +19,11 @@ const SLICE_ELEMENTS = 1 << 22;
 export interface CopyReport {
   /** Objects left out because h5wasm cannot write their type, with the reason. */
   skipped: string[];
+  /**
+   * Largest uncompressed dataset to copy: what the input's bytes can hold at gzip's best ratio.
+   * A 3 MB file can declare a 12 GB dataset of unwritten chunks; copying it would take hours.
+   */
+  maxBytes?: number;
 }
 
 function isBoolEnum(m: Metadata): boolean {
@@ -38,6 +44,13 @@ export function copyTree(src: H5Group, dst: H5Group, skip: (path: string) => boo
   for (const name of src.keys()) {
     const path = `${src.path === '/' ? '' : src.path}/${name}`;
     if (skip(path.slice(1))) continue;
+    // Links are not followed: an external one would copy another file of this computer into the
+    // output, a soft one duplicates data or loops.
+    const link = linkOf(src, name);
+    if (link) {
+      report.skipped.push(`${path}: ${link.kind} link to ${link.target} not followed`);
+      continue;
+    }
     const child = src.get(name);
     if (!child || !('type' in child)) {
       report.skipped.push(`${path}: a link h5wasm cannot copy`);
@@ -72,6 +85,11 @@ function copyDataset(src: H5Dataset, parent: H5Group, name: string, fixes: TypeF
   const m = src.metadata;
   const shape = m.shape ?? [];
   const n = shape.reduce((a, b) => a * b, 1);
+  const declared = n * (m.size ?? 1);
+  if (report.maxBytes !== undefined && declared > report.maxBytes) {
+    report.skipped.push(`${src.path}: declares ${(declared / 1e6).toLocaleString('en-US', { maximumFractionDigits: 0 })} MB uncompressed, more than the input file can hold (unwritten chunks?): not copied`);
+    return;
+  }
   const compression = src.filters.some((f) => f.id !== 2 && f.id !== 3) ? 4 : 0;
   let made: H5Dataset;
   if (m.type === COMPOUND) {

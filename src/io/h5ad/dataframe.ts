@@ -66,7 +66,7 @@ function readColumn(ctx: H5Context, frame: H5Group, name: string): Column {
   if (isGroup(ctx, node)) return readGroupColumn(ctx, node, name);
   const oldCategories = getDataset(ctx, `${frame.path}/__categories/${name}`);
   if (oldCategories) {
-    return categorical(ctx, `${frame.path}/${name}`, name, toInt32(readNumeric(ctx, node)), readStrings(ctx, oldCategories), attr(oldCategories, 'ordered') === true);
+    return categorical(ctx, `${frame.path}/${name}`, name, toInt32(readNumeric(ctx, node), ctx, `${frame.path}/${name}`), readStrings(ctx, oldCategories), attr(oldCategories, 'ordered') === true);
   }
   return plainColumn(ctx, node, name);
 }
@@ -75,7 +75,7 @@ function readGroupColumn(ctx: H5Context, group: H5Group, name: string): Column {
   const enc = encodingType(group);
   const sub = (k: string) => requireDataset(ctx, `${group.path}/${k}`);
   if (enc === 'categorical') {
-    return categorical(ctx, group.path, name, toInt32(readNumeric(ctx, sub('codes'))), readStrings(ctx, sub('categories')), attr(group, 'ordered') === true);
+    return categorical(ctx, group.path, name, toInt32(readNumeric(ctx, sub('codes')), ctx, `${group.path}/codes`), readStrings(ctx, sub('categories')), attr(group, 'ordered') === true);
   }
   if (enc === 'nullable-integer' || enc === 'nullable-boolean') {
     const values = readNumeric(ctx, sub('values'));
@@ -115,9 +115,18 @@ function boolColumn(name: string, v: ArrayLike<number>): CategoricalColumn {
   return { kind: 'categorical', name, codes, categories: ['False', 'True'], ordered: false, dtype: 'bool' };
 }
 
-/** Codes index the categories (-1 is missing): one out of range would colour or count cells wrongly. */
+/**
+ * Codes index the categories (-1 is missing): one out of range, or categories named twice (pandas
+ * refuses those), would colour or count cells wrongly.
+ */
 function categorical(ctx: H5Context, path: string, name: string, codes: Int32Array, categories: string[], ordered: boolean): CategoricalColumn {
   const n = categories.length;
+  const seen = new Map<string, number>();
+  categories.forEach((c, i) => {
+    const first = seen.get(c);
+    if (first !== undefined) throw new DatasetError('unsupported-encoding', ctx.fileName, `categorical "${path}" names category "${c}" twice (codes ${first} and ${i}); pandas and anndata refuse this: the column is damaged`);
+    seen.set(c, i);
+  });
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i];
     if (c < -1 || c >= n) {
@@ -127,8 +136,14 @@ function categorical(ctx: H5Context, path: string, name: string, codes: Int32Arr
   return { kind: 'categorical', name, codes, categories, ordered, dtype: 'category' };
 }
 
-function toInt32(a: NumberArray): Int32Array {
-  return a instanceof Int32Array ? a : Int32Array.from(a);
+/** Category codes are whole numbers: 1.5 would otherwise be truncated into category 1 without a word. */
+function toInt32(a: NumberArray, ctx?: H5Context, path?: string): Int32Array {
+  if (a instanceof Int32Array) return a;
+  for (let i = 0; i < a.length; i++) {
+    const v = Number(a[i]);
+    if (!Number.isInteger(v)) throw new DatasetError('unsupported-encoding', ctx?.fileName ?? '', `categorical codes at "${path}" hold ${v} at cell ${i}, not a whole number: the column is damaged`);
+  }
+  return Int32Array.from(a, Number);
 }
 
 /** anndata < 0.7: obs/var are structured arrays; `uns/<col>_categories` turns int codes into categories. */

@@ -99,7 +99,7 @@ function listEmbeddings(ctx: H5Context): ObsmEntry[] {
   if (isDataset(ctx, node)) return legacyObsm(ctx, node);
   const out: ObsmEntry[] = [];
   for (const key of node.keys()) {
-    const child = node.get(key);
+    const child = getNode(ctx, `obsm/${key}`);
     if (!isDataset(ctx, child)) continue; // dataframes / sparse obsm are not embeddings to plot
     const shape = shapeOf(child);
     const t = child.metadata.type;

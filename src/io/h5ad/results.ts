@@ -29,6 +29,9 @@ export interface H5adResults {
   rankGenesGroups?: RankGenesGroups;
 }
 
+/** The most gzip can expand one byte: a dataset declaring more than this times the file is not in it. */
+const GZIP_MAX_RATIO = 1032;
+
 /** A dataframe group in anndata 0.8's encoding (0.7's has references and a __categories group). */
 function isCurrentFrame(g: H5Group | null): boolean {
   return !!g && g.type === 'Group' && g.attrs['encoding-version']?.value === '0.2.0';
@@ -43,7 +46,7 @@ function withColumns(columns: Column[], extra: Column[]): Column[] {
  * `input`: the .h5ad's path, or the file already opened (the worker mounts the user's File; the
  * caller closes it then). Returns notes for the user (objects of the input not carried over).
  */
-export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: Dataset, out: string, r: H5adResults): Promise<string[]> {
+export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: Dataset, out: string, r: H5adResults, inputBytes?: number): Promise<string[]> {
   const columns = r.obs ?? [];
   const colors = defaultCategoryColors(columns);
   const owned = typeof input === 'string';
@@ -78,7 +81,7 @@ export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: D
   const f = new lib.File(out, 'w');
   let skipped: string[];
   try {
-    skipped = copyTree(src, f, (p) => replaced.has(p), fixes).skipped;
+    skipped = copyTree(src, f, (p) => replaced.has(p), fixes, { skipped: [], maxBytes: inputBytes ? inputBytes * GZIP_MAX_RATIO : undefined }).skipped;
     const group = (name: string) => {
       if (!f.keys().includes(name)) encode(f.create_group(name), 'dict', '0.1.0');
       return f.get(name) as H5Group;

@@ -8,7 +8,7 @@ import { DatasetError, throwIfAborted } from '../errors.ts';
 import { MemoryCsrReader } from '../h5ad/matrix.ts';
 import { makeUnique } from '../names.ts';
 import type { SourceFile } from '../source.ts';
-import { forEachLine, readBytes, textStream } from '../source.ts';
+import { LineTooLongError, forEachLine, readBytes, textStream } from '../source.ts';
 import type { Column } from '../types.ts';
 
 export function isMtxName(name: string): boolean {
@@ -77,9 +77,21 @@ async function readLines(file: SourceFile, onLine: (line: string) => void): Prom
     await forEachLine(await textStream(file), onLine);
   } catch (err) {
     if (err instanceof DatasetError) throw err;
+    if (err instanceof LineTooLongError) throw new DatasetError('bad-matrix', file.name, `${err.message}: not a gene, barcode or matrix file (or a damaged one)`);
     const msg = err instanceof Error ? err.message : String(err);
     throw new DatasetError('truncated', file.name, `could not be decompressed (${msg}): the gzip file is incomplete or damaged`);
   }
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$/i;
+
+/** A MatrixMarket number; NaN for anything else (the caller names the line). */
+function decimal(s: string | undefined): number {
+  if (s === undefined || !DECIMAL.test(s)) return NaN;
+  const low = s.toLowerCase().replace(/^\+/, '');
+  if (low === 'inf' || low === 'infinity') return Infinity;
+  if (low === '-inf' || low === '-infinity') return -Infinity;
+  return Number(s);
 }
 
 /** Shortest line one entry can take ("1 1 1\n"), and the most gzip can expand a byte. */
@@ -131,11 +143,12 @@ async function parseMtx(file: SourceFile, opts: ProgressOptions, names: { featur
     }
     const c = coo as Coo;
     if (k >= c.nnz) throw fail(`more entries than the ${c.nnz} announced (line ${lineNo})`);
-    const i = Number(parts[0]) - 1;
-    const j = Number(parts[1]) - 1;
-    const v = Number(parts[2]);
+    // Decimal numbers only: Number() would also take "0x10" and "" (as 16 and 0).
+    const i = decimal(parts[0]) - 1;
+    const j = decimal(parts[1]) - 1;
+    const v = decimal(parts[2]);
     if (!(i >= 0 && i < size[0] && j >= 0 && j < size[1] && Number.isInteger(i) && Number.isInteger(j))) throw fail(`entry out of range at line ${lineNo}: "${line.slice(0, 80)}"`);
-    if (Number.isNaN(v)) throw new DatasetError('bad-counts', file.name, `NaN value at line ${lineNo}`);
+    if (Number.isNaN(v)) throw new DatasetError('bad-counts', file.name, parts[2] !== undefined && /^[+-]?nan$/i.test(parts[2]) ? `NaN value at line ${lineNo}` : `line ${lineNo} has no valid number as its value ("${line.slice(0, 80)}")`);
     if (!Number.isFinite(v)) throw new DatasetError('bad-counts', file.name, `value ${v} at line ${lineNo}; expression values must be finite`);
     if (v < 0) throw new DatasetError('bad-counts', file.name, `negative count ${v} at line ${lineNo}; counts must be non-negative`);
     c.rows[k] = i;
