@@ -135,7 +135,6 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     // Shown by symbol whichever way it was typed; the worker accepts either.
     const i = ids.indexOf(name);
     const label = `gene: ${i >= 0 ? symbols[i] : name}`;
-    const previous = useApp.getState();
     set({ geneError: null });
     const { done } = dataClient().request<'column'>({ type: 'gene', name });
     try {
@@ -145,7 +144,6 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       const info = err instanceof WorkerRequestError ? err.info : null;
       if (info?.code === 'cancelled') return;
       set({ geneError: info?.message ?? (err instanceof Error ? err.message : String(err)) });
-      if (useApp.getState().colorBy !== previous.colorBy) fail(err, 'view', `Colouring by ${name}`);
     }
   },
 

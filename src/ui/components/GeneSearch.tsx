@@ -2,6 +2,7 @@
 // too), filtered to the first matches so a 30k-gene list stays quick. A gene the data lacks is
 // said so under the box.
 import { useMemo, useState } from 'react';
+import { findGene } from '../../io/gene-symbols.ts';
 import { useAnalysis } from '../analysis-store.ts';
 
 export function GeneSearch() {
@@ -19,14 +20,9 @@ export function GeneSearch() {
     }
     return out;
   }, [genes, upper, showIds]);
-  const exactIndex = (t: string) => {
-    const u = t.trim().toUpperCase();
-    const i = genes.symbols.findIndex((g) => g.toUpperCase() === u);
-    return i >= 0 ? i : genes.ids.findIndex((g) => g.toUpperCase() === u);
-  };
   const submit = () => {
     if (!text.trim()) return;
-    const i = exactIndex(text);
+    const i = findGene(genes, text);
     // The worker says what is missing (and how many genes there are) when there is no match.
     void colorByGene(i >= 0 ? genes.ids[i] : text.trim());
   };
