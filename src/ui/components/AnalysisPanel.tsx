@@ -87,8 +87,8 @@ export function AnalysisPanel() {
         <label>
           device
           <select value={params.device} onChange={(e) => setParams({ ...params, device: e.target.value as PipelineParams['device'] })} data-testid="param-device">
-            <option value="auto">auto ({backend?.kind === 'webgpu' ? 'this GPU' : 'CPU: no hardware GPU'})</option>
-            <option value="webgpu">WebGPU{backend?.software ? ' (software renderer, slower)' : ''}</option>
+            <option value="auto">auto: {backend?.kind === 'webgpu' ? 'GPU' : 'CPU'}</option>
+            <option value="webgpu" title={backend?.software ? 'a software renderer here: slower than the CPU' : undefined}>WebGPU{backend?.software ? ' (software)' : ''}</option>
             <option value="cpu">CPU (JavaScript)</option>
           </select>
         </label>

@@ -67,7 +67,7 @@ export function ModelPanel() {
         <label>
           Run on{' '}
           <select value={device} onChange={(e) => setDevice(e.target.value as DevicePreference)} data-testid="embed-device">
-            <option value="auto">auto ({backend?.kind === 'webgpu' ? 'this GPU' : 'CPU: no hardware GPU'})</option>
+            <option value="auto">auto: {backend?.kind === 'webgpu' ? 'GPU' : 'CPU'}</option>
             <option value="webgpu">WebGPU{backend?.software ? ' (software renderer, slower than the CPU)' : ''}</option>
             <option value="cpu">CPU (float64 reference encoder)</option>
           </select>
