@@ -24,6 +24,8 @@ export interface DatasetParts {
   matrices: MatrixPart[];
   embeddings: EmbeddingInfo[];
   readEmbedding(key: string): Embedding;
+  /** A workspace saved by scWeb in the file (uns/scweb_session), unvalidated. */
+  savedSession?: string | null;
   close(): void;
   /** Called when reading traps inside the HDF5 module, so the next file gets a fresh one. */
   onTrap?: () => void;
@@ -44,6 +46,7 @@ export class AssembledDataset implements Dataset {
   countsKey: string | null;
   countsReason: string;
   readonly embeddings: EmbeddingInfo[];
+  readonly savedSession: string | null;
   private readonly readers = new Map<string, MatrixPart & { reader: CheckedReader }>();
   private readonly computed = new Map<string, Embedding>();
 
@@ -56,6 +59,7 @@ export class AssembledDataset implements Dataset {
     this.nObs = parts.obs.index.length;
     this.nVars = parts.var.index.length;
     this.embeddings = parts.embeddings;
+    this.savedSession = parts.savedSession ?? null;
     if (this.nObs === 0) throw new DatasetError('no-cells', this.fileName, 'the file holds no cells (obs is empty)');
     for (const raw of parts.matrices) {
       this.checkShape(raw);

@@ -33,6 +33,8 @@ export interface DatasetSummary {
   var_names: string[];
   /** var column with gene symbols when the index holds Ensembl ids (CELLxGENE's `feature_name`). */
   gene_symbols_column: string | null;
+  /** scWeb's saved workspace in the file (JSON, unvalidated), or null. */
+  saved_session: string | null;
 }
 
 /** Dense matrices up to this many entries get their non-zeros counted for the summary. */
@@ -56,6 +58,7 @@ export function summarize(ds: Dataset): DatasetSummary {
     obsm: Object.fromEntries(ds.embeddings.map((e) => [e.key, e.shape])),
     var_names: ds.var.index.slice(0, 10),
     gene_symbols_column: symbolColumnName(ds),
+    saved_session: ds.savedSession ?? null,
   };
 }
 

@@ -104,6 +104,8 @@ export interface Dataset {
   readEmbedding(key: string): Embedding;
   /** Adds (or replaces) a computed embedding such as X_scGPT; it lives in memory with the dataset. */
   addEmbedding(e: Embedding): void;
+  /** A workspace scWeb saved in the file (an .h5ad's uns/scweb_session), unvalidated JSON; null when none. */
+  savedSession?: string | null;
   /** Adds (or replaces) an obs column computed here, such as leiden or a QC metric. */
   setColumn(c: Column): void;
   close(): void;

@@ -1,41 +1,88 @@
+// The workspace: a top bar, obs on the left, the embedding (or the plots, or QC) in the centre
+// filling the window, genes on the right; settings open as drawers over the genes panel.
 import { useEffect, useMemo, useState } from 'react';
 import { AnalysisPanel } from './components/AnalysisPanel.tsx';
 import { AnnotationPanel } from './components/AnnotationPanel.tsx';
-import { GeneSearch } from './components/GeneSearch.tsx';
-import { MarkersPanel } from './components/MarkersPanel.tsx';
-import { PanelError } from './components/PanelError.tsx';
-import { QcPanel } from './components/QcPanel.tsx';
-import { SelectionBar } from './components/SelectionBar.tsx';
+import { ColorScale } from './components/ColorScale.tsx';
+import { Drawer } from './components/Drawer.tsx';
 import { DropZone } from './components/DropZone.tsx';
+import { EmbeddingToolbar } from './components/EmbeddingToolbar.tsx';
+import { GenesPanel } from './components/GenesPanel.tsx';
 import { ModelPanel } from './components/ModelPanel.tsx';
-import { Legend } from './components/Legend.tsx';
+import { ObsPanel } from './components/ObsPanel.tsx';
+import { PanelError } from './components/PanelError.tsx';
+import { PlotsTab } from './components/PlotsTab.tsx';
+import { QcPanel } from './components/QcPanel.tsx';
 import { ScatterView } from './components/ScatterView.tsx';
+import { ShortcutHelp } from './components/ShortcutHelp.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { SummaryPanel } from './components/SummaryPanel.tsx';
-import { ViewControls } from './components/ViewControls.tsx';
+import { TopBar } from './components/TopBar.tsx';
 import { useAnalysis } from './analysis-store.ts';
 import { useAnnotation } from './annotation-store.ts';
-import { ShortcutHelp } from './components/ShortcutHelp.tsx';
 import { useShortcuts } from './shortcuts.ts';
 import { useApp } from './store.ts';
+import { useView, type Tab } from './view-store.ts';
+import { resumeLastSession, startFresh, useSession } from './session/autosave.ts';
+
+const TABS: [Tab, string][] = [
+  ['embedding', 'Embedding'],
+  ['plots', 'Plots'],
+  ['qc', 'QC'],
+];
+
+function Centre() {
+  const summary = useApp((s) => s.summary)!;
+  const tab = useView((s) => s.tab);
+  const setTab = useView((s) => s.setTab);
+  return (
+    <section className="centre">
+      <div className="tabs" role="tablist">
+        {TABS.map(([t, label]) => (
+          <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'on' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === 'embedding' && (
+        <>
+          <EmbeddingToolbar summary={summary} />
+          <PanelError panel="view" />
+          <div className="stage">
+            <ScatterView />
+            <ColorScale />
+          </div>
+        </>
+      )}
+      {tab === 'plots' && <PlotsTab />}
+      {tab === 'qc' && <QcPanel />}
+    </section>
+  );
+}
 
 export function App() {
   const summary = useApp((s) => s.summary);
   // Panels keep local choices (a column, a group); a new dataset starts them afresh.
   const datasetId = useApp((s) => s.datasetId);
+  const openFiles = useApp((s) => s.openFiles);
   const [help, setHelp] = useState(false);
+  const [over, setOver] = useState(false);
   const actions = useMemo(
     () => ({
       focusGeneSearch: () => document.querySelector<HTMLInputElement>('[data-testid="gene-search"]')?.focus(),
       toggleLasso: () => {
         const a = useAnalysis.getState();
-        if (useApp.getState().embedding) a.setLassoMode(!a.lassoMode);
+        if (useApp.getState().embedding) {
+          useView.getState().setTab('embedding');
+          a.setLassoMode(!a.lassoMode);
+        }
       },
       escape: () => {
         const a = useAnalysis.getState();
         if (help) setHelp(false);
         else if (a.lassoMode) a.setLassoMode(false);
-        else a.clearSelection();
+        else if (a.selection) a.clearSelection();
+        else useView.getState().openDrawer(null);
         (document.activeElement as HTMLElement | null)?.blur?.();
       },
       undo: () => useAnnotation.getState().undo(),
@@ -48,39 +95,64 @@ export function App() {
   const detectBackend = useApp((s) => s.detectBackend);
   useEffect(() => {
     void detectBackend();
+    void resumeLastSession();
   }, [detectBackend]);
+  const note = useSession((s) => s.note);
+  const last = useSession((s) => s.last);
   return (
-    <div className="app">
-      <header>
-        <h1>scWeb</h1>
-        <span className="muted">single-cell analysis in your browser; your data never leaves this computer</span>
-        <button className="link" onClick={() => setHelp(true)} title="keyboard shortcuts (?)" data-testid="shortcuts-button">
-          Shortcuts <kbd>?</kbd>
-        </button>
-      </header>
+    <div
+      className={`app${over ? ' over' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={(e) => e.currentTarget === e.target && setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        void openFiles([...e.dataTransfer.files]);
+      }}
+    >
+      <TopBar onHelp={() => setHelp(true)} />
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
-      <DropZone compact={summary !== null} />
       <StatusBar />
-      {summary && (
+      {note && summary && (
+        <div className="note" role="status" data-testid="session-note">
+          {note}{' '}
+          <button className="link" onClick={() => void startFresh()} data-testid="start-fresh">
+            Start fresh
+          </button>
+          <button className="link" onClick={() => useSession.setState({ note: null })} aria-label="dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      {summary ? (
         <main className="workspace" key={datasetId}>
-          <div className="side">
-            <SummaryPanel summary={summary} />
+          <ObsPanel summary={summary} />
+          <Centre />
+          <GenesPanel />
+          <Drawer name="analysis" title="Analysis">
             <AnalysisPanel />
-            <QcPanel />
-            <AnnotationPanel />
-          </div>
-          <section className="view">
+          </Drawer>
+          <Drawer name="embed" title="scGPT embedding">
             <ModelPanel />
-            <ViewControls summary={summary} />
-            <div className="controls">
-              <GeneSearch />
-            </div>
-            <SelectionBar />
-            <PanelError panel="view" />
-            <ScatterView />
-            <Legend />
-            <MarkersPanel />
-          </section>
+          </Drawer>
+          <Drawer name="annotate" title="Cell-type annotation">
+            <AnnotationPanel />
+          </Drawer>
+          <Drawer name="dataset" title="Dataset">
+            <SummaryPanel summary={summary} />
+          </Drawer>
+        </main>
+      ) : (
+        <main className="empty">
+          <DropZone compact={false} />
+          {last && !last.demo && (
+            <p className="muted" data-testid="last-session">
+              Your work on <b>{last.name}</b> is kept in this browser: open that file again and it comes back where you left it.
+            </p>
+          )}
         </main>
       )}
     </div>

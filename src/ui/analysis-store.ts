@@ -5,6 +5,7 @@ import type { MarkerMethod } from '../analysis/markers.ts';
 import { DEFAULT_PARAMS, type PipelineParams, type StepEvent, type StepName } from '../analysis/pipeline.ts';
 import type { AnalysisReport, MarkerTable } from '../workers/protocol.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
+import { forgetColumns, useView } from './view-store.ts';
 import { WorkerRequestError, dataClient } from './worker-client.ts';
 
 export interface AnalysisState {
@@ -73,6 +74,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       const { summary, report } = await done;
       set({ report, markers: report.markers, job: null });
       useApp.setState({ summary });
+      forgetColumns();
       await Promise.all([useApp.getState().showEmbedding(report.umapKey), useApp.getState().setColorBy('leiden')]);
     } catch (err) {
       const job = get().job;
@@ -139,7 +141,8 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     const { done } = dataClient().request<'column'>({ type: 'gene', name });
     try {
       const { column } = await done;
-      useApp.setState({ colorBy: label, hidden: new Set(), colorColumn: { ...column, name: label } });
+      useApp.setState({ colorBy: label, colorColumn: { ...column, name: label } });
+      useView.getState().rememberGene(i >= 0 ? symbols[i] : name);
     } catch (err) {
       const info = err instanceof WorkerRequestError ? err.info : null;
       if (info?.code === 'cancelled') return;

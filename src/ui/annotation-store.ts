@@ -41,6 +41,8 @@ export interface AnnotationState {
   runMap(): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
+  /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits. */
+  resumeLabels(from: string | null): Promise<void>;
   rename(code: number, name: string): void;
   /** Names a group of `groupBy` after a suggestion, starting the labels from `groupBy` if needed. */
   applySuggestion(groupBy: string, group: string, name: string): Promise<void>;
@@ -49,7 +51,8 @@ export interface AnnotationState {
   undo(): void;
   redo(): void;
   exportCsv(): Promise<void>;
-  exportH5ad(): Promise<void>;
+  /** `session`: the workspace JSON saved in uns/scweb_session. */
+  exportH5ad(session?: string): Promise<void>;
   reset(): void;
 }
 
@@ -142,6 +145,15 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       }
     },
 
+    async resumeLabels(from) {
+      try {
+        const { column } = await dataClient().request<'column'>({ type: 'column', name: USER_LABEL }).done;
+        if (column.kind === 'categorical') set({ labels: { codes: column.codes, categories: column.categories }, labelsFrom: from, past: [], future: [] });
+      } catch (err) {
+        fail(err, 'Restoring the labels');
+      }
+    },
+
     async startLabels(from) {
       const { done } = dataClient().request<'column'>({ type: 'column', name: from });
       try {
@@ -200,8 +212,8 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       }
     },
 
-    async exportH5ad() {
-      const { id, done } = dataClient().request<'file'>({ type: 'export-h5ad' }, progress);
+    async exportH5ad(session) {
+      const { id, done } = dataClient().request<'file'>({ type: 'export-h5ad', session }, progress);
       job('writing .h5ad')(id);
       try {
         const { name, bytes } = await done;

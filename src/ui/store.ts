@@ -62,7 +62,6 @@ export interface AppState {
   embedding: EmbeddingView | null;
   colorBy: string | null;
   colorColumn: ColumnData | null;
-  hidden: ReadonlySet<number>;
   openFiles(files: File[]): Promise<void>;
   loadDemo(): Promise<void>;
   cancelLoad(): void;
@@ -70,8 +69,6 @@ export interface AppState {
   showEmbedding(key: string): Promise<void>;
   setColorBy(name: string | null): Promise<void>;
   chooseCounts(key: string): Promise<void>;
-  toggleCategory(code: number): void;
-  isolateCategory(code: number): void;
   detectBackend(): Promise<void>;
 }
 
@@ -105,6 +102,12 @@ export function setOnDatasetOpened(fn: () => void): void {
   openedListeners.push(fn);
 }
 const onDatasetOpened = () => openedListeners.forEach((fn) => fn());
+
+/** Runs once a file is open and its default view is set up (the session module restores work here). */
+let afterOpen: ((files: File[]) => Promise<void>) | null = null;
+export function setAfterOpen(fn: (files: File[]) => Promise<void>): void {
+  afterOpen = fn;
+}
 
 export const useApp = create<AppState>((set, get) => ({
   datasetId: 0,
@@ -174,7 +177,6 @@ export const useApp = create<AppState>((set, get) => ({
   embedding: null,
   colorBy: null,
   colorColumn: null,
-  hidden: new Set(),
 
   async openFiles(files) {
     if (files.length === 0) return;
@@ -187,10 +189,11 @@ export const useApp = create<AppState>((set, get) => ({
     set({ loading: { id, fileName, fraction: 0, message: 'starting' }, error: null });
     try {
       const { summary, warnings } = await done;
-      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, hidden: new Set(), embedStats: null, datasetId: get().datasetId + 1 });
+      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, embedStats: null, datasetId: get().datasetId + 1 });
       onDatasetOpened();
       const key = defaultEmbedding(summary);
       await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
+      await afterOpen?.(files);
     } catch (err) {
       if (get().loading?.id === id) set({ loading: null });
       const info = asErrorInfo(err);
@@ -204,7 +207,8 @@ export const useApp = create<AppState>((set, get) => ({
     try {
       const res = await fetch(DEMO_URL);
       if (!res.ok) throw new Error(`the demo dataset could not be fetched (HTTP ${res.status})`);
-      const file = new File([await res.blob()], fileName);
+      // A fixed date, so the demo is the same file to the session store on every visit.
+      const file = new File([await res.blob()], fileName, { lastModified: 0 });
       await get().openFiles([file]);
     } catch (err) {
       set({ loading: null, error: asErrorInfo(err) });
@@ -238,7 +242,7 @@ export const useApp = create<AppState>((set, get) => ({
   },
 
   async setColorBy(name) {
-    set({ colorBy: name, hidden: new Set() });
+    set({ colorBy: name });
     if (!name) {
       set({ colorColumn: null });
       return;
@@ -259,21 +263,6 @@ export const useApp = create<AppState>((set, get) => ({
     } catch (err) {
       get().fail(err, 'analysis', `Using ${key} as counts`);
     }
-  },
-
-  toggleCategory(code) {
-    const hidden = new Set(get().hidden);
-    if (hidden.has(code)) hidden.delete(code);
-    else hidden.add(code);
-    set({ hidden });
-  },
-
-  isolateCategory(code) {
-    const col = get().colorColumn;
-    if (col?.kind !== 'categorical') return;
-    const others = col.categories.map((_, i) => i).filter((i) => i !== code);
-    const alreadyIsolated = get().hidden.size === others.length && others.every((i) => get().hidden.has(i));
-    set({ hidden: alreadyIsolated ? new Set() : new Set(others) });
   },
 
   async detectBackend() {

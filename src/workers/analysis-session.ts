@@ -50,6 +50,12 @@ export const browserResources: SessionResources = {
   },
 };
 
+/** What this session computed (obs columns and obsm entries), as the browser keeps it between visits. */
+export interface SessionResults {
+  columns: Column[];
+  obsm: { key: string; shape: [number, number]; data: Float32Array }[];
+}
+
 export class AnalysisSession {
   private readonly pipeline: Pipeline;
   private totals: { key: string; values: Float64Array } | null = null;
@@ -259,7 +265,7 @@ export class AnalysisSession {
    * UMAP of X_pca becomes X_umap. `openInput` opens the input file read-only (the worker mounts the
    * user's File); other formats are written from what was read.
    */
-  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; bytes: number; close(): void }): Promise<Uint8Array> {
+  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; bytes: number; close(): void }, session?: string): Promise<Uint8Array> {
     const ds = this.ds;
     const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
     const obsm: Record<string, { shape: [number, number]; data: Float32Array }> = {};
@@ -271,6 +277,7 @@ export class AnalysisSession {
     const results = {
       obs: ds.obs.columns.filter((c) => this.added.has(c.name)),
       obsm,
+      session,
       ...(run ? { var: run.var, varm: run.varm, pca: run.pca, obsp: run.obsp, neighbors: run.neighbors, rankGenesGroups: run.rankGenesGroups } : {}),
     };
     return writeScratchFile(async (lib, path) => {
@@ -285,6 +292,41 @@ export class AnalysisSession {
     });
   }
 
+
+  /** Copies of the computed columns and embeddings (the page stores them; the dataset keeps its own). */
+  results(): SessionResults {
+    const ds = this.ds;
+    const columns = ds.obs.columns.filter((c) => this.added.has(c.name));
+    const obsm = [...this.addedObsm].filter((k) => ds.embeddings.some((e) => e.key === k)).map((k) => {
+      const e = ds.readEmbedding(k);
+      return { key: k, shape: e.shape, data: e.data.slice() };
+    });
+    return { columns, obsm };
+  }
+
+  /**
+   * Puts back what an earlier visit computed on this same file. Checked like a file's content: the
+   * page's storage can be stale or edited, and a wrong length would misalign every cell.
+   */
+  restore(r: SessionResults): void {
+    const n = this.ds.nObs;
+    for (const c of r.columns) {
+      const len = c.kind === 'categorical' ? c.codes.length : c.values.length;
+      if (len !== n) throw new Error(`the saved column "${c.name}" has ${len} values but the dataset has ${n} cells: the saved session is for another file`);
+      if (c.kind === 'categorical' && c.codes.some((v) => v < -1 || v >= c.categories.length)) throw new Error(`the saved column "${c.name}" has codes outside its ${c.categories.length} categories`);
+    }
+    for (const e of r.obsm) {
+      if (e.shape[0] !== n || e.data.length !== e.shape[0] * e.shape[1]) throw new Error(`the saved embedding "${e.key}" has shape ${e.shape.join(' x ')} but the dataset has ${n} cells`);
+    }
+    for (const c of r.columns) {
+      this.ds.setColumn(c);
+      this.added.add(c.name);
+    }
+    for (const e of r.obsm) {
+      this.ds.addEmbedding({ key: e.key, shape: e.shape, data: e.data });
+      this.embeddingChanged(e.key);
+    }
+  }
 
   lasso(key: string, polygon: number[]): Uint8Array {
     const e = this.ds.readEmbedding(key);

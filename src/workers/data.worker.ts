@@ -145,10 +145,21 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
             },
           };
         };
-        const bytes = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }), currentFiles.length === 1 ? openInput : undefined);
-        const base = requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '');
+        const bytes = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }), currentFiles.length === 1 ? openInput : undefined, req.session);
+        // Saving a saved analysis again keeps one suffix.
+        const base = requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
         post({ type: 'file', id: req.id, name: `${base}_scweb.h5ad`, bytes }, [bytes.buffer]);
       });
+    case 'session-export': {
+      const results = requireSession().results();
+      post({ type: 'session-results', id: req.id, results }, results.obsm.map((e) => e.data.buffer));
+      return;
+    }
+    case 'session-restore': {
+      requireSession().restore(req.results);
+      post({ type: 'summary', id: req.id, summary: summarize(requireDataset()) });
+      return;
+    }
     case 'use-counts': {
       const ds = requireDataset();
       ds.useCounts(req.key);

@@ -11,6 +11,7 @@ import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
+import type { SessionResults } from './analysis-session.ts';
 
 export type { ModelEntry, ModelSource };
 
@@ -43,7 +44,9 @@ export type Request =
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
   | { type: 'export-csv'; id: number; columns: string[] }
-  | { type: 'export-h5ad'; id: number };
+  | { type: 'export-h5ad'; id: number; session?: string }
+  | { type: 'session-export'; id: number }
+  | { type: 'session-restore'; id: number; results: SessionResults };
 
 export interface EmbedRequestOptions {
   seed: number;
@@ -88,8 +91,9 @@ export type Response =
   | { type: 'reference'; id: number; summary: DatasetSummary }
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
-  | { type: 'file'; id: number; name: string; bytes: Uint8Array };
+  | { type: 'file'; id: number; name: string; bytes: Uint8Array }
+  | { type: 'session-results'; id: number; results: SessionResults };
 
-export type { MapParams, MapReport, Suggestion };
+export type { MapParams, MapReport, SessionResults, Suggestion };
 
 export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };

@@ -10,9 +10,12 @@ import { writeCsrMatrix, writeNeighborsUns, type CsrMatrix, type NeighborsUns } 
 import { defaultCategoryColors } from './colors.ts';
 import { TypeFixes } from './type-fixes.ts';
 import { writeColors, writeRankGenesGroups, type RankGenesGroups } from './uns.ts';
-import { CsrStreamWriter, encode, writeFrame } from './write.ts';
+import { SESSION_KEY } from './session.ts';
+import { CsrStreamWriter, encode, writeFrame, writeScalar as scalarString } from './write.ts';
 
 export interface ExportOptions {
+  /** Workspace JSON for uns/scweb_session (see results.ts). */
+  session?: string;
   signal?: AbortSignal;
   onProgress?: (f: number, m: string) => void;
   /** `<column>_colors` per categorical obs column as shown; the app's default palette otherwise. */
@@ -56,6 +59,7 @@ export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: Ex
     const colors = { ...defaultCategoryColors(ds.obs.columns), ...opts.colors };
     for (const [col, hex] of Object.entries(colors)) writeColors(uns, col, hex);
     if (opts.rankGenesGroups) writeRankGenesGroups(uns, opts.rankGenesGroups, fixes);
+    if (opts.session) scalarString(uns, SESSION_KEY, opts.session);
   } finally {
     f.close();
   }

@@ -14,7 +14,8 @@ import { exportH5ad } from './export.ts';
 import { TypeFixes } from './type-fixes.ts';
 import { writeColors, writePcaUns, writeRankGenesGroups, type PcaUns, type RankGenesGroups } from './uns.ts';
 import { writeCsrMatrix, writeNeighborsUns, type CsrMatrix, type NeighborsUns } from './graph.ts';
-import { encode, writeFrame } from './write.ts';
+import { SESSION_KEY } from './session.ts';
+import { encode, writeFrame, writeScalar as scalarString } from './write.ts';
 
 export interface H5adResults {
   obs?: Column[];
@@ -27,6 +28,8 @@ export interface H5adResults {
   varm?: Record<string, { shape: [number, number]; data: Float32Array }>;
   pca?: PcaUns;
   rankGenesGroups?: RankGenesGroups;
+  /** The app's workspace (parameters and view) as JSON, stored as uns/scweb_session so opening the file restores it. */
+  session?: string;
 }
 
 /** The most gzip can expand one byte: a dataset declaring more than this times the file is not in it. */
@@ -60,7 +63,7 @@ export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: D
     closeSrc();
     for (const c of columns) ds.setColumn(c);
     for (const [key, e] of Object.entries(r.obsm ?? {})) ds.addEmbedding({ key, ...e });
-    await exportH5ad(lib, out, ds, { colors, rankGenesGroups: r.rankGenesGroups, varColumns: r.var, obsp: r.obsp, neighbors: r.neighbors });
+    await exportH5ad(lib, out, ds, { colors, rankGenesGroups: r.rankGenesGroups, varColumns: r.var, obsp: r.obsp, neighbors: r.neighbors, session: r.session });
     return ds.format === 'h5ad' ? [`${inputPath} has a pre-0.8 obs: wrote obs, var, X and obsm from what was read (uns, layers and raw are not carried over)`] : [];
   }
   const rawVar = src.get('raw/var') as H5Group | null;
@@ -76,6 +79,7 @@ export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: D
     ...Object.keys(r.varm ?? {}).map((k) => `varm/${k}`),
     ...Object.keys(colors).map((c) => `uns/${c}_colors`),
     ...(r.rankGenesGroups ? ['uns/rank_genes_groups'] : []),
+    ...(r.session ? [`uns/${SESSION_KEY}`] : []),
   ]);
   const fixes = new TypeFixes();
   const f = new lib.File(out, 'w');
@@ -111,6 +115,7 @@ export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: D
     if (r.pca) writePcaUns(uns, r.pca, fixes);
     for (const [col, hex] of Object.entries(colors)) writeColors(uns, col, hex);
     if (r.rankGenesGroups) writeRankGenesGroups(uns, r.rankGenesGroups, fixes);
+    if (r.session) scalarString(uns, SESSION_KEY, r.session);
   } finally {
     f.close();
     closeSrc();

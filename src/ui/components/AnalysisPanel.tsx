@@ -68,9 +68,9 @@ export function AnalysisPanel() {
         <label>
           method
           <select value={params.neighbors.method} onChange={(e) => set('neighbors', 'method', e.target.value)}>
-            <option value="auto">auto (exact on WebGPU or up to 20k cells)</option>
+            <option value="auto" title="exact on WebGPU or up to 20k cells, NN-descent otherwise">auto</option>
             <option value="exact">exact</option>
-            <option value="nndescent">NN-descent (approximate)</option>
+            <option value="nndescent">NN-descent</option>
           </select>
         </label>
         {num('leiden', 'resolution', 'resolution', 0.1)}

@@ -254,14 +254,6 @@ export function AnnotationPanel() {
         </>
       )}
       <PanelError panel="labels" />
-      <div className="row">
-        <button onClick={() => void a.exportCsv()} data-testid="export-csv">
-          Export annotations CSV
-        </button>
-        <button onClick={() => void a.exportH5ad()} disabled={!!a.job} data-testid="export-h5ad">
-          Export .h5ad
-        </button>
-      </div>
     </section>
   );
 }

@@ -37,7 +37,7 @@ export function DropZone({ compact }: { compact: boolean }) {
         type="file"
         multiple
         hidden
-        data-testid="file-input"
+        data-testid="drop-file-input"
         accept=".h5ad,.h5,.hdf5,.mtx,.gz,.tsv"
         onChange={(e) => {
           void openFiles([...(e.target.files ?? [])]);

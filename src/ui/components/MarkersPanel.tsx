@@ -9,11 +9,18 @@ import { useAnalysis } from '../analysis-store.ts';
 import { resolveChoice } from '../choice.ts';
 import { download } from '../download.ts';
 import { useApp } from '../store.ts';
-import type { GroupStats } from '../../analysis/group-stats.ts';
-import { topMarkerGenes } from '../../analysis/group-stats.ts';
-import { dataClient } from '../worker-client.ts';
-import { DotPlot } from './DotPlot.tsx';
+import { markerRows, sortRows, type MarkerKey } from '../plot/marker-sort.ts';
+import { useView } from '../view-store.ts';
 import { PanelError } from './PanelError.tsx';
+
+const COLUMNS: [MarkerKey, string, string?][] = [
+  ['gene', 'gene'],
+  ['score', 'score'],
+  ['logfc', 'log2FC'],
+  ['padj', 'p adj', 'Benjamini-Hochberg adjusted p-value'],
+  ['pctIn', '% in', 'cells of the group expressing the gene'],
+  ['pctOut', '% out', 'cells of the rest expressing the gene'],
+];
 
 export function MarkersPanel() {
   const markers = useAnalysis((s) => s.markers);
@@ -25,23 +32,7 @@ export function MarkersPanel() {
   const [pending, setPending] = useState<string | null>(null);
   const [method, setMethod] = useState<MarkerMethod>('wilcoxon');
   const [shownName, setShown] = useState<string | null>(null);
-  const [dot, setDot] = useState<{ table: typeof markers; stats: GroupStats } | null>(null);
-  const [dotBusy, setDotBusy] = useState(false);
-  const fail = useApp((s) => s.fail);
-  const showDotPlot = async () => {
-    if (!markers || markers.groupBy === 'selection') return;
-    setDotBusy(true);
-    try {
-      // The top 3 markers of every group, each gene once, as sc.pl.rank_genes_groups_dotplot.
-      const genes = topMarkerGenes(markers.groups.map((g) => ({ genes: g.geneIds ?? g.genes })), 3);
-      const { stats } = await dataClient().request<'group-stats'>({ type: 'group-stats', groupBy: markers.groupBy, genes }).done;
-      setDot({ table: markers, stats });
-    } catch (err) {
-      fail(err, 'markers', 'Dot plot');
-    } finally {
-      setDotBusy(false);
-    }
-  };
+  const [sort, setSort] = useState<{ key: MarkerKey; desc: boolean }>({ key: 'score', desc: true });
   const categorical = Object.entries(summary?.obs ?? {}).filter(([, c]) => c.categories && Object.keys(c.categories).length >= 2 && Object.keys(c.categories).length <= 200).map(([n]) => n);
   // The lasso's table (selection vs rest) is named in the select while it is on show.
   const showsSelection = markers?.groupBy === 'selection' && !job;
@@ -58,7 +49,7 @@ export function MarkersPanel() {
     <section className="panel markers" data-testid="markers-panel">
       <h3>Marker genes</h3>
       <div className="row">
-        <select value={groupBy} onChange={(e) => run(e.target.value, method)} data-testid="markers-groupby" disabled={categorical.length === 0 || !!job}>
+        <select aria-label="markers of the groups of" title="markers of the groups of this column" value={groupBy} onChange={(e) => run(e.target.value, method)} data-testid="markers-groupby" disabled={categorical.length === 0 || !!job}>
           {categorical.length === 0 && <option value="">no categorical column: run the pipeline</option>}
           {showsSelection && (
             <option value="selection" disabled>
@@ -72,6 +63,7 @@ export function MarkersPanel() {
           ))}
         </select>
         <select
+          aria-label="test"
           value={markers && !job ? markers.method : method}
           onChange={(e) => {
             setMethod(e.target.value as MarkerMethod);
@@ -82,8 +74,8 @@ export function MarkersPanel() {
           <option value="wilcoxon">wilcoxon</option>
           <option value="t-test">t-test</option>
         </select>
-        <button disabled={!groupBy || showsSelection || !!job} onClick={() => run(groupBy, method)} data-testid="markers-compute" title="recompute (the column's labels may have changed)">
-          Recompute
+        <button disabled={!groupBy || showsSelection || !!job} onClick={() => run(groupBy, method)} data-testid="markers-compute" title="recompute (the column's labels may have changed)" aria-label="recompute">
+          ↻
         </button>
       </div>
       <PanelError panel="markers" />
@@ -95,51 +87,51 @@ export function MarkersPanel() {
       {markers && group && (
         <>
           <div className="row">
-            <label>
-              {markers.groupBy}{' '}
-              <select value={group.group} onChange={(e) => setShown(e.target.value)} data-testid="markers-group">
+            <select className="grow" aria-label={`group of ${markers.groupBy}`} value={group.group} onChange={(e) => setShown(e.target.value)} data-testid="markers-group">
                 {markers.groups.map((g) => (
                   <option key={g.group} value={g.group}>
                     {g.group} ({g.nCells.toLocaleString()} cells)
                   </option>
                 ))}
               </select>
-            </label>
-            <span className="muted" data-testid="markers-method">
+            <span className="muted hidden-label" data-testid="markers-method">
               {markers.method}
             </span>
-            <button onClick={() => void showDotPlot()} disabled={dotBusy || markers.groupBy === 'selection'} data-testid="dotplot-button">
-              Dot plot
+            <button onClick={() => useView.getState().setTab('plots')} disabled={markers.groupBy === 'selection'} data-testid="dotplot-button" title="dot plot, violins and matrix plot of these markers">
+              Plots
             </button>
-            <button onClick={() => download(`markers_${markers.groupBy}_${markers.method}.csv`, new Blob([markerTableCsv(markers)], { type: 'text/csv' }))} data-testid="markers-csv">
-              Export CSV
+            <button onClick={() => download(`markers_${markers.groupBy}_${markers.method}.csv`, new Blob([markerTableCsv(markers)], { type: 'text/csv' }))} data-testid="markers-csv" title="every group's markers as CSV">
+              CSV
             </button>
           </div>
-          <table data-testid="markers-table" data-group={group.group}>
-            <thead>
-              <tr>
-                <th>gene</th>
-                <th title={markers.method === 'wilcoxon' ? 'z-score' : 't statistic'}>score</th>
-                <th>log2FC</th>
-                <th>p adj (BH)</th>
-                <th title="cells expressing the gene: in the group / in the rest">% in / out</th>
-              </tr>
-            </thead>
-            <tbody>
-              {group.genes.slice(0, 25).map((g, i) => (
-                <tr key={`${g}:${i}`} onClick={() => void colorByGene(group.geneIds?.[i] ?? g)} title={hasIds ? `${group.geneIds![i]}: colour the plot by this gene` : 'colour the plot by this gene'}>
-                  <td className="gene">{g}</td>
-                  <td>{group.scores[i].toFixed(2)}</td>
-                  <td>{Number.isFinite(group.logFoldChanges[i]) ? group.logFoldChanges[i].toFixed(2) : '–'}</td>
-                  <td>{group.pvalsAdj[i].toExponential(1)}</td>
-                  <td>
-                    {Math.round(group.pctIn[i] * 100)} / {Math.round(group.pctOut[i] * 100)}
-                  </td>
+          <div className="table-scroll">
+            <table data-testid="markers-table" data-group={group.group} data-rows={group.genes.length}>
+              <thead>
+                <tr>
+                  {COLUMNS.map(([key, label, title]) => (
+                    <th key={key} title={title ?? (key === 'score' ? (markers.method === 'wilcoxon' ? 'z-score' : 't statistic') : undefined)} aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
+                      <button className="sort" onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : key !== 'gene' && key !== 'padj' && key !== 'rank' })} data-testid={`sort-${key}`}>
+                        {label}
+                        {sort.key === key ? (sort.desc ? ' ↓' : ' ↑') : ''}
+                      </button>
+                    </th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          {dot && dot.table === markers && <DotPlot stats={dot.stats} />}
+              </thead>
+              <tbody>
+                {sortRows(markerRows(group), sort.key, sort.desc).map((r) => (
+                  <tr key={`${r.id}:${r.rank}`} onClick={() => void colorByGene(r.id)} title={hasIds ? `${r.id}: colour the plot by this gene` : 'colour the plot by this gene'}>
+                    <td className="gene">{r.gene}</td>
+                    <td>{r.score.toFixed(2)}</td>
+                    <td>{Number.isFinite(r.logfc) ? r.logfc.toFixed(2) : '–'}</td>
+                    <td>{r.padj.toExponential(1)}</td>
+                    <td>{Math.round(r.pctIn * 100)}</td>
+                    <td>{Math.round(r.pctOut * 100)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </section>

@@ -1,22 +1,26 @@
 // The embedding scatter: one deck.gl ScatterplotLayer fed with binary attributes (typed arrays),
-// so a million points cost two buffer uploads rather than a million objects. Hover shows the cell
-// and its coloured value; lasso mode draws a polygon whose cells the worker selects; PNG export.
+// so a million points cost two buffer uploads rather than a million objects. It fills whatever
+// room the workspace gives it and refits when that changes size. Hover shows the cell and its
+// coloured value; lasso mode draws a polygon whose cells the worker selects; cluster names sit at
+// the clusters' medians; the obs panel's filters hide cells.
 import { OrthographicView } from '@deck.gl/core';
-import { ScatterplotLayer } from '@deck.gl/layers';
+import { ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import DeckGL, { type DeckGLRef } from '@deck.gl/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useAnalysis } from '../analysis-store.ts';
 import { categoricalColors, categoryPalette, clippedRange, dimUnselected, numericColors, uniformColors } from '../colors.ts';
-import { download } from '../download.ts';
+import { labelPositions, type PlacedLabel } from '../plot/label-positions.ts';
 import { useApp } from '../store.ts';
+import { useView, visibleMask } from '../view-store.ts';
+import { setScatterExporter } from '../plot/scatter-export.ts';
 
-interface ViewState {
+interface Camera {
   target: [number, number, number];
   zoom: number;
 }
 
 /** Frames the central 99% of points, so a few outliers do not squash the picture. */
-function fitView(positions: Float32Array, width: number, height: number): ViewState {
+function fitView(positions: Float32Array, width: number, height: number): Camera {
   const xs: number[] = [];
   const ys: number[] = [];
   for (let i = 0; i < positions.length; i += 2) {
@@ -34,25 +38,46 @@ function fitView(positions: Float32Array, width: number, height: number): ViewSt
   return { target: [(minX + maxX) / 2, (minY + maxY) / 2, 0], zoom: Math.log2(scale) };
 }
 
+const NO_HIDDEN: ReadonlySet<number> = new Set();
+
 export function ScatterView() {
   const embedding = useApp((s) => s.embedding);
   const column = useApp((s) => s.colorColumn);
-  const hidden = useApp((s) => s.hidden);
   const selection = useAnalysis((s) => s.selection);
   const lassoMode = useAnalysis((s) => s.lassoMode);
   const lasso = useAnalysis((s) => s.lasso);
   const clip = useAnalysis((s) => s.clip);
   const obsIndex = useAnalysis((s) => s.obsIndex);
+  const { pointSize, opacity, showLabels, fitRequest, columns, hiddenBy, ranges } = useView();
   const box = useRef<HTMLDivElement>(null);
   const deck = useRef<DeckGLRef>(null);
-  const [view, setView] = useState<ViewState | null>(null);
+  // The user's pan and zoom, valid until the next fit (a new embedding, window size, or "Fit").
+  const [moved, setMoved] = useState<{ from: Camera; camera: Camera } | null>(null);
+  const [size, setSize] = useState<[number, number]>([0, 0]);
   const [path, setPath] = useState<[number, number][]>([]);
 
   useEffect(() => {
-    if (!embedding || !box.current) return;
-    const { clientWidth, clientHeight } = box.current;
-    setView(fitView(embedding.positions, clientWidth, clientHeight));
-  }, [embedding]);
+    const el = box.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setSize([el.clientWidth, el.clientHeight]));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const fitted = useMemo(
+    () => (embedding && size[0] > 0 && size[1] > 0 ? fitView(embedding.positions, size[0], size[1]) : null),
+    // fitRequest: "Fit" frames the cells again even when nothing else changed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [embedding, size, fitRequest],
+  );
+  const camera = moved && moved.from === fitted ? moved.camera : fitted;
+
+  const hidden = (column && hiddenBy[column.name]) || NO_HIDDEN;
+  const visible = useMemo(() => {
+    if (!embedding) return null;
+    const all = column ? { ...columns, [column.name]: column } : columns;
+    return visibleMask(embedding.n, all, hiddenBy, ranges);
+  }, [embedding, column, columns, hiddenBy, ranges]);
 
   const colors = useMemo(() => {
     if (!embedding) return new Uint8Array(0);
@@ -62,9 +87,17 @@ export function ScatterView() {
       const [min, max] = clippedRange(column.values, clip[0], clip[1]);
       c = numericColors(column.values, min, max);
     } else c = uniformColors(embedding.n);
-    return selection && selection.mask.length === embedding.n ? dimUnselected(c, selection.mask) : c;
-  }, [embedding, column, hidden, clip, selection]);
+    if (selection && selection.mask.length === embedding.n) c = dimUnselected(c, selection.mask);
+    if (visible) for (let i = 0; i < embedding.n; i++) if (!visible[i]) c[i * 4 + 3] = 0;
+    return c;
+  }, [embedding, column, hidden, clip, selection, visible]);
 
+  const labels = useMemo<PlacedLabel[]>(() => {
+    if (!embedding || !showLabels || column?.kind !== 'categorical' || column.codes.length !== embedding.n || column.categories.length > 100) return [];
+    return labelPositions(embedding.positions, column.codes, column.categories, visible, hidden);
+  }, [embedding, column, showLabels, visible, hidden]);
+
+  const radius = (embedding ? (embedding.n > 100_000 ? 1 : embedding.n > 10_000 ? 1.5 : 3) : 3) * pointSize;
   const layers = useMemo(() => {
     if (!embedding) return [];
     return [
@@ -78,15 +111,59 @@ export function ScatterView() {
           },
         },
         radiusUnits: 'pixels',
-        getRadius: embedding.n > 100_000 ? 1 : embedding.n > 10_000 ? 1.5 : 3,
+        getRadius: radius,
+        opacity,
         stroked: false,
         pickable: true,
       }),
+      new TextLayer<PlacedLabel>({
+        id: 'cluster-labels',
+        data: labels,
+        getText: (d) => d.text,
+        getPosition: (d) => d.position,
+        getSize: 13,
+        fontWeight: 600,
+        fontFamily: 'system-ui, -apple-system, "Segoe UI", sans-serif',
+        outlineWidth: 3,
+        outlineColor: [255, 255, 255, 230],
+        fontSettings: { sdf: true },
+        characterSet: 'auto',
+      }),
     ];
-  }, [embedding, colors]);
+  }, [embedding, colors, radius, opacity, labels]);
+
+  // The top bar's SVG export reads the scene from here: positions in pixels as drawn now.
+  useEffect(() => {
+    setScatterExporter(() => {
+      const viewport = deck.current?.deck?.getViewports()[0];
+      if (!viewport || !embedding) return null;
+      const pixels = new Float32Array(embedding.n * 2);
+      for (let i = 0; i < embedding.n; i++) {
+        const [x, y] = viewport.project([embedding.positions[2 * i], embedding.positions[2 * i + 1]]);
+        pixels[2 * i] = x;
+        pixels[2 * i + 1] = y;
+      }
+      const scaled = colors.slice();
+      for (let i = 3; i < scaled.length; i += 4) scaled[i] = Math.round(scaled[i] * opacity);
+      return {
+        width: viewport.width,
+        height: viewport.height,
+        pixels,
+        colors: scaled,
+        radius,
+        title: `${embedding.key}${column ? ` coloured by ${column.name}` : ''}`,
+        labels: labels.map((l) => {
+          const [x, y] = viewport.project(l.position);
+          return { text: l.text, x, y };
+        }),
+        canvas: box.current?.querySelector('canvas') ?? null,
+      };
+    });
+    return () => setScatterExporter(null);
+  }, [embedding, colors, opacity, radius, column, labels]);
 
   const tooltip = ({ index }: { index: number }) => {
-    if (index < 0 || !embedding) return null;
+    if (index < 0 || !embedding || (visible && !visible[index])) return null;
     const id = obsIndex[index] ?? `cell ${index}`;
     let value = '';
     if (column?.kind === 'categorical') value = column.codes[index] >= 0 ? column.categories[column.codes[index]] : 'missing';
@@ -109,20 +186,15 @@ export function ScatterView() {
     setPath([]);
   };
 
-  const savePng = () => {
-    const canvas = box.current?.querySelector('canvas');
-    canvas?.toBlob((b) => b && download(`scweb_${embedding?.key ?? 'view'}.png`, b), 'image/png');
-  };
-
   return (
-    <div className="scatter" ref={box} data-testid="scatter" data-points={embedding?.n ?? 0} data-embedding={embedding?.key ?? ''}>
-      {embedding && view ? (
+    <div className="scatter" ref={box} data-testid="scatter" data-points={embedding?.n ?? 0} data-embedding={embedding?.key ?? ''} data-labels={labels.length}>
+      {embedding && camera ? (
         <>
           <DeckGL
             ref={deck}
             views={new OrthographicView({ id: 'ortho', flipY: false })}
-            viewState={view}
-            onViewStateChange={({ viewState }) => setView(viewState as ViewState)}
+            viewState={camera}
+            onViewStateChange={({ viewState }) => fitted && setMoved({ from: fitted, camera: viewState as Camera })}
             controller={lassoMode ? false : { dragRotate: false }}
             layers={layers}
             getTooltip={tooltip}
@@ -142,12 +214,9 @@ export function ScatterView() {
               <polygon points={path.map((p) => p.join(',')).join(' ')} fill="rgba(214,39,40,0.08)" stroke="#d62728" strokeDasharray="4 3" />
             </svg>
           )}
-          <button className="png" onClick={savePng} title="save the view as PNG" data-testid="save-png">
-            PNG
-          </button>
         </>
       ) : (
-        <p className="muted">{embedding ? '' : 'This dataset has no 2-D embedding (obsm) yet: run the pipeline for a UMAP.'}</p>
+        <p className="muted">{embedding ? '' : 'This dataset has no 2-D embedding (obsm) yet: run the analysis (Analyze) for a UMAP.'}</p>
       )}
     </div>
   );

@@ -1,4 +1,5 @@
-// Lasso controls: draw, the selected count, markers of the selection vs the rest, clear.
+// Lasso controls: draw, the selected count, markers of the selection vs the rest, clear; and the
+// colour scale's percentile clip when numbers colour the plot.
 import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
 
@@ -15,26 +16,27 @@ export function SelectionBar() {
   const setClip = useAnalysis((s) => s.setClip);
   const numeric = useApp((s) => s.colorColumn?.kind === 'numeric');
   return (
-    <div className="controls selection">
-      <button className={lassoMode ? 'on' : ''} onClick={() => setLassoMode(!lassoMode)} disabled={!embedding} data-testid="lasso-toggle">
-        {lassoMode ? 'Drawing lasso… (drag on the plot)' : 'Lasso select'}
+    <>
+      <button className={lassoMode ? 'on' : ''} aria-pressed={lassoMode} onClick={() => setLassoMode(!lassoMode)} disabled={!embedding} data-testid="lasso-toggle" title="lasso (L): drag on the plot to select cells; pan and zoom otherwise">
+        {lassoMode ? 'Lasso: drag' : 'Lasso'}
       </button>
       {selection && (
         <>
-          <span data-testid="selection-count">{selection.count.toLocaleString()} cells selected</span>
-          <button onClick={() => void markers(method)} disabled={busy || selection.count < 2} data-testid="selection-markers">
-            Markers of selection vs rest
+          <span data-testid="selection-count">{selection.count.toLocaleString()} selected</span>
+          <button onClick={() => void markers(method)} disabled={busy || selection.count < 2} data-testid="selection-markers" title="marker genes of the selected cells against the rest">
+            Markers vs rest
           </button>
-          <button onClick={clear}>Clear</button>
+          <button onClick={clear} title="clear the selection (Esc)">
+            Clear
+          </button>
         </>
       )}
       {numeric && (
         <label title="clip the colour scale to these percentiles (scanpy's vmin/vmax)">
-          clip to percentiles{' '}
-          <input type="number" min={0} max={100} value={clip[0]} onChange={(e) => setClip([Number(e.target.value), clip[1]])} style={{ width: 50 }} />–
-          <input type="number" min={0} max={100} value={clip[1]} onChange={(e) => setClip([clip[0], Number(e.target.value)])} style={{ width: 50 }} data-testid="clip-high" />
+          clip % <input type="number" min={0} max={100} value={clip[0]} onChange={(e) => setClip([Number(e.target.value), clip[1]])} className="pct" data-testid="clip-low" />–
+          <input type="number" min={0} max={100} value={clip[1]} onChange={(e) => setClip([clip[0], Number(e.target.value)])} className="pct" data-testid="clip-high" />
         </label>
       )}
-    </div>
+    </>
   );
 }

@@ -6,20 +6,32 @@ const fmt = (n: number | null) => (n === null ? 'not counted' : n.toLocaleString
 export function SummaryPanel({ summary }: { summary: DatasetSummary }) {
   const backend = useApp((s) => s.backend);
   const warnings = useApp((s) => s.warnings);
+  const chooseCounts = useApp((s) => s.chooseCounts);
   const counts = summary.matrices.find((m) => m.key === summary.counts_source);
   return (
     <section className="summary" data-testid="summary">
-      <h2 data-testid="file-name">{summary.file}</h2>
+      <p className="file">{summary.file}</p>
       <dl>
         <dt>Cells</dt>
-        <dd data-testid="n-obs">{fmt(summary.n_obs)}</dd>
+        <dd>{fmt(summary.n_obs)}</dd>
         <dt>Genes</dt>
-        <dd data-testid="n-vars">{fmt(summary.n_vars)}</dd>
+        <dd>{fmt(summary.n_vars)}</dd>
         <dt>Non-zeros</dt>
         <dd data-testid="nnz">{fmt(summary.nnz)}</dd>
         <dt>Counts</dt>
         <dd data-testid="counts-source" title={summary.counts_reason}>
           {counts ? `${counts.key} (${counts.encoding}, ${counts.dtype})` : <span className="warn">none found: {summary.counts_reason}</span>}
+        </dd>
+        <dt>Use as counts</dt>
+        <dd>
+          <select data-testid="counts-select" aria-label="counts matrix" value={summary.counts_source ?? ''} onChange={(e) => void chooseCounts(e.target.value)} disabled={summary.matrices.length === 0}>
+            {summary.counts_source === null && <option value="">none detected</option>}
+            {summary.matrices.map((m) => (
+              <option key={m.key} value={m.key}>
+                {m.key}
+              </option>
+            ))}
+          </select>
         </dd>
         <dt>Format</dt>
         <dd>{summary.format_detail}</dd>
@@ -31,7 +43,7 @@ export function SummaryPanel({ summary }: { summary: DatasetSummary }) {
           {w}
         </p>
       ))}
-      <details>
+      <details open>
         <summary>Matrices ({summary.matrices.length})</summary>
         <table>
           <thead>
@@ -59,18 +71,6 @@ export function SummaryPanel({ summary }: { summary: DatasetSummary }) {
             ))}
           </tbody>
         </table>
-      </details>
-      <details open>
-        <summary>obs columns ({Object.keys(summary.obs).length})</summary>
-        <ul className="columns" data-testid="obs-columns">
-          {Object.entries(summary.obs).map(([name, c]) => (
-            <li key={name}>
-              <b>{name}</b> <span className="muted">{c.type}</span>{' '}
-              {c.categories ? `${Object.keys(c.categories).length} categories` : c.n_unique !== undefined ? `${c.n_unique} unique` : c.min !== undefined ? `${c.min.toPrecision(4)} … ${c.max!.toPrecision(4)}` : ''}
-              {c.n_missing > 0 ? <span className="muted"> ({c.n_missing} missing)</span> : null}
-            </li>
-          ))}
-        </ul>
       </details>
       <details>
         <summary>obsm embeddings ({Object.keys(summary.obsm).length})</summary>

@@ -1,0 +1,59 @@
+// Above the embedding: which embedding, what colours it, lasso and the selection, fit, point size
+// and opacity, cluster labels, and image export.
+import type { DatasetSummary } from '../../io/summary.ts';
+import { saveScatterPng, saveScatterSvg } from '../plot/scatter-export.ts';
+import { useApp } from '../store.ts';
+import { useView } from '../view-store.ts';
+import { SelectionBar } from './SelectionBar.tsx';
+
+export function EmbeddingToolbar({ summary }: { summary: DatasetSummary }) {
+  const embedding = useApp((s) => s.embedding);
+  const colorBy = useApp((s) => s.colorBy);
+  const showEmbedding = useApp((s) => s.showEmbedding);
+  const setColorBy = useApp((s) => s.setColorBy);
+  const { pointSize, opacity, showLabels, set, fit } = useView();
+  const embeddings = Object.entries(summary.obsm).filter(([, shape]) => shape[1] >= 2);
+  const gene = colorBy?.startsWith('gene: ') ? colorBy : null;
+  return (
+    <div className="toolbar" data-testid="toolbar">
+      <select data-testid="embedding-select" aria-label="embedding" title="embedding (obsm)" value={embedding?.key ?? ''} onChange={(e) => void showEmbedding(e.target.value)} disabled={embeddings.length === 0}>
+        {embeddings.length === 0 && <option value="">no embedding</option>}
+        {embeddings.map(([k, shape]) => (
+          <option key={k} value={k}>
+            {k}
+            {shape[1] > 2 ? ` (${shape[1]}-D: 1, 2)` : ''}
+          </option>
+        ))}
+      </select>
+      <select data-testid="color-select" aria-label="colour by" title="colour by an obs column (or a gene, from the genes panel)" value={colorBy ?? ''} onChange={(e) => void setColorBy(e.target.value || null)}>
+        <option value="">no colour</option>
+        {gene && <option value={gene}>{gene}</option>}
+        {Object.keys(summary.obs).map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+      <SelectionBar />
+      <span className="spacer" />
+      <button onClick={fit} title="frame all cells" data-testid="fit-view">
+        Fit
+      </button>
+      <label title="point size">
+        size <input type="range" min={0.3} max={4} step={0.1} value={pointSize} onChange={(e) => set({ pointSize: Number(e.target.value) })} data-testid="point-size" />
+      </label>
+      <label title="point opacity">
+        opacity <input type="range" min={0.1} max={1} step={0.05} value={opacity} onChange={(e) => set({ opacity: Number(e.target.value) })} data-testid="point-opacity" />
+      </label>
+      <label title="names of the coloured column's categories at their cells' medians">
+        <input type="checkbox" checked={showLabels} onChange={(e) => set({ showLabels: e.target.checked })} data-testid="show-labels" /> labels
+      </label>
+      <button onClick={() => saveScatterPng()} title="save the view as PNG" data-testid="toolbar-png">
+        PNG
+      </button>
+      <button onClick={() => saveScatterSvg()} title="save the view as SVG (vector)" data-testid="toolbar-svg">
+        SVG
+      </button>
+    </div>
+  );
+}

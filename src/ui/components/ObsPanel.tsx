@@ -1,0 +1,125 @@
+// The left panel, as CELLxGENE's: every obs column, a colour-by toggle each; a categorical opens
+// to its legend with cell counts (click hides a category, double-click isolates it); a numeric one
+// to a small histogram and a range filter. Filters hide cells on the embedding, whatever is coloured.
+import { useMemo, useState } from 'react';
+import type { ColumnSummary, DatasetSummary } from '../../io/summary.ts';
+import { categoryPalette } from '../colors.ts';
+import { useApp } from '../store.ts';
+import { useView, visibleMask } from '../view-store.ts';
+import { MiniHistogram } from './MiniHistogram.tsx';
+
+function CategoryList({ name, summary }: { name: string; summary: ColumnSummary }) {
+  const colored = useApp((s) => s.colorBy === name);
+  const hidden = useView((s) => s.hiddenBy[name]);
+  const { toggleCategory, isolateCategory, loadColumn } = useView.getState();
+  const categories = Object.entries(summary.categories ?? {});
+  const palette = categoryPalette(categories.length);
+  // Hiding needs the codes in the page; they are fetched on the first click.
+  const act = (fn: (c: string, code: number) => void, code: number) => void loadColumn(name).then((col) => col && fn(name, code));
+  return (
+    <ul className="categories" data-testid={colored ? 'legend' : `categories-${name}`}>
+      {categories.map(([cat, count], i) => (
+        <li
+          key={cat}
+          data-testid={colored ? 'legend-item' : 'obs-category'}
+          className={hidden?.has(i) ? 'off' : ''}
+          onClick={() => act(toggleCategory, i)}
+          onDoubleClick={() => act(isolateCategory, i)}
+          title={`${cat}: ${count.toLocaleString()} cells; click hides, double-click isolates`}
+        >
+          <span className="swatch" style={{ background: colored ? `rgb(${palette[i].join(',')})` : '#c9ced8' }} />
+          <span className="name">{cat}</span>
+          <span className="count">{count.toLocaleString()}</span>
+        </li>
+      ))}
+      {summary.n_missing > 0 && (
+        <li className="missing">
+          <span className="swatch" style={{ background: 'rgb(200,200,200)' }} />
+          <span className="name">missing</span>
+          <span className="count">{summary.n_missing.toLocaleString()}</span>
+        </li>
+      )}
+    </ul>
+  );
+}
+
+function NumericFilter({ name }: { name: string }) {
+  const column = useView((s) => s.columns[name]);
+  const range = useView((s) => s.ranges[name]);
+  const setRange = useView((s) => s.setRange);
+  if (column?.kind !== 'numeric') return <p className="muted small">reading…</p>;
+  return <MiniHistogram values={column.values} range={range ?? null} onRange={(r) => setRange(name, r)} name={name} />;
+}
+
+function ColumnEntry({ name, summary, open, onToggle }: { name: string; summary: ColumnSummary; open: boolean; onToggle(): void }) {
+  const colored = useApp((s) => s.colorBy === name);
+  const filtered = useView((s) => (s.hiddenBy[name]?.size ?? 0) > 0 || name in s.ranges);
+  const setColorBy = useApp((s) => s.setColorBy);
+  const loadColumn = useView((s) => s.loadColumn);
+  const nCat = summary.categories ? Object.keys(summary.categories).length : null;
+  const numeric = summary.min !== undefined && !summary.categories;
+  const expandable = (nCat !== null && nCat <= 500) || numeric;
+  const detail = nCat !== null ? `${nCat} categories` : numeric ? `${fmt(summary.min!)} – ${fmt(summary.max!)}` : summary.n_unique !== undefined ? `${summary.n_unique.toLocaleString()} unique` : summary.type;
+  return (
+    <li className={`obs-column${colored ? ' colored' : ''}`} data-testid={`obs-${name}`}>
+      <div className="obs-head">
+        <button className="expand icon" disabled={!expandable} aria-expanded={open} aria-label={`${open ? 'collapse' : 'expand'} ${name}`} onClick={() => {
+          if (numeric && !open) void loadColumn(name);
+          onToggle();
+        }}>
+          {open ? '▾' : '▸'}
+        </button>
+        <span className="obs-name" title={`${name} (${summary.type})${summary.n_missing ? `, ${summary.n_missing} missing` : ''}`}>
+          {name}
+        </span>
+        {filtered && <span className="filter-dot" title="a filter on this column hides cells" />}
+        <span className="muted obs-detail">{detail}</span>
+        <button className={`paint icon${colored ? ' on' : ''}`} aria-pressed={colored} title={`colour by ${name}`} aria-label={`colour by ${name}`} onClick={() => void setColorBy(colored ? null : name)} data-testid={`color-by-${name}`}>
+          ●
+        </button>
+      </div>
+      {open && nCat !== null && <CategoryList name={name} summary={summary} />}
+      {open && numeric && <NumericFilter name={name} />}
+    </li>
+  );
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 1000 || Number.isInteger(v) ? Math.round(v).toLocaleString() : v.toPrecision(3);
+}
+
+export function ObsPanel({ summary }: { summary: DatasetSummary }) {
+  const colorBy = useApp((s) => s.colorBy);
+  const embedding = useApp((s) => s.embedding);
+  const colorColumn = useApp((s) => s.colorColumn);
+  const { columns, hiddenBy, ranges, clearFilters } = useView();
+  // Opened or closed by the user; otherwise the coloured column is the open one.
+  const [explicit, setExplicit] = useState<Record<string, boolean>>({});
+  const isOpen = (name: string) => explicit[name] ?? name === colorBy;
+  const shown = useMemo(() => {
+    if (!embedding) return null;
+    const all = colorColumn ? { ...columns, [colorColumn.name]: colorColumn } : columns;
+    const m = visibleMask(embedding.n, all, hiddenBy, ranges);
+    return m ? m.reduce((a, b) => a + b, 0) : null;
+  }, [embedding, colorColumn, columns, hiddenBy, ranges]);
+  return (
+    <aside className="left" data-testid="obs-panel">
+      <div className="panel-head">
+        <h3>Cells (obs)</h3>
+        {shown !== null && (
+          <span className="small">
+            <span data-testid="shown-cells">{shown.toLocaleString()}</span> of {summary.n_obs.toLocaleString()} shown{' '}
+            <button className="link" onClick={clearFilters} data-testid="clear-filters">
+              show all
+            </button>
+          </span>
+        )}
+      </div>
+      <ul className="obs-list" data-testid="obs-columns">
+        {Object.entries(summary.obs).map(([name, c]) => (
+          <ColumnEntry key={name} name={name} summary={c} open={isOpen(name)} onToggle={() => setExplicit({ ...explicit, [name]: !isOpen(name) })} />
+        ))}
+      </ul>
+    </aside>
+  );
+}

@@ -1,0 +1,148 @@
+// How the data are looked at, apart from what is computed: which drawer and tab are open, point
+// size and opacity, cluster labels, recently coloured genes, and the cell filters of the obs panel
+// (hidden categories of any categorical column, a range of any numeric one), as CELLxGENE filters.
+import { create } from 'zustand';
+import type { ColumnData } from '../workers/protocol.ts';
+import { setOnDatasetOpened, useApp } from './store.ts';
+import { dataClient } from './worker-client.ts';
+
+export type Drawer = 'analysis' | 'embed' | 'annotate' | 'dataset' | null;
+export type Tab = 'embedding' | 'plots' | 'qc';
+
+export interface ViewState {
+  drawer: Drawer;
+  tab: Tab;
+  pointSize: number;
+  opacity: number;
+  showLabels: boolean;
+  /** Bumped by "Fit": the scatter refits its camera when it changes. */
+  fitRequest: number;
+  recentGenes: string[];
+  /** obs columns fetched for the panel and the filters, by name. */
+  columns: Record<string, ColumnData>;
+  hiddenBy: Record<string, ReadonlySet<number>>;
+  ranges: Record<string, [number, number]>;
+  openDrawer(d: Drawer): void;
+  setTab(t: Tab): void;
+  set(p: Partial<Pick<ViewState, 'pointSize' | 'opacity' | 'showLabels'>>): void;
+  fit(): void;
+  rememberGene(symbol: string): void;
+  loadColumn(name: string): Promise<ColumnData | null>;
+  toggleCategory(column: string, code: number): void;
+  isolateCategory(column: string, code: number): void;
+  setRange(column: string, range: [number, number] | null): void;
+  clearFilters(): void;
+  reset(): void;
+}
+
+const RECENT = 8;
+
+export const useView = create<ViewState>((set, get) => ({
+  drawer: null,
+  tab: 'embedding',
+  pointSize: 1,
+  opacity: 0.85,
+  showLabels: true,
+  fitRequest: 0,
+  recentGenes: [],
+  columns: {},
+  hiddenBy: {},
+  ranges: {},
+  openDrawer(drawer) {
+    set({ drawer: get().drawer === drawer ? null : drawer });
+  },
+  setTab(tab) {
+    set({ tab });
+  },
+  set(p) {
+    set(p);
+  },
+  fit() {
+    set({ fitRequest: get().fitRequest + 1 });
+  },
+  rememberGene(symbol) {
+    set({ recentGenes: [symbol, ...get().recentGenes.filter((g) => g !== symbol)].slice(0, RECENT) });
+  },
+  async loadColumn(name) {
+    const have = get().columns[name];
+    if (have) return have;
+    try {
+      const { column } = await dataClient().request<'column'>({ type: 'column', name }).done;
+      set({ columns: { ...get().columns, [name]: column } });
+      return column;
+    } catch (err) {
+      useApp.getState().fail(err, 'view', `Reading ${name}`);
+      return null;
+    }
+  },
+  toggleCategory(column, code) {
+    const hidden = new Set(get().hiddenBy[column] ?? []);
+    if (hidden.has(code)) hidden.delete(code);
+    else hidden.add(code);
+    set({ hiddenBy: { ...get().hiddenBy, [column]: hidden } });
+  },
+  isolateCategory(column, code) {
+    const col = get().columns[column] ?? useApp.getState().colorColumn;
+    if (col?.kind !== 'categorical' || col.name !== column) return;
+    const others = col.categories.map((_, i) => i).filter((i) => i !== code);
+    const hidden = get().hiddenBy[column] ?? new Set<number>();
+    const alreadyIsolated = hidden.size === others.length && others.every((i) => hidden.has(i));
+    set({ hiddenBy: { ...get().hiddenBy, [column]: alreadyIsolated ? new Set() : new Set(others) } });
+  },
+  setRange(column, range) {
+    const ranges = { ...get().ranges };
+    if (range) ranges[column] = range;
+    else delete ranges[column];
+    set({ ranges });
+  },
+  clearFilters() {
+    set({ hiddenBy: {}, ranges: {} });
+  },
+  reset() {
+    set({ drawer: null, tab: 'embedding', fitRequest: 0, columns: {}, hiddenBy: {}, ranges: {}, recentGenes: [] });
+  },
+}));
+
+/**
+ * A column the worker recomputed (leiden after a re-run, edited labels, new predictions) has a new
+ * summary entry: its cached values and filters go; unchanged columns keep theirs.
+ */
+useApp.subscribe((s, prev) => {
+  if (!s.summary || !prev.summary || s.summary === prev.summary) return;
+  const v = useView.getState();
+  const same = (name: string) => JSON.stringify(s.summary!.obs[name] ?? null) === JSON.stringify(prev.summary!.obs[name] ?? null);
+  const keep = <T,>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).filter(([name]) => same(name)));
+  useView.setState({ columns: keep(v.columns), hiddenBy: keep(v.hiddenBy), ranges: keep(v.ranges) });
+});
+
+/** A pipeline run recomputes leiden and the QC columns even when their sizes happen to match. */
+export function forgetColumns(): void {
+  useView.setState({ columns: {}, hiddenBy: {}, ranges: {} });
+}
+
+/**
+ * 1 for cells that pass every filter: not in a hidden category, inside every numeric range (NaN is
+ * outside, as CELLxGENE's range filter). null when no filter is set.
+ */
+export function visibleMask(n: number, columns: Record<string, ColumnData>, hiddenBy: Record<string, ReadonlySet<number>>, ranges: Record<string, [number, number]>): Uint8Array | null {
+  let mask: Uint8Array | null = null;
+  const start = () => (mask ??= new Uint8Array(n).fill(1));
+  for (const [name, hidden] of Object.entries(hiddenBy)) {
+    const c = columns[name];
+    if (hidden.size === 0 || c?.kind !== 'categorical' || c.codes.length !== n) continue;
+    const m = start();
+    for (let i = 0; i < n; i++) if (hidden.has(c.codes[i])) m[i] = 0;
+  }
+  for (const [name, [lo, hi]] of Object.entries(ranges)) {
+    const c = columns[name];
+    if (c?.kind !== 'numeric' || c.values.length !== n) continue;
+    const m = start();
+    for (let i = 0; i < n; i++) {
+      const v = c.values[i];
+      if (!(v >= lo && v <= hi)) m[i] = 0;
+    }
+  }
+  return mask;
+}
+
+setOnDatasetOpened(() => useView.getState().reset());
