@@ -5,6 +5,7 @@ import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hasPythonAnndata, readWithAnndata } from '../test/python-anndata.ts';
+import { openDrawer, runPipeline } from './workspace.ts';
 
 const DEMO = fileURLToPath(new URL('../public/demo/pbmc68k_reduced_with_counts.h5ad', import.meta.url));
 
@@ -13,8 +14,8 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   await page.goto('/');
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
-  await page.getByTestId('run-analysis').click();
-  await expect(page.getByTestId('analysis-report')).toBeVisible({ timeout: 8 * 60_000 });
+  await runPipeline(page);
+  await openDrawer(page, 'annotate');
 
   // Map bulk_labels: a stratified half is the reference, the other half the query.
   await page.getByTestId('map-label').selectOption('bulk_labels');
@@ -26,7 +27,7 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   await expect(page.getByTestId('color-select')).toHaveValue('predicted_bulk_labels');
   await expect(page.getByTestId('legend-item').filter({ hasText: 'CD14+ Monocyte' })).toHaveCount(1);
   await page.getByTestId('color-select').selectOption('predicted_bulk_labels_confidence');
-  await expect(page.getByTestId('legend')).toContainText('predicted_bulk_labels_confidence');
+  await expect(page.getByTestId('color-scale')).toContainText('predicted_bulk_labels_confidence');
   await page.screenshot({ path: info.outputPath('mapping.png'), fullPage: true });
 
   // Marker-set suggestions for the Leiden clusters.
@@ -55,6 +56,7 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   await page.screenshot({ path: info.outputPath('labels.png'), fullPage: true });
 
   // CSV export: one row per cell with the cluster, prediction, confidence and hand label.
+  await page.getByTestId('export-menu').click();
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   const rows = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
   expect(rows[0]).toBe('cell_id,leiden,predicted_bulk_labels,predicted_bulk_labels_confidence,user_label');
@@ -63,6 +65,7 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   expect(rows.some((r) => r.endsWith(',Myeloid'))).toBe(true);
 
   // .h5ad export: an HDF5 file.
+  await page.getByTestId('export-menu').click();
   const [h5] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-h5ad').click()]);
   const bytes = readFileSync((await h5.path())!);
   expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
@@ -82,7 +85,7 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
     expect(Object.keys(a.obsm).sort()).toEqual(['X_pca', 'X_umap']);
     expect(a.layers).toEqual(['counts']);
     expect(a.obsp.sort()).toEqual(['connectivities', 'distances']);
-    expect(a.uns).toEqual(expect.arrayContaining(['neighbors', 'pca', 'louvain', 'bulk_labels_colors', 'rank_genes_groups']));
+    expect(a.uns).toEqual(expect.arrayContaining(['neighbors', 'pca', 'louvain', 'bulk_labels_colors', 'rank_genes_groups', 'scweb_session']));
     expect(a.var.highly_variable).toBe('bool');
   }
 

@@ -1,10 +1,12 @@
 import { expect, test } from '@playwright/test';
+import { openDrawer } from './workspace.ts';
 
 test('the demo is embedded with the bundled scGPT fixture model in the worker (CPU: the only GPU here is software)', async ({ page }, info) => {
   test.setTimeout(600_000);
   await page.goto('/');
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await openDrawer(page, 'embed');
   await expect(page.getByTestId('model-select')).toHaveValue('scgpt-tiny-fixture');
   await expect(page.getByTestId('embed-device')).toHaveValue('auto');
   await page.getByTestId('embed').click();

@@ -4,13 +4,10 @@
 // dataset to the next; then a CELLxGENE-style file (Ensembl ids) shown and searched by symbol.
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
+import { closeDrawer, openDrawer, runPipeline } from './workspace.ts';
 
 const CXG = fileURLToPath(new URL('../../shared/data/format_variants/cellxgene_example_with_labels.h5ad', import.meta.url));
 
-async function runPipeline(page: Page) {
-  await page.getByTestId('run-analysis').click();
-  await expect(page.getByTestId('analysis-report')).toBeVisible({ timeout: 5 * 60_000 });
-}
 
 /** The markers select and the table it drives name the same group. */
 async function expectSelectMatchesTable(page: Page) {
@@ -26,7 +23,9 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
   await page.goto('/');
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await openDrawer(page, 'analysis');
   await expect(page.getByTestId('analysis-input')).toContainText('layers/counts');
+  await closeDrawer(page);
 
   // Keyboard: ? help, / gene search, L lasso, Esc out of each.
   await page.keyboard.press('?');
@@ -45,6 +44,7 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
 
   // The marker "group by" names the column of the table on show; the label controls agree.
   await expect(page.getByTestId('markers-groupby')).toHaveValue('leiden');
+  await openDrawer(page, 'annotate');
   await expect(page.getByTestId('labels-from')).toHaveValue('leiden');
   await expect(page.getByTestId('labels-start')).toHaveText('Start from leiden');
 
@@ -53,6 +53,7 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
   const pickLast = async () => group.selectOption(await group.locator('option').last().getAttribute('value'));
   await pickLast();
   await expectSelectMatchesTable(page);
+  await openDrawer(page, 'analysis');
   await page.getByTestId('param-resolution').fill('0.3');
   await runPipeline(page);
   await expectSelectMatchesTable(page);
@@ -67,10 +68,11 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
   await expect(page.getByTestId('gene-error')).toContainText('no gene "NOTAGENE" in this dataset');
   await page.getByTestId('gene-search').fill('cd3e');
   await page.getByTestId('gene-search').press('Enter');
-  await expect(page.getByTestId('legend')).toContainText('gene: CD3E');
+  await expect(page.getByTestId('color-scale')).toContainText('CD3E');
   await expect(page.getByTestId('gene-error')).toHaveCount(0);
 
   // A failed mapping is reported in the annotation panel, naming the action.
+  await openDrawer(page, 'annotate');
   await page.getByTestId('map-label').selectOption('bulk_labels');
   await page.getByTestId('run-map').click();
   await expect(page.getByTestId('error-mapping')).toContainText('Mapping failed: every cell has a "bulk_labels" label');
@@ -88,6 +90,7 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
   await page.screenshot({ path: info.outputPath('after-suggestion.png'), fullPage: true });
 
   // Cancel keeps the step list, showing what finished.
+  await openDrawer(page, 'analysis');
   await page.getByTestId('param-nNeighbors').fill('12');
   await page.getByTestId('run-analysis').click();
   await expect(page.getByTestId('step-neighbors')).toHaveAttribute('data-state', /running|done/, { timeout: 60_000 });
@@ -99,12 +102,14 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
   // Another dataset: its own defaults, no stale choices; a CELLxGENE-style file is shown by symbol.
   await page.getByTestId('file-input').setInputFiles(CXG);
   await expect(page.getByTestId('n-obs')).toHaveText('320');
+  await openDrawer(page, 'analysis');
   await expect(page.getByTestId('param-resolution')).toHaveValue('1');
   await expect(page.getByTestId('param-nNeighbors')).toHaveValue('15');
+  await closeDrawer(page);
   await expect(page.getByTestId('markers-table')).toHaveCount(0);
   await page.getByTestId('gene-search').fill('MACF1'); // ENSG00000127603 in the file
   await page.getByTestId('gene-search').press('Enter');
-  await expect(page.getByTestId('legend')).toContainText('gene: MACF1');
+  await expect(page.getByTestId('color-scale')).toContainText('MACF1');
   await runPipeline(page);
   const genes = await page.getByTestId('markers-table').locator('td.gene').allTextContents();
   expect(genes.filter((g) => g.startsWith('ENSG')).length).toBeLessThan(genes.length / 2);

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { openDrawer } from './workspace.ts';
 
 const DEMO = fileURLToPath(new URL('../public/demo/pbmc68k_reduced_with_counts.h5ad', import.meta.url));
 
@@ -9,6 +10,7 @@ test('the demo loads: summary, the CPU chosen over a software GPU, X_umap colour
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
   await expect(page.getByTestId('n-vars')).toHaveText('765');
+  await openDrawer(page, 'dataset');
   await expect(page.getByTestId('nnz')).toHaveText('174,400');
   await expect(page.getByTestId('counts-source')).toContainText('layers/counts');
   // Headless Chromium's WebGPU is SwiftShader, a software renderer slower than our CPU paths.
