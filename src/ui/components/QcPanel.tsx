@@ -1,6 +1,7 @@
 // QC histograms from the last pipeline run, with the filter thresholds drawn as red lines and the
 // thresholds the data suggest (3 MADs, as scater/Kana) as dashed orange ones; the suggestion is
 // applied (and the pipeline re-run) only when the user asks.
+import type { QcProposal } from '../../analysis/qc-thresholds.ts';
 import type { Histogram } from '../../analysis/report.ts';
 import { useAnalysis } from '../analysis-store.ts';
 
@@ -37,6 +38,16 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? Math.round(v).toLocaleString() : v.toPrecision(3);
 }
 
+/** "Suggested (3 MADs, as scater/Kana): total_counts ≥ 1,200, pct_counts_mt ≤ 5.00", bounds that exist only. */
+function proposalText(q: QcProposal): string {
+  const bounds = [
+    q.minCounts !== null ? `total_counts ≥ ${Math.ceil(q.minCounts).toLocaleString()}` : null,
+    q.minGenes !== null ? `n_genes_by_counts ≥ ${Math.ceil(q.minGenes).toLocaleString()}` : null,
+    q.maxPctMt !== null ? `pct_counts_mt ≤ ${q.maxPctMt.toFixed(2)}` : null,
+  ].filter((b) => b !== null);
+  return `Suggested (${q.nmads} MADs, as scater/Kana): ${bounds.length ? bounds.join(', ') : 'no bounds'}`;
+}
+
 export function QcPanel() {
   const report = useAnalysis((s) => s.report);
   const params = useAnalysis((s) => s.params);
@@ -49,7 +60,12 @@ export function QcPanel() {
   const apply = () => {
     setParams({
       ...params,
-      filter: { ...params.filter, minCounts: Math.ceil(q.minCounts), minGenes: Math.ceil(q.minGenes), maxPctMt: q.maxPctMt === null ? params.filter.maxPctMt : Number(q.maxPctMt.toFixed(4)) },
+      filter: {
+        ...params.filter,
+        minCounts: q.minCounts === null ? params.filter.minCounts : Math.ceil(q.minCounts),
+        minGenes: q.minGenes === null ? params.filter.minGenes : Math.ceil(q.minGenes),
+        maxPctMt: q.maxPctMt === null ? params.filter.maxPctMt : Number(q.maxPctMt.toFixed(4)),
+      },
     });
     void run();
   };
@@ -62,8 +78,7 @@ export function QcPanel() {
         ))}
       </div>
       <p className="small" data-testid="qc-proposal">
-        Suggested ({q.nmads} MADs, as scater/Kana): total_counts ≥ {Math.ceil(q.minCounts).toLocaleString()}, n_genes_by_counts ≥ {Math.ceil(q.minGenes).toLocaleString()}
-        {q.maxPctMt !== null ? `, pct_counts_mt ≤ ${q.maxPctMt.toFixed(2)}` : ''}: removes {q.removed.any.toLocaleString()} of {report.nCells.toLocaleString()} cells.{' '}
+        {proposalText(q)}: removes {q.removed.any.toLocaleString()} of {report.nCells.toLocaleString()} cells.{q.notes.length ? ` (${q.notes.join('; ')})` : ''}{' '}
         <button onClick={apply} disabled={!!job} data-testid="qc-apply">
           Apply and re-run
         </button>
