@@ -140,3 +140,14 @@ export function violins(values: ArrayLike<number>, codes: Int32Array | null, gro
   }
   return groups.map((g, k) => violinOf(g, buffers[k], opts));
 }
+
+/** What a violin plot shows: a gene's expression or a numeric obs column. */
+export type ViolinSource = { kind: 'gene'; name: string } | { kind: 'column'; name: string };
+
+export interface ViolinResult {
+  groupBy: string | null;
+  source: ViolinSource;
+  /** The y axis: what the values are ("CD79A (log-normalised counts)", "total_counts"). */
+  label: string;
+  groups: ViolinGroup[];
+}
