@@ -21,14 +21,15 @@ export interface WorkerResult<T> {
   progress: { fraction: number; message: string } | null;
 }
 
-export function useWorkerResult<T extends Response['type']>(msg: Outgoing | null): WorkerResult<Payload<T>> {
-  const key = msg ? JSON.stringify(msg) : null;
+/** `version`: asks again when it changes (the same message can get a new answer, e.g. after a re-run). */
+export function useWorkerResult<T extends Response['type']>(msg: Outgoing | null, version: string | number = 0): WorkerResult<Payload<T>> {
+  const key = msg ? JSON.stringify([msg, version]) : null;
   const [outcome, setOutcome] = useState<Outcome<Payload<T>> | null>(null);
   const [progress, setProgress] = useState<{ key: string; fraction: number; message: string } | null>(null);
   useEffect(() => {
     if (key === null) return;
     let settled = false;
-    const { id, done } = dataClient().request<T>(JSON.parse(key) as Outgoing, (fraction, message) => setProgress({ key, fraction, message }));
+    const { id, done } = dataClient().request<T>((JSON.parse(key) as [Outgoing])[0], (fraction, message) => setProgress({ key, fraction, message }));
     done
       .then((value) => setOutcome({ key, value }))
       .catch((err: unknown) => {
