@@ -42,7 +42,7 @@ export function ViolinPlot({ result, height = 180, colors, thresholds = [], onTh
   const groups = result.groups;
   const col = Math.max(44, Math.min(90, 420 / Math.max(1, groups.length)));
   const rotate = groups.length > 1;
-  const bottom = rotate ? Math.min(140, Math.max(...groups.map((g) => g.group.length)) * CHAR + 14) : 22;
+  const bottom = rotate ? Math.min(200, Math.max(...groups.map((g) => g.group.length)) * CHAR + 14) : 22;
   const width = LEFT + groups.length * col + 10;
   const total = TOP + height + bottom;
   const [lo, hi] = useMemo(() => {
