@@ -23,6 +23,7 @@ import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expr
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
 import { parseEnsemblMap } from '../model/vocab.ts';
 import type { ColumnData } from './protocol.ts';
+import { violins, type ViolinResult, type ViolinSource } from '../analysis/violin.ts';
 
 /** A gene the user asked for that the dataset does not have; the page shows it under the search box. */
 export class GeneNotFoundError extends Error {
@@ -183,6 +184,37 @@ export class AnalysisSession {
     const p = sorted.length;
     const pick = (a: Float64Array) => Float64Array.from({ length: col.categories.length * order.length }, (_, t) => a[Math.floor(t / order.length) * p + order[t % order.length]]);
     return { ...stats, genes: order.map((j) => stats.genes[j]), mean: pick(stats.mean), fraction: pick(stats.fraction) };
+  }
+
+  /**
+   * sc.pl.violin's numbers: a gene's expression (as geneValues) or a numeric obs column, per group of
+   * a categorical column (null: all cells as one group).
+   */
+  async violin(groupBy: string | null, source: ViolinSource, signal?: AbortSignal): Promise<ViolinResult> {
+    const columns = this.ds.obs.columns;
+    let group: { codes: Int32Array; categories: string[] } | null = null;
+    if (groupBy !== null) {
+      const col = columns.find((c) => c.name === groupBy);
+      if (!col) throw new Error(`no obs column "${groupBy}"`);
+      if (col.kind !== 'categorical') throw new Error(`"${groupBy}" is a ${col.kind} column; violins are grouped by a categorical obs column`);
+      group = col;
+    }
+    let values: ArrayLike<number>;
+    let label: string;
+    if (source.kind === 'column') {
+      const col = columns.find((c) => c.name === source.name);
+      if (!col) throw new Error(`no obs column "${source.name}"`);
+      if (col.kind !== 'numeric') throw new Error(`"${source.name}" is a ${col.kind} column; a violin shows a numeric column or a gene`);
+      values = col.values;
+      label = source.name;
+    } else {
+      values = await this.geneValues(source.name, signal);
+      const labels = await this.geneLabels();
+      const src = this.expressionSource();
+      const symbol = labels.symbols[findGene(labels, source.name)];
+      label = `${symbol} (${src.normalize ? 'log-normalised counts' : `${src.key} as stored`})`;
+    }
+    return { groupBy, source, label, groups: violins(values, group?.codes ?? null, group?.categories ?? [], { allLabel: 'all cells' }) };
   }
 
   /** Markers for each group of a categorical obs column, or for a selection (1s) vs the rest. */

@@ -86,6 +86,11 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
         const stats = await requireSession().groupStats(req.groupBy, req.genes, signal);
         post({ type: 'group-stats', id: req.id, stats });
       });
+    case 'violin':
+      return withCancel(req.id, async (signal) => {
+        const result = await requireSession().violin(req.groupBy, req.source, signal);
+        post({ type: 'violin', id: req.id, result });
+      });
     case 'genes': {
       const labels = await requireSession().geneLabels();
       post({ type: 'genes', id: req.id, names: labels.ids, symbols: labels.symbols, source: labels.source });

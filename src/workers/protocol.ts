@@ -3,6 +3,7 @@
 import type { MarkerMethod } from '../analysis/markers.ts';
 import type { PipelineParams, StepEvent } from '../analysis/pipeline.ts';
 import type { GroupStats } from '../analysis/group-stats.ts';
+import type { ViolinResult, ViolinSource } from '../analysis/violin.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
@@ -37,6 +38,7 @@ export type Request =
   | { type: 'gene'; id: number; name: string }
   | { type: 'genes'; id: number }
   | { type: 'group-stats'; id: number; groupBy: string; genes: string[] }
+  | { type: 'violin'; id: number; groupBy: string | null; source: ViolinSource }
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
   | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
@@ -83,6 +85,7 @@ export type Response =
   | { type: 'analyzed'; id: number; summary: DatasetSummary; report: AnalysisReport }
   | { type: 'markers'; id: number; table: MarkerTable }
   | { type: 'group-stats'; id: number; stats: GroupStats }
+  | { type: 'violin'; id: number; result: ViolinResult }
   /** names: the var names (ids); symbols: what to show and search; source: where symbols came from, null when names are symbols. */
   | { type: 'genes'; id: number; names: string[]; symbols: string[]; source: string | null }
   | { type: 'obs-index'; id: number; names: string[] }

@@ -1,40 +1,100 @@
-// QC histograms from the last pipeline run, with the filter thresholds drawn as red lines and the
-// thresholds the data suggest (3 MADs, as scater/Kana) as dashed orange ones; the suggestion is
-// applied (and the pipeline re-run) only when the user asks.
-import type { Histogram } from '../../analysis/report.ts';
+// QC plots from the last pipeline run, drawn with deck.gl: violins of total_counts,
+// n_genes_by_counts and pct_counts_mt over all cells and the counts-vs-genes scatter, with the
+// filters in force as red lines (drag them to change the filters; nothing re-runs until asked) and
+// the thresholds the data suggest (3 MADs, as scater/Kana) as dashed orange ones. The suggestion is
+// applied, and the pipeline re-run, only with "Apply and re-run".
+import type { QcProposal } from '../../analysis/qc-thresholds.ts';
+import type { PipelineParams } from '../../analysis/pipeline.ts';
 import { useAnalysis } from '../analysis-store.ts';
+import { useApp } from '../store.ts';
+import type { Threshold } from './plot-layers.ts';
+import { QcScatter } from './QcScatter.tsx';
+import { useWorkerResult } from './use-worker-result.ts';
+import { ViolinPlot } from './ViolinPlot.tsx';
 
-const W = 220;
-const H = 70;
+type Metric = 'total_counts' | 'n_genes_by_counts' | 'pct_counts_mt';
+type Filter = PipelineParams['filter'];
 
-function Hist({ h, proposed }: { h: Histogram; proposed?: number | null }) {
-  const top = Math.max(1, ...h.counts);
-  const bw = W / h.counts.length;
-  const x = (v: number) => ((v - h.min) / (h.max - h.min || 1)) * W;
+/** Each metric's filter field, its direction, and how a dragged value is rounded. */
+const FILTERS: Record<Metric, { field: 'minCounts' | 'minGenes' | 'maxPctMt'; op: '≥' | '≤'; round: (v: number) => number }> = {
+  total_counts: { field: 'minCounts', op: '≥', round: (v) => Math.max(0, Math.round(v)) },
+  n_genes_by_counts: { field: 'minGenes', op: '≥', round: (v) => Math.max(0, Math.round(v)) },
+  pct_counts_mt: { field: 'maxPctMt', op: '≤', round: (v) => Math.min(100, Math.max(0, Number(v.toFixed(2)))) },
+};
+
+function proposedBound(q: QcProposal, m: Metric): number | null {
+  return m === 'total_counts' ? q.minCounts : m === 'n_genes_by_counts' ? q.minGenes : q.maxPctMt;
+}
+
+/** "Suggested (3 MADs, as scater/Kana): total_counts ≥ 1,200, pct_counts_mt ≤ 5.00", bounds that exist only. */
+function proposalText(q: QcProposal): string {
+  const bounds = [
+    q.minCounts !== null ? `total_counts ≥ ${Math.ceil(q.minCounts).toLocaleString()}` : null,
+    q.minGenes !== null ? `n_genes_by_counts ≥ ${Math.ceil(q.minGenes).toLocaleString()}` : null,
+    q.maxPctMt !== null ? `pct_counts_mt ≤ ${q.maxPctMt.toFixed(2)}` : null,
+  ].filter((b) => b !== null);
+  return `Suggested (${q.nmads} MADs, as scater/Kana): ${bounds.length ? bounds.join(', ') : 'no bounds'}`;
+}
+
+function setFilter(field: keyof Filter, value: number): void {
+  const { params, setParams } = useAnalysis.getState();
+  if (params.filter[field] !== value) setParams({ ...params, filter: { ...params.filter, [field]: value } });
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString() : String(Number(v.toFixed(2)));
+}
+
+function MetricViolin({ metric, proposal, filter, version }: { metric: Metric; proposal: QcProposal; filter: Filter; version: string }) {
+  const r = useWorkerResult<'violin'>({ type: 'violin', groupBy: null, source: { kind: 'column', name: metric } }, version);
+  const spec = FILTERS[metric];
+  const g = r.value?.result.groups[0];
+  const current = filter[spec.field];
+  const proposed = proposedBound(proposal, metric);
+  const inRange = (v: number) => !!g && g.n > 0 && v >= g.min && v <= g.max;
+  const thresholds: Threshold[] = [];
+  // A filter that removes nothing sits on the data's edge, where it can still be grabbed.
+  if (g && g.n > 0) thresholds.push({ id: metric, value: Math.min(g.max, Math.max(g.min, current)), kind: 'current' });
+  if (proposed !== null && inRange(proposed)) thresholds.push({ id: `${metric}-proposed`, value: proposed, kind: 'proposed' });
   return (
-    <figure className="hist" data-testid={`qc-${h.name}`}>
-      <svg width={W} height={H + 14} role="img" aria-label={`${h.name} histogram`}>
-        {h.counts.map((c, i) => (
-          <rect key={i} x={i * bw} y={H - (c / top) * H} width={Math.max(1, bw - 1)} height={(c / top) * H} fill="#6b8fc7" />
-        ))}
-        {[h.low, h.high].map((t, i) => (t !== undefined ? <line key={i} x1={x(t)} x2={x(t)} y1={0} y2={H} stroke="#d62728" strokeWidth={2} /> : null))}
-        {proposed !== undefined && proposed !== null && proposed >= h.min && proposed <= h.max && (
-          <line x1={x(proposed)} x2={x(proposed)} y1={0} y2={H} stroke="#e08a00" strokeWidth={2} strokeDasharray="4 3" data-testid={`qc-proposed-${h.name}`} />
+    <figure data-testid={`qc-${metric}`}>
+      {r.error && <p className="error">{r.error}</p>}
+      {r.loading && <p className="muted small">loading {metric}…</p>}
+      {r.value && <ViolinPlot result={r.value.result} height={150} thresholds={thresholds} testId={`qc-violin-${metric}`} onThreshold={(id, v) => id === metric && setFilter(spec.field, spec.round(v))} />}
+      <figcaption className="small">
+        <span className="qc-bound current">
+          filter {spec.op} {fmt(current)}
+        </span>
+        {proposed !== null && inRange(proposed) && (
+          <span className="qc-bound proposed" data-testid={`qc-proposed-${metric}`}>
+            suggested {spec.op} {fmt(proposed)}
+          </span>
         )}
-        <text x={0} y={H + 12} fontSize={10}>
-          {fmt(h.min)}
-        </text>
-        <text x={W} y={H + 12} fontSize={10} textAnchor="end">
-          {fmt(h.max)}
-        </text>
-      </svg>
-      <figcaption>{h.name}</figcaption>
+      </figcaption>
     </figure>
   );
 }
 
-function fmt(v: number): string {
-  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString() : v.toPrecision(3);
+function Scatter({ proposal, filter, hasMt, version }: { proposal: QcProposal; filter: Filter; hasMt: boolean; version: string }) {
+  const counts = useWorkerResult<'column'>({ type: 'column', name: 'total_counts' }, version);
+  const genes = useWorkerResult<'column'>({ type: 'column', name: 'n_genes_by_counts' }, version);
+  const mt = useWorkerResult<'column'>(hasMt ? { type: 'column', name: 'pct_counts_mt' } : null, version);
+  const numbers = (c: typeof counts) => (c.value?.column.kind === 'numeric' ? c.value.column.values : null);
+  const [x, y, z] = [numbers(counts), numbers(genes), numbers(mt)];
+  if (!x || !y || (hasMt && !z)) return <p className="muted small">{counts.error ?? genes.error ?? mt.error ?? 'loading the QC scatter…'}</p>;
+  const lines = (metric: Metric, current: number, proposed: number | null): Threshold[] => [{ id: metric, value: current, kind: 'current' }, ...(proposed !== null ? [{ id: `${metric}-proposed`, value: proposed, kind: 'proposed' as const }] : [])];
+  return (
+    <QcScatter
+      counts={x}
+      genes={y}
+      pctMt={z}
+      xLines={lines('total_counts', filter.minCounts, proposal.minCounts)}
+      yLines={lines('n_genes_by_counts', filter.minGenes, proposal.minGenes)}
+      onThreshold={(id, v) => {
+        if (id === 'total_counts' || id === 'n_genes_by_counts') setFilter(FILTERS[id].field, FILTERS[id].round(v));
+      }}
+    />
+  );
 }
 
 export function QcPanel() {
@@ -43,27 +103,36 @@ export function QcPanel() {
   const setParams = useAnalysis((s) => s.setParams);
   const run = useAnalysis((s) => s.run);
   const job = useAnalysis((s) => s.job);
+  const datasetId = useApp((s) => s.datasetId);
+  const hasMt = useApp((s) => !!s.summary?.obs.pct_counts_mt);
   if (!report) return null;
   const q = report.qcProposal;
-  const proposed: Record<string, number | null> = { total_counts: q.minCounts, n_genes_by_counts: q.minGenes, pct_counts_mt: q.maxPctMt };
+  // The QC columns are rewritten by every run; ask again after one.
+  const version = `${datasetId}:${report.nKept}:${report.timings.qc ?? ''}`;
+  const metrics: Metric[] = hasMt ? ['total_counts', 'n_genes_by_counts', 'pct_counts_mt'] : ['total_counts', 'n_genes_by_counts'];
   const apply = () => {
     setParams({
       ...params,
-      filter: { ...params.filter, minCounts: Math.ceil(q.minCounts), minGenes: Math.ceil(q.minGenes), maxPctMt: q.maxPctMt === null ? params.filter.maxPctMt : Number(q.maxPctMt.toFixed(4)) },
+      filter: {
+        ...params.filter,
+        minCounts: q.minCounts === null ? params.filter.minCounts : Math.ceil(q.minCounts),
+        minGenes: q.minGenes === null ? params.filter.minGenes : Math.ceil(q.minGenes),
+        maxPctMt: q.maxPctMt === null ? params.filter.maxPctMt : Number(q.maxPctMt.toFixed(4)),
+      },
     });
     void run();
   };
   return (
     <section className="panel qc" data-testid="qc-panel">
       <h3>QC</h3>
-      <div className="row wrap">
-        {report.histograms.map((h) => (
-          <Hist key={h.name} h={h} proposed={proposed[h.name]} />
+      <div className="qc-plots">
+        {metrics.map((m) => (
+          <MetricViolin key={m} metric={m} proposal={q} filter={params.filter} version={version} />
         ))}
+        <Scatter proposal={q} filter={params.filter} hasMt={hasMt} version={version} />
       </div>
       <p className="small" data-testid="qc-proposal">
-        Suggested ({q.nmads} MADs, as scater/Kana): total_counts ≥ {Math.ceil(q.minCounts).toLocaleString()}, n_genes_by_counts ≥ {Math.ceil(q.minGenes).toLocaleString()}
-        {q.maxPctMt !== null ? `, pct_counts_mt ≤ ${q.maxPctMt.toFixed(2)}` : ''}: removes {q.removed.any.toLocaleString()} of {report.nCells.toLocaleString()} cells.{' '}
+        {proposalText(q)}: removes {q.removed.any.toLocaleString()} of {report.nCells.toLocaleString()} cells.{q.notes.length ? ` (${q.notes.join('; ')})` : ''}{' '}
         <button onClick={apply} disabled={!!job} data-testid="qc-apply">
           Apply and re-run
         </button>

@@ -1,0 +1,103 @@
+// sc.pl.violin drawn with deck.gl: one violin per group (seaborn's cut=0, width-normalised KDE from
+// the worker) in the group's embedding colour, the interquartile range as a dark bar with the
+// median as a white dot, a y axis naming what is plotted, and optional threshold lines that can be
+// dragged (QC).
+import { OrthographicView } from '@deck.gl/core';
+import { PolygonLayer, ScatterplotLayer } from '@deck.gl/layers';
+import DeckGL from '@deck.gl/react';
+import { useMemo } from 'react';
+import type { ViolinGroup, ViolinResult } from '../../analysis/violin.ts';
+import { categoryPalette, type RGB } from '../colors.ts';
+import { useLineDrag, type DragLine } from './drag-lines.ts';
+import { segmentLayer, textLayer, thresholdSegments, yAxisLayers, type Segment, type Threshold } from './plot-layers.ts';
+import { niceTicks, scale, tickLabel } from './plot-scale.ts';
+
+const CHAR = 6.5;
+const LEFT = 64;
+const TOP = 10;
+
+interface Props {
+  result: ViolinResult;
+  height?: number;
+  /** Colours per group; default: the categorical palette of the embedding. */
+  colors?: RGB[];
+  thresholds?: Threshold[];
+  /** Called with the data value while a threshold line is dragged. */
+  onThreshold?: (id: string, value: number) => void;
+  testId?: string;
+}
+
+interface Shape {
+  polygon: [number, number][];
+  color: RGB;
+  g: ViolinGroup;
+}
+
+function describe(g: ViolinGroup): string {
+  if (g.n === 0) return `${g.group}: no cells`;
+  return `${g.group}: ${g.n.toLocaleString()} cells, median ${tickLabel(g.median)} (IQR ${tickLabel(g.q1)}–${tickLabel(g.q3)}), ${(g.fractionZero * 100).toFixed(0)}% zero`;
+}
+
+export function ViolinPlot({ result, height = 180, colors, thresholds = [], onThreshold, testId = 'violin' }: Props) {
+  const groups = result.groups;
+  const col = Math.max(44, Math.min(90, 420 / Math.max(1, groups.length)));
+  const rotate = groups.length > 1;
+  const bottom = rotate ? Math.min(200, Math.max(...groups.map((g) => g.group.length)) * CHAR + 14) : 22;
+  const width = LEFT + groups.length * col + 10;
+  const total = TOP + height + bottom;
+  const [lo, hi] = useMemo(() => {
+    const finite = groups.filter((g) => g.n > 0);
+    const values = [...finite.flatMap((g) => [g.min, g.max]), ...thresholds.map((t) => t.value)].filter(Number.isFinite);
+    return values.length ? [Math.min(...values), Math.max(...values)] : [0, 1];
+  }, [groups, thresholds]);
+  const y = useMemo(() => scale([lo, hi > lo ? hi : lo + 1], [TOP + height, TOP]), [lo, hi, height]);
+  const dragLines: DragLine[] = thresholds.map((t) => ({ id: t.id, px: y(t.value), vertical: false, span: [LEFT, width - 10] }));
+  const drag = useLineDrag(dragLines, onThreshold ? (id, px) => onThreshold(id, y.invert(px)) : undefined);
+
+  const layers = useMemo(() => {
+    const palette = colors ?? categoryPalette(groups.length);
+    const half = col * 0.42;
+    const shapes: Shape[] = [];
+    const flats: Segment[] = [];
+    const boxes: Segment[] = [];
+    const medians: { position: [number, number]; g: ViolinGroup }[] = [];
+    groups.forEach((g, k) => {
+      const cx = LEFT + k * col + col / 2;
+      const color = palette[k % palette.length];
+      if (g.n === 0) return;
+      if (g.grid.length === 1) flats.push({ from: [cx - half, y(g.grid[0])], to: [cx + half, y(g.grid[0])], color: [...color, 255], width: 2 });
+      else {
+        const right = Array.from(g.grid, (v, j): [number, number] => [cx + half * g.width[j], y(v)]);
+        const left = Array.from(g.grid, (v, j): [number, number] => [cx - half * g.width[j], y(v)]).reverse();
+        shapes.push({ polygon: [...right, ...left], color, g });
+      }
+      boxes.push({ from: [cx, y(g.q1)], to: [cx, y(g.q3)], color: [50, 50, 50, 255], width: 4 });
+      medians.push({ position: [cx, y(g.median)], g });
+    });
+    const labels = groups.map((g, k) => ({ text: g.group, position: [LEFT + k * col + col / 2, TOP + height + 6] as [number, number] }));
+    return [
+      new PolygonLayer<Shape>({ id: 'violins', data: shapes, getPolygon: (d) => d.polygon, getFillColor: (d) => [...d.color, 200], getLineColor: [60, 60, 60, 255], lineWidthUnits: 'pixels', getLineWidth: 1, stroked: true, pickable: true }),
+      segmentLayer('flat', flats),
+      segmentLayer('iqr', boxes),
+      new ScatterplotLayer<{ position: [number, number]; g: ViolinGroup }>({ id: 'median', data: medians, getPosition: (d) => d.position, getRadius: 2.5, radiusUnits: 'pixels', getFillColor: [255, 255, 255, 255], pickable: true }),
+      ...yAxisLayers('y', y, niceTicks(y.domain[0], y.domain[1], Math.max(3, Math.round(height / 40))), LEFT - 4),
+      textLayer('y-label', [{ text: result.label, position: [12, TOP + height / 2] }], { angle: 90 }),
+      rotate ? textLayer('groups', labels, { angle: 90, anchor: 'end' }) : textLayer('groups', labels, { baseline: 'top' }),
+      segmentLayer('thresholds', thresholdSegments(thresholds.map((t) => ({ px: y(t.value), kind: t.kind })), false, LEFT, width - 10)),
+    ];
+  }, [groups, colors, col, y, height, result.label, rotate, thresholds, width]);
+
+  return (
+    <div className="violin-plot" data-testid={testId} data-groups={groups.length} data-label={result.label} style={{ position: 'relative', width, height: total, cursor: drag.cursor }} {...drag.handlers}>
+      <DeckGL
+        width={width}
+        height={total}
+        views={new OrthographicView({ id: 'violin', flipY: true })}
+        initialViewState={{ target: [width / 2, total / 2, 0], zoom: 0 }}
+        controller={false}
+        layers={layers}
+        getTooltip={({ object }) => (object ? describe((object as Shape).g) : null)}
+      />
+    </div>
+  );
+}
