@@ -18,6 +18,7 @@ test('demo -> pipeline -> Leiden UMAP, markers, gene colour, lasso markers, expo
   const clusters = await page.getByTestId('legend-item').count();
   expect(clusters).toBeGreaterThanOrEqual(5);
   await expect(page.getByTestId('qc-total_counts')).toBeVisible();
+  await expect(page.getByTestId('qc-scatter')).toHaveAttribute('data-cells', '700');
   await page.screenshot({ path: info.outputPath('pipeline.png'), fullPage: true });
 
   // Cluster markers: the table shows, and another cluster has different top genes.
