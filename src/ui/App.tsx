@@ -147,7 +147,7 @@ export function App() {
         </main>
       ) : (
         <main className="empty">
-          <DropZone compact={false} />
+          <DropZone />
           {last && !last.demo && (
             <p className="muted" data-testid="last-session">
               Your work on <b>{last.name}</b> is kept in this browser: open that file again and it comes back where you left it.

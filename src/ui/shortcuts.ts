@@ -11,7 +11,7 @@ export interface Shortcut {
 export const SHORTCUTS: Shortcut[] = [
   { keys: '/', does: 'focus the gene search' },
   { keys: 'L', does: 'lasso: draw a selection on the plot' },
-  { keys: 'Esc', does: 'leave lasso mode, clear the selection, close this help' },
+  { keys: 'Esc', does: 'leave lasso mode, clear the selection, close a drawer or this help' },
   { keys: 'Ctrl+Z', does: 'undo a label edit' },
   { keys: 'Ctrl+Shift+Z', does: 'redo a label edit' },
   { keys: '?', does: 'show or hide this list' },

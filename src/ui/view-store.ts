@@ -5,6 +5,7 @@ import { create } from 'zustand';
 import type { ColumnData } from '../workers/protocol.ts';
 import { setOnDatasetOpened, useApp } from './store.ts';
 import { dataClient } from './worker-client.ts';
+export { visibleMask } from './plot/visible.ts';
 
 export type Drawer = 'analysis' | 'embed' | 'annotate' | 'dataset' | null;
 export type Tab = 'embedding' | 'plots' | 'qc';
@@ -118,31 +119,6 @@ useApp.subscribe((s, prev) => {
 /** A pipeline run recomputes leiden and the QC columns even when their sizes happen to match. */
 export function forgetColumns(): void {
   useView.setState({ columns: {}, hiddenBy: {}, ranges: {} });
-}
-
-/**
- * 1 for cells that pass every filter: not in a hidden category, inside every numeric range (NaN is
- * outside, as CELLxGENE's range filter). null when no filter is set.
- */
-export function visibleMask(n: number, columns: Record<string, ColumnData>, hiddenBy: Record<string, ReadonlySet<number>>, ranges: Record<string, [number, number]>): Uint8Array | null {
-  let mask: Uint8Array | null = null;
-  const start = () => (mask ??= new Uint8Array(n).fill(1));
-  for (const [name, hidden] of Object.entries(hiddenBy)) {
-    const c = columns[name];
-    if (hidden.size === 0 || c?.kind !== 'categorical' || c.codes.length !== n) continue;
-    const m = start();
-    for (let i = 0; i < n; i++) if (hidden.has(c.codes[i])) m[i] = 0;
-  }
-  for (const [name, [lo, hi]] of Object.entries(ranges)) {
-    const c = columns[name];
-    if (c?.kind !== 'numeric' || c.values.length !== n) continue;
-    const m = start();
-    for (let i = 0; i < n; i++) {
-      const v = c.values[i];
-      if (!(v >= lo && v <= hi)) m[i] = 0;
-    }
-  }
-  return mask;
 }
 
 setOnDatasetOpened(() => useView.getState().reset());

@@ -348,7 +348,8 @@ export class AnalysisSession {
       if (c.kind === 'categorical' && c.codes.some((v) => v < -1 || v >= c.categories.length)) throw new Error(`the saved column "${c.name}" has codes outside its ${c.categories.length} categories`);
     }
     for (const e of r.obsm) {
-      if (e.shape[0] !== n || e.data.length !== e.shape[0] * e.shape[1]) throw new Error(`the saved embedding "${e.key}" has shape ${e.shape.join(' x ')} but the dataset has ${n} cells`);
+      if (e.shape[0] !== n) throw new Error(`the saved embedding "${e.key}" has ${e.shape[0]} rows but the dataset has ${n} cells: the saved session is for another file`);
+      if (e.data.length !== e.shape[0] * e.shape[1]) throw new Error(`the saved embedding "${e.key}" holds ${e.data.length} values, not ${e.shape.join(' x ')}: the saved session is damaged`);
     }
     for (const c of r.columns) {
       this.ds.setColumn(c);

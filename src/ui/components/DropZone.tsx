@@ -1,15 +1,15 @@
 import { useRef, useState } from 'react';
 import { useApp } from '../store.ts';
 
-/** Drop files (or a 10x folder's three files), pick them, or load the bundled demo. */
-export function DropZone({ compact }: { compact: boolean }) {
+/** The empty page: drop files (or a 10x folder's three files), pick them, or load the bundled demo. */
+export function DropZone() {
   const openFiles = useApp((s) => s.openFiles);
   const loadDemo = useApp((s) => s.loadDemo);
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   return (
     <div
-      className={`dropzone ${over ? 'over' : ''} ${compact ? 'compact' : ''}`}
+      className={`dropzone ${over ? 'over' : ''}`}
       data-testid="dropzone"
       onDragOver={(e) => {
         e.preventDefault();

@@ -57,6 +57,13 @@ function parseParams(v: unknown): PipelineParams {
   return out as unknown as PipelineParams;
 }
 
+/** Our UMAP of X_pca is saved in files as scanpy's X_umap. */
+function savedEmbedding(key: string | null, summary: DatasetSummary): string | null {
+  if (key === null) return null;
+  if (key in summary.obsm) return key;
+  return key === 'X_umap_pca' && 'X_umap' in summary.obsm ? 'X_umap' : null;
+}
+
 /**
  * A workspace from JSON, kept to what the dataset has: columns, categories and embeddings that
  * do not exist are dropped (a saved file may have been edited since). null when it is not one.
@@ -98,7 +105,7 @@ export function parseWorkspace(text: string, summary: DatasetSummary): Workspace
     file: { name: str(file.name) ?? '', size: typeof file.size === 'number' ? file.size : null },
     params: parseParams(raw.params),
     view: {
-      embedding: embedding !== null && embedding in summary.obsm ? embedding : null,
+      embedding: savedEmbedding(embedding, summary),
       colorBy: column(v.colorBy),
       gene: str(v.gene, 200),
       hidden,
