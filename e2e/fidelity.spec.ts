@@ -58,6 +58,7 @@ test('selects show what is computed; errors sit by their panel; cancel keeps the
   await runPipeline(page);
   await expectSelectMatchesTable(page);
   await pickLast();
+  await openDrawer(page, 'analysis');
   await page.getByTestId('param-resolution').fill('0.1');
   await runPipeline(page);
   await expectSelectMatchesTable(page);

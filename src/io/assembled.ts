@@ -3,7 +3,7 @@
 import { CheckedReader } from './checked-reader.ts';
 import { DatasetError } from './errors.ts';
 import { h5Failure, isTrap } from './h5/failure.ts';
-import type { MatrixReader } from './h5ad/matrix.ts';
+import type { GeneColumn, MatrixReader } from './h5ad/matrix.ts';
 import { judgeContent } from './h5ad/matrix.ts';
 import type { Column, CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
 
@@ -145,6 +145,14 @@ export class AssembledDataset implements Dataset {
       throw new DatasetError('unknown-key', this.fileName, `rows [${start}, ${end}) are outside 0..${this.nObs}`);
     }
     return this.part(matrixKey).reader.readRows(start, end);
+  }
+
+  readColumn(matrixKey: string, j: number): GeneColumn | null {
+    const read = this.part(matrixKey).reader.readColumn;
+    if (!read) return null;
+    const nCols = this.varNamesOf(matrixKey).length;
+    if (!(j >= 0 && j < nCols && Number.isInteger(j))) throw new DatasetError('unknown-key', this.fileName, `gene column ${j} is outside 0..${nCols}`);
+    return read(j);
   }
 
   setColumn(c: Column): void {

@@ -150,6 +150,16 @@ export class AnalysisSession {
     if (g < 0) throw new GeneNotFoundError(name, labels.ids.length, src.key);
     const totals = src.normalize ? await this.cellTotals(src.key, signal) : null;
     const out = new Float64Array(this.ds.nObs);
+    // Gene-major storage (a shared snapshot's CSC X) reads this gene's entries and nothing else.
+    const column = this.ds.readColumn?.(src.key, g) ?? null;
+    if (column) {
+      for (let k = 0; k < column.rows.length; k++) {
+        const cell = column.rows[k];
+        const v = column.values[k];
+        out[cell] = totals ? Math.log1p((v * DEFAULT_TARGET_SUM) / (totals[cell] || 1)) : v;
+      }
+      return out;
+    }
     await forEachKeptRow(this.ds, src.key, null, (cell, chunk, r) => {
       for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
         if (chunk.indices[k] !== g) continue;

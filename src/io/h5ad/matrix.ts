@@ -18,6 +18,17 @@ export interface MatrixReader {
   nnz: number | null;
   notes: string[];
   readRows(start: number, end: number): CsrChunk;
+  /**
+   * One column (gene) without reading the rest, where the storage makes that cheap (CSC): a
+   * shared snapshot opened over HTTP fetches only the genes looked at.
+   */
+  readColumn?(j: number): GeneColumn;
+}
+
+/** The stored entries of one column: row (cell) indices and their values. */
+export interface GeneColumn {
+  rows: Uint32Array;
+  values: Float32Array;
 }
 
 export interface CompressedPaths {
@@ -151,6 +162,27 @@ export class LazyCscReader implements MatrixReader {
     checkFilters(ctx, data);
     this.dtype = dtypeName(data.metadata);
     this.nnz = shapeOf(data)[0] ?? 0;
+  }
+
+  private colptr: Float64Array | null = null;
+
+  readColumn(j: number): GeneColumn {
+    if (!this.colptr) {
+      const ptrDs = requireDataset(this.ctx, this.paths.indptr);
+      if ((shapeOf(ptrDs)[0] ?? 0) !== this.nCols + 1) {
+        throw new DatasetError('shape-mismatch', this.ctx.fileName, `"${this.paths.indptr}" has ${shapeOf(ptrDs)[0] ?? 0} entries, expected ${this.nCols + 1} for a CSC matrix with ${this.nCols} columns`);
+      }
+      const colptr = readFloat64(this.ctx, ptrDs);
+      const dataDs = requireDataset(this.ctx, this.paths.data);
+      const idxDs = requireDataset(this.ctx, this.paths.indices);
+      checkPointers(colptr, { fileName: this.ctx.fileName, path: this.paths.indptr, axis: 'column', minor: this.nRows, dataLength: shapeOf(dataDs)[0] ?? 0, indicesLength: shapeOf(idxDs)[0] ?? 0 });
+      this.colptr = colptr;
+    }
+    const [a, b] = [this.colptr[j], this.colptr[j + 1]];
+    if (a === b) return { rows: new Uint32Array(0), values: new Float32Array(0) };
+    const rows = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.indices), a, b);
+    const values = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.data), a, b);
+    return { rows: Uint32Array.from(rows), values: toFloat32(values) };
   }
 
   readRows(start: number, end: number): CsrChunk {

@@ -69,11 +69,13 @@ function ColumnEntry({ name, summary, open, onToggle }: { name: string; summary:
         }}>
           {open ? '▾' : '▸'}
         </button>
-        <span className="obs-name" title={`${name} (${summary.type})${summary.n_missing ? `, ${summary.n_missing} missing` : ''}`}>
-          {name}
+        <span className="obs-label">
+          <span className="obs-name" title={`${name} (${summary.type})${summary.n_missing ? `, ${summary.n_missing} missing` : ''}`}>
+            {name}
+            {filtered && <span className="filter-dot" title="a filter on this column hides cells" />}
+          </span>
+          <span className="muted obs-detail">{detail}</span>
         </span>
-        {filtered && <span className="filter-dot" title="a filter on this column hides cells" />}
-        <span className="muted obs-detail">{detail}</span>
         <button className={`paint icon${colored ? ' on' : ''}`} aria-pressed={colored} title={`colour by ${name}`} aria-label={`colour by ${name}`} onClick={() => void setColorBy(colored ? null : name)} data-testid={`color-by-${name}`}>
           ●
         </button>
