@@ -16,6 +16,7 @@ import { scanpyResults } from '../analysis/scanpy-results.ts';
 import { CancelledError } from '../io/errors.ts';
 import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
+import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { writeScratchFile } from './h5-browser-runtime.ts';
@@ -55,6 +56,17 @@ export const browserResources: SessionResources = {
 export interface SessionResults {
   columns: Column[];
   obsm: { key: string; shape: [number, number]; data: Float32Array }[];
+}
+
+/** Which genes a shared snapshot carries (log-normalised, gene-major). */
+export type SnapshotGenes = { kind: 'hvg+markers'; markers: string[] } | { kind: 'all' } | { kind: 'none' } | { kind: 'list'; names: string[] };
+
+export interface SnapshotRequest {
+  genes: SnapshotGenes;
+  /** obsm keys to include (the embeddings on show; X_scGPT when asked). */
+  embeddings: string[];
+  session?: string;
+  provenance?: string;
 }
 
 export class AnalysisSession {
@@ -334,6 +346,54 @@ export class AnalysisSession {
     });
   }
 
+
+  /** The genes a snapshot option stands for, as sorted indices into the expression matrix. */
+  async snapshotGenes(genes: SnapshotGenes): Promise<Int32Array> {
+    const labels = await this.geneLabels();
+    const n = labels.ids.length;
+    if (genes.kind === 'none') return new Int32Array(0);
+    if (genes.kind === 'all') return Int32Array.from({ length: n }, (_, i) => i);
+    const picked = new Set<number>();
+    const names = genes.kind === 'list' ? genes.names : genes.markers;
+    for (const name of names) {
+      const g = findGene(labels, name);
+      if (g >= 0) picked.add(g);
+    }
+    const run = this.lastRun?.result;
+    if (genes.kind === 'hvg+markers' && run && run.countsKey === this.expressionSource().key) for (const g of run.hvg.genes) picked.add(g);
+    return Int32Array.from(picked).sort();
+  }
+
+  /**
+   * A shared analysis as an .h5ad (see io/h5ad/snapshot.ts): every obs column, the chosen
+   * embeddings, and the chosen genes' log-normalised values by gene.
+   */
+  async snapshotContent(req: SnapshotRequest, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<SnapshotContent> {
+    const ds = this.ds;
+    const src = this.expressionSource();
+    if (src.input.kind === 'scaled' && req.genes.kind !== 'none') throw new Error(scaledRefusal(src.input, 'Sharing expression'));
+    const genes = await this.snapshotGenes(req.genes);
+    onProgress(0.05, `reading ${genes.length.toLocaleString('en-US')} genes`);
+    const totals = src.normalize && genes.length ? await this.cellTotals(src.key, signal) : null;
+    const m = genes.length ? await logNormMatrix(ds, src.key, null, totals, genes, { signal }) : { nRows: ds.nObs, nCols: 0, indptr: new Float64Array(ds.nObs + 1), indices: new Uint32Array(0), data: new Float32Array(0) };
+    const X = csrToCsc(ds.nObs, genes.length, m.indptr, m.indices, m.data);
+    const labels = await this.geneLabels();
+    const obsm: SnapshotContent['obsm'] = {};
+    for (const key of req.embeddings) {
+      const e = ds.readEmbedding(key);
+      obsm[key === 'X_umap_pca' ? 'X_umap' : key] = { shape: e.shape, data: e.data };
+    }
+    const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
+    return {
+      obs: { index: ds.obs.index, columns: ds.obs.columns },
+      genes: { ids: Array.from(genes, (g) => labels.ids[g]), symbols: labels.source ? Array.from(genes, (g) => labels.symbols[g]) : null },
+      X,
+      obsm,
+      session: req.session,
+      provenance: req.provenance,
+      rankGenesGroups: run?.rankGenesGroups,
+    };
+  }
 
   /** Copies of the computed columns and embeddings (the page stores them; the dataset keeps its own). */
   results(): SessionResults {

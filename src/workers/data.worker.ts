@@ -13,7 +13,8 @@ import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, webgpuEncoder } from '../model/embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
-import { browserH5Runtime } from './h5-browser-runtime.ts';
+import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
+import { writeSnapshot } from '../io/h5ad/snapshot.ts';
 import type { ModelSource } from './model-store.ts';
 import { listModels, loadModelFrom } from './model-store.ts';
 import type { ColumnData, EmbedRequestOptions, Request, Response } from './protocol.ts';
@@ -154,6 +155,15 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
         // Saving a saved analysis again keeps one suffix.
         const base = requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
         post({ type: 'file', id: req.id, name: `${base}_scweb.h5ad`, bytes }, [bytes.buffer]);
+      });
+    case 'snapshot':
+      return withCancel(req.id, async (signal) => {
+        const progress = (fraction: number, message: string) => post({ type: 'progress', id: req.id, fraction, message });
+        const content = await requireSession().snapshotContent(req.request, signal, progress);
+        progress(0.8, 'writing the snapshot');
+        const bytes = await writeScratchFile((lib, path) => writeSnapshot(lib, path, content));
+        if (signal.aborted) throw new DatasetError('cancelled', requireDataset().fileName, 'cancelled by the user');
+        post({ type: 'file', id: req.id, name: `${requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '')}_shared.h5ad`, bytes }, [bytes.buffer]);
       });
     case 'session-export': {
       const results = requireSession().results();

@@ -12,7 +12,7 @@ import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
-import type { SessionResults } from './analysis-session.ts';
+import type { SessionResults, SnapshotRequest } from './analysis-session.ts';
 
 export type { ModelEntry, ModelSource };
 
@@ -48,6 +48,7 @@ export type Request =
   | { type: 'export-csv'; id: number; columns: string[] }
   | { type: 'export-h5ad'; id: number; session?: string }
   | { type: 'session-export'; id: number }
+  | { type: 'snapshot'; id: number; request: SnapshotRequest }
   | { type: 'session-restore'; id: number; results: SessionResults };
 
 export interface EmbedRequestOptions {
@@ -97,6 +98,6 @@ export type Response =
   | { type: 'file'; id: number; name: string; bytes: Uint8Array }
   | { type: 'session-results'; id: number; results: SessionResults };
 
-export type { MapParams, MapReport, SessionResults, Suggestion };
+export type { MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };
 
 export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };
