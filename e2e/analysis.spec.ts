@@ -115,11 +115,13 @@ test('demo -> pipeline -> Leiden UMAP, markers, gene colour, lasso markers, expo
   // PNG and SVG export of the view.
   await page.getByTestId('drawer-close').click();
   await showTab(page, 'embedding');
-  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('toolbar-png').click()]);
+  await page.getByTestId('export-menu').click();
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-png').click()]);
   const bytes = readFileSync((await png.path())!);
   expect(bytes.subarray(1, 4).toString()).toBe('PNG');
   expect(bytes.length).toBeGreaterThan(5000);
-  const [svg] = await Promise.all([page.waitForEvent('download'), page.getByTestId('toolbar-svg').click()]);
+  await page.getByTestId('export-menu').click();
+  const [svg] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-svg').click()]);
   const svgText = readFileSync((await svg.path())!, 'utf8');
   expect(svgText.startsWith('<svg')).toBe(true);
   expect((svgText.match(/<circle /g) ?? []).length).toBe(700 - removed);

@@ -8,6 +8,8 @@ import { ModelError, loadModel, makeBundle } from '../model/bundle.ts';
 export interface ModelEntry {
   id: string;
   name: string;
+  /** What the model is good for, shown under the choice (the bundled test model says it is one). */
+  note?: string;
   source: 'bundled' | 'cached';
   path?: string;
 }
@@ -57,7 +59,7 @@ export async function listModels(): Promise<ModelEntry[]> {
   const out: ModelEntry[] = [];
   try {
     const res = await fetch(`${BASE}weights/index.json`);
-    if (res.ok) for (const m of (await res.json()) as { id: string; name: string; path: string }[]) out.push({ ...m, source: 'bundled' });
+    if (res.ok) for (const m of (await res.json()) as { id: string; name: string; note?: string; path: string }[]) out.push({ ...m, source: 'bundled' });
   } catch {
     // No bundled models: the user can still pick a checkpoint.
   }

@@ -1,10 +1,35 @@
 // Above the embedding: which embedding, what colours it, lasso and the selection, fit, point size
 // and opacity, cluster labels, and image export.
 import type { DatasetSummary } from '../../io/summary.ts';
-import { saveScatterPng, saveScatterSvg } from '../plot/scatter-export.ts';
+import { useState } from 'react';
 import { useApp } from '../store.ts';
 import { useView } from '../view-store.ts';
 import { SelectionBar } from './SelectionBar.tsx';
+
+/** Point size, opacity and cluster labels: set once, so they sit behind one button. */
+function ViewMenu({ pointSize, opacity, showLabels, set }: { pointSize: number; opacity: number; showLabels: boolean; set(p: { pointSize?: number; opacity?: number; showLabels?: boolean }): void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="menu" onBlur={(e) => !e.currentTarget.contains(e.relatedTarget) && setOpen(false)}>
+      <button aria-haspopup="true" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="view-menu" title="point size, opacity, cluster labels">
+        View ▾
+      </button>
+      {open && (
+        <div className="menu-items view-items">
+          <label title="point size">
+            size <input type="range" min={0.3} max={4} step={0.1} value={pointSize} onChange={(e) => set({ pointSize: Number(e.target.value) })} data-testid="point-size" />
+          </label>
+          <label title="point opacity">
+            opacity <input type="range" min={0.1} max={1} step={0.05} value={opacity} onChange={(e) => set({ opacity: Number(e.target.value) })} data-testid="point-opacity" />
+          </label>
+          <label title="names of the coloured column's categories at their cells' medians">
+            <input type="checkbox" checked={showLabels} onChange={(e) => set({ showLabels: e.target.checked })} data-testid="show-labels" /> cluster labels
+          </label>
+        </div>
+      )}
+    </div>
+  );
+}
 
 export function EmbeddingToolbar({ summary }: { summary: DatasetSummary }) {
   const embedding = useApp((s) => s.embedding);
@@ -39,21 +64,7 @@ export function EmbeddingToolbar({ summary }: { summary: DatasetSummary }) {
       <button onClick={fit} title="frame all cells" data-testid="fit-view">
         Fit
       </button>
-      <label title="point size">
-        size <input type="range" min={0.3} max={4} step={0.1} value={pointSize} onChange={(e) => set({ pointSize: Number(e.target.value) })} data-testid="point-size" />
-      </label>
-      <label title="point opacity">
-        opacity <input type="range" min={0.1} max={1} step={0.05} value={opacity} onChange={(e) => set({ opacity: Number(e.target.value) })} data-testid="point-opacity" />
-      </label>
-      <label title="names of the coloured column's categories at their cells' medians">
-        <input type="checkbox" checked={showLabels} onChange={(e) => set({ showLabels: e.target.checked })} data-testid="show-labels" /> labels
-      </label>
-      <button onClick={() => saveScatterPng()} title="save the view as PNG" data-testid="toolbar-png">
-        PNG
-      </button>
-      <button onClick={() => saveScatterSvg()} title="save the view as SVG (vector)" data-testid="toolbar-svg">
-        SVG
-      </button>
+      <ViewMenu pointSize={pointSize} opacity={opacity} showLabels={showLabels} set={set} />
     </div>
   );
 }

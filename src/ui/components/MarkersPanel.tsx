@@ -18,8 +18,8 @@ const COLUMNS: [MarkerKey, string, string?][] = [
   ['score', 'score'],
   ['logfc', 'log2FC'],
   ['padj', 'p adj', 'Benjamini-Hochberg adjusted p-value'],
-  ['pctIn', '% in', 'cells of the group expressing the gene'],
-  ['pctOut', '% out', 'cells of the rest expressing the gene'],
+  ['pctIn', '%in', 'percent of the group\'s cells expressing the gene'],
+  ['pctOut', '%out', 'percent of the other cells expressing the gene'],
 ];
 
 export function MarkersPanel() {

@@ -45,6 +45,11 @@ export function ModelPanel() {
             {picked && <option value="__picked__">picked: {picked.map((f) => f.name).join(', ')}</option>}
           </select>
         </label>
+        {models.find((m) => m.id === choice)?.note && (
+          <p className="muted small" data-testid="model-note">
+            {models.find((m) => m.id === choice)!.note}
+          </p>
+        )}
         <button onClick={() => input.current?.click()} title="a scGPT model folder: args.json, vocab.json, best_model.pt">
           Pick checkpoint files…
         </button>
