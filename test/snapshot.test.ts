@@ -68,3 +68,26 @@ describe('snapshot', () => {
     expect(content.X.shape).toEqual([700, 0]);
   });
 });
+
+describe('stored markers', () => {
+  it("reads scanpy's uns/rank_genes_groups record arrays (the demo's t-test on bulk_labels)", async () => {
+    const session = new AnalysisSession(await openPaths([DEMO]), resources);
+    const t = (await session.storedMarkers())!;
+    expect(t.stored).toBe(true);
+    expect(t.groupBy).toBe('bulk_labels');
+    expect(t.groups.map((g) => g.group)).toHaveLength(10);
+    const treg = t.groups[0];
+    expect(treg.group).toBe('CD4+/CD25 T Reg');
+    expect(treg.nCells).toBe(68);
+    expect(treg.genes).toHaveLength(100);
+    expect(treg.genes[0]).toBe('RGS19');
+    expect(treg.scores[0]).toBeCloseTo(0.36708045, 6);
+    expect(t.groups[6].genes[0]).toBe('CD79A');
+    expect(Number.isNaN(treg.pctIn[0])).toBe(true);
+  });
+
+  it('a file without them has none', async () => {
+    const session = new AnalysisSession(await openPaths([new URL('../../shared/data/format_variants/cellxgene_example_with_labels.h5ad', import.meta.url).pathname]), resources);
+    expect(await session.storedMarkers()).toBeNull();
+  });
+});

@@ -8,6 +8,8 @@ import type { PipelineParams, PipelineResult } from './pipeline.ts';
 export interface MarkerTable {
   groupBy: string;
   method: string;
+  /** Set when the table was read from the file (uns/rank_genes_groups) rather than computed here. */
+  stored?: boolean;
   /** genes: display symbols; geneIds: the matrix's var names, when they differ (Ensembl ids). */
   groups: { group: string; nCells: number; genes: string[]; geneIds?: string[]; scores: number[]; logFoldChanges: number[]; pvalsAdj: number[]; pctIn: number[]; pctOut: number[] }[];
 }

@@ -4,6 +4,7 @@ import { CheckedReader } from './checked-reader.ts';
 import { DatasetError } from './errors.ts';
 import { h5Failure, isTrap } from './h5/failure.ts';
 import type { GeneColumn, MatrixReader } from './h5ad/matrix.ts';
+import type { StoredMarkers } from './h5ad/stored-markers.ts';
 import { judgeContent } from './h5ad/matrix.ts';
 import type { Column, CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
 
@@ -26,6 +27,8 @@ export interface DatasetParts {
   readEmbedding(key: string): Embedding;
   /** A workspace saved by scWeb in the file (uns/scweb_session), unvalidated. */
   savedSession?: string | null;
+  /** scanpy's uns/rank_genes_groups, read on demand. */
+  storedMarkers?: () => StoredMarkers | null;
   close(): void;
   /** Called when reading traps inside the HDF5 module, so the next file gets a fresh one. */
   onTrap?: () => void;
@@ -145,6 +148,15 @@ export class AssembledDataset implements Dataset {
       throw new DatasetError('unknown-key', this.fileName, `rows [${start}, ${end}) are outside 0..${this.nObs}`);
     }
     return this.part(matrixKey).reader.readRows(start, end);
+  }
+
+  storedMarkers(): StoredMarkers | null {
+    try {
+      return this.parts.storedMarkers?.() ?? null;
+    } catch (err) {
+      if (isTrap(err)) this.parts.onTrap?.();
+      throw h5Failure(err, this.fileName, 'uns/rank_genes_groups');
+    }
   }
 
   readColumn(matrixKey: string, j: number): GeneColumn | null {

@@ -102,6 +102,8 @@ export interface Dataset {
   /** Rows [start, end) of a matrix, converted to float32 CSR. */
   readRows(matrixKey: string, start: number, end: number): CsrChunk;
   readEmbedding(key: string): Embedding;
+  /** scanpy's marker tables stored in the file (uns/rank_genes_groups), or null. */
+  storedMarkers?(): import('./h5ad/stored-markers.ts').StoredMarkers | null;
   /** One gene's stored entries without reading other genes, or null when the storage cannot (CSR, dense). */
   readColumn?(matrixKey: string, j: number): { rows: Uint32Array; values: Float32Array } | null;
   /** Adds (or replaces) a computed embedding such as X_scGPT; it lives in memory with the dataset. */

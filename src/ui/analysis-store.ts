@@ -154,6 +154,9 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     try {
       const [g, o] = await Promise.all([dataClient().request<'genes'>({ type: 'genes' }).done, dataClient().request<'obs-index'>({ type: 'obs-index' }).done]);
       set({ genes: { ids: g.names, symbols: g.symbols, source: g.source }, obsIndex: o.names });
+      // A processed file's own markers (uns/rank_genes_groups) are on show until others are computed.
+      const { table } = await dataClient().request<'stored-markers'>({ type: 'stored-markers' }).done;
+      if (table && !get().markers) set({ markers: table });
     } catch {
       set({ genes: NO_GENES, obsIndex: [] });
     }

@@ -239,6 +239,30 @@ export class AnalysisSession {
     return { groupBy, source, label, groups: violins(values, group?.codes ?? null, group?.categories ?? [], { allLabel: 'all cells' }) };
   }
 
+  /**
+   * The file's own marker table (scanpy's uns/rank_genes_groups), shown by symbol; the fraction of
+   * cells expressing is not stored there, so it is NaN.
+   */
+  async storedMarkers(): Promise<MarkerTable | null> {
+    const stored = this.ds.storedMarkers?.() ?? null;
+    if (!stored || stored.groups.length === 0) return null;
+    const labels = await this.geneLabels();
+    const index = new Map(labels.ids.map((id, i) => [id, i]));
+    const col = this.ds.obs.columns.find((c) => c.name === stored.groupby);
+    const sizes = new Map<string, number>();
+    if (col?.kind === 'categorical') for (const code of col.codes) if (code >= 0) sizes.set(col.categories[code], (sizes.get(col.categories[code]) ?? 0) + 1);
+    return {
+      groupBy: stored.groupby || 'groups',
+      method: stored.method || 'unknown',
+      stored: true,
+      groups: stored.groups.map((g) => {
+        const symbols = g.names.map((n) => (index.has(n) ? labels.symbols[index.get(n)!] : n));
+        const nan = g.names.map(() => NaN);
+        return { group: g.group, nCells: sizes.get(g.group) ?? NaN, genes: symbols, ...(labels.source ? { geneIds: g.names } : {}), scores: g.scores, logFoldChanges: g.logfoldchanges, pvalsAdj: g.pvalsAdj, pctIn: nan, pctOut: nan };
+      }),
+    };
+  }
+
   /** Markers for each group of a categorical obs column, or for a selection (1s) vs the rest. */
   async markers(groupBy: string, method: MarkerMethod, selection: Uint8Array | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MarkerTable> {
     const labels = await this.geneLabels();

@@ -165,6 +165,11 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
         if (signal.aborted) throw new DatasetError('cancelled', requireDataset().fileName, 'cancelled by the user');
         post({ type: 'file', id: req.id, name: `${requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '')}_shared.h5ad`, bytes }, [bytes.buffer]);
       });
+    case 'stored-markers': {
+      const table = await requireSession().storedMarkers();
+      post({ type: 'stored-markers', id: req.id, table });
+      return;
+    }
     case 'session-export': {
       const results = requireSession().results();
       post({ type: 'session-results', id: req.id, results }, results.obsm.map((e) => e.data.buffer));

@@ -48,6 +48,7 @@ export type Request =
   | { type: 'export-csv'; id: number; columns: string[] }
   | { type: 'export-h5ad'; id: number; session?: string }
   | { type: 'session-export'; id: number }
+  | { type: 'stored-markers'; id: number }
   | { type: 'snapshot'; id: number; request: SnapshotRequest }
   | { type: 'session-restore'; id: number; results: SessionResults };
 
@@ -96,7 +97,8 @@ export type Response =
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
   | { type: 'file'; id: number; name: string; bytes: Uint8Array }
-  | { type: 'session-results'; id: number; results: SessionResults };
+  | { type: 'session-results'; id: number; results: SessionResults }
+  | { type: 'stored-markers'; id: number; table: MarkerTable | null };
 
 export type { MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };
 

@@ -64,7 +64,7 @@ export function MarkersPanel() {
         </select>
         <select
           aria-label="test"
-          value={markers && !job ? markers.method : method}
+          value={markers && !job && !markers.stored ? markers.method : method}
           onChange={(e) => {
             setMethod(e.target.value as MarkerMethod);
             if (groupBy) run(groupBy, e.target.value as MarkerMethod);
@@ -90,7 +90,8 @@ export function MarkersPanel() {
             <select className="grow" aria-label={`group of ${markers.groupBy}`} value={group.group} onChange={(e) => setShown(e.target.value)} data-testid="markers-group">
                 {markers.groups.map((g) => (
                   <option key={g.group} value={g.group}>
-                    {g.group} ({g.nCells.toLocaleString()} cells)
+                    {g.group}
+                    {Number.isFinite(g.nCells) ? ` (${g.nCells.toLocaleString()} cells)` : ''}
                   </option>
                 ))}
               </select>
@@ -104,6 +105,11 @@ export function MarkersPanel() {
               CSV
             </button>
           </div>
+          {markers.stored && (
+            <p className="muted small" data-testid="markers-stored">
+              from the file: uns/rank_genes_groups ({markers.method}); recompute for % expressing
+            </p>
+          )}
           <div className="table-scroll">
             <table data-testid="markers-table" data-group={group.group} data-rows={group.genes.length}>
               <thead>
@@ -125,8 +131,8 @@ export function MarkersPanel() {
                     <td>{r.score.toFixed(2)}</td>
                     <td>{Number.isFinite(r.logfc) ? r.logfc.toFixed(2) : '–'}</td>
                     <td>{r.padj.toExponential(1)}</td>
-                    <td>{Math.round(r.pctIn * 100)}</td>
-                    <td>{Math.round(r.pctOut * 100)}</td>
+                    <td>{Number.isFinite(r.pctIn) ? Math.round(r.pctIn * 100) : '–'}</td>
+                    <td>{Number.isFinite(r.pctOut) ? Math.round(r.pctOut * 100) : '–'}</td>
                   </tr>
                 ))}
               </tbody>

@@ -97,7 +97,7 @@ async function restore(files: File[]): Promise<void> {
       const { summary } = await dataClient().request<'summary'>({ type: 'session-restore', results: saved.results }).done;
       useApp.setState({ summary });
       const w = parseWorkspace(saved.workspace, summary);
-      useAnalysis.setState({ report: saved.report, markers: saved.markers });
+      useAnalysis.setState({ report: saved.report, markers: saved.markers ?? useAnalysis.getState().markers });
       if (w) await applyWorkspace(w);
       useSession.setState({ note: `Restored your work on ${current.name} from ${new Date(w?.savedAt ?? Date.now()).toLocaleString()}.` });
     } else {
