@@ -50,7 +50,7 @@ export function MarkersPanel() {
       <h3>Marker genes</h3>
       <div className="row">
         <select aria-label="markers of the groups of" title="markers of the groups of this column" value={groupBy} onChange={(e) => run(e.target.value, method)} data-testid="markers-groupby" disabled={categorical.length === 0 || !!job}>
-          {categorical.length === 0 && <option value="">no categorical column: run the pipeline</option>}
+          {categorical.length === 0 && <option value="">none yet: run Analyze</option>}
           {showsSelection && (
             <option value="selection" disabled>
               lasso selection vs rest
