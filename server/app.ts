@@ -51,7 +51,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     app.get<{ Params: { id: string } }>('/s/:id', (request, reply) => {
       if (!isShareId(request.params.id)) throw new HttpError(404, 'not a share link');
       reply.header('Cache-Control', 'no-cache');
-      return reply.sendFile('index.html');
+      return reply.sendFile('index.html', { cacheControl: false });
     });
   } else {
     app.get('/', async () => {

@@ -54,6 +54,9 @@ export class UploadGuard extends Transform {
     // The caller may stop waiting on `decided` once it has the kind; later failures surface
     // through the stream itself.
     this.decided.catch(() => undefined);
+    // A refusal can come before anyone reads this stream; it reaches the caller through
+    // `decided` or through the pipeline that reads it, never as an unhandled 'error'.
+    this.on('error', () => undefined);
   }
 
   /** SHA-256 of everything that passed, base64url; valid once the stream has ended. */
