@@ -43,6 +43,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     await app.register(fastifyStatic, {
       root: opts.appDir,
       wildcard: true,
+      cacheControl: false,
       // Vite's assets carry a content hash in their names; index.html must be revalidated.
       setHeaders: (res, path) => {
         res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
