@@ -1,12 +1,13 @@
-// `make start`: serves the built app and prints its URL only once the server answers, so a user
-// never opens a link that is not there yet. Ctrl-C stops the server with it.
+// `make start`: runs `scweb serve` (the built app and the share API, shares kept in .scweb-data/)
+// and prints its URL only once the server answers, so a user never opens a link that is not there
+// yet. Ctrl-C stops the server with it.
 import { spawn } from 'node:child_process';
 
 const argPort = process.argv.indexOf('--port');
 const port = Number(argPort > 0 ? process.argv[argPort + 1] : 4173);
 const url = `http://localhost:${port}/`;
 
-const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', 'localhost'], {
+const server = spawn(process.execPath, ['bin/scweb.mjs', 'serve', '--port', String(port), '--host', 'localhost', '--data', process.env.SCWEB_DATA ?? '.scweb-data'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const stop = () => server.kill('SIGTERM');
@@ -29,4 +30,4 @@ for (;;) {
   }
   await new Promise((r) => setTimeout(r, 200));
 }
-console.log(`scWeb is served at ${url} (Ctrl-C to stop)`);
+console.log(`scWeb is served at ${url} with share links (shares kept in .scweb-data/; Ctrl-C to stop)`);

@@ -28,6 +28,14 @@ Usage:
       query with those columns added (or replaced).
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
+  scweb serve [--port 8080] [--host localhost] [--data DIR] [--s3-bucket B --s3-endpoint URL
+              --s3-region R --s3-prefix shares/] [--max-upload 2GiB] [--base-url URL]
+              [--expires-days 90] [--rate-limit 30] [--trust-proxy true] [--app DIR]
+      Serve the built app (dist/) and the share API (server/README.md). Shares are kept under
+      DIR/shares (default ~/.local/share/scweb) or in the S3 bucket; --rate-limit is shares per
+      client address per hour. Environment: SCWEB_DATA, SCWEB_S3_BUCKET, SCWEB_S3_ENDPOINT,
+      SCWEB_S3_REGION, SCWEB_MAX_UPLOAD, SCWEB_BASE_URL, ... (each flag as SCWEB_NAME); AWS
+      credentials the SDK's usual way.
   scweb help
 
 Any command takes --verbose: for a damaged file, also print HDF5's own error stack.

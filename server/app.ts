@@ -1,0 +1,71 @@
+// Builds the scWeb server: the built app (dist/, with `/s/:id` as the viewer's entry) and the share
+// API, behind the security headers. No listening here: the CLI listens, tests inject.
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HttpError } from './errors.ts';
+import { isShareId } from './ids.ts';
+import type { ServerOptions } from './options.ts';
+import { shareRoutes } from './routes/shares.ts';
+import { registerSecurityHeaders } from './security.ts';
+
+export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
+  // Leftovers of a killed process: half-written shares and staged uploads are never served.
+  await opts.store.recover();
+  await rm(opts.stagingDir, { recursive: true, force: true });
+  await mkdir(opts.stagingDir, { recursive: true });
+
+  const app = Fastify({ logger: opts.logger, trustProxy: opts.trustProxy });
+  registerSecurityHeaders(app);
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    // Fastify's own 4xx (bad JSON, unsupported type) carry a message meant for the client.
+    reply.code(status).send({ error: status >= 500 ? 'internal server error' : err.message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: `nothing at ${request.method} ${request.url.split('?', 1)[0].slice(0, 200)}` });
+  });
+
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpError(429, `too many shares created from this address: at most ${ctx.max} in ${ctx.after}; try again in ${Math.ceil(ctx.ttl / 1000)} s`),
+  });
+
+  shareRoutes(app, opts);
+
+  if (opts.appDir && existsSync(join(opts.appDir, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: opts.appDir,
+      wildcard: true,
+      cacheControl: false,
+      // Vite's assets carry a content hash in their names; index.html must be revalidated.
+      setHeaders: (res, path) => {
+        res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+    app.get<{ Params: { id: string } }>('/s/:id', (request, reply) => {
+      if (!isShareId(request.params.id)) throw new HttpError(404, 'not a share link');
+      reply.header('Cache-Control', 'no-cache');
+      return reply.sendFile('index.html', { cacheControl: false });
+    });
+  } else {
+    app.get('/', async () => {
+      throw new HttpError(404, 'the app is not built here: run `make build` (this server answers the share API only)');
+    });
+  }
+
+  if (opts.sweepIntervalMs > 0) {
+    const timer = setInterval(() => {
+      opts.store.sweep(opts.now()).catch((err) => app.log.warn({ err }, 'sweeping expired shares failed'));
+    }, opts.sweepIntervalMs);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
+  return app;
+}

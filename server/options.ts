@@ -1,0 +1,44 @@
+// What a server instance is built from. The CLI (`scweb serve`) fills it from flags and the
+// environment; tests pass a clock, small limits and their own store.
+import type { ShareStore } from './store.ts';
+
+export interface ServerOptions {
+  store: ShareStore;
+  /** Local folder for plain uploads while they are checked (h5wasm opens files by path). */
+  stagingDir: string;
+  /** The built app (dist/); null serves the API alone. */
+  appDir: string | null;
+  /** Public origin for share links; by default the request's own protocol and host. */
+  baseUrl?: string;
+  maxUploadBytes: number;
+  /** Longest (and default) lifetime of a share. */
+  maxExpiresDays: number;
+  /** Shares one client address may create per window. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** How often expired shares are swept; 0 turns the timer off (they are still swept on access). */
+  sweepIntervalMs: number;
+  /** Honour X-Forwarded-For/-Proto from a TLS proxy in front (for the rate limit and links). */
+  trustProxy: boolean;
+  now: () => Date;
+  logger: boolean;
+}
+
+export const DEFAULTS = {
+  maxUploadBytes: 2 * 1024 ** 3,
+  maxExpiresDays: 90,
+  rateLimitMax: 30,
+  rateLimitWindowMs: 3600_000,
+  sweepIntervalMs: 3600_000,
+  trustProxy: false,
+  logger: false,
+} as const;
+
+/** "2GiB", "500M", "1048576": binary units, as users mean file sizes. */
+export function parseSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  if (!m) return null;
+  const power = ' kmgt'.indexOf(m[2].toLowerCase() || ' ');
+  const n = Math.floor(Number(m[1]) * 1024 ** power);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}

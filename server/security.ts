@@ -1,0 +1,48 @@
+// Headers on every response. The app is a Vite build: module scripts and a stylesheet from 'self',
+// no inline script. WebAssembly (h5wasm, its compression plugins) needs 'wasm-unsafe-eval'; the
+// data worker is a same-origin module worker. connect-src is wide on purpose: the app opens any
+// .h5ad URL the user gives (`/?url=`) and snapshots on other scWeb servers.
+import type { FastifyInstance } from 'fastify';
+
+const BASE_CSP = {
+  'default-src': "'self'",
+  'script-src': "'self' 'wasm-unsafe-eval'",
+  // React and deck.gl set styles through the CSSOM (element.style), which CSP does not restrict;
+  // stylesheets come only from 'self'.
+  'style-src': "'self'",
+  'img-src': "'self' data: blob:",
+  'font-src': "'self' data:",
+  'connect-src': "'self' https: http: blob: data:",
+  'worker-src': "'self' blob:",
+  'object-src': "'none'",
+  'base-uri': "'none'",
+  'form-action': "'none'",
+  'frame-ancestors': "'none'",
+};
+
+function render(policy: Record<string, string>): string {
+  return Object.entries(policy)
+    .map(([k, v]) => `${k} ${v}`)
+    .join('; ');
+}
+
+export const CONTENT_SECURITY_POLICY = render(BASE_CSP);
+
+/**
+ * The data worker rebuilds its HDF5 module after a WebAssembly trap by evaluating h5wasm's bundle
+ * again (`new Function`, src/io/h5/recreate.ts), which needs 'unsafe-eval'. A worker takes its
+ * policy from its own script's response, so only that script gets it; the page never does.
+ */
+export const WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src': "'self' 'wasm-unsafe-eval' 'unsafe-eval'" });
+
+const WORKER_SCRIPT = /^\/assets\/[\w.-]*\.worker-[\w-]+\.js$/;
+
+export function registerSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    const path = request.url.split('?', 1)[0];
+    reply.header('Content-Security-Policy', WORKER_SCRIPT.test(path) ? WORKER_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Frame-Options', 'DENY');
+  });
+}
