@@ -31,7 +31,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'npx vite preview --port 4173 --strictPort',
+    // The app as `make start` serves it: `scweb serve` (its CSP and headers, the share API), shares
+    // kept under test-results/ so a run leaves the tracked tree unchanged.
+    command: 'node bin/scweb.mjs serve --port 4173 --host localhost --data test-results/share-data',
     url: 'http://localhost:4173',
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
