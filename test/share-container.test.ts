@@ -2,20 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ContainerError, HEADER_BYTES, TAG_BYTES, WRONG_KEY_MESSAGE, chunkSpan, containerSize, decryptBytes, encryptBytes, makeHeader, newKey, parseHeader, sealChunk } from '../src/io/share/container.ts';
 import { decryptStream, encryptStream, importKey, webCryptoSeal } from '../src/io/share/stream.ts';
 import { fromBase64Url, parseShareLink, toBase64Url } from '../src/io/share/link.ts';
+import { seeded } from './share-random.ts';
 
 const CHUNK = 1024;
-
-/** Deterministic bytes (mulberry32) so a failure can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bytes(n: number, seed = n): Uint8Array {
   const rand = seeded(seed);
