@@ -8,6 +8,7 @@ import { saveScatterPng, saveScatterSvg } from '../plot/scatter-export.ts';
 import { useApp } from '../store.ts';
 import { useView, type Drawer } from '../view-store.ts';
 import { JobIndicator } from './JobIndicator.tsx';
+import { ShareDialog } from './ShareDialog.tsx';
 
 const fmt = (n: number | null) => (n === null ? '?' : n.toLocaleString('en-US'));
 
@@ -58,6 +59,7 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
   const backend = useApp((s) => s.backend);
   const openFiles = useApp((s) => s.openFiles);
   const input = useRef<HTMLInputElement>(null);
+  const [sharing, setSharing] = useState(false);
   return (
     <header className="topbar">
       <span className="brand">scWeb</span>
@@ -98,6 +100,9 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
             <DrawerButton name="embed" label="Embed" title="scGPT cell embedding" />
             <DrawerButton name="annotate" label="Annotate" title="cell-type annotation: reference mapping, suggestions, labels" />
             <ExportMenu />
+            <button onClick={() => setSharing(true)} title="a read-only link to this analysis, end-to-end encrypted" data-testid="open-share">
+              Share
+            </button>
             <DrawerButton name="dataset" label="Dataset" title="matrices, counts, format" />
           </>
         )}
@@ -106,6 +111,7 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
         </button>
       </nav>
       <JobIndicator />
+      {sharing && summary && <ShareDialog onClose={() => setSharing(false)} />}
     </header>
   );
 }
