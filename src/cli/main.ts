@@ -9,6 +9,7 @@ import { annotateCommand } from './annotate.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
 import { inspectCommand } from './inspect.ts';
+import { shareCommand } from './share.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 export async function main(args: string[]): Promise<number> {
@@ -27,6 +28,8 @@ export async function main(args: string[]): Promise<number> {
         return await annotateCommand(rest);
       case 'convert':
         return await convertCommand(rest);
+      case 'share':
+        return await shareCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -28,6 +28,14 @@ Usage:
       query with those columns added (or replaced).
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
+  scweb share create FILE.h5ad --server URL [--public] [--expires 30d] [--name NAME]
+      Upload FILE as a read-only share on a \`scweb serve\` server. Encrypted (AES-256-GCM) unless
+      --public; the key exists only in the printed link (after #k=). Prints JSON {url, id,
+      ownerToken, expiresAt, bytes}; keep ownerToken to delete the share.
+  scweb share get LINK --out FILE.h5ad
+      Download a share and decrypt it with the key in the link.
+  scweb share delete LINK --token OWNER_TOKEN
+      Delete a share you created.
   scweb help
 
 Any command takes --verbose: for a damaged file, also print HDF5's own error stack.
