@@ -10,6 +10,7 @@ import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
+import { shareCommand } from './share.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 export async function main(args: string[]): Promise<number> {
@@ -30,6 +31,8 @@ export async function main(args: string[]): Promise<number> {
         return await convertCommand(rest);
       case 'serve':
         return await serveCommand(rest);
+      case 'share':
+        return await shareCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -4,6 +4,7 @@ import { MAX_CATEGORIES_FOR_STRINGS, categoricalFromStrings } from '../io/column
 import { DatasetError, toErrorInfo } from '../io/errors.ts';
 import { openDataset } from '../io/open.ts';
 import { fromBlob } from '../io/source.ts';
+import { lazyBlob, openRemote } from '../io/share/remote.ts';
 import { summarize } from '../io/summary.ts';
 import type { Dataset } from '../io/types.ts';
 import { detectBackend } from '../model/backend.ts';
@@ -48,6 +49,8 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
       return;
     case 'open':
       return open(req.id, req.files);
+    case 'open-url':
+      return openUrl(req.id, req.url, req.key, req.name);
     case 'embedding': {
       const e = requireDataset().readEmbedding(req.key);
       post({ type: 'embedding', id: req.id, key: e.key, shape: e.shape, data: e.data }, [e.data.buffer]);
@@ -217,6 +220,17 @@ async function open(id: number, files: File[]): Promise<void> {
   } finally {
     running.delete(id);
   }
+}
+
+/**
+ * The remote file stands in for a dropped File: WORKERFS reads it through `slice`, which fetches
+ * (and decrypts) the bytes synchronously, and an export reopens it the same way.
+ */
+async function openUrl(id: number, url: string, key: Uint8Array | undefined, name: string | undefined): Promise<void> {
+  post({ type: 'progress', id, fraction: 0, message: 'contacting the server' });
+  const remote = await openRemote(url, { key });
+  const fileName = name ?? (decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || 'remote.h5ad');
+  return open(id, [lazyBlob(remote, fileName) as unknown as File]);
 }
 
 function requireSession(): AnalysisSession {

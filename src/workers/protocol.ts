@@ -25,6 +25,8 @@ export type ColumnData =
 
 export type Request =
   | { type: 'open'; id: number; files: File[] }
+  /** A file on a server read lazily with Range requests; `key` (32 bytes) decrypts an encrypted share. */
+  | { type: 'open-url'; id: number; url: string; key?: Uint8Array; name?: string }
   | { type: 'cancel'; id: number }
   | { type: 'embedding'; id: number; key: string }
   | { type: 'column'; id: number; name: string }

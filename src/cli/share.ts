@@ -1,0 +1,100 @@
+// `scweb share create|get|delete`: read-only share links from the command line, against a server
+// running `scweb serve`. Encryption happens here; the key is printed in the link and nowhere else.
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { DatasetError } from '../io/errors.ts';
+import { createShare, deleteShare, downloadShare } from '../io/share/client.ts';
+import { parseShareLink } from '../io/share/link.ts';
+import { parseArgs } from './args.ts';
+import { UsageError } from './usage.ts';
+
+export async function shareCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'create':
+      return create(rest);
+    case 'get':
+      return get(rest);
+    case 'delete':
+      return remove(rest);
+    default:
+      throw new UsageError(sub ? `unknown share command "${sub}" (create, get or delete)` : 'share needs a command: create, get or delete');
+  }
+}
+
+/** `30d`, `30` (days) or `12w`; the server applies its own maximum. */
+export function parseExpiry(text: string): number {
+  const m = /^(\d+)\s*([dw]?)$/i.exec(text.trim());
+  if (!m || Number(m[1]) === 0) throw new UsageError(`--expires takes a number of days like 30d (or weeks like 4w), got "${text}"`);
+  return Number(m[1]) * (m[2].toLowerCase() === 'w' ? 7 : 1);
+}
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+async function create(argv: string[]): Promise<number> {
+  const isPublic = argv.includes('--public');
+  const p = parseArgs(argv.filter((a) => a !== '--public'), ['server', 'expires', 'name']);
+  if (p.positionals.length !== 1) throw new UsageError('share create needs exactly one .h5ad file');
+  const server = p.flags.get('server');
+  if (!server) throw new UsageError('share create needs --server URL (where `scweb serve` runs)');
+  const path = p.positionals[0];
+  const info = await stat(path).catch(() => {
+    throw new DatasetError('not-found', basename(path), `no such file (${path})`);
+  });
+  if (!info.isFile()) throw new DatasetError('unsupported-format', basename(path), 'is not a file; share one .h5ad file');
+  // Refuse here what the server would refuse after the whole upload.
+  const head = new Uint8Array(8);
+  const fh = await open(path, 'r');
+  await fh.read(head, 0, 8, 0).finally(() => fh.close());
+  if (!HDF5_SIGNATURE.every((b, i) => head[i] === b)) {
+    throw new DatasetError('not-hdf5', basename(path), 'is not an HDF5 file; a share is an .h5ad (save one from scWeb or with `scweb analyze --out`)');
+  }
+  const made = await createShare(createReadStream(path, { highWaterMark: 1 << 20 }), info.size, {
+    server,
+    public: isPublic,
+    expiresDays: p.flags.has('expires') ? parseExpiry(p.flags.get('expires')!) : undefined,
+    name: p.flags.get('name') ?? basename(path),
+  });
+  console.log(JSON.stringify({ url: made.url, id: made.id, ownerToken: made.ownerToken, expiresAt: made.expiresAt, bytes: made.bytes }, null, 2));
+  return 0;
+}
+
+async function get(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['out']);
+  if (p.positionals.length !== 1) throw new UsageError('share get needs exactly one share link');
+  const out = p.flags.get('out');
+  if (!out) throw new UsageError('share get needs --out FILE.h5ad');
+  const link = parseShareLink(p.positionals[0]);
+  const { meta, bytes } = await downloadShare(link);
+  // Written beside the target and renamed at the end: a failed check leaves no half file behind.
+  const part = `${out}.part`;
+  const fh = await open(part, 'w');
+  let written = 0;
+  try {
+    for await (const piece of bytes) {
+      await fh.write(piece);
+      written += piece.length;
+    }
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(part, { force: true });
+    throw err;
+  }
+  await fh.close();
+  await rename(part, out);
+  console.log(JSON.stringify({ out, bytes: written, encrypted: meta.encrypted, name: meta.name ?? null, expiresAt: meta.expiresAt }, null, 2));
+  return 0;
+}
+
+async function remove(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['token']);
+  if (p.positionals.length !== 1) throw new UsageError('share delete needs exactly one share link');
+  const token = p.flags.get('token');
+  if (!token) throw new UsageError('share delete needs --token T (the ownerToken printed by share create)');
+  const link = parseShareLink(p.positionals[0]);
+  await deleteShare(link, token);
+  console.log(JSON.stringify({ deleted: link.id }));
+  return 0;
+}
