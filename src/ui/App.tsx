@@ -24,6 +24,8 @@ import { useShortcuts } from './shortcuts.ts';
 import { useApp } from './store.ts';
 import { useView, type Tab } from './view-store.ts';
 import { resumeLastSession, startFresh, useSession } from './session/autosave.ts';
+import { openShareFromLocation, shareRoute } from './share/viewer.ts';
+import { ViewerBanner } from './components/ViewerBanner.tsx';
 
 const TABS: [Tab, string][] = [
   ['embedding', 'Embedding'],
@@ -35,10 +37,13 @@ function Centre() {
   const summary = useApp((s) => s.summary)!;
   const tab = useView((s) => s.tab);
   const setTab = useView((s) => s.setTab);
+  // A shared link has no QC to revisit: it carries results, not the counts they came from.
+  const viewer = useApp((s) => s.viewer);
+  const tabs = viewer ? TABS.filter(([t]) => t !== 'qc') : TABS;
   return (
     <section className="centre">
       <div className="tabs" role="tablist">
-        {TABS.map(([t, label]) => (
+        {tabs.map(([t, label]) => (
           <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'on' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
             {label}
           </button>
@@ -95,7 +100,9 @@ export function App() {
   const detectBackend = useApp((s) => s.detectBackend);
   useEffect(() => {
     void detectBackend();
-    void resumeLastSession();
+    // A shared link opens read-only; otherwise the last session comes back.
+    if (shareRoute(location)) void openShareFromLocation();
+    else void resumeLastSession();
   }, [detectBackend]);
   const note = useSession((s) => s.note);
   const last = useSession((s) => s.last);
@@ -116,6 +123,7 @@ export function App() {
       <TopBar onHelp={() => setHelp(true)} />
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       <StatusBar />
+      <ViewerBanner />
       {note && summary && (
         <div className="note" role="status" data-testid="session-note">
           {note}{' '}

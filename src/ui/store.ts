@@ -63,6 +63,9 @@ export interface AppState {
   colorBy: string | null;
   colorColumn: ColumnData | null;
   openFiles(files: File[]): Promise<void>;
+  /** Read-only: set while a shared link is on show. */
+  viewer: ViewerShare | null;
+  openShare(share: ViewerShare): Promise<void>;
   loadDemo(): Promise<void>;
   cancelLoad(): void;
   dismissError(): void;
@@ -105,11 +108,47 @@ const onDatasetOpened = () => openedListeners.forEach((fn) => fn());
 
 /** Runs once a file is open and its default view is set up (the session module restores work here). */
 let afterOpen: ((files: File[]) => Promise<void>) | null = null;
-export function setAfterOpen(fn: (files: File[]) => Promise<void>): void {
+let afterOpenShare: (() => Promise<void>) | null = null;
+export function setAfterOpen(fn: (files: File[]) => Promise<void>, forShare: () => Promise<void>): void {
   afterOpen = fn;
+  afterOpenShare = forShare;
+}
+
+/** A shared analysis opened read-only from a link (/s/<id>#k=...). */
+export interface ViewerShare {
+  id: string;
+  snapshotUrl: string;
+  key?: Uint8Array;
+  name: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** Opens a file or a share in the worker; on success the new dataset replaces the old, with its default view. */
+async function openWith(request: { type: 'open'; files: File[] } | { type: 'open-url'; url: string; key?: Uint8Array; name?: string }, fileName: string, after: () => Promise<void> | undefined): Promise<void> {
+  const { get, set } = { get: useApp.getState, set: useApp.setState };
+  const previous = get().loading;
+  if (previous) dataClient().cancel(previous.id);
+  const { id, done } = dataClient().request<'opened'>(request, (fraction, message) => {
+    if (get().loading?.id === id) set({ loading: { id, fileName, fraction, message } });
+  });
+  set({ loading: { id, fileName, fraction: 0, message: 'starting' }, error: null });
+  try {
+    const { summary, warnings } = await done;
+    set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, embedStats: null, datasetId: get().datasetId + 1 });
+    onDatasetOpened();
+    const key = defaultEmbedding(summary);
+    await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
+    await after();
+  } catch (err) {
+    if (get().loading?.id === id) set({ loading: null });
+    const info = asErrorInfo(err);
+    if (info.code !== 'cancelled') set({ error: info });
+  }
 }
 
 export const useApp = create<AppState>((set, get) => ({
+  viewer: null,
   datasetId: 0,
   models: [],
   pickedModel: null,
@@ -180,25 +219,13 @@ export const useApp = create<AppState>((set, get) => ({
 
   async openFiles(files) {
     if (files.length === 0) return;
-    const previous = get().loading;
-    if (previous) dataClient().cancel(previous.id);
-    const fileName = files.map((f) => f.name).join(', ');
-    const { id, done } = dataClient().request<'opened'>({ type: 'open', files }, (fraction, message) => {
-      if (get().loading?.id === id) set({ loading: { id, fileName, fraction, message } });
-    });
-    set({ loading: { id, fileName, fraction: 0, message: 'starting' }, error: null });
-    try {
-      const { summary, warnings } = await done;
-      set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, embedStats: null, datasetId: get().datasetId + 1 });
-      onDatasetOpened();
-      const key = defaultEmbedding(summary);
-      await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
-      await afterOpen?.(files);
-    } catch (err) {
-      if (get().loading?.id === id) set({ loading: null });
-      const info = asErrorInfo(err);
-      if (info.code !== 'cancelled') set({ error: info });
-    }
+    set({ viewer: null });
+    await openWith({ type: 'open', files }, files.map((f) => f.name).join(', '), () => afterOpen?.(files));
+  },
+
+  async openShare(share) {
+    set({ viewer: share });
+    await openWith({ type: 'open-url', url: share.snapshotUrl, key: share.key, name: share.name }, share.name, () => afterOpenShare?.());
   },
 
   async loadDemo() {

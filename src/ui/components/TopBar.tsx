@@ -21,7 +21,7 @@ function DrawerButton({ name, label, title }: { name: Exclude<Drawer, null>; lab
   );
 }
 
-function ExportMenu() {
+function ExportMenu({ viewer = false }: { viewer?: boolean }) {
   const [open, setOpen] = useState(false);
   const a = useAnnotation();
   const item = (label: string, testid: string, act: () => void, disabled = false) => (
@@ -44,7 +44,7 @@ function ExportMenu() {
       </button>
       {open && (
         <div className="menu-items" role="menu">
-          {item('Save analysis (.h5ad)', 'export-h5ad', () => void a.exportH5ad(JSON.stringify(captureWorkspace(currentFile()))), !!a.job)}
+          {!viewer && item('Save analysis (.h5ad)', 'export-h5ad', () => void a.exportH5ad(JSON.stringify(captureWorkspace(currentFile()))), !!a.job)}
           {item('Labels and clusters (CSV)', 'export-csv', () => void a.exportCsv())}
           {item('Plot as PNG', 'save-png', () => saveScatterPng())}
           {item('Plot as SVG', 'save-svg', () => saveScatterSvg())}
@@ -60,6 +60,7 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
   const openFiles = useApp((s) => s.openFiles);
   const input = useRef<HTMLInputElement>(null);
   const [sharing, setSharing] = useState(false);
+  const viewer = useApp((s) => s.viewer);
   return (
     <header className="topbar">
       <span className="brand">scWeb</span>
@@ -94,7 +95,13 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
             e.target.value = '';
           }}
         />
-        {summary && (
+        {summary && viewer && (
+          <>
+            <ExportMenu viewer />
+            <DrawerButton name="dataset" label="Dataset" title="matrices, format" />
+          </>
+        )}
+        {summary && !viewer && (
           <>
             <DrawerButton name="analysis" label="Analyze" title="QC, normalisation, HVGs, PCA, neighbours, Leiden, UMAP, markers" />
             <DrawerButton name="embed" label="Embed" title="scGPT cell embedding" />

@@ -55,7 +55,8 @@ function keepSmall(r: SessionResults): SessionResults {
 }
 
 async function save(): Promise<void> {
-  if (!current || restoring || !useApp.getState().summary) return;
+  // A shared link is read-only: nothing of it is kept in this browser.
+  if (!current || restoring || !useApp.getState().summary || useApp.getState().viewer) return;
   const target = current;
   const summary = useApp.getState().summary;
   if (summary !== savedSummary) {
@@ -116,6 +117,15 @@ async function restore(files: File[]): Promise<void> {
   schedule();
 }
 
+/** A shared link shows the view saved in its snapshot; the browser keeps nothing of it. */
+async function restoreShare(): Promise<void> {
+  current = null;
+  useSession.setState({ note: null });
+  const summary = useApp.getState().summary;
+  const w = summary?.saved_session ? parseWorkspace(summary.saved_session, summary) : null;
+  if (w) await applyWorkspace({ ...w, view: { ...w.view, tab: 'embedding' } });
+}
+
 /** Forgets the saved work on the open file and opens it afresh. */
 export async function startFresh(): Promise<void> {
   if (!current) return;
@@ -133,7 +143,7 @@ export async function resumeLastSession(): Promise<void> {
 }
 
 export function installAutosave(): void {
-  setAfterOpen(restore);
+  setAfterOpen(restore, restoreShare);
   useApp.subscribe((s, p) => (s.summary !== p.summary || s.colorBy !== p.colorBy || s.embedding !== p.embedding) && schedule());
   useAnalysis.subscribe((s, p) => (s.report !== p.report || s.markers !== p.markers || s.params !== p.params || s.clip !== p.clip) && schedule());
   useView.subscribe((s, p) => (s.hiddenBy !== p.hiddenBy || s.ranges !== p.ranges || s.pointSize !== p.pointSize || s.opacity !== p.opacity || s.showLabels !== p.showLabels || s.tab !== p.tab || s.recentGenes !== p.recentGenes) && schedule());
