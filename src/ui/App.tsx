@@ -103,6 +103,10 @@ export function App() {
     // A shared link opens read-only; otherwise the last session comes back.
     if (shareRoute(location)) void openShareFromLocation();
     else void resumeLastSession();
+    // A key pasted into the link (or a corrected one) changes only the fragment: no reload.
+    const onHash = () => shareRoute(location) && void openShareFromLocation();
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
   }, [detectBackend]);
   const note = useSession((s) => s.note);
   const last = useSession((s) => s.last);
