@@ -94,3 +94,16 @@ a.write_h5ad(sys.argv[1])`;
   await expect(page.locator('img[src="x"]')).toHaveCount(0);
   expect(dialogs).toBe(0);
 });
+
+test('any .h5ad on the web opens by URL (/?url=…), read lazily with Range requests', async ({ page }) => {
+  const ranged: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('.h5ad') && r.headers().range) ranged.push(r.headers().range);
+  });
+  await page.goto(`/?url=${encodeURIComponent('http://localhost:4173/demo/pbmc68k_reduced_with_counts.h5ad')}`);
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await expect(page.getByTestId('file-name')).toHaveText('pbmc68k_reduced_with_counts.h5ad');
+  await expect(page.getByTestId('scatter')).toHaveAttribute('data-points', '700');
+  await expect(page.getByTestId('viewer-banner')).toHaveCount(0);
+  expect(ranged.length).toBeGreaterThan(0);
+});

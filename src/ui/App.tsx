@@ -24,7 +24,7 @@ import { useShortcuts } from './shortcuts.ts';
 import { useApp } from './store.ts';
 import { useView, type Tab } from './view-store.ts';
 import { resumeLastSession, startFresh, useSession } from './session/autosave.ts';
-import { openShareFromLocation, shareRoute } from './share/viewer.ts';
+import { openShareFromLocation, shareRoute, urlParam } from './share/viewer.ts';
 import { ViewerBanner } from './components/ViewerBanner.tsx';
 
 const TABS: [Tab, string][] = [
@@ -101,7 +101,9 @@ export function App() {
   useEffect(() => {
     void detectBackend();
     // A shared link opens read-only; otherwise the last session comes back.
+    const remote = urlParam(location);
     if (shareRoute(location)) void openShareFromLocation();
+    else if (remote) void useApp.getState().openUrl(remote);
     else void resumeLastSession();
     // A key pasted into the link (or a corrected one) changes only the fragment: no reload.
     const onHash = () => shareRoute(location) && void openShareFromLocation();

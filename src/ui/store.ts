@@ -66,6 +66,8 @@ export interface AppState {
   /** Read-only: set while a shared link is on show. */
   viewer: ViewerShare | null;
   openShare(share: ViewerShare): Promise<void>;
+  /** Any .h5ad on the web whose server allows it (CORS and Range): read lazily, analysed like a dropped file. */
+  openUrl(url: string): Promise<void>;
   loadDemo(): Promise<void>;
   cancelLoad(): void;
   dismissError(): void;
@@ -221,6 +223,12 @@ export const useApp = create<AppState>((set, get) => ({
     if (files.length === 0) return;
     set({ viewer: null });
     await openWith({ type: 'open', files }, files.map((f) => f.name).join(', '), () => afterOpen?.(files));
+  },
+
+  async openUrl(url) {
+    set({ viewer: null });
+    const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'remote.h5ad');
+    await openWith({ type: 'open-url', url, name }, name, () => afterOpenShare?.());
   },
 
   async openShare(share) {

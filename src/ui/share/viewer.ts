@@ -26,6 +26,18 @@ function fail(message: string): void {
   useApp.setState({ error: { code: 'internal', message, action: 'Opening the shared link' } });
 }
 
+/** `/?url=https://…/x.h5ad`: a file on the web, opened through the same lazy reader as a share. */
+export function urlParam(loc: { search: string }): string | null {
+  const raw = new URLSearchParams(loc.search).get('url');
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function openShareFromLocation(): Promise<void> {
   const route = shareRoute(location);
   if (!route) return;
