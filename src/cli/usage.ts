@@ -36,7 +36,7 @@ Usage:
       client address per hour. Environment: SCWEB_DATA, SCWEB_S3_BUCKET, SCWEB_S3_ENDPOINT,
       SCWEB_S3_REGION, SCWEB_MAX_UPLOAD, SCWEB_BASE_URL, ... (each flag as SCWEB_NAME); AWS
       credentials the SDK's usual way.
-  scweb share create FILE.h5ad --server URL [--public] [--expires 30d] [--name NAME]
+  scweb share create FILE.h5ad --server URL [--public] [--expires 30d] [--name NAME] [--genes hvg+markers|all|none]
       Upload FILE as a read-only share on a \`scweb serve\` server. Encrypted (AES-256-GCM) unless
       --public; the key exists only in the printed link (after #k=). Prints JSON {url, id,
       ownerToken, expiresAt, bytes}; keep ownerToken to delete the share.

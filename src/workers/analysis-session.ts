@@ -19,7 +19,6 @@ import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
-import { writeScratchFile } from './h5-browser-runtime.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
 import { parseEnsemblMap } from '../model/vocab.ts';
@@ -358,6 +357,8 @@ export class AnalysisSession {
       session,
       ...(run ? { var: run.var, varm: run.varm, pca: run.pca, obsp: run.obsp, neighbors: run.neighbors, rankGenesGroups: run.rankGenesGroups } : {}),
     };
+    // Loaded here, not at the top: the CLI uses this class and cannot load the browser runtime's wasm URLs.
+    const { writeScratchFile } = await import('./h5-browser-runtime.ts');
     return writeScratchFile(async (lib, path) => {
       onProgress(0, 'writing .h5ad');
       const input = ds.format === 'h5ad' && openInput ? openInput(lib) : null;
@@ -385,6 +386,11 @@ export class AnalysisSession {
     }
     const run = this.lastRun?.result;
     if (genes.kind === 'hvg+markers' && run && run.countsKey === this.expressionSource().key) for (const g of run.hvg.genes) picked.add(g);
+    else if (genes.kind === 'hvg+markers' && n === this.ds.var.index.length) {
+      // No run here: a processed file's own HVG flags (scanpy's var/highly_variable).
+      const flags = this.ds.var.columns.find((c) => c.name === 'highly_variable');
+      if (flags?.kind === 'categorical') flags.codes.forEach((code, g) => flags.categories[code] === 'True' && picked.add(g));
+    }
     return Int32Array.from(picked).sort();
   }
 
