@@ -40,8 +40,8 @@ function run(cmd: string, args: string[], opts: { cwd?: string; onSpawn?: () => 
   });
 }
 
-function snakemake(workdir: string, out: string, targets: string[] = []): Promise<Run> {
-  const config = Object.entries({ input: INPUT, model: MODEL, parts: 3, out, ...EMBED }).map(([k, v]) => `${k}=${v}`);
+function snakemake(workdir: string, out: string, targets: string[] = [], extra: Record<string, string> = {}): Promise<Run> {
+  const config = Object.entries({ input: INPUT, model: MODEL, parts: 3, out, ...EMBED, ...extra }).map(([k, v]) => `${k}=${v}`);
   // Targets before --config: everything after it is read as key=value.
   return run(SNAKEMAKE, ['-s', join(REPO, 'workflows/Snakefile'), '--cores', '3', '--directory', workdir, ...targets, '--config', ...config]);
 }
@@ -96,6 +96,13 @@ describe.runIf(haveSnakemake)('workflows/Snakefile with 3 shards on pbmc68k (700
     const again = await snakemake(work, 'res');
     expect(again.status, again.output).toBe(0);
     expect(again.output).toContain('Nothing to be done');
+    // With a reference, only the annotation step is added (labels transferred in PCA space).
+    const annotated = await snakemake(work, 'res', [], { reference: INPUT, label_col: 'bulk_labels' });
+    expect(annotated.status, annotated.output).toBe(0);
+    expect(jobCounts(annotated.output)).toEqual({ all: 1, annotate: 1 });
+    const labels = await openPaths([join(work, 'res/annotated.h5ad')]);
+    expect(labels.obs.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['predicted_bulk_labels', 'predicted_bulk_labels_confidence', 'leiden']));
+    labels.close();
 
     // merge refuses the workflow's own shards with one left out or one given twice.
     const shards = [0, 1, 2].map((i) => join(work, `res/shards/part-${i}-of-3.json`));
