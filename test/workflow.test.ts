@@ -152,4 +152,14 @@ describe.runIf(haveSnakemake)('workflows/Snakefile with 3 shards on pbmc68k (700
     expect([stamp(0), stamp(2)]).toEqual(before);
     expect((await scgpt(join(out, 'embedded.h5ad'))).equals(whole)).toBe(true);
   }, 600_000);
+
+  it('the Slurm profile parses under this Snakemake and asks a GPU per embed job (dry run)', async () => {
+    const work = join(root, 'slurm');
+    const r = await run(SNAKEMAKE, ['-s', join(REPO, 'workflows/Snakefile'), '--profile', join(REPO, 'workflows/profiles/slurm'), '-n', '--directory', work, '--config', `input=${INPUT}`, `model=${MODEL}`, 'parts=3', 'out=res']);
+    expect(r.status, r.output).toBe(0);
+    expect(jobCounts(r.output)).toEqual({ all: 1, embed: 3, merge: 1, analyze: 1 });
+    const embedJobs = r.output.split(/\n(?=\S)|\n\n/).filter((b) => b.includes('rule embed:'));
+    expect(embedJobs).toHaveLength(3);
+    for (const job of embedJobs) expect(job).toMatch(/resources: .*slurm_partition=gpu.*gpu=1, slurm_extra='--gres=gpu:1'/);
+  }, 120_000);
 });

@@ -20,14 +20,18 @@ export async function writeShard(npyPath: string, rows: Float32Array, sidecar: O
   await writeFileAtomically(sidecarPath(npyPath), JSON.stringify(full, null, 1) + '\n');
 }
 
-export interface LoadedShard {
+export interface ShardFile {
   name: string;
   sidecar: ShardSidecar;
-  rows: Float32Array;
+  /** Path of the rows (.npy). */
+  npy: string;
 }
 
-/** `path`: the shard's .json or .npy (the other is found beside it). */
-export async function readShard(path: string): Promise<LoadedShard> {
+/**
+ * `path`: the shard's .json or .npy (the other is found beside it). Reads the sidecar only: merge
+ * checks every sidecar before it reads any rows, and then reads them one shard at a time.
+ */
+export async function readShard(path: string): Promise<ShardFile> {
   const json = path.endsWith('.npy') ? sidecarPath(path) : path;
   const name = path;
   if (!existsSync(json)) {
@@ -42,6 +46,12 @@ export async function readShard(path: string): Promise<LoadedShard> {
   const sidecar = validateSidecar(parsed, json);
   const npy = join(dirname(json), sidecar.npy);
   if (!existsSync(npy)) throw new ShardError(`shard ${name}: its rows ${npy} are missing; re-run that part`);
+  return { name, sidecar, npy };
+}
+
+/** The shard's rows, after checking they are the bytes its sidecar describes. */
+export async function readShardRows(shard: ShardFile): Promise<Float32Array> {
+  const { name, sidecar, npy } = shard;
   const bytes = await readFile(npy);
   if (createHash('sha256').update(bytes).digest('hex') !== sidecar.npy_sha256) throw new ShardError(`shard ${name}: ${npy} is not the file its sidecar describes (SHA-256 differs): damaged or from another run; re-run that part`);
   const arr = parseNpy(bytes);
@@ -49,5 +59,5 @@ export async function readShard(path: string): Promise<LoadedShard> {
   if (arr.dtype !== '<f4' || arr.shape.length !== 2 || arr.shape[0] !== rows || arr.shape[1] !== sidecar.dim) {
     throw new ShardError(`shard ${name}: ${npy} holds ${arr.dtype} [${arr.shape.join(', ')}], expected float32 [${rows}, ${sidecar.dim}]`);
   }
-  return { name, sidecar, rows: arr.data as Float32Array };
+  return arr.data as Float32Array;
 }
