@@ -6,11 +6,11 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
-	@echo "make test    install (Chromium, python3-anndata too), lint, typecheck, unit tests, build, e2e tests"
+	@echo "make test    install (Chromium, python3-anndata, snakemake too), lint, typecheck, unit tests, build, e2e tests"
 	@echo "make dev     Vite dev server with hot reload"
 	@echo "make bench   run the benchmarks in bench/"
 
@@ -38,6 +38,15 @@ pydeps:
 	fi
 	@/usr/bin/python3 -c 'import anndata; print("anndata", anndata.__version__)'
 
+# The workflow tests (test/workflow.test.ts) run workflows/Snakefile under Debian's Snakemake (7.21).
+SNAKEMAKE ?= /usr/bin/snakemake
+snakemake:
+	@if [ ! -x "$(SNAKEMAKE)" ]; then \
+	  echo "Installing snakemake (Debian package) for the workflow tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq snakemake >/dev/null; \
+	fi
+	@$(SNAKEMAKE) --version | sed 's/^/snakemake /'
+
 build: deps
 	npx vite build
 
@@ -56,8 +65,8 @@ typecheck: deps
 # WebGPU tests run through Dawn on Chromium's SwiftShader Vulkan driver (a CPU implementation).
 GPU_ENV := LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 
-unit: deps chromium pydeps
-	$(GPU_ENV) npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+unit: deps chromium pydeps snakemake
+	SNAKEMAKE=$(SNAKEMAKE) $(GPU_ENV) npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 
 e2e: deps chromium pydeps build
 	CHROMIUM_PATH=$(CHROMIUM) npx playwright test

@@ -1,37 +1,58 @@
 // `scweb embed`: scGPT cell embeddings as .npy, or as obsm/X_scGPT of a fresh .h5ad holding the input.
-import { writeFile } from 'node:fs/promises';
+// With --part i/n: one shard of a sharded run (cells [floor(i*N/n), floor((i+1)*N/n)), only those
+// rows read) as OUT.npy plus the sidecar OUT.json that `scweb merge` checks.
+import { basename, resolve } from 'node:path';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
+import { writeAtomically, writeFileAtomically } from '../io/node-atomic.ts';
 import { fileBytes } from '../io/node.ts';
 import { openPaths } from '../io/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { embedDataset } from '../model/embed.ts';
-import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
+import { loadEnsemblMap, loadModelDirWithChecksum, nodeEncoder } from '../model/node-model.ts';
+import { SHARD_FORMAT, ShardError, parsePart, partRange } from '../model/shards.ts';
 import { intFlag, parseArgs } from './args.ts';
+import { sidecarPath, writeShard } from './shard-files.ts';
 import { UsageError } from './usage.ts';
+import { scwebVersion } from './version.ts';
 
 export async function embedCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['model', 'out', 'gene-col', 'max-length', 'batch-size', 'seed', 'backend', 'counts']);
+  const p = parseArgs(argv, ['model', 'out', 'gene-col', 'max-length', 'batch-size', 'seed', 'backend', 'counts', 'part']);
   const [input] = p.positionals;
   const modelDir = p.flags.get('model');
   const out = p.flags.get('out');
   if (!input || !modelDir || !out) throw new UsageError('embed needs an input (.h5ad, 10x .h5 or an mtx folder), --model DIR and --out OUT.npy|OUT.h5ad');
   if (!/\.(npy|h5ad)$/.test(out)) throw new UsageError('--out must end in .npy or .h5ad');
+  const partText = p.flags.get('part');
+  let part: { part: number; parts: number } | null = null;
+  if (partText !== undefined) {
+    try {
+      part = parsePart(partText);
+    } catch (err) {
+      throw new UsageError((err as ShardError).message);
+    }
+    if (!out.endsWith('.npy')) throw new UsageError(`--part writes a shard: --out must end in .npy (its sidecar ${basename(out).replace(/\.h5ad$/, '.json')} goes beside it); \`scweb merge\` makes the .h5ad`);
+  }
   const backend = (p.flags.get('backend') ?? 'auto') as 'webgpu' | 'cpu' | 'auto';
   if (!['webgpu', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be webgpu or cpu (no WASM path is built: the CPU path is exact and used where WebGPU is missing)`);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
-  const model = await loadModelDir(modelDir);
+  const { model, sha256: modelSha256, files: modelFiles } = await loadModelDirWithChecksum(modelDir);
   log(`model: ${model.description}; ${model.weights.config.nLayers} layers, d ${model.weights.config.dModel}, vocab ${model.vocab.size}`);
   const ds = await openPaths([input]);
   const { encoder, dispose } = await nodeEncoder(model, backend, log);
   try {
     const counts = p.flags.get('counts');
     if (counts) ds.useCounts(counts);
+    const range = part ? partRange(part.part, part.parts, ds.nObs) : { start: 0, end: ds.nObs };
+    if (part) log(`part ${part.part}/${part.parts}: cells ${range.start}..${range.end - 1} of ${ds.nObs}`);
+    const nCells = range.end - range.start;
+    const [maxLength, seed] = [intFlag(p, 'max-length', 1200), intFlag(p, 'seed', 0)];
     let last = 0;
     const result = await embedDataset(ds, model, encoder, {
-      maxLength: intFlag(p, 'max-length', 1200),
+      maxLength,
       batchSize: intFlag(p, 'batch-size', 64),
-      seed: intFlag(p, 'seed', 0),
+      seed,
+      range,
       geneColumn: p.flags.get('gene-col'),
       ensemblToSymbol: await loadEnsemblMap(),
       onProgress: (pr) => {
@@ -42,12 +63,33 @@ export async function embedCommand(argv: string[]): Promise<number> {
     });
     log(`genes: ${result.mapping.matched}/${result.mapping.total} in the vocabulary (${result.mapping.source}); encoder: ${result.encoder}`);
     if (result.nEmpty > 0) log(`${result.nEmpty} cells have no expressed gene in the vocabulary: their rows are NaN`);
-    log(`${ds.nObs} cells in ${result.seconds.toFixed(1)} s (${(ds.nObs / result.seconds).toFixed(1)} cells/s)`);
-    if (out.endsWith('.npy')) await writeFile(out, encodeNpy(result.embeddings, [ds.nObs, result.dim]));
+    log(`${nCells} cells in ${result.seconds.toFixed(1)} s (${(nCells / result.seconds).toFixed(1)} cells/s)`);
+    if (part) {
+      await writeShard(out, result.embeddings, {
+        format: SHARD_FORMAT,
+        version: 1,
+        ...part,
+        ...range,
+        n_obs: ds.nObs,
+        dim: result.dim,
+        n_empty: result.nEmpty,
+        input: { name: basename(resolve(input)), bytes: fileBytes(input) },
+        model: { id: basename(resolve(modelDir)), description: model.description, sha256: modelSha256, files: modelFiles },
+        params: { seed, max_length: maxLength, gene_col: result.mapping.source, counts: ds.countsKey ?? '' },
+        encoder: result.encoder,
+        scweb_version: scwebVersion(),
+        seconds: Number(result.seconds.toFixed(3)),
+      });
+      log(`wrote ${out} and ${sidecarPath(out)}`);
+      return 0;
+    }
+    if (out.endsWith('.npy')) await writeFileAtomically(out, encodeNpy(result.embeddings, [ds.nObs, result.dim]));
     else {
       const { lib } = await nodeH5Runtime();
-      const notes = await writeWithResults(lib, input, ds, out, { obsm: { X_scGPT: { shape: [ds.nObs, result.dim], data: result.embeddings } } }, fileBytes(input));
-      for (const n of notes) log(`not copied: ${n}`);
+      await writeAtomically(out, async (tmp) => {
+        const notes = await writeWithResults(lib, input, ds, tmp, { obsm: { X_scGPT: { shape: [ds.nObs, result.dim], data: result.embeddings } } }, fileBytes(input));
+        for (const n of notes) log(`not copied: ${n}`);
+      });
     }
     log(`wrote ${out}`);
   } finally {

@@ -2,12 +2,14 @@
 import { DatasetError } from '../io/errors.ts';
 import { ModelError } from '../model/bundle.ts';
 import { CheckpointError } from '../model/checkpoint/torch.ts';
+import { ShardError } from '../model/shards.ts';
 import { VocabError } from '../model/vocab.ts';
 import { WeightsError } from '../model/weights.ts';
 import { analyzeCommand } from './analyze.ts';
 import { annotateCommand } from './annotate.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
+import { mergeCommand } from './merge.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
 import { shareCommand } from './share.ts';
@@ -23,6 +25,8 @@ export async function main(args: string[]): Promise<number> {
         return await inspectCommand(rest);
       case 'embed':
         return await embedCommand(rest);
+      case 'merge':
+        return await mergeCommand(rest);
       case 'analyze':
         return await analyzeCommand(rest);
       case 'annotate':
@@ -44,7 +48,7 @@ export async function main(args: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError) {
+    if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError || err instanceof ShardError) {
       console.error(`scweb: error: ${err.message}`);
       if (verbose && err instanceof DatasetError && err.detail) console.error(err.detail);
       return 1;

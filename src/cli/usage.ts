@@ -7,10 +7,18 @@ Usage:
       Print a JSON summary of a dataset (.h5ad, 10x .h5, or a matrix.mtx folder / its files).
   IN, QUERY and REF are any dataset the reader takes: .h5ad, 10x .h5, or a matrix.mtx folder.
   scweb embed IN --model DIR --out OUT.npy|OUT.h5ad [--gene-col NAME] [--max-length N]
-              [--batch-size N] [--seed N] [--backend webgpu|cpu] [--counts KEY]
+              [--batch-size N] [--seed N] [--backend webgpu|cpu] [--counts KEY] [--part I/N]
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
       (args.json, vocab.json, best_model.pt) or a bundle made by \`scweb convert\`. .h5ad output is
       a fresh file: the input with obsm/X_scGPT added (or replaced).
+      --part I/N embeds only cells [floor(I*N_cells/N), floor((I+1)*N_cells/N)) (0 <= I < N), reading
+      only those rows, into a shard: OUT.npy plus its sidecar OUT.json (range, model checksum,
+      options, input), for \`scweb merge\`. Each cell's random draws depend on (seed, cell index)
+      only, so merged shards equal one whole run bit for bit.
+  scweb merge SHARD... --out OUT.npy|OUT.h5ad [--into IN]
+      Joins the shards (their .json or .npy) of one sharded embed into obsm/X_scGPT of a fresh copy
+      of IN (as embed's .h5ad output), or a .npy. Refuses shards that disagree (input, model,
+      seed, options, scWeb version) or that miss or repeat cells, naming the shards.
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]

@@ -60,15 +60,23 @@ function toCOrder<T extends NpyArray['data']>(data: T, shape: number[]): T {
   return out;
 }
 
-export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
+/** The .npy header (magic, version, dict) for float32 C-order data of `shape`: data follows it. */
+export function npyHeader(shape: number[]): Uint8Array {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   // Pad so that the data starts on a 64-byte boundary, ending the header with a newline.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, ' ') + '\n';
-  const out = new Uint8Array(total + data.byteLength);
+  const out = new Uint8Array(total);
   out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0]);
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(new TextEncoder().encode(header), 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
+  return out;
+}
+
+export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
+  const header = npyHeader(shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }

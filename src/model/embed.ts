@@ -60,12 +60,17 @@ export interface EmbedOptions {
   geneColumn?: string;
   ensemblToSymbol?: Map<string, string>;
   matrixKey?: string;
+  /**
+   * Embed only cells [start, end) (a shard of a sharded run); the result holds those rows. Each
+   * cell keeps its own random stream (seed, cell index), so shards concatenate to the whole run.
+   */
+  range?: { start: number; end: number };
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
 }
 
 export interface EmbedResult {
-  /** Row-major [n_obs, d], L2-normalised; NaN rows for cells with no expressed in-vocab gene. */
+  /** Row-major [n_obs, d] (or the range's rows), L2-normalised; NaN rows for cells with no expressed in-vocab gene. */
   embeddings: Float32Array;
   dim: number;
   nEmpty: number;
@@ -106,12 +111,18 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
   const seed = opts.seed ?? 0;
   const uniformFor = opts.uniformFor ?? ((cell: number) => cellUniform(seed, cell));
   const d = cfg.dModel;
-  const out = new Float32Array(ds.nObs * d).fill(NaN);
+  const first = opts.range?.start ?? 0;
+  const stop = opts.range?.end ?? ds.nObs;
+  if (!(Number.isInteger(first) && Number.isInteger(stop) && first >= 0 && first <= stop && stop <= ds.nObs)) {
+    throw new DatasetError('shape-mismatch', ds.fileName, `cell range [${first}, ${stop}) is outside the file's ${ds.nObs} cells`);
+  }
+  const total = stop - first;
+  const out = new Float32Array(total * d).fill(NaN);
   let nEmpty = 0;
   let done = 0;
-  for (let start = 0; start < ds.nObs; start += WINDOW) {
+  for (let start = first; start < stop; start += WINDOW) {
     if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
-    const end = Math.min(ds.nObs, start + WINDOW);
+    const end = Math.min(stop, start + WINDOW);
     const chunk = ds.readRows(matrixKey, start, end);
     const cells: { index: number; tokens: CellTokens }[] = [];
     for (let r = 0; r < end - start; r++) {
@@ -121,7 +132,7 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
         clsId: cfg.clsId,
         padValue: cfg.padValue,
       });
-      if (tokens) cells.push({ index: start + r, tokens });
+      if (tokens) cells.push({ index: start - first + r, tokens });
       else nEmpty++;
     }
     cells.sort((a, b) => a.tokens.ids.length - b.tokens.ids.length);
@@ -143,7 +154,7 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
       if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
       const elapsed = (performance.now() - started) / 1000;
       const rate = (done + nEmpty) / Math.max(elapsed, 1e-6);
-      opts.onProgress?.({ done: done + nEmpty, total: ds.nObs, cellsPerSecond: rate, secondsLeft: (ds.nObs - done - nEmpty) / rate });
+      opts.onProgress?.({ done: done + nEmpty, total, cellsPerSecond: rate, secondsLeft: (total - done - nEmpty) / rate });
     }
   }
   return { embeddings: out, dim: d, nEmpty, mapping, encoder: encoder.name, seconds: (performance.now() - started) / 1000 };

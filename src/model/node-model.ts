@@ -1,4 +1,5 @@
 // Node-side model access: a model folder on disk, the bundled Ensembl map, and the encoder choice.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,4 +45,22 @@ export async function nodeEncoder(model: LoadedModel, backend: 'webgpu' | 'cpu' 
     log(`${info.detail}`);
   }
   return { encoder: cpuEncoder(model), dispose() {} };
+}
+
+/**
+ * Loads a model folder and fingerprints it: SHA-256 over the files the loader read, as
+ * `sha256sum` would list them (`HASH  NAME` lines, names sorted), so a user can recompute it with
+ * `cd DIR && sha256sum FILES... | sha256sum`. Files the loader ignores (a README) do not count.
+ */
+export async function loadModelDirWithChecksum(dir: string): Promise<{ model: LoadedModel; sha256: string; files: string[] }> {
+  const read = dirFiles(dir);
+  const seen = new Map<string, string>();
+  const model = await loadModel(async (name) => {
+    const bytes = await read(name);
+    if (bytes) seen.set(name, createHash('sha256').update(bytes).digest('hex'));
+    return bytes;
+  });
+  const files = [...seen.keys()].sort();
+  const listing = files.map((f) => `${seen.get(f)}  ${f}\n`).join('');
+  return { model, sha256: createHash('sha256').update(listing).digest('hex'), files };
 }
