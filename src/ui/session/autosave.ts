@@ -122,6 +122,9 @@ async function restoreShare(): Promise<void> {
   current = null;
   useSession.setState({ note: null });
   const summary = useApp.getState().summary;
+  // The snapshot's own marker tables (computed on all genes when it was shared) come first.
+  const { table } = await dataClient().request<'stored-markers'>({ type: 'stored-markers' }).done;
+  if (table) useAnalysis.setState({ markers: table });
   const w = summary?.saved_session ? parseWorkspace(summary.saved_session, summary) : null;
   if (w) await applyWorkspace({ ...w, view: { ...w.view, tab: 'embedding' } });
 }
