@@ -2,6 +2,7 @@
 import { DatasetError } from '../io/errors.ts';
 import { ModelError } from '../model/bundle.ts';
 import { CheckpointError } from '../model/checkpoint/torch.ts';
+import { HubError } from '../model/hub/registry.ts';
 import { VocabError } from '../model/vocab.ts';
 import { WeightsError } from '../model/weights.ts';
 import { analyzeCommand } from './analyze.ts';
@@ -9,6 +10,7 @@ import { annotateCommand } from './annotate.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
 import { inspectCommand } from './inspect.ts';
+import { modelsCommand } from './models.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 export async function main(args: string[]): Promise<number> {
@@ -27,6 +29,8 @@ export async function main(args: string[]): Promise<number> {
         return await annotateCommand(rest);
       case 'convert':
         return await convertCommand(rest);
+      case 'models':
+        return await modelsCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -38,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError) {
+    if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError || err instanceof HubError) {
       console.error(`scweb: error: ${err.message}`);
       if (verbose && err instanceof DatasetError && err.detail) console.error(err.detail);
       return 1;

@@ -9,8 +9,10 @@ Usage:
   scweb embed IN --model DIR --out OUT.npy|OUT.h5ad [--gene-col NAME] [--max-length N]
               [--batch-size N] [--seed N] [--backend webgpu|cpu] [--counts KEY]
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
-      (args.json, vocab.json, best_model.pt) or a bundle made by \`scweb convert\`. .h5ad output is
-      a fresh file: the input with obsm/X_scGPT added (or replaced).
+      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
+      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
+      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
+      with obsm/X_scGPT added (or replaced).
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
@@ -21,13 +23,20 @@ Usage:
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would.
   scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
-              [--embedding pca|scgpt --model DIR] [--k 10] [--min-confidence 0.5] [--weighted true]
+              [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
       query with those columns added (or replaced).
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
+  scweb models list | pull NAME | rm NAME
+      The model registry (public/models.json) and the local cache. NAME is a registry name
+      (scgpt-human) or hf:OWNER/NAME[@REVISION]. Downloads go to $SCWEB_CACHE (default
+      ~/.cache/scweb) from $HF_ENDPOINT (default https://huggingface.co): followed redirects,
+      progress on stderr, resumed after a dropped connection (or a stopped run), size and SHA-256
+      checked against what the hub states, converted once to an f16 bundle. --model
+      hf:... anywhere a model is taken does the same.
   scweb help
 
 Any command takes --verbose: for a damaged file, also print HDF5's own error stack.
