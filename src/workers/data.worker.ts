@@ -15,7 +15,10 @@ import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
 import { browserH5Runtime } from './h5-browser-runtime.ts';
 import type { ModelSource } from './model-store.ts';
-import { listModels, loadModelFrom } from './model-store.ts';
+import { fetchHubModel, deleteCached, loadRegistry } from './hub-store.ts';
+import { listModels, loadModelFrom, modelVocab } from './model-store.ts';
+import { geneNames } from '../model/embed.ts';
+import { mapGenes, parseVocab } from '../model/vocab.ts';
 import type { ColumnData, EmbedRequestOptions, Request, Response } from './protocol.ts';
 
 const scope = self as unknown as { postMessage(msg: Response, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
@@ -55,8 +58,31 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     case 'column':
       return sendColumn(req.id, req.name);
     case 'models':
-      post({ type: 'models', id: req.id, models: await listModels() });
+      post({ type: 'models', id: req.id, models: await listModels(), registry: await loadRegistry() });
       return;
+    case 'hub-fetch':
+      return withCancel(req.id, async (signal) => {
+        const modelId = await fetchHubModel(req.spec, req.endpoint, signal, (p) => post({ type: 'progress', id: req.id, fraction: p.fraction, message: p.message }));
+        post({ type: 'hub-fetched', id: req.id, modelId });
+      });
+    case 'model-delete':
+      if (loaded?.key === `cached:${req.modelId}`) {
+        loaded.gpu?.dispose();
+        loaded = null;
+      }
+      await deleteCached(req.modelId);
+      post({ type: 'model-deleted', id: req.id });
+      return;
+    case 'vocab-overlap': {
+      const ds = requireDataset();
+      const vocabJson = await modelVocab(req.model);
+      const vocab = parseVocab(vocabJson);
+      const key = ds.countsKey ?? 'X';
+      const { names, source } = geneNames(ds, key, req.geneColumn);
+      const m = mapGenes(names, vocab, source, await browserResources.ensemblMap());
+      post({ type: 'vocab-overlap', id: req.id, matched: m.matched, total: m.total, vocabSize: vocab.size, source: m.source });
+      return;
+    }
     case 'embed':
       return embed(req.id, req.model, req.options);
     case 'encode-tokens': {
