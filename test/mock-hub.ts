@@ -20,6 +20,8 @@ export interface MockHubOptions {
   wrongChecksum?: string;
   port?: number;
   cdnPort?: number;
+  /** For a server in another process (the browser tests): POST /__faults sets faults, GET /__log reads the CDN's log. */
+  control?: boolean;
 }
 
 export interface MockHub {
@@ -51,10 +53,11 @@ export async function startMockHub(opts: MockHubOptions): Promise<MockHub> {
       blobs.set(`${repo}/${f}`, { bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
     }
   }
-  const advertised = (file: string, sha: string) => (opts.wrongChecksum === file ? sha.replace(/^./, (c) => (c === '0' ? '1' : '0')) : sha);
+  const advertised = (file: string, sha: string) => (faults.wrongChecksum === file ? sha.replace(/^./, (c) => (c === '0' ? '1' : '0')) : sha);
   const bytesSent = new Map<string, number>();
   const cdnRequests: string[] = [];
   let drops = opts.drop?.times ?? 0;
+  let faults = { drop: opts.drop, wrongChecksum: opts.wrongChecksum };
 
   const cdn = createServer((req: IncomingMessage, res: ServerResponse) => {
     const m = /^\/blobs\/([\w.-]+\/[\w.-]+)\/([\w.-]+)$/.exec(req.url ?? '');
@@ -76,9 +79,9 @@ export async function startMockHub(opts: MockHubOptions): Promise<MockHub> {
     } else res.writeHead(200, { ...headers, 'Content-Length': size });
     if (req.method === 'HEAD') return void res.end();
     const body = blob.bytes.subarray(start, end + 1);
-    if (opts.drop?.file === file && drops > 0 && start <= opts.drop.afterBytes) {
+    if (faults.drop?.file === file && drops > 0 && start <= faults.drop.afterBytes) {
       drops--;
-      const part = body.subarray(0, opts.drop.afterBytes - start);
+      const part = body.subarray(0, faults.drop.afterBytes - start);
       bytesSent.set(file, (bytesSent.get(file) ?? 0) + part.length);
       // Flush what was promised so far, then cut the connection as a flaky network would.
       res.write(part, () => setTimeout(() => res.socket?.destroy(), 20));
@@ -92,6 +95,18 @@ export async function startMockHub(opts: MockHubOptions): Promise<MockHub> {
   const hub = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'OPTIONS') return void res.writeHead(204, CORS).end();
     const url = req.url ?? '';
+    if (opts.control && url === '/__log') return void res.writeHead(200, { ...CORS, 'Content-Type': 'application/json' }).end(JSON.stringify(cdnRequests));
+    if (opts.control && url === '/__faults' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        faults = JSON.parse(body || '{}');
+        drops = faults.drop?.times ?? 0;
+        cdnRequests.length = 0;
+        res.writeHead(204, CORS).end();
+      });
+      return;
+    }
     const tree = /^\/api\/models\/([\w.-]+\/[\w.-]+)\/tree\/([\w.%-]+)$/.exec(url);
     if (tree) {
       if (!opts.repos[tree[1]]) return void res.writeHead(404, CORS).end();
