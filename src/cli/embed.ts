@@ -41,6 +41,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
         log(`${pr.done}/${pr.total} cells, ${pr.cellsPerSecond.toFixed(1)} cells/s, ~${Math.ceil(pr.secondsLeft)} s left`);
       },
     });
+    log(`input: ${result.input.note}`);
     log(`genes: ${result.mapping.matched}/${result.mapping.total} in the vocabulary (${result.mapping.source}); encoder: ${result.encoder}`);
     if (result.nEmpty > 0) log(`${result.nEmpty} cells have no expressed gene in the vocabulary: their rows are NaN`);
     log(`${ds.nObs} cells in ${result.seconds.toFixed(1)} s (${(ds.nObs / result.seconds).toFixed(1)} cells/s)`);

@@ -18,6 +18,7 @@ import type { ModelSource } from './model-store.ts';
 import { fetchHubModel, deleteCached, loadRegistry } from './hub-store.ts';
 import { listModels, loadModelFrom, modelVocab } from './model-store.ts';
 import { geneNames } from '../model/embed.ts';
+import { embeddingInput } from '../model/embedding-input.ts';
 import { mapGenes, parseVocab } from '../model/vocab.ts';
 import type { ColumnData, EmbedRequestOptions, Request, Response } from './protocol.ts';
 
@@ -77,7 +78,13 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
       const ds = requireDataset();
       const vocabJson = await modelVocab(req.model);
       const vocab = parseVocab(vocabJson);
-      const key = ds.countsKey ?? 'X';
+      const key = (() => {
+        try {
+          return embeddingInput(ds).key;
+        } catch {
+          return ds.countsKey ?? ds.matrices[0]?.key ?? 'X';
+        }
+      })();
       const { names, source } = geneNames(ds, key, req.geneColumn);
       const m = mapGenes(names, vocab, source, await browserResources.ensemblMap());
       post({ type: 'vocab-overlap', id: req.id, matched: m.matched, total: m.total, vocabSize: vocab.size, source: m.source });
@@ -325,6 +332,7 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
         nEmpty: result.nEmpty,
         seconds: result.seconds,
         cachedAs: loaded!.cachedAs,
+        input: result.input.note,
       },
     });
   } finally {

@@ -75,6 +75,8 @@ export interface EmbedStats {
   nEmpty: number;
   seconds: number;
   cachedAs?: string;
+  /** The matrix embedded and why (counts, or non-negative values when the file has no counts). */
+  input: string;
 }
 
 export type Response =

@@ -99,7 +99,7 @@ export function ModelPanel() {
       )}
       {stats && (
         <p className="muted" data-testid="embed-stats">
-          X_scGPT from <span data-testid="embed-model">{stats.modelName ?? stats.model}</span>: {stats.genesMatched.toLocaleString()}/{stats.genesTotal.toLocaleString()} genes in the vocabulary ({stats.geneSource}); {stats.encoder}; {stats.seconds.toFixed(1)} s
+          X_scGPT from <span data-testid="embed-model">{stats.modelName ?? stats.model}</span> on <span data-testid="embed-input">{stats.input}</span>: {stats.genesMatched.toLocaleString()}/{stats.genesTotal.toLocaleString()} genes in the vocabulary ({stats.geneSource}); {stats.encoder}; {stats.seconds.toFixed(1)} s
           {stats.nEmpty > 0 && <span className="warn"> · {stats.nEmpty} cells with no vocabulary gene have no embedding</span>}
           {stats.cachedAs && ` · model cached in this browser as ${stats.cachedAs}`}. Shown: its first two principal components (X_scGPT_pc).
         </p>
