@@ -43,6 +43,7 @@ test('scGPT whole-human from the (mock) hub: download, card, parity, reuse, dele
   await expect(page.getByTestId('model-card-licence')).toHaveText('licence: MIT');
   // The fixture's shape, read from what was downloaded, not the registry's.
   await expect(page.getByTestId('model-card-architecture')).toContainText('3 layers, d_model 64, 4 heads, feed-forward 96, vocabulary 698');
+  await expect(page.getByTestId('model-card-mismatch')).toContainText('the registry lists 12 layers, d_model 512, vocabulary 60,697 for wanglab/scGPT-human: this endpoint served a different model');
   await expect(page.getByTestId('model-card-parameters')).toContainText(/encoder parameters: 0\.\d\d M/);
   await expect(page.getByTestId('model-card-size')).toContainText(/size on disk: 0\.\d MB \(f16 bundle/);
   await expect(page.getByTestId('model-card-genes')).toContainText('genes of this dataset in the vocabulary: 695 of 765');

@@ -20,6 +20,8 @@ export interface MockHubOptions {
   wrongChecksum?: string;
   port?: number;
   cdnPort?: number;
+  /** Old repository names that answer with a relative redirect to the new one, as the hub does after a rename. */
+  renamed?: Record<string, string>;
   /** For a server in another process (the browser tests): POST /__faults sets faults, GET /__log reads the CDN's log. */
   control?: boolean;
 }
@@ -117,6 +119,8 @@ export async function startMockHub(opts: MockHubOptions): Promise<MockHub> {
       return void res.writeHead(200, { ...CORS, 'Content-Type': 'application/json' }).end(JSON.stringify(list));
     }
     const m = /^\/([\w.-]+\/[\w.-]+)\/resolve\/([\w.%-]+)\/([\w.-]+)$/.exec(url);
+    const moved = m && opts.renamed?.[m[1]];
+    if (moved) return void res.writeHead(307, { ...CORS, Location: `/${moved}/resolve/${m[2]}/${m[3]}` }).end();
     const blob = m && blobs.get(`${m[1]}/${m[3]}`);
     if (!m || !blob) return void res.writeHead(404, { ...CORS, 'X-Error-Code': 'EntryNotFound' }).end();
     res

@@ -98,6 +98,16 @@ describe('downloader against the mock hub', () => {
     expect(seen.at(-1)).toMatchObject({ received: PT_SIZE, total: PT_SIZE });
   });
 
+  it('follows a renamed repository\'s relative redirect to the headers that state the file', async () => {
+    await serve({ renamed: { 'bowang-lab/scGPT-human-old': REPO } });
+    const url = resolveUrl(hub!.endpoint, 'bowang-lab/scGPT-human-old', 'main', 'best_model.pt');
+    const info = await fileInfo(url, tree, 'best_model.pt', { wayOut: '' });
+    expect(info.size).toBe(PT_SIZE);
+    expect(info.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const got = await downloadFile(url, 'best_model.pt', memorySink(), info, { wayOut: '' });
+    expect(got.sha256).toBe(info.sha256);
+  });
+
   it('resumes a dropped connection with Range and sends no byte twice', async () => {
     await serve({ drop: { file: 'best_model.pt', afterBytes: 200_000, times: 2 } });
     const url = resolveUrl(hub!.endpoint, REPO, 'main', 'best_model.pt');
@@ -152,6 +162,7 @@ describe('scweb with --model hf:wanglab/scGPT-human', () => {
     expect(r.stderr).toContain(`downloading from ${hub!.endpoint}`);
     expect(r.stderr).toMatch(/\[3\/3\] best_model\.pt: [\d.]+ MB of [\d.]+ MB, [\d.]+ MB\/s/);
     expect(r.stderr).toContain('best_model.pt SHA-256 ok');
+    expect(r.stderr).toContain(`warning: the registry lists 12 layers, d_model 512, vocabulary 60697 for ${REPO}, but ${hub!.endpoint} served 3 layers, d_model 64, vocabulary 698`);
     expect(r.stderr).toContain('695/765 in the vocabulary');
     const dir = join(cache, 'models', 'wanglab--scGPT-human@main');
     expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'scweb-model.json', 'vocab.json', 'weights-0.bin']);

@@ -81,22 +81,24 @@ function isAbort(err: unknown, signal?: AbortSignal): boolean {
  * seen (browsers hide it), the hub's tree listing gives the same numbers.
  */
 export async function fileInfo(url: string, tree: () => Promise<Map<string, Expected>>, file: string, opts: Pick<DownloadOptions, 'signal' | 'wayOut'>): Promise<Expected> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'HEAD', redirect: 'manual', signal: opts.signal });
-  } catch (err) {
-    if (isAbort(err, opts.signal)) throw new CancelledError(file);
-    throw unreachable(url, err, opts.wayOut);
+  const head = async (target: string, redirect: RequestRedirect) => {
+    try {
+      return await fetch(target, { method: 'HEAD', redirect, signal: opts.signal });
+    } catch (err) {
+      if (isAbort(err, opts.signal)) throw new CancelledError(file);
+      throw unreachable(target, err, opts.wayOut);
+    }
+  };
+  let res = await head(url, 'manual');
+  // A renamed repository answers with a relative redirect to its new name, without the file's
+  // headers: follow those (a few) until the answer that states the file.
+  for (let hops = 0; hops < 5 && res.status >= 300 && res.status < 400 && !res.headers.get('x-linked-size') && res.headers.get('location'); hops++) {
+    res = await head(new URL(res.headers.get('location')!, url).href, 'manual');
   }
   if (res.type === 'opaqueredirect' || res.status === 0) {
     const listed = (await tree().catch(() => new Map<string, Expected>())).get(file);
     if (listed) return listed;
-    try {
-      res = await fetch(url, { method: 'HEAD', signal: opts.signal });
-    } catch (err) {
-      if (isAbort(err, opts.signal)) throw new CancelledError(file);
-      throw unreachable(url, err, opts.wayOut);
-    }
+    res = await head(url, 'follow');
   }
   if (res.status >= 400) throw httpError(url, res.status, opts.wayOut);
   const linkedSize = res.headers.get('x-linked-size');
@@ -104,7 +106,7 @@ export async function fileInfo(url: string, tree: () => Promise<Map<string, Expe
   const length = !isRedirect ? res.headers.get('content-length') : null;
   const size = linkedSize ? Number(linkedSize) : length ? Number(length) : null;
   const hash = sha256FromEtag(res.headers.get('x-linked-etag')) ?? (!isRedirect ? sha256FromEtag(res.headers.get('etag')) : null);
-  return { size: Number.isFinite(size) ? size : null, sha256: hash, commit: res.headers.get('x-repo-commit') ?? undefined };
+  return { size: size !== null && Number.isFinite(size) ? size : null, sha256: hash, commit: res.headers.get('x-repo-commit') ?? undefined };
 }
 
 /** `{endpoint}/api/models/{repo}/tree/{revision}`: sizes and LFS SHA-256 of the repository's files. */

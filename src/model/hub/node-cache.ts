@@ -106,6 +106,11 @@ export async function ensureHubModel(ref: HubRef, log: (m: string) => void, sign
       log(`[${p.fileIndex + 1}/${p.fileCount}] ${formatProgress(p)}`);
     },
   });
+  const want = ref.entry?.architecture;
+  const got = card.architecture;
+  if (want && (want.layers !== got.layers || want.dModel !== got.dModel || want.vocab !== got.vocab)) {
+    log(`warning: the registry lists ${want.layers} layers, d_model ${want.dModel}, vocabulary ${want.vocab} for ${ref.repo}, but ${endpoint} served ${got.layers} layers, d_model ${got.dModel}, vocabulary ${got.vocab}`);
+  }
   log(`model ${ref.repo}@${ref.revision}: verified (${card.files.map((f) => `${f.name} ${f.sha256 ? 'SHA-256 ok' : 'size ok, no checksum from the hub'}`).join('; ')}), cached in ${dir}`);
   return dir;
 }

@@ -56,6 +56,11 @@ export function ModelCard({ geneColumn }: { geneColumn?: string }) {
         <li data-testid="model-card-architecture">
           architecture: {a.layers} layers, d_model {a.dModel}, {a.heads} heads, feed-forward {a.dHid}, vocabulary {a.vocab.toLocaleString('en-US')}
         </li>
+        {entry && (entry.architecture.layers !== a.layers || entry.architecture.dModel !== a.dModel || entry.architecture.vocab !== a.vocab) && (
+          <li className="warn" data-testid="model-card-mismatch">
+            the registry lists {entry.architecture.layers} layers, d_model {entry.architecture.dModel}, vocabulary {entry.architecture.vocab.toLocaleString('en-US')} for {entry.repo}: this endpoint served a different model
+          </li>
+        )}
         <li data-testid="model-card-parameters">encoder parameters: {millions(card.parameters)}</li>
         <li data-testid="model-card-size">size on disk: {mb(model.bytes ?? 0)} ({card.bundleDtype} bundle in this browser)</li>
         <li>
