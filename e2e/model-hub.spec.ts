@@ -96,6 +96,21 @@ test('scGPT whole-human from the (mock) hub: download, card, parity, reuse, dele
   await expect(page.getByTestId('hub-get-scgpt-human')).toBeVisible();
   await expect(page.getByTestId('model-select').locator(`option[value="${CACHED_ID}"]`)).toHaveCount(0);
 
+  // Cancel while the connection keeps dropping at 200 kB: no error, nothing cached.
+  await faults(page, { drop: { file: 'best_model.pt', afterBytes: 200000, times: 1000 } });
+  await page.getByTestId('hub-get-scgpt-human').click();
+  await expect(page.getByTestId('hub-progress')).toContainText(/best_model\.pt \(3\/3\): 0\.2 MB of 0\.\d MB, [\d.]+ MB\/s/);
+  await page.getByTestId('hub-cancel').click();
+  await expect(page.getByTestId('hub-progress')).toHaveCount(0);
+  await expect(page.getByTestId('hub-get-scgpt-human')).toBeEnabled();
+  // The worker stops retrying (it retries once a second while the connection drops).
+  await page.waitForTimeout(1000);
+  const requests = (await cdnLog(page)).length;
+  await page.waitForTimeout(2500);
+  expect((await cdnLog(page)).length).toBe(requests);
+  await expect(page.getByTestId('error-model')).toHaveCount(0);
+  await expect(page.getByTestId('model-select').locator(`option[value="${CACHED_ID}"]`)).toHaveCount(0);
+
   // A checksum that does not match: refused, nothing cached.
   await faults(page, { wrongChecksum: 'best_model.pt' });
   await page.getByTestId('hub-get-scgpt-human').click();
