@@ -55,9 +55,12 @@ function memoryTarget(folder: string): DownloadTarget {
     },
     async read(name) {
       const parts = files.get(name) ?? [];
+      if (parts.length === 1) return parts[0];
       const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
       let o = 0;
       for (const p of parts) out.set(p, (o += p.length) - p.length);
+      // Joined once; the chunks go, so the file is held once.
+      files.set(name, [out]);
       return out;
     },
     async discard(name) {

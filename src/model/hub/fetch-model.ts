@@ -3,7 +3,8 @@
 // CLI, the origin's private storage in the browser); a model is cached only when all of it
 // verified and converted.
 import type { LoadedModel } from '../bundle.ts';
-import { isEncoderKey, loadModel, makeBundle } from '../bundle.ts';
+import { isEncoderKey, makeBundle, modelFromStateDict } from '../bundle.ts';
+import type { ArgsJson } from '../weights.ts';
 import { readTorchStateDict } from '../checkpoint/torch.ts';
 import type { ByteSink, DownloadProgress, Expected, Hasher } from './download.ts';
 import { VerificationError, downloadFile, fileInfo, treeInfo } from './download.ts';
@@ -64,10 +65,10 @@ export async function fetchModel(ref: HubRef, target: DownloadTarget, opts: Fetc
     }
   }
   opts.onStage?.('converting the checkpoint to a bundle');
-  const files = async (name: string) => (ref.files.some((f) => f.name === name) ? target.read(name) : null);
-  const model = await loadModel(files);
-  const pt = await target.read('best_model.pt');
-  const sd = await readTorchStateDict(pt);
+  const text = async (name: string) => JSON.parse(new TextDecoder().decode(await target.read(name))) as unknown;
+  // Parsed once: a 200 MB checkpoint is read whole, and a second copy would double the peak.
+  const sd = await readTorchStateDict(await target.read('best_model.pt'));
+  const model = modelFromStateDict(sd, (await text('args.json')) as ArgsJson, (await text('vocab.json')) as Record<string, number>);
   const dtype = opts.bundleDtype ?? 'f16';
   const bundle = makeBundle(model, sd, dtype, `hf:${ref.repo}@${ref.revision}`);
   const c = model.weights.config;
