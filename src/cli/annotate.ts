@@ -8,6 +8,7 @@ import { fileBytes } from '../io/node.ts';
 import { openPaths } from '../io/node.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
+import { resolveModelArg } from '../model/hub/node-cache.ts';
 import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { UsageError } from './usage.ts';
@@ -33,7 +34,7 @@ export async function annotateCommand(argv: string[]): Promise<number> {
     if (embedding === 'scgpt') {
       const modelDir = p.flags.get('model');
       if (!modelDir) throw new UsageError('--embedding scgpt needs --model DIR (a scGPT checkpoint folder or bundle)');
-      const model = await loadModelDir(modelDir);
+      const model = await loadModelDir(await resolveModelArg(modelDir, log));
       const { encoder, dispose } = await nodeEncoder(model, (p.flags.get('backend') ?? 'auto') as 'auto' | 'cpu' | 'webgpu', log);
       try {
         for (const ds of [ref, query]) await ensureScgpt(ds, model, encoder, log);

@@ -9,6 +9,7 @@ import { fileBytes } from '../io/node.ts';
 import { openPaths } from '../io/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { embedDataset } from '../model/embed.ts';
+import { resolveModelArg } from '../model/hub/node-cache.ts';
 import { loadEnsemblMap, loadModelDirWithChecksum, nodeEncoder } from '../model/node-model.ts';
 import { SHARD_FORMAT, ShardError, parsePart, partRange } from '../model/shards.ts';
 import { intFlag, parseArgs } from './args.ts';
@@ -21,7 +22,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
   const [input] = p.positionals;
   const modelDir = p.flags.get('model');
   const out = p.flags.get('out');
-  if (!input || !modelDir || !out) throw new UsageError('embed needs an input (.h5ad, 10x .h5 or an mtx folder), --model DIR and --out OUT.npy|OUT.h5ad');
+  if (!input || !modelDir || !out) throw new UsageError('embed needs an input (.h5ad, 10x .h5 or an mtx folder), --model DIR|hf:OWNER/NAME[@REV] and --out OUT.npy|OUT.h5ad');
   if (!/\.(npy|h5ad)$/.test(out)) throw new UsageError('--out must end in .npy or .h5ad');
   const partText = p.flags.get('part');
   let part: { part: number; parts: number } | null = null;
@@ -36,7 +37,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
   const backend = (p.flags.get('backend') ?? 'auto') as 'webgpu' | 'cpu' | 'auto';
   if (!['webgpu', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be webgpu or cpu (no WASM path is built: the CPU path is exact and used where WebGPU is missing)`);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
-  const { model, sha256: modelSha256, files: modelFiles } = await loadModelDirWithChecksum(modelDir);
+  const { model, sha256: modelSha256, files: modelFiles } = await loadModelDirWithChecksum(await resolveModelArg(modelDir, log));
   log(`model: ${model.description}; ${model.weights.config.nLayers} layers, d ${model.weights.config.dModel}, vocab ${model.vocab.size}`);
   const ds = await openPaths([input]);
   const { encoder, dispose } = await nodeEncoder(model, backend, log);
@@ -61,6 +62,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
         log(`${pr.done}/${pr.total} cells, ${pr.cellsPerSecond.toFixed(1)} cells/s, ~${Math.ceil(pr.secondsLeft)} s left`);
       },
     });
+    log(`input: ${result.input.note}`);
     log(`genes: ${result.mapping.matched}/${result.mapping.total} in the vocabulary (${result.mapping.source}); encoder: ${result.encoder}`);
     if (result.nEmpty > 0) log(`${result.nEmpty} cells have no expressed gene in the vocabulary: their rows are NaN`);
     log(`${nCells} cells in ${result.seconds.toFixed(1)} s (${(nCells / result.seconds).toFixed(1)} cells/s)`);

@@ -3,6 +3,7 @@ import { DatasetError } from '../io/errors.ts';
 import { ModelError } from '../model/bundle.ts';
 import { CheckpointError } from '../model/checkpoint/torch.ts';
 import { ShardError } from '../model/shards.ts';
+import { HubError } from '../model/hub/registry.ts';
 import { VocabError } from '../model/vocab.ts';
 import { WeightsError } from '../model/weights.ts';
 import { analyzeCommand } from './analyze.ts';
@@ -13,6 +14,7 @@ import { mergeCommand } from './merge.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
 import { shareCommand } from './share.ts';
+import { modelsCommand } from './models.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 export async function main(args: string[]): Promise<number> {
@@ -37,6 +39,8 @@ export async function main(args: string[]): Promise<number> {
         return await serveCommand(rest);
       case 'share':
         return await shareCommand(rest);
+      case 'models':
+        return await modelsCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -48,7 +52,7 @@ export async function main(args: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError || err instanceof ShardError) {
+    if (err instanceof DatasetError || err instanceof ModelError || err instanceof WeightsError || err instanceof CheckpointError || err instanceof VocabError || err instanceof ShardError || err instanceof HubError) {
       console.error(`scweb: error: ${err.message}`);
       if (verbose && err instanceof DatasetError && err.detail) console.error(err.detail);
       return 1;

@@ -19,6 +19,10 @@ Usage:
       Joins the shards (their .json or .npy) of one sharded embed into obsm/X_scGPT of a fresh copy
       of IN (as embed's .h5ad output), or a .npy. Refuses shards that disagree (input, model,
       seed, options, scWeb version) or that miss or repeat cells, naming the shards.
+      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
+      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
+      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
+      with obsm/X_scGPT added (or replaced).
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
@@ -29,7 +33,7 @@ Usage:
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would.
   scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
-              [--embedding pca|scgpt --model DIR] [--k 10] [--min-confidence 0.5] [--weighted true]
+              [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
@@ -52,6 +56,13 @@ Usage:
       Download a share and decrypt it with the key in the link.
   scweb share delete LINK --token OWNER_TOKEN
       Delete a share you created.
+  scweb models list | pull NAME | rm NAME
+      The model registry (public/models.json) and the local cache. NAME is a registry name
+      (scgpt-human) or hf:OWNER/NAME[@REVISION]. Downloads go to $SCWEB_CACHE (default
+      ~/.cache/scweb) from $HF_ENDPOINT (default https://huggingface.co): followed redirects,
+      progress on stderr, resumed after a dropped connection (or a stopped run), size and SHA-256
+      checked against what the hub states, converted once to an f16 bundle. --model
+      hf:... anywhere a model is taken does the same.
   scweb help
 
 Any command takes --verbose: for a damaged file, also print HDF5's own error stack.

@@ -67,9 +67,12 @@ export async function loadModel(files: ModelFiles): Promise<LoadedModel> {
   const argsText = await text('args.json');
   const pt = await files('best_model.pt');
   if (!argsText || !pt) throw new ModelError('a model folder needs args.json, vocab.json and best_model.pt (a scGPT checkpoint), or manifest.json (an scWeb bundle)');
-  const args = JSON.parse(argsText) as ArgsJson;
+  return modelFromStateDict(await readTorchStateDict(pt), JSON.parse(argsText) as ArgsJson, vocabJson);
+}
+
+/** A model from a parsed checkpoint: for callers that also need the state dict (conversion), so it is parsed once. */
+export function modelFromStateDict(sd: Map<string, Tensor>, args: ArgsJson, vocabJson: Record<string, number>): LoadedModel {
   const vocab = parseVocab(vocabJson, args.pad_token);
-  const sd = await readTorchStateDict(pt);
   const flash = [...sd.keys()].some((k) => k.includes('Wqkv'));
   const dtype = [...sd.values()][0]?.dtype ?? 'float32';
   return { weights: buildWeights(sd, args, vocab), vocab, vocabJson, args, description: `scGPT checkpoint (${flash ? 'flash-attn' : 'PyTorch'} keys, ${dtype})` };

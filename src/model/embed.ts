@@ -5,6 +5,8 @@ import { CancelledError, DatasetError } from '../io/errors.ts';
 import { filledShare, symbolColumnName as geneSymbolsColumn } from '../io/gene-symbols.ts';
 import type { Dataset } from '../io/types.ts';
 import type { LoadedModel } from './bundle.ts';
+import type { EmbeddingInput } from './embedding-input.ts';
+import { checkNonNegative, embeddingInput } from './embedding-input.ts';
 import { forwardCell } from './encoder-cpu.ts';
 import type { TfjsEncoder, TokenBatch } from './encoder-tfjs.ts';
 import type { Uniform } from './random.ts';
@@ -77,6 +79,8 @@ export interface EmbedResult {
   mapping: GeneMapping;
   encoder: string;
   seconds: number;
+  /** The matrix embedded, and why. */
+  input: EmbeddingInput;
 }
 
 const WINDOW = 2048;
@@ -97,8 +101,8 @@ export function geneNames(ds: Dataset, matrixKey: string, column?: string): { na
 
 export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: CellEncoder, opts: EmbedOptions = {}): Promise<EmbedResult> {
   const started = performance.now();
-  const matrixKey = opts.matrixKey ?? ds.countsKey;
-  if (!matrixKey) throw new DatasetError('missing-matrix', ds.fileName, `scGPT needs raw counts, and none were found (${ds.countsReason}); choose a counts matrix`);
+  const input = embeddingInput(ds, opts.matrixKey);
+  const matrixKey = input.key;
   const { names, source } = geneNames(ds, matrixKey, opts.geneColumn);
   const mapping = mapGenes(names, model.vocab, source, opts.ensemblToSymbol);
   if (mapping.matched === 0) {
@@ -124,6 +128,8 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
     if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
     const end = Math.min(stop, start + WINDOW);
     const chunk = ds.readRows(matrixKey, start, end);
+    // Counts are checked by the reader in every row; another matrix was judged on a sample.
+    if (matrixKey !== ds.countsKey) checkNonNegative(ds, matrixKey, chunk.data, start, chunk.indptr);
     const cells: { index: number; tokens: CellTokens }[] = [];
     for (let r = 0; r < end - start; r++) {
       const [lo, hi] = [chunk.indptr[r], chunk.indptr[r + 1]];
@@ -157,7 +163,7 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
       opts.onProgress?.({ done: done + nEmpty, total, cellsPerSecond: rate, secondsLeft: (total - done - nEmpty) / rate });
     }
   }
-  return { embeddings: out, dim: d, nEmpty, mapping, encoder: encoder.name, seconds: (performance.now() - started) / 1000 };
+  return { embeddings: out, dim: d, nEmpty, mapping, encoder: encoder.name, seconds: (performance.now() - started) / 1000, input };
 }
 
 export function packBatch(cells: CellTokens[], seqLen: number, padId: number, padValue: number): TokenBatch {

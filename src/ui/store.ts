@@ -4,7 +4,7 @@ import { create } from 'zustand';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { DevicePreference } from '../model/backend.ts';
-import type { BackendInfo, ColumnData, EmbedStats, ModelEntry, ModelSource } from '../workers/protocol.ts';
+import type { BackendInfo, ColumnData, EmbedStats, ModelEntry, ModelSource, RegistryEntry } from '../workers/protocol.ts';
 import { WorkerRequestError, dataClient } from './worker-client.ts';
 
 export interface Loading {
@@ -42,6 +42,8 @@ export interface AppState {
   /** Increments with every dataset opened; panels are keyed by it so their local choices reset. */
   datasetId: number;
   models: ModelEntry[];
+  /** Models the app can fetch from the hub (public/models.json). */
+  registry: RegistryEntry[];
   /** Checkpoint or bundle files the user picked, offered as a model until another is picked. */
   pickedModel: File[] | null;
   modelChoice: string;
@@ -52,6 +54,8 @@ export interface AppState {
   chooseModel(id: string): void;
   embed(options: { seed: number; backend: DevicePreference; geneColumn?: string }): Promise<void>;
   cancelEmbed(): void;
+  /** What the embed request sends for the chosen model; null when none is chosen. */
+  chosenSource(): ModelSource | null;
   backend: BackendInfo | null;
   loading: Loading | null;
   error: UiError | null;
@@ -153,6 +157,7 @@ export const useApp = create<AppState>((set, get) => ({
   viewer: null,
   datasetId: 0,
   models: [],
+  registry: [],
   pickedModel: null,
   modelChoice: '',
   embedJob: null,
@@ -161,8 +166,11 @@ export const useApp = create<AppState>((set, get) => ({
   async loadModels() {
     const { done } = dataClient().request<'models'>({ type: 'models' });
     try {
-      const { models } = await done;
-      set({ models, modelChoice: get().modelChoice || models[0]?.id || '' });
+      const { models, registry } = await done;
+      const choice = get().modelChoice;
+      // A deleted model is no longer offered: fall back to the first one.
+      const keep = choice === PICKED || models.some((m) => m.id === choice);
+      set({ models, registry, modelChoice: keep ? choice : (models[0]?.id ?? '') });
     } catch (err) {
       get().fail(err, 'model', 'Listing models');
     }
@@ -176,11 +184,14 @@ export const useApp = create<AppState>((set, get) => ({
     set({ modelChoice: id });
   },
 
-  async embed({ seed, backend, geneColumn }) {
+  chosenSource() {
     const { modelChoice, pickedModel, models } = get();
     const entry = models.find((m) => m.id === modelChoice);
-    const model: ModelSource | null =
-      modelChoice === PICKED && pickedModel ? { kind: 'files', files: pickedModel } : entry?.source === 'bundled' ? { kind: 'bundled', id: entry.id, path: entry.path! } : entry ? { kind: 'cached', id: entry.id } : null;
+    return modelChoice === PICKED && pickedModel ? { kind: 'files', files: pickedModel } : entry?.source === 'bundled' ? { kind: 'bundled', id: entry.id, path: entry.path! } : entry ? { kind: 'cached', id: entry.id } : null;
+  },
+
+  async embed({ seed, backend, geneColumn }) {
+    const model = get().chosenSource();
     if (!model) {
       set({ error: { code: 'internal', message: 'choose a model first (a bundled one, or pick a checkpoint folder)', panel: 'model', action: 'Embedding' } });
       return;
@@ -191,7 +202,8 @@ export const useApp = create<AppState>((set, get) => ({
     set({ embedJob: { id, fraction: 0, message: 'loading the model' }, error: null, embedStats: null });
     try {
       const { summary, stats } = await done;
-      set({ summary, embedStats: stats, embedJob: null });
+      const modelName = get().models.find((m) => m.id === get().modelChoice)?.name;
+      set({ summary, embedStats: { ...stats, modelName }, embedJob: null });
       if (stats.cachedAs) await get().loadModels();
       await get().showEmbedding('X_scGPT_pc');
     } catch (err) {

@@ -17,7 +17,11 @@ import { AnalysisSession, browserResources } from './analysis-session.ts';
 import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
 import { writeSnapshot } from '../io/h5ad/snapshot.ts';
 import type { ModelSource } from './model-store.ts';
-import { listModels, loadModelFrom } from './model-store.ts';
+import { fetchHubModel, deleteCached, loadRegistry } from './hub-store.ts';
+import { listModels, loadModelFrom, modelVocab } from './model-store.ts';
+import { geneNames } from '../model/embed.ts';
+import { embeddingInput } from '../model/embedding-input.ts';
+import { mapGenes, parseVocab } from '../model/vocab.ts';
 import type { ColumnData, EmbedRequestOptions, Request, Response } from './protocol.ts';
 
 const scope = self as unknown as { postMessage(msg: Response, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
@@ -59,8 +63,37 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     case 'column':
       return sendColumn(req.id, req.name);
     case 'models':
-      post({ type: 'models', id: req.id, models: await listModels() });
+      post({ type: 'models', id: req.id, models: await listModels(), registry: await loadRegistry() });
       return;
+    case 'hub-fetch':
+      return withCancel(req.id, async (signal) => {
+        const modelId = await fetchHubModel(req.spec, req.endpoint, signal, (p) => post({ type: 'progress', id: req.id, fraction: p.fraction, message: p.message }));
+        post({ type: 'hub-fetched', id: req.id, modelId });
+      });
+    case 'model-delete':
+      if (loaded?.key === `cached:${req.modelId}`) {
+        loaded.gpu?.dispose();
+        loaded = null;
+      }
+      await deleteCached(req.modelId);
+      post({ type: 'model-deleted', id: req.id });
+      return;
+    case 'vocab-overlap': {
+      const ds = requireDataset();
+      const vocabJson = await modelVocab(req.model);
+      const vocab = parseVocab(vocabJson);
+      const key = (() => {
+        try {
+          return embeddingInput(ds).key;
+        } catch {
+          return ds.countsKey ?? ds.matrices[0]?.key ?? 'X';
+        }
+      })();
+      const { names, source } = geneNames(ds, key, req.geneColumn);
+      const m = mapGenes(names, vocab, source, await browserResources.ensemblMap());
+      post({ type: 'vocab-overlap', id: req.id, matched: m.matched, total: m.total, vocabSize: vocab.size, source: m.source });
+      return;
+    }
     case 'embed':
       return embed(req.id, req.model, req.options);
     case 'encode-tokens': {
@@ -328,6 +361,7 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
         nEmpty: result.nEmpty,
         seconds: result.seconds,
         cachedAs: loaded!.cachedAs,
+        input: result.input.note,
       },
     });
   } finally {

@@ -4,6 +4,11 @@
 import { readTorchStateDict } from '../model/checkpoint/torch.ts';
 import type { LoadedModel, ModelFiles } from '../model/bundle.ts';
 import { ModelError, loadModel, makeBundle } from '../model/bundle.ts';
+import type { ModelCard } from '../model/hub/registry.ts';
+import { INCOMPLETE, modelsDir, readCard } from './hub-store.ts';
+
+/** How the bundled test model is named wherever it appears. */
+export const TEST_MODEL_LABEL = 'test model: random weights, embeddings carry no biology';
 
 export interface ModelEntry {
   id: string;
@@ -12,6 +17,12 @@ export interface ModelEntry {
   note?: string;
   source: 'bundled' | 'cached';
   path?: string;
+  /** A model whose weights are random: it checks the pipeline, its embeddings mean nothing. */
+  test?: boolean;
+  /** Hub models: where they came from and what was verified. */
+  card?: ModelCard;
+  /** Size of the cached bundle. */
+  bytes?: number;
 }
 
 export type ModelSource = { kind: 'bundled'; id: string; path: string } | { kind: 'cached'; id: string } | { kind: 'files'; files: File[] };
@@ -35,15 +46,6 @@ function pickedFiles(files: File[]): ModelFiles {
   };
 }
 
-async function modelsDir(create: boolean): Promise<FileSystemDirectoryHandle | null> {
-  try {
-    const root = await navigator.storage.getDirectory();
-    return await root.getDirectoryHandle('models', { create });
-  } catch {
-    return null;
-  }
-}
-
 function cachedFiles(dir: FileSystemDirectoryHandle): ModelFiles {
   return async (name) => {
     try {
@@ -59,17 +61,43 @@ export async function listModels(): Promise<ModelEntry[]> {
   const out: ModelEntry[] = [];
   try {
     const res = await fetch(`${BASE}weights/index.json`);
-    if (res.ok) for (const m of (await res.json()) as { id: string; name: string; note?: string; path: string }[]) out.push({ ...m, source: 'bundled' });
+    if (res.ok) {
+      for (const m of (await res.json()) as { id: string; name: string; path: string; test?: boolean }[]) {
+        // A short name fits the select; the card and the note under it say the rest.
+        out.push({ ...m, name: m.test ? 'test model: random weights' : m.name, note: m.test ? `${m.name}: ${TEST_MODEL_LABEL}` : undefined, source: 'bundled' });
+      }
+    }
   } catch {
     // No bundled models: the user can still pick a checkpoint.
   }
   const dir = await modelsDir(false);
   if (dir) {
     for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
-      if (handle.kind === 'directory') out.push({ id: name, name: `${name} (cached in this browser)`, source: 'cached' });
+      if (handle.kind !== 'directory') continue;
+      const folder = handle as FileSystemDirectoryHandle;
+      if (await folder.getFileHandle(INCOMPLETE).then(() => true, () => false)) continue;
+      const hub = await readCard(folder);
+      if (hub) {
+        const title = hub.card.entry?.title ?? hub.card.repo;
+        out.push({ id: name, name: `${title} (${hub.card.repo}@${hub.card.revision}, cached in this browser)`, source: 'cached', card: hub.card, bytes: hub.bytes });
+      } else out.push({ id: name, name: `${name} (cached in this browser)`, source: 'cached' });
     }
   }
   return out;
+}
+
+/** The vocabulary of a model without its weights: for "genes of this dataset in the vocabulary". */
+export async function modelVocab(source: ModelSource): Promise<Record<string, number>> {
+  const files = source.kind === 'bundled' ? urlFiles(source.path) : source.kind === 'files' ? pickedFiles(source.files) : await cachedSource(source.id);
+  const bytes = await files('vocab.json');
+  if (!bytes) throw new ModelError('the model has no vocab.json');
+  return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, number>;
+}
+
+async function cachedSource(id: string): Promise<ModelFiles> {
+  const dir = await modelsDir(false);
+  if (!dir) throw new ModelError('this browser has no private storage for cached models');
+  return cachedFiles(await dir.getDirectoryHandle(id));
 }
 
 /** Loads a model; picked checkpoint files are converted and cached (best effort) under `cacheId`. */
@@ -79,9 +107,7 @@ export async function loadModelFrom(source: ModelSource, onStage: (m: string) =>
     return { model: await loadModel(urlFiles(source.path)) };
   }
   if (source.kind === 'cached') {
-    const dir = await modelsDir(false);
-    if (!dir) throw new ModelError('this browser has no private storage for cached models');
-    return { model: await loadModel(cachedFiles(await dir.getDirectoryHandle(source.id))) };
+    return { model: await loadModel(await cachedSource(source.id)) };
   }
   onStage('reading the checkpoint');
   const files = pickedFiles(source.files);

@@ -11,10 +11,11 @@ import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
+import type { RegistryEntry } from '../model/hub/registry.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
 import type { SessionResults, SnapshotRequest } from './analysis-session.ts';
 
-export type { ModelEntry, ModelSource };
+export type { ModelEntry, ModelSource, RegistryEntry };
 
 export type { BackendInfo };
 
@@ -33,6 +34,10 @@ export type Request =
   | { type: 'backend'; id: number }
   | { type: 'use-counts'; id: number; key: string }
   | { type: 'models'; id: number }
+  /** Download a registry model (`scgpt-human`, or hf:OWNER/NAME[@REV]) from `endpoint` into the browser's cache. */
+  | { type: 'hub-fetch'; id: number; spec: string; endpoint: string }
+  | { type: 'model-delete'; id: number; modelId: string }
+  | { type: 'vocab-overlap'; id: number; model: ModelSource; geneColumn?: string }
   | { type: 'embed'; id: number; model: ModelSource; options: EmbedRequestOptions }
   | { type: 'encode-tokens'; id: number; model: ModelSource; batch: TokenBatch; backend: DevicePreference }
   | { type: 'analyze'; id: number; params: PipelineParams }
@@ -65,6 +70,8 @@ export interface EmbedRequestOptions {
 
 export interface EmbedStats {
   model: string;
+  /** The model as the panel lists it (the test model says so). */
+  modelName?: string;
   encoder: string;
   genesMatched: number;
   genesTotal: number;
@@ -72,11 +79,16 @@ export interface EmbedStats {
   nEmpty: number;
   seconds: number;
   cachedAs?: string;
+  /** The matrix embedded and why (counts, or non-negative values when the file has no counts). */
+  input: string;
 }
 
 export type Response =
   | { type: 'progress'; id: number; fraction: number; message: string; rate?: { cellsPerSecond: number; secondsLeft: number } }
-  | { type: 'models'; id: number; models: ModelEntry[] }
+  | { type: 'models'; id: number; models: ModelEntry[]; registry: RegistryEntry[] }
+  | { type: 'hub-fetched'; id: number; modelId: string }
+  | { type: 'model-deleted'; id: number }
+  | { type: 'vocab-overlap'; id: number; matched: number; total: number; vocabSize: number; source: string }
   | { type: 'embedded'; id: number; summary: DatasetSummary; stats: EmbedStats }
   | { type: 'encoded'; id: number; cls: Float32Array; encoder: string }
   | { type: 'opened'; id: number; summary: DatasetSummary; warnings: string[] }

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { DevicePreference } from '../../model/backend.ts';
 import { useApp } from '../store.ts';
+import { ModelCard } from './ModelCard.tsx';
+import { ModelHubGet } from './ModelHubGet.tsx';
 import { PanelError } from './PanelError.tsx';
 
 function formatSeconds(s: number): string {
@@ -19,6 +21,7 @@ export function ModelPanel() {
   const varColumns = useApp((s) => s.summary?.var_columns ?? []);
   const [geneColumn, setGeneColumn] = useState('');
   const { loadModels, chooseModel, pickModelFiles, embed, cancelEmbed } = useApp.getState();
+  const chosenName = useApp((s) => s.models.find((m) => m.id === s.modelChoice)?.name ?? (s.pickedModel ? 'the picked checkpoint' : null));
   const [seed, setSeed] = useState(0);
   const [device, setDevice] = useState<DevicePreference>('auto');
   const symbolsColumn = useApp((s) => s.summary?.gene_symbols_column ?? null);
@@ -80,8 +83,15 @@ export function ModelPanel() {
         <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device, geneColumn: geneColumn || undefined })}>
           Embed with scGPT
         </button>
+        {chosenName && (
+          <span className="muted" data-testid="embed-uses">
+            uses {chosenName}
+          </span>
+        )}
       </div>
+      <ModelHubGet />
       <PanelError panel="model" />
+      <ModelCard geneColumn={geneColumn || undefined} />
       {job && (
         <div className="progress" data-testid="embed-progress" role="status">
           <span>
@@ -94,7 +104,7 @@ export function ModelPanel() {
       )}
       {stats && (
         <p className="muted" data-testid="embed-stats">
-          X_scGPT: {stats.genesMatched.toLocaleString()}/{stats.genesTotal.toLocaleString()} genes in the vocabulary ({stats.geneSource}); {stats.encoder}; {stats.seconds.toFixed(1)} s
+          X_scGPT from <span data-testid="embed-model">{stats.modelName ?? stats.model}</span> on <span data-testid="embed-input">{stats.input}</span>: {stats.genesMatched.toLocaleString()}/{stats.genesTotal.toLocaleString()} genes in the vocabulary ({stats.geneSource}); {stats.encoder}; {stats.seconds.toFixed(1)} s
           {stats.nEmpty > 0 && <span className="warn"> · {stats.nEmpty} cells with no vocabulary gene have no embedding</span>}
           {stats.cachedAs && ` · model cached in this browser as ${stats.cachedAs}`}. Shown: its first two principal components (X_scGPT_pc).
         </p>
