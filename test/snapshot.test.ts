@@ -59,11 +59,17 @@ describe('snapshot', () => {
     snap.close();
   });
 
-  it('"none" carries no expression; "hvg+markers" without a run carries the markers', async () => {
+  it('"none" carries no expression; "hvg+markers" without a run carries the file\'s HVG flags and the markers', async () => {
     const session = new AnalysisSession(await openPaths([DEMO]), resources);
     expect((await session.snapshotGenes({ kind: 'none' })).length).toBe(0);
     expect((await session.snapshotGenes({ kind: 'all' })).length).toBe(765);
-    expect(Array.from(await session.snapshotGenes({ kind: 'hvg+markers', markers: ['LYZ', 'CD79A'] }), (g) => session.ds.var.index[g]).sort()).toEqual(['CD79A', 'LYZ']);
+    // No run in this session: the file's own HVG flags (var/highly_variable) and the markers.
+    const flags = session.ds.var.columns.find((c) => c.name === 'highly_variable');
+    expect(flags?.kind).toBe('categorical');
+    const hvg = flags!.kind === 'categorical' ? session.ds.var.index.filter((_, g) => flags!.categories[flags!.codes[g]] === 'True') : [];
+    expect(hvg.length).toBeGreaterThan(100);
+    const picked = Array.from(await session.snapshotGenes({ kind: 'hvg+markers', markers: ['LYZ', 'CD79A'] }), (g) => session.ds.var.index[g]);
+    expect(new Set(picked)).toEqual(new Set([...hvg, 'LYZ', 'CD79A']));
     const content = await session.snapshotContent({ genes: { kind: 'none' }, embeddings: [] }, noSignal, () => {});
     expect(content.X.shape).toEqual([700, 0]);
   });
@@ -89,5 +95,15 @@ describe('stored markers', () => {
   it('a file without them has none', async () => {
     const session = new AnalysisSession(await openPaths([new URL('../../shared/data/format_variants/cellxgene_example_with_labels.h5ad', import.meta.url).pathname]), resources);
     expect(await session.storedMarkers()).toBeNull();
+  });
+});
+
+describe('sha256OfBlob', () => {
+  it("streams a file's SHA-256 (the demo, against node:crypto)", async () => {
+    const { sha256OfBlob } = await import('../src/io/file-digest.ts');
+    const { openAsBlob, readFileSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
+    const want = createHash('sha256').update(readFileSync(DEMO)).digest('hex');
+    expect(await sha256OfBlob(await openAsBlob(DEMO))).toBe(want);
   });
 });

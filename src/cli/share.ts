@@ -1,6 +1,7 @@
 // `scweb share create|get|delete`: read-only share links from the command line, against a server
 // running `scweb serve`. Encryption happens here; the key is printed in the link and nowhere else.
-import { createReadStream } from 'node:fs';
+import { createReadStream, openAsBlob } from 'node:fs';
+import { sha256OfBlob } from '../io/file-digest.ts';
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -83,7 +84,8 @@ async function snapshotFile(path: string, genes: 'hvg+markers' | 'all' | 'none',
     const stored = await session.storedMarkers();
     const markers = stored ? [...new Set(stored.groups.flatMap((g) => g.geneIds ?? g.genes))] : [];
     const embeddings = ds.embeddings.filter((e) => e.shape[1] >= 2 && e.shape[1] <= 3).map((e) => e.key);
-    const provenance = JSON.stringify({ source: { name: basename(path), size }, app: 'scWeb', version: pkg.version, created: new Date().toISOString() });
+    const sha256 = await sha256OfBlob(await openAsBlob(path));
+    const provenance = JSON.stringify({ source: { name: basename(path), size, sha256 }, app: 'scWeb', version: pkg.version, created: new Date().toISOString() });
     const content = await session.snapshotContent({ genes: genes === 'hvg+markers' ? { kind: genes, markers } : { kind: genes }, embeddings, session: ds.savedSession ?? undefined, provenance }, new AbortController().signal, () => {});
     const out = join(await mkdtemp(join(tmpdir(), 'scweb-share-')), basename(path).replace(/\.h5ad$/i, '') + '_shared.h5ad');
     const { lib } = await nodeH5Runtime();

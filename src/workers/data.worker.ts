@@ -16,6 +16,7 @@ import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
 import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
 import { writeSnapshot } from '../io/h5ad/snapshot.ts';
+import { sha256OfBlob } from '../io/file-digest.ts';
 import type { ModelSource } from './model-store.ts';
 import { fetchHubModel, deleteCached, loadRegistry } from './hub-store.ts';
 import { listModels, loadModelFrom, modelVocab } from './model-store.ts';
@@ -195,7 +196,15 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     case 'snapshot':
       return withCancel(req.id, async (signal) => {
         const progress = (fraction: number, message: string) => post({ type: 'progress', id: req.id, fraction, message });
-        const content = await requireSession().snapshotContent(req.request, signal, progress);
+        // Provenance names the exact input: its SHA-256, from the file the user opened (not for a remote one).
+        let provenance = req.request.provenance;
+        if (provenance && currentFiles.length === 1 && currentFiles[0] instanceof Blob) {
+          const file = currentFiles[0];
+          const digest = await sha256OfBlob(file, (done, total) => progress((0.3 * done) / total, `checksum of ${file.name}: ${Math.round((100 * done) / total)}%`), signal);
+          const p = JSON.parse(provenance) as { source?: Record<string, unknown> };
+          provenance = JSON.stringify({ ...p, source: { ...p.source, sha256: digest } });
+        }
+        const content = await requireSession().snapshotContent({ ...req.request, provenance }, signal, progress);
         progress(0.8, 'writing the snapshot');
         const bytes = await writeScratchFile((lib, path) => writeSnapshot(lib, path, content));
         if (signal.aborted) throw new DatasetError('cancelled', requireDataset().fileName, 'cancelled by the user');
