@@ -3,6 +3,7 @@
 // upload events give the bytes sent for the progress bar and whose abort() is the cancel.
 // (fetch() cannot stream a request body over HTTP/1.1 in Chromium, and reports no upload progress.)
 import { newKey } from '../../io/share/container.ts';
+import type { Created } from '../../io/share/client.ts';
 import { formatLink } from '../../io/share/link.ts';
 import { encryptStream } from '../../io/share/stream.ts';
 
@@ -12,14 +13,8 @@ export interface UploadProgress {
   bytesPerSecond: number;
 }
 
-export interface CreatedShare {
-  url: string;
-  id: string;
-  ownerToken: string;
-  expiresAt: string;
-  bytes: number;
-  encrypted: boolean;
-}
+/** What the server answered, with the key (if any) put into the link. */
+export type CreatedShare = Created;
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;

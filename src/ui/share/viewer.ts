@@ -1,6 +1,7 @@
 // Opening a shared link (/s/<id>#k=<key>): the share's metadata first, so an unknown, revoked or
 // expired share and a link without its key each get their own message before any data moves;
 // then the snapshot through the worker's lazy HTTP reader (decrypting only the chunks it reads).
+import type { ShareMeta } from '../../io/share/client.ts';
 import { fromBase64Url } from '../../io/share/link.ts';
 import { decryptStream } from '../../io/share/stream.ts';
 import { useApp } from '../store.ts';
@@ -13,14 +14,6 @@ export function shareRoute(loc: { pathname: string; hash: string }): { id: strin
   return { id: m[1], keyText: new URLSearchParams(loc.hash.replace(/^#/, '')).get('k') };
 }
 
-interface Meta {
-  id: string;
-  bytes: number;
-  encrypted: boolean;
-  createdAt: string;
-  expiresAt: string;
-  name?: string;
-}
 
 function fail(message: string): void {
   useApp.setState({ error: { code: 'internal', message, action: 'Opening the shared link' } });
@@ -51,7 +44,7 @@ export async function openShareFromLocation(): Promise<void> {
   if (res.status === 404) return fail('there is no such share: the link is wrong, or its owner revoked it');
   if (res.status === 410) return fail('this share has expired');
   if (!res.ok) return fail(`the server answered HTTP ${res.status} for this share`);
-  const meta = (await res.json()) as Meta;
+  const meta = (await res.json()) as ShareMeta;
   let key: Uint8Array | undefined;
   if (meta.encrypted) {
     if (!route.keyText) return fail('this share is encrypted and the link has no key (the part after "#k="): ask the sender for the whole link');
