@@ -215,15 +215,25 @@ describe('scweb with --model hf:wanglab/scGPT-human', () => {
     expect(first.status).toBe(1);
     expect(first.stderr).toMatch(/the connection keeps dropping at 100000 of \d+ bytes/);
     const part = join(cache, 'downloads', 'wanglab--scGPT-human@main', 'best_model.pt.part');
-    expect(statSync(part).size).toBe(100_000);
+    // A dropped connection (a reset) can lose bytes still in flight, more so on a loaded machine:
+    // the part holds what really arrived, at most the 100 kB the hub sent.
+    const kept = statSync(part).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(100_000);
     expect(existsSync(join(cache, 'models'))).toBe(false);
     await hub!.close();
     // One more drop, now past the first 100 kB: resumed within the run.
     await serve({ drop: { file: 'best_model.pt', afterBytes: 300_000, times: 1 } });
     const second = await scweb({ ...env, HF_ENDPOINT: hub!.endpoint }, 'models', 'pull', 'scgpt-human');
     expect(second.status, second.stderr).toBe(0);
-    expect(hub!.cdnRequests.filter((q) => q.includes('best_model.pt'))).toEqual(['GET best_model.pt bytes=100000-', 'GET best_model.pt bytes=300000-']);
-    expect(hub!.bytesSent.get('best_model.pt')).toBe(PT_SIZE - 100_000);
+    const requests = hub!.cdnRequests.filter((q) => q.includes('best_model.pt'));
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toBe(`GET best_model.pt bytes=${kept}-`);
+    const resumedAt = Number(/bytes=(\d+)-$/.exec(requests[1])?.[1]);
+    expect(resumedAt).toBeGreaterThan(kept);
+    expect(resumedAt).toBeLessThanOrEqual(300_000);
+    // Each byte is asked for once, except what a reset lost on the way.
+    expect(hub!.bytesSent.get('best_model.pt')).toBe(300_000 - kept + PT_SIZE - resumedAt);
     expect(second.stdout.trim()).toBe(join(cache, 'models', 'wanglab--scGPT-human@main'));
     const list = await scweb(env, 'models', 'list');
     expect(list.stdout).toMatch(/scgpt-human\thf:wanglab\/scGPT-human@main\tscGPT whole-human; MIT; cached @main \([\d.]+ MB, f16\)/);
