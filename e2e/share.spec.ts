@@ -33,7 +33,7 @@ test('analyse, label and share the demo; a second browser opens the link read-on
   const link = await page.getByTestId('share-link').inputValue();
   expect(link).toMatch(/\/s\/[A-Za-z0-9_-]{22}#k=[A-Za-z0-9_-]{43}$/);
   await expect(page.getByTestId('my-links').locator('tr')).toHaveCount(1);
-  await info.attach('share-dialog', { body: await page.screenshot(), contentType: 'image/png' });
+  await page.screenshot({ path: info.outputPath('share-dialog.png') });
 
   const other = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
   await other.goto(link);
@@ -49,7 +49,7 @@ test('analyse, label and share the demo; a second browser opens the link read-on
   await expect(other.getByTestId('color-scale')).toContainText(gene);
   // Nothing to edit or re-run: no analysis, annotation, embedding or share actions.
   for (const id of ['open-analysis', 'open-annotate', 'open-embed', 'open-share']) await expect(other.getByTestId(id)).toHaveCount(0);
-  await info.attach('viewer', { body: await other.screenshot(), contentType: 'image/png' });
+  await other.screenshot({ path: info.outputPath('viewer.png') });
 
   // The same link without its key, and with a wrong one.
   const bare = link.split('#')[0];

@@ -64,8 +64,11 @@ async function expectEmbeddingFillsWindow(page: Page, [w, h]: [number, number]) 
   expect(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight && document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 }
 
+/** Saved beside the test's other outputs (test-results/e2e/<test>/<name>.png) and attached to the report. */
 async function shot(page: Page, info: TestInfo, name: string) {
-  await info.attach(name, { body: await page.screenshot(), contentType: 'image/png' });
+  const path = info.outputPath(`${name}.png`);
+  await page.screenshot({ path });
+  await info.attach(name, { path, contentType: 'image/png' });
 }
 
 for (const size of SIZES) {
@@ -192,6 +195,6 @@ test('a user file comes back when opened again; "Save analysis" writes an .h5ad 
   await expect(other.getByTestId('legend-item').nth(1)).toHaveClass(/off/);
   await expect(other.getByTestId('legend-item').nth(1).locator('.name')).toHaveText(hiddenName);
   await expect(other.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap');
-  await info.attach('saved-analysis-reopened', { body: await other.screenshot(), contentType: 'image/png' });
+  await other.screenshot({ path: info.outputPath('saved-analysis-reopened.png') });
   await fresh.close();
 });
