@@ -2,15 +2,10 @@
 // instances behind a load balancer). A share is the snapshot bytes plus a small metadata record;
 // the record is written after the data, so a share without one is half-written and never served.
 import type { Readable } from 'node:stream';
+import type { ShareMeta as PublicShareMeta } from '../src/io/share/client.ts';
 
-export interface ShareMeta {
-  id: string;
-  bytes: number;
-  encrypted: boolean;
-  /** ISO 8601. */
-  createdAt: string;
-  expiresAt: string;
-  name?: string;
+/** What the API answers (the client's type, so both sides read one contract), plus what stays here. */
+export interface ShareMeta extends PublicShareMeta {
   /** SHA-256 (hex) of the owner token. */
   ownerTokenHash: string;
   /** SHA-256 of the bytes (base64url): the strong ETag. */

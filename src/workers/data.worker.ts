@@ -189,8 +189,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
           };
         };
         const bytes = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }), currentFiles.length === 1 ? openInput : undefined, req.session);
-        // Saving a saved analysis again keeps one suffix.
-        const base = requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
+        const base = outputStem();
         post({ type: 'file', id: req.id, name: `${base}_scweb.h5ad`, bytes }, [bytes.buffer]);
       });
     case 'snapshot':
@@ -208,7 +207,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
         progress(0.8, 'writing the snapshot');
         const bytes = await writeScratchFile((lib, path) => writeSnapshot(lib, path, content));
         if (signal.aborted) throw new DatasetError('cancelled', requireDataset().fileName, 'cancelled by the user');
-        post({ type: 'file', id: req.id, name: `${requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '')}_shared.h5ad`, bytes }, [bytes.buffer]);
+        post({ type: 'file', id: req.id, name: `${outputStem()}_shared.h5ad`, bytes }, [bytes.buffer]);
       });
     case 'stored-markers': {
       const table = await requireSession().storedMarkers();
@@ -273,6 +272,11 @@ async function openUrl(id: number, url: string, key: Uint8Array | undefined, nam
   const remote = await openRemote(url, { key });
   const fileName = name ?? (decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || 'remote.h5ad');
   return open(id, [lazyBlob(remote, fileName) as unknown as File]);
+}
+
+/** The input's name without its extension, for files we write from it; saving a saved analysis again keeps one suffix. */
+function outputStem(): string {
+  return requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
 }
 
 function requireSession(): AnalysisSession {
