@@ -9,7 +9,7 @@ export async function openDrawer(page: Page, name: DrawerName): Promise<void> {
   await expect(drawer).toBeVisible();
 }
 
-export async function showTab(page: Page, tab: 'embedding' | 'plots' | 'qc'): Promise<void> {
+export async function showTab(page: Page, tab: 'embedding' | 'plots' | 'qc' | 'networks'): Promise<void> {
   await page.getByTestId(`tab-${tab}`).click();
   await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
 }

@@ -9,6 +9,7 @@ import { DropZone } from './components/DropZone.tsx';
 import { EmbeddingToolbar } from './components/EmbeddingToolbar.tsx';
 import { GenesPanel } from './components/GenesPanel.tsx';
 import { ModelPanel } from './components/ModelPanel.tsx';
+import { NetworksTab } from './components/NetworksTab.tsx';
 import { ObsPanel } from './components/ObsPanel.tsx';
 import { PanelError } from './components/PanelError.tsx';
 import { PlotsTab } from './components/PlotsTab.tsx';
@@ -31,6 +32,7 @@ const TABS: [Tab, string][] = [
   ['embedding', 'Embedding'],
   ['plots', 'Plots'],
   ['qc', 'QC'],
+  ['networks', 'Networks'],
 ];
 
 function Centre() {
@@ -39,7 +41,8 @@ function Centre() {
   const setTab = useView((s) => s.setTab);
   // A shared link has no QC to revisit: it carries results, not the counts they came from.
   const viewer = useApp((s) => s.viewer);
-  const tabs = viewer ? TABS.filter(([t]) => t !== 'qc') : TABS;
+  // Nor networks: those need the counts and the model.
+  const tabs = viewer ? TABS.filter(([t]) => t !== 'qc' && t !== 'networks') : TABS;
   return (
     <section className="centre">
       <div className="tabs" role="tablist">
@@ -61,6 +64,7 @@ function Centre() {
       )}
       {tab === 'plots' && <PlotsTab />}
       {tab === 'qc' && <QcPanel />}
+      {tab === 'networks' && <NetworksTab />}
     </section>
   );
 }

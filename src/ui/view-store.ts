@@ -8,7 +8,8 @@ import { dataClient } from './worker-client.ts';
 export { visibleMask } from './plot/visible.ts';
 
 export type Drawer = 'analysis' | 'embed' | 'annotate' | 'dataset' | null;
-export type Tab = 'embedding' | 'plots' | 'qc';
+export type { Tab } from './session/workspace.ts';
+import type { Tab } from './session/workspace.ts';
 
 export interface ViewState {
   drawer: Drawer;

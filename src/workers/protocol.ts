@@ -57,7 +57,70 @@ export type Request =
   | { type: 'session-export'; id: number }
   | { type: 'stored-markers'; id: number }
   | { type: 'snapshot'; id: number; request: SnapshotRequest }
-  | { type: 'session-restore'; id: number; results: SessionResults };
+  | { type: 'session-restore'; id: number; results: SessionResults }
+  | { type: 'grn-programs'; id: number; model: ModelSource; params: ProgramsParams }
+  | { type: 'grn-similar'; id: number; gene: string; k: number }
+  | { type: 'grn-heatmap'; id: number; groupBy: string }
+  | { type: 'grn-attention'; id: number; model: ModelSource; params: AttentionParams };
+
+/** Gene-embedding programs (scGPT's GeneEmbedding recipe) as the page asks for them. */
+export interface ProgramsParams {
+  nHvg: number;
+  k: number;
+  resolution: number;
+  minSize: number;
+  seed: number;
+  /** Cosine similarity above which two genes are joined in the network view (scGPT's tutorial: 0.5). */
+  edgeThreshold: number;
+  geneColumn?: string;
+}
+
+export interface ProgramsResult {
+  /** Display symbols of the genes embedded (the network's nodes). */
+  genes: string[];
+  /** Program of each gene (numbered from 0 by size, as named in obs), -1 for a gene in no program. */
+  program: Int32Array;
+  programs: { id: number; genes: string[]; column: string }[];
+  /** [genes, 2] node positions: a UMAP of the gene graph. */
+  layout: Float32Array;
+  edges: { source: Uint32Array; target: Uint32Array; weight: Float32Array };
+  model: string;
+  /** Where the genes came from, e.g. "1,200 highly variable genes (seurat_v3) in the vocabulary". */
+  genesNote: string;
+  seconds: number;
+}
+
+/** Cells of one side of an attention comparison: a category of a column, the lasso selection, or every other cell. */
+export type CellGroup = { kind: 'category'; column: string; value: string } | { kind: 'selection'; mask: Uint8Array } | { kind: 'rest' };
+
+export interface AttentionParams {
+  a: CellGroup;
+  b: CellGroup;
+  /** Genes the user adds in front of the panel (transcription factors). */
+  tfs: string[];
+  nHvg: number;
+  /** Layer whose attention is read; negative counts from the last. */
+  layer: number;
+  backend: DevicePreference;
+  seed: number;
+  geneColumn?: string;
+}
+
+export interface AttentionResult {
+  panel: string[];
+  m: number;
+  /** [m, m] mean rank-normalised attention of each group (rows: queries, columns: keys). */
+  meanA: Float32Array;
+  meanB: Float32Array;
+  nA: number;
+  nB: number;
+  labelA: string;
+  labelB: string;
+  layer: number;
+  encoder: string;
+  model: string;
+  seconds: number;
+}
 
 export interface EmbedRequestOptions {
   seed: number;
@@ -112,7 +175,11 @@ export type Response =
   | { type: 'text'; id: number; text: string }
   | { type: 'file'; id: number; name: string; bytes: Uint8Array }
   | { type: 'session-results'; id: number; results: SessionResults }
-  | { type: 'stored-markers'; id: number; table: MarkerTable | null };
+  | { type: 'stored-markers'; id: number; table: MarkerTable | null }
+  | { type: 'grn-programs'; id: number; summary: DatasetSummary; result: ProgramsResult }
+  | { type: 'grn-similar'; id: number; gene: string; similar: { gene: string; cosine: number }[] }
+  | { type: 'grn-heatmap'; id: number; stats: GroupStats }
+  | { type: 'grn-attention'; id: number; result: AttentionResult };
 
 export type { MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };
 

@@ -3,6 +3,7 @@
 import { STEPS } from '../../analysis/pipeline.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { useAnnotation } from '../annotation-store.ts';
+import { useGrn } from '../grn-store.ts';
 import { useApp } from '../store.ts';
 import { dataClient } from '../worker-client.ts';
 
@@ -18,6 +19,7 @@ function useRunning(): Running | null {
   const job = useAnalysis((s) => s.job);
   const markersJob = useAnalysis((s) => s.markersJob);
   const annotationJob = useAnnotation((s) => s.job);
+  const grnJob = useGrn((s) => s.job);
   if (loading) return { what: `Loading ${loading.fileName}: ${loading.message}`, fraction: loading.fraction, cancel: () => useApp.getState().cancelLoad() };
   if (job) {
     const done = STEPS.filter((s) => ['done', 'cached'].includes(job.steps[s]?.state ?? '')).length;
@@ -31,6 +33,7 @@ function useRunning(): Running | null {
   }
   if (markersJob) return { what: `Markers: ${markersJob.message}`, fraction: markersJob.fraction, cancel: () => dataClient().cancel(markersJob.id) };
   if (annotationJob) return { what: `Annotation: ${annotationJob.message}`, fraction: annotationJob.fraction, cancel: () => dataClient().cancel(annotationJob.id) };
+  if (grnJob) return { what: `${grnJob.kind === 'programs' ? 'Gene programs' : 'Attention GRN'}: ${grnJob.message}`, fraction: grnJob.fraction, cancel: () => useGrn.getState().cancel() };
   return null;
 }
 

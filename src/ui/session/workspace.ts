@@ -6,7 +6,8 @@ import type { DatasetSummary } from '../../io/summary.ts';
 
 export const WORKSPACE_VERSION = 1;
 
-export type Tab = 'embedding' | 'plots' | 'qc';
+export const TABS = ['embedding', 'plots', 'qc', 'networks'] as const;
+export type Tab = (typeof TABS)[number];
 
 export interface WorkspaceView {
   embedding: string | null;
@@ -96,7 +97,7 @@ export function parseWorkspace(text: string, summary: DatasetSummary): Workspace
     }
   }
   const embedding = str(v.embedding);
-  const tab = v.tab === 'plots' || v.tab === 'qc' ? v.tab : 'embedding';
+  const tab = TABS.find((t) => t === v.tab) ?? 'embedding';
   const clip = Array.isArray(v.clip) && v.clip.length === 2 ? ([num(v.clip[0], 0, 100, 0), num(v.clip[1], 0, 100, 100)] as [number, number]) : ([0, 100] as [number, number]);
   const file = isObj(raw.file) ? raw.file : {};
   return {

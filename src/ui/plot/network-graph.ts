@@ -1,0 +1,105 @@
+// The network view's nodes and edges, from gene programs (nodes where the gene graph's UMAP put
+// them, edges where embeddings are alike) or from an attention GRN (a regulator in the middle, its
+// top targets around it, nearer the stronger), and their export as Cytoscape-ready CSV.
+import type { AttentionResult, ProgramsResult } from '../../workers/protocol.ts';
+import { categoryPalette, type RGB } from '../colors.ts';
+import { csvLines, csvNumber, csvText } from '../../io/csv.ts';
+
+export interface NetworkNode {
+  gene: string;
+  x: number;
+  y: number;
+  color: RGB;
+  /** Program id (programs; -1 for none) or 0; the regulator is marked in attention networks. */
+  group: number;
+  role?: 'regulator' | 'target';
+}
+
+export interface NetworkEdge {
+  source: number;
+  target: number;
+  weight: number;
+  /** What the weight is, for the CSV and the tooltip. */
+  kind: 'cosine' | 'attention';
+}
+
+export interface Network {
+  nodes: NetworkNode[];
+  edges: NetworkEdge[];
+}
+
+const NO_PROGRAM: RGB = [190, 190, 190];
+
+export function programColors(nPrograms: number): RGB[] {
+  return categoryPalette(Math.max(nPrograms, 1));
+}
+
+export function programsNetwork(r: ProgramsResult): Network {
+  const palette = programColors(r.programs.length);
+  const slot = new Map(r.programs.map((p, i) => [p.id, i]));
+  const nodes = r.genes.map((gene, i): NetworkNode => {
+    const p = r.program[i];
+    return { gene, x: r.layout[2 * i], y: r.layout[2 * i + 1], group: p, color: p >= 0 ? palette[slot.get(p) ?? 0] : NO_PROGRAM };
+  });
+  const edges: NetworkEdge[] = [];
+  for (let e = 0; e < r.edges.source.length; e++) edges.push({ source: r.edges.source[e], target: r.edges.target[e], weight: r.edges.weight[e], kind: 'cosine' });
+  return { nodes, edges };
+}
+
+export type TargetScore = 'difference' | 'a' | 'b';
+
+export interface Target {
+  rank: number;
+  gene: string;
+  score: number;
+  scoreA: number;
+  scoreB: number;
+}
+
+/**
+ * A regulator's targets: the rows of its key column (how much each gene attends to it), largest
+ * first by the chosen score; equal scores keep panel order, so the table is stable.
+ */
+export function targetsOf(r: AttentionResult, tf: string, by: TargetScore, k: number): Target[] {
+  const col = r.panel.indexOf(tf);
+  if (col < 0) return [];
+  const m = r.m;
+  // Rows are tokens; row 0 is <cls>, panel gene i is row i + 1.
+  const rows: Target[] = [];
+  for (let i = 0; i < r.panel.length; i++) {
+    if (i === col) continue;
+    const a = r.meanA[(i + 1) * m + col + 1];
+    const b = r.meanB[(i + 1) * m + col + 1];
+    rows.push({ rank: 0, gene: r.panel[i], score: a - b, scoreA: a, scoreB: b });
+  }
+  const key = (t: Target) => (by === 'difference' ? t.score : by === 'a' ? t.scoreA : t.scoreB);
+  const sorted = rows.map((t, i) => ({ t, i })).sort((x, y) => key(y.t) - key(x.t) || x.i - y.i);
+  return sorted.slice(0, k).map(({ t }, i) => ({ ...t, rank: i + 1 }));
+}
+
+const REGULATOR: RGB = [214, 39, 40];
+const UP: RGB = [31, 119, 180];
+const DOWN: RGB = [148, 103, 189];
+
+/** The regulator at the centre; targets on a circle in rank order, the best nearest. */
+export function attentionNetwork(r: AttentionResult, tf: string, by: TargetScore, k: number): Network {
+  const targets = targetsOf(r, tf, by, k);
+  const nodes: NetworkNode[] = [{ gene: tf, x: 0, y: 0, color: REGULATOR, group: 0, role: 'regulator' }];
+  const edges: NetworkEdge[] = [];
+  const top = Math.max(...targets.map((t) => Math.abs(by === 'difference' ? t.score : by === 'a' ? t.scoreA : t.scoreB)), 1e-12);
+  targets.forEach((t, i) => {
+    const angle = (2 * Math.PI * i) / Math.max(targets.length, 1) - Math.PI / 2;
+    const radius = 1 + (0.6 * i) / Math.max(targets.length - 1, 1);
+    const s = by === 'difference' ? t.score : by === 'a' ? t.scoreA : t.scoreB;
+    nodes.push({ gene: t.gene, x: radius * Math.cos(angle), y: radius * Math.sin(angle), color: s >= 0 ? UP : DOWN, group: 0, role: 'target' });
+    edges.push({ source: 0, target: i + 1, weight: Math.abs(s) / top, kind: 'attention' });
+  });
+  return { nodes, edges };
+}
+
+/** nodes.csv and edges.csv as Cytoscape's "import network from file" reads them (header row, comma separated). */
+export function networkCsv(net: Network, groupName: (n: NetworkNode) => string): { nodes: string; edges: string } {
+  const nodes = csvLines(['id', 'group', 'x', 'y'], net.nodes.map((n) => [csvText(n.gene), csvText(groupName(n)), csvNumber(n.x, 'float32'), csvNumber(n.y, 'float32')]));
+  const edges = csvLines(['source', 'target', 'interaction', 'weight'], net.edges.map((e) => [csvText(net.nodes[e.source].gene), csvText(net.nodes[e.target].gene), e.kind, csvNumber(e.weight, 'float32')]));
+  return { nodes, edges };
+}
