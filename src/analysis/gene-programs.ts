@@ -7,8 +7,10 @@
 import { CancelledError } from '../io/errors.ts';
 import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
 import { exactKnnAsync } from './knn.ts';
+import { exactKnnWebGPU } from './knn-webgpu.ts';
 import { leiden } from './leiden.ts';
 import { planUmap, umapCpu } from './umap.ts';
+import { umapWebGPU } from './umap-webgpu.ts';
 
 export interface GeneEmbeddingSet {
   genes: string[];
@@ -28,6 +30,8 @@ export interface GeneProgramsOptions {
   seed?: number;
   /** Compute the UMAP layout of the gene graph; default true. */
   layout?: boolean;
+  /** Run the kNN search and the UMAP epochs on this WebGPU device (the pipeline's kernels); default the CPU. */
+  device?: GPUDevice | null;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -81,7 +85,8 @@ export async function genePrograms(input: GeneEmbeddingSet, opts: GeneProgramsOp
     timings[name] = performance.now() - t0;
     return v;
   };
-  const knn = await timed('neighbors', () => exactKnnAsync(embeddings, n, d, k, pass('neighbors')));
+  const device = opts.device ?? null;
+  const knn = await timed('neighbors', () => (device ? exactKnnWebGPU(device, embeddings, n, d, k, pass('neighbors')) : exactKnnAsync(embeddings, n, d, k, pass('neighbors'))));
   const graph = await timed('connectivities', () => fuzzyConnectivities(knn, n));
   const ld = await timed('leiden', () => leiden(graph, { resolution: opts.resolution ?? 40, seed, ...pass('leiden') }));
   // leiden numbers clusters by size, so the programs are a prefix of the cluster ids.
@@ -98,7 +103,7 @@ export async function genePrograms(input: GeneEmbeddingSet, opts: GeneProgramsOp
   if (withLayout) {
     layout = await timed('umap', async () => {
       const plan = await planUmap(graph, embeddings, d, { seed });
-      return umapCpu(plan, pass('umap'));
+      return device ? umapWebGPU(device, plan, pass('umap')) : umapCpu(plan, pass('umap'));
     });
   }
   opts.onProgress?.(1, `gene programs: ${nPrograms} programs of >= ${minSize} genes from ${ld.nClusters} clusters`);

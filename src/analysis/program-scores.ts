@@ -6,7 +6,7 @@
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError } from '../io/errors.ts';
 import type { CategoricalColumn, NumericColumn } from '../io/types.ts';
-import { columnMeans, minMaxScale, scoreGenes } from './score-genes.ts';
+import { columnMeans, minMaxScale, setAndControls } from './score-genes.ts';
 
 export interface ExpressionColumns {
   /** Cells x genes, log-normalised (what scanpy's score_genes should read). */
@@ -58,28 +58,51 @@ export async function programScores(x: ExpressionColumns, programs: { id: number
   };
   const pool = opts.pool ? Int32Array.from(opts.pool, (g) => colOf(g, 'pool')) : undefined;
   const means = columnMeans(matrix);
-  const columns: NumericColumn[] = [];
-  const details: ProgramScore[] = [];
+  const P = programs.length;
+  const details: ProgramScore[] = programs.map((prog) => ({ id: prog.id, name: programScoreName(prog.id), raw: new Float64Array(matrix.nRows), control: [] }));
+  // Per gene, the programs whose set (+1) or controls (-1) hold it: one pass over the cells scores
+  // every program, each sum accumulated in the same order as score_genes' own, so the bits agree.
+  const terms: { p: number; set: boolean }[][] = Array.from({ length: matrix.nCols }, () => []);
+  const nSet = new Float64Array(P);
+  const nCtrl = new Float64Array(P);
+  programs.forEach((prog, p) => {
+    const set = prog.genes.map((g) => colOf(g, `program ${prog.id}'s`));
+    try {
+      const sc = setAndControls(means, set, matrix.nCols, { ctrlSize: opts.ctrlSize, nBins: opts.nBins, seed: opts.seed ?? 0, pool });
+      for (const c of sc.set) terms[c].push({ p, set: true });
+      for (const c of sc.control) terms[c].push({ p, set: false });
+      nSet[p] = sc.set.length;
+      nCtrl[p] = sc.control.length;
+      details[p].control = Array.from(sc.control, (j) => genes[j]);
+    } catch (err) {
+      details[p].error = (err as Error).message;
+    }
+  });
+  // Flattened: slot 2p accumulates program p's set genes, 2p + 1 its controls.
+  const ptr = new Int32Array(matrix.nCols + 1);
+  terms.forEach((t, g) => (ptr[g + 1] = ptr[g] + t.length));
+  const slot = new Int32Array(ptr[matrix.nCols]);
+  terms.forEach((t, g) => t.forEach((x, i) => (slot[ptr[g] + i] = 2 * x.p + (x.set ? 0 : 1))));
+  const acc = new Float64Array(2 * P);
   let last = performance.now();
-  for (const [p, prog] of programs.entries()) {
+  for (let r = 0; r < matrix.nRows; r++) {
     if (performance.now() - last > 200) {
-      await new Promise((r) => setTimeout(r, 0));
+      await new Promise((res) => setTimeout(res, 0));
+      if (opts.signal?.aborted) throw new CancelledError('program scores');
+      opts.onProgress?.(r / matrix.nRows, `program scores: ${r.toLocaleString('en-US')} / ${matrix.nRows.toLocaleString('en-US')} cells`);
       last = performance.now();
     }
-    if (opts.signal?.aborted) throw new CancelledError('program scores');
-    opts.onProgress?.(p / programs.length, `program scores: ${p} / ${programs.length} programs`);
-    const set = prog.genes.map((g) => colOf(g, `program ${prog.id}'s`));
-    const name = programScoreName(prog.id);
-    try {
-      const r = scoreGenes(matrix, set, { ctrlSize: opts.ctrlSize, nBins: opts.nBins, seed: opts.seed ?? 0, pool }, means);
-      details.push({ id: prog.id, name, raw: r.scores, control: Array.from(r.control, (j) => genes[j]) });
-      columns.push({ kind: 'numeric', name, values: minMaxScale(r.scores), dtype: 'float64' });
-    } catch (err) {
-      details.push({ id: prog.id, name, raw: new Float64Array(matrix.nRows), control: [], error: (err as Error).message });
-      columns.push({ kind: 'numeric', name, values: new Float64Array(matrix.nRows), dtype: 'float64' });
+    acc.fill(0);
+    for (let k = matrix.indptr[r]; k < matrix.indptr[r + 1]; k++) {
+      const v = matrix.data[k];
+      const g = matrix.indices[k];
+      for (let t = ptr[g]; t < ptr[g + 1]; t++) acc[slot[t]] += v;
     }
+    for (let p = 0; p < P; p++) if (!details[p].error) details[p].raw[r] = acc[2 * p] / nSet[p] - acc[2 * p + 1] / nCtrl[p];
   }
-  opts.onProgress?.(1, `program scores: ${programs.length} programs`);
+  if (opts.signal?.aborted) throw new CancelledError('program scores');
+  const columns: NumericColumn[] = details.map((dt) => ({ kind: 'numeric', name: dt.name, values: dt.error ? new Float64Array(matrix.nRows) : minMaxScale(dt.raw), dtype: 'float64' }));
+  opts.onProgress?.(1, `program scores: ${P} programs`);
   return { columns, details };
 }
 

@@ -114,17 +114,23 @@ export function setMinusControl(m: CsrArrays, set: ArrayLike<number>, control: A
   return out;
 }
 
+/** The de-duplicated gene set and its control genes, refusing what scanpy refuses. */
+export function setAndControls(means: ArrayLike<number>, geneSet: ArrayLike<number>, nCols: number, opts: ScoreGenesOptions = {}): { set: Int32Array; control: Int32Array } {
+  const set = Int32Array.from(new Set(Array.from(geneSet)));
+  if (set.length === 0) throw new Error('score_genes: no valid genes were passed for scoring');
+  const pool = opts.pool ?? Int32Array.from({ length: nCols }, (_, i) => i);
+  if (pool.length === 0) throw new Error('score_genes: no valid genes were passed for the reference set');
+  const control = controlGenes(means, set, pool, opts);
+  if (control.length === 0) throw new Error('score_genes: no control genes found in any bin (the gene pool holds little besides the set)');
+  return { set, control };
+}
+
 /**
  * scanpy's score_genes on `m` (cells x genes, the values scanpy would read: log-normalised), for
  * the gene set given as column indices. Throws as scanpy does when no control gene is found.
  */
 export function scoreGenes(m: CsrArrays, geneSet: ArrayLike<number>, opts: ScoreGenesOptions = {}, means = columnMeans(m)): ScoreGenesResult {
-  const set = Int32Array.from(new Set(Array.from(geneSet)));
-  if (set.length === 0) throw new Error('score_genes: no valid genes were passed for scoring');
-  const pool = opts.pool ?? Int32Array.from({ length: m.nCols }, (_, i) => i);
-  if (pool.length === 0) throw new Error('score_genes: no valid genes were passed for the reference set');
-  const control = controlGenes(means, set, pool, opts);
-  if (control.length === 0) throw new Error('score_genes: no control genes found in any bin (the gene pool holds little besides the set)');
+  const { set, control } = setAndControls(means, geneSet, m.nCols, opts);
   return { scores: setMinusControl(m, set, control), control };
 }
 
