@@ -92,6 +92,16 @@ describe.runIf(hasPythonAnndata())('scweb grn programs', () => {
     expect(Object.keys(scoredObs(scored).scores).length).toBe(n);
   }, 60_000);
 
+  it('seurat_v3 HVGs (the tutorial\'s flavour) from counts; refused on log-normalised input', () => {
+    const out = join(dir, 'v3.csv');
+    const r = scweb('grn', 'programs', DEMO, '--model', BUNDLE, '--flavor', 'seurat_v3', '--n-hvg', '200', '--resolution', '5', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readCsv(out).length).toBe(200);
+    const bad = scweb('grn', 'programs', shared('data/pbmc68k_reduced.h5ad'), '--model', BUNDLE, '--flavor', 'seurat_v3', '--out', out);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/seurat_v3 needs raw counts/);
+  }, 60_000);
+
   it('usage errors exit 2; no gene in the vocabulary is a clear error', () => {
     expect(scweb('grn', 'programs', DEMO, '--out', join(dir, 'x.csv')).status).toBe(2);
     expect(scweb('grn', 'programs', DEMO, '--model', BUNDLE, '--out', join(dir, 'x.txt')).status).toBe(2);

@@ -1,8 +1,8 @@
 // What gene programs need from a dataset and a model: the HVGs that are in the model's
 // vocabulary (as scGPT's Tutorial_GRN, which keeps the in-vocabulary genes and then takes 1,200
 // HVGs among them), their embeddings LayerNorm(Embedding(id)), and the log-normalised values of
-// those genes for scoring. The HVG choice is the pipeline's step (hvgSeurat on streamed moments,
-// genes in fewer than 3 cells excluded) with the out-of-vocabulary genes excluded the same way.
+// those genes for scoring. The HVG choice is the pipeline's step (datasetHvg) with the
+// out-of-vocabulary genes excluded as it excludes filtered genes.
 import type { CsrArrays } from '../io/csr.ts';
 import type { PassOptions } from '../io/iterate.ts';
 import type { ExpressionInput } from '../io/expression-input.ts';
@@ -10,9 +10,10 @@ import type { Dataset } from '../io/types.ts';
 import { geneTokenEmbeddings } from '../model/encoder-cpu.ts';
 import { mapGenes, type Vocab } from '../model/vocab.ts';
 import type { ScGPTWeights } from '../model/weights.ts';
-import { geneMoments, logNormMatrix } from './expression.ts';
+import { logNormMatrix } from './expression.ts';
 import type { GeneEmbeddingSet } from './gene-programs.ts';
-import { hvgSeurat } from './hvg.ts';
+import type { HvgFlavor } from './hvg.ts';
+import { datasetHvg } from './hvg-dataset.ts';
 import { qcMetrics } from './qc.ts';
 
 export interface EmbeddedGenes {
@@ -53,23 +54,21 @@ export interface ProgramGenesResult {
   totals: Float64Array | null;
 }
 
-/** The `nTop` most variable genes among those with `eligible[g]` (in the vocabulary), seurat flavour. */
-export async function hvgAmong(ds: Dataset, input: ExpressionInput, eligible: Uint8Array, nTop: number, opts: PassOptions = {}): Promise<ProgramGenesResult> {
+/**
+ * The `nTop` most variable genes among those with `eligible[g]` (in the vocabulary), by the
+ * pipeline's HVG step over every cell (genes in fewer than 3 cells excluded, as its min_cells).
+ * scGPT's tutorial uses seurat_v3 on counts; the pipeline's default is seurat.
+ */
+export async function hvgAmong(ds: Dataset, input: ExpressionInput, eligible: Uint8Array, nTop: number, opts: PassOptions & { flavor?: HvgFlavor } = {}): Promise<ProgramGenesResult> {
   const fromLog = input.kind === 'log';
+  const flavor = opts.flavor ?? 'seurat';
+  if (fromLog && flavor === 'seurat_v3') throw new Error(`${ds.fileName}: flavor seurat_v3 needs raw counts, but ${input.reason}; use flavor seurat`);
   const names = ds.varNamesOf(input.key);
   const qc = await qcMetrics(ds, input.key, names, { ...opts, fromLog });
-  const totals = fromLog ? null : qc.total_counts;
-  const m = await geneMoments(ds, input.key, null, totals, { ...opts, fromLog });
-  for (let g = 0; g < names.length; g++) {
-    if (!eligible[g] || qc.n_cells_by_counts[g] < 3) {
-      m.mean[g] = 0;
-      m.variance[g] = 0;
-    }
-  }
-  const hvg = hvgSeurat(m, nTop);
-  const genes = hvg.genes.filter((g) => eligible[g] && qc.n_cells_by_counts[g] >= 3);
-  if (genes.length === 0) throw new Error(`${ds.fileName}: no gene of the model's vocabulary varies across the cells`);
-  return { genes, totals };
+  const keepGenes = Uint8Array.from(names, (_, g) => (eligible[g] && qc.n_cells_by_counts[g] >= 3 ? 1 : 0));
+  const hvg = await datasetHvg({ ds, key: input.key, keep: null, keepGenes, totals: qc.total_counts, fromLog }, { flavor, nTopGenes: nTop }, opts);
+  if (hvg.genes.length === 0) throw new Error(`${ds.fileName}: no gene of the model's vocabulary varies across the cells`);
+  return { genes: hvg.genes, totals: fromLog ? null : qc.total_counts };
 }
 
 /** log1p(normalize_total) of every cell for the given var positions (ascending): the values score_genes reads. */

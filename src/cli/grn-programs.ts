@@ -20,7 +20,7 @@ import { intFlag, parseArgs } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function grnProgramsCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['model', 'out', 'scores-out', 'n-hvg', 'k', 'resolution', 'min-size', 'seed', 'gene-col', 'counts']);
+  const p = parseArgs(argv, ['model', 'out', 'scores-out', 'n-hvg', 'k', 'resolution', 'min-size', 'seed', 'gene-col', 'counts', 'flavor']);
   const [input] = p.positionals;
   const modelArg = p.flags.get('model');
   const out = p.flags.get('out');
@@ -34,6 +34,8 @@ export async function grnProgramsCommand(argv: string[]): Promise<number> {
   const k = intFlag(p, 'k', 15);
   if (nHvg < 2 || k < 2) throw new UsageError('--n-hvg and --k must be at least 2');
   const minSize = intFlag(p, 'min-size', 5);
+  const flavor = p.flags.get('flavor') ?? 'seurat';
+  if (flavor !== 'seurat' && flavor !== 'seurat_v3') throw new UsageError('--flavor must be seurat or seurat_v3');
   const seed = intFlag(p, 'seed', 0);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
 
@@ -53,7 +55,7 @@ export async function grnProgramsCommand(argv: string[]): Promise<number> {
     if (mapping.matched === 0) throw new Error(`${ds.fileName}: none of the ${names.length} genes (${source}, e.g. ${names.slice(0, 3).join(', ')}) is in the model's vocabulary; pick the var column with gene symbols (--gene-col)`);
     log(`genes: ${mapping.matched}/${mapping.total} in the vocabulary (${mapping.source})`);
     const progress = throttled(log);
-    const hvg = await hvgAmong(ds, expr, Uint8Array.from(mapping.ids, (id) => (id >= 0 ? 1 : 0)), nHvg, { onProgress: progress });
+    const hvg = await hvgAmong(ds, expr, Uint8Array.from(mapping.ids, (id) => (id >= 0 ? 1 : 0)), nHvg, { flavor, onProgress: progress });
     const embedded = embedGeneNames(model.weights, model.vocab, Array.from(hvg.genes, (g) => names[g]), { source, ensemblToSymbol: ensembl });
     log(`${embedded.set.genes.length} highly variable genes in the vocabulary${embedded.missing.length ? ` (${embedded.missing.length} repeat a vocabulary id and are left out)` : ''}`);
     const r = await genePrograms(embedded.set, { k, resolution, minSize, seed, layout: false, onProgress: progress });
