@@ -60,7 +60,7 @@ export async function programScores(x: ExpressionColumns, programs: { id: number
   const means = columnMeans(matrix);
   const P = programs.length;
   const details: ProgramScore[] = programs.map((prog) => ({ id: prog.id, name: programScoreName(prog.id), raw: new Float64Array(matrix.nRows), control: [] }));
-  // Per gene, the programs whose set (+1) or controls (-1) hold it: one pass over the cells scores
+  // Per gene, the programs whose set or controls hold it: one pass over the cells scores
   // every program, each sum accumulated in the same order as score_genes' own, so the bits agree.
   const terms: { p: number; set: boolean }[][] = Array.from({ length: matrix.nCols }, () => []);
   const nSet = new Float64Array(P);
