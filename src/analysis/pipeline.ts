@@ -8,8 +8,9 @@ import { CancelledError, DatasetError } from '../io/errors.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import type { Dataset } from '../io/types.ts';
 import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
-import { geneMoments, forEachKeptRow, logNormMatrix } from './expression.ts';
-import { hvgSeurat, hvgSeuratV3, seuratV3Clip, seuratV3RegStd, type HvgFlavor, type HvgResult } from './hvg.ts';
+import { forEachKeptRow, logNormMatrix } from './expression.ts';
+import type { HvgFlavor, HvgResult } from './hvg.ts';
+import { datasetHvg } from './hvg-dataset.ts';
 import { exactKnnAsync, type KnnResult } from './knn.ts';
 import { exactKnnWebGPU } from './knn-webgpu.ts';
 import { leiden } from './leiden.ts';
@@ -185,31 +186,7 @@ export class Pipeline {
     const h = params.hvg;
     const hvg = await step('hvg', [filter.key, h], async () => {
       const { keep, keepGenes } = filter.value;
-      let res: HvgResult;
-      if (h.flavor === 'seurat') {
-        const m = await geneMoments(ds, countsKey, keep, fromLog ? null : totals, { ...pass('hvg'), fromLog });
-        zeroExcluded(m, keepGenes);
-        res = hvgSeurat(m, h.nTopGenes);
-      } else {
-        const m = await geneMoments(ds, countsKey, keep, null, pass('hvg'));
-        zeroExcluded(m, keepGenes);
-        const reg = seuratV3RegStd(m);
-        const clip = seuratV3Clip(m, reg);
-        const s1 = new Float64Array(geneNames.length);
-        const s2 = new Float64Array(geneNames.length);
-        await forEachKeptRow(ds, countsKey, keep, (_c, chunk, r) => {
-          for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
-            const g = chunk.indices[k];
-            const v = Math.min(chunk.data[k], clip[g]);
-            s1[g] += v;
-            s2[g] += v * v;
-          }
-        }, pass('hvg'));
-        res = hvgSeuratV3(m, reg, s1, s2, h.nTopGenes);
-      }
-      // Genes filtered out never count as highly variable.
-      res.highlyVariable = res.highlyVariable.map((v, g) => v & keepGenes[g]);
-      res.genes = res.genes.filter((g) => keepGenes[g]);
+      const res = await datasetHvg({ ds, key: countsKey, keep, keepGenes, totals, fromLog }, h, pass('hvg'));
       if (res.genes.length === 0) {
         throw new Error('no highly variable genes: no gene varies across the kept cells (all cells identical after normalisation, or every gene filtered by min_cells)');
       }
@@ -315,14 +292,5 @@ export class Pipeline {
       r++;
     }
     return { coords, dim };
-  }
-}
-
-function zeroExcluded(m: { mean: Float64Array; variance: Float64Array }, keepGenes: Uint8Array): void {
-  for (let g = 0; g < keepGenes.length; g++) {
-    if (!keepGenes[g]) {
-      m.mean[g] = 0;
-      m.variance[g] = 0;
-    }
   }
 }

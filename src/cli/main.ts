@@ -10,6 +10,7 @@ import { analyzeCommand } from './analyze.ts';
 import { annotateCommand } from './annotate.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
+import { grnCommand } from './grn.ts';
 import { mergeCommand } from './merge.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
@@ -41,6 +42,8 @@ export async function main(args: string[]): Promise<number> {
         return await shareCommand(rest);
       case 'models':
         return await modelsCommand(rest);
+      case 'grn':
+        return await grnCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -38,6 +38,16 @@ Usage:
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
       query with those columns added (or replaced).
+  scweb grn programs IN --model DIR|hf:OWNER/NAME --out programs.csv [--scores-out OUT.h5ad]
+              [--n-hvg 1200] [--k 15] [--resolution 40] [--min-size 5] [--seed 0]
+              [--flavor seurat|seurat_v3] [--gene-col NAME] [--counts KEY]
+      scGPT's gene-embedding programs (Tutorial_GRN): the N most variable genes in the model's
+      vocabulary (the analyze pipeline's HVG step; the tutorial uses seurat_v3), their embeddings
+      LayerNorm(Embedding(id)), a kNN graph over them (scanpy's neighbors, k nearest, UMAP
+      connectivities) and Leiden; programs are clusters of at least --min-size genes, numbered by
+      size. programs.csv: gene,program (-1: in no program). --scores-out: a fresh copy of IN with
+      obs/program_<n>_score, each program's scanpy score_genes (ctrl_size 50, n_bins 25, numpy
+      seed --seed) min-max scaled to [0, 1] as scGPT does.
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb serve [--port 8080] [--host localhost] [--data DIR] [--s3-bucket B --s3-endpoint URL

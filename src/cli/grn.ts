@@ -1,0 +1,13 @@
+// `scweb grn SUBCOMMAND`: gene networks from a scGPT model (programs: gene-embedding programs).
+import { grnProgramsCommand } from './grn-programs.ts';
+import { UsageError } from './usage.ts';
+
+export async function grnCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'programs':
+      return grnProgramsCommand(rest);
+    default:
+      throw new UsageError(sub ? `unknown grn subcommand "${sub}"` : 'grn needs a subcommand: programs');
+  }
+}
