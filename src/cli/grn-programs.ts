@@ -3,19 +3,14 @@
 // and Leiden over the genes; programs.csv lists each gene's program. --scores-out adds each
 // program's activity per cell (score_genes, min-max scaled) as obs/program_<n>_score to a fresh
 // copy of the input.
-import { genePrograms } from '../analysis/gene-programs.ts';
-import { embedGeneNames, hvgAmong, logNormColumns } from '../analysis/program-inputs.ts';
-import { programScores } from '../analysis/program-scores.ts';
+import { runGenePrograms } from '../analysis/gene-programs-run.ts';
 import { csvLines, csvText } from '../io/csv.ts';
-import { expressionInput, scaledRefusal } from '../io/expression-input.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { writeAtomically, writeFileAtomically } from '../io/node-atomic.ts';
 import { fileBytes, openPaths } from '../io/node.ts';
-import { geneNames } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
 import { loadEnsemblMap, loadModelDir } from '../model/node-model.ts';
-import { mapGenes } from '../model/vocab.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { UsageError } from './usage.ts';
 
@@ -45,20 +40,23 @@ export async function grnProgramsCommand(argv: string[]): Promise<number> {
   try {
     const counts = p.flags.get('counts');
     if (counts) ds.useCounts(counts);
-    const expr = counts ? { key: counts, kind: 'counts' as const, reason: `${counts}, chosen` } : expressionInput(ds);
-    if (!expr) throw new Error(`${ds.fileName}: no expression matrix: gene programs need raw counts or log-normalised values (X, raw/X or a layer)`);
-    if (expr.kind === 'scaled') throw new Error(`${ds.fileName}: ${scaledRefusal(expr, 'highly variable genes and program scores')}`);
-    log(`input: ${expr.reason}`);
-    const ensembl = await loadEnsemblMap();
-    const { names, source } = geneNames(ds, expr.key, p.flags.get('gene-col'));
-    const mapping = mapGenes(names, model.vocab, source, ensembl);
-    if (mapping.matched === 0) throw new Error(`${ds.fileName}: none of the ${names.length} genes (${source}, e.g. ${names.slice(0, 3).join(', ')}) is in the model's vocabulary; pick the var column with gene symbols (--gene-col)`);
-    log(`genes: ${mapping.matched}/${mapping.total} in the vocabulary (${mapping.source})`);
-    const progress = throttled(log);
-    const hvg = await hvgAmong(ds, expr, Uint8Array.from(mapping.ids, (id) => (id >= 0 ? 1 : 0)), nHvg, { flavor, onProgress: progress });
-    const embedded = embedGeneNames(model.weights, model.vocab, Array.from(hvg.genes, (g) => names[g]), { source, ensemblToSymbol: ensembl });
+    const run = await runGenePrograms(ds, model, {
+      nHvg,
+      k,
+      resolution,
+      minSize,
+      seed,
+      flavor,
+      countsKey: counts,
+      geneColumn: p.flags.get('gene-col'),
+      ensemblToSymbol: await loadEnsemblMap(),
+      scores: scoresOut !== undefined,
+      onProgress: throttled(log),
+    });
+    const { embedded, programs: r } = run;
+    log(`input: ${run.input.reason}`);
+    log(`genes: ${run.vocab.matched}/${run.vocab.total} in the vocabulary (${run.vocab.source})`);
     log(`${embedded.set.genes.length} highly variable genes in the vocabulary${embedded.missing.length ? ` (${embedded.missing.length} repeat a vocabulary id and are left out)` : ''}`);
-    const r = await genePrograms(embedded.set, { k, resolution, minSize, seed, layout: false, onProgress: progress });
     const inPrograms = r.programs.reduce((s, q) => s + q.genes.length, 0);
     log(`${r.programs.length} programs of >= ${minSize} genes (${inPrograms} of ${r.genes.length} genes) at resolution ${resolution}`);
     if (r.programs.length === 0) log(`no cluster reaches ${minSize} genes at resolution ${resolution}: a lower --resolution gives larger clusters (a model with random weights gives little structure)`);
@@ -67,11 +65,8 @@ export async function grnProgramsCommand(argv: string[]): Promise<number> {
     const order = Array.from(r.genes.keys()).sort((a, b) => rankOf(r.membership[a]) - rankOf(r.membership[b]) || a - b);
     await writeFileAtomically(out, new TextEncoder().encode(csvLines(['gene', 'program'], order.map((i) => [csvText(r.genes[i]), String(r.membership[i])]))));
     log(`wrote ${out}`);
-    if (scoresOut) {
-      // Scored over the embedded genes, the pool scanpy draws controls from (the tutorial's HVG-subset AnnData).
-      const cols = Array.from(embedded.rows, (row) => hvg.genes[row]).sort((a, b) => a - b);
-      const matrix = await logNormColumns(ds, expr, hvg.totals, Int32Array.from(cols), { onProgress: progress });
-      const scored = await programScores({ matrix, genes: cols.map((g) => names[g]) }, r.programs, { seed, onProgress: progress });
+    if (scoresOut && run.scores) {
+      const scored = run.scores;
       for (const d of scored.details) if (d.error) log(`${d.name}: set to 0 (as scGPT does when scanpy cannot score it): ${d.error}`);
       const { lib } = await nodeH5Runtime();
       await writeAtomically(scoresOut, async (tmp) => {

@@ -327,6 +327,21 @@ export class AnalysisSession {
     return report;
   }
 
+  /** Computed columns join the obs and every export; earlier computed columns `stale` names are dropped. */
+  replaceColumns(columns: Column[], stale: (name: string) => boolean): void {
+    const obs = this.ds.obs.columns;
+    for (let i = obs.length - 1; i >= 0; i--) {
+      if (this.added.has(obs[i].name) && stale(obs[i].name)) {
+        this.added.delete(obs[i].name);
+        obs.splice(i, 1);
+      }
+    }
+    for (const c of columns) {
+      this.ds.setColumn(c);
+      this.added.add(c.name);
+    }
+  }
+
   setColumn(c: ColumnData & { kind: 'categorical' }): void {
     this.added.add(c.name);
     this.ds.setColumn({ ...c, ordered: false, dtype: 'category' });

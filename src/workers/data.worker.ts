@@ -14,6 +14,7 @@ import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, webgpuEncoder } from '../model/embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
+import { GrnSession } from './grn-session.ts';
 import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
 import { writeSnapshot } from '../io/h5ad/snapshot.ts';
 import { sha256OfBlob } from '../io/file-digest.ts';
@@ -30,6 +31,7 @@ let current: Dataset | null = null;
 /** The files the current dataset was read from (an export copies what it does not compute). */
 let currentFiles: File[] = [];
 let session: AnalysisSession | null = null;
+let grn: GrnSession | null = null;
 /** A labelled reference dataset for label transfer; kept apart from the analysed dataset. */
 let reference: Dataset | null = null;
 const running = new Map<number, AbortController>();
@@ -224,6 +226,25 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
       post({ type: 'summary', id: req.id, summary: summarize(requireDataset()) });
       return;
     }
+    case 'grn-programs':
+      return withCancel(req.id, async (signal) => {
+        await ensureModel(req.id, req.model);
+        const result = await requireGrn().programs(loaded!.model, req.params, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        post({ type: 'grn-programs', id: req.id, summary: summarize(requireDataset()), result }, [result.layout.buffer, result.edges.source.buffer, result.edges.target.buffer, result.edges.weight.buffer]);
+      });
+    case 'grn-similar':
+      post({ type: 'grn-similar', id: req.id, gene: req.gene, similar: requireGrn().similar(req.gene, req.k) });
+      return;
+    case 'grn-heatmap':
+      post({ type: 'grn-heatmap', id: req.id, stats: requireGrn().heatmap(req.groupBy) });
+      return;
+    case 'grn-attention':
+      return withCancel(req.id, async (signal) => {
+        await ensureModel(req.id, req.model);
+        const device = await computeDevice(req.params.backend);
+        const result = await requireGrn().attention(loaded!.model, req.params, device, signal, (fraction, message, rate) => post({ type: 'progress', id: req.id, fraction, message, rate }));
+        post({ type: 'grn-attention', id: req.id, result }, [result.meanA.buffer, result.meanB.buffer]);
+      });
     case 'use-counts': {
       const ds = requireDataset();
       ds.useCounts(req.key);
@@ -257,6 +278,7 @@ async function open(id: number, files: File[]): Promise<void> {
     current = ds;
     currentFiles = files;
     session = new AnalysisSession(ds);
+    grn = new GrnSession(session, browserResources.ensemblMap);
     post({ type: 'opened', id, summary, warnings });
   } finally {
     running.delete(id);
@@ -277,6 +299,11 @@ async function openUrl(id: number, url: string, key: Uint8Array | undefined, nam
 /** The input's name without its extension, for files we write from it; saving a saved analysis again keeps one suffix. */
 function outputStem(): string {
   return requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
+}
+
+function requireGrn(): GrnSession {
+  requireDataset();
+  return grn!;
 }
 
 function requireSession(): AnalysisSession {
@@ -328,15 +355,20 @@ async function ensureModel(id: number, source: ModelSource): Promise<void> {
   loaded = { key, model, gpu: null, cachedAs };
 }
 
-async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {
-  const model = loaded!.model;
-  if (opts.backend === 'cpu') return cpuEncoder(model);
-  const info = await detectBackend(undefined, opts.backend);
+/** The model's GPU encoder where a usable WebGPU adapter is there and asked for; the CPU otherwise. */
+async function computeDevice(backend: EmbedRequestOptions['backend']): Promise<{ backend: 'webgpu'; encoder: TfjsEncoder; adapter: string } | { backend: 'cpu' }> {
+  if (backend === 'cpu') return { backend: 'cpu' };
+  const info = await detectBackend(undefined, backend);
   if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
-    loaded!.gpu ??= new TfjsEncoder(model.weights, 'fused');
-    return webgpuEncoder(loaded!.gpu, info.detail);
+    loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, 'fused');
+    return { backend: 'webgpu', encoder: loaded!.gpu, adapter: info.detail };
   }
-  return cpuEncoder(model);
+  return { backend: 'cpu' };
+}
+
+async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {
+  const device = await computeDevice(opts.backend);
+  return device.backend === 'webgpu' ? webgpuEncoder(device.encoder, device.adapter) : cpuEncoder(loaded!.model);
 }
 
 async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions): Promise<void> {

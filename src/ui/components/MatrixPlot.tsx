@@ -25,7 +25,8 @@ function rect(x: number, y: number, w: number, h: number): [number, number][] {
   return [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
 }
 
-export function MatrixPlot({ stats }: { stats: GroupStats }) {
+/** `value` names what the cells hold (default: mean expression); `item` what the columns are (default: gene). */
+export function MatrixPlot({ stats, value = 'mean expression in group', item = 'gene' }: { stats: GroupStats; value?: string; item?: string }) {
   const [standardScale, setStandardScale] = useState(false);
   const { groups, genes } = stats;
   const left = Math.max(...groups.map((g) => g.length)) * CHAR + 16;
@@ -57,13 +58,13 @@ export function MatrixPlot({ stats }: { stats: GroupStats }) {
       textLayer('groups', groups.map((text, g) => ({ text, position: [left - 6, top + g * CELL + CELL / 2] })), { anchor: 'end', size: 12 }),
       textLayer('bar-range', [{ text: tickLabel(lo), position: [left - 4, barTop + BAR.height / 2] }], { anchor: 'end' }),
       textLayer('bar-range-hi', [{ text: tickLabel(hi), position: [left + BAR.width + 4, barTop + BAR.height / 2] }], { anchor: 'start' }),
-      textLayer('bar-title', [{ text: standardScale ? 'mean, scaled per gene' : 'mean expression in group', position: [left, barTop + BAR.height + 4] }], { anchor: 'start', baseline: 'top' }),
+      textLayer('bar-title', [{ text: standardScale ? `mean, scaled per ${item}` : value, position: [left, barTop + BAR.height + 4] }], { anchor: 'start', baseline: 'top' }),
     ];
-  }, [stats, values, lo, hi, genes, groups, left, top, barTop, standardScale]);
+  }, [stats, values, lo, hi, genes, groups, left, top, barTop, standardScale, value, item]);
   return (
     <figure className="matrixplot" data-testid="matrixplot" data-genes={genes.length} data-groups={groups.length} data-range={`${lo},${hi}`}>
       <label className="small">
-        <input type="checkbox" checked={standardScale} onChange={(e) => setStandardScale(e.target.checked)} data-testid="matrixplot-scale" /> scale each gene to 0–1 (standard_scale=&apos;var&apos;)
+        <input type="checkbox" checked={standardScale} onChange={(e) => setStandardScale(e.target.checked)} data-testid="matrixplot-scale" /> scale each {item} to 0–1 (standard_scale=&apos;var&apos;)
       </label>
       <div style={{ position: 'relative', width, height }}>
         <DeckGL

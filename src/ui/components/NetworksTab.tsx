@@ -37,7 +37,7 @@ function ProgramsByGroup() {
           Show
         </button>
       </div>
-      {heatmap && <MatrixPlot stats={heatmap} />}
+      {heatmap && <MatrixPlot stats={heatmap} value="mean program score (0-1) in group" item="program" />}
     </div>
   );
 }
