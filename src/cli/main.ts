@@ -10,6 +10,7 @@ import { analyzeCommand } from './analyze.ts';
 import { annotateCommand } from './annotate.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
+import { grnAttentionCommand } from './grn-attention.ts';
 import { mergeCommand } from './merge.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
@@ -27,6 +28,9 @@ export async function main(args: string[]): Promise<number> {
         return await inspectCommand(rest);
       case 'embed':
         return await embedCommand(rest);
+      case 'grn':
+        if (rest[0] === 'attention') return await grnAttentionCommand(rest.slice(1));
+        throw new UsageError(`grn needs a subcommand: attention`);
       case 'merge':
         return await mergeCommand(rest);
       case 'analyze':

@@ -23,6 +23,17 @@ Usage:
       hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
       verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
       with obsm/X_scGPT added (or replaced).
+  scweb grn attention IN --model DIR --groupby COL --groups A,B --tf GENE[,GENE...] --out targets.csv
+              [--panel FILE | --n-hvg N] [--top 20] [--by difference|a|b] [--layer -1] [--counts KEY]
+              [--gene-col NAME] [--seed N] [--backend auto|webgpu|cpu] [--save-mean DIR]
+      scGPT's attention GRN (its Tutorial_Attention_GRN): the panel is the TFs, then FILE's genes
+      (one per line) or the N in-vocabulary genes of largest log-expression variance over the two
+      groups (default: 1200 genes in all); each cell's tokens include zero genes; the chosen layer's
+      raw q k^T per head is rank-normalised (rows, then columns), averaged over heads and over each
+      group's cells. targets.csv: tf,rank,target,score,score_a,score_b, the top targets (rows of the
+      TF's key column) by score = A minus B (--by a|b: by group A's or B's mean). --counts names
+      the counts matrix (normalize_total 1e4 + log1p are applied to it). --save-mean DIR writes
+      mean_A.npy, mean_B.npy ([M, M], token 0 is <cls>, token t is panel.txt line t) and panel.txt.
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
