@@ -23,6 +23,27 @@ Usage:
       hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
       verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
       with obsm/X_scGPT added (or replaced).
+  scweb grn programs IN --model DIR|hf:OWNER/NAME --out programs.csv [--scores-out OUT.h5ad]
+              [--n-hvg 1200] [--k 15] [--resolution 40] [--min-size 5] [--seed 0]
+              [--flavor seurat|seurat_v3] [--gene-col NAME] [--counts KEY]
+      scGPT's gene-embedding programs (Tutorial_GRN): the N most variable genes in the model's
+      vocabulary (the analyze pipeline's HVG step; the tutorial uses seurat_v3), their embeddings
+      LayerNorm(Embedding(id)), a kNN graph over them (scanpy's neighbors, k nearest, UMAP
+      connectivities) and Leiden; programs are clusters of at least --min-size genes, numbered by
+      size. programs.csv: gene,program (-1: in no program). --scores-out: a fresh copy of IN with
+      obs/program_<n>_score, each program's scanpy score_genes (ctrl_size 50, n_bins 25, numpy
+      seed --seed) min-max scaled to [0, 1] as scGPT does.
+  scweb grn attention IN --model DIR --groupby COL --groups A,B --tf GENE[,GENE...] --out targets.csv
+              [--panel FILE | --n-hvg N] [--top 20] [--by difference|a|b] [--layer -1] [--counts KEY]
+              [--gene-col NAME] [--seed N] [--backend auto|webgpu|cpu] [--save-mean DIR]
+      scGPT's attention GRN (its Tutorial_Attention_GRN): the panel is the TFs, then FILE's genes
+      (one per line) or the N in-vocabulary genes of largest log-expression variance over the two
+      groups (default: 1200 genes in all); each cell's tokens include zero genes; the chosen layer's
+      raw q k^T per head is rank-normalised (rows, then columns), averaged over heads and over each
+      group's cells. targets.csv: tf,rank,target,score,score_a,score_b, the top targets (rows of the
+      TF's key column) by score = A minus B (--by a|b: by group A's or B's mean). --counts names
+      the counts matrix (normalize_total 1e4 + log1p are applied to it). --save-mean DIR writes
+      mean_A.npy, mean_B.npy ([M, M], token 0 is <cls>, token t is panel.txt line t) and panel.txt.
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
@@ -38,16 +59,6 @@ Usage:
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
       query with those columns added (or replaced).
-  scweb grn programs IN --model DIR|hf:OWNER/NAME --out programs.csv [--scores-out OUT.h5ad]
-              [--n-hvg 1200] [--k 15] [--resolution 40] [--min-size 5] [--seed 0]
-              [--flavor seurat|seurat_v3] [--gene-col NAME] [--counts KEY]
-      scGPT's gene-embedding programs (Tutorial_GRN): the N most variable genes in the model's
-      vocabulary (the analyze pipeline's HVG step; the tutorial uses seurat_v3), their embeddings
-      LayerNorm(Embedding(id)), a kNN graph over them (scanpy's neighbors, k nearest, UMAP
-      connectivities) and Leiden; programs are clusters of at least --min-size genes, numbered by
-      size. programs.csv: gene,program (-1: in no program). --scores-out: a fresh copy of IN with
-      obs/program_<n>_score, each program's scanpy score_genes (ctrl_size 50, n_bins 25, numpy
-      seed --seed) min-max scaled to [0, 1] as scGPT does.
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb serve [--port 8080] [--host localhost] [--data DIR] [--s3-bucket B --s3-endpoint URL

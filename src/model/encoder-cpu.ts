@@ -100,24 +100,45 @@ function attention(x: Float32Array, n: number, d: number, nHeads: number, L: Lay
   return linear(ctx, n, d, L.wo, L.bo, d);
 }
 
+/** One post-norm encoder layer (attention, add & LayerNorm, FFN, add & LayerNorm). */
+function encoderLayer(w: ScGPTWeights, L: LayerWeights, x: Float32Array, n: number, meanOut: Float32Array | null): Float32Array {
+  const { dModel: d, nHeads, dHid, layerNormEps: eps } = w.config;
+  const a = attention(x, n, d, nHeads, L, meanOut);
+  for (let i = 0; i < n * d; i++) a[i] += x[i];
+  const x1 = layerNorm(a, n, d, L.ln1g, L.ln1b, eps);
+  const h = linear(x1, n, d, L.w1, L.b1, dHid);
+  for (let i = 0; i < h.length; i++) if (h[i] < 0) h[i] = 0;
+  const f = linear(h, n, dHid, L.w2, L.b2, d);
+  for (let i = 0; i < n * d; i++) f[i] += x1[i];
+  return layerNorm(f, n, d, L.ln2g, L.ln2b, eps);
+}
+
+/** A layer index that may count from the end (-1: the last), checked against the model's depth. */
+export function resolveLayer(nLayers: number, layer: number): number {
+  const li = layer < 0 ? nLayers + layer : layer;
+  if (!Number.isInteger(layer) || li < 0 || li >= nLayers) throw new RangeError(`layer ${layer} is outside the model's ${nLayers} layers (use 0..${nLayers - 1}, or -1 for the last)`);
+  return li;
+}
+
+/** The input of layer `layer` for one cell's `n` tokens: the layers before it run as usual. */
+export function layerInput(w: ScGPTWeights, ids: Int32Array, values: Float32Array, n: number, layer: number): Float32Array {
+  const li = resolveLayer(w.config.nLayers, layer);
+  let x = embedInputs(w, ids, values, n);
+  for (let l = 0; l < li; l++) x = encoderLayer(w, w.layers[l], x, n, null);
+  return x;
+}
+
 /** scGPT's encoder for one cell's `n` tokens. */
 export function forwardCell(w: ScGPTWeights, ids: Int32Array, values: Float32Array, n: number, opts: ForwardOptions = {}): CellForward {
-  const { dModel: d, nHeads, dHid, layerNormEps: eps, nLayers } = w.config;
+  const { dModel: d, nLayers } = w.config;
   let x = embedInputs(w, ids, values, n);
   const hidden = opts.captureHidden ? [x.slice()] : undefined;
   const attnLayer = opts.attentionLayer === undefined ? null : opts.attentionLayer < 0 ? nLayers + opts.attentionLayer : opts.attentionLayer;
   let attentionMean: Float32Array | undefined;
   w.layers.forEach((L, li) => {
     const mean = li === attnLayer ? new Float32Array(n * n) : null;
-    const a = attention(x, n, d, nHeads, L, mean);
+    x = encoderLayer(w, L, x, n, mean);
     if (mean) attentionMean = mean;
-    for (let i = 0; i < n * d; i++) a[i] += x[i];
-    x = layerNorm(a, n, d, L.ln1g, L.ln1b, eps);
-    const h = linear(x, n, d, L.w1, L.b1, dHid);
-    for (let i = 0; i < h.length; i++) if (h[i] < 0) h[i] = 0;
-    const f = linear(h, n, dHid, L.w2, L.b2, d);
-    for (let i = 0; i < n * d; i++) f[i] += x[i];
-    x = layerNorm(f, n, d, L.ln2g, L.ln2b, eps);
     hidden?.push(x.slice());
   });
   return { cls: x.slice(0, d), hidden, attentionMean };

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { AddLayerNormProgram } from './kernels/add-layernorm.ts';
 import { FusedAttentionProgram } from './kernels/attention.ts';
+import { resolveLayer } from './encoder-cpu.ts';
 import type { ScGPTWeights } from './weights.ts';
 
 export interface TokenBatch {
@@ -106,6 +107,20 @@ export class TfjsEncoder {
     const attentionMean = attn ? ((await attn.data()) as Float32Array) : undefined;
     attn?.dispose();
     return { cls: out, hidden, attentionMean };
+  }
+
+  /**
+   * Packed q|k|v [B*L, 3d] of layer `layer` (negative: from the end), the layers before it run as
+   * in `encode`; stays on the GPU for the caller's kernels, which dispose it.
+   */
+  layerQkv(batch: TokenBatch, layer: number): tf.Tensor2D {
+    const li = resolveLayer(this.weights.config.nLayers, layer);
+    return tf.tidy(() => {
+      const lengths = tf.tensor1d(batch.lengths, 'int32');
+      let x = this.inputs(tf.tensor1d(batch.ids, 'int32'), tf.tensor1d(batch.values));
+      for (let l = 0; l < li; l++) x = this.layer(x, this.layers[l], lengths, batch);
+      return this.qkv(x, this.layers[li]);
+    });
   }
 
   /** LayerNorm(Embedding(id)) for each id. */

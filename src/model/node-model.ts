@@ -27,22 +27,31 @@ export async function loadEnsemblMap(): Promise<Map<string, string>> {
   return parseEnsemblMap(await readFile(ENSEMBL_MAP, 'utf8'));
 }
 
+/**
+ * WebGPU (tfjs's backend set up) when asked for, or by default when a hardware adapter exists;
+ * else the CPU, saying why. Throws when WebGPU was asked for and is missing.
+ */
+export async function nodeBackend(backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ kind: 'webgpu'; adapter: string } | { kind: 'cpu' }> {
+  if (backend === 'cpu') return { kind: 'cpu' };
+  const gpu = await installNodeWebGPU();
+  if (!gpu.ok) {
+    if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${gpu.reason}`);
+    log(`no WebGPU (${gpu.reason}): the scGPT encoder runs on the CPU`);
+    return { kind: 'cpu' };
+  }
+  const info = await detectBackend(undefined, backend);
+  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) return { kind: 'webgpu', adapter: info.detail };
+  if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
+  log(`${info.detail}`);
+  return { kind: 'cpu' };
+}
+
 /** WebGPU when asked for (or by default when an adapter exists), else the CPU, saying why. */
 export async function nodeEncoder(model: LoadedModel, backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ encoder: CellEncoder; dispose(): void }> {
-  if (backend !== 'cpu') {
-    const gpu = await installNodeWebGPU();
-    if (!gpu.ok) {
-      if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${gpu.reason}`);
-      log(`no WebGPU (${gpu.reason}): the scGPT encoder runs on the CPU`);
-      return { encoder: cpuEncoder(model), dispose() {} };
-    }
-    const info = await detectBackend(undefined, backend);
-    if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
-      const enc = new TfjsEncoder(model.weights, 'fused');
-      return { encoder: webgpuEncoder(enc, info.detail), dispose: () => enc.dispose() };
-    }
-    if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
-    log(`${info.detail}`);
+  const chosen = await nodeBackend(backend, log);
+  if (chosen.kind === 'webgpu') {
+    const enc = new TfjsEncoder(model.weights, 'fused');
+    return { encoder: webgpuEncoder(enc, chosen.adapter), dispose: () => enc.dispose() };
   }
   return { encoder: cpuEncoder(model), dispose() {} };
 }

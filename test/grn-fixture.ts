@@ -1,0 +1,52 @@
+// Loads the scGPT gene-network fixture (../shared/fixtures/scgpt-grn, see its README) for the GRN tests.
+import { readFileSync } from 'node:fs';
+import { parseNpy, type NpyArray } from '../src/io/npy.ts';
+import { openPaths } from '../src/io/node.ts';
+import type { Dataset } from '../src/io/types.ts';
+import { loadModelDir } from '../src/model/node-model.ts';
+import type { LoadedModel } from '../src/model/bundle.ts';
+import type { Uniform } from '../src/model/random.ts';
+import { shared } from './helpers.ts';
+
+export const GRN_DIR = shared('fixtures/scgpt-grn/tiny');
+export const GRN_CELLS = `${GRN_DIR}/cells.h5ad`;
+export const GRN_CHECKPOINT = shared('fixtures/scgpt-parity/tiny/checkpoint');
+
+export interface GrnManifest {
+  group_col: string;
+  group_A: string;
+  group_B: string;
+  panel: string[];
+  panel_token_ids: number[];
+  tfs: string[];
+  M: number;
+  heads: number;
+  binning_draws: number[][];
+  binning: { nonzero_positions: number[]; nonzero_values: number[]; bins: number[] }[];
+}
+
+export const manifest = (): GrnManifest => JSON.parse(readFileSync(`${GRN_DIR}/manifest.json`, 'utf8'));
+
+export function grnExpected(file: string): NpyArray {
+  return parseNpy(readFileSync(`${GRN_DIR}/expected/${file}.npy`));
+}
+
+export function grnTopTargets(): Record<string, { gene: string; row: number; score: number }[]> {
+  return JSON.parse(readFileSync(`${GRN_DIR}/expected/top_targets_difference.json`, 'utf8'));
+}
+
+/** scGPT's recorded uniform draws of each cell, in order. */
+export function fixtureDraws(m: GrnManifest): (cell: number) => Uniform {
+  return (cell) => {
+    const d = m.binning_draws[cell];
+    let i = 0;
+    return () => {
+      if (i >= d.length) throw new Error(`cell ${cell} drew more than scGPT's ${d.length} uniforms`);
+      return d[i++];
+    };
+  };
+}
+
+export async function openGrnFixture(): Promise<{ ds: Dataset; model: LoadedModel; m: GrnManifest }> {
+  return { ds: await openPaths([GRN_CELLS]), model: await loadModelDir(GRN_CHECKPOINT), m: manifest() };
+}
