@@ -1,8 +1,9 @@
 // Attention GRN: which cells to compare (two categories of a column, or the lasso selection
 // against the rest), the regulators and the panel, and the regulator's top targets by the
 // difference of the two groups' mean rank-normalised attention, or by either group alone.
+import { ModelSelect } from './ModelSelect.tsx';
 import { REST, useGrn } from '../grn-store.ts';
-import { targetsOf, type TargetScore } from '../plot/network-graph.ts';
+import { topTargets, type TargetOrder } from '../../model/grn/targets.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
 
@@ -22,6 +23,7 @@ export function AttentionForm() {
   return (
     <fieldset className="grn-form" disabled={!!job}>
       <legend>Attention GRN (two groups of cells)</legend>
+      <ModelSelect testId="grn-model" />
       <label>
         compare
         <select value={groupBy} onChange={(e) => patch({ groupBy: e.target.value, a: '', b: REST })} data-testid="grn-groupby">
@@ -87,15 +89,15 @@ export function AttentionForm() {
   );
 }
 
-export function TargetsTable({ tf, by, k, onTf, onBy, onK }: { tf: string; by: TargetScore; k: number; onTf(g: string): void; onBy(b: TargetScore): void; onK(k: number): void }) {
+export function TargetsTable({ tf, by, k, onTf, onBy, onK }: { tf: string; by: TargetOrder; k: number; onTf(g: string): void; onBy(b: TargetOrder): void; onK(k: number): void }) {
   const result = useGrn((s) => s.attention);
   const colorByGene = useAnalysis((s) => s.colorByGene);
   if (!result) return null;
-  const targets = targetsOf(result, tf, by, k);
+  const targets = result.panel.includes(tf) ? topTargets(result, tf, k, by) : [];
   return (
     <div className="targets">
       <p className="muted small" data-testid="attention-note">
-        {result.labelA} ({result.nA.toLocaleString('en-US')} cells) vs {result.labelB} ({result.nB.toLocaleString('en-US')}), layer {result.layer}, {result.panel.length} genes, {result.encoder}. A target&apos;s score is how much it attends to the regulator, rank-normalised (0 to 1), mean over heads and cells.
+        {result.labelA} ({result.nA.toLocaleString('en-US')} cells) vs {result.labelB} ({result.nB.toLocaleString('en-US')}), layer {result.layer} (from 0), {result.panel.length} genes, {result.encoder}. A target&apos;s score is how much it attends to the regulator, rank-normalised (0 to 1), mean over heads and cells.
       </p>
       <div className="toolbar">
         <label>
@@ -110,7 +112,7 @@ export function TargetsTable({ tf, by, k, onTf, onBy, onK }: { tf: string; by: T
         </label>
         <label>
           rank by
-          <select value={by} onChange={(e) => onBy(e.target.value as TargetScore)} data-testid="grn-rank-by">
+          <select value={by} onChange={(e) => onBy(e.target.value as TargetOrder)} data-testid="grn-rank-by">
             <option value="difference">A minus B</option>
             <option value="a">A</option>
             <option value="b">B</option>
@@ -133,9 +135,9 @@ export function TargetsTable({ tf, by, k, onTf, onBy, onK }: { tf: string; by: T
         </thead>
         <tbody>
           {targets.map((t) => (
-            <tr key={t.gene} onClick={() => void colorByGene(t.gene)} title={`colour the cells by ${t.gene}`}>
+            <tr key={t.target} onClick={() => void colorByGene(t.target)} title={`colour the cells by ${t.target}`}>
               <td>{t.rank}</td>
-              <td>{t.gene}</td>
+              <td>{t.target}</td>
               <td>{t.score.toFixed(4)}</td>
               <td>{t.scoreA.toFixed(4)}</td>
               <td>{t.scoreB.toFixed(4)}</td>

@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import type { DevicePreference } from '../../model/backend.ts';
 import { useApp } from '../store.ts';
 import { ModelCard } from './ModelCard.tsx';
 import { ModelHubGet } from './ModelHubGet.tsx';
+import { ModelSelect } from './ModelSelect.tsx';
 import { PanelError } from './PanelError.tsx';
 
 function formatSeconds(s: number): string {
@@ -12,15 +13,13 @@ function formatSeconds(s: number): string {
 
 /** Choose a scGPT model and embed the loaded cells, with progress and cancel. */
 export function ModelPanel() {
-  const models = useApp((s) => s.models);
-  const picked = useApp((s) => s.pickedModel);
   const choice = useApp((s) => s.modelChoice);
   const job = useApp((s) => s.embedJob);
   const stats = useApp((s) => s.embedStats);
   const backend = useApp((s) => s.backend);
   const varColumns = useApp((s) => s.summary?.var_columns ?? []);
   const [geneColumn, setGeneColumn] = useState('');
-  const { loadModels, chooseModel, pickModelFiles, embed, cancelEmbed } = useApp.getState();
+  const { pickModelFiles, embed, cancelEmbed } = useApp.getState();
   const chosenName = useApp((s) => s.models.find((m) => m.id === s.modelChoice)?.name ?? (s.pickedModel ? 'the picked checkpoint' : null));
   const [seed, setSeed] = useState(0);
   const [device, setDevice] = useState<DevicePreference>('auto');
@@ -29,30 +28,11 @@ export function ModelPanel() {
   // Says what "auto" will really use: a symbol column only when the file has one.
   const autoGenes = symbolsColumn ? `var/${symbolsColumn}` : ensemblIndex ? 'var index via the GENCODE map' : varColumns.includes('feature_name') ? 'var/feature_name' : 'var index';
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    void loadModels();
-  }, [loadModels]);
   return (
     <section className="model-panel" data-testid="model-panel">
       <h3>scGPT cell embedding</h3>
       <div className="controls">
-        <label>
-          Model{' '}
-          <select data-testid="model-select" value={choice} onChange={(e) => chooseModel(e.target.value)}>
-            {models.length === 0 && !picked && <option value="">none: pick a checkpoint</option>}
-            {models.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-            {picked && <option value="__picked__">picked: {picked.map((f) => f.name).join(', ')}</option>}
-          </select>
-        </label>
-        {models.find((m) => m.id === choice)?.note && (
-          <p className="muted small" data-testid="model-note">
-            {models.find((m) => m.id === choice)!.note}
-          </p>
-        )}
+        <ModelSelect />
         <button onClick={() => input.current?.click()} title="a scGPT model folder: args.json, vocab.json, best_model.pt">
           Pick checkpoint files…
         </button>

@@ -4,7 +4,8 @@
 import { useMemo, useState } from 'react';
 import { download } from '../download.ts';
 import { useGrn } from '../grn-store.ts';
-import { attentionNetwork, networkCsv, programsNetwork, type Network, type TargetScore } from '../plot/network-graph.ts';
+import type { TargetOrder } from '../../model/grn/targets.ts';
+import { attentionNetwork, networkCsv, programsNetwork, type Network } from '../plot/network-graph.ts';
 import { useApp } from '../store.ts';
 import { AttentionForm, TargetsTable } from './AttentionSide.tsx';
 import { ColorScale } from './ColorScale.tsx';
@@ -52,7 +53,7 @@ export function NetworksTab() {
   const [emphasis, setEmphasis] = useState<ReadonlySet<string>>(NO_GENES);
   const [view, setView] = useState<'network' | 'heatmap'>('network');
   const [search, setSearch] = useState('');
-  const [by, setBy] = useState<TargetScore>('difference');
+  const [by, setBy] = useState<TargetOrder>('difference');
   const [k, setK] = useState(20);
   const tf = attention && focus && attention.panel.includes(focus) ? focus : (attention?.panel[0] ?? '');
   const network: Network | null = useMemo(() => {

@@ -2,6 +2,7 @@
 // found (click one to colour the cells by its score), and the genes most like the picked one.
 import type { ProgramsParams } from '../../workers/protocol.ts';
 import { programColors } from '../plot/network-graph.ts';
+import { ModelSelect } from './ModelSelect.tsx';
 import { useGrn } from '../grn-store.ts';
 import { useApp } from '../store.ts';
 
@@ -22,6 +23,7 @@ export function ProgramsForm() {
   return (
     <fieldset className="grn-form" disabled={!!job}>
       <legend>Gene programs (gene embeddings)</legend>
+      <ModelSelect testId="grn-model" />
       {num('nHvg', 'genes (HVGs)', 'the most highly variable genes of the dataset that the model knows')}
       {num('k', 'n_neighbors', 'neighbours of each gene in the kNN graph (scanpy neighbors, use_rep=X)')}
       {num('resolution', 'resolution', 'Leiden resolution: scGPT\'s tutorial uses 40 for many small programs', 0.5)}
@@ -42,8 +44,14 @@ export function ProgramsList({ emphasise }: { emphasise(genes: string[]): void }
   const focusGene = useGrn((s) => s.focusGene);
   if (!result) return null;
   const palette = programColors(result.programs.length);
+  const minSize = useGrn.getState().programsParams.minSize;
   return (
     <>
+      {result.programs.length === 0 && (
+        <p className="warning small" data-testid="programs-none">
+          No cluster of the genes reaches {minSize} genes at this resolution: lower the resolution for larger clusters (a model with random weights gives little structure).
+        </p>
+      )}
       <p className="muted small" data-testid="programs-note">
         {result.programs.length} programs of {result.genes.length.toLocaleString('en-US')} genes ({result.genesNote}), model {result.model}; each program&apos;s score per cell is an obs column.
       </p>

@@ -1,6 +1,7 @@
 // The network view's nodes and edges, from gene programs (nodes where the gene graph's UMAP put
 // them, edges where embeddings are alike) or from an attention GRN (a regulator in the middle, its
-// top targets around it, nearer the stronger), and their export as Cytoscape-ready CSV.
+// top targets around it, the best nearest), and their export as Cytoscape-ready CSV.
+import { topTargets, type TargetOrder } from '../../model/grn/targets.ts';
 import type { AttentionResult, ProgramsResult } from '../../workers/protocol.ts';
 import { categoryPalette, type RGB } from '../colors.ts';
 import { csvLines, csvNumber, csvText } from '../../io/csv.ts';
@@ -46,44 +47,13 @@ export function programsNetwork(r: ProgramsResult): Network {
   return { nodes, edges };
 }
 
-export type TargetScore = 'difference' | 'a' | 'b';
-
-export interface Target {
-  rank: number;
-  gene: string;
-  score: number;
-  scoreA: number;
-  scoreB: number;
-}
-
-/**
- * A regulator's targets: the rows of its key column (how much each gene attends to it), largest
- * first by the chosen score; equal scores keep panel order, so the table is stable.
- */
-export function targetsOf(r: AttentionResult, tf: string, by: TargetScore, k: number): Target[] {
-  const col = r.panel.indexOf(tf);
-  if (col < 0) return [];
-  const m = r.m;
-  // Rows are tokens; row 0 is <cls>, panel gene i is row i + 1.
-  const rows: Target[] = [];
-  for (let i = 0; i < r.panel.length; i++) {
-    if (i === col) continue;
-    const a = r.meanA[(i + 1) * m + col + 1];
-    const b = r.meanB[(i + 1) * m + col + 1];
-    rows.push({ rank: 0, gene: r.panel[i], score: a - b, scoreA: a, scoreB: b });
-  }
-  const key = (t: Target) => (by === 'difference' ? t.score : by === 'a' ? t.scoreA : t.scoreB);
-  const sorted = rows.map((t, i) => ({ t, i })).sort((x, y) => key(y.t) - key(x.t) || x.i - y.i);
-  return sorted.slice(0, k).map(({ t }, i) => ({ ...t, rank: i + 1 }));
-}
-
 const REGULATOR: RGB = [214, 39, 40];
 const UP: RGB = [31, 119, 180];
 const DOWN: RGB = [148, 103, 189];
 
 /** The regulator at the centre; targets on a circle in rank order, the best nearest. */
-export function attentionNetwork(r: AttentionResult, tf: string, by: TargetScore, k: number): Network {
-  const targets = targetsOf(r, tf, by, k);
+export function attentionNetwork(r: AttentionResult, tf: string, by: TargetOrder, k: number): Network {
+  const targets = r.panel.includes(tf) ? topTargets(r, tf, k, by) : [];
   const nodes: NetworkNode[] = [{ gene: tf, x: 0, y: 0, color: REGULATOR, group: 0, role: 'regulator' }];
   const edges: NetworkEdge[] = [];
   const top = Math.max(...targets.map((t) => Math.abs(by === 'difference' ? t.score : by === 'a' ? t.scoreA : t.scoreB)), 1e-12);
@@ -91,7 +61,7 @@ export function attentionNetwork(r: AttentionResult, tf: string, by: TargetScore
     const angle = (2 * Math.PI * i) / Math.max(targets.length, 1) - Math.PI / 2;
     const radius = 1 + (0.6 * i) / Math.max(targets.length - 1, 1);
     const s = by === 'difference' ? t.score : by === 'a' ? t.scoreA : t.scoreB;
-    nodes.push({ gene: t.gene, x: radius * Math.cos(angle), y: radius * Math.sin(angle), color: s >= 0 ? UP : DOWN, group: 0, role: 'target' });
+    nodes.push({ gene: t.target, x: radius * Math.cos(angle), y: radius * Math.sin(angle), color: s >= 0 ? UP : DOWN, group: 0, role: 'target' });
     edges.push({ source: 0, target: i + 1, weight: Math.abs(s) / top, kind: 'attention' });
   });
   return { nodes, edges };
