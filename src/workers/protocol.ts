@@ -11,6 +11,7 @@ import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
+import type { AttentionGrnResult } from '../model/grn/attention-grn.ts';
 import type { RegistryEntry } from '../model/hub/registry.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
 import type { SessionResults, SnapshotRequest } from './analysis-session.ts';
@@ -106,21 +107,13 @@ export interface AttentionParams {
   geneColumn?: string;
 }
 
-export interface AttentionResult {
-  panel: string[];
-  m: number;
-  /** [m, m] mean rank-normalised attention of each group (rows: queries, columns: keys). */
-  meanA: Float32Array;
-  meanB: Float32Array;
-  nA: number;
-  nB: number;
+/** The attention GRN's group means (see model/grn/attention-grn.ts) and how they were made. */
+export type AttentionResult = Pick<AttentionGrnResult, 'panel' | 'm' | 'meanA' | 'meanB' | 'nA' | 'nB' | 'layer' | 'seconds'> & {
   labelA: string;
   labelB: string;
-  layer: number;
   encoder: string;
   model: string;
-  seconds: number;
-}
+};
 
 export interface EmbedRequestOptions {
   seed: number;

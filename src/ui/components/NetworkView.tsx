@@ -4,7 +4,8 @@
 import { OrthographicView } from '@deck.gl/core';
 import { LineLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import DeckGL from '@deck.gl/react';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
+import { useElementSize } from './use-element-size.ts';
 import type { Network, NetworkNode } from '../plot/network-graph.ts';
 
 interface Camera {
@@ -39,15 +40,8 @@ interface Props {
 
 export function NetworkView({ network, focus, emphasis, onPick }: Props) {
   const box = useRef<HTMLDivElement>(null);
-  const [size, setSize] = useState<[number, number]>([0, 0]);
   const [moved, setMoved] = useState<{ from: Camera; camera: Camera } | null>(null);
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setSize([el.clientWidth, el.clientHeight]));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
+  const size = useElementSize(box);
   const fitted = useMemo(() => (size[0] > 0 ? fit(network.nodes, size[0], size[1]) : null), [network, size]);
   const camera = moved && moved.from === fitted ? moved.camera : fitted;
 

@@ -7,6 +7,7 @@ import { OrthographicView } from '@deck.gl/core';
 import { ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import DeckGL, { type DeckGLRef } from '@deck.gl/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { useElementSize } from './use-element-size.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { categoricalColors, categoryPalette, clippedRange, dimUnselected, numericColors, uniformColors } from '../colors.ts';
 import { labelPositions, type PlacedLabel } from '../plot/label-positions.ts';
@@ -53,16 +54,9 @@ export function ScatterView() {
   const deck = useRef<DeckGLRef>(null);
   // The user's pan and zoom, valid until the next fit (a new embedding, window size, or "Fit").
   const [moved, setMoved] = useState<{ from: Camera; camera: Camera } | null>(null);
-  const [size, setSize] = useState<[number, number]>([0, 0]);
   const [path, setPath] = useState<[number, number][]>([]);
 
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setSize([el.clientWidth, el.clientHeight]));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
+  const size = useElementSize(box);
 
   const fitted = useMemo(
     () => (embedding && size[0] > 0 && size[1] > 0 ? fitView(embedding.positions, size[0], size[1]) : null),
