@@ -2,15 +2,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedModel, ModelFiles } from './bundle.ts';
 import { loadModel } from './bundle.ts';
 import { detectBackend } from './backend.ts';
 import type { CellEncoder } from './embed.ts';
-import { cpuEncoder, webgpuEncoder } from './embed.ts';
+import { cpuEncoder, wasmEncoder, webgpuEncoder } from './embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from './encoder-tfjs.ts';
+import { WasmEncoder } from './encoder-wasm.ts';
 import { installNodeWebGPU } from './node-gpu.ts';
+import { initNodeWasm } from './node-wasm.ts';
 import { parseEnsemblMap } from './vocab.ts';
 
 export function dirFiles(dir: string): ModelFiles {
@@ -27,24 +30,39 @@ export async function loadEnsemblMap(): Promise<Map<string, string>> {
   return parseEnsemblMap(await readFile(ENSEMBL_MAP, 'utf8'));
 }
 
-/** WebGPU when asked for (or by default when an adapter exists), else the CPU, saying why. */
-export async function nodeEncoder(model: LoadedModel, backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ encoder: CellEncoder; dispose(): void }> {
-  if (backend !== 'cpu') {
+export type NodeBackend = 'webgpu' | 'wasm' | 'cpu' | 'auto';
+
+/**
+ * WebGPU when asked for (or by default when a hardware adapter exists), else the CPU, saying why:
+ * the float32 WASM encoder with `threads` threads ('wasm', and 'auto' without a GPU), or the exact
+ * float64 reference ('cpu').
+ */
+export async function nodeEncoder(model: LoadedModel, backend: NodeBackend, log: (m: string) => void, threads = availableParallelism()): Promise<{ encoder: CellEncoder; dispose(): void }> {
+  if (backend === 'webgpu' || backend === 'auto') {
     const gpu = await installNodeWebGPU();
     if (!gpu.ok) {
       if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${gpu.reason}`);
       log(`no WebGPU (${gpu.reason}): the scGPT encoder runs on the CPU`);
-      return { encoder: cpuEncoder(model), dispose() {} };
+    } else {
+      const info = await detectBackend(undefined, backend);
+      if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
+        const enc = new TfjsEncoder(model.weights, 'fused');
+        return { encoder: webgpuEncoder(enc, info.detail), dispose: () => enc.dispose() };
+      }
+      if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
+      log(`${info.detail}`);
     }
-    const info = await detectBackend(undefined, backend);
-    if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
-      const enc = new TfjsEncoder(model.weights, 'fused');
-      return { encoder: webgpuEncoder(enc, info.detail), dispose: () => enc.dispose() };
-    }
-    if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
-    log(`${info.detail}`);
   }
-  return { encoder: cpuEncoder(model), dispose() {} };
+  if (backend === 'cpu') return { encoder: cpuEncoder(model), dispose() {} };
+  try {
+    await initNodeWasm(threads);
+  } catch (err) {
+    if (backend === 'wasm') throw err;
+    log(`the WebAssembly encoder did not start (${(err as Error).message}): using the exact float64 CPU encoder`);
+    return { encoder: cpuEncoder(model), dispose() {} };
+  }
+  const enc = new WasmEncoder(model.weights);
+  return { encoder: wasmEncoder(enc, threads), dispose: () => enc.dispose() };
 }
 
 /**
