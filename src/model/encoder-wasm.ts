@@ -189,9 +189,12 @@ export class WasmEncoder {
     return tf.add<tf.Tensor2D>(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.weights.config.layerNormEps))), g), b);
   }
 
-  /** Packed tokens per batch: bounds the [T, max(3d, dHid)] activations and the per-batch wait. */
+  /**
+   * Cells run one at a time, so batching gains nothing here: a batch of at most one full-length
+   * cell's tokens keeps progress reports and cancellation checks (between batches) a cell apart.
+   */
   tokenBudget(): number {
-    return 8192;
+    return 1200;
   }
 
   dispose(): void {
