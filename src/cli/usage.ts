@@ -72,7 +72,7 @@ Any command takes --verbose: for a damaged file, also print HDF5's own error sta
 renderer (SwiftShader, llvmpipe) is slower than the CPU and is used only with --backend webgpu.
 For the scGPT encoder the CPU means wasm: float32 on tfjs's WebAssembly backend (SIMD, --threads N
 threads, default: the available cores; the same bits whatever N); --backend cpu is the exact
-float64 reference encoder, about 10x slower.
+float64 reference encoder, 20-40x slower (bench/RESULTS.md).
 WebGPU in Node uses Dawn and the system's Vulkan driver; without a GPU, SwiftShader works with
   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 
