@@ -1,16 +1,21 @@
 // Encoder throughput (cells/s) for scGPT_human's shape (12 layers, d 512, 8 heads, d_hid 512,
 // vocab 60697; seeded random weights of the real shapes) at several sequence lengths and batch
 // sizes, for each backend present: our fused WGSL kernels vs the straightforward tfjs formulation
-// (the ratio is printed), and the CPU path. Peak tensor memory comes from tf.profile.
+// (the ratio is printed), the float32 WASM encoder (tfjs-backend-wasm, --threads N; its ratio to the
+// exact float64 CPU path run in the same process is printed), and the CPU path. Peak tensor memory
+// comes from tf.profile.
 //
 //   node --import tsx bench/embed.ts [--layers 12] [--lengths 256,600,1200] [--batches 1,8,32]
-//                                    [--backends fused,tfjs,cpu] [--repeats 2]
+//                                    [--backends fused,tfjs,wasm,cpu] [--threads 2] [--repeats 2]
+// The wasm backend's thread count is fixed once started: one process per --threads value.
 // WebGPU needs a Vulkan driver (see the Makefile's GPU_ENV for SwiftShader on a CPU-only machine).
 import * as tf from '@tensorflow/tfjs-core';
 import { detectBackend } from '../src/model/backend.ts';
 import { forwardCell } from '../src/model/encoder-cpu.ts';
 import type { TokenBatch } from '../src/model/encoder-tfjs.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../src/model/encoder-tfjs.ts';
+import { WasmEncoder } from '../src/model/encoder-wasm.ts';
+import { initNodeWasm } from '../src/model/node-wasm.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
 import type { ScGPTWeights } from '../src/model/weights.ts';
 import { rng } from './synthetic.ts';
@@ -27,6 +32,7 @@ const lengths = list('lengths', '256,600,1200').map(Number);
 const batches = list('batches', '1,8,32').map(Number);
 const backends = list('backends', 'fused,tfjs,cpu');
 const repeats = Number(opt('repeats', '2'));
+const threads = Number(opt('threads', '1'));
 const d = 512;
 const dHid = 512;
 const vocabSize = 60697;
@@ -87,7 +93,7 @@ interface Row {
   peakMB: number | null;
 }
 
-async function timeGpu(enc: TfjsEncoder, batch: TokenBatch): Promise<{ seconds: number; peakMB: number }> {
+async function timeGpu(enc: TfjsEncoder | WasmEncoder, batch: TokenBatch): Promise<{ seconds: number; peakMB: number }> {
   await enc.encode(batch); // warm-up: pipeline compilation and buffer pool
   let best = Infinity;
   let peak = 0;
@@ -137,6 +143,18 @@ async function main() {
     }
     enc.dispose();
   }
+  if (backends.includes('wasm')) {
+    await initNodeWasm(threads);
+    const enc = new WasmEncoder(weights);
+    for (const L of lengths) {
+      for (const B of batches) {
+        const { seconds, peakMB } = await timeGpu(enc, randomBatch(B, L, L * 1000 + B));
+        rows.push({ backend: `wasm-${threads}t`, L, B, cellsPerSecond: B / seconds, peakMB });
+        console.error(JSON.stringify(rows[rows.length - 1]));
+      }
+    }
+    enc.dispose();
+  }
   if (backends.includes('cpu')) {
     for (const L of lengths) {
       const b = randomBatch(1, L, L);
@@ -147,11 +165,11 @@ async function main() {
     }
   }
   console.log(`\nscGPT_human shape (${nLayers} layers, d 512, 8 heads); adapter: ${adapter}\n`);
-  console.log('| backend | L | batch | cells/s | peak activation MB (beyond weights) | fused / tfjs |');
+  console.log('| backend | L | batch | cells/s | peak activation MB (beyond weights) | fused / tfjs, wasm / cpu |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    const base = rows.find((x) => x.backend === 'webgpu-tfjs' && x.L === r.L && x.B === r.B);
-    const ratio = r.backend === 'webgpu-fused' && base ? `${(r.cellsPerSecond / base.cellsPerSecond).toFixed(2)}x` : '';
+    const base = r.backend.startsWith('wasm') ? rows.find((x) => x.backend === 'cpu' && x.L === r.L) : rows.find((x) => x.backend === 'webgpu-tfjs' && x.L === r.L && x.B === r.B);
+    const ratio = (r.backend === 'webgpu-fused' || r.backend.startsWith('wasm')) && base ? `${(r.cellsPerSecond / base.cellsPerSecond).toFixed(2)}x` : '';
     console.log(`| ${r.backend} | ${r.L} | ${r.B} | ${r.cellsPerSecond.toFixed(3)} | ${r.peakMB === null ? '' : r.peakMB.toFixed(0)} | ${ratio} |`);
   }
 }

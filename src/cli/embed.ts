@@ -1,6 +1,7 @@
 // `scweb embed`: scGPT cell embeddings as .npy, or as obsm/X_scGPT of a fresh .h5ad holding the input.
 // With --part i/n: one shard of a sharded run (cells [floor(i*N/n), floor((i+1)*N/n)), only those
 // rows read) as OUT.npy plus the sidecar OUT.json that `scweb merge` checks.
+import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
@@ -10,6 +11,7 @@ import { openPaths } from '../io/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
+import type { NodeBackend } from '../model/node-model.ts';
 import { loadEnsemblMap, loadModelDirWithChecksum, nodeEncoder } from '../model/node-model.ts';
 import { SHARD_FORMAT, ShardError, parsePart, partRange } from '../model/shards.ts';
 import { intFlag, parseArgs } from './args.ts';
@@ -18,7 +20,7 @@ import { UsageError } from './usage.ts';
 import { scwebVersion } from './version.ts';
 
 export async function embedCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['model', 'out', 'gene-col', 'max-length', 'batch-size', 'seed', 'backend', 'counts', 'part']);
+  const p = parseArgs(argv, ['model', 'out', 'gene-col', 'max-length', 'batch-size', 'seed', 'backend', 'threads', 'counts', 'part']);
   const [input] = p.positionals;
   const modelDir = p.flags.get('model');
   const out = p.flags.get('out');
@@ -34,13 +36,15 @@ export async function embedCommand(argv: string[]): Promise<number> {
     }
     if (!out.endsWith('.npy')) throw new UsageError(`--part writes a shard: --out must end in .npy (its sidecar ${basename(out).replace(/\.h5ad$/, '.json')} goes beside it); \`scweb merge\` makes the .h5ad`);
   }
-  const backend = (p.flags.get('backend') ?? 'auto') as 'webgpu' | 'cpu' | 'auto';
-  if (!['webgpu', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be webgpu or cpu (no WASM path is built: the CPU path is exact and used where WebGPU is missing)`);
+  const backend = (p.flags.get('backend') ?? 'auto') as NodeBackend;
+  if (!['webgpu', 'wasm', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu, wasm (float32 on the CPU) or cpu (the exact float64 reference), got "${backend}"`);
+  const threads = intFlag(p, 'threads', availableParallelism());
+  if (threads < 1) throw new UsageError('--threads must be at least 1');
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const { model, sha256: modelSha256, files: modelFiles } = await loadModelDirWithChecksum(await resolveModelArg(modelDir, log));
   log(`model: ${model.description}; ${model.weights.config.nLayers} layers, d ${model.weights.config.dModel}, vocab ${model.vocab.size}`);
   const ds = await openPaths([input]);
-  const { encoder, dispose } = await nodeEncoder(model, backend, log);
+  const { encoder, dispose } = await nodeEncoder(model, backend, log, threads);
   try {
     const counts = p.flags.get('counts');
     if (counts) ds.useCounts(counts);

@@ -7,7 +7,8 @@ Usage:
       Print a JSON summary of a dataset (.h5ad, 10x .h5, or a matrix.mtx folder / its files).
   IN, QUERY and REF are any dataset the reader takes: .h5ad, 10x .h5, or a matrix.mtx folder.
   scweb embed IN --model DIR --out OUT.npy|OUT.h5ad [--gene-col NAME] [--max-length N]
-              [--batch-size N] [--seed N] [--backend webgpu|cpu] [--counts KEY] [--part I/N]
+              [--batch-size N] [--seed N] [--backend webgpu|wasm|cpu] [--threads N] [--counts KEY]
+              [--part I/N]
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
       (args.json, vocab.json, best_model.pt) or a bundle made by \`scweb convert\`. .h5ad output is
       a fresh file: the input with obsm/X_scGPT added (or replaced).
@@ -90,6 +91,9 @@ Any command takes --verbose: for a damaged file, also print HDF5's own error sta
 
 --backend: auto (the default) uses a hardware GPU when there is one, else the CPU; a software
 renderer (SwiftShader, llvmpipe) is slower than the CPU and is used only with --backend webgpu.
+For the scGPT encoder the CPU means wasm: float32 on tfjs's WebAssembly backend (SIMD, --threads N
+threads, default: the available cores; the same bits whatever N); --backend cpu is the exact
+float64 reference encoder, 20-40x slower (bench/RESULTS.md).
 WebGPU in Node uses Dawn and the system's Vulkan driver; without a GPU, SwiftShader works with
   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 

@@ -31,8 +31,12 @@ interface GpuLike {
   requestAdapter(opts?: { powerPreference?: string }): Promise<AdapterLike | null>;
 }
 
-/** 'auto': hardware WebGPU, else the CPU; 'webgpu': any WebGPU adapter, software ones too; 'cpu'. */
-export type DevicePreference = 'auto' | 'webgpu' | 'cpu';
+/**
+ * 'auto': hardware WebGPU, else the CPU (the fast float32 WASM encoder where it starts); 'webgpu':
+ * any WebGPU adapter, software ones too; 'wasm': the float32 WASM encoder on the CPU; 'cpu': the
+ * exact float64 reference encoder.
+ */
+export type DevicePreference = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
 const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i;
 
@@ -51,7 +55,7 @@ export async function detectBackend(
   gpu: GpuLike | undefined = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu,
   preference: DevicePreference = 'auto',
 ): Promise<BackendInfo> {
-  if (preference === 'cpu') return { kind: 'cpu', detail: 'the CPU was chosen', features: [] };
+  if (preference === 'cpu' || preference === 'wasm') return { kind: 'cpu', detail: 'the CPU was chosen', features: [] };
   if (!gpu) return { kind: 'cpu', detail: 'WebGPU is not available here; using the CPU', features: [] };
   let adapter: AdapterLike | null;
   try {

@@ -9,6 +9,7 @@ import type { EmbeddingInput } from './embedding-input.ts';
 import { checkNonNegative, embeddingInput } from './embedding-input.ts';
 import { forwardCell } from './encoder-cpu.ts';
 import type { TfjsEncoder, TokenBatch } from './encoder-tfjs.ts';
+import type { WasmEncoder } from './encoder-wasm.ts';
 import type { Uniform } from './random.ts';
 import { cellUniform } from './random.ts';
 import type { CellTokens } from './tokenize.ts';
@@ -35,6 +36,14 @@ export function cpuEncoder(model: LoadedModel): CellEncoder {
       }
       return out;
     },
+  };
+}
+
+export function wasmEncoder(enc: WasmEncoder, threads: number): CellEncoder {
+  return {
+    name: `CPU, WebAssembly float32 (tfjs-backend-wasm, ${threads} thread${threads === 1 ? '' : 's'})`,
+    encode: async (b) => (await enc.encode(b)).cls,
+    tokenBudget: enc.tokenBudget(),
   };
 }
 

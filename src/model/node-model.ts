@@ -2,15 +2,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedModel, ModelFiles } from './bundle.ts';
 import { loadModel } from './bundle.ts';
 import { detectBackend } from './backend.ts';
 import type { CellEncoder } from './embed.ts';
-import { cpuEncoder, webgpuEncoder } from './embed.ts';
+import { cpuEncoder, wasmEncoder, webgpuEncoder } from './embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from './encoder-tfjs.ts';
+import { WasmEncoder } from './encoder-wasm.ts';
 import { installNodeWebGPU } from './node-gpu.ts';
+import { initNodeWasm } from './node-wasm.ts';
 import { parseEnsemblMap } from './vocab.ts';
 
 export function dirFiles(dir: string): ModelFiles {
@@ -27,12 +30,14 @@ export async function loadEnsemblMap(): Promise<Map<string, string>> {
   return parseEnsemblMap(await readFile(ENSEMBL_MAP, 'utf8'));
 }
 
+export type NodeBackend = 'webgpu' | 'wasm' | 'cpu' | 'auto';
+
 /**
  * WebGPU (tfjs's backend set up) when asked for, or by default when a hardware adapter exists;
  * else the CPU, saying why. Throws when WebGPU was asked for and is missing.
  */
-export async function nodeBackend(backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ kind: 'webgpu'; adapter: string } | { kind: 'cpu' }> {
-  if (backend === 'cpu') return { kind: 'cpu' };
+export async function nodeBackend(backend: NodeBackend, log: (m: string) => void): Promise<{ kind: 'webgpu'; adapter: string } | { kind: 'cpu' }> {
+  if (backend === 'cpu' || backend === 'wasm') return { kind: 'cpu' };
   const gpu = await installNodeWebGPU();
   if (!gpu.ok) {
     if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${gpu.reason}`);
@@ -46,14 +51,27 @@ export async function nodeBackend(backend: 'webgpu' | 'cpu' | 'auto', log: (m: s
   return { kind: 'cpu' };
 }
 
-/** WebGPU when asked for (or by default when an adapter exists), else the CPU, saying why. */
-export async function nodeEncoder(model: LoadedModel, backend: 'webgpu' | 'cpu' | 'auto', log: (m: string) => void): Promise<{ encoder: CellEncoder; dispose(): void }> {
+/**
+ * WebGPU when asked for (or by default when a hardware adapter exists), else the CPU, saying why:
+ * the float32 WASM encoder with `threads` threads ('wasm', and 'auto' without a GPU), or the exact
+ * float64 reference ('cpu').
+ */
+export async function nodeEncoder(model: LoadedModel, backend: NodeBackend, log: (m: string) => void, threads = availableParallelism()): Promise<{ encoder: CellEncoder; dispose(): void }> {
   const chosen = await nodeBackend(backend, log);
   if (chosen.kind === 'webgpu') {
     const enc = new TfjsEncoder(model.weights, 'fused');
     return { encoder: webgpuEncoder(enc, chosen.adapter), dispose: () => enc.dispose() };
   }
-  return { encoder: cpuEncoder(model), dispose() {} };
+  if (backend === 'cpu') return { encoder: cpuEncoder(model), dispose() {} };
+  try {
+    await initNodeWasm(threads);
+  } catch (err) {
+    if (backend === 'wasm') throw err;
+    log(`the WebAssembly encoder did not start (${(err as Error).message}): using the exact float64 CPU encoder`);
+    return { encoder: cpuEncoder(model), dispose() {} };
+  }
+  const enc = new WasmEncoder(model.weights);
+  return { encoder: wasmEncoder(enc, threads), dispose: () => enc.dispose() };
 }
 
 /**

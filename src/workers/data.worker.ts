@@ -11,8 +11,10 @@ import { detectBackend } from '../model/backend.ts';
 import { topComponents } from '../analysis/pca-small.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
-import { cpuEncoder, embedDataset, webgpuEncoder } from '../model/embed.ts';
+import { cpuEncoder, embedDataset, wasmEncoder, webgpuEncoder } from '../model/embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
+import { WasmEncoder } from '../model/encoder-wasm.ts';
+import { initBrowserWasm } from './wasm-backend.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
 import { GrnSession } from './grn-session.ts';
 import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
@@ -76,6 +78,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     case 'model-delete':
       if (loaded?.key === `cached:${req.modelId}`) {
         loaded.gpu?.dispose();
+        loaded.wasm?.dispose();
         loaded = null;
       }
       await deleteCached(req.modelId);
@@ -340,8 +343,8 @@ function sendColumn(id: number, name: string): void {
   post({ type: 'column', id, column }, transfer);
 }
 
-// One model and its GPU encoder stay loaded between runs; a different model replaces them.
-let loaded: { key: string; model: LoadedModel; gpu: TfjsEncoder | null; cachedAs?: string } | null = null;
+// One model and its GPU and WASM encoders stay loaded between runs; a different model replaces them.
+let loaded: { key: string; model: LoadedModel; gpu: TfjsEncoder | null; wasm?: WasmEncoder; cachedAs?: string } | null = null;
 
 function sourceKey(s: ModelSource): string {
   return s.kind === 'files' ? `files:${s.files.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|')}` : `${s.kind}:${s.id}`;
@@ -351,13 +354,14 @@ async function ensureModel(id: number, source: ModelSource): Promise<void> {
   const key = sourceKey(source);
   if (loaded?.key === key) return;
   loaded?.gpu?.dispose();
+  loaded?.wasm?.dispose();
   const { model, cachedAs } = await loadModelFrom(source, (message) => post({ type: 'progress', id, fraction: 0, message }));
   loaded = { key, model, gpu: null, cachedAs };
 }
 
 /** The model's GPU encoder where a usable WebGPU adapter is there and asked for; the CPU otherwise. */
 async function computeDevice(backend: EmbedRequestOptions['backend']): Promise<{ backend: 'webgpu'; encoder: TfjsEncoder; adapter: string } | { backend: 'cpu' }> {
-  if (backend === 'cpu') return { backend: 'cpu' };
+  if (backend === 'cpu' || backend === 'wasm') return { backend: 'cpu' };
   const info = await detectBackend(undefined, backend);
   if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
     loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, 'fused');
@@ -367,8 +371,21 @@ async function computeDevice(backend: EmbedRequestOptions['backend']): Promise<{
 }
 
 async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {
+  const model = loaded!.model;
+  if (opts.backend === 'cpu') return cpuEncoder(model);
   const device = await computeDevice(opts.backend);
-  return device.backend === 'webgpu' ? webgpuEncoder(device.encoder, device.adapter) : cpuEncoder(loaded!.model);
+  if (device.backend === 'webgpu') return webgpuEncoder(device.encoder, device.adapter);
+  // On the CPU: the float32 WASM encoder; the exact float64 one where WebAssembly cannot start.
+  let threads: number;
+  try {
+    threads = await initBrowserWasm();
+  } catch (err) {
+    if (opts.backend === 'wasm') throw err;
+    console.warn(`the WebAssembly encoder did not start (${String(err)}): using the exact float64 CPU encoder`);
+    return cpuEncoder(model);
+  }
+  loaded!.wasm ??= new WasmEncoder(model.weights);
+  return wasmEncoder(loaded!.wasm, threads);
 }
 
 async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions): Promise<void> {

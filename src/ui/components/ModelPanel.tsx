@@ -57,6 +57,7 @@ export function ModelPanel() {
           <select value={device} onChange={(e) => setDevice(e.target.value as DevicePreference)} data-testid="embed-device">
             <option value="auto">auto: {backend?.kind === 'webgpu' ? 'GPU' : 'CPU'}</option>
             <option value="webgpu">WebGPU{backend?.software ? ' (software renderer, slower than the CPU)' : ''}</option>
+            <option value="wasm">CPU (WebAssembly, float32)</option>
             <option value="cpu">CPU (float64 reference encoder)</option>
           </select>
         </label>
