@@ -76,7 +76,7 @@ export function webgpuRanker(enc: TfjsEncoder, adapter: string, layer: number, m
       const B = fixedBatch;
       if (cells > B) throw new RangeError(`batch of ${cells} cells exceeds ${B}`);
       const pad = (a: Int32Array | Float32Array, Ctor: Int32ArrayConstructor | Float32ArrayConstructor) => {
-        if (cells === B) return a;
+        if (cells === B) return a.subarray(0, B * m);
         const out = new Ctor(B * m);
         out.set(a.subarray(0, cells * m));
         for (let c = cells; c < B; c++) out.set(a.subarray(0, m), c * m);
@@ -90,6 +90,11 @@ export function webgpuRanker(enc: TfjsEncoder, adapter: string, layer: number, m
       const next = run(new GroupAccumulateProgram(m * m), [sums, batchSums, gt], 'int32', [{ type: 'int32', data: [B] }]);
       tf.dispose([sums, batchSums, gt]);
       sums = next;
+      // Wait for this batch (a 4-byte read): progress then counts computed cells, a cancel is
+      // prompt, and queued work cannot pile up ahead of the GPU.
+      const probe = tf.slice(next, [0, 0], [1, 1]);
+      await probe.data();
+      probe.dispose();
     },
     async sums() {
       if (!sums) throw new Error('no cells were added');
