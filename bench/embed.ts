@@ -17,7 +17,7 @@ import { TfjsEncoder, initTfjsWebGPU } from '../src/model/encoder-tfjs.ts';
 import { WasmEncoder } from '../src/model/encoder-wasm.ts';
 import { initNodeWasm } from '../src/model/node-wasm.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
-import type { ScGPTWeights } from '../src/model/weights.ts';
+import { randomWeights } from './random-model.ts';
 import { rng } from './synthetic.ts';
 
 const args = process.argv.slice(2);
@@ -34,41 +34,7 @@ const backends = list('backends', 'fused,tfjs,cpu');
 const repeats = Number(opt('repeats', '2'));
 const threads = Number(opt('threads', '1'));
 const d = 512;
-const dHid = 512;
 const vocabSize = 60697;
-
-function randomWeights(seed: number): ScGPTWeights {
-  const r = rng(seed);
-  const mat = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
-  const ones = (n: number) => new Float32Array(n).fill(1);
-  const s = 1 / Math.sqrt(d);
-  return {
-    config: { nLayers, dModel: d, nHeads: 8, dHid, vocabSize, padId: 60694, clsId: 60695, padValue: -2, maxValue: 512, layerNormEps: 1e-5 },
-    embedding: mat(vocabSize * d, 1),
-    encNormG: ones(d),
-    encNormB: mat(d, 0.1),
-    valW1: mat(d, 1),
-    valB1: mat(d, 0.1),
-    valW2: mat(d * d, s),
-    valB2: mat(d, 0.1),
-    valNormG: ones(d),
-    valNormB: mat(d, 0.1),
-    layers: Array.from({ length: nLayers }, () => ({
-      wqkv: mat(3 * d * d, s),
-      bqkv: mat(3 * d, 0.1),
-      wo: mat(d * d, s),
-      bo: mat(d, 0.1),
-      w1: mat(dHid * d, s),
-      b1: mat(dHid, 0.1),
-      w2: mat(d * dHid, 1 / Math.sqrt(dHid)),
-      b2: mat(d, 0.1),
-      ln1g: ones(d),
-      ln1b: mat(d, 0.1),
-      ln2g: ones(d),
-      ln2b: mat(d, 0.1),
-    })),
-  };
-}
 
 function randomBatch(B: number, L: number, seed: number): TokenBatch {
   const r = rng(seed);
@@ -112,7 +78,7 @@ async function timeGpu(enc: TfjsEncoder | WasmEncoder, batch: TokenBatch): Promi
 }
 
 async function main() {
-  const weights = randomWeights(1);
+  const weights = randomWeights(1, nLayers);
   const rows: Row[] = [];
   const gpuWanted = backends.some((b) => b === 'fused' || b === 'tfjs');
   let adapter = 'none';

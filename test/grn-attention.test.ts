@@ -136,6 +136,15 @@ describe('attention GRN matches scGPT on the fixture (CPU)', () => {
     expect(maxAbsDiff(cpu.meanA, grnExpected('attn_rank_mean_A').data)).toBeLessThan(5e-3);
   });
 
+  it('reports progress up to every cell and stops on cancel', async () => {
+    const seen: number[] = [];
+    await attentionGrn(ds, model, { cellsA: A, cellsB: B, panel: m.panel.slice(0, 10), backend: 'cpu', countsKey: 'X', onProgress: (done, total) => seen.push(done / total) });
+    expect(seen[seen.length - 1]).toBe(1);
+    const ac = new AbortController();
+    const run = attentionGrn(ds, model, { cellsA: A, cellsB: B, panel: m.panel, backend: 'cpu', countsKey: 'X', signal: ac.signal, onProgress: () => ac.abort() });
+    await expect(run).rejects.toThrow(/cancelled by the user/);
+  });
+
   it('targets by group A or B rank that group\'s column; an unknown TF is refused', () => {
     const byA = topTargets(cpu, 'SPI1', 5, 'a');
     expect(byA.map((t) => t.rank)).toEqual([1, 2, 3, 4, 5]);

@@ -101,7 +101,7 @@ export async function attentionGrn(ds: Dataset, model: LoadedModel, opts: Attent
     const groups = new Uint8Array(B);
     let filled = 0;
     let done = 0;
-    let lastReport = performance.now();
+    let lastReport = -Infinity; // the first batch reports at once
     const flush = async () => {
       if (filled === 0) return;
       await ranker.add(ids, values, groups, filled, m);

@@ -81,6 +81,7 @@ export async function choosePanel(ds: Dataset, model: LoadedModel, opts: ChooseP
   const input = grnInput(ds, opts.countsKey);
   const cells = unionCells(opts.cellsA, opts.cellsB);
   checkCells(ds, cells, 'panel cells');
+  if (cells.length === 0) throw new DatasetError('no-cells', ds.fileName, 'the two groups hold no cells, so no gene variance can choose the panel');
   const genes = datasetGenes(ds, input, model, opts.geneColumn, opts.ensemblToSymbol);
   resolvePanel(ds, genes, opts.tfs);
   const lead = new Set(opts.tfs);

@@ -55,7 +55,8 @@ function rankSums(enc: TfjsEncoder, ids: Int32Array, values: Float32Array, cells
   return cols;
 }
 
-export function webgpuRanker(enc: TfjsEncoder, adapter: string, layer: number): GroupRanker {
+/** `maxBatch` caps the cells per batch (memory decides below it). */
+export function webgpuRanker(enc: TfjsEncoder, adapter: string, layer: number, maxBatch = 32): GroupRanker {
   let sums: tf.Tensor | null = null;
   let fixedBatch = 0;
   return {
@@ -66,16 +67,16 @@ export function webgpuRanker(enc: TfjsEncoder, adapter: string, layer: number): 
       const device = (backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number } } }).device;
       const limit = device?.limits?.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
       const perCell = enc.weights.config.nHeads * m * m * 4;
-      return Math.max(1, Math.min(32, Math.floor(limit / 2 / perCell), Math.floor(enc.tokenBudget() / m)));
+      return Math.max(1, Math.min(maxBatch, Math.floor(limit / 2 / perCell), Math.floor(enc.tokenBudget() / m)));
     },
     async add(ids, values, groups, cells, m) {
-      // One batch shape for the whole run (the last batch padded with unused slots), so buffers
-      // are reused from tfjs's pool by exact size.
-      fixedBatch ||= this.batchSize(m);
+      // One batch shape for the whole run, the first batch's (only the last may be smaller; it is
+      // padded with unused slots), so buffers are reused from tfjs's pool by exact size.
+      fixedBatch ||= cells;
       const B = fixedBatch;
       if (cells > B) throw new RangeError(`batch of ${cells} cells exceeds ${B}`);
       const pad = (a: Int32Array | Float32Array, Ctor: Int32ArrayConstructor | Float32ArrayConstructor) => {
-        if (cells === B) return a;
+        if (cells === B) return a.subarray(0, B * m);
         const out = new Ctor(B * m);
         out.set(a.subarray(0, cells * m));
         for (let c = cells; c < B; c++) out.set(a.subarray(0, m), c * m);
@@ -89,6 +90,11 @@ export function webgpuRanker(enc: TfjsEncoder, adapter: string, layer: number): 
       const next = run(new GroupAccumulateProgram(m * m), [sums, batchSums, gt], 'int32', [{ type: 'int32', data: [B] }]);
       tf.dispose([sums, batchSums, gt]);
       sums = next;
+      // Wait for this batch (a 4-byte read): progress then counts computed cells, a cancel is
+      // prompt, and queued work cannot pile up ahead of the GPU.
+      const probe = tf.slice(next, [0, 0], [1, 1]);
+      await probe.data();
+      probe.dispose();
     },
     async sums() {
       if (!sums) throw new Error('no cells were added');

@@ -13,7 +13,7 @@ export interface GroupRanker {
   name: string;
   /** Cells per batch at M tokens (bounded memory). */
   batchSize(m: number): number;
-  /** ids / values [cells * M]; groups[c] holds GROUP_A / GROUP_B bits. */
+  /** ids / values [cells * M]; groups[c] holds GROUP_A / GROUP_B bits. Only the last batch may hold fewer cells than the first. */
   add(ids: Int32Array, values: Float32Array, groups: Uint8Array, cells: number, m: number): Promise<void>;
   /** Sums over each group's cells of the head-summed column ranks, [M * M] each (integers). */
   sums(): Promise<{ a: Float64Array; b: Float64Array }>;

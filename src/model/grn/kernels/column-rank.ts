@@ -3,7 +3,8 @@
 // rank * M + row is unique, so a plain bitonic sort of u32 keys gives the stable order.
 import { bitonicSortWgsl, nextPow2 } from './bitonic.ts';
 
-const WG = 256;
+/** Threads per workgroup: half the padded length (one compare-exchange each per pass), 32..256. */
+const threads = (p: number) => Math.max(32, Math.min(256, p / 2));
 
 export class ColumnRankSumProgram {
   variableNames = ['R'];
@@ -11,7 +12,7 @@ export class ColumnRankSumProgram {
   shaderKey: string;
   dispatchLayout = { x: [2], y: [0], z: [1] };
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WG, 1, 1];
+  workgroupSize: [number, number, number];
 
   constructor(
     batch: number,
@@ -19,6 +20,7 @@ export class ColumnRankSumProgram {
     private readonly nHeads: number,
   ) {
     if (m > 2048) throw new RangeError(`the GPU ranking takes at most 2048 tokens; got ${m}`);
+    this.workgroupSize = [threads(nextPow2(m)), 1, 1];
     this.outputShape = [batch, m, m];
     this.dispatch = [m, batch, 1];
     this.shaderKey = `scweb_grn_col_rank_${m}_${nHeads}`;
@@ -27,6 +29,7 @@ export class ColumnRankSumProgram {
   getUserCode(): string {
     const { m: M, nHeads: H } = this;
     const P = nextPow2(M);
+    const WG = threads(P);
     return /* wgsl */ `
       const M = ${M}u;
       var<workgroup> keys: array<u32, ${P}>;
@@ -50,7 +53,8 @@ export class ColumnRankSumProgram {
           for (var t = localId.x; t < M; t += ${WG}u) { acc[keys[t] % M] += t; }
           workgroupBarrier();
         }
-        for (var t = localId.x; t < M; t += ${WG}u) { result[(b * M + t) * M + col] = i32(acc[t]); }
+        // Bounded by the uniforms' output shape (= M): a shader must read its uniforms to keep their binding.
+        for (var t = localId.x; t < u32(uniforms.outShape[2]); t += ${WG}u) { result[(b * M + t) * M + col] = i32(acc[t]); }
       }
     `;
   }

@@ -56,7 +56,9 @@ export class QkScoresProgram {
           for (var c = 0; c < T; c++) { acc += Qs[ty * T + c] * Ks[tx * T + c]; }
           workgroupBarrier();
         }
-        if (i < M && j < M) { result[((b * H + h) * M + i) * M + j] = acc; }
+        // The output shape is read from the uniforms (tfjs binds them; a shader that never reads them
+        // loses the binding in its 'auto' layout).
+        if (i < uniforms.outShape[2] && j < uniforms.outShape[3]) { result[((b * H + h) * M + i) * M + j] = acc; }
       }
     `;
   }

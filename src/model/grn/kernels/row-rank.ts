@@ -3,7 +3,8 @@
 // positions by (score, position) with a bitonic sort in workgroup memory (M up to 2048).
 import { bitonicSortWgsl, nextPow2 } from './bitonic.ts';
 
-const WG = 256;
+/** Threads per workgroup: half the padded length (one compare-exchange each per pass), 32..256. */
+const threads = (p: number) => Math.max(32, Math.min(256, p / 2));
 
 export class RowRankProgram {
   variableNames = ['S'];
@@ -11,7 +12,7 @@ export class RowRankProgram {
   shaderKey: string;
   dispatchLayout = { x: [2], y: [1], z: [0, 3] };
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WG, 1, 1];
+  workgroupSize: [number, number, number];
 
   constructor(
     batch: number,
@@ -19,6 +20,7 @@ export class RowRankProgram {
     private readonly nHeads: number,
   ) {
     if (m > 2048) throw new RangeError(`the GPU ranking takes at most 2048 tokens (panel of 2047 genes); got ${m}`);
+    this.workgroupSize = [threads(nextPow2(m)), 1, 1];
     this.outputShape = [batch, nHeads, m, m];
     this.dispatch = [m, nHeads, batch];
     this.shaderKey = `scweb_grn_row_rank_${m}_${nHeads}`;
@@ -27,6 +29,7 @@ export class RowRankProgram {
   getUserCode(): string {
     const { m: M, nHeads: H } = this;
     const P = nextPow2(M);
+    const WG = threads(P);
     return /* wgsl */ `
       const M = ${M}u;
       var<workgroup> vals: array<f32, ${M}>;
@@ -50,7 +53,8 @@ export class RowRankProgram {
         for (var t = localId.x; t < ${P}u; t += ${WG}u) { idx[t] = t; }
         workgroupBarrier();
         ${bitonicSortWgsl('idx', P, WG, 'before')}
-        for (var t = localId.x; t < M; t += ${WG}u) { result[base + idx[t]] = i32(t); }
+        // Bounded by the uniforms' output shape (= M): a shader must read its uniforms to keep their binding.
+        for (var t = localId.x; t < u32(uniforms.outShape[3]); t += ${WG}u) { result[base + idx[t]] = i32(t); }
       }
     `;
   }

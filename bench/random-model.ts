@@ -1,0 +1,41 @@
+// scGPT_human's shape (d 512, 8 heads, d_hid 512, vocab 60697) with seeded random weights, for
+// benchmarks: the speed of every kernel depends on the shapes only.
+import type { ScGPTWeights } from '../src/model/weights.ts';
+import { rng } from './synthetic.ts';
+
+const d = 512;
+const dHid = 512;
+const vocabSize = 60697;
+
+export function randomWeights(seed: number, nLayers = 12): ScGPTWeights {
+  const r = rng(seed);
+  const mat = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+  const ones = (n: number) => new Float32Array(n).fill(1);
+  const s = 1 / Math.sqrt(d);
+  return {
+    config: { nLayers, dModel: d, nHeads: 8, dHid, vocabSize, padId: 60694, clsId: 60695, padValue: -2, maxValue: 512, layerNormEps: 1e-5 },
+    embedding: mat(vocabSize * d, 1),
+    encNormG: ones(d),
+    encNormB: mat(d, 0.1),
+    valW1: mat(d, 1),
+    valB1: mat(d, 0.1),
+    valW2: mat(d * d, s),
+    valB2: mat(d, 0.1),
+    valNormG: ones(d),
+    valNormB: mat(d, 0.1),
+    layers: Array.from({ length: nLayers }, () => ({
+      wqkv: mat(3 * d * d, s),
+      bqkv: mat(3 * d, 0.1),
+      wo: mat(d * d, s),
+      bo: mat(d, 0.1),
+      w1: mat(dHid * d, s),
+      b1: mat(dHid, 0.1),
+      w2: mat(d * dHid, 1 / Math.sqrt(dHid)),
+      b2: mat(d, 0.1),
+      ln1g: ones(d),
+      ln1b: mat(d, 0.1),
+      ln2g: ones(d),
+      ln2b: mat(d, 0.1),
+    })),
+  };
+}
