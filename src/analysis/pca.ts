@@ -6,6 +6,7 @@
 // `pcaCsr` does the same for sparse rows with implicit centring (the pipeline's HVG matrix).
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError } from '../io/errors.ts';
+import { ranges, runBlocks, type WorkerPool } from './pool.ts';
 
 export interface PcaResult {
   nComps: number;
@@ -20,6 +21,8 @@ export interface PcaResult {
 }
 
 export interface PcaOptions {
+  /** Covariance rows in blocks on this pool's workers (same results as inline). */
+  pool?: WorkerPool | null;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -298,24 +301,16 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
   const mean = new Float64Array(p);
   for (let t = 0; t < m.data.length; t++) mean[m.indices[t]] += m.data[t];
   for (let j = 0; j < p; j++) mean[j] /= n;
+  // C's rows in fixed blocks (pool tasks): each block scans every cell in order, so each entry
+  // gets its terms in the same order whatever the number of workers.
+  const blocks = ranges(p, COV_BLOCK);
+  const ctx = { indptr: share(opts.pool, m.indptr), indices: share(opts.pool, m.indices), data: share(opts.pool, m.data), n, p };
+  const parts = await runBlocks<Float64Array>(opts.pool, 'covariance', ctx, blocks, {
+    signal: opts.signal,
+    onBlock: (done, total) => opts.onProgress?.((0.5 * done) / total, `pca: covariance, genes ${Math.round((done / total) * p)} / ${p}`),
+  });
   const C = new Float64Array(p * p);
-  for (let i = 0; i < n; i++) {
-    if ((i & 2047) === 0) {
-      await new Promise((r) => setTimeout(r, 0));
-      if (opts.signal?.aborted) throw new CancelledError('pca');
-      opts.onProgress?.((0.5 * i) / n, `pca: covariance ${i.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`);
-    }
-    // Integer loop bounds (indptr is float64) keep V8 on its fast typed-array path.
-    const a0 = m.indptr[i] | 0;
-    const a1 = m.indptr[i + 1] | 0;
-    const idx = m.indices;
-    const val = m.data;
-    for (let a = a0; a < a1; a++) {
-      const va = val[a];
-      const row = idx[a] * p;
-      for (let b = a; b < a1; b++) C[row + idx[b]] += va * val[b];
-    }
-  }
+  parts.forEach((part, b) => C.set(part, blocks[b].from * p));
   // Each unordered pair of a row's entries was added once, to C[a, b] or C[b, a] depending on their
   // storage order: fold the two triangles together.
   let total = 0;
@@ -351,6 +346,37 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
     }
   }
   return { nComps: k, components, scores, variance, varianceRatio: variance.map((v) => v / total), center: mean };
+}
+
+/** Rows of C per pool block. */
+const COV_BLOCK = 64;
+
+/** Typed arrays as the pool wants them (shared memory where possible). */
+function share<T extends ArrayLike<number>>(pool: WorkerPool | null | undefined, a: T): T {
+  return pool && ArrayBuffer.isView(a) ? (pool.share(a as never) as T) : a;
+}
+
+/**
+ * The pool task: rows [from, to) of the sum of x x^T over cells (each unordered pair of a cell's
+ * entries added once, to the row of whichever comes first in storage; pcaCsr folds the triangles).
+ */
+export function covarianceRows(ctx: { indptr: ArrayLike<number>; indices: ArrayLike<number>; data: ArrayLike<number>; n: number; p: number }, r: { from: number; to: number }): Float64Array {
+  const { n, p, indices: idx, data: val } = ctx;
+  const { from, to } = r;
+  const C = new Float64Array((to - from) * p);
+  for (let i = 0; i < n; i++) {
+    // Integer loop bounds (indptr is float64) keep V8 on its fast typed-array path.
+    const a0 = ctx.indptr[i] | 0;
+    const a1 = ctx.indptr[i + 1] | 0;
+    for (let a = a0; a < a1; a++) {
+      const ia = idx[a];
+      if (ia < from || ia >= to) continue;
+      const va = val[a];
+      const row = (ia - from) * p;
+      for (let b = a; b < a1; b++) C[row + idx[b]] += va * val[b];
+    }
+  }
+  return C;
 }
 
 /** Scores of new sparse rows (same columns, same preprocessing) on a fitted PCA's axes. */
