@@ -5,6 +5,7 @@ import type { CsrArrays } from '../src/io/csr.ts';
 import { CancelledError } from '../src/io/errors.ts';
 import { fuzzyConnectivities } from '../src/analysis/connectivities.ts';
 import { exactKnnAsync } from '../src/analysis/knn.ts';
+import { nnDescent } from '../src/analysis/nndescent.ts';
 import { markerStats, markerStatsAsync, type MarkerStats } from '../src/analysis/markers.ts';
 import { pcaCsr } from '../src/analysis/pca.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
@@ -49,6 +50,16 @@ describe('worker pool: identical results for 1, 2 and 3 workers', () => {
   it('exact kNN (query blocks)', async () => {
     const { x } = clustered(3000, 8, 1);
     const runs = await Promise.all(pools.map((pool) => exactKnnAsync(x, 3000, 8, 10, { pool })));
+    for (const r of runs.slice(1)) {
+      same(r.indices, runs[0].indices);
+      same(r.distances, runs[0].distances);
+    }
+  });
+
+  it('NN-descent (join blocks; insertions replayed in serial order)', async () => {
+    const { x } = clustered(5000, 8, 9);
+    const runs = [];
+    for (const pool of pools) runs.push(await nnDescent(x, 5000, 8, 10, { seed: 4, pool }));
     for (const r of runs.slice(1)) {
       same(r.indices, runs[0].indices);
       same(r.distances, runs[0].distances);

@@ -2,6 +2,7 @@
 // and returns that block's result. The same functions run inline when there is no pool.
 import { knnBlock } from './knn.ts';
 import { markerGenes, type MarkerContext } from './markers.ts';
+import { joinBlock, type JoinContext } from './nndescent.ts';
 import { covarianceRows } from './pca.ts';
 import { umapEpochBlocks, type UmapContext, type UmapEpochArgs } from './umap.ts';
 
@@ -19,6 +20,10 @@ export const poolTasks = {
   markers: (c: MarkerContext, r: Range) => {
     const result = markerGenes(c, r);
     return { result, transfer: Object.values(result).flatMap((rows: Float64Array[]) => rows.map((x) => x.buffer)) };
+  },
+  'nndescent-join': (c: JoinContext, r: Range & { worst?: Float64Array }) => {
+    const result = joinBlock(c, r);
+    return { result, transfer: [result.u.buffer, result.v.buffer, result.dd.buffer, result.mask.buffer] };
   },
   covariance: (c: Parameters<typeof covarianceRows>[0], r: Range) => {
     const result = covarianceRows(c, r);
