@@ -35,6 +35,8 @@ export const CONTENT_SECURITY_POLICY = render(BASE_CSP);
  */
 export const WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src': "'self' 'wasm-unsafe-eval' 'unsafe-eval'" });
 
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
+
 const WORKER_SCRIPT = /^\/assets\/[\w.-]*\.worker-[\w-]+\.js$/;
 
 export function registerSecurityHeaders(app: FastifyInstance): void {
@@ -44,5 +46,8 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');
+    // Cross-origin isolation: the analysis workers share typed arrays (SharedArrayBuffer). The page
+    // loads only same-origin scripts and CORS fetches, which these allow.
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) reply.header(k, v);
   });
 }

@@ -49,7 +49,10 @@ describe('scweb serve: the app and its headers', () => {
       expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['x-frame-options']).toBe('DENY');
       expect(res.headers['access-control-allow-origin'], url).toBeUndefined();
-      expect(res.headers['cross-origin-embedder-policy']).toBeUndefined();
+      // Cross-origin isolated (shared memory for the analysis workers); credentialless still lets
+      // the page read cross-origin .h5ad URLs served with CORS and no CORP.
+      expect(res.headers['cross-origin-embedder-policy']).toBe('credentialless');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
     }
     const worker = await app.inject('/assets/data.worker-CrVn-lvF.js');
     expect(worker.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';");
