@@ -3,7 +3,7 @@
 import { knnBlock } from './knn.ts';
 import { markerGenes, type MarkerContext } from './markers.ts';
 import { joinBlock, type JoinContext } from './nndescent.ts';
-import { covarianceRows } from './pca.ts';
+import { covarianceRows, matvecRows } from './pca.ts';
 import { umapEpochBlocks, type UmapContext, type UmapEpochArgs } from './umap.ts';
 
 type Range = { from: number; to: number };
@@ -24,6 +24,10 @@ export const poolTasks = {
   'nndescent-join': (c: JoinContext, r: Range & { worst?: Float64Array }) => {
     const result = joinBlock(c, r);
     return { result, transfer: [result.u.buffer, result.v.buffer, result.dd.buffer, result.mask.buffer] };
+  },
+  matvec: (c: Parameters<typeof matvecRows>[0], r: Parameters<typeof matvecRows>[1]) => {
+    const result = matvecRows(c, r);
+    return { result, transfer: [result.buffer] };
   },
   covariance: (c: Parameters<typeof covarianceRows>[0], r: Range) => {
     const result = covarianceRows(c, r);
