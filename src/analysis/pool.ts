@@ -70,7 +70,11 @@ export class WorkerPool {
     while (this.slots.length < this.size) {
       const slot: Slot = { port: this.spawn(), busy: false };
       slot.port.onMessage((m) => slot.settle?.(m as PoolReply));
-      slot.port.onError((err) => slot.settle?.({ type: 'error', job: 0, block: -1, message: err.message }));
+      slot.port.onError((err) => {
+        // A dead worker would never answer again: fail its block, then start afresh next time.
+        slot.settle?.({ type: 'error', job: 0, block: -1, message: err.message });
+        this.terminate();
+      });
       this.slots.push(slot);
     }
     return this.slots;

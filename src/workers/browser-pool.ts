@@ -4,14 +4,17 @@ import { WorkerPool } from '../analysis/pool.ts';
 
 let current: WorkerPool | null = null;
 
+/** Workers when memory cannot be shared: each gets its own copy of a step's arrays (the markers' matrix block: up to ~240 MB). */
+const MAX_COPYING_WORKERS = 4;
+
 /** The pool for `threads` workers (kept while the count stays the same); null for one thread. */
 export function browserPool(threads: number): WorkerPool | null {
-  const n = Math.max(1, Math.floor(threads));
+  const shared = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const n = Math.min(shared ? Infinity : MAX_COPYING_WORKERS, Math.max(1, Math.floor(threads)));
   if (current?.size === n) return current;
   current?.terminate();
   current = null;
   if (n <= 1 || typeof Worker === 'undefined') return null;
-  const shared = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   current = new WorkerPool(
     n,
     () => {
