@@ -37,7 +37,8 @@ export const WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src'
 
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
 
-const WORKER_SCRIPT = /^\/assets\/[\w.-]*\.worker-[\w-]+\.js$/;
+// Only the data worker rebuilds h5wasm; the analysis pool workers (pool.worker-*.js) never eval.
+const WORKER_SCRIPT = /^\/assets\/data\.worker-[\w-]+\.js$/;
 
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {
