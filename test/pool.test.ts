@@ -1,5 +1,6 @@
-// The worker pool gives the bits of one thread: each parallel step run inline (no pool) and on 2
-// and 3 worker_threads, compared byte for byte, plus cancel stopping the workers.
+// The worker pool gives the bits of one thread: each parallel step run inline (no pool), on 2 and 3
+// worker_threads sharing memory and on 2 that get copies (a page without cross-origin isolation),
+// compared byte for byte; cancel stops the workers.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CsrArrays } from '../src/io/csr.ts';
 import { CancelledError } from '../src/io/errors.ts';
@@ -13,7 +14,7 @@ import type { WorkerPool } from '../src/analysis/pool.ts';
 import { planUmap, umapCpu } from '../src/analysis/umap.ts';
 import { mulberry32 } from '../src/model/random.ts';
 
-const pools: (WorkerPool | null)[] = [null, nodePool(2), nodePool(3)];
+const pools: (WorkerPool | null)[] = [null, nodePool(2), nodePool(3), nodePool(2, false)];
 afterAll(() => pools.forEach((p) => p?.terminate()));
 
 const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -46,7 +47,7 @@ function sparseCells(n: number, p: number, labels: Int32Array, seed: number): Cs
   return { nRows: n, nCols: p, indptr, indices: Uint32Array.from(idx), data: Float32Array.from(val) };
 }
 
-describe('worker pool: identical results for 1, 2 and 3 workers', () => {
+describe('worker pool: identical results for 1, 2 and 3 workers, shared or copied memory', () => {
   it('exact kNN (query blocks)', async () => {
     const { x } = clustered(3000, 8, 1);
     const runs = await Promise.all(pools.map((pool) => exactKnnAsync(x, 3000, 8, 10, { pool })));
@@ -67,7 +68,7 @@ describe('worker pool: identical results for 1, 2 and 3 workers', () => {
   });
 
   it('UMAP epochs (points split across workers read the previous positions)', async () => {
-    const n = 9000;
+    const n = 6000; // two blocks of points
     const { x } = clustered(n, 5, 2);
     const knn = await exactKnnAsync(x, n, 5, 10, { pool: pools[1] });
     const plan = await planUmap(fuzzyConnectivities(knn, n), x, 5, { seed: 3, nEpochs: 12 });
@@ -91,9 +92,9 @@ describe('worker pool: identical results for 1, 2 and 3 workers', () => {
     }
   });
 
-  it('PCA covariance (row blocks, fixed order)', async () => {
+  it('PCA: covariance rows and Lanczos mat-vecs (row blocks, fixed order)', async () => {
     const { labels } = clustered(800, 2, 6);
-    const m = sparseCells(800, 200, labels, 7);
+    const m = sparseCells(800, 600, labels, 7); // 600 genes: the mat-vecs go to the pool too
     const runs = await Promise.all(pools.map((pool) => pcaCsr(m, 10, { pool })));
     for (const r of runs.slice(1)) {
       same(r.components, runs[0].components);

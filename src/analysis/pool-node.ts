@@ -4,8 +4,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WorkerPool } from './pool.ts';
 
-/** Workers for `threads` (default: the machine's cores); null for one thread (everything inline). */
-export function nodePool(threads = availableParallelism()): WorkerPool | null {
+/**
+ * Workers for `threads` (default: the machine's cores); null for one thread (everything inline).
+ * shared false: typed arrays are copied to the workers, as in a browser page that is not
+ * cross-origin isolated (tests run that path here).
+ */
+export function nodePool(threads = availableParallelism(), shared = true): WorkerPool | null {
   if (threads <= 1) return null;
   const entry = new URL('./pool-node-worker.mjs', import.meta.url);
   return new WorkerPool(threads, () => {
@@ -18,5 +22,5 @@ export function nodePool(threads = availableParallelism()): WorkerPool | null {
       onError: (cb) => w.on('error', cb),
       terminate: () => void w.terminate(),
     };
-  }, true);
+  }, shared);
 }
