@@ -2,7 +2,8 @@
 // per-step times as the page shows them, plus the worker's total. Uses the built app (`npx vite
 // build` first) served on port 4175. The CPU device is chosen: on a machine without a GPU, WebGPU
 // is SwiftShader and would measure a software rasteriser, not the code.
-// Run: node --import tsx bench/pipeline-browser.ts [--cells 20000] [--gpu]
+// --threads N sets the app's worker count (default: the browser's, navigator.hardwareConcurrency).
+// Run: node --import tsx bench/pipeline-browser.ts [--cells 20000] [--gpu] [--threads N]
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
@@ -14,6 +15,7 @@ const arg = (name: string, d: string) => {
 };
 const nCells = Number(arg('cells', '20000'));
 const useGpu = process.argv.includes('--gpu');
+const threads = arg('threads', '');
 const file = join(import.meta.dirname, 'out', `synthetic_${nCells}x20000.h5ad`);
 await ensureSynthetic(file, { nCells, nGenes: 20000, genesPerCell: 1000, seed: 42 });
 // Its own process group, so stopping it also stops the vite process npx starts.
@@ -28,6 +30,9 @@ try {
   await page.getByTestId('n-obs').waitFor({ timeout: 600_000 });
   console.log(`open: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (!useGpu) await page.getByTestId('param-device').selectOption('cpu');
+  if (threads) await page.getByTestId('param-threads').fill(threads);
+  const isolated = await page.evaluate(() => crossOriginIsolated);
+  console.log(`threads ${await page.getByTestId('param-threads').inputValue()}, cross-origin isolated (shared memory): ${isolated}`);
   const t1 = Date.now();
   await page.getByTestId('run-analysis').click();
   await page.getByTestId('analysis-report').waitFor({ timeout: 3_600_000 });

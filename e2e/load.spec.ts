@@ -7,6 +7,8 @@ const DEMO = fileURLToPath(new URL('../public/demo/pbmc68k_reduced_with_counts.h
 
 test('the demo loads: summary, the CPU chosen over a software GPU, X_umap coloured by bulk_labels with 10 legend entries', async ({ page }, info) => {
   await page.goto('/');
+  // COOP/COEP from the server: the analysis workers can share memory.
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
   await expect(page.getByTestId('n-vars')).toHaveText('765');

@@ -35,7 +35,10 @@ export const CONTENT_SECURITY_POLICY = render(BASE_CSP);
  */
 export const WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src': "'self' 'wasm-unsafe-eval' 'unsafe-eval'" });
 
-const WORKER_SCRIPT = /^\/assets\/[\w.-]*\.worker-[\w-]+\.js$/;
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
+
+// Only the data worker rebuilds h5wasm; the analysis pool workers (pool.worker-*.js) never eval.
+const WORKER_SCRIPT = /^\/assets\/data\.worker-[\w-]+\.js$/;
 
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {
@@ -44,5 +47,8 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');
+    // Cross-origin isolation: the analysis workers share typed arrays (SharedArrayBuffer). The page
+    // loads only same-origin scripts and CORS fetches, which these allow.
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) reply.header(k, v);
   });
 }

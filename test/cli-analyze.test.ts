@@ -34,4 +34,24 @@ describe('scweb analyze', () => {
     expect(rows.length).toBe(1 + leiden.categories.length * 100);
     expect(await main(['analyze', shared('data/pbmc68k_reduced_with_counts.h5ad'), '--out', out, '--embedding', 'X_nope'])).toBe(1);
   }, 120_000);
+
+  it('--threads N gives the same file content as one thread (pool of worker_threads); --threads 0 is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scweb-threads-'));
+    const input = shared('data/pbmc68k_reduced_with_counts.h5ad');
+    const runs = [];
+    for (const threads of ['1', '3']) {
+      const out = join(dir, `t${threads}.h5ad`);
+      const csv = join(dir, `t${threads}.csv`);
+      expect(await main(['analyze', input, '--out', out, '--backend', 'cpu', '--threads', threads, '--markers-csv', csv])).toBe(0);
+      const ds = await openPaths([out]);
+      runs.push({ pca: ds.readEmbedding('X_pca').data, umap: ds.readEmbedding('X_umap').data, leiden: (ds.obs.columns.find((c) => c.name === 'leiden') as CategoricalColumn).codes, csv: readFileSync(csv, 'utf8') });
+      ds.close();
+    }
+    const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(bytes(runs[1].pca).equals(bytes(runs[0].pca))).toBe(true);
+    expect(bytes(runs[1].umap).equals(bytes(runs[0].umap))).toBe(true);
+    expect(bytes(runs[1].leiden).equals(bytes(runs[0].leiden))).toBe(true);
+    expect(runs[1].csv).toBe(runs[0].csv);
+    expect(await main(['analyze', input, '--out', join(dir, 'x.h5ad'), '--threads', '0'])).not.toBe(0);
+  }, 180_000);
 });

@@ -49,10 +49,15 @@ describe('scweb serve: the app and its headers', () => {
       expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['x-frame-options']).toBe('DENY');
       expect(res.headers['access-control-allow-origin'], url).toBeUndefined();
-      expect(res.headers['cross-origin-embedder-policy']).toBeUndefined();
+      // Cross-origin isolated (shared memory for the analysis workers); credentialless still lets
+      // the page read cross-origin .h5ad URLs served with CORS and no CORP.
+      expect(res.headers['cross-origin-embedder-policy']).toBe('credentialless');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
     }
     const worker = await app.inject('/assets/data.worker-CrVn-lvF.js');
     expect(worker.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';");
+    const poolWorker = await app.inject('/assets/pool.worker-Caz_l5P3.js');
+    expect(poolWorker.headers['content-security-policy']).not.toContain("'unsafe-eval'");
     const created = await app.inject({ method: 'POST', url: '/api/shares', headers: { 'content-type': 'application/octet-stream', origin: 'https://evil.example' }, payload: encryptedBytes() });
     expect(created.statusCode).toBe(201);
     expect(created.headers['access-control-allow-origin']).toBeUndefined();

@@ -2,6 +2,7 @@
 // them. Brute force in row blocks: O(n^2 d), fine up to tens of thousands of cells on the CPU;
 // larger data needs the GPU or an approximate index (not built yet).
 import { CancelledError } from '../io/errors.ts';
+import { ranges, runBlocks, type WorkerPool } from './pool.ts';
 
 export interface KnnResult {
   k: number;
@@ -14,6 +15,8 @@ export interface KnnResult {
 export interface KnnOptions {
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
+  /** Query blocks run on this pool's workers (same results as inline). */
+  pool?: WorkerPool | null;
 }
 
 export function exactKnn(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): KnnResult {
@@ -26,20 +29,31 @@ export function exactKnn(data: Float32Array, n: number, d: number, k: number, op
   return out;
 }
 
-/** As exactKnn, yielding to the event loop between blocks of rows so a worker can cancel it. */
+/** As exactKnn, in blocks of query rows on the pool (or inline, yielding so a worker can cancel it). */
 export async function exactKnnAsync(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): Promise<KnnResult> {
   const out = { k, indices: new Int32Array(n * k), distances: new Float32Array(n * k) };
-  const block = Math.max(16, Math.floor(2e7 / Math.max(1, n * d)));
-  for (let start = 0; start < n; start += block) {
-    await new Promise((r) => setTimeout(r, 0));
-    if (opts.signal?.aborted) throw new CancelledError('neighbors');
-    opts.onProgress?.(start / n, `neighbors (exact, CPU): ${start.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`);
-    knnRows(data, n, d, k, start, Math.min(n, start + block), out);
-  }
+  // Block size from the shape only (never the worker count): ~2e7 distance terms per block.
+  const blocks = ranges(n, Math.max(16, Math.floor(2e7 / Math.max(1, n * d))));
+  const ctx = { data: opts.pool ? opts.pool.share(data) : data, n, d, k };
+  const parts = await runBlocks<KnnResult>(opts.pool, 'knn', ctx, blocks, {
+    signal: opts.signal,
+    onBlock: (done, total) => opts.onProgress?.(done / total, `neighbors (exact, CPU): ${Math.round((done / total) * n).toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`),
+  });
+  parts.forEach((p, b) => {
+    out.indices.set(p.indices, blocks[b].from * k);
+    out.distances.set(p.distances, blocks[b].from * k);
+  });
   return out;
 }
 
-function knnRows(data: Float32Array, n: number, d: number, k: number, from: number, to: number, out: KnnResult): void {
+/** Neighbours of query rows [from, to) against all n rows: one pool block. */
+export function knnBlock(data: Float32Array, n: number, d: number, k: number, from: number, to: number): KnnResult {
+  const out = { k, indices: new Int32Array((to - from) * k), distances: new Float32Array((to - from) * k) };
+  knnRows(data, n, d, k, from, to, out, from);
+  return out;
+}
+
+function knnRows(data: Float32Array, n: number, d: number, k: number, from: number, to: number, out: KnnResult, base = 0): void {
   const { indices, distances } = out;
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
@@ -65,8 +79,8 @@ function knnRows(data: Float32Array, n: number, d: number, k: number, from: numb
       bestI[p] = j;
     }
     for (let t = 0; t < k; t++) {
-      indices[i * k + t] = bestI[t];
-      distances[i * k + t] = bestD[t] < 0 ? 0 : Math.sqrt(bestD[t]);
+      indices[(i - base) * k + t] = bestI[t];
+      distances[(i - base) * k + t] = bestD[t] < 0 ? 0 : Math.sqrt(bestD[t]);
     }
   }
 }

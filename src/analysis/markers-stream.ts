@@ -4,7 +4,8 @@
 import type { PassOptions } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
 import { logNormMatrix } from './expression.ts';
-import { finalizeMarkers, markerStats, type GroupMarkers, type MarkerMethod, type MarkerStats } from './markers.ts';
+import type { WorkerPool } from './pool.ts';
+import { finalizeMarkers, markerStatsAsync, type GroupMarkers, type MarkerMethod, type MarkerStats } from './markers.ts';
 
 export interface DatasetMarkersInput {
   ds: Dataset;
@@ -21,7 +22,7 @@ export interface DatasetMarkersInput {
   valuesPerBlock?: number;
 }
 
-export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions = {}): Promise<GroupMarkers[]> {
+export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions & { pool?: WorkerPool | null } = {}): Promise<GroupMarkers[]> {
   const { ds, countsKey } = inp;
   const p = ds.varNamesOf(countsKey).length;
   const info = ds.matrices.find((m) => m.key === countsKey);
@@ -44,7 +45,11 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
       signal: opts.signal,
       onProgress: (f, msg) => opts.onProgress?.((b + f * 0.8) / blocks, `markers: genes ${g0 + 1}-${g0 + genes.length}, ${msg}`),
     });
-    const st = markerStats(inp.method, m, inp.codes, G);
+    const st = await markerStatsAsync(inp.method, m, inp.codes, G, {
+      pool: opts.pool,
+      signal: opts.signal,
+      onBlock: (done, total) => opts.onProgress?.((b + 0.8 + (0.2 * done) / total) / blocks, `markers: ranking genes ${g0 + 1}-${g0 + genes.length}`),
+    });
     all.nPer = st.nPer;
     for (let g = 0; g < G; g++) {
       all.scores[g].set(st.scores[g], g0);

@@ -7,6 +7,7 @@
 // Student's t with Welch-Satterthwaite degrees of freedom.
 import type { CsrArrays } from '../io/csr.ts';
 import { cscToCsr } from '../io/csr.ts';
+import { ranges, runBlocks, type WorkerPool } from './pool.ts';
 import { studentTwoSidedP } from './special.ts';
 
 export type MarkerMethod = 'wilcoxon' | 't-test';
@@ -64,15 +65,76 @@ export function benjaminiHochberg(p: Float64Array): Float64Array {
  * out as scanpy drops NaN labels). `m` holds log-normalised expression (cells x genes).
  */
 export function wilcoxonMarkers(m: CsrArrays, codes: Int32Array, groups: string[]): GroupMarkers[] {
-  return finalizeMarkers(groups, wilcoxonStats(m, codes, groups.length));
+  return finalizeMarkers(groups, markerStats('wilcoxon', m, codes, groups.length));
 }
 
 export function tTestMarkers(m: CsrArrays, codes: Int32Array, groups: string[]): GroupMarkers[] {
-  return finalizeMarkers(groups, tTestStats(m, codes, groups.length));
+  return finalizeMarkers(groups, markerStats('t-test', m, codes, groups.length));
 }
 
 export function markerStats(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number): MarkerStats {
-  return method === 'wilcoxon' ? wilcoxonStats(m, codes, nGroups) : tTestStats(m, codes, nGroups);
+  const ctx = markerContext(method, m, codes, nGroups);
+  return assembleStats(ctx, [{ from: 0, to: m.nCols }], [markerGenes(ctx, { from: 0, to: m.nCols })]);
+}
+
+/** Genes per pool block: fixed, so the partition never depends on the number of workers. */
+const GENE_BLOCK = 128;
+
+/** As markerStats, in blocks of genes on the pool (identical results). */
+export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, opts: { pool?: WorkerPool | null; signal?: AbortSignal; onBlock?: (done: number, total: number) => void } = {}): Promise<MarkerStats> {
+  const ctx = markerContext(method, m, codes, nGroups, opts.pool);
+  const blocks = ranges(m.nCols, GENE_BLOCK);
+  const parts = await runBlocks<GeneStats>(opts.pool, 'markers', ctx as unknown as Record<string, unknown>, blocks, opts);
+  return assembleStats(ctx, blocks, parts);
+}
+
+/** What every gene block reads: the matrix gene-major (cells ascending within a gene) and the groups. */
+export interface MarkerContext {
+  method: MarkerMethod;
+  G: number;
+  /** Cells in some group. */
+  n: number;
+  nPer: Float64Array;
+  indptr: Float64Array;
+  indices: Uint32Array;
+  data: Float32Array;
+  /** Per matrix row: its rank among the cells in a group, -1 for none. */
+  rowOf: Int32Array;
+  /** Per ranked cell: its group. */
+  groupOf: Int32Array;
+}
+
+/** Per-group statistics of one block of genes ([group][gene - from]). */
+export type GeneStats = Omit<MarkerStats, 'nPer'>;
+
+function markerContext(method: MarkerMethod, m: CsrArrays, codes: Int32Array, G: number, pool?: WorkerPool | null): MarkerContext {
+  const keep = Array.from(codes, (c, i) => (c >= 0 ? i : -1)).filter((i) => i >= 0);
+  // Column access: transposing the cells x genes CSR gives genes x cells CSR.
+  const byGene = cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
+  const rowOf = new Int32Array(m.nRows).fill(-1);
+  keep.forEach((cell, r) => (rowOf[cell] = r));
+  const groupOf = Int32Array.from(keep, (cell) => codes[cell]);
+  const nPer = new Float64Array(G);
+  for (const g of groupOf) nPer[g]++;
+  const sh = <T extends Float64Array | Uint32Array | Float32Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
+  return { method, G, n: keep.length, nPer, indptr: sh(byGene.indptr as Float64Array), indices: sh(byGene.indices as Uint32Array), data: sh(byGene.data as Float32Array), rowOf: sh(rowOf), groupOf: sh(groupOf) };
+}
+
+function assembleStats(ctx: MarkerContext, blocks: { from: number; to: number }[], parts: GeneStats[]): MarkerStats {
+  const p = blocks.length ? blocks[blocks.length - 1].to : 0;
+  const mk = () => Array.from({ length: ctx.G }, () => new Float64Array(p));
+  const st: MarkerStats = { nPer: ctx.nPer, scores: mk(), pvals: mk(), logFoldChanges: mk(), pctIn: mk(), pctOut: mk() };
+  parts.forEach((part, b) => {
+    for (const key of ['scores', 'pvals', 'logFoldChanges', 'pctIn', 'pctOut'] as const) {
+      for (let g = 0; g < ctx.G; g++) st[key][g].set(part[key][g], blocks[b].from);
+    }
+  });
+  return st;
+}
+
+/** The pool task: statistics of genes [from, to). */
+export function markerGenes(ctx: MarkerContext, r: { from: number; to: number }): GeneStats {
+  return ctx.method === 'wilcoxon' ? wilcoxonGenes(ctx, r.from, r.to) : tTestGenes(ctx, r.from, r.to);
 }
 
 /** Orders genes by score and adjusts p-values per group. */
@@ -86,17 +148,10 @@ export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers
   });
 }
 
-function wilcoxonStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
-  const keep = Array.from(codes, (c, i) => (c >= 0 ? i : -1)).filter((i) => i >= 0);
-  const n = keep.length;
-  const nGenes = m.nCols;
-  // Column access: transposing the cells x genes CSR gives genes x cells CSR.
-  const byGene = cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
-  const rowOf = new Int32Array(m.nRows).fill(-1);
-  keep.forEach((cell, r) => (rowOf[cell] = r));
-  const groupOf = Int32Array.from(keep, (cell) => codes[cell]);
-  const nPer = new Float64Array(G);
-  for (const g of groupOf) nPer[g]++;
+function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
+  const { n, G, nPer, rowOf, groupOf } = ctx;
+  const byGene = ctx;
+  const nGenes = to - from;
   const scores = Array.from({ length: G }, () => new Float64Array(nGenes));
   const lfc = Array.from({ length: G }, () => new Float64Array(nGenes));
   const pctIn = Array.from({ length: G }, () => new Float64Array(nGenes));
@@ -104,7 +159,7 @@ function wilcoxonStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats 
   const rankSum = new Float64Array(G);
   const valueSum = new Float64Array(G);
   const nzPer = new Float64Array(G);
-  for (let gene = 0; gene < nGenes; gene++) {
+  for (let gene = from; gene < to; gene++) {
     const vals: { v: number; g: number }[] = [];
     for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
       const r = rowOf[byGene.indices[k]];
@@ -152,42 +207,41 @@ function wilcoxonStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats 
       const n1 = nPer[g];
       const n2 = n - n1;
       const sd = Math.sqrt((n1 * n2 * (n + 1)) / 12);
-      scores[g][gene] = sd > 0 ? (rankSum[g] - (n1 * (n + 1)) / 2) / sd : 0;
+      scores[g][gene - from] = sd > 0 ? (rankSum[g] - (n1 * (n + 1)) / 2) / sd : 0;
       const meanIn = n1 > 0 ? valueSum[g] / n1 : 0;
       const meanOut = n2 > 0 ? (total - valueSum[g]) / n2 : 0;
-      lfc[g][gene] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
-      pctIn[g][gene] = n1 > 0 ? nzPer[g] / n1 : 0;
-      pctOut[g][gene] = n2 > 0 ? (vals.length - nzPer[g]) / n2 : 0;
+      lfc[g][gene - from] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
+      pctIn[g][gene - from] = n1 > 0 ? nzPer[g] / n1 : 0;
+      pctOut[g][gene - from] = n2 > 0 ? (vals.length - nzPer[g]) / n2 : 0;
     }
   }
   const pvals = scores.map((sc) => sc.map((z) => erfc(Math.abs(z) / Math.SQRT2)));
-  return { nPer, scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
+  return { scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
 }
 
-function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
-  const p = m.nCols;
+function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
+  const { G, n, nPer, rowOf, groupOf } = ctx;
+  const p = to - from;
   const sum = Array.from({ length: G }, () => new Float64Array(p));
   const sumSq = Array.from({ length: G }, () => new Float64Array(p));
   const tot = new Float64Array(p);
   const totSq = new Float64Array(p);
   const nz = Array.from({ length: G }, () => new Float64Array(p));
   const nzTot = new Float64Array(p);
-  const nPer = new Float64Array(G);
-  let n = 0;
-  for (let r = 0; r < m.nRows; r++) {
-    const g = codes[r];
-    if (g < 0) continue;
-    nPer[g]++;
-    n++;
-    for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) {
-      const v = m.data[k];
-      sum[g][m.indices[k]] += v;
-      sumSq[g][m.indices[k]] += v * v;
-      tot[m.indices[k]] += v;
-      totSq[m.indices[k]] += v * v;
+  // Gene-major, cells ascending: every sum takes its terms in the same (cell) order as a row-major pass.
+  for (let j = 0; j < p; j++) {
+    for (let k = ctx.indptr[from + j]; k < ctx.indptr[from + j + 1]; k++) {
+      const r = rowOf[ctx.indices[k]];
+      if (r < 0) continue;
+      const g = groupOf[r];
+      const v = ctx.data[k];
+      sum[g][j] += v;
+      sumSq[g][j] += v * v;
+      tot[j] += v;
+      totSq[j] += v * v;
       if (v !== 0) {
-        nz[g][m.indices[k]]++;
-        nzTot[m.indices[k]]++;
+        nz[g][j]++;
+        nzTot[j]++;
       }
     }
   }
@@ -218,5 +272,5 @@ function tTestStats(m: CsrArrays, codes: Int32Array, G: number): MarkerStats {
       pctOut[g][j] = n2 > 0 ? (nzTot[j] - nz[g][j]) / n2 : 0;
     }
   }
-  return { nPer, scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
+  return { scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
 }

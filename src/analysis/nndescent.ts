@@ -5,6 +5,88 @@
 import { CancelledError } from '../io/errors.ts';
 import { mulberry32 } from '../model/random.ts';
 import type { KnnOptions, KnnResult } from './knn.ts';
+import { openJob, ranges } from './pool.ts';
+
+/** Points per join block and blocks per group (between refreshes of the worst distances): fixed. */
+const JOIN_BLOCK = 2048;
+const JOIN_GROUP = 8;
+
+/** What every join block reads: the data, the candidate lists and each list's worst distance. */
+export interface JoinContext {
+  data: Float32Array;
+  d: number;
+  maxCand: number;
+  newC: Int32Array;
+  oldC: Int32Array;
+  newN: Int32Array;
+  oldN: Int32Array;
+  worst: Float64Array;
+}
+
+/** Candidate pairs in the join's order: bit 0 of mask, u may take v; bit 1, v may take u. */
+export interface JoinPairs {
+  u: Int32Array;
+  v: Int32Array;
+  dd: Float64Array;
+  mask: Uint8Array;
+}
+
+/** Distinct entries of a candidate list into `out`, in first-seen order (as [...new Set(list)]); their count. */
+function distinct(list: Int32Array, from: number, count: number, out: Int32Array): number {
+  let m = 0;
+  for (let t = from; t < from + count; t++) {
+    const x = list[t];
+    let seen = false;
+    for (let s = 0; s < m; s++) if (out[s] === x) seen = true;
+    if (!seen) out[m++] = x;
+  }
+  return m;
+}
+
+/** The pool task: the local join's pairs of points [from, to) with their distances, those that may enter a list. */
+export function joinBlock(ctx: JoinContext, r: { from: number; to: number; worst?: Float64Array }): JoinPairs {
+  const { data, d, maxCand } = ctx;
+  const worst = r.worst ?? ctx.worst;
+  const nw = new Int32Array(maxCand);
+  const od = new Int32Array(maxCand);
+  // Upper bound on the pairs, to size the output once.
+  let bound = 0;
+  for (let i = r.from; i < r.to; i++) bound += (ctx.newN[i] * (ctx.newN[i] - 1)) / 2 + ctx.newN[i] * ctx.oldN[i];
+  const u = new Int32Array(bound);
+  const v = new Int32Array(bound);
+  const dd = new Float64Array(bound);
+  const mask = new Uint8Array(bound);
+  let m = 0;
+  for (let i = r.from; i < r.to; i++) {
+    const nn = distinct(ctx.newC, i * maxCand, ctx.newN[i], nw);
+    const no = distinct(ctx.oldC, i * maxCand, ctx.oldN[i], od);
+    for (let a = 0; a < nn; a++) {
+      const p = nw[a];
+      const op = p * d;
+      const wp = worst[p];
+      for (let b = a + 1; b < nn + no; b++) {
+        // New-new pairs first, then new-old, as the serial join takes them.
+        const q = b < nn ? nw[b] : od[b - nn];
+        if (q === p) continue;
+        const oq = q * d;
+        let x = 0;
+        for (let t = 0; t < d; t++) {
+          const z = data[op + t] - data[oq + t];
+          x += z * z;
+        }
+        // push's own test, negated (NaN included).
+        const bits = (x >= wp ? 0 : 1) | (x >= worst[q] ? 0 : 2);
+        if (bits) {
+          u[m] = p;
+          v[m] = q;
+          dd[m] = x;
+          mask[m++] = bits;
+        }
+      }
+    }
+  }
+  return { u: u.slice(0, m), v: v.slice(0, m), dd: dd.slice(0, m), mask: mask.slice(0, m) };
+}
 
 export interface NnDescentOptions extends KnnOptions {
   seed?: number;
@@ -55,18 +137,33 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
   const maxIt = opts.maxIterations ?? 12;
   const delta = opts.delta ?? 0.001;
   const maxCand = Math.max(K, 30);
+  const pool = opts.pool && opts.pool.size > 1 ? opts.pool : null;
+  const shared = pool?.shared ?? false;
+  const sh = <T extends Float32Array | Float64Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
+  const alloc = <T extends Float64Array | Int32Array>(C: { new (n: number): T; new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, len: number): T => (pool ? pool.alloc(C, len) : new C(len));
+  // Candidate lists, maxCand slots per point; counts say how many slots are used.
+  const newC = alloc(Int32Array, n * maxCand);
+  const oldC = alloc(Int32Array, n * maxCand);
+  const newN = alloc(Int32Array, n);
+  const oldN = alloc(Int32Array, n);
+  const worst = alloc(Float64Array, n);
+  const ctx: JoinContext = { data: sh(data), d, maxCand, newC, oldC, newN, oldN, worst };
+  const blocks = ranges(n, JOIN_BLOCK);
   for (let it = 0; it < maxIt; it++) {
     await new Promise((r) => setTimeout(r, 0));
     if (opts.signal?.aborted) throw new CancelledError('neighbors');
     opts.onProgress?.(it / maxIt, `neighbors (NN-descent): pass ${it + 1}`);
     // Candidate lists: each point's new and old neighbours plus the reverse ones (capped, seeded).
-    const newC: number[][] = Array.from({ length: n }, () => []);
-    const oldC: number[][] = Array.from({ length: n }, () => []);
-    const add = (list: number[], j: number) => {
-      if (list.length < maxCand) list.push(j);
-      else {
-        const r = Math.floor(rng() * (list.length + 1));
-        if (r < maxCand) list[r] = j;
+    newN.fill(0);
+    oldN.fill(0);
+    const add = (list: Int32Array, count: Int32Array, i: number, j: number) => {
+      const c = count[i];
+      if (c < maxCand) {
+        list[i * maxCand + c] = j;
+        count[i] = c + 1;
+      } else {
+        const r = Math.floor(rng() * (c + 1));
+        if (r < maxCand) list[i * maxCand + r] = j;
       }
     };
     for (let i = 0; i < n; i++) {
@@ -74,32 +171,35 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
         const j = idx[i * K + t];
         if (j < 0) continue;
         if (isNew[i * K + t]) {
-          add(newC[i], j);
-          add(newC[j], i);
+          add(newC, newN, i, j);
+          add(newC, newN, j, i);
           isNew[i * K + t] = 0;
         } else {
-          add(oldC[i], j);
-          add(oldC[j], i);
+          add(oldC, oldN, i, j);
+          add(oldC, oldN, j, i);
         }
       }
     }
+    // Local join: the distances (most of the work) in blocks on the pool; the insertions replayed
+    // here in the serial order, so the lists evolve exactly as in one thread. A block drops the
+    // pairs that cannot enter a list: lists' worst distances only fall, so a pair no better than
+    // the worst at the start of its group of blocks would be refused at its turn too.
+    const job = openJob(pool, 'nndescent-join', ctx as unknown as Record<string, unknown>);
     let updates = 0;
-    for (let i = 0; i < n; i++) {
-      const nw = [...new Set(newC[i])];
-      const od = [...new Set(oldC[i])];
-      for (let a = 0; a < nw.length; a++) {
-        const u = nw[a];
-        for (let b = a + 1; b < nw.length; b++) {
-          const v = nw[b];
-          const dd = sq(u, v);
-          updates += +push(u, v, dd) + +push(v, u, dd);
-        }
-        for (const v of od) {
-          if (v === u) continue;
-          const dd = sq(u, v);
-          updates += +push(u, v, dd) + +push(v, u, dd);
+    try {
+      for (let g = 0; g < blocks.length; g += JOIN_GROUP) {
+        for (let i = 0; i < n; i++) worst[i] = dist[i * K + K - 1];
+        const group = blocks.slice(g, g + JOIN_GROUP).map((r) => ({ ...r, worst: shared || !pool ? undefined : worst }));
+        const parts = await job.run<JoinPairs>(group, { signal: opts.signal });
+        for (const { u, v, dd, mask } of parts) {
+          for (let t = 0; t < u.length; t++) {
+            if (mask[t] & 1) updates += +push(u[t], v[t], dd[t]);
+            if (mask[t] & 2) updates += +push(v[t], u[t], dd[t]);
+          }
         }
       }
+    } finally {
+      job.close();
     }
     if (updates < delta * n * K) break;
   }

@@ -6,6 +6,7 @@
 // `pcaCsr` does the same for sparse rows with implicit centring (the pipeline's HVG matrix).
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError } from '../io/errors.ts';
+import { openJob, ranges, runBlocks, type WorkerPool } from './pool.ts';
 
 export interface PcaResult {
   nComps: number;
@@ -20,6 +21,8 @@ export interface PcaResult {
 }
 
 export interface PcaOptions {
+  /** Covariance rows in blocks on this pool's workers (same results as inline). */
+  pool?: WorkerPool | null;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -79,6 +82,43 @@ export function jacobiEigen(a: Float64Array, m: number): { values: Float64Array;
  * step: ~100x fewer flops on flat single-cell spectra.
  */
 async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions): Promise<{ values: Float64Array; vectors: Float64Array }> {
+  // C v by fixed blocks of rows (each output entry one dot product: any split gives the same
+  // bits); on the pool only when the product is big enough to outweigh a round trip per vector.
+  const pool = opts.pool && opts.pool.size > 1 && p >= MATVEC_POOL_MIN ? opts.pool : null;
+  const job = openJob(pool, 'matvec', { C: pool ? pool.share(C) : C, p });
+  const rows = ranges(p, MATVEC_BLOCK);
+  const matvec = async (v: Float64Array): Promise<Float64Array> => {
+    const parts = await job.run<Float64Array>(rows.map((r) => ({ ...r, v })), { signal: opts.signal });
+    const w = new Float64Array(p);
+    parts.forEach((part, b) => w.set(part, rows[b].from));
+    return w;
+  };
+  try {
+    return await lanczos(p, k, opts, matvec);
+  } finally {
+    job.close();
+  }
+}
+
+/** Rows per mat-vec block, and the smallest matrix whose products go to the pool. */
+const MATVEC_BLOCK = 256;
+const MATVEC_POOL_MIN = 512;
+
+/** The pool task: rows [from, to) of C v. */
+export function matvecRows(ctx: { C: Float64Array; p: number }, r: { from: number; to: number; v: Float64Array }): Float64Array {
+  const { C, p } = ctx;
+  const { v } = r;
+  const w = new Float64Array(r.to - r.from);
+  for (let i = r.from; i < r.to; i++) {
+    let s = 0;
+    const row = i * p;
+    for (let t = 0; t < p; t++) s += C[row + t] * v[t];
+    w[i - r.from] = s;
+  }
+  return w;
+}
+
+async function lanczos(p: number, k: number, opts: PcaOptions, matvec: (v: Float64Array) => Promise<Float64Array>): Promise<{ values: Float64Array; vectors: Float64Array }> {
   const basis: Float64Array[] = [];
   const alpha: number[] = [];
   const beta: number[] = [];
@@ -94,13 +134,7 @@ async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions)
       opts.onProgress?.(Math.min(0.99, j / target), `pca: Lanczos vector ${j + 1} / ${target}`);
     }
     basis.push(v);
-    const w = new Float64Array(p);
-    for (let i = 0; i < p; i++) {
-      let s = 0;
-      const row = i * p;
-      for (let t = 0; t < p; t++) s += C[row + t] * v[t];
-      w[i] = s;
-    }
+    const w = await matvec(v);
     let a = 0;
     for (let i = 0; i < p; i++) a += w[i] * v[i];
     alpha.push(a);
@@ -298,24 +332,16 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
   const mean = new Float64Array(p);
   for (let t = 0; t < m.data.length; t++) mean[m.indices[t]] += m.data[t];
   for (let j = 0; j < p; j++) mean[j] /= n;
+  // C's rows in fixed blocks (pool tasks): each block scans every cell in order, so each entry
+  // gets its terms in the same order whatever the number of workers.
+  const blocks = ranges(p, COV_BLOCK);
+  const ctx = { indptr: share(opts.pool, m.indptr), indices: share(opts.pool, m.indices), data: share(opts.pool, m.data), n, p, sorted: rowsSorted(m) };
+  const parts = await runBlocks<Float64Array>(opts.pool, 'covariance', ctx, blocks, {
+    signal: opts.signal,
+    onBlock: (done, total) => opts.onProgress?.((0.5 * done) / total, `pca: covariance, genes ${Math.round((done / total) * p)} / ${p}`),
+  });
   const C = new Float64Array(p * p);
-  for (let i = 0; i < n; i++) {
-    if ((i & 2047) === 0) {
-      await new Promise((r) => setTimeout(r, 0));
-      if (opts.signal?.aborted) throw new CancelledError('pca');
-      opts.onProgress?.((0.5 * i) / n, `pca: covariance ${i.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`);
-    }
-    // Integer loop bounds (indptr is float64) keep V8 on its fast typed-array path.
-    const a0 = m.indptr[i] | 0;
-    const a1 = m.indptr[i + 1] | 0;
-    const idx = m.indices;
-    const val = m.data;
-    for (let a = a0; a < a1; a++) {
-      const va = val[a];
-      const row = idx[a] * p;
-      for (let b = a; b < a1; b++) C[row + idx[b]] += va * val[b];
-    }
-  }
+  parts.forEach((part, b) => C.set(part, blocks[b].from * p));
   // Each unordered pair of a row's entries was added once, to C[a, b] or C[b, a] depending on their
   // storage order: fold the two triangles together.
   let total = 0;
@@ -351,6 +377,57 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
     }
   }
   return { nComps: k, components, scores, variance, varianceRatio: variance.map((v) => v / total), center: mean };
+}
+
+/** Rows of C per pool block. */
+const COV_BLOCK = 64;
+
+/** Typed arrays as the pool wants them (shared memory where possible). */
+function share<T extends ArrayLike<number>>(pool: WorkerPool | null | undefined, a: T): T {
+  return pool && ArrayBuffer.isView(a) ? (pool.share(a as never) as T) : a;
+}
+
+/**
+ * The pool task: rows [from, to) of the sum of x x^T over cells (each unordered pair of a cell's
+ * entries added once, to the row of whichever comes first in storage; pcaCsr folds the triangles).
+ */
+export function covarianceRows(ctx: { indptr: ArrayLike<number>; indices: ArrayLike<number>; data: ArrayLike<number>; n: number; p: number; sorted: boolean }, r: { from: number; to: number }): Float64Array {
+  const { n, p, indices: idx, data: val, sorted } = ctx;
+  const { from, to } = r;
+  const C = new Float64Array((to - from) * p);
+  for (let i = 0; i < n; i++) {
+    // Integer loop bounds (indptr is float64) keep V8 on its fast typed-array path.
+    let a = ctx.indptr[i] | 0;
+    const a1 = ctx.indptr[i + 1] | 0;
+    if (sorted) {
+      // Rows with ascending columns: this block's entries are one run, found by bisection.
+      let hi = a1;
+      while (a < hi) {
+        const mid = (a + hi) >>> 1;
+        if (idx[mid] < from) a = mid + 1;
+        else hi = mid;
+      }
+    }
+    for (; a < a1; a++) {
+      const ia = idx[a];
+      if (ia < from || ia >= to) {
+        if (sorted) break;
+        continue;
+      }
+      const va = val[a];
+      const row = (ia - from) * p;
+      for (let b = a; b < a1; b++) C[row + idx[b]] += va * val[b];
+    }
+  }
+  return C;
+}
+
+/** Whether every row's column indices ascend (then a block finds its entries by bisection). */
+function rowsSorted(m: CsrArrays): boolean {
+  for (let i = 0; i < m.nRows; i++) {
+    for (let a = (m.indptr[i] | 0) + 1; a < (m.indptr[i + 1] | 0); a++) if (m.indices[a] <= m.indices[a - 1]) return false;
+  }
+  return true;
 }
 
 /** Scores of new sparse rows (same columns, same preprocessing) on a fitted PCA's axes. */

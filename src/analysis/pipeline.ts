@@ -18,6 +18,7 @@ import type { GroupMarkers, MarkerMethod } from './markers.ts';
 import { datasetMarkers } from './markers-stream.ts';
 import { nnDescent } from './nndescent.ts';
 import { pcaCsr, type PcaResult } from './pca.ts';
+import type { WorkerPool } from './pool.ts';
 import { qcMetrics, type QcMetrics } from './qc.ts';
 import { scaleCsrInPlace } from './scale.ts';
 import { planUmap, umapCpu } from './umap.ts';
@@ -89,6 +90,8 @@ export interface PipelineResult {
 
 export interface RunOptions {
   device?: GPUDevice | null;
+  /** Workers for the CPU steps (pool-node.ts, or the data worker's); none: one thread. Same results either way. */
+  pool?: WorkerPool | null;
   signal?: AbortSignal;
   onStep?: (e: StepEvent) => void;
 }
@@ -200,7 +203,7 @@ export class Pipeline {
     });
     // As scanpy: at most min(n_obs, n_vars) - 1 components (more have no variance to explain).
     const nComps = Math.max(1, Math.min(params.pca.nComps, matrix.value.nRows - 1, matrix.value.nCols - 1));
-    const pca = await step('pca', [matrix.key, params.pca], () => pcaCsr(matrix.value, nComps, pass('pca')));
+    const pca = await step('pca', [matrix.key, params.pca], () => pcaCsr(matrix.value, nComps, { ...pass('pca'), pool: opts.pool }));
 
     const nb = params.neighbors;
     const device = params.device === 'cpu' ? null : (opts.device ?? null);
@@ -215,10 +218,10 @@ export class Pipeline {
         knn = await exactKnnWebGPU(device, coords, n, dim, k, pass('neighbors'));
         method = 'exact (WebGPU)';
       } else if (nb.method === 'exact' || (nb.method === 'auto' && n <= 20000)) {
-        knn = await exactKnnAsync(coords, n, dim, k, pass('neighbors'));
+        knn = await exactKnnAsync(coords, n, dim, k, { ...pass('neighbors'), pool: opts.pool });
         method = 'exact (CPU)';
       } else {
-        knn = await nnDescent(coords, n, dim, k, { ...pass('neighbors'), seed: params.leiden.seed });
+        knn = await nnDescent(coords, n, dim, k, { ...pass('neighbors'), seed: params.leiden.seed, pool: opts.pool });
         method = 'NN-descent (CPU)';
       }
       return { rep: nb.useRep, method, knn, graph: fuzzyConnectivities(knn, n), coords, dim };
@@ -230,7 +233,7 @@ export class Pipeline {
     });
     const um = await step('umap', [neighbors.key, params.umap, !!device], async () => {
       const plan = await planUmap(neighbors.value.graph, neighbors.value.coords, neighbors.value.dim, { ...params.umap });
-      const coords = device ? await umapWebGPU(device, plan, pass('umap')) : await umapCpu(plan, pass('umap'));
+      const coords = device ? await umapWebGPU(device, plan, pass('umap')) : await umapCpu(plan, { ...pass('umap'), pool: opts.pool });
       // Last line of defence: a layout with NaN must fail loudly, not be written out.
       for (let i = 0; i < coords.length; i++) {
         if (!Number.isFinite(coords[i])) throw new Error(`umap: cell ${Math.floor(i / 2)} got a non-finite coordinate; the neighbour graph is degenerate (many identical cells?)`);
@@ -240,7 +243,7 @@ export class Pipeline {
     const markers = await step('markers', [ld.key, params.markers], () =>
       datasetMarkers(
         { ds, countsKey, keep: filter.value.keep, totals, codes: ld.value.labels, groups: Array.from({ length: ld.value.nClusters }, (_, i) => String(i)), method: params.markers.method, normalize: !fromLog },
-        pass('markers'),
+        { ...pass('markers'), pool: opts.pool },
       ),
     );
 

@@ -10,6 +10,7 @@
 import { CancelledError } from '../io/errors.ts';
 import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
+import { openJob, ranges, type WorkerPool } from './pool.ts';
 
 export interface UmapOptions {
   minDist?: number;
@@ -17,6 +18,10 @@ export interface UmapOptions {
   nEpochs?: number;
   negativeSampleRate?: number;
   seed?: number;
+  /** Epochs split their points across this pool's workers (same results as inline). */
+  pool?: WorkerPool | null;
+  /** Fewest points for which epochs go to the pool (default UMAP_POOL_MIN). */
+  poolMinPoints?: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -136,11 +141,11 @@ export function hashU32(seed: number, epoch: number, edge: number, sample: numbe
 const clip = (v: number) => (v > 4 ? 4 : v < -4 ? -4 : v);
 
 /** One epoch: new positions of every point from `cur`. Mirrors the WGSL kernel line by line. */
-export function umapEpoch(plan: UmapPlan, cur: Float32Array, next: Float32Array, epoch: number, nextSample: Float32Array, nextNegative: Float32Array): void {
+export function umapEpoch(plan: UmapPlan, cur: Float32Array, next: Float32Array, epoch: number, nextSample: Float32Array, nextNegative: Float32Array, from = 0, to = plan.n): void {
   const { n, a, b, nEpochs, seed, indptr, indices, epochsPerSample } = plan;
   const alpha = 1 - epoch / nEpochs;
   const rate = plan.negativeSampleRate;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     let x = cur[2 * i];
     let y = cur[2 * i + 1];
     const x0 = x;
@@ -184,20 +189,71 @@ export function umapEpoch(plan: UmapPlan, cur: Float32Array, next: Float32Array,
   }
 }
 
+/** Points per block of an epoch; fixed, so the partition never depends on the number of workers. */
+const UMAP_BLOCK = 4096;
+/** Below this many points the per-epoch round trip to the workers costs more than it saves. */
+export const UMAP_POOL_MIN = 8192;
+
+/** One worker's share of an epoch: its pinned blocks of points. `cur` travels only when memory is not shared. */
+export interface UmapEpochArgs {
+  epoch: number;
+  flip: boolean;
+  blocks: { from: number; to: number }[];
+  cur?: Float32Array;
+}
+
+/** Context of the epoch task: the plan's arrays, both position buffers and the per-edge schedule. */
+export interface UmapContext {
+  plan: UmapPlan;
+  a: Float32Array;
+  b: Float32Array;
+  nextSample: Float32Array;
+  nextNegative: Float32Array;
+}
+
+/**
+ * The pool task: positions of the given blocks for one epoch, written in place (shared memory or
+ * inline), or returned per block when `cur` was copied in. The schedule arrays stay in the worker
+ * between epochs, which is why blocks are pinned to workers.
+ */
+export function umapEpochBlocks(ctx: UmapContext, args: UmapEpochArgs): Float32Array[] | null {
+  const cur = args.cur ?? (args.flip ? ctx.b : ctx.a);
+  const next = args.flip ? ctx.a : ctx.b;
+  for (const r of args.blocks) umapEpoch(ctx.plan, cur, next, args.epoch, ctx.nextSample, ctx.nextNegative, r.from, r.to);
+  return args.cur ? args.blocks.map((r) => next.slice(2 * r.from, 2 * r.to)) : null;
+}
+
 /** The UMAP layout on the CPU: [n, 2] coordinates. */
 export async function umapCpu(plan: UmapPlan, opts: UmapOptions = {}): Promise<Float32Array> {
-  let cur = Float32Array.from(plan.init);
-  let next = new Float32Array(cur.length);
-  const nextSample = Float32Array.from(plan.epochsPerSample);
-  const nextNegative = plan.epochsPerSample.map((v) => Math.fround(v / plan.negativeSampleRate));
-  for (let epoch = 0; epoch < plan.nEpochs; epoch++) {
-    if (epoch % 10 === 0) {
-      await new Promise((r) => setTimeout(r, 0));
-      if (opts.signal?.aborted) throw new CancelledError('umap');
-      opts.onProgress?.(epoch / plan.nEpochs, `umap: epoch ${epoch} / ${plan.nEpochs}`);
+  const pool = opts.pool && opts.pool.size > 1 && plan.n >= (opts.poolMinPoints ?? UMAP_POOL_MIN) ? opts.pool : null;
+  const share = <T extends Float32Array>(x: T): T => (pool ? pool.share(x) : x);
+  const ctx: UmapContext = {
+    plan: { ...plan, indptr: pool ? pool.share(plan.indptr) : plan.indptr, indices: pool ? pool.share(plan.indices) : plan.indices, epochsPerSample: share(plan.epochsPerSample), init: new Float32Array(0) },
+    a: share(Float32Array.from(plan.init)),
+    b: share(new Float32Array(plan.init.length)),
+    nextSample: share(Float32Array.from(plan.epochsPerSample)),
+    nextNegative: share(plan.epochsPerSample.map((v) => Math.fround(v / plan.negativeSampleRate))),
+  };
+  const copy = !!pool && !pool.shared;
+  const workers = pool ? pool.size : 1;
+  const all = ranges(plan.n, UMAP_BLOCK);
+  const perWorker = Array.from({ length: workers }, (_, w) => all.filter((_, i) => i % workers === w));
+  const job = openJob(pool, 'umap-epoch', ctx as unknown as Record<string, unknown>);
+  try {
+    for (let epoch = 0; epoch < plan.nEpochs; epoch++) {
+      const flip = epoch % 2 === 1;
+      const [cur, next] = flip ? [ctx.b, ctx.a] : [ctx.a, ctx.b];
+      if (epoch % 10 === 0) {
+        await new Promise((r) => setTimeout(r, 0));
+        if (opts.signal?.aborted) throw new CancelledError('umap');
+        opts.onProgress?.(epoch / plan.nEpochs, `umap: epoch ${epoch} / ${plan.nEpochs}`);
+      }
+      const args = perWorker.map((blocks): UmapEpochArgs => ({ epoch, flip, blocks, cur: copy ? cur : undefined }));
+      const out = await job.run<Float32Array[] | null>(args, { signal: opts.signal, pinned: true });
+      out.forEach((parts, w) => parts?.forEach((p, t) => next.set(p, 2 * perWorker[w][t].from)));
     }
-    umapEpoch(plan, cur, next, epoch, nextSample, nextNegative);
-    [cur, next] = [next, cur];
+  } finally {
+    job.close();
   }
-  return cur;
+  return Float32Array.from(plan.nEpochs % 2 === 1 ? ctx.b : ctx.a);
 }

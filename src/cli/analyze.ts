@@ -14,11 +14,12 @@ import { geneLabels } from '../io/gene-symbols.ts';
 import { detectBackend } from '../model/backend.ts';
 import { installNodeWebGPU } from '../model/node-gpu.ts';
 import { loadEnsemblMap } from '../model/node-model.ts';
-import { intFlag, parseArgs } from './args.ts';
+import { nodePool } from '../analysis/pool-node.ts';
+import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'no-scale']);
+  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'no-scale', 'threads']);
   const [input] = p.positionals;
   const out = p.flags.get('out');
   if (!input || !out) throw new UsageError('analyze needs an input (.h5ad, 10x .h5 or an mtx folder) and --out OUT.h5ad');
@@ -50,9 +51,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     markers: { method },
     device: backend,
   };
+  const threads = threadsFlag(p);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   // The input first: a missing or broken file is reported before anything else is set up.
   const ds = await openPaths([input]);
+  const pool = nodePool(threads);
   try {
     let device: GPUDevice | null = null;
     if (backend !== 'cpu') {
@@ -68,6 +71,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     }
     const r = await new Pipeline(ds).run(params, {
       device,
+      pool,
       onStep: (e) => {
         if (e.state === 'running' && e.message === 'starting') log(`${e.step}: running`);
         else if (e.state !== 'running') log(`${e.step}: ${e.state === 'cached' ? 'cached' : `done in ${e.message}`}`);
@@ -87,6 +91,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     log(`steps (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(2)}`).join(', ')}`);
     log(`wrote ${out}`);
   } finally {
+    pool?.terminate();
     ds.close();
   }
   return 0;

@@ -1,4 +1,5 @@
 // A small flag parser: `--name value`, `--flag`, positionals; unknown flags are usage errors.
+import { availableParallelism } from 'node:os';
 import { UsageError } from './usage.ts';
 
 export interface Parsed {
@@ -29,5 +30,12 @@ export function intFlag(p: Parsed, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+/** --threads N: workers for the CPU analysis steps; default all cores (results do not depend on it). */
+export function threadsFlag(p: Parsed): number {
+  const n = intFlag(p, 'threads', availableParallelism());
+  if (n < 1) throw new UsageError('--threads must be at least 1');
   return n;
 }

@@ -48,12 +48,13 @@ Usage:
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
-              [--counts KEY] [--markers-csv FILE]
+              [--counts KEY] [--markers-csv FILE] [--threads N]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
       (total_counts, n_genes_by_counts, pct_counts_mt, passes_qc), obsm/X_pca, obsm/X_umap,
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
-      keys the input already has are replaced, as scanpy would.
+      keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
+      steps (default: all cores; same results for any N).
   scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by

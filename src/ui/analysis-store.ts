@@ -10,6 +10,9 @@ import { WorkerRequestError, dataClient } from './worker-client.ts';
 
 export interface AnalysisState {
   params: PipelineParams;
+  /** Workers for the CPU steps (results do not depend on it). */
+  threads: number;
+  setThreads(n: number): void;
   job: { id: number; steps: Partial<Record<StepName, StepEvent>> } | null;
   /** The steps of the last run that was cancelled or failed, kept on screen to show what finished. */
   stopped: { steps: Partial<Record<StepName, StepEvent>>; reason: 'cancelled' | 'failed' } | null;
@@ -44,6 +47,10 @@ const NO_GENES = { ids: [], symbols: [], source: null };
 
 export const useAnalysis = create<AnalysisState>((set, get) => ({
   params: DEFAULT_PARAMS,
+  threads: typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1,
+  setThreads(threads) {
+    set({ threads: Math.max(1, Math.floor(threads) || 1) });
+  },
   job: null,
   stopped: null,
   report: null,
@@ -64,7 +71,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
   },
 
   async run() {
-    const { id, done } = dataClient().request<'analyzed'>({ type: 'analyze', params: get().params }, undefined, (event) => {
+    const { id, done } = dataClient().request<'analyzed'>({ type: 'analyze', params: get().params, threads: get().threads }, undefined, (event) => {
       const job = get().job;
       if (job?.id === id) set({ job: { id, steps: { ...job.steps, [event.step]: event } } });
     });
@@ -90,7 +97,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
   },
 
   async computeMarkers(groupBy, method) {
-    const { id, done } = dataClient().request<'markers'>({ type: 'markers', groupBy, method }, (fraction, message) => set({ markersJob: { id, fraction, message } }));
+    const { id, done } = dataClient().request<'markers'>({ type: 'markers', groupBy, method, threads: get().threads }, (fraction, message) => set({ markersJob: { id, fraction, message } }));
     set({ markersJob: { id, fraction: 0, message: `markers for ${groupBy}` } });
     try {
       set({ markers: (await done).table, markersJob: null });
@@ -104,7 +111,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     const sel = get().selection;
     if (!sel) return;
     const mask = sel.mask.slice();
-    const { id, done } = dataClient().request<'markers'>({ type: 'markers', groupBy: 'selection', method, selection: mask }, (fraction, message) => set({ markersJob: { id, fraction, message } }));
+    const { id, done } = dataClient().request<'markers'>({ type: 'markers', groupBy: 'selection', method, selection: mask, threads: get().threads }, (fraction, message) => set({ markersJob: { id, fraction, message } }));
     set({ markersJob: { id, fraction: 0, message: `markers of ${sel.count} selected cells vs the rest` } });
     try {
       set({ markers: (await done).table, markersJob: null });

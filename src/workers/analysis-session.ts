@@ -6,6 +6,7 @@ import { analysisDevice } from '../analysis/gpu-device.ts';
 import { pointsInPolygon } from '../analysis/lasso.ts';
 import type { GroupMarkers, MarkerMethod } from '../analysis/markers.ts';
 import { datasetMarkers } from '../analysis/markers-stream.ts';
+import type { WorkerPool } from '../analysis/pool.ts';
 import { Pipeline, type PipelineParams, type PipelineResult, type StepEvent } from '../analysis/pipeline.ts';
 import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
@@ -79,6 +80,8 @@ export class AnalysisSession {
   /** obs columns and obsm keys this session computed: what an export writes over the input's. */
   private readonly added = new Set<string>();
   private readonly addedObsm = new Set<string>();
+  /** Workers for the CPU steps (the data worker sets it per request); null: one thread. */
+  pool: WorkerPool | null = null;
 
   /**
    * `resources` loads what the page fetches from the app's public folder: the Ensembl -> symbol map
@@ -94,7 +97,7 @@ export class AnalysisSession {
   /** Runs the pipeline and stores its results as obs columns and obsm entries of the dataset. */
   async analyze(params: PipelineParams, signal: AbortSignal, onStep: (e: StepEvent) => void): Promise<AnalysisReport> {
     const device = params.device === 'cpu' ? null : await analysisDevice({ allowSoftware: params.device === 'webgpu' });
-    const r = await this.pipeline.run(params, { device, signal, onStep });
+    const r = await this.pipeline.run(params, { device, signal, onStep, pool: this.pool });
     const ds = this.ds;
     const leiden: Column = { kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' };
     ds.setColumn(leiden);
@@ -309,7 +312,7 @@ export class AnalysisSession {
     const src = this.expressionSource();
     if (src.input.kind === 'scaled') throw new Error(scaledRefusal(src.input, 'Marker genes'));
     const totals = src.normalize ? await this.cellTotals(src.key, signal) : new Float64Array(this.ds.nObs).fill(DEFAULT_TARGET_SUM);
-    return datasetMarkers({ ds: this.ds, countsKey: src.key, keep: null, totals, codes, groups, method, normalize: src.normalize }, { signal, onProgress });
+    return datasetMarkers({ ds: this.ds, countsKey: src.key, keep: null, totals, codes, groups, method, normalize: src.normalize }, { signal, onProgress, pool: this.pool });
   }
 
   private shippedSets(): Promise<MarkerSet[]> {

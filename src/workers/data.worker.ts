@@ -18,6 +18,7 @@ import { initBrowserWasm } from './wasm-backend.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
 import { GrnSession } from './grn-session.ts';
 import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
+import { browserPool } from './browser-pool.ts';
 import { writeSnapshot } from '../io/h5ad/snapshot.ts';
 import { sha256OfBlob } from '../io/file-digest.ts';
 import type { ModelSource } from './model-store.ts';
@@ -111,12 +112,16 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     }
     case 'analyze':
       return withCancel(req.id, async (signal) => {
-        const report = await requireSession().analyze(req.params, signal, (event) => post({ type: 'step', id: req.id, event }));
+        const session = requireSession();
+        session.pool = browserPool(req.threads ?? 1);
+        const report = await session.analyze(req.params, signal, (event) => post({ type: 'step', id: req.id, event }));
         post({ type: 'analyzed', id: req.id, summary: summarize(requireDataset()), report });
       });
     case 'markers':
       return withCancel(req.id, async (signal) => {
-        const table = await requireSession().markers(req.groupBy, req.method, req.selection ?? null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        const session = requireSession();
+        session.pool = browserPool(req.threads ?? 1);
+        const table = await session.markers(req.groupBy, req.method, req.selection ?? null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
         post({ type: 'markers', id: req.id, table });
       });
     case 'gene':

@@ -41,8 +41,9 @@ export type Request =
   | { type: 'vocab-overlap'; id: number; model: ModelSource; geneColumn?: string }
   | { type: 'embed'; id: number; model: ModelSource; options: EmbedRequestOptions }
   | { type: 'encode-tokens'; id: number; model: ModelSource; batch: TokenBatch; backend: DevicePreference }
-  | { type: 'analyze'; id: number; params: PipelineParams }
-  | { type: 'markers'; id: number; groupBy: string; method: MarkerMethod; selection?: Uint8Array }
+  /** threads: workers for the CPU steps (the app's setting); results do not depend on it. */
+  | { type: 'analyze'; id: number; params: PipelineParams; threads?: number }
+  | { type: 'markers'; id: number; groupBy: string; method: MarkerMethod; selection?: Uint8Array; threads?: number }
   | { type: 'gene'; id: number; name: string }
   | { type: 'genes'; id: number }
   | { type: 'group-stats'; id: number; groupBy: string; genes: string[] }

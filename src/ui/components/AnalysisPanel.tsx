@@ -10,6 +10,8 @@ type Section = keyof PipelineParams;
 export function AnalysisPanel() {
   const params = useAnalysis((s) => s.params);
   const setParams = useAnalysis((s) => s.setParams);
+  const threads = useAnalysis((s) => s.threads);
+  const setThreads = useAnalysis((s) => s.setThreads);
   const job = useAnalysis((s) => s.job);
   const stopped = useAnalysis((s) => s.stopped);
   const backend = useApp((s) => s.backend);
@@ -91,6 +93,10 @@ export function AnalysisPanel() {
             <option value="webgpu" title={backend?.software ? 'a software renderer here: slower than the CPU' : undefined}>WebGPU{backend?.software ? ' (software)' : ''}</option>
             <option value="cpu">CPU (JavaScript)</option>
           </select>
+        </label>
+        <label title="workers for the CPU steps (neighbours, UMAP, PCA, markers); the results do not depend on it">
+          threads
+          <input type="number" min={1} step={1} value={threads} onChange={(e) => setThreads(Number(e.target.value))} data-testid="param-threads" />
         </label>
       </fieldset>
       <div className="row">

@@ -1,0 +1,203 @@
+// A small pool of workers for the CPU-heavy analysis steps. The caller cuts its work into blocks
+// whose size never depends on the number of workers and combines block results in block order, so
+// 1, 2 or 16 workers (or none: `runBlocks` with no pool runs the same task code inline) give
+// identical bits. Platform code only spawns the workers (pool-node.ts: worker_threads; the data
+// worker: Web Workers); everything here is plain message passing.
+import { CancelledError } from '../io/errors.ts';
+import { poolTasks, type TaskName } from './pool-tasks.ts';
+
+/** What the pool needs of a worker: Web Worker and worker_threads.Worker both fit behind it. */
+export interface PoolPort {
+  postMessage(msg: unknown, transfer?: Transferable[]): void;
+  onMessage(cb: (msg: unknown) => void): void;
+  onError(cb: (err: Error) => void): void;
+  terminate(): void;
+}
+
+/** Messages to a pool worker. */
+export type PoolRequest =
+  | { type: 'open'; job: number; task: TaskName; ctx: Record<string, unknown> }
+  | { type: 'run'; job: number; block: number; args: unknown }
+  | { type: 'close'; job: number };
+
+/** Messages from a pool worker. */
+export type PoolReply = { type: 'done'; job: number; block: number; result: unknown } | { type: 'error'; job: number; block: number; message: string };
+
+export interface BlockOptions {
+  signal?: AbortSignal;
+  /** Called once per block, in completion order (progress). */
+  onBlock?: (done: number, total: number) => void;
+  /** Block i always runs on worker i % size: for tasks that keep per-block state in the worker between runs. */
+  pinned?: boolean;
+}
+
+interface Slot {
+  port: PoolPort;
+  busy: boolean;
+  /** Resolves the block in flight. */
+  settle?: (reply: PoolReply) => void;
+}
+
+export class WorkerPool {
+  private slots: Slot[] = [];
+  private nextJob = 1;
+
+  /**
+   * size: number of workers. shared: typed arrays given to `share` live in SharedArrayBuffers
+   * (workers read them in place) rather than being copied into every worker.
+   */
+  constructor(
+    readonly size: number,
+    private readonly spawn: () => PoolPort,
+    readonly shared: boolean,
+  ) {}
+
+  /** A copy of `a` in shared memory when the platform allows it (else `a` itself: copied per worker when sent). */
+  share<T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array>(a: T): T {
+    if (!this.shared || a.buffer instanceof SharedArrayBuffer) return a;
+    const Ctor = a.constructor as new (buf: SharedArrayBuffer) => T;
+    const out = new Ctor(new SharedArrayBuffer(a.byteLength));
+    out.set(a as never);
+    return out;
+  }
+
+  /** A zero-filled shared array (a plain one where memory cannot be shared). */
+  alloc<T extends Float32Array | Float64Array | Int32Array>(Ctor: { new (n: number): T; new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
+    return this.shared ? new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT)) : new Ctor(n);
+  }
+
+  private ensure(): Slot[] {
+    while (this.slots.length < this.size) {
+      const slot: Slot = { port: this.spawn(), busy: false };
+      slot.port.onMessage((m) => slot.settle?.(m as PoolReply));
+      slot.port.onError((err) => {
+        // A dead worker would never answer again: fail its block, then start afresh next time.
+        slot.settle?.({ type: 'error', job: 0, block: -1, message: err.message });
+        this.terminate();
+      });
+      this.slots.push(slot);
+    }
+    return this.slots;
+  }
+
+  /** Sends `ctx` to every worker once; the returned job runs blocks against it until closed. */
+  open(task: TaskName, ctx: Record<string, unknown>): PoolJob {
+    const job = this.nextJob++;
+    for (const s of this.ensure()) s.port.postMessage({ type: 'open', job, task, ctx } satisfies PoolRequest);
+    return new PoolJob(this, job);
+  }
+
+  /** @internal Runs blocks on free workers; results in block order. */
+  async dispatch(job: number, blocks: unknown[], opts: BlockOptions): Promise<unknown[]> {
+    const slots = this.ensure();
+    const results = new Array<unknown>(blocks.length);
+    let next = 0;
+    let done = 0;
+    const queues = opts.pinned ? slots.map((_, w) => blocks.map((_, i) => i).filter((i) => i % slots.length === w)) : null;
+    const take = (w: number): number => (queues ? (queues[w].shift() ?? -1) : next < blocks.length ? next++ : -1);
+    let failure: Error | null = null;
+    const onAbort = () => this.terminate();
+    opts.signal?.addEventListener('abort', onAbort);
+    try {
+      await Promise.all(
+        slots.map(async (slot, w) => {
+          for (let i = take(w); i >= 0 && !failure; i = take(w)) {
+            if (opts.signal?.aborted) throw new CancelledError('analysis');
+            const reply = await new Promise<PoolReply>((resolve) => {
+              slot.settle = resolve;
+              slot.busy = true;
+              if (opts.signal?.aborted) resolve({ type: 'error', job, block: i, message: 'cancelled' });
+              else slot.port.postMessage({ type: 'run', job, block: i, args: blocks[i] } satisfies PoolRequest);
+            });
+            slot.busy = false;
+            slot.settle = undefined;
+            if (reply.type === 'error') {
+              failure ??= opts.signal?.aborted ? new CancelledError('analysis') : new Error(`worker pool: ${reply.message}`);
+              return;
+            }
+            results[i] = reply.result;
+            opts.onBlock?.(++done, blocks.length);
+          }
+        }),
+      );
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    if (opts.signal?.aborted) throw new CancelledError('analysis');
+    if (failure) throw failure;
+    return results;
+  }
+
+  /** @internal */
+  closeJob(job: number): void {
+    for (const s of this.slots) s.port.postMessage({ type: 'close', job } satisfies PoolRequest);
+  }
+
+  /** Stops every worker now (cancel): blocks in flight fail, the next job spawns fresh workers. */
+  terminate(): void {
+    const slots = this.slots;
+    this.slots = [];
+    for (const s of slots) {
+      s.port.terminate();
+      s.settle?.({ type: 'error', job: 0, block: -1, message: 'cancelled' });
+    }
+  }
+}
+
+export class PoolJob {
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly id: number,
+  ) {}
+
+  run<R>(blocks: unknown[], opts: BlockOptions = {}): Promise<R[]> {
+    return this.pool.dispatch(this.id, blocks, opts) as Promise<R[]>;
+  }
+
+  close(): void {
+    this.pool.closeJob(this.id);
+  }
+}
+
+/**
+ * A job on the pool, or the same task run inline (one block at a time, yielding between blocks
+ * so a cancel gets through) when there is no pool: identical results either way.
+ */
+export function openJob(pool: WorkerPool | null | undefined, task: TaskName, ctx: Record<string, unknown>): Pick<PoolJob, 'run' | 'close'> {
+  if (pool && pool.size > 1) return pool.open(task, ctx);
+  const fn = poolTasks[task] as unknown as (ctx: Record<string, unknown>, args: unknown) => { result: unknown };
+  return {
+    async run<R>(blocks: unknown[], opts: BlockOptions = {}): Promise<R[]> {
+      const out: R[] = [];
+      let last = performance.now();
+      for (let i = 0; i < blocks.length; i++) {
+        if (performance.now() - last > 50) {
+          await new Promise((r) => setTimeout(r, 0));
+          last = performance.now();
+        }
+        if (opts.signal?.aborted) throw new CancelledError('analysis');
+        out.push(fn(ctx, blocks[i]).result as R);
+        opts.onBlock?.(i + 1, blocks.length);
+      }
+      return out;
+    },
+    close() {},
+  };
+}
+
+/** Runs one task over its blocks (one job), results in block order. */
+export async function runBlocks<R>(pool: WorkerPool | null | undefined, task: TaskName, ctx: Record<string, unknown>, blocks: unknown[], opts: BlockOptions = {}): Promise<R[]> {
+  const job = openJob(pool, task, ctx);
+  try {
+    return await job.run<R>(blocks, opts);
+  } finally {
+    job.close();
+  }
+}
+
+/** [from, to) ranges of `size` over n items: the fixed partition every parallel step uses. */
+export function ranges(n: number, size: number): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  for (let from = 0; from < n; from += size) out.push({ from, to: Math.min(n, from + size) });
+  return out;
+}

@@ -1,0 +1,32 @@
+// The worker pool in the browser: Web Workers spawned from the data worker. Typed arrays are
+// shared when the page is cross-origin isolated (the app's servers send COOP/COEP), copied otherwise.
+import { WorkerPool } from '../analysis/pool.ts';
+
+let current: WorkerPool | null = null;
+
+/** Workers when memory cannot be shared: each gets its own copy of a step's arrays (the markers' matrix block: up to ~240 MB). */
+const MAX_COPYING_WORKERS = 4;
+
+/** The pool for `threads` workers (kept while the count stays the same); null for one thread. */
+export function browserPool(threads: number): WorkerPool | null {
+  const shared = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const n = Math.min(shared ? Infinity : MAX_COPYING_WORKERS, Math.max(1, Math.floor(threads)));
+  if (current?.size === n) return current;
+  current?.terminate();
+  current = null;
+  if (n <= 1 || typeof Worker === 'undefined') return null;
+  current = new WorkerPool(
+    n,
+    () => {
+      const w = new Worker(new URL('./pool.worker.ts', import.meta.url), { type: 'module' });
+      return {
+        postMessage: (m, t) => w.postMessage(m, t ?? []),
+        onMessage: (cb) => (w.onmessage = (e) => cb(e.data)),
+        onError: (cb) => (w.onerror = (e) => cb(new Error(e.message || 'pool worker failed to start'))),
+        terminate: () => w.terminate(),
+      };
+    },
+    shared,
+  );
+  return current;
+}

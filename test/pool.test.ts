@@ -1,0 +1,115 @@
+// The worker pool gives the bits of one thread: each parallel step run inline (no pool), on 2 and 3
+// worker_threads sharing memory and on 2 that get copies (a page without cross-origin isolation),
+// compared byte for byte; cancel stops the workers.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CsrArrays } from '../src/io/csr.ts';
+import { CancelledError } from '../src/io/errors.ts';
+import { fuzzyConnectivities } from '../src/analysis/connectivities.ts';
+import { exactKnnAsync } from '../src/analysis/knn.ts';
+import { nnDescent } from '../src/analysis/nndescent.ts';
+import { markerStats, markerStatsAsync, type MarkerStats } from '../src/analysis/markers.ts';
+import { pcaCsr } from '../src/analysis/pca.ts';
+import { nodePool } from '../src/analysis/pool-node.ts';
+import type { WorkerPool } from '../src/analysis/pool.ts';
+import { planUmap, umapCpu } from '../src/analysis/umap.ts';
+import { mulberry32 } from '../src/model/random.ts';
+
+const pools: (WorkerPool | null)[] = [null, nodePool(2), nodePool(3), nodePool(2, false)];
+afterAll(() => pools.forEach((p) => p?.terminate()));
+
+const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const same = (a: ArrayBufferView, b: ArrayBufferView) => expect(bytes(a).equals(bytes(b))).toBe(true);
+
+/** n points in d dimensions around 6 centres (so neighbours and groups mean something). */
+function clustered(n: number, d: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const rng = mulberry32(seed);
+  const centres = Array.from({ length: 6 * d }, () => rng() * 10);
+  const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * 6));
+  const x = Float32Array.from({ length: n * d }, (_, t) => centres[labels[Math.floor(t / d)] * d + (t % d)] + rng() - 0.5);
+  return { x, labels };
+}
+
+/** Sparse non-negative cells x genes with some group structure, as log-normalised data looks. */
+function sparseCells(n: number, p: number, labels: Int32Array, seed: number): CsrArrays {
+  const rng = mulberry32(seed);
+  const indptr = new Float64Array(n + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) {
+      if (rng() < 0.15 + (j % 6 === labels[i] ? 0.4 : 0)) {
+        idx.push(j);
+        val.push(Math.fround(Math.log1p(1 + Math.floor(rng() * 5))));
+      }
+    }
+    indptr[i + 1] = idx.length;
+  }
+  return { nRows: n, nCols: p, indptr, indices: Uint32Array.from(idx), data: Float32Array.from(val) };
+}
+
+describe('worker pool: identical results for 1, 2 and 3 workers, shared or copied memory', () => {
+  it('exact kNN (query blocks)', async () => {
+    const { x } = clustered(3000, 8, 1);
+    const runs = await Promise.all(pools.map((pool) => exactKnnAsync(x, 3000, 8, 10, { pool })));
+    for (const r of runs.slice(1)) {
+      same(r.indices, runs[0].indices);
+      same(r.distances, runs[0].distances);
+    }
+  });
+
+  it('NN-descent (join blocks; insertions replayed in serial order)', async () => {
+    const { x } = clustered(5000, 8, 9);
+    const runs = [];
+    for (const pool of pools) runs.push(await nnDescent(x, 5000, 8, 10, { seed: 4, pool }));
+    for (const r of runs.slice(1)) {
+      same(r.indices, runs[0].indices);
+      same(r.distances, runs[0].distances);
+    }
+  });
+
+  it('UMAP epochs (points split across workers read the previous positions)', async () => {
+    const n = 6000; // two blocks of points
+    const { x } = clustered(n, 5, 2);
+    const knn = await exactKnnAsync(x, n, 5, 10, { pool: pools[1] });
+    const plan = await planUmap(fuzzyConnectivities(knn, n), x, 5, { seed: 3, nEpochs: 12 });
+    const runs: Float32Array[] = [];
+    for (const pool of pools) runs.push(await umapCpu(plan, { pool, poolMinPoints: 0 }));
+    for (const r of runs.slice(1)) same(r, runs[0]);
+    // Below the pool's minimum the same pool runs inline: still the same bits.
+    same(await umapCpu(plan, { pool: pools[1] }), runs[0]);
+  });
+
+  it.each(['wilcoxon', 't-test'] as const)('%s markers (gene blocks)', async (method) => {
+    const { labels } = clustered(600, 2, 4);
+    labels[5] = -1; // a cell in no group
+    const m = sparseCells(600, 300, labels, 5);
+    const ref = markerStats(method, m, labels, 6);
+    const keys = ['scores', 'pvals', 'logFoldChanges', 'pctIn', 'pctOut'] as const;
+    for (const pool of pools) {
+      const st: MarkerStats = await markerStatsAsync(method, m, labels, 6, { pool });
+      same(st.nPer, ref.nPer);
+      for (const key of keys) for (let g = 0; g < 6; g++) same(st[key][g], ref[key][g]);
+    }
+  });
+
+  it('PCA: covariance rows and Lanczos mat-vecs (row blocks, fixed order)', async () => {
+    const { labels } = clustered(800, 2, 6);
+    const m = sparseCells(800, 600, labels, 7); // 600 genes: the mat-vecs go to the pool too
+    const runs = await Promise.all(pools.map((pool) => pcaCsr(m, 10, { pool })));
+    for (const r of runs.slice(1)) {
+      same(r.components, runs[0].components);
+      same(r.scores, runs[0].scores);
+      same(r.variance, runs[0].variance);
+    }
+  });
+
+  it('cancel stops every worker and the pool works again afterwards', async () => {
+    const { x } = clustered(6000, 16, 8);
+    const pool = pools[2]!;
+    const ctl = new AbortController();
+    const run = exactKnnAsync(x, 6000, 16, 10, { pool, signal: ctl.signal, onProgress: () => ctl.abort() });
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    const again = await exactKnnAsync(x, 600, 16, 5, { pool });
+    same(again.indices, (await exactKnnAsync(x, 600, 16, 5)).indices);
+  });
+});
