@@ -1,11 +1,12 @@
 // Attention-GRN throughput (cells/s) at M tokens (default 1201: a 1200-gene panel and <cls>) for
 // scGPT_human's shape (12 layers, d 512, 8 heads; seeded random weights): the whole per-cell path
 // (layers before the last, raw q k^T, row then column ranks, head sum, group sums) on WebGPU (our
-// WGSL kernels after the tfjs encoder) against the CPU reference in the same process (the ratio is
-// printed), with memory: peak GPU tensor bytes beyond the weights (tf.profile) and the CPU's RSS.
+// WGSL kernels after the tfjs encoder) and on WASM (float32 on tfjs-backend-wasm, --threads) against
+// the float64 CPU reference in the same process (the ratio is printed), with memory: peak GPU
+// tensor bytes beyond the weights (tf.profile) and the CPU's RSS.
 //
 //   node --import tsx bench/grn-attention.ts [--layers 12] [--m 1201] [--gpu-cells 4] [--cpu-cells 1]
-//                                            [--backends webgpu,cpu]
+//                                            [--wasm-cells 2] [--threads 1] [--backends webgpu,wasm,cpu]
 // WebGPU needs a Vulkan driver (see the Makefile's GPU_ENV for SwiftShader on a CPU-only machine).
 import * as tf from '@tensorflow/tfjs-core';
 import { detectBackend } from '../src/model/backend.ts';
@@ -13,6 +14,9 @@ import { TfjsEncoder, initTfjsWebGPU } from '../src/model/encoder-tfjs.ts';
 import type { GroupRanker } from '../src/model/grn/ranker.ts';
 import { GROUP_A, GROUP_B, cpuRanker } from '../src/model/grn/ranker.ts';
 import { webgpuRanker } from '../src/model/grn/ranker-webgpu.ts';
+import { wasmRanker } from '../src/model/grn/ranker-wasm.ts';
+import { WasmEncoder } from '../src/model/encoder-wasm.ts';
+import { initNodeWasm } from '../src/model/node-wasm.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
 import { randomWeights } from './random-model.ts';
 import { rng } from './synthetic.ts';
@@ -26,7 +30,9 @@ const nLayers = Number(opt('layers', '12'));
 const M = Number(opt('m', '1201'));
 const gpuCells = Number(opt('gpu-cells', '4'));
 const cpuCells = Number(opt('cpu-cells', '1'));
-const backends = opt('backends', 'webgpu,cpu').split(',');
+const wasmCells = Number(opt('wasm-cells', '2'));
+const threads = Number(opt('threads', '1'));
+const backends = opt('backends', 'webgpu,wasm,cpu').split(',');
 
 /** Tokens of `n` cells: <cls> (value 0), then M - 1 distinct genes, about 70% of them zero (bin 0). */
 function randomCells(n: number, seed: number): { ids: Int32Array; values: Float32Array } {
@@ -91,6 +97,19 @@ async function main() {
       rows.push({ backend: 'webgpu', cells: gpuCells, batch: result.batch, seconds: result.seconds, cellsPerSecond: gpuCells / result.seconds, memory: `${((info2.peakBytes - resident) / 1e6).toFixed(0)} MB GPU tensors beyond the weights` });
       console.error(JSON.stringify(rows[rows.length - 1]));
     } else console.error(`no WebGPU: ${info.detail}`);
+  }
+  if (backends.includes('wasm')) {
+    await initNodeWasm(threads);
+    const enc = new WasmEncoder(weights);
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
+    const r = await run(wasmRanker(enc, -1, threads), wasmCells, 1);
+    clearInterval(timer);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    enc.dispose();
+    rows.push({ backend: `wasm (${threads} thread${threads === 1 ? '' : 's'})`, cells: wasmCells, batch: r.batch, seconds: r.seconds, cellsPerSecond: wasmCells / r.seconds, memory: `RSS +${((peak - rss0) / 1e6).toFixed(0)} MB` });
+    console.error(JSON.stringify(rows[rows.length - 1]));
   }
   if (backends.includes('cpu')) {
     const rss0 = process.memoryUsage().rss;

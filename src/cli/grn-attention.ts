@@ -11,8 +11,10 @@ import { choosePanel } from '../model/grn/panel.ts';
 import type { TargetOrder } from '../model/grn/targets.ts';
 import { topTargets } from '../model/grn/targets.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
+import type { NodeBackend } from '../model/node-model.ts';
 import { loadEnsemblMap, loadModelDirWithChecksum, nodeBackend } from '../model/node-model.ts';
-import { intFlag, parseArgs } from './args.ts';
+import { initNodeWasm } from '../model/node-wasm.ts';
+import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
@@ -22,7 +24,7 @@ function csvField(s: string): string {
 }
 
 export async function grnAttentionCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['model', 'groupby', 'groups', 'tf', 'panel', 'n-hvg', 'top', 'layer', 'counts', 'gene-col', 'backend', 'out', 'save-mean', 'seed', 'by']);
+  const p = parseArgs(argv, ['model', 'groupby', 'groups', 'tf', 'panel', 'n-hvg', 'top', 'layer', 'counts', 'gene-col', 'backend', 'out', 'save-mean', 'seed', 'by', 'threads']);
   const [input] = p.positionals;
   const [modelArg, groupby, groupsText, tfText, out] = ['model', 'groupby', 'groups', 'tf', 'out'].map((f) => p.flags.get(f));
   if (!input || !modelArg || !groupby || !groupsText || !tfText || !out) {
@@ -37,8 +39,9 @@ export async function grnAttentionCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(layer)) throw new UsageError(`--layer must be an integer (negative counts from the end), got "${layerText}"`);
   const by = (p.flags.get('by') ?? 'difference') as TargetOrder;
   if (!['difference', 'a', 'b'].includes(by)) throw new UsageError(`--by must be difference, a or b, got "${by}"`);
-  const backend = (p.flags.get('backend') ?? 'auto') as 'webgpu' | 'cpu' | 'auto';
-  if (!['webgpu', 'cpu', 'auto'].includes(backend)) throw new UsageError('--backend must be auto, webgpu or cpu');
+  const backend = (p.flags.get('backend') ?? 'auto') as NodeBackend;
+  if (!['webgpu', 'wasm', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu, wasm (float32 on the CPU) or cpu (the exact float64 reference), got "${backend}"`);
+  const threads = threadsFlag(p);
   const top = intFlag(p, 'top', 20);
   const seed = intFlag(p, 'seed', 0);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
@@ -57,13 +60,25 @@ export async function grnAttentionCommand(argv: string[]): Promise<number> {
     const panel = await choosePanel(ds, model, { tfs, genes: panelFile, nHvg: p.flags.has('n-hvg') ? intFlag(p, 'n-hvg', 0) : undefined, cellsA, cellsB, countsKey, geneColumn, ensemblToSymbol });
     log(`groups: ${groups[0]} (${cellsA.length} cells) vs ${groups[1]} (${cellsB.length} cells); panel of ${panel.length} genes (${tfs.length} TFs first), M = ${panel.length + 1} tokens`);
     const chosen = await nodeBackend(backend, log);
+    // On the CPU: float32 on WebAssembly unless the float64 reference was asked for (or WASM fails).
+    let kind: 'webgpu' | 'wasm' | 'cpu' = chosen.kind;
+    if (kind === 'cpu' && backend !== 'cpu') {
+      try {
+        await initNodeWasm(threads);
+        kind = 'wasm';
+      } catch (err) {
+        if (backend === 'wasm') throw err;
+        log(`WebAssembly did not start (${(err as Error).message}): using the exact float64 CPU path`);
+      }
+    }
     let last = 0;
     const result = await attentionGrn(ds, model, {
       cellsA,
       cellsB,
       panel,
       layer,
-      backend: chosen.kind,
+      backend: kind,
+      threads,
       adapter: chosen.kind === 'webgpu' ? chosen.adapter : undefined,
       countsKey,
       geneColumn,
@@ -72,7 +87,7 @@ export async function grnAttentionCommand(argv: string[]): Promise<number> {
       onProgress: (done, total, rate) => {
         if (performance.now() - last < 2000 && done < total) return;
         last = performance.now();
-        log(`${done}/${total} cells, ${rate.toFixed(2)} cells/s`);
+        log(`${Number.isInteger(done) ? done : done.toFixed(2)}/${total} cells, ${rate.toFixed(rate < 1 ? 3 : 2)} cells/s`);
       },
     });
     log(`input: ${result.input}; layer ${result.layer}; ${result.backend}; ${result.seconds.toFixed(1)} s`);

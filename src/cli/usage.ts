@@ -36,7 +36,7 @@ Usage:
       seed --seed) min-max scaled to [0, 1] as scGPT does.
   scweb grn attention IN --model DIR --groupby COL --groups A,B --tf GENE[,GENE...] --out targets.csv
               [--panel FILE | --n-hvg N] [--top 20] [--by difference|a|b] [--layer -1] [--counts KEY]
-              [--gene-col NAME] [--seed N] [--backend auto|webgpu|cpu] [--save-mean DIR]
+              [--gene-col NAME] [--seed N] [--backend auto|webgpu|wasm|cpu] [--threads N] [--save-mean DIR]
       scGPT's attention GRN (its Tutorial_Attention_GRN): the panel is the TFs, then FILE's genes
       (one per line) or the N in-vocabulary genes of largest log-expression variance over the two
       groups (default: 1200 genes in all); each cell's tokens include zero genes; the chosen layer's
@@ -92,7 +92,7 @@ Any command takes --verbose: for a damaged file, also print HDF5's own error sta
 
 --backend: auto (the default) uses a hardware GPU when there is one, else the CPU; a software
 renderer (SwiftShader, llvmpipe) is slower than the CPU and is used only with --backend webgpu.
-For the scGPT encoder the CPU means wasm: float32 on tfjs's WebAssembly backend (SIMD, --threads N
+For the scGPT encoder and the attention GRN the CPU means wasm: float32 on tfjs's WebAssembly backend (SIMD, --threads N
 threads, default: the available cores; the same bits whatever N); --backend cpu is the exact
 float64 reference encoder, 20-40x slower (bench/RESULTS.md).
 WebGPU in Node uses Dawn and the system's Vulkan driver; without a GPU, SwiftShader works with

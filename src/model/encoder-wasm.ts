@@ -60,6 +60,8 @@ export class WasmEncoder {
   private readonly valB2: tf.Tensor1D;
   private readonly valNorm: [tf.Tensor1D, tf.Tensor1D];
   private readonly layers: LayerTensors[];
+  /** 1/sqrt(head dim), folded into each head's q projection. */
+  private readonly qScale: number;
 
   constructor(readonly weights: ScGPTWeights) {
     if (tf.getBackend() !== 'wasm') throw new Error(`the WASM encoder needs tfjs's wasm backend (the active one is ${tf.getBackend()}); call initTfjsWasm first`);
@@ -74,7 +76,7 @@ export class WasmEncoder {
     const H = weights.config.nHeads;
     const hd = d / H;
     // q is scaled by 1/sqrt(head dim) in its projection (torch scales the projected q).
-    const scale = 1 / Math.sqrt(hd);
+    const scale = (this.qScale = 1 / Math.sqrt(hd));
     // Rows [r0, r0 + hd) of in_proj (nn.Linear layout [3d, d]) and of its bias.
     const rowsOf = (w: Float32Array, r0: number, k = 1) => w.slice(r0 * d, (r0 + hd) * d).map((v) => v * k);
     const biasOf = (b: Float32Array, r0: number, k = 1) => b.slice(r0, r0 + hd).map((v) => v * k);
@@ -146,6 +148,34 @@ export class WasmEncoder {
     return out;
   }
 
+  /**
+   * For the attention GRN: one cell's per-head raw-score operands at `layer` (0-based), after the
+   * layers before it: q [n, hd] without the 1/sqrt(hd) scale (scGPT's GRN reads unscaled q k^T;
+   * the scale is a power of two for head sizes that are powers of four, as scGPT's 64 and the
+   * fixtures' 16, so taking it out is exact) and k^T [hd, n]. The caller disposes them.
+   * `afterLayer(done, of)` is awaited after each layer before the chosen one (progress, cancel).
+   */
+  async layerQk(ids: Int32Array, values: Float32Array, layer: number, afterLayer?: (done: number, of: number) => Promise<void>): Promise<{ q: tf.Tensor2D; kT: tf.Tensor2D }[]> {
+    let x = tf.tidy(() => this.inputs(ids, values));
+    try {
+      for (let l = 0; l < layer; l++) {
+        const next = tf.tidy(() => this.layer(x, this.layers[l]));
+        x.dispose();
+        x = next;
+        await afterLayer?.(l + 1, layer);
+      }
+      return tf.tidy(() => {
+        const xT = tf.transpose(x);
+        return this.layers[layer].heads.map((P) => {
+          const { q, kT } = this.headQk(x, xT, P);
+          return { q: tf.mul<tf.Tensor2D>(q, 1 / this.qScale), kT };
+        });
+      });
+    } finally {
+      x.dispose();
+    }
+  }
+
   private inputs(ids: Int32Array, values: Float32Array): tf.Tensor2D {
     // The embedding rows are copied here: tfjs-wasm's Gather walks elements one by one (~20 ms a cell).
     const d = this.weights.config.dModel;
@@ -174,13 +204,17 @@ export class WasmEncoder {
     const heads = L.heads.map((P) =>
       // tidy per head: each [n, n] score matrix is freed before the next is made.
       tf.tidy((): tf.Tensor2D => {
-        const q = tf.fused.matMul({ a: x, b: P.wq, bias: P.bq });
-        const kT = tf.add<tf.Tensor2D>(tf.matMul(P.wk, xT), P.bk);
+        const { q, kT } = this.headQk(x, xT, P);
         const v = tf.fused.matMul({ a: x, b: P.wv, bias: P.bv });
         return tf.matMul(tf.softmax(tf.matMul(q, kT)), v);
       }),
     );
     return tf.concat<tf.Tensor2D>(heads, 1);
+  }
+
+  /** One head's q (scaled) [n, hd] and k^T [hd, n] from x [n, d] and x^T. */
+  private headQk(x: tf.Tensor2D, xT: tf.Tensor2D, P: HeadTensors): { q: tf.Tensor2D; kT: tf.Tensor2D } {
+    return { q: tf.fused.matMul({ a: x, b: P.wq, bias: P.bq }) as tf.Tensor2D, kT: tf.add<tf.Tensor2D>(tf.matMul(P.wk, xT), P.bk) };
   }
 
   /** LayerNorm over the last axis, biased variance and torch's eps. */

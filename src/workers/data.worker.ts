@@ -249,7 +249,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     case 'grn-attention':
       return withCancel(req.id, async (signal) => {
         await ensureModel(req.id, req.model);
-        const device = await computeDevice(req.params.backend);
+        const device = await grnDevice(req.params.backend);
         const result = await requireGrn().attention(loaded!.model, req.params, device, signal, (fraction, message, rate) => post({ type: 'progress', id: req.id, fraction, message, rate }));
         post({ type: 'grn-attention', id: req.id, result }, [result.meanA.buffer, result.meanB.buffer]);
       });
@@ -373,6 +373,22 @@ async function computeDevice(backend: EmbedRequestOptions['backend']): Promise<{
     return { backend: 'webgpu', encoder: loaded!.gpu, adapter: info.detail };
   }
   return { backend: 'cpu' };
+}
+
+/** The attention GRN's device: as computeDevice, with the CPU meaning the float32 WASM path unless 'cpu' was asked for (or WebAssembly cannot start). */
+async function grnDevice(backend: EmbedRequestOptions['backend']): Promise<Awaited<ReturnType<typeof computeDevice>> | { backend: 'wasm'; wasmEncoder: WasmEncoder; threads: number }> {
+  const device = await computeDevice(backend);
+  if (device.backend === 'webgpu' || backend === 'cpu') return device;
+  let threads: number;
+  try {
+    threads = await initBrowserWasm();
+  } catch (err) {
+    if (backend === 'wasm') throw err;
+    console.warn(`WebAssembly did not start (${String(err)}): the attention GRN runs on the exact float64 CPU path`);
+    return device;
+  }
+  loaded!.wasm ??= new WasmEncoder(loaded!.model.weights);
+  return { backend: 'wasm', wasmEncoder: loaded!.wasm, threads };
 }
 
 async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {

@@ -13,6 +13,7 @@ import { choosePanel } from '../model/grn/panel.ts';
 import { groupCells } from '../model/grn/groups.ts';
 import { attentionGrn } from '../model/grn/attention-grn.ts';
 import type { TfjsEncoder } from '../model/encoder-tfjs.ts';
+import type { WasmEncoder } from '../model/encoder-wasm.ts';
 import type { AnalysisSession } from './analysis-session.ts';
 import type { AttentionParams, AttentionResult, CellGroup, ProgramsParams, ProgramsResult } from './protocol.ts';
 
@@ -86,7 +87,7 @@ export class GrnSession {
     return { groups: t.groups, genes: t.programs.map((n) => n.replace(/_score$/, '')), mean, fraction: new Float64Array(g * p).fill(1), nCells: Array.from(t.counts) };
   }
 
-  async attention(model: LoadedModel, params: AttentionParams, device: { backend: 'cpu' | 'webgpu'; encoder?: TfjsEncoder; adapter?: string }, signal: AbortSignal, onProgress: Progress): Promise<AttentionResult> {
+  async attention(model: LoadedModel, params: AttentionParams, device: { backend: 'cpu' | 'webgpu' | 'wasm'; encoder?: TfjsEncoder; adapter?: string; wasmEncoder?: WasmEncoder; threads?: number }, signal: AbortSignal, onProgress: Progress): Promise<AttentionResult> {
     const ds = this.session.ds;
     const a = this.cells(params.a, null);
     const b = this.cells(params.b, a);
@@ -101,12 +102,14 @@ export class GrnSession {
       backend: device.backend,
       encoder: device.encoder,
       adapter: device.adapter,
+      wasmEncoder: device.wasmEncoder,
+      threads: device.threads,
       geneColumn: params.geneColumn,
       ensemblToSymbol,
       seed: params.seed,
       signal,
       onProgress: (done, total, cellsPerSec) =>
-        onProgress(done / total, `${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} cells`, { cellsPerSecond: cellsPerSec, secondsLeft: (total - done) / Math.max(cellsPerSec, 1e-9) }),
+        onProgress(done / total, `${Math.floor(done).toLocaleString('en-US')} / ${total.toLocaleString('en-US')} cells`, { cellsPerSecond: cellsPerSec, secondsLeft: (total - done) / Math.max(cellsPerSec, 1e-9) }),
     });
     return { panel: r.panel, m: r.m, meanA: r.meanA, meanB: r.meanB, nA: r.nA, nB: r.nB, labelA: a.label, labelB: b.label, layer: r.layer, encoder: r.backend, model: model.description, seconds: r.seconds };
   }

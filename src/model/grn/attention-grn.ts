@@ -8,6 +8,7 @@ import type { Dataset } from '../../io/types.ts';
 import type { LoadedModel } from '../bundle.ts';
 import { resolveLayer } from '../encoder-cpu.ts';
 import { TfjsEncoder } from '../encoder-tfjs.ts';
+import { WasmEncoder } from '../encoder-wasm.ts';
 import type { Uniform } from '../random.ts';
 import { cellUniform } from '../random.ts';
 import { checkCells, forEachCellRow, grnInput, unionCells } from './cell-rows.ts';
@@ -16,6 +17,7 @@ import { panelPositions, panelTokens } from './panel-tokens.ts';
 import type { GroupRanker } from './ranker.ts';
 import { GROUP_A, GROUP_B, cpuRanker } from './ranker.ts';
 import { webgpuRanker } from './ranker-webgpu.ts';
+import { wasmRanker } from './ranker-wasm.ts';
 
 export interface AttentionGrnOptions {
   /** Dataset row indices of each group (any order; a cell in both counts in both). */
@@ -25,10 +27,16 @@ export interface AttentionGrnOptions {
   panel: string[];
   /** Layer whose attention is read; negative counts from the end (default -1, the last). */
   layer?: number;
-  /** 'webgpu' needs tfjs's WebGPU backend set up (initTfjsWebGPU). */
-  backend: 'cpu' | 'webgpu';
+  /**
+   * 'webgpu' needs tfjs's WebGPU backend set up (initTfjsWebGPU), 'wasm' (float32 on the CPU) its
+   * wasm backend (initNodeWasm / initBrowserWasm); 'cpu' is the float64 reference.
+   */
+  backend: 'cpu' | 'webgpu' | 'wasm';
   /** A tfjs encoder of this model to reuse (its weights are on the GPU); made and disposed otherwise. */
   encoder?: TfjsEncoder;
+  /** For 'wasm': an encoder of this model to reuse, made and disposed otherwise; and the backend's threads (for the result's `backend` text). */
+  wasmEncoder?: WasmEncoder;
+  threads?: number;
   /** Adapter description for the result's `backend` text. */
   adapter?: string;
   /** Matrix taken as counts (normalize_total + log1p); default the file's counts, else log values. */
@@ -41,6 +49,7 @@ export interface AttentionGrnOptions {
   /** Uniform source per cell (tests inject scGPT's draws); default seeded per cell. */
   uniformFor?: (cell: number) => Uniform;
   signal?: AbortSignal;
+  /** `done` may be fractional (within a cell) on the WASM path. */
   onProgress?(done: number, total: number, cellsPerSec: number): void;
 }
 
@@ -88,11 +97,15 @@ export async function attentionGrn(ds: Dataset, model: LoadedModel, opts: Attent
   const seed = opts.seed ?? 0;
   const uniformFor = opts.uniformFor ?? ((cell: number) => cellUniform(seed, cell));
   let ranker: GroupRanker;
-  let ownEncoder: TfjsEncoder | null = null;
+  let ownEncoder: TfjsEncoder | WasmEncoder | null = null;
   if (opts.backend === 'webgpu') {
     let enc = opts.encoder;
     if (!enc) enc = ownEncoder = new TfjsEncoder(w, 'fused');
     ranker = webgpuRanker(enc, opts.adapter ?? 'tfjs', layer);
+  } else if (opts.backend === 'wasm') {
+    let enc = opts.wasmEncoder;
+    if (!enc) enc = ownEncoder = new WasmEncoder(w);
+    ranker = wasmRanker(enc, layer, opts.threads ?? 1);
   } else ranker = cpuRanker(w, layer);
   try {
     const B = ranker.batchSize(m);
@@ -102,9 +115,20 @@ export async function attentionGrn(ds: Dataset, model: LoadedModel, opts: Attent
     let filled = 0;
     let done = 0;
     let lastReport = -Infinity; // the first batch reports at once
+    // Within a long batch: progress (fractional cells), a cancel check, and a macrotask break so
+    // that a worker sees a cancel message while one cell computes.
+    const within = async (part: number) => {
+      if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
+      const now = performance.now();
+      if (now - lastReport > 250) {
+        lastReport = now;
+        opts.onProgress?.(done + part, cells.length, (done + part) / Math.max(1e-6, (now - started) / 1000));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
     const flush = async () => {
       if (filled === 0) return;
-      await ranker.add(ids, values, groups, filled, m);
+      await ranker.add(ids, values, groups, filled, m, within);
       done += filled;
       filled = 0;
       if (opts.signal?.aborted) throw new CancelledError(ds.fileName);

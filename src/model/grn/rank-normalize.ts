@@ -39,9 +39,12 @@ export function addColumnRanks(ranks: Int32Array, m: number, sum: Int32Array | F
 export function headRankSums(scores: Float32Array, heads: number, m: number): Int32Array {
   const sum = new Int32Array(m * m);
   const ranks = new Int32Array(m * m);
-  for (let h = 0; h < heads; h++) {
-    rowRanks(scores, m, h * m * m, ranks);
-    addColumnRanks(ranks, m, sum);
-  }
+  for (let h = 0; h < heads; h++) addHeadRanks(scores, m, h * m * m, ranks, sum);
   return sum;
+}
+
+/** Adds the column ranks of the row ranks of one head's scores (from `at`) into `sum`; `ranks` [M, M] is scratch. */
+export function addHeadRanks(scores: Float32Array, m: number, at: number, ranks: Int32Array, sum: Int32Array): void {
+  rowRanks(scores, m, at, ranks);
+  addColumnRanks(ranks, m, sum);
 }
