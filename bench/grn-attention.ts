@@ -56,19 +56,29 @@ interface Row {
   seconds: number;
   cellsPerSecond: number;
   memory: string;
+  /** Longest wait between progress points (batch ends and the ranker's steps within a batch). */
+  maxGap: number;
 }
 
-async function run(ranker: GroupRanker, n: number, seed: number): Promise<{ seconds: number; batch: number }> {
+async function run(ranker: GroupRanker, n: number, seed: number): Promise<{ seconds: number; batch: number; maxGap: number }> {
   const B = ranker.batchSize(M);
   const { ids, values } = randomCells(n, seed);
   const t = performance.now();
+  let last = t;
+  let maxGap = 0;
+  const point = async () => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  };
   for (let c = 0; c < n; c += B) {
     const k = Math.min(B, n - c);
     const groups = Uint8Array.from({ length: k }, (_, i) => ((c + i) % 2 === 0 ? GROUP_A : GROUP_B));
-    await ranker.add(ids.subarray(c * M, (c + k) * M), values.subarray(c * M, (c + k) * M), groups, k, M);
+    await ranker.add(ids.subarray(c * M, (c + k) * M), values.subarray(c * M, (c + k) * M), groups, k, M, point);
+    await point();
   }
   await ranker.sums();
-  return { seconds: (performance.now() - t) / 1000, batch: B };
+  return { seconds: (performance.now() - t) / 1000, batch: B, maxGap: maxGap / 1000 };
 }
 
 async function main() {
@@ -87,14 +97,14 @@ async function main() {
       console.error(`webgpu warm-up (1 cell, compiles the kernels): ${w.seconds.toFixed(1)} s`);
       const ranker = webgpuRanker(enc, adapter, -1);
       const resident = tf.memory().numBytes;
-      let result = { seconds: 0, batch: 0 };
+      let result = { seconds: 0, batch: 0, maxGap: 0 };
       const info2 = await tf.profile(async () => {
         result = await run(ranker, gpuCells, 1);
         return [] as tf.Tensor[];
       });
       ranker.dispose();
       enc.dispose();
-      rows.push({ backend: 'webgpu', cells: gpuCells, batch: result.batch, seconds: result.seconds, cellsPerSecond: gpuCells / result.seconds, memory: `${((info2.peakBytes - resident) / 1e6).toFixed(0)} MB GPU tensors beyond the weights` });
+      rows.push({ backend: 'webgpu', cells: gpuCells, batch: result.batch, seconds: result.seconds, cellsPerSecond: gpuCells / result.seconds, memory: `${((info2.peakBytes - resident) / 1e6).toFixed(0)} MB GPU tensors beyond the weights`, maxGap: result.maxGap });
       console.error(JSON.stringify(rows[rows.length - 1]));
     } else console.error(`no WebGPU: ${info.detail}`);
   }
@@ -108,7 +118,7 @@ async function main() {
     clearInterval(timer);
     peak = Math.max(peak, process.memoryUsage().rss);
     enc.dispose();
-    rows.push({ backend: `wasm (${threads} thread${threads === 1 ? '' : 's'})`, cells: wasmCells, batch: r.batch, seconds: r.seconds, cellsPerSecond: wasmCells / r.seconds, memory: `RSS +${((peak - rss0) / 1e6).toFixed(0)} MB` });
+    rows.push({ backend: `wasm (${threads} thread${threads === 1 ? '' : 's'})`, cells: wasmCells, batch: r.batch, seconds: r.seconds, cellsPerSecond: wasmCells / r.seconds, memory: `RSS +${((peak - rss0) / 1e6).toFixed(0)} MB`, maxGap: r.maxGap });
     console.error(JSON.stringify(rows[rows.length - 1]));
   }
   if (backends.includes('cpu')) {
@@ -118,16 +128,16 @@ async function main() {
     const r = await run(cpuRanker(weights, -1), cpuCells, 1);
     clearInterval(timer);
     peak = Math.max(peak, process.memoryUsage().rss);
-    rows.push({ backend: 'cpu', cells: cpuCells, batch: r.batch, seconds: r.seconds, cellsPerSecond: cpuCells / r.seconds, memory: `RSS +${((peak - rss0) / 1e6).toFixed(0)} MB` });
+    rows.push({ backend: 'cpu', cells: cpuCells, batch: r.batch, seconds: r.seconds, cellsPerSecond: cpuCells / r.seconds, memory: `RSS +${((peak - rss0) / 1e6).toFixed(0)} MB`, maxGap: r.maxGap });
     console.error(JSON.stringify(rows[rows.length - 1]));
   }
   console.log(`\nattention GRN, M = ${M}, scGPT_human shape (${nLayers} layers, d 512, 8 heads); adapter: ${adapter}\n`);
-  console.log('| backend | cells | batch | seconds | cells/s | memory | vs CPU |');
-  console.log('|---|---:|---:|---:|---:|---|---:|');
+  console.log('| backend | cells | batch | seconds | cells/s | memory | longest progress gap (s) | vs CPU |');
+  console.log('|---|---:|---:|---:|---:|---|---:|---:|');
   const cpu = rows.find((r) => r.backend === 'cpu');
   for (const r of rows) {
     const ratio = cpu && r !== cpu ? `${(r.cellsPerSecond / cpu.cellsPerSecond).toFixed(2)}x` : '';
-    console.log(`| ${r.backend} | ${r.cells} | ${r.batch} | ${r.seconds.toFixed(1)} | ${r.cellsPerSecond.toFixed(3)} | ${r.memory} | ${ratio} |`);
+    console.log(`| ${r.backend} | ${r.cells} | ${r.batch} | ${r.seconds.toFixed(1)} | ${r.cellsPerSecond.toFixed(3)} | ${r.memory} | ${r.maxGap.toFixed(2)} | ${ratio} |`);
   }
 }
 
