@@ -65,6 +65,8 @@ test('gene programs and an attention GRN on the demo: network drawn, a program c
   await expect(targets).toHaveCount(20, { timeout: 300_000 });
   await expect(page.getByTestId('grn-tf')).toHaveValue('SPI1');
   await expect(page.getByTestId('attention-note')).toContainText('layer');
+  // 'auto' without a hardware GPU: the float32 WebAssembly path (a hardware GPU would take WebGPU).
+  await expect(page.getByTestId('attention-note')).toContainText(/WASM \(float32|WebGPU \((?!.*software)/);
   await expect(view).toHaveAttribute('data-nodes', '21');
   await page.screenshot({ path: info.outputPath('attention.png') });
 });
