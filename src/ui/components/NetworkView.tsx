@@ -96,9 +96,10 @@ export function NetworkView({ network, focus, emphasis, onPick }: Props) {
         getColor: [30, 30, 30, 230],
         fontFamily: 'system-ui, sans-serif',
         characterSet: 'auto',
-        outlineWidth: 2,
-        outlineColor: [255, 255, 255, 220],
-        fontSettings: { sdf: true },
+        // A plain atlas with a pale box: the SDF outline lost thin glyphs such as '-' at this size.
+        background: true,
+        getBackgroundColor: [255, 255, 255, 190],
+        backgroundPadding: [1, 0],
       }),
     ];
     // lit() reads focusIndex, neighbours and emphasis, all listed.
