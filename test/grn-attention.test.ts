@@ -18,7 +18,7 @@ import { headRankSums } from '../src/model/grn/rank-normalize.ts';
 import { rawScoresCpu } from '../src/model/grn/scores-cpu.ts';
 import { topTargets } from '../src/model/grn/targets.ts';
 import { loadModelDir } from '../src/model/node-model.ts';
-import { fixtureDraws, GRN_CELLS, GRN_CHECKPOINT, grnExpected, grnTopTargets, openGrnFixture, type GrnManifest } from './grn-fixture.ts';
+import { expectTargetsMatch, fixtureDraws, GRN_CELLS, GRN_CHECKPOINT, grnExpected, openGrnFixture, type GrnManifest } from './grn-fixture.ts';
 import { shared } from './helpers.ts';
 import { maxAbsDiff } from './model-fixtures.ts';
 
@@ -35,14 +35,16 @@ beforeAll(async () => {
 });
 afterAll(() => ds?.close());
 
-/** The fixture's tokens recomputed: [N, M] ids and values. */
-async function tokens(): Promise<{ ids: Int32Array; values: Float32Array }> {
+/** The fixture's panel resolved, scGPT's draws, and empty [N, M] token arrays to fill. */
+function tokenSetup() {
   const input = grnInput(ds, 'X');
   const panel = resolvePanel(ds, datasetGenes(ds, input, model), m.panel);
-  const positions = panelPositions(panel, ds.nVars);
-  const ids = new Int32Array(ds.nObs * m.M);
-  const values = new Float32Array(ds.nObs * m.M);
-  const draws = fixtureDraws(m);
+  return { input, panel, positions: panelPositions(panel, ds.nVars), ids: new Int32Array(ds.nObs * m.M), values: new Float32Array(ds.nObs * m.M), draws: fixtureDraws(m) };
+}
+
+/** The fixture's tokens recomputed: [N, M] ids and values. */
+async function tokens(): Promise<{ ids: Int32Array; values: Float32Array }> {
+  const { input, panel, positions, ids, values, draws } = tokenSetup();
   await forEachCellRow(ds, input, Int32Array.from({ length: ds.nObs }, (_, i) => i), (cell, indices, data) => {
     panelTokens(indices, data, panel, positions, model.weights.config.clsId, draws(cell), ids, values, cell * m.M);
   });
@@ -58,12 +60,7 @@ describe('attention GRN matches scGPT on the fixture (CPU)', () => {
 
   it('tokens equal gene_ids.npy and values.npy (cls value 0, zero genes included, bins with the draws injected)', async () => {
     // Fed scGPT's own log-normalised values, tokens are exact.
-    const input = grnInput(ds, 'X');
-    const panel = resolvePanel(ds, datasetGenes(ds, input, model), m.panel);
-    const positions = panelPositions(panel, ds.nVars);
-    const ids = new Int32Array(ds.nObs * m.M);
-    const values = new Float32Array(ds.nObs * m.M);
-    const draws = fixtureDraws(m);
+    const { input, panel, positions, ids, values, draws } = tokenSetup();
     m.binning.forEach((b, c) => {
       const indices = Uint32Array.from(b.nonzero_positions, (p) => panel.columns[p]);
       panelTokens(indices, Float32Array.from(b.nonzero_values), panel, positions, model.weights.config.clsId, draws(c), ids, values, c * m.M);
@@ -154,20 +151,6 @@ describe('attention GRN matches scGPT on the fixture (CPU)', () => {
   });
 });
 
-/** Scores equal to scGPT's top 10 within 1e-6; a gene may differ only where scores tie. */
-function expectTargetsMatch(r: Pick<AttentionGrnResult, 'panel' | 'm' | 'meanA' | 'meanB'>): void {
-  const [ea, eb] = [grnExpected('attn_rank_mean_A').data, grnExpected('attn_rank_mean_B').data];
-  for (const [tf, want] of Object.entries(grnTopTargets())) {
-    const got = topTargets(r, tf, want.length);
-    const col = m.panel.indexOf(tf) + 1;
-    got.forEach((t, i) => {
-      expect(Math.abs(t.score - want[i].score), `${tf} rank ${i + 1}`).toBeLessThan(1e-6);
-      const row = m.panel.indexOf(t.target) + 1;
-      // Our gene's scGPT score equals the score scGPT has at this rank: the same gene, or a tie.
-      expect(Math.abs(ea[row * m.M + col] - eb[row * m.M + col] - want[i].score), `${tf} ${t.target}`).toBeLessThan(1e-6);
-    });
-  }
-}
 
 describe('scweb grn attention', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scweb-grn-'));

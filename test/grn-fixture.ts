@@ -6,6 +6,9 @@ import type { Dataset } from '../src/io/types.ts';
 import { loadModelDir } from '../src/model/node-model.ts';
 import type { LoadedModel } from '../src/model/bundle.ts';
 import type { Uniform } from '../src/model/random.ts';
+import { expect } from 'vitest';
+import type { AttentionGrnResult } from '../src/model/grn/attention-grn.ts';
+import { topTargets } from '../src/model/grn/targets.ts';
 import { shared } from './helpers.ts';
 
 export const GRN_DIR = shared('fixtures/scgpt-grn/tiny');
@@ -49,4 +52,20 @@ export function fixtureDraws(m: GrnManifest): (cell: number) => Uniform {
 
 export async function openGrnFixture(): Promise<{ ds: Dataset; model: LoadedModel; m: GrnManifest }> {
   return { ds: await openPaths([GRN_CELLS]), model: await loadModelDir(GRN_CHECKPOINT), m: manifest() };
+}
+
+/** Scores equal to scGPT's top 10 within 1e-6; a gene may differ only where scores tie. */
+export function expectTargetsMatch(r: Pick<AttentionGrnResult, 'panel' | 'm' | 'meanA' | 'meanB'>): void {
+  const m = manifest();
+  const [ea, eb] = [grnExpected('attn_rank_mean_A').data, grnExpected('attn_rank_mean_B').data];
+  for (const [tf, want] of Object.entries(grnTopTargets())) {
+    const got = topTargets(r, tf, want.length);
+    const col = m.panel.indexOf(tf) + 1;
+    got.forEach((t, i) => {
+      expect(Math.abs(t.score - want[i].score), `${tf} rank ${i + 1}`).toBeLessThan(1e-6);
+      const row = m.panel.indexOf(t.target) + 1;
+      // Our gene's scGPT score equals the score scGPT has at this rank: the same gene, or a tie.
+      expect(Math.abs(ea[row * m.M + col] - eb[row * m.M + col] - want[i].score), `${tf} ${t.target}`).toBeLessThan(1e-6);
+    });
+  }
 }

@@ -249,7 +249,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
     case 'grn-attention':
       return withCancel(req.id, async (signal) => {
         await ensureModel(req.id, req.model);
-        const device = await grnDevice(req.params.backend);
+        const device = await modelDevice(req.params.backend);
         const result = await requireGrn().attention(loaded!.model, req.params, device, signal, (fraction, message, rate) => post({ type: 'progress', id: req.id, fraction, message, rate }));
         post({ type: 'grn-attention', id: req.id, result }, [result.meanA.buffer, result.meanB.buffer]);
       });
@@ -364,49 +364,39 @@ async function ensureModel(id: number, source: ModelSource): Promise<void> {
   loaded = { key, model, gpu: null, cachedAs };
 }
 
-/** The model's GPU encoder where a usable WebGPU adapter is there and asked for; the CPU otherwise. */
-async function computeDevice(backend: EmbedRequestOptions['backend']): Promise<{ backend: 'webgpu'; encoder: TfjsEncoder; adapter: string } | { backend: 'cpu' }> {
-  if (backend === 'cpu' || backend === 'wasm') return { backend: 'cpu' };
-  const info = await detectBackend(undefined, backend);
-  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
-    loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, 'fused');
-    return { backend: 'webgpu', encoder: loaded!.gpu, adapter: info.detail };
-  }
-  return { backend: 'cpu' };
-}
+type ModelDevice = { backend: 'webgpu'; encoder: TfjsEncoder; adapter: string } | { backend: 'wasm'; wasmEncoder: WasmEncoder; threads: number } | { backend: 'cpu' };
 
-/** The attention GRN's device: as computeDevice, with the CPU meaning the float32 WASM path unless 'cpu' was asked for (or WebAssembly cannot start). */
-async function grnDevice(backend: EmbedRequestOptions['backend']): Promise<Awaited<ReturnType<typeof computeDevice>> | { backend: 'wasm'; wasmEncoder: WasmEncoder; threads: number }> {
-  const device = await computeDevice(backend);
-  if (device.backend === 'webgpu' || backend === 'cpu') return device;
+/**
+ * Where the loaded model runs (the embedding and the attention GRN alike): a usable WebGPU adapter
+ * when asked for ('auto': a hardware one); else the float32 WASM path; the exact float64 one when
+ * 'cpu' is asked for or WebAssembly cannot start.
+ */
+async function modelDevice(backend: EmbedRequestOptions['backend']): Promise<ModelDevice> {
+  if (backend === 'cpu') return { backend: 'cpu' };
+  if (backend !== 'wasm') {
+    const info = await detectBackend(undefined, backend);
+    if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
+      loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, 'fused');
+      return { backend: 'webgpu', encoder: loaded!.gpu, adapter: info.detail };
+    }
+  }
   let threads: number;
   try {
     threads = await initBrowserWasm();
   } catch (err) {
     if (backend === 'wasm') throw err;
-    console.warn(`WebAssembly did not start (${String(err)}): the attention GRN runs on the exact float64 CPU path`);
-    return device;
+    console.warn(`WebAssembly did not start (${String(err)}): the model runs on the exact float64 CPU path`);
+    return { backend: 'cpu' };
   }
   loaded!.wasm ??= new WasmEncoder(loaded!.model.weights);
   return { backend: 'wasm', wasmEncoder: loaded!.wasm, threads };
 }
 
 async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {
-  const model = loaded!.model;
-  if (opts.backend === 'cpu') return cpuEncoder(model);
-  const device = await computeDevice(opts.backend);
+  const device = await modelDevice(opts.backend);
   if (device.backend === 'webgpu') return webgpuEncoder(device.encoder, device.adapter);
-  // On the CPU: the float32 WASM encoder; the exact float64 one where WebAssembly cannot start.
-  let threads: number;
-  try {
-    threads = await initBrowserWasm();
-  } catch (err) {
-    if (opts.backend === 'wasm') throw err;
-    console.warn(`the WebAssembly encoder did not start (${String(err)}): using the exact float64 CPU encoder`);
-    return cpuEncoder(model);
-  }
-  loaded!.wasm ??= new WasmEncoder(model.weights);
-  return wasmEncoder(loaded!.wasm, threads);
+  if (device.backend === 'wasm') return wasmEncoder(device.wasmEncoder, device.threads);
+  return cpuEncoder(loaded!.model);
 }
 
 async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions): Promise<void> {
