@@ -3,6 +3,9 @@
 // cells expressing (> 0, its dot size); optionally scaled per gene to [0, 1] (standard_scale='var').
 import type { CsrArrays } from '../io/csr.ts';
 
+/** Group means of some items (genes, or gene programs), what a matrix plot draws. */
+export type GroupMeans = Pick<GroupStats, 'groups' | 'genes' | 'mean'>;
+
 export interface GroupStats {
   groups: string[];
   genes: string[];
@@ -44,7 +47,7 @@ export function groupStats(m: CsrArrays, codes: Int32Array, groups: string[], ge
 }
 
 /** scanpy's standard_scale='var': each gene's group means minus their minimum, divided by their range. */
-export function scalePerGene(s: GroupStats): Float64Array {
+export function scalePerGene(s: GroupMeans): Float64Array {
   const G = s.groups.length;
   const p = s.genes.length;
   const out = new Float64Array(G * p);

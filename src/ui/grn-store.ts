@@ -3,7 +3,7 @@
 // keeps the answers, and turns clicks into colourings of the cells.
 import { create } from 'zustand';
 import type { AttentionParams, AttentionResult, CellGroup, ProgramsParams, ProgramsResult } from '../workers/protocol.ts';
-import type { GroupStats } from '../analysis/group-stats.ts';
+import type { GroupMeans } from '../analysis/group-stats.ts';
 import { useAnalysis } from './analysis-store.ts';
 import { setOnDatasetOpened, useApp } from './store.ts';
 import { forgetColumns } from './view-store.ts';
@@ -44,7 +44,7 @@ export interface GrnState {
   /** Gene picked in the network (highlighted, and its similar genes or targets listed). */
   focus: string | null;
   similar: { gene: string; similar: { gene: string; cosine: number }[] } | null;
-  heatmap: GroupStats | null;
+  heatmap: GroupMeans | null;
   setMode(m: GrnMode): void;
   setProgramsParams(p: ProgramsParams): void;
   setAttentionForm(f: AttentionForm): void;

@@ -16,7 +16,7 @@ import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { WasmEncoder } from '../model/encoder-wasm.ts';
 import { initBrowserWasm } from './wasm-backend.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
-import { GrnSession } from './grn-session.ts';
+import { GrnSession, type ModelDevice } from './grn-session.ts';
 import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
 import { browserPool } from './browser-pool.ts';
 import { writeSnapshot } from '../io/h5ad/snapshot.ts';
@@ -363,8 +363,6 @@ async function ensureModel(id: number, source: ModelSource): Promise<void> {
   const { model, cachedAs } = await loadModelFrom(source, (message) => post({ type: 'progress', id, fraction: 0, message }));
   loaded = { key, model, gpu: null, cachedAs };
 }
-
-type ModelDevice = { backend: 'webgpu'; encoder: TfjsEncoder; adapter: string } | { backend: 'wasm'; wasmEncoder: WasmEncoder; threads: number } | { backend: 'cpu' };
 
 /**
  * Where the loaded model runs (the embedding and the attention GRN alike): a usable WebGPU adapter

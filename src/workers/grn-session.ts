@@ -1,7 +1,7 @@
 // Gene networks for the page, in the worker: gene programs (kept, so "genes like this one" and the
 // programs-by-group table answer at once) with their scores as obs columns of the dataset, and the
 // attention GRN between two groups of cells.
-import type { GroupStats } from '../analysis/group-stats.ts';
+import type { GroupMeans } from '../analysis/group-stats.ts';
 import { cosineEdges, similarGenes } from '../analysis/gene-network.ts';
 import type { GeneEmbeddingSet } from '../analysis/gene-programs.ts';
 import { runGenePrograms } from '../analysis/gene-programs-run.ts';
@@ -20,6 +20,9 @@ import type { AttentionParams, AttentionResult, CellGroup, ProgramsParams, Progr
 const PROGRAM_COLUMN = /^program_\d+_score$/;
 /** Edges per gene in the drawing: enough to see a program's shape, few enough to see anything. */
 const EDGES_PER_GENE = 10;
+
+/** Where the model runs: the GPU encoder, the float32 WASM one, or the exact float64 CPU path. */
+export type ModelDevice = { backend: 'webgpu'; encoder: TfjsEncoder; adapter: string } | { backend: 'wasm'; wasmEncoder: WasmEncoder; threads: number } | { backend: 'cpu' };
 
 type Progress = (fraction: number, message: string, rate?: { cellsPerSecond: number; secondsLeft: number }) => void;
 
@@ -74,7 +77,7 @@ export class GrnSession {
   }
 
   /** Mean program score per category, as the matrix plot draws genes by groups (programs across). */
-  heatmap(groupBy: string): GroupStats {
+  heatmap(groupBy: string): GroupMeans {
     if (this.scores.length === 0) throw new Error('find gene programs first');
     const col = this.session.ds.obs.columns.find((c) => c.name === groupBy);
     if (!col || col.kind !== 'categorical') throw new Error(`"${groupBy}" is not a categorical obs column`);
@@ -84,10 +87,10 @@ export class GrnSession {
     // The table is [programs, groups]; the plot's is [groups, genes].
     const mean = new Float64Array(g * p);
     for (let i = 0; i < p; i++) for (let j = 0; j < g; j++) mean[j * p + i] = t.means[i * g + j];
-    return { groups: t.groups, genes: t.programs.map((n) => n.replace(/_score$/, '')), mean, fraction: new Float64Array(g * p).fill(1), nCells: Array.from(t.counts) };
+    return { groups: t.groups, genes: t.programs.map((n) => n.replace(/_score$/, '')), mean };
   }
 
-  async attention(model: LoadedModel, params: AttentionParams, device: { backend: 'cpu' | 'webgpu' | 'wasm'; encoder?: TfjsEncoder; adapter?: string; wasmEncoder?: WasmEncoder; threads?: number }, signal: AbortSignal, onProgress: Progress): Promise<AttentionResult> {
+  async attention(model: LoadedModel, params: AttentionParams, device: ModelDevice, signal: AbortSignal, onProgress: Progress): Promise<AttentionResult> {
     const ds = this.session.ds;
     const a = this.cells(params.a, null);
     const b = this.cells(params.b, a);
@@ -99,11 +102,7 @@ export class GrnSession {
       cellsB: b.cells,
       panel,
       layer: params.layer,
-      backend: device.backend,
-      encoder: device.encoder,
-      adapter: device.adapter,
-      wasmEncoder: device.wasmEncoder,
-      threads: device.threads,
+      ...device,
       geneColumn: params.geneColumn,
       ensemblToSymbol,
       seed: params.seed,

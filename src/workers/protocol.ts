@@ -2,7 +2,7 @@
 // arrays travel as transferables.
 import type { MarkerMethod } from '../analysis/markers.ts';
 import type { PipelineParams, StepEvent } from '../analysis/pipeline.ts';
-import type { GroupStats } from '../analysis/group-stats.ts';
+import type { GroupMeans, GroupStats } from '../analysis/group-stats.ts';
 import type { ViolinResult, ViolinSource } from '../analysis/violin.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
@@ -172,7 +172,7 @@ export type Response =
   | { type: 'stored-markers'; id: number; table: MarkerTable | null }
   | { type: 'grn-programs'; id: number; summary: DatasetSummary; result: ProgramsResult }
   | { type: 'grn-similar'; id: number; gene: string; similar: { gene: string; cosine: number }[] }
-  | { type: 'grn-heatmap'; id: number; stats: GroupStats }
+  | { type: 'grn-heatmap'; id: number; stats: GroupMeans }
   | { type: 'grn-attention'; id: number; result: AttentionResult };
 
 export type { MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };

@@ -5,7 +5,7 @@ import { OrthographicView } from '@deck.gl/core';
 import { PolygonLayer } from '@deck.gl/layers';
 import DeckGL from '@deck.gl/react';
 import { useMemo, useState } from 'react';
-import type { GroupStats } from '../../analysis/group-stats.ts';
+import type { GroupMeans } from '../../analysis/group-stats.ts';
 import { scalePerGene } from '../../analysis/group-stats.ts';
 import { finiteRange, MISSING_RGB, viridis, type RGB } from '../colors.ts';
 import { textLayer } from './plot-layers.ts';
@@ -26,7 +26,7 @@ function rect(x: number, y: number, w: number, h: number): [number, number][] {
 }
 
 /** `value` names what the cells hold (default: mean expression); `item` what the columns are (default: gene). */
-export function MatrixPlot({ stats, value = 'mean expression in group', item = 'gene' }: { stats: GroupStats; value?: string; item?: string }) {
+export function MatrixPlot({ stats, value = 'mean expression in group', item = 'gene' }: { stats: GroupMeans; value?: string; item?: string }) {
   const [standardScale, setStandardScale] = useState(false);
   const { groups, genes } = stats;
   const left = Math.max(...groups.map((g) => g.length)) * CHAR + 16;

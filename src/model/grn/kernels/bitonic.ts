@@ -9,6 +9,14 @@ export function nextPow2(n: number): number {
   return p;
 }
 
+/** Threads per workgroup: half the padded length (one compare-exchange each per pass), 32..256. */
+export const sortThreads = (p: number) => Math.max(32, Math.min(256, p / 2));
+
+/** The sorts keep a row of M entries in workgroup memory: M up to 2048 (a panel of 2047 genes). */
+export function checkSortLength(m: number): void {
+  if (m > 2048) throw new RangeError(`the GPU ranking takes at most 2048 tokens (a panel of 2047 genes); got ${m}`);
+}
+
 /** WGSL statements sorting `arr` (array<u32, P>) ascending by `before`, with `wg` threads. */
 export function bitonicSortWgsl(arr: string, p: number, wg: number, before: string): string {
   return /* wgsl */ `

@@ -1,10 +1,7 @@
 // Column ranks of row ranks [B, heads, M, M] (int32), ties broken by row position, summed over
 // heads -> [B, M, M] (int32; at most heads * (M - 1)). One workgroup per (column, cell): the key
 // rank * M + row is unique, so a plain bitonic sort of u32 keys gives the stable order.
-import { bitonicSortWgsl, nextPow2 } from './bitonic.ts';
-
-/** Threads per workgroup: half the padded length (one compare-exchange each per pass), 32..256. */
-const threads = (p: number) => Math.max(32, Math.min(256, p / 2));
+import { bitonicSortWgsl, checkSortLength, nextPow2, sortThreads as threads } from './bitonic.ts';
 
 export class ColumnRankSumProgram {
   variableNames = ['R'];
@@ -19,7 +16,7 @@ export class ColumnRankSumProgram {
     private readonly m: number,
     private readonly nHeads: number,
   ) {
-    if (m > 2048) throw new RangeError(`the GPU ranking takes at most 2048 tokens; got ${m}`);
+    checkSortLength(m);
     this.workgroupSize = [threads(nextPow2(m)), 1, 1];
     this.outputShape = [batch, m, m];
     this.dispatch = [m, batch, 1];

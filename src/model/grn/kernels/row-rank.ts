@@ -1,10 +1,7 @@
 // Row ranks of raw attention scores [B, heads, M, M] (float32) -> [B, heads, M, M] (int32,
 // 0..M-1), ties broken by position as a stable sort does: one workgroup per row sorts the row's
 // positions by (score, position) with a bitonic sort in workgroup memory (M up to 2048).
-import { bitonicSortWgsl, nextPow2 } from './bitonic.ts';
-
-/** Threads per workgroup: half the padded length (one compare-exchange each per pass), 32..256. */
-const threads = (p: number) => Math.max(32, Math.min(256, p / 2));
+import { bitonicSortWgsl, checkSortLength, nextPow2, sortThreads as threads } from './bitonic.ts';
 
 export class RowRankProgram {
   variableNames = ['S'];
@@ -19,7 +16,7 @@ export class RowRankProgram {
     private readonly m: number,
     private readonly nHeads: number,
   ) {
-    if (m > 2048) throw new RangeError(`the GPU ranking takes at most 2048 tokens (panel of 2047 genes); got ${m}`);
+    checkSortLength(m);
     this.workgroupSize = [threads(nextPow2(m)), 1, 1];
     this.outputShape = [batch, nHeads, m, m];
     this.dispatch = [m, nHeads, batch];
