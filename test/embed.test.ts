@@ -98,6 +98,19 @@ describe('scweb embed and convert', () => {
     }
   });
 
+  it('the exact CPU encoder on worker threads writes the bytes of one thread (--threads 1 vs 3)', () => {
+    const input = fixturePath('tiny', 'cells.h5ad');
+    const model = fixturePath('tiny', 'checkpoint');
+    const outs = ['1', '3'].map((t) => {
+      const out = join(dir, `threads-${t}.npy`);
+      const r = scweb('embed', input, '--model', model, '--out', out, '--backend', 'cpu', '--threads', t, '--batch-size', '5');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr + r.stdout).toContain(t === '1' ? 'CPU (exact float64 sums)' : 'CPU (exact float64 sums, 3 threads)');
+      return readFileSync(out);
+    });
+    expect(outs[1].equals(outs[0])).toBe(true);
+  });
+
   it('convert: the f32 bundle embeds identically, the f16 bundle within the fp16 tolerance', () => {
     const ckpt = fixturePath('tiny', 'checkpoint');
     const input = fixturePath('tiny', 'cells.h5ad');

@@ -5,7 +5,8 @@ import type { CsrArrays } from '../io/csr.ts';
 import type { PassOptions } from '../io/iterate.ts';
 import { forEachChunkAsync } from '../io/iterate.ts';
 import type { CsrChunk, Dataset } from '../io/types.ts';
-import { DEFAULT_TARGET_SUM, normalizeLog1pRows } from './normalize.ts';
+import { addInto, type CellPassSpec, type RowsPartial, type SumsPartial } from './cell-chunks.ts';
+import { cellPass, type CellPassOptions } from './cell-pass.ts';
 
 export interface GeneMoments {
   n: number;
@@ -18,23 +19,22 @@ export interface GeneMoments {
  * Per-gene mean and variance of the kept cells; `normalizedBy` rescales each cell to 1e4 counts
  * first; `fromLog` takes expm1 of log-normalised values (what scanpy's seurat flavour does).
  */
-export async function geneMoments(ds: Dataset, key: string, keep: Uint8Array | null, normalizedBy: Float64Array | null, opts: PassOptions & { fromLog?: boolean } = {}): Promise<GeneMoments> {
-  const fromLog = opts.fromLog === true;
+export async function geneMoments(ds: Dataset, key: string, keep: Uint8Array | null, normalizedBy: Float64Array | null, opts: CellPassOptions & { fromLog?: boolean } = {}): Promise<GeneMoments> {
+  const s = await geneSums(ds, key, { kind: 'moments', keep, normalizedBy, fromLog: opts.fromLog === true }, opts);
+  return momentsFrom(s.n, s.sum, s.sumSq);
+}
+
+/** Per-gene sums over the kept cells (moments, clipped moments or cells with a count), summed chunk by chunk in order. */
+export async function geneSums(ds: Dataset, key: string, spec: CellPassSpec & { kind: 'moments' | 'clipped-moments' | 'gene-cells' }, opts: CellPassOptions = {}): Promise<SumsPartial> {
   // The matrix's own genes: raw/X may have more than X (ds.nVars).
   const p = ds.varNamesOf(key).length;
-  const sum = new Float64Array(p);
-  const sumSq = new Float64Array(p);
-  let n = 0;
-  await forEachKeptRow(ds, key, keep, (cell, chunk, r) => {
-    n++;
-    const f = normalizedBy ? (normalizedBy[cell] > 0 ? DEFAULT_TARGET_SUM / normalizedBy[cell] : 1) : 1;
-    for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
-      const v = fromLog ? Math.expm1(chunk.data[k]) : chunk.data[k] * f;
-      sum[chunk.indices[k]] += v;
-      sumSq[chunk.indices[k]] += v * v;
-    }
+  const out: SumsPartial = { n: 0, sum: new Float64Array(p), sumSq: new Float64Array(spec.kind === 'gene-cells' ? 0 : p) };
+  await cellPass<SumsPartial>(ds, key, spec, (part) => {
+    out.n += part.n;
+    addInto(out.sum, part.sum);
+    addInto(out.sumSq, part.sumSq);
   }, opts);
-  return momentsFrom(n, sum, sumSq);
+  return out;
 }
 
 export function momentsFrom(n: number, sum: Float64Array, sumSq: Float64Array): GeneMoments {
@@ -58,38 +58,22 @@ export async function forEachKeptRow(ds: Dataset, key: string, keep: Uint8Array 
  * into var; column j of the result is genes[j]). Rows follow the kept cells in dataset order.
  * With `totals` null the values are kept as stored (a matrix that is already log expression).
  */
-export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array | null, totals: Float64Array | null, genes: Int32Array, opts: PassOptions = {}): Promise<CsrArrays> {
+export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array | null, totals: Float64Array | null, genes: Int32Array, opts: CellPassOptions = {}): Promise<CsrArrays> {
   const column = new Int32Array(ds.varNamesOf(key).length).fill(-1);
   genes.forEach((g, j) => (column[g] = j));
   const nRows = keep ? keep.reduce((s, v) => s + v, 0) : ds.nObs;
-  const indptr = new Float64Array(nRows + 1);
-  let indices = new Uint32Array(1 << 16);
-  let data = new Float32Array(1 << 16);
-  let nnz = 0;
+  const parts: RowsPartial[] = [];
+  await cellPass<RowsPartial>(ds, key, { kind: 'lognorm', keep, totals, column }, (p) => parts.push(p), opts);
+  const nnz = parts.reduce((s, p) => s + p.indices.length, 0);
+  const out = { nRows, nCols: genes.length, indptr: new Float64Array(nRows + 1), indices: new Uint32Array(nnz), data: new Float32Array(nnz) };
   let row = 0;
-  const rowTotals = new Float64Array(nRows);
-  await forEachKeptRow(ds, key, keep, (cell, chunk, r) => {
-    const need = nnz + (chunk.indptr[r + 1] - chunk.indptr[r]);
-    if (need > indices.length) {
-      const size = Math.max(need, indices.length * 2);
-      const i2 = new Uint32Array(size);
-      i2.set(indices.subarray(0, nnz));
-      const d2 = new Float32Array(size);
-      d2.set(data.subarray(0, nnz));
-      indices = i2;
-      data = d2;
-    }
-    for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
-      const j = column[chunk.indices[k]];
-      if (j >= 0 && chunk.data[k] !== 0) {
-        indices[nnz] = j;
-        data[nnz++] = chunk.data[k];
-      }
-    }
-    if (totals) rowTotals[row] = totals[cell];
-    indptr[++row] = nnz;
-  }, opts);
-  const out = { nRows, nCols: genes.length, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
-  if (totals) normalizeLog1pRows(out.indptr, out.data, rowTotals);
+  let at = 0;
+  for (const p of parts) {
+    for (let r = 1; r < p.indptr.length; r++) out.indptr[row + r] = at + p.indptr[r];
+    out.indices.set(p.indices, at);
+    out.data.set(p.data, at);
+    row += p.indptr.length - 1;
+    at += p.indices.length;
+  }
   return out;
 }

@@ -1,9 +1,9 @@
 // The pipeline's highly-variable-genes step over a dataset: streamed moments of the kept cells,
 // genes outside `keepGenes` excluded (their moments zeroed, so they are never chosen), then
 // scanpy's seurat or seurat_v3 flavour. Shared by the cell pipeline and the gene programs.
-import type { PassOptions } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
-import { forEachKeptRow, geneMoments } from './expression.ts';
+import type { CellPassOptions } from './cell-pass.ts';
+import { geneMoments, geneSums } from './expression.ts';
 import { hvgSeurat, hvgSeuratV3, seuratV3Clip, seuratV3RegStd, type HvgFlavor, type HvgResult } from './hvg.ts';
 
 export interface DatasetHvgInput {
@@ -19,7 +19,7 @@ export interface DatasetHvgInput {
   fromLog: boolean;
 }
 
-export async function datasetHvg(x: DatasetHvgInput, h: { flavor: HvgFlavor; nTopGenes: number }, pass: PassOptions = {}): Promise<HvgResult> {
+export async function datasetHvg(x: DatasetHvgInput, h: { flavor: HvgFlavor; nTopGenes: number }, pass: CellPassOptions = {}): Promise<HvgResult> {
   const { ds, key, keep, keepGenes, totals, fromLog } = x;
   let res: HvgResult;
   if (h.flavor === 'seurat') {
@@ -31,16 +31,7 @@ export async function datasetHvg(x: DatasetHvgInput, h: { flavor: HvgFlavor; nTo
     zeroExcluded(m, keepGenes);
     const reg = seuratV3RegStd(m);
     const clip = seuratV3Clip(m, reg);
-    const s1 = new Float64Array(keepGenes.length);
-    const s2 = new Float64Array(keepGenes.length);
-    await forEachKeptRow(ds, key, keep, (_c, chunk, r) => {
-      for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
-        const g = chunk.indices[k];
-        const v = Math.min(chunk.data[k], clip[g]);
-        s1[g] += v;
-        s2[g] += v * v;
-      }
-    }, pass);
+    const { sum: s1, sumSq: s2 } = await geneSums(ds, key, { kind: 'clipped-moments', keep, clip }, pass);
     // Excluded genes get no variance at all, so they never take one of the nTopGenes places.
     zeroExcluded({ mean: s1, variance: s2 }, keepGenes);
     res = hvgSeuratV3(m, reg, s1, s2, h.nTopGenes);

@@ -43,6 +43,7 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
     const genes = Int32Array.from({ length: Math.min(p, g0 + per) - g0 }, (_, i) => g0 + i);
     const m = await logNormMatrix(ds, countsKey, inp.keep, inp.normalize === false ? null : inp.totals, genes, {
       signal: opts.signal,
+      pool: opts.pool,
       onProgress: (f, msg) => opts.onProgress?.((b + f * 0.8) / blocks, `markers: genes ${g0 + 1}-${g0 + genes.length}, ${msg}`),
     });
     const st = await markerStatsAsync(inp.method, m, inp.codes, G, {

@@ -8,7 +8,7 @@ import { CancelledError, DatasetError } from '../io/errors.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import type { Dataset } from '../io/types.ts';
 import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
-import { forEachKeptRow, logNormMatrix } from './expression.ts';
+import { geneSums, logNormMatrix } from './expression.ts';
 import type { HvgFlavor, HvgResult } from './hvg.ts';
 import { datasetHvg } from './hvg-dataset.ts';
 import { exactKnnAsync, type KnnResult } from './knn.ts';
@@ -140,6 +140,7 @@ export class Pipeline {
     const timings: Partial<Record<StepName, number>> = {};
     const pass = (step: StepName) => ({
       signal: opts.signal,
+      pool: opts.pool,
       onProgress: (fraction: number, message: string) => opts.onStep?.({ step, state: 'running', fraction, message }),
     });
     const step = async <T>(name: StepName, key: unknown[], compute: () => Promise<T>): Promise<{ key: string; value: T }> => {
@@ -177,10 +178,7 @@ export class Pipeline {
       // was removed, the QC pass already counted them.
       let cells = m.n_cells_by_counts;
       if (nKept < ds.nObs) {
-        cells = new Float64Array(geneNames.length);
-        await forEachKeptRow(ds, countsKey, keep, (_cell, chunk, r) => {
-          for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) if (chunk.data[k] !== 0) cells[chunk.indices[k]]++;
-        }, pass('filter'));
+        cells = (await geneSums(ds, countsKey, { kind: 'gene-cells', keep }, pass('filter'))).sum;
       }
       return { keep, keepGenes: Uint8Array.from(cells, (c) => (c >= f.minCells ? 1 : 0)), nKept };
     });
@@ -203,7 +201,7 @@ export class Pipeline {
     });
     // As scanpy: at most min(n_obs, n_vars) - 1 components (more have no variance to explain).
     const nComps = Math.max(1, Math.min(params.pca.nComps, matrix.value.nRows - 1, matrix.value.nCols - 1));
-    const pca = await step('pca', [matrix.key, params.pca], () => pcaCsr(matrix.value, nComps, { ...pass('pca'), pool: opts.pool }));
+    const pca = await step('pca', [matrix.key, params.pca], () => pcaCsr(matrix.value, nComps, pass('pca')));
 
     const nb = params.neighbors;
     const device = params.device === 'cpu' ? null : (opts.device ?? null);
@@ -218,10 +216,10 @@ export class Pipeline {
         knn = await exactKnnWebGPU(device, coords, n, dim, k, pass('neighbors'));
         method = 'exact (WebGPU)';
       } else if (nb.method === 'exact' || (nb.method === 'auto' && n <= 20000)) {
-        knn = await exactKnnAsync(coords, n, dim, k, { ...pass('neighbors'), pool: opts.pool });
+        knn = await exactKnnAsync(coords, n, dim, k, pass('neighbors'));
         method = 'exact (CPU)';
       } else {
-        knn = await nnDescent(coords, n, dim, k, { ...pass('neighbors'), seed: params.leiden.seed, pool: opts.pool });
+        knn = await nnDescent(coords, n, dim, k, { ...pass('neighbors'), seed: params.leiden.seed });
         method = 'NN-descent (CPU)';
       }
       return { rep: nb.useRep, method, knn, graph: fuzzyConnectivities(knn, n), coords, dim };
@@ -233,7 +231,7 @@ export class Pipeline {
     });
     const um = await step('umap', [neighbors.key, params.umap, !!device], async () => {
       const plan = await planUmap(neighbors.value.graph, neighbors.value.coords, neighbors.value.dim, { ...params.umap });
-      const coords = device ? await umapWebGPU(device, plan, pass('umap')) : await umapCpu(plan, { ...pass('umap'), pool: opts.pool });
+      const coords = device ? await umapWebGPU(device, plan, pass('umap')) : await umapCpu(plan, pass('umap'));
       // Last line of defence: a layout with NaN must fail loudly, not be written out.
       for (let i = 0; i < coords.length; i++) {
         if (!Number.isFinite(coords[i])) throw new Error(`umap: cell ${Math.floor(i / 2)} got a non-finite coordinate; the neighbour graph is degenerate (many identical cells?)`);
@@ -243,7 +241,7 @@ export class Pipeline {
     const markers = await step('markers', [ld.key, params.markers], () =>
       datasetMarkers(
         { ds, countsKey, keep: filter.value.keep, totals, codes: ld.value.labels, groups: Array.from({ length: ld.value.nClusters }, (_, i) => String(i)), method: params.markers.method, normalize: !fromLog },
-        { ...pass('markers'), pool: opts.pool },
+        pass('markers'),
       ),
     );
 

@@ -1,5 +1,8 @@
 // The functions pool workers run, by name: each reads a job's context and one block's arguments
 // and returns that block's result. The same functions run inline when there is no pool.
+import { encodeCellTask } from '../model/encoder-cpu-pool.ts';
+import { cellPassTask } from './cell-pass.ts';
+import { failureOf } from './pool.ts';
 import { knnBlock } from './knn.ts';
 import { markerGenes, type MarkerContext } from './markers.ts';
 import { joinBlock, type JoinContext } from './nndescent.ts';
@@ -33,11 +36,14 @@ export const poolTasks = {
     const result = covarianceRows(c, r);
     return { result, transfer: [result.buffer] };
   },
+  'cell-pass': cellPassTask,
+  'encode-cell': encodeCellTask,
 };
 
 export type TaskName = keyof typeof poolTasks;
 
-type AnyTask = (ctx: unknown, args: unknown) => { result: unknown; transfer: ArrayBuffer[] };
+type TaskResult = { result: unknown; transfer: ArrayBuffer[] };
+type AnyTask = (ctx: unknown, args: unknown) => TaskResult | Promise<TaskResult>;
 
 /** A pool worker's side of the protocol (pool.ts), whatever the platform's port. */
 export function servePoolTasks(port: { postMessage(msg: unknown, transfer?: Transferable[]): void; onMessage(cb: (msg: unknown) => void): void }): void {
@@ -47,14 +53,17 @@ export function servePoolTasks(port: { postMessage(msg: unknown, transfer?: Tran
     if (msg.type === 'open') jobs.set(msg.job, { task: poolTasks[msg.task] as AnyTask, ctx: msg.ctx });
     else if (msg.type === 'close') jobs.delete(msg.job);
     else {
-      try {
-        const job = jobs.get(msg.job);
-        if (!job) throw new Error(`no job ${msg.job}`);
-        const { result, transfer } = job.task(job.ctx, msg.args);
-        port.postMessage({ type: 'done', job: msg.job, block: msg.block, result }, transfer);
-      } catch (err) {
-        port.postMessage({ type: 'error', job: msg.job, block: msg.block, message: err instanceof Error ? err.message : String(err) });
-      }
+      const job = jobs.get(msg.job);
+      // Tasks that read a file are async; the pool sends a worker its next block only after this reply.
+      Promise.resolve()
+        .then(() => {
+          if (!job) throw new Error(`no job ${msg.job}`);
+          return job.task(job.ctx, msg.args);
+        })
+        .then(
+          ({ result, transfer }) => port.postMessage({ type: 'done', job: msg.job, block: msg.block, result }, transfer),
+          (err: unknown) => port.postMessage({ type: 'error', job: msg.job, block: msg.block, ...failureOf(err) }),
+        );
     }
   });
 }

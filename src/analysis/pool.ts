@@ -3,7 +3,7 @@
 // 1, 2 or 16 workers (or none: `runBlocks` with no pool runs the same task code inline) give
 // identical bits. Platform code only spawns the workers (pool-node.ts: worker_threads; the data
 // worker: Web Workers); everything here is plain message passing.
-import { CancelledError } from '../io/errors.ts';
+import { CancelledError, DatasetError, type DatasetErrorCode } from '../io/errors.ts';
 import { poolTasks, type TaskName } from './pool-tasks.ts';
 
 /** What the pool needs of a worker: Web Worker and worker_threads.Worker both fit behind it. */
@@ -21,7 +21,17 @@ export type PoolRequest =
   | { type: 'close'; job: number };
 
 /** Messages from a pool worker. */
-export type PoolReply = { type: 'done'; job: number; block: number; result: unknown } | { type: 'error'; job: number; block: number; message: string };
+export type PoolReply =
+  | { type: 'done'; job: number; block: number; result: unknown }
+  | { type: 'error'; job: number; block: number; message: string; dataset?: DatasetFailure };
+
+/** A reading error in a worker, sent back so the caller gets the same DatasetError as from its own thread. */
+export interface DatasetFailure {
+  code: DatasetErrorCode;
+  fileName: string;
+  message: string;
+  detail?: string;
+}
 
 export interface BlockOptions {
   signal?: AbortSignal;
@@ -29,6 +39,8 @@ export interface BlockOptions {
   onBlock?: (done: number, total: number) => void;
   /** Block i always runs on worker i % size: for tasks that keep per-block state in the worker between runs. */
   pinned?: boolean;
+  /** Use at most this many of the pool's workers (steps whose workers each hold much memory). */
+  maxWorkers?: number;
 }
 
 interface Slot {
@@ -89,7 +101,7 @@ export class WorkerPool {
 
   /** @internal Runs blocks on free workers; results in block order. */
   async dispatch(job: number, blocks: unknown[], opts: BlockOptions): Promise<unknown[]> {
-    const slots = this.ensure();
+    const slots = this.ensure().slice(0, Math.max(1, opts.maxWorkers ?? Infinity));
     const results = new Array<unknown>(blocks.length);
     let next = 0;
     let done = 0;
@@ -112,7 +124,7 @@ export class WorkerPool {
             slot.busy = false;
             slot.settle = undefined;
             if (reply.type === 'error') {
-              failure ??= opts.signal?.aborted ? new CancelledError('analysis') : new Error(`worker pool: ${reply.message}`);
+              failure ??= opts.signal?.aborted ? new CancelledError('analysis') : reply.dataset ? datasetError(reply.dataset) : new Error(`worker pool: ${reply.message}`);
               return;
             }
             results[i] = reply.result;
@@ -144,6 +156,16 @@ export class WorkerPool {
   }
 }
 
+function datasetError(f: DatasetFailure): DatasetError {
+  return new DatasetError(f.code, f.fileName, f.message, f.detail);
+}
+
+/** The wire form of an error thrown in a worker. */
+export function failureOf(err: unknown): { message: string; dataset?: DatasetFailure } {
+  if (err instanceof DatasetError) return { message: err.message, dataset: { code: err.code, fileName: err.fileName, message: err.message.slice(err.fileName.length + 2), detail: err.detail } };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
 export class PoolJob {
   constructor(
     private readonly pool: WorkerPool,
@@ -165,7 +187,7 @@ export class PoolJob {
  */
 export function openJob(pool: WorkerPool | null | undefined, task: TaskName, ctx: Record<string, unknown>): Pick<PoolJob, 'run' | 'close'> {
   if (pool && pool.size > 1) return pool.open(task, ctx);
-  const fn = poolTasks[task] as unknown as (ctx: Record<string, unknown>, args: unknown) => { result: unknown };
+  const fn = poolTasks[task] as unknown as (ctx: Record<string, unknown>, args: unknown) => { result: unknown } | Promise<{ result: unknown }>;
   return {
     async run<R>(blocks: unknown[], opts: BlockOptions = {}): Promise<R[]> {
       const out: R[] = [];
@@ -176,7 +198,7 @@ export function openJob(pool: WorkerPool | null | undefined, task: TaskName, ctx
           last = performance.now();
         }
         if (opts.signal?.aborted) throw new CancelledError('analysis');
-        out.push(fn(ctx, blocks[i]).result as R);
+        out.push((await fn(ctx, blocks[i])).result as R);
         opts.onBlock?.(i + 1, blocks.length);
       }
       return out;

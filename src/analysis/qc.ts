@@ -1,8 +1,9 @@
 // scanpy's calculate_qc_metrics per cell, streamed over the counts matrix: total_counts,
 // n_genes_by_counts, their log1p, and pct_counts_mt for mitochondrial genes (MT- / mt- prefixes).
-import type { PassOptions } from '../io/iterate.ts';
-import { forEachChunkAsync } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
+import type { QcPartial } from './cell-chunks.ts';
+import { addInto } from './cell-chunks.ts';
+import { cellPass, type CellPassOptions } from './cell-pass.ts';
 
 export interface QcMetrics {
   total_counts: Float64Array;
@@ -25,7 +26,7 @@ export function isMitochondrial(gene: string): boolean {
  * each cell's counts, so n_genes_by_counts and pct_counts_mt are exact and total_counts is the
  * normalisation target.
  */
-export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: string[], opts: PassOptions & { fromLog?: boolean } = {}): Promise<QcMetrics> {
+export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: string[], opts: CellPassOptions & { fromLog?: boolean } = {}): Promise<QcMetrics> {
   const fromLog = opts.fromLog === true;
   const n = ds.nObs;
   const mito = new Uint8Array(geneNames.length);
@@ -40,23 +41,13 @@ export async function qcMetrics(ds: Dataset, matrixKey: string, geneNames: strin
   const genes = new Float64Array(n);
   const mt = new Float64Array(n);
   const geneCells = new Float64Array(geneNames.length);
-  await forEachChunkAsync(ds, matrixKey, (chunk) => {
-    for (let r = 0; r < chunk.end - chunk.start; r++) {
-      let s = 0;
-      let g = 0;
-      let m = 0;
-      for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
-        const v = fromLog ? Math.expm1(chunk.data[k]) : chunk.data[k];
-        if (v === 0) continue;
-        s += v;
-        g++;
-        geneCells[chunk.indices[k]]++;
-        if (mito[chunk.indices[k]]) m += v;
-      }
-      total[chunk.start + r] = s;
-      genes[chunk.start + r] = g;
-      mt[chunk.start + r] = m;
-    }
+  let at = 0;
+  await cellPass<QcPartial>(ds, matrixKey, { kind: 'qc', fromLog, mito }, (p) => {
+    total.set(p.total, at);
+    genes.set(p.genes, at);
+    mt.set(p.mt, at);
+    at += p.total.length;
+    addInto(geneCells, p.geneCells);
   }, opts);
   return {
     total_counts: total,

@@ -7,6 +7,7 @@ import type { GeneColumn, MatrixReader } from './h5ad/matrix.ts';
 import type { StoredMarkers } from './h5ad/stored-markers.ts';
 import { judgeContent } from './h5ad/matrix.ts';
 import type { Column, CsrChunk, DataFrame, Dataset, DatasetFormat, Embedding, EmbeddingInfo, MatrixInfo } from './types.ts';
+import type { SourceFile } from './source.ts';
 
 export interface MatrixPart {
   key: string;
@@ -30,6 +31,8 @@ export interface DatasetParts {
   /** scanpy's uns/rank_genes_groups, read on demand. */
   storedMarkers?: () => StoredMarkers | null;
   close(): void;
+  /** The files, when a pool worker may open them itself (Dataset.sources). */
+  sources?: SourceFile[] | null;
   /** Called when reading traps inside the HDF5 module, so the next file gets a fresh one. */
   onTrap?: () => void;
 }
@@ -50,6 +53,7 @@ export class AssembledDataset implements Dataset {
   countsReason: string;
   readonly embeddings: EmbeddingInfo[];
   readonly savedSession: string | null;
+  readonly sources: SourceFile[] | null;
   private readonly readers = new Map<string, MatrixPart & { reader: CheckedReader }>();
   private readonly computed = new Map<string, Embedding>();
 
@@ -63,6 +67,7 @@ export class AssembledDataset implements Dataset {
     this.nVars = parts.var.index.length;
     this.embeddings = parts.embeddings;
     this.savedSession = parts.savedSession ?? null;
+    this.sources = parts.sources ?? null;
     if (this.nObs === 0) throw new DatasetError('no-cells', this.fileName, 'the file holds no cells (obs is empty)');
     for (const raw of parts.matrices) {
       this.checkShape(raw);

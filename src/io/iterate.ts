@@ -18,7 +18,7 @@ export function rowsPerChunk(ds: Dataset, key: string, valuesPerChunk: number): 
 }
 
 /** Row ranges [start, end) covering all cells, sized to about `valuesPerChunk` stored values. */
-function* chunkRanges(ds: Dataset, key: string, opts: PassOptions): Generator<[number, number]> {
+export function* chunkRanges(ds: Dataset, key: string, opts: PassOptions): Generator<[number, number]> {
   const step = rowsPerChunk(ds, key, opts.valuesPerChunk ?? 4_000_000);
   for (let start = 0; start < ds.nObs; start += step) yield [start, Math.min(ds.nObs, start + step)];
 }

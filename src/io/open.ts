@@ -70,6 +70,7 @@ export async function openDataset(files: SourceFile[], getRuntime: () => Promise
     if (missing.length) opts.onWarning?.(`uses HDF5 filters scWeb cannot decode: ${missing.map(filterName).join(', ')}`);
     step(0.3, 'reading obs, var and matrix layout');
     const parts = readParts(ctx, close);
+    parts.sources = reopenable(file) ? [file] : null;
     parts.onTrap = () => runtime.reset?.();
     return new AssembledDataset(parts);
   } catch (err) {
@@ -92,6 +93,14 @@ function readParts(ctx: H5Context, close: () => void): DatasetParts {
     ctx.fileName,
     `is HDF5 but neither AnnData (.h5ad) nor a 10x matrix: top-level keys are ${ctx.file.keys().join(', ') || '(none)'}`,
   );
+}
+
+/**
+ * Whether a worker can open the file again: a path, or a real Blob (a dropped File, which workers
+ * receive by structured clone). A share link's remote file only looks like one.
+ */
+function reopenable(file: SourceFile): boolean {
+  return !!file.path || (typeof Blob !== 'undefined' && file.blob instanceof Blob);
 }
 
 async function checkHdf5(file: SourceFile): Promise<void> {

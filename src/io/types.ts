@@ -1,5 +1,6 @@
 // The in-memory picture of a single-cell dataset that every reader produces. Matrices stay on disk:
 // a pass over cells goes through `readRows`, chunk by chunk.
+import type { SourceFile } from './source.ts';
 
 /** Rows [start, end) of a cells x genes matrix in CSR form. `indptr` is relative to the chunk. */
 export interface CsrChunk {
@@ -112,5 +113,10 @@ export interface Dataset {
   savedSession?: string | null;
   /** Adds (or replaces) an obs column computed here, such as leiden or a QC metric. */
   setColumn(c: Column): void;
+  /**
+   * The file(s) the dataset was read from, when another worker can open them again itself (an HDF5
+   * file on disk or a dropped File); null for data parsed into memory or read through a share link.
+   */
+  readonly sources?: readonly SourceFile[] | null;
   close(): void;
 }

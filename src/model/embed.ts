@@ -1,6 +1,7 @@
 // scGPT cell embeddings for a whole dataset, streamed: cells are read and tokenised a window at a
 // time, sorted by length inside the window, packed into batches padded to a bucket length (little
 // padding, few distinct GPU buffer sizes), encoded, and written back in input order.
+import type { WorkerPool } from '../analysis/pool.ts';
 import { CancelledError, DatasetError } from '../io/errors.ts';
 import { filledShare, symbolColumnName as geneSymbolsColumn } from '../io/gene-symbols.ts';
 import type { Dataset } from '../io/types.ts';
@@ -8,6 +9,7 @@ import type { LoadedModel } from './bundle.ts';
 import type { EmbeddingInput } from './embedding-input.ts';
 import { checkNonNegative, embeddingInput } from './embedding-input.ts';
 import { forwardCell } from './encoder-cpu.ts';
+import { encodeBatchOnPool, poolFitsEncoder } from './encoder-cpu-pool.ts';
 import type { TfjsEncoder, TokenBatch } from './encoder-tfjs.ts';
 import type { WasmEncoder } from './encoder-wasm.ts';
 import type { Uniform } from './random.ts';
@@ -25,8 +27,10 @@ export interface CellEncoder {
   tokenBudget?: number;
 }
 
-export function cpuEncoder(model: LoadedModel): CellEncoder {
+/** The exact float64 reference; with a pool that shares memory, its cells run on the workers (same bits). */
+export function cpuEncoder(model: LoadedModel, pool?: WorkerPool | null): CellEncoder {
   const d = model.weights.config.dModel;
+  if (poolFitsEncoder(pool)) return { name: `CPU (exact float64 sums, ${pool.size} threads)`, encode: (b) => encodeBatchOnPool(pool, model.weights, b) };
   return {
     name: 'CPU (exact float64 sums)',
     async encode(b) {

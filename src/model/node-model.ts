@@ -9,6 +9,7 @@ import type { LoadedModel, ModelFiles } from './bundle.ts';
 import { loadModel } from './bundle.ts';
 import { detectBackend } from './backend.ts';
 import type { CellEncoder } from './embed.ts';
+import { nodePool } from '../analysis/pool-node.ts';
 import { cpuEncoder, wasmEncoder, webgpuEncoder } from './embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from './encoder-tfjs.ts';
 import { WasmEncoder } from './encoder-wasm.ts';
@@ -62,16 +63,22 @@ export async function nodeEncoder(model: LoadedModel, backend: NodeBackend, log:
     const enc = new TfjsEncoder(model.weights, 'fused');
     return { encoder: webgpuEncoder(enc, chosen.adapter), dispose: () => enc.dispose() };
   }
-  if (backend === 'cpu') return { encoder: cpuEncoder(model), dispose() {} };
+  if (backend === 'cpu') return exactCpu(model, threads);
   try {
     await initNodeWasm(threads);
   } catch (err) {
     if (backend === 'wasm') throw err;
     log(`the WebAssembly encoder did not start (${(err as Error).message}): using the exact float64 CPU encoder`);
-    return { encoder: cpuEncoder(model), dispose() {} };
+    return exactCpu(model, threads);
   }
   const enc = new WasmEncoder(model.weights);
   return { encoder: wasmEncoder(enc, threads), dispose: () => enc.dispose() };
+}
+
+/** The float64 reference, its cells spread over `threads` worker_threads. */
+function exactCpu(model: LoadedModel, threads: number): { encoder: CellEncoder; dispose(): void } {
+  const pool = nodePool(threads);
+  return { encoder: cpuEncoder(model, pool), dispose: () => pool?.terminate() };
 }
 
 /**

@@ -201,7 +201,7 @@ export class AnalysisSession {
     });
     const sorted = Int32Array.from(new Set(idx)).sort();
     const totals = src.normalize ? await this.cellTotals(src.key, signal) : null;
-    const m = await logNormMatrix(this.ds, src.key, null, totals, sorted, { signal });
+    const m = await logNormMatrix(this.ds, src.key, null, totals, sorted, { signal, pool: this.pool });
     const stats = groupStats(m, col.codes, col.categories, Array.from(sorted, (g) => labels.symbols[g]));
     // Back to the order asked for.
     const order = idx.map((g) => sorted.indexOf(g));

@@ -394,7 +394,7 @@ async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<C
   const device = await modelDevice(opts.backend);
   if (device.backend === 'webgpu') return webgpuEncoder(device.encoder, device.adapter);
   if (device.backend === 'wasm') return wasmEncoder(device.wasmEncoder, device.threads);
-  return cpuEncoder(loaded!.model);
+  return cpuEncoder(loaded!.model, session?.pool);
 }
 
 async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions): Promise<void> {

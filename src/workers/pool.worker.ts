@@ -1,5 +1,11 @@
 // A pool worker in the browser (spawned by the data worker): the same task code as worker_threads.
+// Passes over cells open the dropped File here with the worker's own HDF5 module (WORKERFS).
+import { setDatasetOpener } from '../analysis/cell-pass.ts';
 import { servePoolTasks } from '../analysis/pool-tasks.ts';
+import { openDataset } from '../io/open.ts';
+import { fromBlob } from '../io/source.ts';
+import { browserH5Runtime } from './h5-browser-runtime.ts';
 
+setDatasetOpener((files) => openDataset(files.map((f) => fromBlob(f.name, f.blob!)), browserH5Runtime));
 const scope = self as unknown as { postMessage(msg: unknown, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
 servePoolTasks({ postMessage: (m, t) => scope.postMessage(m, t), onMessage: (cb) => (scope.onmessage = (e) => cb(e.data)) });

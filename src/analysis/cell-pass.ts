@@ -1,0 +1,122 @@
+// Streamed passes over a matrix's cells, on the worker pool when there is one. Each pool worker
+// opens the same file itself (an HDF5 file on disk or a dropped File; opened on first use, then
+// kept) and reads, decompresses and reduces whole chunks, so the reading runs in parallel too.
+// Without a pool, or for a dataset no worker can open (MatrixMarket text parsed in memory, a share
+// link's remote file), this thread reads the same chunks. Partials are folded in chunk order, so
+// the bits are the same either way.
+import { throwIfAborted } from '../io/errors.ts';
+import { chunkRanges, type PassOptions } from '../io/iterate.ts';
+import type { Dataset } from '../io/types.ts';
+import { partialBuffers, reduceChunk, type CellPartial, type CellPassSpec } from './cell-chunks.ts';
+import { runBlocks, type WorkerPool } from './pool.ts';
+
+export interface CellPassOptions extends PassOptions {
+  pool?: WorkerPool | null;
+}
+
+/** Readers at once: each holds its own HDF5 module and one chunk in memory (~50-100 MB at the default size). */
+export const MAX_READERS = 4;
+/** Chunks sent out per round: their partials are folded and dropped before the next round, bounding memory. */
+const ROUND = 16;
+
+/** How a worker finds the file again: a path in Node, the File (or Blob) itself in the browser. */
+export interface ReopenSource {
+  files: { name: string; size: number; path?: string; blob?: Blob }[];
+  /** The counts matrix the user chose, so the worker checks the same rules when reading it. */
+  counts: string | null;
+}
+
+interface Range {
+  from: number;
+  to: number;
+}
+
+/**
+ * Runs `spec` over every chunk of `key` and hands each chunk's partial to `fold`, in chunk order
+ * (index: the chunk's position).
+ */
+export async function cellPass<P extends CellPartial>(ds: Dataset, key: string, spec: CellPassSpec, fold: (partial: P, index: number) => void, opts: CellPassOptions = {}): Promise<void> {
+  const nGenes = ds.varNamesOf(key).length;
+  const ranges = [...chunkRanges(ds, key, opts)].map(([from, to]) => ({ from, to }));
+  const report = (to: number) => opts.onProgress?.(to / ds.nObs, `${key}: ${to.toLocaleString('en-US')} / ${ds.nObs.toLocaleString('en-US')} cells`);
+  const source = reopenSource(ds);
+  const pool = opts.pool;
+  if (!pool || pool.size <= 1 || !source) {
+    for (let i = 0; i < ranges.length; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      throwIfAborted(opts.signal, ds.fileName);
+      fold(reduceChunk(spec, ds.readRows(key, ranges[i].from, ranges[i].to), nGenes) as P, i);
+      report(ranges[i].to);
+    }
+    return;
+  }
+  const ctx = { source, key, nGenes, spec: shareSpec(pool, spec) };
+  for (let first = 0; first < ranges.length; first += ROUND) {
+    const round = ranges.slice(first, first + ROUND);
+    const parts = await runBlocks<P>(pool, 'cell-pass', ctx, round, {
+      signal: opts.signal,
+      maxWorkers: MAX_READERS,
+      // Chunks finish out of order: report as many cells as that many chunks hold.
+      onBlock: (done) => report(ranges[first + done - 1].to),
+    });
+    parts.forEach((p, j) => fold(p, first + j));
+  }
+}
+
+/** The files a pool worker can open itself, or null when only this thread can read the dataset. */
+function reopenSource(ds: Dataset): ReopenSource | null {
+  if (!ds.sources?.length) return null;
+  return { files: ds.sources.map((f) => (f.path ? { name: f.name, size: f.size, path: f.path } : { name: f.name, size: f.size, blob: f.blob })), counts: ds.countsKey };
+}
+
+/** The spec with its big per-cell arrays in shared memory, so workers read them in place. */
+function shareSpec(pool: WorkerPool, spec: CellPassSpec): CellPassSpec {
+  const out: Record<string, unknown> = { ...spec };
+  for (const [k, v] of Object.entries(spec)) if (v instanceof Float64Array || v instanceof Uint8Array || v instanceof Int32Array) out[k] = pool.share(v);
+  return out as CellPassSpec;
+}
+
+// ---- the worker's side ----
+
+type Opener = (files: ReopenSource['files']) => Promise<Dataset>;
+let opener: Opener | null = null;
+let opened: { id: string; ds: Promise<Dataset> } | null = null;
+
+/** Set by the platform's pool worker entry: how to open files there (Node paths, browser Files). */
+export function setDatasetOpener(fn: Opener): void {
+  opener = fn;
+}
+
+async function workerDataset(src: ReopenSource): Promise<Dataset> {
+  const id = JSON.stringify(src.files.map((f) => [f.name, f.size, f.path ?? '', (f.blob as File | undefined)?.lastModified ?? 0]));
+  if (opened?.id !== id) {
+    if (!opener) throw new Error('this pool worker cannot open files');
+    const previous = opened;
+    const open = opener;
+    opened = {
+      id,
+      ds: (async () => {
+        const ds = await open(src.files);
+        if (src.counts && ds.countsKey !== src.counts) ds.useCounts(src.counts);
+        return ds;
+      })(),
+    };
+    previous?.ds.then((d) => d.close(), () => undefined);
+  }
+  return opened.ds;
+}
+
+/** One chunk in a pool worker: read it from the worker's own handle on the file, reduce it. */
+export async function cellPassTask(ctx: { source: ReopenSource; key: string; nGenes: number; spec: CellPassSpec }, r: Range): Promise<{ result: CellPartial; transfer: ArrayBuffer[] }> {
+  try {
+    const ds = await workerDataset(ctx.source);
+    const result = reduceChunk(ctx.spec, ds.readRows(ctx.key, r.from, r.to), ctx.nGenes);
+    return { result, transfer: partialBuffers(result) };
+  } catch (err) {
+    // A failed open or an HDF5 trap can leave the handle unusable: the next chunk opens afresh.
+    const stale = opened;
+    opened = null;
+    stale?.ds.then((d) => d.close(), () => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,58 @@
+// The exact float64 CPU encoder spread over the worker pool, one cell per block. Cells are
+// independent, so any number of workers gives the bits of one thread. The weights go to the
+// workers once, in shared memory; a pool that would copy them (a page without cross-origin
+// isolation) is not used: hundreds of MB per worker per batch would cost more than it saves.
+import type { WorkerPool } from '../analysis/pool.ts';
+import { runBlocks } from '../analysis/pool.ts';
+import { forwardCell } from './encoder-cpu.ts';
+import type { TokenBatch } from './encoder-tfjs.ts';
+import type { ScGPTWeights } from './weights.ts';
+
+const sharedCopies = new WeakMap<ScGPTWeights, ScGPTWeights>();
+
+/** The weights with every array in shared memory (made once per weights object). */
+function sharedWeights(pool: WorkerPool, w: ScGPTWeights): ScGPTWeights {
+  let s = sharedCopies.get(w);
+  if (!s) {
+    const share = (a: Float32Array) => pool.share(a);
+    s = {
+      ...w,
+      embedding: share(w.embedding),
+      encNormG: share(w.encNormG),
+      encNormB: share(w.encNormB),
+      valW1: share(w.valW1),
+      valB1: share(w.valB1),
+      valW2: share(w.valW2),
+      valB2: share(w.valB2),
+      valNormG: share(w.valNormG),
+      valNormB: share(w.valNormB),
+      layers: w.layers.map((l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v instanceof Float32Array ? share(v) : v])) as typeof l),
+    };
+    sharedCopies.set(w, s);
+  }
+  return s;
+}
+
+/** Whether `pool` can take the CPU encoder's cells. */
+export function poolFitsEncoder(pool: WorkerPool | null | undefined): pool is WorkerPool {
+  return !!pool && pool.size > 1 && pool.shared;
+}
+
+/** `<cls>` outputs [B, d] of a padded batch, cells on the pool's workers. */
+export async function encodeBatchOnPool(pool: WorkerPool, w: ScGPTWeights, b: TokenBatch, signal?: AbortSignal): Promise<Float32Array> {
+  const d = w.config.dModel;
+  const cells = Array.from({ length: b.batch }, (_, c) => ({
+    ids: b.ids.slice(c * b.seqLen, c * b.seqLen + b.lengths[c]),
+    values: b.values.slice(c * b.seqLen, c * b.seqLen + b.lengths[c]),
+  }));
+  const cls = await runBlocks<Float32Array>(pool, 'encode-cell', { weights: sharedWeights(pool, w) }, cells, { signal });
+  const out = new Float32Array(b.batch * d);
+  cls.forEach((v, c) => out.set(v, c * d));
+  return out;
+}
+
+/** One cell in a pool worker. */
+export function encodeCellTask(ctx: { weights: ScGPTWeights }, cell: { ids: Int32Array; values: Float32Array }): { result: Float32Array; transfer: ArrayBuffer[] } {
+  const { cls } = forwardCell(ctx.weights, cell.ids, cell.values, cell.ids.length);
+  return { result: cls, transfer: [cls.buffer as ArrayBuffer] };
+}
