@@ -10,6 +10,8 @@
 // The wasm backend's thread count is fixed once started: one process per --threads value.
 // WebGPU needs a Vulkan driver (see the Makefile's GPU_ENV for SwiftShader on a CPU-only machine).
 import * as tf from '@tensorflow/tfjs-core';
+import { nodePool } from '../src/analysis/pool-node.ts';
+import { encodeBatchOnPool } from '../src/model/encoder-cpu-pool.ts';
 import { detectBackend } from '../src/model/backend.ts';
 import { forwardCell } from '../src/model/encoder-cpu.ts';
 import type { TokenBatch } from '../src/model/encoder-tfjs.ts';
@@ -130,12 +132,26 @@ async function main() {
       console.error(JSON.stringify(rows[rows.length - 1]));
     }
   }
+  if (backends.includes('cpu') && threads > 1) {
+    // The same float64 encoder with its cells on a pool of worker_threads (shared weights).
+    const pool = nodePool(threads)!;
+    const encode = (b: TokenBatch) => encodeBatchOnPool(pool, weights, b);
+    await encode(randomBatch(threads, 8, 1)); // warm-up: workers start and receive the weights
+    for (const L of lengths) {
+      const b = randomBatch(2 * threads, L, L);
+      const t = performance.now();
+      await encode(b);
+      rows.push({ backend: `cpu-${threads}t`, L, B: b.batch, cellsPerSecond: b.batch / ((performance.now() - t) / 1000), peakMB: null });
+      console.error(JSON.stringify(rows[rows.length - 1]));
+    }
+    pool.terminate();
+  }
   console.log(`\nscGPT_human shape (${nLayers} layers, d 512, 8 heads); adapter: ${adapter}\n`);
-  console.log('| backend | L | batch | cells/s | peak activation MB (beyond weights) | fused / tfjs, wasm / cpu |');
+  console.log('| backend | L | batch | cells/s | peak activation MB (beyond weights) | fused / tfjs, wasm / cpu, cpu-Nt / cpu |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    const base = r.backend.startsWith('wasm') ? rows.find((x) => x.backend === 'cpu' && x.L === r.L) : rows.find((x) => x.backend === 'webgpu-tfjs' && x.L === r.L && x.B === r.B);
-    const ratio = (r.backend === 'webgpu-fused' || r.backend.startsWith('wasm')) && base ? `${(r.cellsPerSecond / base.cellsPerSecond).toFixed(2)}x` : '';
+    const base = r.backend.startsWith('wasm') || r.backend.startsWith('cpu-') ? rows.find((x) => x.backend === 'cpu' && x.L === r.L) : rows.find((x) => x.backend === 'webgpu-tfjs' && x.L === r.L && x.B === r.B);
+    const ratio = (r.backend === 'webgpu-fused' || r.backend.startsWith('wasm') || r.backend.startsWith('cpu-')) && base ? `${(r.cellsPerSecond / base.cellsPerSecond).toFixed(2)}x` : '';
     console.log(`| ${r.backend} | ${r.L} | ${r.B} | ${r.cellsPerSecond.toFixed(3)} | ${r.peakMB === null ? '' : r.peakMB.toFixed(0)} | ${ratio} |`);
   }
 }

@@ -6,6 +6,9 @@ test('the demo is embedded with the bundled scGPT fixture model in the worker (C
   await page.goto('/');
   await page.getByTestId('demo').click();
   await expect(page.getByTestId('n-obs')).toHaveText('700');
+  // The threads setting reaches the WebAssembly encoder (threaded build: the page is cross-origin isolated).
+  await openDrawer(page, 'analysis');
+  await page.getByTestId('param-threads').fill('2');
   await openDrawer(page, 'embed');
   await expect(page.getByTestId('model-select')).toHaveValue('scgpt-tiny-fixture');
   await expect(page.getByTestId('embed-device')).toHaveValue('auto');
@@ -17,7 +20,7 @@ test('the demo is embedded with the bundled scGPT fixture model in the worker (C
   await expect(stats).toContainText('695/765 genes in the vocabulary');
   // 'auto' never picks a software renderer (SwiftShader took 348 s here against 40 s on the CPU);
   // on the CPU it runs the float32 WebAssembly encoder (its wasm files served by the app).
-  await expect(stats).toContainText(/CPU, WebAssembly float32|WebGPU \((?!.*software)/);
+  await expect(stats).toContainText(/CPU, WebAssembly float32 \(tfjs-backend-wasm, 2 threads\)|WebGPU \((?!.*software)/);
   await expect(page.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_scGPT_pc');
   await expect(page.getByTestId('scatter')).toHaveAttribute('data-points', '700');
   await page.getByTestId('color-select').selectOption('bulk_labels');

@@ -29,16 +29,17 @@ function render(policy: Record<string, string>): string {
 export const CONTENT_SECURITY_POLICY = render(BASE_CSP);
 
 /**
- * The data worker rebuilds its HDF5 module after a WebAssembly trap by evaluating h5wasm's bundle
- * again (`new Function`, src/io/h5/recreate.ts), which needs 'unsafe-eval'. A worker takes its
- * policy from its own script's response, so only that script gets it; the page never does.
+ * The data worker and the analysis pool workers (which open the same file for passes over cells)
+ * rebuild their HDF5 module after a WebAssembly trap by evaluating h5wasm's bundle again
+ * (`new Function`, src/io/h5/recreate.ts), which needs 'unsafe-eval'. A worker takes its policy
+ * from its own script's response, so only those scripts get it; the page never does.
  */
-export const WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src': "'self' 'wasm-unsafe-eval' 'unsafe-eval'" });
+export const WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src': "'self' 'wasm-unsafe-eval' 'unsafe-eval' blob:" });
 
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
 
-// Only the data worker rebuilds h5wasm; the analysis pool workers (pool.worker-*.js) never eval.
-const WORKER_SCRIPT = /^\/assets\/data\.worker-[\w-]+\.js$/;
+// The workers that run h5wasm: the data worker and the pool workers.
+const WORKER_SCRIPT = /^\/assets\/(data|pool)\.worker-[\w-]+\.js$/;
 
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {

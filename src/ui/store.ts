@@ -52,7 +52,7 @@ export interface AppState {
   loadModels(): Promise<void>;
   pickModelFiles(files: File[]): void;
   chooseModel(id: string): void;
-  embed(options: { seed: number; backend: DevicePreference; geneColumn?: string }): Promise<void>;
+  embed(options: { seed: number; backend: DevicePreference; geneColumn?: string; threads?: number }): Promise<void>;
   cancelEmbed(): void;
   /** What the embed request sends for the chosen model; null when none is chosen. */
   chosenSource(): ModelSource | null;
@@ -190,13 +190,13 @@ export const useApp = create<AppState>((set, get) => ({
     return modelChoice === PICKED && pickedModel ? { kind: 'files', files: pickedModel } : entry?.source === 'bundled' ? { kind: 'bundled', id: entry.id, path: entry.path! } : entry ? { kind: 'cached', id: entry.id } : null;
   },
 
-  async embed({ seed, backend, geneColumn }) {
+  async embed({ seed, backend, geneColumn, threads }) {
     const model = get().chosenSource();
     if (!model) {
       set({ error: { code: 'internal', message: 'choose a model first (a bundled one, or pick a checkpoint folder)', panel: 'model', action: 'Embedding' } });
       return;
     }
-    const { id, done } = dataClient().request<'embedded'>({ type: 'embed', model, options: { seed, backend, geneColumn, maxLength: 1200, batchSize: 64 } }, (fraction, message, rate) => {
+    const { id, done } = dataClient().request<'embedded'>({ type: 'embed', model, options: { seed, backend, geneColumn, threads, maxLength: 1200, batchSize: 64 } }, (fraction, message, rate) => {
       if (get().embedJob?.id === id) set({ embedJob: { id, fraction, message, ...rate } });
     });
     set({ embedJob: { id, fraction: 0, message: 'loading the model' }, error: null, embedStats: null });

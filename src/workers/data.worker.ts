@@ -369,7 +369,7 @@ async function ensureModel(id: number, source: ModelSource): Promise<void> {
  * when asked for ('auto': a hardware one); else the float32 WASM path; the exact float64 one when
  * 'cpu' is asked for or WebAssembly cannot start.
  */
-async function modelDevice(backend: EmbedRequestOptions['backend']): Promise<ModelDevice> {
+async function modelDevice(backend: EmbedRequestOptions['backend'], threads?: number): Promise<ModelDevice> {
   if (backend === 'cpu') return { backend: 'cpu' };
   if (backend !== 'wasm') {
     const info = await detectBackend(undefined, backend);
@@ -378,23 +378,23 @@ async function modelDevice(backend: EmbedRequestOptions['backend']): Promise<Mod
       return { backend: 'webgpu', encoder: loaded!.gpu, adapter: info.detail };
     }
   }
-  let threads: number;
+  let wasmThreads: number;
   try {
-    threads = await initBrowserWasm();
+    wasmThreads = await initBrowserWasm(threads);
   } catch (err) {
     if (backend === 'wasm') throw err;
     console.warn(`WebAssembly did not start (${String(err)}): the model runs on the exact float64 CPU path`);
     return { backend: 'cpu' };
   }
   loaded!.wasm ??= new WasmEncoder(loaded!.model.weights);
-  return { backend: 'wasm', wasmEncoder: loaded!.wasm, threads };
+  return { backend: 'wasm', wasmEncoder: loaded!.wasm, threads: wasmThreads };
 }
 
-async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend'>): Promise<CellEncoder> {
-  const device = await modelDevice(opts.backend);
+async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend' | 'threads'>): Promise<CellEncoder> {
+  const device = await modelDevice(opts.backend, opts.threads);
   if (device.backend === 'webgpu') return webgpuEncoder(device.encoder, device.adapter);
   if (device.backend === 'wasm') return wasmEncoder(device.wasmEncoder, device.threads);
-  return cpuEncoder(loaded!.model, session?.pool);
+  return cpuEncoder(loaded!.model, opts.threads ? browserPool(opts.threads) : session?.pool);
 }
 
 async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions): Promise<void> {

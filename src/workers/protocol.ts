@@ -123,6 +123,8 @@ export interface EmbedRequestOptions {
   backend: DevicePreference;
   /** var column naming the genes; default: feature_name when present, else the index. */
   geneColumn?: string;
+  /** CPU threads for the WebAssembly encoder (the app's threads setting); fixed once that backend has started. */
+  threads?: number;
 }
 
 export interface EmbedStats {

@@ -1,6 +1,8 @@
 // Starts tfjs's WebAssembly backend in a browser worker. Vite serves the three builds as assets
 // (?url); tfjs picks one: threaded SIMD where SharedArrayBuffer is there (a cross-origin isolated
-// page), else SIMD on this thread. tfjs caps its pool at half of navigator.hardwareConcurrency
+// page), else SIMD on this thread. The threaded build's pthread workers are blob: workers that
+// importScripts() another blob: (the module factory), so the data worker's CSP allows blob:
+// scripts (server/security.ts); without it they fail to load and take the data worker down. tfjs caps its pool at half of navigator.hardwareConcurrency
 // (it assumes two hyperthreads per core): the value it reads while starting is set to twice the
 // threads wanted, so the pool gets one thread per logical core.
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,10 +27,6 @@ export function initBrowserWasm(threads = navigator.hardwareConcurrency || 1): P
 async function start(threads: number): Promise<number> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': plainWasm, 'tfjs-backend-wasm-simd.wasm': simdWasm, 'tfjs-backend-wasm-threaded-simd.wasm': threadedWasm });
-  // The threaded build's pthread workers crash the data worker in a cross-origin isolated page (seen
-  // in headless Chromium under our COOP/COEP and CSP); until that is understood the page runs the
-  // single-threaded SIMD build, which the e2e tests cover. Node keeps its threads (node-wasm.ts).
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   wasm.setThreadsCount(threads);
   const own = Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency');
   Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });

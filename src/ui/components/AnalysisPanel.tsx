@@ -94,7 +94,7 @@ export function AnalysisPanel() {
             <option value="cpu">CPU (JavaScript)</option>
           </select>
         </label>
-        <label title="workers for the CPU steps (neighbours, UMAP, PCA, markers); the results do not depend on it">
+        <label title="CPU threads: workers for the passes over cells, neighbours, UMAP, PCA and markers, and the WebAssembly encoder's threads (fixed once it has started); the results do not depend on it">
           threads
           <input type="number" min={1} step={1} value={threads} onChange={(e) => setThreads(Number(e.target.value))} data-testid="param-threads" />
         </label>

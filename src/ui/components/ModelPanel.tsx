@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
 import type { DevicePreference } from '../../model/backend.ts';
+import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
 import { ModelCard } from './ModelCard.tsx';
 import { ModelHubGet } from './ModelHubGet.tsx';
@@ -61,7 +62,7 @@ export function ModelPanel() {
             <option value="cpu">CPU (float64 reference encoder)</option>
           </select>
         </label>
-        <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device, geneColumn: geneColumn || undefined })}>
+        <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device, geneColumn: geneColumn || undefined, threads: useAnalysis.getState().threads })}>
           Embed with scGPT
         </button>
         {chosenName && (
