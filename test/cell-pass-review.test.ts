@@ -83,4 +83,19 @@ describe('review: pooled cell passes', () => {
       ds.close();
     }
   }, 30_000);
+
+  it('cancelling one pass does not break another waiting on the same pool', async () => {
+    const ds = await openPaths([await file('cancel.h5ad', 3000, -1)]);
+    try {
+      const o = { valuesPerChunk: 500 };
+      const ref = await geneSums(ds, 'X', { kind: 'gene-cells', keep: null }, o);
+      const ctl = new AbortController();
+      const a = qcMetrics(ds, 'X', ds.varNamesOf('X'), { ...o, pool, signal: ctl.signal, onProgress: (f) => f > 0.1 && ctl.abort() }).then(() => null, (e: unknown) => e);
+      const b = geneSums(ds, 'X', { kind: 'gene-cells', keep: null }, { ...o, pool });
+      expect(await a).toBeInstanceOf(DatasetError);
+      expect(Array.from((await b).sum)).toEqual(Array.from(ref.sum));
+    } finally {
+      ds.close();
+    }
+  }, 20_000);
 });

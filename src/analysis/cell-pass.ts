@@ -93,17 +93,14 @@ async function workerDataset(src: ReopenSource): Promise<Dataset> {
     if (!opener) throw new Error('this pool worker cannot open files');
     const previous = opened;
     const open = opener;
-    opened = {
-      id,
-      ds: (async () => {
-        const ds = await open(src.files);
-        if (src.counts && ds.countsKey !== src.counts) ds.useCounts(src.counts);
-        return ds;
-      })(),
-    };
+    opened = { id, ds: open(src.files) };
     previous?.ds.then((d) => d.close(), () => undefined);
   }
-  return opened.ds;
+  const ds = await opened.ds;
+  // Every pass, not only on opening: the user may choose another counts matrix after the file was
+  // opened here, and the counts rules (non-negative in every row) must follow that choice.
+  if (src.counts && ds.countsKey !== src.counts) ds.useCounts(src.counts);
+  return ds;
 }
 
 /** One chunk in a pool worker: read it from the worker's own handle on the file, reduce it. */

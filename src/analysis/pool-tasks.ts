@@ -60,10 +60,9 @@ export function servePoolTasks(port: { postMessage(msg: unknown, transfer?: Tran
           if (!job) throw new Error(`no job ${msg.job}`);
           return job.task(job.ctx, msg.args);
         })
-        .then(
-          ({ result, transfer }) => port.postMessage({ type: 'done', job: msg.job, block: msg.block, result }, transfer),
-          (err: unknown) => port.postMessage({ type: 'error', job: msg.job, block: msg.block, ...failureOf(err) }),
-        );
+        .then(({ result, transfer }) => port.postMessage({ type: 'done', job: msg.job, block: msg.block, result }, transfer))
+        // Also when the reply itself cannot be sent (a DataCloneError): the pool must hear back or it waits forever.
+        .catch((err: unknown) => port.postMessage({ type: 'error', job: msg.job, block: msg.block, ...failureOf(err) }));
     }
   });
 }

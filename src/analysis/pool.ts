@@ -46,6 +46,8 @@ export interface BlockOptions {
 interface Slot {
   port: PoolPort;
   busy: boolean;
+  /** Jobs whose context this worker holds. */
+  jobs: Set<number>;
   /** Resolves the block in flight. */
   settle?: (reply: PoolReply) => void;
 }
@@ -53,6 +55,10 @@ interface Slot {
 export class WorkerPool {
   private slots: Slot[] = [];
   private nextJob = 1;
+  /** Open jobs' contexts: sent to a worker when a job first runs there (also on workers spawned after a cancel). */
+  private readonly jobs = new Map<number, { task: TaskName; ctx: Record<string, unknown>; ran: boolean; pinned: boolean }>();
+  /** One dispatch at a time: a worker answers one block at a time, and its reply settles whichever dispatch set `settle`. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /**
    * size: number of workers. shared: typed arrays given to `share` live in SharedArrayBuffers
@@ -80,7 +86,7 @@ export class WorkerPool {
 
   private ensure(): Slot[] {
     while (this.slots.length < this.size) {
-      const slot: Slot = { port: this.spawn(), busy: false };
+      const slot: Slot = { port: this.spawn(), busy: false, jobs: new Set() };
       slot.port.onMessage((m) => slot.settle?.(m as PoolReply));
       slot.port.onError((err) => {
         // A dead worker would never answer again: fail its block, then start afresh next time.
@@ -95,13 +101,31 @@ export class WorkerPool {
   /** Sends `ctx` to every worker once; the returned job runs blocks against it until closed. */
   open(task: TaskName, ctx: Record<string, unknown>): PoolJob {
     const job = this.nextJob++;
-    for (const s of this.ensure()) s.port.postMessage({ type: 'open', job, task, ctx } satisfies PoolRequest);
+    this.jobs.set(job, { task, ctx, ran: false, pinned: false });
     return new PoolJob(this, job);
   }
 
-  /** @internal Runs blocks on free workers; results in block order. */
-  async dispatch(job: number, blocks: unknown[], opts: BlockOptions): Promise<unknown[]> {
+  /** @internal Runs blocks on free workers, after any dispatch already running; results in block order. */
+  dispatch(job: number, blocks: unknown[], opts: BlockOptions): Promise<unknown[]> {
+    const run = this.queue.then(() => this.dispatchNow(job, blocks, opts));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async dispatchNow(job: number, blocks: unknown[], opts: BlockOptions): Promise<unknown[]> {
+    const open = this.jobs.get(job);
+    if (!open) throw new Error(`worker pool: job ${job} is closed`);
+    if (opts.signal?.aborted) throw new CancelledError('analysis');
     const slots = this.ensure().slice(0, Math.max(1, opts.maxWorkers ?? Infinity));
+    for (const s of slots) {
+      if (s.jobs.has(job)) continue;
+      // Pinned blocks keep state in their worker between runs: a fresh worker would silently start over.
+      if (open.ran && open.pinned) throw new Error('worker pool: the workers were restarted (a cancelled step?) during a step that keeps state in them; run it again');
+      s.port.postMessage({ type: 'open', job, task: open.task, ctx: open.ctx } satisfies PoolRequest);
+      s.jobs.add(job);
+    }
+    open.ran = true;
+    open.pinned ||= !!opts.pinned;
     const results = new Array<unknown>(blocks.length);
     let next = 0;
     let done = 0;
@@ -142,7 +166,8 @@ export class WorkerPool {
 
   /** @internal */
   closeJob(job: number): void {
-    for (const s of this.slots) s.port.postMessage({ type: 'close', job } satisfies PoolRequest);
+    this.jobs.delete(job);
+    for (const s of this.slots) if (s.jobs.delete(job)) s.port.postMessage({ type: 'close', job } satisfies PoolRequest);
   }
 
   /** Stops every worker now (cancel): blocks in flight fail, the next job spawns fresh workers. */
