@@ -29,6 +29,8 @@ try {
   await page.getByTestId('file-input').setInputFiles(file);
   await page.getByTestId('n-obs').waitFor({ timeout: 600_000 });
   console.log(`open: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // The analysis parameters live in a drawer.
+  if (!(await page.getByTestId('drawer-analysis').isVisible())) await page.getByTestId('open-analysis').click();
   if (!useGpu) await page.getByTestId('param-device').selectOption('cpu');
   if (threads) await page.getByTestId('param-threads').fill(threads);
   const isolated = await page.evaluate(() => crossOriginIsolated);

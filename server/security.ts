@@ -36,15 +36,19 @@ export const CONTENT_SECURITY_POLICY = render(BASE_CSP);
  */
 export const WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src': "'self' 'wasm-unsafe-eval' 'unsafe-eval' blob:" });
 
+/** The pool workers run h5wasm (passes over cells) but never tfjs's WebAssembly build: no blob: scripts. */
+export const POOL_WORKER_CONTENT_SECURITY_POLICY = render({ ...BASE_CSP, 'script-src': "'self' 'wasm-unsafe-eval' 'unsafe-eval'" });
+
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
 
 // The workers that run h5wasm: the data worker and the pool workers.
-const WORKER_SCRIPT = /^\/assets\/(data|pool)\.worker-[\w-]+\.js$/;
+const WORKER_SCRIPT = /^\/assets\/data\.worker-[\w-]+\.js$/;
+const POOL_WORKER_SCRIPT = /^\/assets\/pool\.worker-[\w-]+\.js$/;
 
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {
     const path = request.url.split('?', 1)[0];
-    reply.header('Content-Security-Policy', WORKER_SCRIPT.test(path) ? WORKER_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY);
+    reply.header('Content-Security-Policy', WORKER_SCRIPT.test(path) ? WORKER_CONTENT_SECURITY_POLICY : POOL_WORKER_SCRIPT.test(path) ? POOL_WORKER_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY);
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');

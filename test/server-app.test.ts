@@ -57,7 +57,7 @@ describe('scweb serve: the app and its headers', () => {
     const worker = await app.inject('/assets/data.worker-CrVn-lvF.js');
     expect(worker.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' blob:;");
     const poolWorker = await app.inject('/assets/pool.worker-Caz_l5P3.js');
-    expect(poolWorker.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' blob:;");
+    expect(poolWorker.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';");
     const other = await app.inject('/assets/index-Caz_l5P3.js');
     expect(other.headers['content-security-policy']).not.toContain("'unsafe-eval'");
     const created = await app.inject({ method: 'POST', url: '/api/shares', headers: { 'content-type': 'application/octet-stream', origin: 'https://evil.example' }, payload: encryptedBytes() });

@@ -8,7 +8,7 @@ import { throwIfAborted } from '../io/errors.ts';
 import { chunkRanges, type PassOptions } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
 import { partialBuffers, reduceChunk, type CellPartial, type CellPassSpec } from './cell-chunks.ts';
-import { runBlocks, type WorkerPool } from './pool.ts';
+import { openJob, type WorkerPool } from './pool.ts';
 
 export interface CellPassOptions extends PassOptions {
   pool?: WorkerPool | null;
@@ -24,6 +24,8 @@ export interface ReopenSource {
   files: { name: string; size: number; path?: string; blob?: Blob }[];
   /** The counts matrix the user chose, so the worker checks the same rules when reading it. */
   counts: string | null;
+  /** Names the Dataset object this thread opened: a worker reopens when it changes (a file replaced under the same name). */
+  token: string;
 }
 
 interface Range {
@@ -50,23 +52,33 @@ export async function cellPass<P extends CellPartial>(ds: Dataset, key: string, 
     }
     return;
   }
-  const ctx = { source, key, nGenes, spec: shareSpec(pool, spec) };
-  for (let first = 0; first < ranges.length; first += ROUND) {
-    const round = ranges.slice(first, first + ROUND);
-    const parts = await runBlocks<P>(pool, 'cell-pass', ctx, round, {
-      signal: opts.signal,
-      maxWorkers: MAX_READERS,
-      // Chunks finish out of order: report as many cells as that many chunks hold.
-      onBlock: (done) => report(ranges[first + done - 1].to),
-    });
-    parts.forEach((p, j) => fold(p, first + j));
+  // One job for the whole pass: its context (the spec's per-cell arrays) reaches each worker once.
+  const job = openJob(pool, 'cell-pass', { source, key, nGenes, spec: shareSpec(pool, spec) });
+  try {
+    for (let first = 0; first < ranges.length; first += ROUND) {
+      const round = ranges.slice(first, first + ROUND);
+      const parts = await job.run<P>(round, {
+        signal: opts.signal,
+        maxWorkers: MAX_READERS,
+        // Chunks finish out of order: report as many cells as that many chunks hold.
+        onBlock: (done) => report(ranges[first + done - 1].to),
+      });
+      parts.forEach((p, j) => fold(p, first + j));
+    }
+  } finally {
+    job.close();
   }
 }
+
+const tokens = new WeakMap<Dataset, string>();
+let opens = 0;
 
 /** The files a pool worker can open itself, or null when only this thread can read the dataset. */
 function reopenSource(ds: Dataset): ReopenSource | null {
   if (!ds.sources?.length) return null;
-  return { files: ds.sources.map((f) => (f.path ? { name: f.name, size: f.size, path: f.path } : { name: f.name, size: f.size, blob: f.blob })), counts: ds.countsKey };
+  let token = tokens.get(ds);
+  if (!token) tokens.set(ds, (token = `${Date.now()}-${++opens}`));
+  return { files: ds.sources.map((f) => (f.path ? { name: f.name, size: f.size, path: f.path } : { name: f.name, size: f.size, blob: f.blob })), counts: ds.countsKey, token };
 }
 
 /** The spec with its big per-cell arrays in shared memory, so workers read them in place. */
@@ -88,7 +100,7 @@ export function setDatasetOpener(fn: Opener): void {
 }
 
 async function workerDataset(src: ReopenSource): Promise<Dataset> {
-  const id = JSON.stringify(src.files.map((f) => [f.name, f.size, f.path ?? '', (f.blob as File | undefined)?.lastModified ?? 0]));
+  const id = src.token;
   if (opened?.id !== id) {
     if (!opener) throw new Error('this pool worker cannot open files');
     const previous = opened;

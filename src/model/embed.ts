@@ -22,7 +22,8 @@ import { mapGenes } from './vocab.ts';
 /** Runs the encoder on a padded batch and returns `<cls>` outputs [B, d]. */
 export interface CellEncoder {
   name: string;
-  encode(batch: TokenBatch): Promise<Float32Array>;
+  /** signal: stops a batch part-way where the encoder can (the float64 one on the pool). */
+  encode(batch: TokenBatch, signal?: AbortSignal): Promise<Float32Array>;
   /** Most tokens (batch x padded length) one batch may hold on this device. */
   tokenBudget?: number;
 }
@@ -30,7 +31,7 @@ export interface CellEncoder {
 /** The exact float64 reference; with a pool that shares memory, its cells run on the workers (same bits). */
 export function cpuEncoder(model: LoadedModel, pool?: WorkerPool | null): CellEncoder {
   const d = model.weights.config.dModel;
-  if (poolFitsEncoder(pool)) return { name: `CPU (exact float64 sums, ${pool.size} threads)`, encode: (b) => encodeBatchOnPool(pool, model.weights, b) };
+  if (poolFitsEncoder(pool)) return { name: `CPU (exact float64 sums, ${pool.size} threads)`, encode: (b, signal) => encodeBatchOnPool(pool, model.weights, b, signal) };
   return {
     name: 'CPU (exact float64 sums)',
     async encode(b) {
@@ -163,7 +164,7 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
       const group = cells.slice(i, j);
       const L = bucket(group[group.length - 1]);
       const batch = packBatch(group.map((c) => c.tokens), L, cfg.padId, cfg.padValue);
-      const cls = await encoder.encode(batch);
+      const cls = await encoder.encode(batch, opts.signal);
       group.forEach((c, k) => writeNormalized(out, c.index * d, cls.subarray(k * d, (k + 1) * d)));
       done += group.length;
       i = j;

@@ -283,6 +283,8 @@ async function open(id: number, files: File[]): Promise<void> {
       throw new DatasetError('cancelled', ds.fileName, 'cancelled by the user');
     }
     current?.close();
+    // Pool workers keep their own handle on the file they last read (passes over cells): let them go with it.
+    session?.pool?.terminate();
     current = ds;
     currentFiles = files;
     session = new AnalysisSession(ds);

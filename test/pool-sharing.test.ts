@@ -1,4 +1,5 @@
-// Review findings for the pooled passes over cells (branch `review`): each test shows a defect.
+// One pool shared by several users at once (the data worker serves requests concurrently): a
+// counts choice made after a pass, two passes at once, and a cancel beside a waiting pass.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ async function file(name: string, nCells: number, negativeAt: number): Promise<s
   return path;
 }
 
-describe('review: pooled cell passes', () => {
+describe('a shared pool', () => {
   it('a counts matrix chosen after a pooled pass is checked as counts on the pool too (as inline)', async () => {
     const ds = await openPaths([await file('counts.h5ad', 5000, 4500)]);
     try {
