@@ -143,6 +143,24 @@ describe('passes over cells on the pool', () => {
     }
   });
 
+  it("a worker's open (index only) skips obs and var columns and reads the same rows", async () => {
+    const path = shared('data', 'pbmc68k_reduced_with_counts.h5ad');
+    const [full, lean] = [await openPaths([path]), await openPaths([path], { indexOnly: true })];
+    try {
+      expect(full.obs.columns.length).toBeGreaterThan(0);
+      expect(lean.obs.columns).toEqual([]);
+      expect(lean.var.columns).toEqual([]);
+      expect(lean.obs.index).toEqual(full.obs.index);
+      expect(lean.countsKey).toBe(full.countsKey);
+      const [a, b] = [full, lean].map((d) => d.readRows(full.countsKey!, 100, 180));
+      expect(bytes(b.data).equals(bytes(a.data))).toBe(true);
+      expect(bytes(b.indices).equals(bytes(a.indices))).toBe(true);
+    } finally {
+      full.close();
+      lean.close();
+    }
+  });
+
   it('a dataset parsed into memory (MatrixMarket) runs on this thread with a pool given, same bits', async () => {
     const mtx = await openPaths([shared('data', '10x', 'v3_filtered_feature_bc_matrix')]);
     try {

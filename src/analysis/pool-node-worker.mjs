@@ -8,6 +8,7 @@ const { setDatasetOpener } = await import('./cell-pass.ts');
 const { openDataset } = await import('../io/open.ts');
 const { nodeSource } = await import('../io/node.ts');
 const { nodeH5Runtime } = await import('../io/h5/node-runtime.ts');
-// Passes over cells read the file here too, by path (Node's HDF5 runtime always has one).
-setDatasetOpener(async (files) => openDataset(await Promise.all(files.map((f) => nodeSource(f.path))), nodeH5Runtime));
+// Passes over cells read the file here too, by path (Node's HDF5 runtime always has one); the
+// matrices are all they need, so obs and var columns stay unread.
+setDatasetOpener(async (files) => openDataset(await Promise.all(files.map((f) => nodeSource(f.path))), nodeH5Runtime, { indexOnly: true }));
 servePoolTasks({ postMessage: (m, t) => parentPort.postMessage(m, t), onMessage: (cb) => parentPort.on('message', cb) });

@@ -22,6 +22,8 @@ export type { ProgressOptions };
 export interface OpenOptions extends ProgressOptions {
   /** Called with the ids of HDF5 filters the file uses that no decoder exists for. */
   onWarning?: (message: string) => void;
+  /** obs and var without their columns: for a worker that only reads the matrices. */
+  indexOnly?: boolean;
 }
 
 export async function openDataset(files: SourceFile[], getRuntime: () => Promise<H5Runtime>, opts: OpenOptions = {}): Promise<Dataset> {
@@ -65,7 +67,7 @@ export async function openDataset(files: SourceFile[], getRuntime: () => Promise
     }
   };
   try {
-    const ctx: H5Context = { lib: runtime.lib, file: h5, fileName: file.name, fileSize: file.size };
+    const ctx: H5Context = { lib: runtime.lib, file: h5, fileName: file.name, fileSize: file.size, indexOnly: opts.indexOnly };
     const missing = await runtime.ensureFilters(collectFilterIds(ctx));
     if (missing.length) opts.onWarning?.(`uses HDF5 filters scWeb cannot decode: ${missing.map(filterName).join(', ')}`);
     step(0.3, 'reading obs, var and matrix layout');

@@ -6,6 +6,7 @@ import { openDataset } from '../io/open.ts';
 import { fromBlob } from '../io/source.ts';
 import { browserH5Runtime } from './h5-browser-runtime.ts';
 
-setDatasetOpener((files) => openDataset(files.map((f) => fromBlob(f.name, f.blob!)), browserH5Runtime));
+// The matrices are all a pass needs: obs and var columns stay unread.
+setDatasetOpener((files) => openDataset(files.map((f) => fromBlob(f.name, f.blob!)), browserH5Runtime, { indexOnly: true }));
 const scope = self as unknown as { postMessage(msg: unknown, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
 servePoolTasks({ postMessage: (m, t) => scope.postMessage(m, t), onMessage: (cb) => (scope.onmessage = (e) => cb(e.data)) });

@@ -12,6 +12,8 @@ export interface H5Context {
   fileName: string;
   /** Bytes on disk, when known: an uncompressed dataset cannot hold more. */
   fileSize?: number;
+  /** Read obs and var indexes only, no columns (a pool worker that only reads matrices). */
+  indexOnly?: boolean;
 }
 
 /**

@@ -43,6 +43,7 @@ function readGroupFrame(ctx: H5Context, group: H5Group): DataFrame {
     throw new DatasetError('unsupported-encoding', ctx.fileName, `dataframe "${group.path}" has no index (no "_index" attribute or dataset)`);
   }
   const index = readStrings(ctx, requireDataset(ctx, `${group.path}/${indexKey}`));
+  if (ctx.indexOnly) return { index, columns: [] };
   const order = attr(group, 'column-order');
   const names = Array.isArray(order) ? order.map(String) : keys.filter((k) => k !== indexKey && k !== '__categories');
   const columns: Column[] = [];
