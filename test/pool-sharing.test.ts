@@ -59,7 +59,7 @@ describe('a shared pool', () => {
       const inline = await qcMetrics(ds, 'layers/alt', ds.varNamesOf('layers/alt'), { valuesPerChunk: 2000 }).then(() => null, (e: unknown) => e);
       expect(inline).toBeInstanceOf(DatasetError);
       const pooled = await qcMetrics(ds, 'layers/alt', ds.varNamesOf('layers/alt'), { pool, valuesPerChunk: 2000 }).then(() => null, (e: unknown) => e);
-      // Fails: the workers' cached dataset never saw useCounts, so the negative count passes silently.
+      // The workers opened the file before the choice; they must apply it too, or the negative count passes silently.
       expect(pooled).toBeInstanceOf(DatasetError);
     } finally {
       ds.close();
@@ -84,6 +84,23 @@ describe('a shared pool', () => {
       ds.close();
     }
   }, 30_000);
+
+  it('a pool retired while a pass runs (another thread count chosen) finishes that pass, then stops', async () => {
+    const ds = await openPaths([await file('retire.h5ad', 3000, -1)]);
+    const old = nodePool(2)!;
+    try {
+      const o = { valuesPerChunk: 500 };
+      const ref = await qcMetrics(ds, 'X', ds.varNamesOf('X'), o);
+      const running = qcMetrics(ds, 'X', ds.varNamesOf('X'), { ...o, pool: old });
+      // What browserPool does when the count changes.
+      const retired = old.idle().then(() => old.terminate());
+      expect(Array.from((await running).total_counts)).toEqual(Array.from(ref.total_counts));
+      await retired;
+    } finally {
+      old.terminate();
+      ds.close();
+    }
+  }, 20_000);
 
   it('cancelling one pass does not break another waiting on the same pool', async () => {
     const ds = await openPaths([await file('cancel.h5ad', 3000, -1)]);

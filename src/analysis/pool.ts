@@ -105,6 +105,18 @@ export class WorkerPool {
     return new PoolJob(this, job);
   }
 
+  /** Callers of `idle` waiting for the open jobs to close. */
+  private idleWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves once no job is open and nothing is queued: for retiring a pool without cutting a step
+   * short (a step is one job, possibly many dispatches).
+   */
+  idle(): Promise<void> {
+    if (this.jobs.size === 0) return this.queue.then(() => undefined);
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** @internal Runs blocks on free workers, after any dispatch already running; results in block order. */
   dispatch(job: number, blocks: unknown[], opts: BlockOptions): Promise<unknown[]> {
     const run = this.queue.then(() => this.dispatchNow(job, blocks, opts));
@@ -167,6 +179,7 @@ export class WorkerPool {
   /** @internal */
   closeJob(job: number): void {
     this.jobs.delete(job);
+    if (this.jobs.size === 0) for (const wake of this.idleWaiters.splice(0)) void this.queue.then(wake);
     for (const s of this.slots) if (s.jobs.delete(job)) s.port.postMessage({ type: 'close', job } satisfies PoolRequest);
   }
 

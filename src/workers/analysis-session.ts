@@ -10,9 +10,9 @@ import type { WorkerPool } from '../analysis/pool.ts';
 import { Pipeline, type PipelineParams, type PipelineResult, type StepEvent } from '../analysis/pipeline.ts';
 import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
-import { totalCountsPerCell } from '../io/iterate.ts';
 import type { Column, Dataset } from '../io/types.ts';
 import type { File as H5File } from 'h5wasm';
+import { qcMetrics } from '../analysis/qc.ts';
 import { scanpyResults } from '../analysis/scanpy-results.ts';
 import { CancelledError } from '../io/errors.ts';
 import type { H5Lib } from '../io/h5/runtime.ts';
@@ -129,7 +129,8 @@ export class AnalysisSession {
   }
 
   private async cellTotals(key: string, signal?: AbortSignal): Promise<Float64Array> {
-    if (this.totals?.key !== key) this.totals = { key, values: await totalCountsPerCell(this.ds, key, { signal }) };
+    // QC's pass gives the same totals (sums of the stored values), with the pool's readers.
+    if (this.totals?.key !== key) this.totals = { key, values: (await qcMetrics(this.ds, key, this.ds.varNamesOf(key), { signal, pool: this.pool })).total_counts };
     return this.totals.values;
   }
 

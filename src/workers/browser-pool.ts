@@ -12,7 +12,9 @@ export function browserPool(threads: number): WorkerPool | null {
   const shared = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const n = Math.min(shared ? Infinity : MAX_COPYING_WORKERS, Math.max(1, Math.floor(threads)));
   if (current?.size === n) return current;
-  current?.terminate();
+  // Another count: the old pool finishes what it has queued (an analysis step in flight), then goes.
+  const old = current;
+  void old?.idle().then(() => old.terminate());
   current = null;
   if (n <= 1 || typeof Worker === 'undefined') return null;
   current = new WorkerPool(

@@ -396,7 +396,10 @@ async function encoderFor(opts: Pick<EmbedRequestOptions, 'backend' | 'threads'>
   const device = await modelDevice(opts.backend, opts.threads);
   if (device.backend === 'webgpu') return webgpuEncoder(device.encoder, device.adapter);
   if (device.backend === 'wasm') return wasmEncoder(device.wasmEncoder, device.threads);
-  return cpuEncoder(loaded!.model, opts.threads ? browserPool(opts.threads) : session?.pool);
+  const pool = opts.threads ? browserPool(opts.threads) : (session?.pool ?? null);
+  // The session follows the current count too, so it never keeps a retired pool.
+  if (session && opts.threads) session.pool = pool;
+  return cpuEncoder(loaded!.model, pool);
 }
 
 async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions): Promise<void> {
