@@ -34,7 +34,6 @@ export interface RowsPartial {
   indptr: Float64Array;
   indices: Uint32Array;
   data: Float32Array;
-  totals: Float64Array;
 }
 export type CellPartial = QcPartial | SumsPartial | RowsPartial;
 
@@ -118,7 +117,8 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
     nRows++;
     for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) if (column[chunk.indices[k]] >= 0 && chunk.data[k] !== 0) nnz++;
   });
-  const out: RowsPartial = { indptr: new Float64Array(nRows + 1), indices: new Uint32Array(nnz), data: new Float32Array(nnz), totals: new Float64Array(totals ? nRows : 0) };
+  const out: RowsPartial = { indptr: new Float64Array(nRows + 1), indices: new Uint32Array(nnz), data: new Float32Array(nnz) };
+  const rowTotals = new Float64Array(totals ? nRows : 0);
   let row = 0;
   let at = 0;
   keptRows(chunk, keep, (r, cell) => {
@@ -129,11 +129,11 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
         out.data[at++] = chunk.data[k];
       }
     }
-    if (totals) out.totals[row] = totals[cell];
+    if (totals) rowTotals[row] = totals[cell];
     out.indptr[++row] = at;
   });
   // Each row is normalised by its own total, so doing it per chunk gives the same bits as after.
-  if (totals) normalizeLog1pRows(out.indptr, out.data, out.totals);
+  if (totals) normalizeLog1pRows(out.indptr, out.data, rowTotals);
   return out;
 }
 

@@ -4,8 +4,7 @@
 // Without a pool, or for a dataset no worker can open (MatrixMarket text parsed in memory, a share
 // link's remote file), this thread reads the same chunks. Partials are folded in chunk order, so
 // the bits are the same either way.
-import { throwIfAborted } from '../io/errors.ts';
-import { chunkRanges, type PassOptions } from '../io/iterate.ts';
+import { chunkRanges, forEachChunkAsync, reportPass, type PassOptions } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
 import { partialBuffers, reduceChunk, type CellPartial, type CellPassSpec } from './cell-chunks.ts';
 import { openJob, type WorkerPool } from './pool.ts';
@@ -39,19 +38,14 @@ interface Range {
  */
 export async function cellPass<P extends CellPartial>(ds: Dataset, key: string, spec: CellPassSpec, fold: (partial: P, index: number) => void, opts: CellPassOptions = {}): Promise<void> {
   const nGenes = ds.varNamesOf(key).length;
-  const ranges = [...chunkRanges(ds, key, opts)].map(([from, to]) => ({ from, to }));
-  const report = (to: number) => opts.onProgress?.(to / ds.nObs, `${key}: ${to.toLocaleString('en-US')} / ${ds.nObs.toLocaleString('en-US')} cells`);
   const source = reopenSource(ds);
   const pool = opts.pool;
   if (!pool || pool.size <= 1 || !source) {
-    for (let i = 0; i < ranges.length; i++) {
-      await new Promise((r) => setTimeout(r, 0));
-      throwIfAborted(opts.signal, ds.fileName);
-      fold(reduceChunk(spec, ds.readRows(key, ranges[i].from, ranges[i].to), nGenes) as P, i);
-      report(ranges[i].to);
-    }
+    let i = 0;
+    await forEachChunkAsync(ds, key, (chunk) => fold(reduceChunk(spec, chunk, nGenes) as P, i++), opts);
     return;
   }
+  const ranges = [...chunkRanges(ds, key, opts)].map(([from, to]) => ({ from, to }));
   // One job for the whole pass: its context (the spec's per-cell arrays) reaches each worker once.
   const job = openJob(pool, 'cell-pass', { source, key, nGenes, spec: shareSpec(pool, spec) });
   try {
@@ -61,7 +55,7 @@ export async function cellPass<P extends CellPartial>(ds: Dataset, key: string, 
         signal: opts.signal,
         maxWorkers: MAX_READERS,
         // Chunks finish out of order: report as many cells as that many chunks hold.
-        onBlock: (done) => report(ranges[first + done - 1].to),
+        onBlock: (done) => reportPass(ds, key, ranges[first + done - 1].to, opts),
       });
       parts.forEach((p, j) => fold(p, first + j));
     }
@@ -99,14 +93,18 @@ export function setDatasetOpener(fn: Opener): void {
   opener = fn;
 }
 
+/** Closes the file this worker holds (once it has finished opening, if it ever does). */
+function forgetOpened(): void {
+  const stale = opened;
+  opened = null;
+  stale?.ds.then((d) => d.close(), () => undefined);
+}
+
 async function workerDataset(src: ReopenSource): Promise<Dataset> {
-  const id = src.token;
-  if (opened?.id !== id) {
+  if (opened?.id !== src.token) {
     if (!opener) throw new Error('this pool worker cannot open files');
-    const previous = opened;
-    const open = opener;
-    opened = { id, ds: open(src.files) };
-    previous?.ds.then((d) => d.close(), () => undefined);
+    forgetOpened();
+    opened = { id: src.token, ds: opener(src.files) };
   }
   const ds = await opened.ds;
   // Every pass, not only on opening: the user may choose another counts matrix after the file was
@@ -123,9 +121,7 @@ export async function cellPassTask(ctx: { source: ReopenSource; key: string; nGe
     return { result, transfer: partialBuffers(result) };
   } catch (err) {
     // A failed open or an HDF5 trap can leave the handle unusable: the next chunk opens afresh.
-    const stale = opened;
-    opened = null;
-    stale?.ds.then((d) => d.close(), () => undefined);
+    forgetOpened();
     throw err;
   }
 }

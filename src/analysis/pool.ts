@@ -45,7 +45,6 @@ export interface BlockOptions {
 
 interface Slot {
   port: PoolPort;
-  busy: boolean;
   /** Jobs whose context this worker holds. */
   jobs: Set<number>;
   /** Resolves the block in flight. */
@@ -59,6 +58,8 @@ export class WorkerPool {
   private readonly jobs = new Map<number, { task: TaskName; ctx: Record<string, unknown>; ran: boolean; pinned: boolean }>();
   /** One dispatch at a time: a worker answers one block at a time, and its reply settles whichever dispatch set `settle`. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Callers of `idle` waiting for the open jobs to close. */
+  private idleWaiters: (() => void)[] = [];
 
   /**
    * size: number of workers. shared: typed arrays given to `share` live in SharedArrayBuffers
@@ -86,7 +87,7 @@ export class WorkerPool {
 
   private ensure(): Slot[] {
     while (this.slots.length < this.size) {
-      const slot: Slot = { port: this.spawn(), busy: false, jobs: new Set() };
+      const slot: Slot = { port: this.spawn(), jobs: new Set() };
       slot.port.onMessage((m) => slot.settle?.(m as PoolReply));
       slot.port.onError((err) => {
         // A dead worker would never answer again: fail its block, then start afresh next time.
@@ -98,15 +99,12 @@ export class WorkerPool {
     return this.slots;
   }
 
-  /** Sends `ctx` to every worker once; the returned job runs blocks against it until closed. */
+  /** A job over `ctx`, which reaches each worker when the job first runs there; it runs blocks until closed. */
   open(task: TaskName, ctx: Record<string, unknown>): PoolJob {
     const job = this.nextJob++;
     this.jobs.set(job, { task, ctx, ran: false, pinned: false });
     return new PoolJob(this, job);
   }
-
-  /** Callers of `idle` waiting for the open jobs to close. */
-  private idleWaiters: (() => void)[] = [];
 
   /**
    * Resolves once no job is open and nothing is queued: for retiring a pool without cutting a step
@@ -153,11 +151,9 @@ export class WorkerPool {
             if (opts.signal?.aborted) throw new CancelledError('analysis');
             const reply = await new Promise<PoolReply>((resolve) => {
               slot.settle = resolve;
-              slot.busy = true;
               if (opts.signal?.aborted) resolve({ type: 'error', job, block: i, message: 'cancelled' });
               else slot.port.postMessage({ type: 'run', job, block: i, args: blocks[i] } satisfies PoolRequest);
             });
-            slot.busy = false;
             slot.settle = undefined;
             if (reply.type === 'error') {
               failure ??= opts.signal?.aborted ? new CancelledError('analysis') : reply.dataset ? datasetError(reply.dataset) : new Error(`worker pool: ${reply.message}`);

@@ -23,7 +23,8 @@ export function* chunkRanges(ds: Dataset, key: string, opts: PassOptions): Gener
   for (let start = 0; start < ds.nObs; start += step) yield [start, Math.min(ds.nObs, start + step)];
 }
 
-function report(ds: Dataset, key: string, end: number, opts: PassOptions): void {
+/** A pass's progress after the cells before `end`, in the words every pass uses. */
+export function reportPass(ds: Dataset, key: string, end: number, opts: PassOptions): void {
   opts.onProgress?.(end / ds.nObs, `${key}: ${end.toLocaleString('en-US')} / ${ds.nObs.toLocaleString('en-US')} cells`);
 }
 
@@ -31,7 +32,7 @@ export function forEachChunk(ds: Dataset, key: string, fn: (chunk: CsrChunk) => 
   for (const [start, end] of chunkRanges(ds, key, opts)) {
     throwIfAborted(opts.signal, ds.fileName);
     fn(ds.readRows(key, start, end));
-    report(ds, key, end, opts);
+    reportPass(ds, key, end, opts);
   }
 }
 
@@ -41,7 +42,7 @@ export async function forEachChunkAsync(ds: Dataset, key: string, fn: (chunk: Cs
     await new Promise((r) => setTimeout(r, 0));
     throwIfAborted(opts.signal, ds.fileName);
     fn(ds.readRows(key, start, end));
-    report(ds, key, end, opts);
+    reportPass(ds, key, end, opts);
   }
 }
 

@@ -14,20 +14,8 @@ const sharedCopies = new WeakMap<ScGPTWeights, ScGPTWeights>();
 function sharedWeights(pool: WorkerPool, w: ScGPTWeights): ScGPTWeights {
   let s = sharedCopies.get(w);
   if (!s) {
-    const share = (a: Float32Array) => pool.share(a);
-    s = {
-      ...w,
-      embedding: share(w.embedding),
-      encNormG: share(w.encNormG),
-      encNormB: share(w.encNormB),
-      valW1: share(w.valW1),
-      valB1: share(w.valB1),
-      valW2: share(w.valW2),
-      valB2: share(w.valB2),
-      valNormG: share(w.valNormG),
-      valNormB: share(w.valNormB),
-      layers: w.layers.map((l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v instanceof Float32Array ? share(v) : v])) as typeof l),
-    };
+    const shareArrays = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v instanceof Float32Array ? pool.share(v) : v])) as T;
+    s = { ...shareArrays(w), layers: w.layers.map(shareArrays) };
     sharedCopies.set(w, s);
   }
   return s;
