@@ -3,7 +3,7 @@ import type { DatasetParts } from './assembled.ts';
 import { AssembledDataset } from './assembled.ts';
 import { DatasetError, throwIfAborted } from './errors.ts';
 import type { H5Context } from './h5/read.ts';
-import { collectFilterIds } from './h5/read.ts';
+import { collectFilterIds } from './h5/walk.ts';
 import type { H5Runtime } from './h5/runtime.ts';
 import { filterName } from './h5/runtime.ts';
 import { h5Failure, isTrap } from './h5/failure.ts';
@@ -68,7 +68,7 @@ export async function openDataset(files: SourceFile[], getRuntime: () => Promise
   };
   try {
     const ctx: H5Context = { lib: runtime.lib, file: h5, fileName: file.name, fileSize: file.size, indexOnly: opts.indexOnly };
-    const missing = await runtime.ensureFilters(collectFilterIds(ctx));
+    const missing = await runtime.ensureFilters(collectFilterIds(ctx.file));
     if (missing.length) opts.onWarning?.(`uses HDF5 filters scWeb cannot decode: ${missing.map(filterName).join(', ')}`);
     step(0.3, 'reading obs, var and matrix layout');
     const parts = readParts(ctx, close);

@@ -210,35 +210,3 @@ export function cellToString(v: unknown): string {
   if (v instanceof Uint8Array) return new TextDecoder().decode(v).replace(/\0+$/, '');
   return String(v);
 }
-
-/** Deeper than any AnnData or 10x layout (uns dicts nest a few levels): a cycle or a bomb, not data. */
-export const MAX_TREE_DEPTH = 32;
-
-/**
- * Walks the tree and returns every filter id in use. Bounded three ways, since a file can link a
- * group into itself (uns/loop = uns) or nest thousands of groups: a depth limit, a total object
- * limit, and a group that looks exactly like one of its ancestors (same children, same attributes:
- * h5wasm exposes no object address to compare) is taken for a link back up and not entered.
- */
-export function collectFilterIds(ctx: H5Context, limit = 20_000): Set<number> {
-  const ids = new Set<number>();
-  let seen = 0;
-  const ancestors = new Set<string>();
-  const visit = (group: H5Group, depth: number) => {
-    if (depth > MAX_TREE_DEPTH) return;
-    const keys = group.keys();
-    const fingerprint = `${keys.length}:${keys.slice(0, 50).join('/')}|${Object.keys(group.attrs).join('/')}`;
-    if (ancestors.has(fingerprint)) return;
-    ancestors.add(fingerprint);
-    for (const key of keys) {
-      if (++seen > limit) break;
-      if (linkOf(group, key)) continue;
-      const child = group.get(key);
-      if (isGroup(ctx, child)) visit(child, depth + 1);
-      else if (isDataset(ctx, child)) for (const f of child.filters) ids.add(f.id);
-    }
-    ancestors.delete(fingerprint);
-  };
-  visit(ctx.file, 0);
-  return ids;
-}

@@ -3,7 +3,7 @@
 // a fresh file without the old one". Big datasets go over in slices of rows (never whole);
 // compressed datasets stay compressed (gzip). Types h5wasm cannot write directly (h5py bools,
 // record arrays) go through TypeFixes.
-import { linkOf } from '../h5/read.ts';
+import { walkTree } from '../h5/walk.ts';
 import type { Attribute, Dataset as H5Dataset, Group as H5Group, Metadata } from 'h5wasm';
 import type { TypeFixes } from './type-fixes.ts';
 
@@ -39,27 +39,35 @@ function numberDtype(m: Metadata): string {
   return `<${m.signed ? code : code.toUpperCase()}`;
 }
 
+/**
+ * Copies `src`'s tree into `dst` through the bounded walk (src/io/h5/walk.ts): an object reached
+ * again by another hard link is written as a hard link to its first copy (HDF5 keeps it one
+ * object, as in the input); a link back to an ancestor (a cycle) and what lies past the walk's
+ * limits are left out with a note, and the rest of the file is still copied.
+ */
 export function copyTree(src: H5Group, dst: H5Group, skip: (path: string) => boolean, fixes: TypeFixes, report: CopyReport = { skipped: [] }): CopyReport {
   copyAttributes(src, dst, fixes, report);
-  for (const name of src.keys()) {
-    const path = `${src.path === '/' ? '' : src.path}/${name}`;
-    if (skip(path.slice(1))) continue;
-    // Links are not followed: an external one would copy another file of this computer into the
-    // output, a soft one duplicates data or loops.
-    const link = linkOf(src, name);
-    if (link) {
-      report.skipped.push(`${path}: ${link.kind} link to ${link.target} not followed`);
-      continue;
-    }
-    const child = src.get(name);
-    if (!child || !('type' in child)) {
-      report.skipped.push(`${path}: a link h5wasm cannot copy`);
-      continue;
-    }
-    if (child.type === 'Group') copyTree(child as H5Group, dst.create_group(name), skip, fixes, report);
-    else if (child.type === 'Dataset') copyDataset(child as H5Dataset, dst, name, fixes, report);
-    else report.skipped.push(`${path}: ${child.type} objects are not copied`);
-  }
+  // Paths are the same on both sides; a hard link may only point at what was really written.
+  const written = new Set<string>();
+  walkTree<H5Group>(src, dst, {
+    object(node, name, path, parent) {
+      if (node.type === 'Group') {
+        const made = parent.create_group(name);
+        copyAttributes(node as H5Group, made, fixes, report);
+        written.add(path);
+        return made;
+      }
+      if (copyDataset(node as H5Dataset, parent, name, fixes, report)) written.add(path);
+      return null;
+    },
+    again(name, path, firstPath, cycle, parent) {
+      if (cycle) report.skipped.push(`${path}: a hard link back to ${firstPath}, which contains it (a cycle)`);
+      else if (written.has(firstPath)) parent.create_hard_link(firstPath, name);
+      else report.skipped.push(`${path}: a hard link to ${firstPath}, which was not copied`);
+    },
+    unfollowed: (path, why) => report.skipped.push(`${path}: ${why}`),
+    cut: (path, why) => report.skipped.push(`${path}: ${why}`),
+  }, { skip });
   return report;
 }
 
@@ -81,14 +89,15 @@ function copyAttributes(src: H5Group | H5Dataset, dst: H5Group | H5Dataset, fixe
   }
 }
 
-function copyDataset(src: H5Dataset, parent: H5Group, name: string, fixes: TypeFixes, report: CopyReport): void {
+/** Returns whether the dataset was written. */
+function copyDataset(src: H5Dataset, parent: H5Group, name: string, fixes: TypeFixes, report: CopyReport): boolean {
   const m = src.metadata;
   const shape = m.shape ?? [];
   const n = shape.reduce((a, b) => a * b, 1);
   const declared = n * (m.size ?? 1);
   if (report.maxBytes !== undefined && declared > report.maxBytes) {
     report.skipped.push(`${src.path}: declares ${(declared / 1e6).toLocaleString('en-US', { maximumFractionDigits: 0 })} MB uncompressed, more than the input file can hold (unwritten chunks?): not copied`);
-    return;
+    return false;
   }
   const compression = src.filters.some((f) => f.id !== 2 && f.id !== 3) ? 4 : 0;
   let made: H5Dataset;
@@ -98,7 +107,7 @@ function copyDataset(src: H5Dataset, parent: H5Group, name: string, fixes: TypeF
     const uniform = first && shape.length === 1 && members.every((x) => x.type === first.type && x.size === first.size && x.signed === first.signed && x.vlen === first.vlen);
     if (!uniform || (first.type === STRING && !first.vlen) || (first.type !== STRING && first.type !== INTEGER && first.type !== FLOAT)) {
       report.skipped.push(`${src.path}: compound type with mixed fields is not copied`);
-      return;
+      return false;
     }
     // Rows of records -> a [n, fields] matrix, retyped to records afterwards.
     const rows = src.value as unknown[][];
@@ -116,9 +125,10 @@ function copyDataset(src: H5Dataset, parent: H5Group, name: string, fixes: TypeF
     if (bool) fixes.boolDataset(made.path);
   } else {
     report.skipped.push(`${src.path}: HDF5 type class ${m.type} is not copied`);
-    return;
+    return false;
   }
   copyAttributes(src, made, fixes, report);
+  return true;
 }
 
 function copyNumbers(src: H5Dataset, parent: H5Group, name: string, shape: number[], n: number, dtype: string, compression: number): H5Dataset {
