@@ -62,7 +62,7 @@ function runReference(m: CsrArrays): { cases: { control: number[]; scores: numbe
   const dir = mkdtempSync(join(tmpdir(), 'scweb-score-genes-'));
   writeFileSync(join(dir, 'indptr.json'), JSON.stringify(Array.from(m.indptr)));
   writeFileSync(join(dir, 'indices.json'), JSON.stringify(Array.from(m.indices)));
-  writeFileSync(join(dir, 'data.npy'), encodeNpy(m.data, [m.data.length]));
+  writeFileSync(join(dir, 'data.npy'), encodeNpy(Float32Array.from(m.data), [m.data.length]));
   writeFileSync(join(dir, 'shape.json'), JSON.stringify([m.nRows, m.nCols]));
   writeFileSync(join(dir, 'cases.json'), JSON.stringify({ score: CASES, permutations: PERMUTATIONS }));
   const script = fileURLToPath(new URL('reference/score_genes_reference.py', import.meta.url));

@@ -3,6 +3,7 @@
 // sees only its chunk and returns a partial; `foldPartials` combines partials in chunk order. The
 // chunk is the unit of work of cell-pass.ts, so this thread and any number of pool workers give the
 // same bits.
+import { computedFloat32, valuesLike } from '../io/matrix-values.ts';
 import type { CsrChunk } from '../io/types.ts';
 import { DEFAULT_TARGET_SUM, normalizeLog1pRows } from './normalize.ts';
 
@@ -117,7 +118,11 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
     nRows++;
     for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) if (column[chunk.indices[k]] >= 0 && chunk.data[k] !== 0) nnz++;
   });
-  const out: RowsPartial = { indptr: new Float64Array(nRows + 1), indices: new Uint32Array(nnz), data: new Float32Array(nnz) };
+  // Normalised from the values as stored (float64 when float32 would change them, e.g. 1e-40
+  // counts), then narrowed: the result is in the pipeline's float32, the inputs were not rounded.
+  const indptr = new Float64Array(nRows + 1);
+  const indices = new Uint32Array(nnz);
+  const data = totals ? valuesLike(chunk.data, nnz) : new Float32Array(nnz);
   const rowTotals = new Float64Array(totals ? nRows : 0);
   let row = 0;
   let at = 0;
@@ -125,16 +130,16 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
     for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
       const j = column[chunk.indices[k]];
       if (j >= 0 && chunk.data[k] !== 0) {
-        out.indices[at] = j;
-        out.data[at++] = chunk.data[k];
+        indices[at] = j;
+        data[at++] = chunk.data[k];
       }
     }
     if (totals) rowTotals[row] = totals[cell];
-    out.indptr[++row] = at;
+    indptr[++row] = at;
   });
   // Each row is normalised by its own total, so doing it per chunk gives the same bits as after.
-  if (totals) normalizeLog1pRows(out.indptr, out.data, rowTotals);
-  return out;
+  if (totals) normalizeLog1pRows(indptr, data, rowTotals);
+  return { indptr, indices, data: computedFloat32(data) };
 }
 
 /** The arrays a partial's message can hand over instead of copying. */

@@ -3,7 +3,7 @@
 // before any gene subset), so a block restricted to some genes is still normalised correctly.
 export const DEFAULT_TARGET_SUM = 1e4;
 
-export function normalizeLog1pRows(indptr: ArrayLike<number>, data: Float32Array, totals: ArrayLike<number>, rowOffset = 0, targetSum = DEFAULT_TARGET_SUM): void {
+export function normalizeLog1pRows(indptr: ArrayLike<number>, data: Float32Array | Float64Array, totals: ArrayLike<number>, rowOffset = 0, targetSum = DEFAULT_TARGET_SUM): void {
   const nRows = indptr.length - 1;
   for (let r = 0; r < nRows; r++) {
     const total = totals[rowOffset + r];

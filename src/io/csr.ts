@@ -1,23 +1,35 @@
 // CSR chunks: building them from dense rows, slicing them from whole in-memory CSR arrays, and
 // transposing CSC. Pure array code shared by every reader.
-import type { CsrChunk } from './types.ts';
+import { needsFloat64 } from './matrix-values.ts';
+import type { CsrChunk, MatrixValues } from './types.ts';
 
 export interface CsrArrays {
   nRows: number;
   nCols: number;
   indptr: Float64Array;
   indices: Uint32Array;
-  data: Float32Array;
+  data: MatrixValues;
 }
 
-/** Rows [start, end) of a dense row-major block holding exactly those rows. */
+/**
+ * Rows [start, end) of a dense row-major block holding exactly those rows. The values are float32
+ * unless that would change one (checked in the counting loop, which reads every value anyway).
+ */
 export function denseToCsr(values: ArrayLike<number>, start: number, end: number, nCols: number): CsrChunk {
   const n = end - start;
   let nnz = 0;
-  for (let i = 0; i < n * nCols; i++) if (values[i] !== 0) nnz++;
+  let wide = false;
+  const narrowable = values instanceof Float32Array;
+  for (let i = 0; i < n * nCols; i++) {
+    const v = values[i];
+    if (v !== 0) {
+      nnz++;
+      if (!narrowable && Math.fround(v) !== v) wide = true;
+    }
+  }
   const indptr = new Float64Array(n + 1);
   const indices = new Uint32Array(nnz);
-  const data = new Float32Array(nnz);
+  const data = wide ? new Float64Array(nnz) : new Float32Array(nnz);
   let k = 0;
   for (let r = 0; r < n; r++) {
     const base = r * nCols;
@@ -58,7 +70,8 @@ export function cscToCsr(nRows: number, nCols: number, colptr: ArrayLike<number>
   const indptr = Float64Array.from(counts);
   const next = Float64Array.from(counts);
   const indices = new Uint32Array(nnz);
-  const data = new Float32Array(nnz);
+  // Float64 only when float32 would change a stored value (see matrix-values.ts).
+  const data: MatrixValues = needsFloat64(vals) ? new Float64Array(nnz) : new Float32Array(nnz);
   for (let c = 0; c < nCols; c++) {
     for (let k = colptr[c]; k < colptr[c + 1]; k++) {
       const dst = next[rowIdx[k]]++;
@@ -70,14 +83,14 @@ export function cscToCsr(nRows: number, nCols: number, colptr: ArrayLike<number>
 }
 
 /** Builds CSR from coordinate triplets (MatrixMarket). Duplicate entries are summed, as scipy does. */
-export function cooToCsr(nRows: number, nCols: number, rows: Uint32Array, cols: Uint32Array, vals: Float32Array, nnz: number): CsrArrays {
+export function cooToCsr(nRows: number, nCols: number, rows: Uint32Array, cols: Uint32Array, vals: MatrixValues, nnz: number): CsrArrays {
   const colptr = new Float64Array(nCols + 1);
   // Reuse the CSC transpose: treat (row, col) as CSC by sorting on column first.
   for (let k = 0; k < nnz; k++) colptr[cols[k] + 1]++;
   for (let c = 0; c < nCols; c++) colptr[c + 1] += colptr[c];
   const next = Float64Array.from(colptr);
   const rowIdx = new Uint32Array(nnz);
-  const v = new Float32Array(nnz);
+  const v = vals instanceof Float64Array ? new Float64Array(nnz) : new Float32Array(nnz);
   for (let k = 0; k < nnz; k++) {
     const dst = next[cols[k]]++;
     rowIdx[dst] = rows[k];

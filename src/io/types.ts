@@ -2,6 +2,12 @@
 // a pass over cells goes through `readRows`, chunk by chunk.
 import type { SourceFile } from './source.ts';
 
+/**
+ * Stored values of a block of a matrix: float32 when that holds every one of them exactly, else
+ * float64 (tiny or huge float64 counts, integers above 2^24). Consumers read them as numbers.
+ */
+export type MatrixValues = Float32Array | Float64Array;
+
 /** Rows [start, end) of a cells x genes matrix in CSR form. `indptr` is relative to the chunk. */
 export interface CsrChunk {
   start: number;
@@ -9,7 +15,7 @@ export interface CsrChunk {
   nCols: number;
   indptr: Float64Array; // length end - start + 1, indptr[0] === 0
   indices: Uint32Array;
-  data: Float32Array;
+  data: MatrixValues;
 }
 
 export type MatrixEncoding = 'dense' | 'csr' | 'csc';
@@ -100,13 +106,13 @@ export interface Dataset {
   embeddings: EmbeddingInfo[];
   /** Gene names of a matrix's own var (raw/X may have more genes than X). */
   varNamesOf(matrixKey: string): string[];
-  /** Rows [start, end) of a matrix, converted to float32 CSR. */
+  /** Rows [start, end) of a matrix as CSR; values float32 unless that would change one (then float64). */
   readRows(matrixKey: string, start: number, end: number): CsrChunk;
   readEmbedding(key: string): Embedding;
   /** scanpy's marker tables stored in the file (uns/rank_genes_groups), or null. */
   storedMarkers?(): import('./h5ad/stored-markers.ts').StoredMarkers | null;
   /** One gene's stored entries without reading other genes, or null when the storage cannot (CSR, dense). */
-  readColumn?(matrixKey: string, j: number): { rows: Uint32Array; values: Float32Array } | null;
+  readColumn?(matrixKey: string, j: number): { rows: Uint32Array; values: MatrixValues } | null;
   /** Adds (or replaces) a computed embedding such as X_scGPT; it lives in memory with the dataset. */
   addEmbedding(e: Embedding): void;
   /** A workspace scWeb saved in the file (an .h5ad's uns/scweb_session), unvalidated JSON; null when none. */

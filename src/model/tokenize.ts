@@ -20,7 +20,7 @@ export interface CellTokens {
 }
 
 /** One cell's CSR row (`indices`, `data` for that row only). Returns null when nothing is expressed. */
-export function tokenizeCell(indices: Uint32Array, data: Float32Array, geneIds: Int32Array, uniform: Uniform, opts: TokenizeOptions): CellTokens | null {
+export function tokenizeCell(indices: Uint32Array, data: ArrayLike<number>, geneIds: Int32Array, uniform: Uniform, opts: TokenizeOptions): CellTokens | null {
   const cols: number[] = [];
   for (let k = 0; k < indices.length; k++) if (data[k] !== 0 && geneIds[indices[k]] >= 0) cols.push(k);
   if (cols.length === 0) return null;

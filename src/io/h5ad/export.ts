@@ -11,7 +11,8 @@ import { defaultCategoryColors } from './colors.ts';
 import { TypeFixes } from './type-fixes.ts';
 import { writeColors, writeRankGenesGroups, type RankGenesGroups } from './uns.ts';
 import { SESSION_KEY } from './session.ts';
-import { CsrStreamWriter, encode, writeFrame, writeScalar as scalarString } from './write.ts';
+import { CsrStreamWriter, NarrowingError, encode, writeFrame, writeScalar as scalarString } from './write.ts';
+import { DatasetError } from '../errors.ts';
 
 export interface ExportOptions {
   /** Workspace JSON for uns/scweb_session (see results.ts). */
@@ -39,8 +40,24 @@ export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: Ex
     writeFrame(f, 'var', { index: key ? ds.varNamesOf(key) : ds.var.index, columns: ownGenes ? varColumns : [] }, fixes);
     if (key) {
       const nCols = ds.varNamesOf(key).length;
-      const w = new CsrStreamWriter(f, 'X', [ds.nObs, nCols]);
-      await forEachChunkAsync(ds, key, (c) => w.append(c.indptr, Int32Array.from(c.indices), c.data), opts);
+      // A float64 matrix stays float64, so no value the user stored is rounded on the way out.
+      // Integer matrices are written as float32 (exact up to 2^24, half the bytes); a block that
+      // float32 would change arrives as float64 and is refused below rather than rounded.
+      const dtype = ds.matrices.find((m) => m.key === key)?.dtype;
+      const w = new CsrStreamWriter(f, 'X', [ds.nObs, nCols], undefined, dtype === 'float64' ? 'float64' : 'float32');
+      await forEachChunkAsync(ds, key, (c) => {
+        try {
+          w.append(c.indptr, Int32Array.from(c.indices), c.data);
+        } catch (err) {
+          if (!(err instanceof NarrowingError)) throw err;
+          throw new DatasetError(
+            'bad-counts',
+            ds.fileName,
+            `"${key}" (${dtype ?? 'unknown type'}) holds values in cells ${c.start}..${c.end - 1} that the exported float32 X cannot hold exactly (integers above 16,777,216); ` +
+              'the export stops rather than round them: convert the matrix to float64 in Python (adata.X = adata.X.astype("float64")), save, and open that file',
+          );
+        }
+      }, opts);
       w.finish();
     }
     const obsm = f.create_group('obsm');

@@ -5,7 +5,8 @@ import type { Dataset as H5Dataset } from 'h5wasm';
 import { DatasetError } from '../errors.ts';
 import type { CsrArrays } from '../csr.ts';
 import { cscToCsr, denseColumnsToCsr, denseToCsr, sliceCsr } from '../csr.ts';
-import type { CsrChunk, MatrixContent, MatrixEncoding } from '../types.ts';
+import type { CsrChunk, MatrixContent, MatrixEncoding, MatrixValues } from '../types.ts';
+import { exactValues } from '../matrix-values.ts';
 import { checkMinorIndices, checkPointers } from '../validate.ts';
 import type { H5Context } from '../h5/read.ts';
 import { checkFilters, checkReadSize, dtypeName, readFloat64, readNumeric, requireDataset, shapeOf } from '../h5/read.ts';
@@ -28,7 +29,8 @@ export interface MatrixReader {
 /** The stored entries of one column: row (cell) indices and their values. */
 export interface GeneColumn {
   rows: Uint32Array;
-  values: Float32Array;
+  /** float32 unless that would change a stored value (see matrix-values.ts). */
+  values: MatrixValues;
 }
 
 export interface CompressedPaths {
@@ -81,7 +83,7 @@ export class H5CsrReader implements MatrixReader {
     const indptr = new Float64Array(end - start + 1);
     for (let i = 0; i <= end - start; i++) indptr[i] = this.indptr[start + i] - lo;
     if (hi === lo) return { start, end, nCols: this.nCols, indptr, indices: new Uint32Array(0), data: new Float32Array(0) };
-    const data = toFloat32(readNumeric(this.ctx, this.data, lo, hi));
+    const data = exactValues(readNumeric(this.ctx, this.data, lo, hi, true));
     // Range, duplicates and values are checked by the dataset's CheckedReader, for every format.
     const indices = asUint32(readNumeric(this.ctx, this.indices, lo, hi), this.ctx.fileName, this.indices.path, lo);
     return { start, end, nCols: this.nCols, indptr, indices, data };
@@ -111,7 +113,7 @@ export class H5DenseReader implements MatrixReader {
 
   readRows(start: number, end: number): CsrChunk {
     if (!this.genesByCells) {
-      const block = readNumeric(this.ctx, this.ds, start, end);
+      const block = readNumeric(this.ctx, this.ds, start, end, true);
       return denseToCsr(block, start, end, this.nCols);
     }
     checkReadSize(this.ctx, this.ds, (end - start) * this.nCols);
@@ -181,8 +183,8 @@ export class LazyCscReader implements MatrixReader {
     const [a, b] = [this.colptr[j], this.colptr[j + 1]];
     if (a === b) return { rows: new Uint32Array(0), values: new Float32Array(0) };
     const rows = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.indices), a, b);
-    const values = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.data), a, b);
-    return { rows: Uint32Array.from(rows), values: toFloat32(values) };
+    const values = readNumeric(this.ctx, requireDataset(this.ctx, this.paths.data), a, b, true);
+    return { rows: Uint32Array.from(rows), values: exactValues(values) };
   }
 
   readRows(start: number, end: number): CsrChunk {
@@ -200,7 +202,7 @@ export class LazyCscReader implements MatrixReader {
       const nnz = colptr[this.nCols];
       const rowIdx = readNumeric(this.ctx, idxDs, 0, nnz);
       checkMinorIndices(rowIdx, this.nRows, this.ctx.fileName, this.paths.indices, 'row');
-      const vals = readNumeric(this.ctx, dataDs, 0, nnz);
+      const vals = readNumeric(this.ctx, dataDs, 0, nnz, true);
       this.csr = cscToCsr(this.nRows, this.nCols, colptr, rowIdx, vals);
     }
     return sliceCsr(this.csr, start, end);
@@ -223,6 +225,7 @@ function asUint32(a: ArrayLike<number>, fileName: string, path: string, offset: 
   return out;
 }
 
+/** Embeddings (coordinates to plot), not stored counts: float32 is their working precision. */
 export function toFloat32(a: ArrayLike<number>): Float32Array {
   return a instanceof Float32Array ? a : Float32Array.from(a);
 }

@@ -174,6 +174,13 @@ function indptrArray(p: ArrayLike<number>): Int32Array | BigInt64Array {
  * Writes a CSR matrix row block by row block, for matrices larger than memory. The datasets grow
  * with each block; indptr is int64 so it can pass 2^31 stored values.
  */
+/** A block of float64 values sent to a float32 matrix: the caller names the file and the fix. */
+export class NarrowingError extends Error {
+  constructor() {
+    super('float64 values that float32 cannot hold were appended to a float32 matrix');
+  }
+}
+
 export class CsrStreamWriter {
   private readonly data;
   private readonly indices;
@@ -186,19 +193,23 @@ export class CsrStreamWriter {
     name: string,
     private readonly shape: [number, number],
     chunk = 1 << 20,
+    /** float64 for a matrix whose stored values float32 would change (see matrix-values.ts). */
+    private readonly valueType: 'float32' | 'float64' = 'float32',
   ) {
     const g = file.create_group(name);
     encode(g, 'csr_matrix', '0.1.0');
     g.create_attribute('shape', new Int32Array(shape), [2], '<i');
-    this.data = g.create_dataset({ name: 'data', data: new Float32Array(0), shape: [0], maxshape: [null], chunks: [chunk] });
+    this.data = g.create_dataset({ name: 'data', data: valueType === 'float64' ? new Float64Array(0) : new Float32Array(0), shape: [0], maxshape: [null], chunks: [chunk] });
     this.indices = g.create_dataset({ name: 'indices', data: new Int32Array(0), shape: [0], maxshape: [null], chunks: [chunk] });
     this.indptr = g.create_dataset({ name: 'indptr', data: new BigInt64Array(1), shape: [1], maxshape: [null], chunks: [Math.min(chunk, 1 << 16)] });
   }
 
   /** Appends rows given as a chunk-relative CSR block. */
-  append(indptr: ArrayLike<number>, indices: Int32Array, data: Float32Array): void {
+  append(indptr: ArrayLike<number>, indices: Int32Array, data: Float32Array | Float64Array): void {
     const n = indptr.length - 1;
     const added = indices.length;
+    // A float64 block means float32 would change a value: writing it here would round it silently.
+    if (data instanceof Float64Array && this.valueType === 'float32') throw new NarrowingError();
     if (added > 0) {
       this.data.resize([this.nnz + added]);
       this.indices.resize([this.nnz + added]);

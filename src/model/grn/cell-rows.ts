@@ -5,6 +5,7 @@
 import { CancelledError, DatasetError } from '../../io/errors.ts';
 import type { Dataset } from '../../io/types.ts';
 import { DEFAULT_TARGET_SUM } from '../../analysis/normalize.ts';
+import { computedFloat32 } from '../../io/matrix-values.ts';
 
 export interface GrnInput {
   key: string;
@@ -64,16 +65,17 @@ export async function forEachCellRow(
     for (; i < j; i++) {
       const r = cells[i] - start;
       const [lo, hi] = [chunk.indptr[r], chunk.indptr[r + 1]];
+      // Normalised from the stored values (float64 where float32 would change them), then float32.
       const data = chunk.data.slice(lo, hi);
       if (input.normalise) logNormaliseRow(data);
-      await fn(cells[i], chunk.indices.subarray(lo, hi), data);
+      await fn(cells[i], chunk.indices.subarray(lo, hi), computedFloat32(data));
     }
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
 
 /** normalize_total(target 1e4) then log1p of one cell's stored values, in place. */
-export function logNormaliseRow(data: Float32Array): void {
+export function logNormaliseRow(data: Float32Array | Float64Array): void {
   let total = 0;
   for (const v of data) total += v;
   // scanpy leaves a cell with no counts as it is (it divides by 1).
