@@ -73,13 +73,20 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   return app;
 }
 
+/** An unread body up to this size is read and discarded after a refusal, keeping the connection. */
+const DRAIN_BYTES = 1024 * 1024;
+
 /**
  * A refusal sent while the client may still be sending its body (415 from the headers, 413 from
- * Content-Length, an upload stopped mid-way): the connection is closed after the answer, so the
- * server neither keeps nor drains the rest of a body it has refused.
+ * Content-Length, an upload stopped mid-way). A small body that nothing has read yet is left to
+ * Node, which discards it (nothing is kept) so the connection can carry the next request and the
+ * client reads the answer before anything is cut. A larger one, one of unknown size (chunked) or
+ * one half read is cut off: the connection is closed after the answer.
  */
 function closeIfUnread(request: FastifyRequest, reply: FastifyReply): void {
   const h = request.headers;
-  const hasBody = h['transfer-encoding'] !== undefined || Number(h['content-length'] ?? 0) > 0;
-  if (hasBody && !request.raw.complete) reply.header('Connection', 'close');
+  const chunked = h['transfer-encoding'] !== undefined;
+  const declared = Number(h['content-length'] ?? 0);
+  if ((!chunked && !(declared > 0)) || request.raw.complete) return;
+  if (chunked || !(declared <= DRAIN_BYTES) || request.raw.readableDidRead) reply.header('Connection', 'close');
 }

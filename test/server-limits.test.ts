@@ -58,6 +58,14 @@ describe('a body the server does not take is refused before it is read', () => {
     expect(created.status).toBe(201);
   });
 
+  it('keeps the connection for a small refused body (discarded, not kept) and cuts a large one', async () => {
+    const small = await rawRequest(port, 'POST', '/api/shares', { 'Content-Type': 'text/plain' }, 64 * 1024, { chunk: 16 * 1024 });
+    expect(small.status).toBe(415);
+    expect(small.text.toLowerCase()).not.toContain('connection: close');
+    const large = await rawRequest(port, 'POST', '/api/shares', { 'Content-Type': 'text/plain' }, 2 * MiB);
+    expect(large.text.toLowerCase()).toContain('connection: close');
+  });
+
   it('answers 413 from Content-Length before reading the body', async () => {
     const res = await rawRequest(port, 'POST', '/api/shares', { 'Content-Type': 'application/octet-stream' }, 3 * 1024 * MiB);
     expect(res.status).toBe(413);
