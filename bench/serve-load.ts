@@ -13,7 +13,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RANGE_FORMS, runPhase, type PhaseResult } from '../test/load-run.ts';
-import { startServe } from '../test/serve-child.ts';
+import { rawRequest } from '../test/raw-http.ts';
+import { sampler, startServe } from '../test/serve-child.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -77,12 +78,26 @@ try {
   rows.push(await runPhase(server, { name: 'garbage bodies, 1 MiB each (415/400)', connections: 50, seconds: SECONDS, requests: garbage }));
   rows.push(await runPhase(server, { name: `${RANGE_FORMS.length} Range forms (cap ${RANGE_CAP})`, connections: 50, seconds: SECONDS, requests: RANGE_FORMS.map((range) => ({ method: 'GET', path: snapshotPath, headers: { range } })) }));
 
+  const huge = await hugeBodies();
   const crash = await killDuringUploads(snapshot);
   printTable(rows, snapshot.length);
-  console.log(`\nkill -9 during uploads, ${RESTARTS} restarts: ${crash}`);
+  console.log(`\nwrong-type bodies that used to end or bloat the process: ${huge}`);
+  console.log(`kill -9 during uploads, ${RESTARTS} restarts: ${crash}`);
 } finally {
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The issue's single requests: 600 MiB of text/plain, then four 256 MiB JSON bodies at once. */
+async function hugeBodies(): Promise<string> {
+  const rss = sampler(() => server.rss());
+  const before = server.rss();
+  const one = await rawRequest(server.port, 'POST', '/api/shares', { 'Content-Type': 'text/plain' }, 600 * MiB);
+  const four = await Promise.all(Array.from({ length: 4 }, () => rawRequest(server.port, 'POST', '/api/shares', { 'Content-Type': 'application/json' }, 256 * MiB)));
+  const peak = rss.stop();
+  if (!server.alive()) throw new Error('the server died on a wrong-type body');
+  const sent = [one, ...four].map((r) => `${r.status} after ${(r.written / MiB).toFixed(0)} MiB sent`);
+  return `${sent.join('; ')}; server RSS ${mb(before)} -> peak ${mb(peak)} MB, alive`;
 }
 
 /**

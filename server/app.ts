@@ -73,20 +73,37 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** An unread body up to this size is read and discarded after a refusal, keeping the connection. */
-const DRAIN_BYTES = 1024 * 1024;
+/** After a refusal, the rest of a body is read and thrown away for at most this long... */
+const LINGER_MS = 5000;
+/** ...and at most this many bytes; then the connection is cut. */
+const LINGER_BYTES = 64 * 1024 * 1024;
 
 /**
  * A refusal sent while the client may still be sending its body (415 from the headers, 413 from
- * Content-Length, an upload stopped mid-way). A small body that nothing has read yet is left to
- * Node, which discards it (nothing is kept) so the connection can carry the next request and the
- * client reads the answer before anything is cut. A larger one, one of unknown size (chunked) or
- * one half read is cut off: the connection is closed after the answer.
+ * Content-Length, an upload stopped mid-way). Nothing of the rest is kept: it is read and
+ * discarded, so the client reads the answer (cutting the connection at once resets it, and a
+ * client still writing then loses the answer) and a small body leaves the connection usable. A
+ * client that goes on sending past LINGER_BYTES or LINGER_MS is cut off (as nginx's
+ * lingering_close).
  */
-function closeIfUnread(request: FastifyRequest, reply: FastifyReply): void {
+function closeIfUnread(request: FastifyRequest, _reply: FastifyReply): void {
+  const raw = request.raw;
   const h = request.headers;
-  const chunked = h['transfer-encoding'] !== undefined;
-  const declared = Number(h['content-length'] ?? 0);
-  if ((!chunked && !(declared > 0)) || request.raw.complete) return;
-  if (chunked || !(declared <= DRAIN_BYTES) || request.raw.readableDidRead) reply.header('Connection', 'close');
+  const hasBody = h['transfer-encoding'] !== undefined || Number(h['content-length'] ?? 0) > 0;
+  if (!hasBody || raw.complete || !raw.socket) return;
+  // A half-read upload is still piped to what refused it; Node discards only unread bodies.
+  raw.unpipe();
+  raw.removeAllListeners('data');
+  raw.resume();
+  const socket = raw.socket;
+  const from = socket.bytesRead;
+  const began = Date.now();
+  const timer = setInterval(() => {
+    if (raw.complete || socket.destroyed) clearInterval(timer);
+    else if (socket.bytesRead - from > LINGER_BYTES || Date.now() - began > LINGER_MS) {
+      clearInterval(timer);
+      socket.destroy();
+    }
+  }, 50);
+  timer.unref();
 }

@@ -15,10 +15,10 @@ export interface RawAnswer {
 /**
  * Sends `method path` with `headers` and a body of `total` bytes (declared with Content-Length,
  * or chunked when `chunked`), `chunk` bytes at a time with backpressure, stopping as soon as an
- * answer arrives, the connection closes, or `total` is sent. Bounded by `total`; the caller's
+ * answer arrives (unless `keepSending`), the connection closes, or `total` is sent. Bounded by `total`; the caller's
  * test timeout bounds the time.
  */
-export async function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, total: number, opts: { chunked?: boolean; chunk?: number } = {}): Promise<RawAnswer> {
+export async function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, total: number, opts: { chunked?: boolean; chunk?: number; keepSending?: boolean } = {}): Promise<RawAnswer> {
   const chunk = Buffer.alloc(opts.chunk ?? 1 << 20, 0x61);
   const socket = connect(port, '127.0.0.1');
   await new Promise<void>((ok, fail) => socket.once('connect', ok).once('error', fail));
@@ -34,7 +34,7 @@ export async function rawRequest(port: number, method: string, path: string, hea
   lines.push(opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${total}`);
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   let written = 0;
-  while (written < total && !text && !closed) {
+  while (written < total && (opts.keepSending || !text) && !closed) {
     const n = Math.min(chunk.length, total - written);
     const part = chunk.subarray(0, n);
     const ok = opts.chunked ? socket.write(`${n.toString(16)}\r\n`) && socket.write(part) && socket.write('\r\n') : socket.write(part);

@@ -39,7 +39,6 @@ describe('a body the server does not take is refused before it is read', () => {
       expect(res.status, what).toBe(415);
       expect(res.text, what).toMatch(/application\/json/);
       expect(res.text, what).toContain('Content-Type: application/octet-stream');
-      expect(res.text.toLowerCase(), what).toContain('connection: close');
       // Answered long before the body was all sent: the server did not wait for it.
       expect(res.written, what).toBeLessThan(600 * MiB);
     }
@@ -48,7 +47,6 @@ describe('a body the server does not take is refused before it is read', () => {
     expect(del.status).toBe(415);
     const nowhere = await rawRequest(port, 'POST', '/nowhere', { 'Content-Type': 'text/plain' }, 600 * MiB);
     expect(nowhere.status).toBe(404);
-    expect(nowhere.text.toLowerCase()).toContain('connection: close');
     // 3.6 GB were offered; the process grew by far less than one of those bodies.
     expect(process.memoryUsage().rss - before).toBeLessThan(128 * MiB);
     // Still serving.
@@ -58,12 +56,15 @@ describe('a body the server does not take is refused before it is read', () => {
     expect(created.status).toBe(201);
   });
 
-  it('keeps the connection for a small refused body (discarded, not kept) and cuts a large one', async () => {
+  it('discards a refused body it has not read, keeping the connection, and cuts off one that goes on too long', async () => {
     const small = await rawRequest(port, 'POST', '/api/shares', { 'Content-Type': 'text/plain' }, 64 * 1024, { chunk: 16 * 1024 });
     expect(small.status).toBe(415);
     expect(small.text.toLowerCase()).not.toContain('connection: close');
-    const large = await rawRequest(port, 'POST', '/api/shares', { 'Content-Type': 'text/plain' }, 2 * MiB);
-    expect(large.text.toLowerCase()).toContain('connection: close');
+    // A client that reads the answer but keeps sending: the server reads and drops up to 64 MiB,
+    // then closes. (Bounded here by the 1 GiB declared.)
+    const endless = await rawRequest(port, 'POST', '/api/shares', { 'Content-Type': 'text/plain' }, 1024 * MiB, { keepSending: true });
+    expect(endless.status).toBe(415);
+    expect(endless.written).toBeLessThan(1024 * MiB);
   });
 
   it('answers 413 from Content-Length before reading the body', async () => {
