@@ -72,8 +72,8 @@ export function shareRoutes(app: FastifyInstance, opts: ServerOptions): void {
         reply.code(201);
         return created;
       } catch (err) {
-        // Refused or failed: the address keeps its quota (the error handler closes the
-        // connection if the client is still sending).
+        // Refused or failed: the address keeps its quota (and the error handler discards
+        // whatever the client is still sending).
         slot?.release();
         throw err;
       }
