@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-serve
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -74,7 +74,7 @@ e2e: deps chromium pydeps build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-serve
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -90,6 +90,10 @@ bench-pipeline: deps
 
 bench-annotate: deps
 	node --import tsx bench/annotate.ts
+
+# `scweb serve` under load on loopback (autocannon): ranges, metadata, uploads, garbage, kill -9.
+bench-serve: deps
+	node --import tsx bench/serve-load.ts
 
 bench-embed: deps chromium
 	$(GPU_ENV) node --import tsx bench/embed.ts

@@ -11,9 +11,14 @@ export interface ServerOptions {
   /** Public origin for share links; by default the request's own protocol and host. */
   baseUrl?: string;
   maxUploadBytes: number;
+  /**
+   * Most bytes the snapshot route sends for a Range it does not honour (malformed, another unit):
+   * up to this the whole body, past it 416. Satisfiable ranges are served as asked.
+   */
+  maxRangeResponseBytes: number;
   /** Longest (and default) lifetime of a share. */
   maxExpiresDays: number;
-  /** Shares one client address may create per window. */
+  /** Shares one client address may create per window; 0: no limit. */
   rateLimitMax: number;
   rateLimitWindowMs: number;
   /** How often expired shares are swept; 0 turns the timer off (they are still swept on access). */
@@ -26,6 +31,7 @@ export interface ServerOptions {
 
 export const DEFAULTS = {
   maxUploadBytes: 2 * 1024 ** 3,
+  maxRangeResponseBytes: 8 * 1024 ** 2,
   maxExpiresDays: 90,
   rateLimitMax: 30,
   rateLimitWindowMs: 3600_000,

@@ -206,17 +206,116 @@ describe.each<StoreKind>(['fs', 's3'])('share API on the %s store', (kind) => {
     expect(await stored()).toEqual([]);
   });
 
-  it('limits share creation per address', async () => {
+  it('limits share creation per address, counting only the shares created', async () => {
     const limited = await makeApp(store, dir, clock, { rateLimitMax: 2 });
     try {
+      // Refusals of every kind leave the quota alone.
+      const refused = [
+        await create(Buffer.from('not a snapshot'), {}, limited),
+        await create(encryptedBytes(), { 'x-scweb-expires': 'never' }, limited),
+        await create(encryptedBytes(), { 'x-scweb-name': 'x'.repeat(201) }, limited),
+        await limited.inject({ method: 'POST', url: '/api/shares', headers: { 'content-type': 'text/plain' }, payload: 'hello' }),
+        await limited.inject({ method: 'POST', url: '/api/shares', headers: { ...OCTETS, 'content-length': String(3 * 1024 ** 3) }, payload: encryptedBytes() }),
+      ];
+      expect(refused.map((r) => r.statusCode)).toEqual([400, 400, 400, 415, 413]);
       for (let i = 0; i < 2; i++) expect((await create(encryptedBytes(), {}, limited)).statusCode).toBe(201);
       const third = await create(encryptedBytes(), {}, limited);
       expect(third.statusCode).toBe(429);
-      expect(third.json().error).toMatch(/too many shares created from this address: at most 2/);
+      expect(third.json().error).toMatch(/too many shares created from this address: at most 2 in 1 h; try again in 3600 s/);
+      expect(third.headers['retry-after']).toBe('3600');
       // Reading is not limited.
       expect((await limited.inject('/api/shares/AAAAAAAAAAAAAAAAAAAAAA')).statusCode).toBe(404);
+      // The window ends an hour after it began.
+      clock.t += 3_600_000;
+      expect((await create(encryptedBytes(), {}, limited)).statusCode).toBe(201);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('takes the rate window from the options, and 0 shares means no limit', async () => {
+    const short = await makeApp(store, dir, clock, { rateLimitMax: 1, rateLimitWindowMs: 600_000 });
+    const unlimited = await makeApp(store, dir, clock, { rateLimitMax: 0 });
+    try {
+      expect((await create(encryptedBytes(), {}, short)).statusCode).toBe(201);
+      const over = await create(encryptedBytes(), {}, short);
+      expect(over.statusCode).toBe(429);
+      expect(over.json().error).toMatch(/at most 1 in 10 min; try again in 600 s/);
+      clock.t += 599_000;
+      expect((await create(encryptedBytes(), {}, short)).statusCode).toBe(429);
+      clock.t += 1_000;
+      expect((await create(encryptedBytes(), {}, short)).statusCode).toBe(201);
+      for (let i = 0; i < 5; i++) expect((await create(encryptedBytes(), {}, unlimited)).statusCode).toBe(201);
+    } finally {
+      await short.close();
+      await unlimited.close();
+    }
+  });
+
+  it('answers every form of Range by RFC 9110 and never amplifies one it does not honour', async () => {
+    const bytes = encryptedBytes(10_000);
+    const { id } = (await create(bytes)).json();
+    const url = `/api/shares/${id}/snapshot`;
+    // A cap below the snapshot's size: an ignored Range would otherwise be the whole body.
+    const capped = await makeApp(store, dir, clock, { maxRangeResponseBytes: 4096 });
+    const many = (spec: string) => `bytes=${Array.from({ length: Math.ceil(10_000 / (spec.length + 1)) }, () => spec).join(',')}`;
+    // [Range, status, the bytes served (206) or null]
+    const cases: [string, number, [number, number] | null][] = [
+      ['bytes=abc', 416, null],
+      ['bytes=5-1', 416, null],
+      ['bytes=0-10,20-30', 206, [0, 10]],
+      ['items=0-1', 416, null],
+      ['bytes=', 416, null],
+      ['bytes=-0', 416, null],
+      ['bytes=-', 416, null],
+      ['bytes= 0-1', 206, [0, 1]],
+      ['bytes=0-1,', 206, [0, 1]],
+      ['bytes=999999999-', 416, null],
+      ['bytes=0-99999999999', 206, [0, 9999]],
+      ['bytes=-999999999', 206, [0, 9999]],
+      ['bytes=0-0', 206, [0, 0]],
+      ['bytes=1-2, 3-4', 206, [1, 2]],
+      ['bytes=20000-30000, 9990-', 206, [9990, 9999]],
+      [many('0-0'), 206, [0, 0]],
+      [many('99999-'), 416, null],
+      [`bytes=${'x'.repeat(10_000)}`, 416, null],
+    ];
+    try {
+      for (const [range, status, served] of cases) {
+        for (const method of ['GET', 'HEAD'] as const) {
+          const res = await capped.inject({ method, url, headers: { range } });
+          const what = `${method} ${range.slice(0, 40)}`;
+          expect(res.statusCode, what).toBe(status);
+          expect(res.headers['accept-ranges']).toBe('bytes');
+          if (served) {
+            const [a, b] = served;
+            expect(res.headers['content-range'], what).toBe(`bytes ${a}-${b}/10000`);
+            expect(res.headers['content-length'], what).toBe(String(b - a + 1));
+            if (method === 'GET') expect(Buffer.compare(res.rawPayload, bytes.subarray(a, b + 1)), what).toBe(0);
+          } else {
+            expect(res.headers['content-range'], what).toBe('bytes */10000');
+            expect(res.headers['content-type'], what).toMatch(/^application\/json/);
+            if (method === 'GET') expect(res.rawPayload.length, what).toBeLessThan(400);
+          }
+          // (inject hands back an error's JSON even for HEAD; Node sends no body for HEAD on the wire)
+          if (method === 'HEAD' && served) expect(res.rawPayload.length, what).toBe(0);
+        }
+      }
+      expect((await capped.inject({ url, headers: { range: 'bytes=abc' } })).json().error).toMatch(/not a byte range this server reads/);
+      expect((await capped.inject({ url, headers: { range: 'bytes=-0' } })).json().error).toMatch(/outside the snapshot's 10000 bytes/);
+      // Without a Range header the whole body, whatever the cap: the app downloads whole snapshots.
+      const whole = await capped.inject({ url });
+      expect(whole.statusCode).toBe(200);
+      expect(Buffer.compare(whole.rawPayload, bytes)).toBe(0);
+      // Within the cap, a Range we do not read is ignored (RFC 9110 §14.2): the whole body, 200.
+      for (const range of ['bytes=abc', 'bytes=5-1', 'items=0-1', 'bytes=']) {
+        const res = await app.inject({ url, headers: { range } });
+        expect(res.statusCode, range).toBe(200);
+        expect(res.headers['content-range']).toBeUndefined();
+        expect(Buffer.compare(res.rawPayload, bytes)).toBe(0);
+      }
+    } finally {
+      await capped.close();
     }
   });
 

@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSize } from '../server/options.ts';
-import { parseRange } from '../server/range.ts';
+import { parseDuration } from '../server/creation-limit.ts';
+import { answerRange } from '../server/range.ts';
 import { FsStore } from '../server/stores/fs.ts';
 import { Clock, encryptedBytes, makeApp, tempDir } from './server-fixtures.ts';
 
@@ -84,14 +85,49 @@ describe('option and header parsers', () => {
     for (const bad of ['', '0', '-1', 'lots', '2 GB of data']) expect(parseSize(bad), bad).toBeNull();
   });
 
-  it('reads one byte range and refuses the unsatisfiable', () => {
-    expect(parseRange('bytes=0-0', 10)).toEqual({ start: 0, end: 0 });
-    expect(parseRange('bytes=5-100', 10)).toEqual({ start: 5, end: 9 });
-    expect(parseRange('bytes=-3', 10)).toEqual({ start: 7, end: 9 });
-    expect(parseRange('bytes=-30', 10)).toEqual({ start: 0, end: 9 });
-    expect(parseRange('bytes=10-', 10)).toBe('unsatisfiable');
-    expect(parseRange('bytes=-0', 10)).toBe('unsatisfiable');
-    // Malformed, reversed or several ranges: the whole body, as RFC 9110 allows.
-    for (const h of [undefined, 'bytes=5-2', 'bytes=0-1,4-5', 'items=0-1', 'bytes=-', 'bytes=a-b']) expect(parseRange(h, 10), String(h)).toBeNull();
+  it('answers Range headers by RFC 9110, ignoring the invalid up to the cap and refusing them past it', () => {
+    const r = (start: number, end: number) => ({ kind: 'range', range: { start, end } });
+    const size = 10;
+    const cases: [string | undefined, unknown][] = [
+      [undefined, { kind: 'full' }],
+      ['bytes=0-0', r(0, 0)],
+      ['bytes=5-100', r(5, 9)],
+      ['bytes=0-99999999999999999999999', r(0, 9)],
+      ['bytes=-3', r(7, 9)],
+      ['bytes=-30', r(0, 9)],
+      ['bytes=10-', { kind: 'unsatisfiable' }],
+      ['bytes=99999999999999999999-', { kind: 'unsatisfiable' }],
+      ['bytes=-0', { kind: 'unsatisfiable' }],
+      ['bytes=10-20,-0', { kind: 'unsatisfiable' }],
+      // Several ranges: the first satisfiable one.
+      ['bytes=0-1,4-5', r(0, 1)],
+      ['bytes=20-30, 3-4', r(3, 4)],
+      // Whitespace and empty list elements (RFC 9110 §5.6.1), the unit in any case.
+      ['bytes= 0-1', r(0, 1)],
+      ['bytes=0-1,', r(0, 1)],
+      ['bytes=,,2-3', r(2, 3)],
+      ['Bytes=2-3', r(2, 3)],
+      [`bytes=${'0-0,'.repeat(2500)}`, r(0, 0)],
+    ];
+    for (const [h, want] of cases) expect(answerRange(h, size, 4), String(h)).toEqual(want);
+    // Not a byte range we read: ignored (the whole body) when the body is within the cap...
+    const invalid = ['bytes=5-2', 'items=0-1', 'bytes=', 'bytes=-', 'bytes=a-b', 'bytes=abc', 'bytes=,', 'bytes=0-1-2', 'bytes=1.5-2', 'bytes=0x10-', `bytes=${'a'.repeat(10_000)}`];
+    for (const h of invalid) expect(answerRange(h, size, 10), h).toEqual({ kind: 'full' });
+    // ...and refused (416) past it, never turned into the whole body.
+    for (const h of invalid) expect(answerRange(h, size, 9).kind, h).toBe('refused');
+    // Digits compared exactly, not as rounded floats.
+    expect(answerRange('bytes=100000000000000000001-100000000000000000000', 10, 100).kind).toBe('full');
+    expect(answerRange('bytes=0-1', 0, 100)).toEqual({ kind: 'unsatisfiable' });
+    expect(answerRange('bytes=-5', 0, 100)).toEqual({ kind: 'unsatisfiable' });
+  });
+
+  it('reads rate-limit windows', () => {
+    expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('3600')).toBe(3_600_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('2d')).toBe(172_800_000);
+    for (const bad of ['', '0', '0s', '-1h', 'an hour', '1 week', '1y']) expect(parseDuration(bad), bad).toBeNull();
   });
 });

@@ -1,22 +1,24 @@
 // The share API: create (streamed, validated, rate limited), metadata, bytes (ranges, caching,
 // CORS), delete (owner token). There is deliberately no way to list shares.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
 import { checkAnnData } from '../anndata-check.ts';
+import { CreationLimiter, formatDuration, type Slot } from '../creation-limit.ts';
 import { HttpError } from '../errors.ts';
+import { exactLength } from '../exact-length.ts';
 import { hashToken, isShareId, newSecret, tokenMatches } from '../ids.ts';
 import type { ServerOptions } from '../options.ts';
-import { parseRange } from '../range.ts';
+import { answerRange } from '../range.ts';
 import type { ShareMeta } from '../store.ts';
 import { isExpired } from '../store.ts';
 import { UploadGuard } from '../upload-guard.ts';
 
 const MAX_NAME_CHARS = 200;
+const OCTET_STREAM = /^application\/octet-stream\s*(;|$)/i;
 const DAY_MS = 86_400_000;
 
 const SNAPSHOT_CORS = {
@@ -39,60 +41,91 @@ export function shareRoutes(app: FastifyInstance, opts: ServerOptions): void {
     return meta;
   }
 
-  // The body stays a stream: the handler pipes it to the store.
+  // The body stays a stream: the handler pipes it to the store through the UploadGuard, which
+  // bounds it. This is the only parser the server has (app.ts removes Fastify's JSON and text
+  // ones, which buffer a body whole as a string).
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+
+  const limiter = opts.rateLimitMax > 0 ? new CreationLimiter(opts.rateLimitMax, opts.rateLimitWindowMs, () => opts.now().getTime()) : null;
 
   app.post(
     '/api/shares',
-    { config: { rateLimit: { max: opts.rateLimitMax, timeWindow: opts.rateLimitWindowMs } }, bodyLimit: opts.maxUploadBytes },
+    {
+      // Decided from the headers alone, before the parser or anything else touches the body.
+      onRequest: async (request) => {
+        if (!OCTET_STREAM.test(request.headers['content-type'] ?? '')) {
+          throw new HttpError(415, 'send the snapshot as the body with Content-Type: application/octet-stream');
+        }
+      },
+    },
     async (request, reply) => {
-      if (!/^application\/octet-stream\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
-        throw new HttpError(415, 'send the snapshot as the body with Content-Type: application/octet-stream');
-      }
-      const declared = Number(request.headers['content-length']);
-      if (declared > opts.maxUploadBytes) throw new HttpError(413, `the snapshot is larger than this server's limit of ${opts.maxUploadBytes} bytes`);
-      const days = expiryDays(request.headers['x-scweb-expires'], opts.maxExpiresDays);
-      const name = displayName(request.headers['x-scweb-name']);
-
-      const id = newSecret();
-      const ownerToken = newSecret();
-      const created = opts.now();
-      const guard = new UploadGuard(opts.maxUploadBytes);
       const body = request.body as Readable;
-      body.pipe(guard);
-      body.once('error', (err) => guard.destroy(err));
+      let slot: Slot | null = null;
       try {
-        const kind = await guard.decided;
-        const meta = (): ShareMeta => ({
-          id,
-          bytes: guard.bytes,
-          encrypted: kind === 'encrypted',
-          createdAt: created.toISOString(),
-          expiresAt: new Date(created.getTime() + days * DAY_MS).toISOString(),
-          ...(name !== undefined ? { name } : {}),
-          ownerTokenHash: hashToken(ownerToken),
-          sha256: guard.digest(),
-        });
-        if (kind === 'encrypted') await store.put(id, guard, meta);
-        else await putPlain(id, guard, meta);
-        const stored = meta();
+        const declared = Number(request.headers['content-length']);
+        if (declared > opts.maxUploadBytes) throw new HttpError(413, `the snapshot is larger than this server's limit of ${opts.maxUploadBytes} bytes`);
+        const days = expiryDays(request.headers['x-scweb-expires'], opts.maxExpiresDays);
+        const name = displayName(request.headers['x-scweb-name']);
+        slot = takeSlot(request, reply);
+        const created = await createShare(request, body, days, name);
+        slot?.commit();
         reply.code(201);
-        return {
-          id,
-          url: `${baseUrl(request)}/s/${id}`,
-          ownerToken,
-          expiresAt: stored.expiresAt,
-          bytes: stored.bytes,
-          encrypted: stored.encrypted,
-        };
+        return created;
       } catch (err) {
-        guard.destroy();
-        // The client may still be sending: close the connection rather than read the rest.
-        if (!body.readableEnded) reply.header('Connection', 'close');
+        // Refused or failed: the address keeps its quota (and the error handler discards
+        // whatever the client is still sending).
+        slot?.release();
         throw err;
       }
     },
   );
+
+  function takeSlot(request: FastifyRequest, reply: FastifyReply): Slot | null {
+    if (!limiter) return null;
+    const slot = limiter.take(request.ip);
+    if ('retryAfterMs' in slot) {
+      const seconds = Math.ceil(slot.retryAfterMs / 1000);
+      reply.header('Retry-After', String(seconds));
+      throw new HttpError(429, `too many shares created from this address: at most ${limiter.max} in ${formatDuration(limiter.windowMs)}; try again in ${seconds} s`);
+    }
+    return slot;
+  }
+
+  async function createShare(request: FastifyRequest, body: Readable, days: number, name: string | undefined) {
+    const id = newSecret();
+    const ownerToken = newSecret();
+    const created = opts.now();
+    const guard = new UploadGuard(opts.maxUploadBytes);
+    body.pipe(guard);
+    body.once('error', (err) => guard.destroy(err));
+    try {
+      const kind = await guard.decided;
+      const meta = (): ShareMeta => ({
+        id,
+        bytes: guard.bytes,
+        encrypted: kind === 'encrypted',
+        createdAt: created.toISOString(),
+        expiresAt: new Date(created.getTime() + days * DAY_MS).toISOString(),
+        ...(name !== undefined ? { name } : {}),
+        ownerTokenHash: hashToken(ownerToken),
+        sha256: guard.digest(),
+      });
+      if (kind === 'encrypted') await store.put(id, guard, meta);
+      else await putPlain(id, guard, meta);
+      const stored = meta();
+      return {
+        id,
+        url: `${baseUrl(request)}/s/${id}`,
+        ownerToken,
+        expiresAt: stored.expiresAt,
+        bytes: stored.bytes,
+        encrypted: stored.encrypted,
+      };
+    } catch (err) {
+      guard.destroy();
+      throw err;
+    }
+  }
 
   /** Plain snapshots are staged locally so h5wasm can open them before they reach the store. */
   async function putPlain(id: string, guard: UploadGuard, meta: () => ShareMeta): Promise<void> {
@@ -148,17 +181,21 @@ export function shareRoutes(app: FastifyInstance, opts: ServerOptions): void {
       'Content-Type': 'application/octet-stream',
     });
     if (etagListMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    // A stale If-Range means the client's copy is not this share: RFC 9110 §13.1.5 has the Range
+    // ignored and the whole body sent, which is what such a client asked for.
     const ifRange = request.headers['if-range'];
-    const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, meta.bytes) : null;
-    if (range === 'unsatisfiable') {
+    const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
+    const answer = answerRange(rangeHeader, meta.bytes, opts.maxRangeResponseBytes);
+    if (answer.kind === 'unsatisfiable' || answer.kind === 'refused') {
       reply.header('Content-Range', `bytes */${meta.bytes}`);
-      throw new HttpError(416, `the range is outside the snapshot's ${meta.bytes} bytes`);
+      throw new HttpError(416, answer.kind === 'refused' ? answer.why : `the range is outside the snapshot's ${meta.bytes} bytes`);
     }
+    const range = answer.kind === 'range' ? answer.range : null;
     const length = range ? range.end - range.start + 1 : meta.bytes;
     reply.header('Content-Length', String(length));
     if (range) reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${meta.bytes}`);
     if (request.method === 'HEAD') return reply.send();
-    return reply.send(await opts.store.get(meta.id, range ?? undefined));
+    return reply.send(exactLength(await opts.store.get(meta.id, range ?? undefined), length));
   }
 
   app.delete<{ Params: { id: string } }>('/api/shares/:id', async (request, reply) => {
@@ -196,3 +233,4 @@ function etagListMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
+

@@ -64,12 +64,17 @@ Usage:
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb serve [--port 8080] [--host localhost] [--data DIR] [--s3-bucket B --s3-endpoint URL
-              --s3-region R --s3-prefix shares/] [--max-upload 2GiB] [--base-url URL]
-              [--expires-days 90] [--rate-limit 30] [--trust-proxy true] [--app DIR]
+              --s3-region R --s3-prefix shares/] [--max-upload 2GiB] [--max-range-response 8MiB]
+              [--base-url URL] [--expires-days 90] [--rate-limit 30] [--rate-window 1h]
+              [--trust-proxy true] [--app DIR]
       Serve the built app (dist/) and the share API (server/README.md). Shares are kept under
-      DIR/shares (default ~/.local/share/scweb) or in the S3 bucket; --rate-limit is shares per
-      client address per hour. Environment: SCWEB_DATA, SCWEB_S3_BUCKET, SCWEB_S3_ENDPOINT,
-      SCWEB_S3_REGION, SCWEB_MAX_UPLOAD, SCWEB_BASE_URL, ... (each flag as SCWEB_NAME); AWS
+      DIR/shares (default ~/.local/share/scweb) or in the S3 bucket. --rate-limit: shares one
+      client address may create per --rate-window (1h, 10m, 90s or seconds), counted in this
+      process only (several instances: limit at the proxy); refused uploads do not count; 0: no
+      limit. --max-range-response: the most a snapshot request with a Range header this server
+      does not honour (malformed, another unit) can get; past it such requests get 416. --port 0
+      picks a free port (printed). Environment: SCWEB_DATA, SCWEB_S3_BUCKET, SCWEB_S3_ENDPOINT,
+      SCWEB_S3_REGION, SCWEB_MAX_UPLOAD, SCWEB_RATE_WINDOW, ... (each flag as SCWEB_NAME); AWS
       credentials the SDK's usual way.
   scweb share create FILE.h5ad --server URL [--public] [--expires 30d] [--name NAME] [--genes hvg+markers|all|none]
       Upload FILE as a read-only share on a \`scweb serve\` server. Encrypted (AES-256-GCM) unless
