@@ -6,6 +6,7 @@ import { libFromIife, resettable } from '../io/h5/recreate.ts';
 import type { H5Lib, H5Runtime, ThrowingErrors } from '../io/h5/runtime.ts';
 import { PLUGIN_FILTERS, undecodableFilters } from '../io/h5/runtime.ts';
 import type { SourceFile } from '../io/source.ts';
+import { watchH5Module } from '../io/h5/watch.ts';
 import blosc from 'h5wasm-plugins/plugins/libH5Zblosc.so?url';
 import blosc2 from 'h5wasm-plugins/plugins/libH5Zblosc2.so?url';
 import bshuf from 'h5wasm-plugins/plugins/libH5Zbshuf.so?url';
@@ -58,6 +59,9 @@ async function create(generation: number): Promise<H5Runtime> {
   const { FS } = module;
   const installed = new Set<number>();
   const mounts = new Map<SourceFile, string>();
+  // HDF5 sees a mount point; the page's watchdog names a stuck read by the user's file name.
+  const names = new Map<string, string>();
+  watchH5Module(module, (path) => names.get(path) ?? path);
   let next = 0;
   return {
     lib,
@@ -66,6 +70,7 @@ async function create(generation: number): Promise<H5Runtime> {
       FS.mkdir(dir);
       FS.mount(FS.filesystems.WORKERFS, { blobs: [{ name: 'data.h5', data: file.blob }] }, dir);
       mounts.set(file, dir);
+      names.set(`${dir}/data.h5`, file.name);
       return new lib.File(`${dir}/data.h5`, 'r');
     },
     release(file) {
@@ -74,6 +79,7 @@ async function create(generation: number): Promise<H5Runtime> {
       FS.unmount(dir);
       FS.rmdir(dir);
       mounts.delete(file);
+      names.delete(`${dir}/data.h5`);
     },
     async ensureFilters(ids) {
       const wanted = [...ids].filter((id) => PLUGIN_FILTERS.has(id) && !installed.has(id));

@@ -9,6 +9,8 @@ import type { SourceFile } from '../source.ts';
 import { resettable } from './recreate.ts';
 import type { H5Runtime, ThrowingErrors } from './runtime.ts';
 import { PLUGIN_FILTERS, undecodableFilters } from './runtime.ts';
+import { watchFromEnvironment } from './node-watch.ts';
+import { watchH5Module } from './watch.ts';
 
 /** What the mounted file reads from: a LazyBlob (src/io/share/remote.ts) or anything alike. */
 interface SyncReadable {
@@ -127,6 +129,10 @@ async function create(): Promise<H5Runtime> {
   const { FS } = module;
   const type = lazyFs(FS);
   const mounts = new Map<SourceFile, string>();
+  // HDF5 sees a mount point; a stuck read is reported by the name the user gave.
+  const names = new Map<string, string>();
+  watchFromEnvironment();
+  watchH5Module(module, (path) => names.get(path) ?? path);
   const installed = new Set<number>();
   let next = 0;
   return {
@@ -138,6 +144,7 @@ async function create(): Promise<H5Runtime> {
       FS.mkdir(dir);
       FS.mount(type, { name: 'data.h5', source }, dir);
       mounts.set(file, dir);
+      names.set(`${dir}/data.h5`, file.name);
       return new lib.File(`${dir}/data.h5`, 'r');
     },
     release(file) {
@@ -146,6 +153,7 @@ async function create(): Promise<H5Runtime> {
       FS.unmount(dir);
       FS.rmdir(dir);
       mounts.delete(file);
+      names.delete(`${dir}/data.h5`);
     },
     async ensureFilters(ids) {
       const wanted = [...ids].filter((id) => PLUGIN_FILTERS.has(id) && !installed.has(id));

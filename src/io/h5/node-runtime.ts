@@ -6,6 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { resettable } from './recreate.ts';
 import type { H5Lib, H5Runtime, ThrowingErrors } from './runtime.ts';
 import { undecodableFilters } from './runtime.ts';
+import { watchFromEnvironment } from './node-watch.ts';
+import { watchH5Module } from './watch.ts';
 
 /** The shared runtime; after a trap, `reset()` makes the next call load a fresh module instance. */
 export const nodeH5Runtime: () => Promise<H5Runtime> = resettable(create);
@@ -29,6 +31,9 @@ async function create(generation: number): Promise<H5Runtime> {
   const module = await lib.ready;
   // HDF5 errors become exceptions carrying the error stack, instead of HDF5-DIAG dumps on stderr.
   (module as unknown as ThrowingErrors).activate_throwing_error_handler();
+  // Under `scweb`'s supervisor, a read that never returns is noticed and named (src/cli/supervise.ts).
+  watchFromEnvironment();
+  watchH5Module(module);
   const require = createRequire(import.meta.url);
   const pluginDir = join(dirname(require.resolve('h5wasm-plugins/package.json')), 'plugins');
   (module as unknown as { insert_plugin_search_path(p: string, i: number): void }).insert_plugin_search_path(pluginDir, 0);
