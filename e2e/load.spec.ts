@@ -59,3 +59,45 @@ test('a corrupt file shows a specific error and the loaded dataset stays', async
   await expect(page.getByTestId('n-obs')).toHaveText('700');
   await page.screenshot({ path: info.outputPath('error-keeps-dataset.png'), fullPage: true });
 });
+
+test('a file that makes HDF5 loop: the worker is replaced, the error names the file, the dataset on screen is reopened with its saved view', async ({ page }, info) => {
+  // Zeros over a record of a global heap collection: HDF5 1.14.6 loops forever inside one call
+  // (test/fuzz/make_variants.py). The watch waits 3 s here instead of 30.
+  await page.addInitScript(() => localStorage.setItem('scweb.h5-timeout-s', '3'));
+  await page.goto('/');
+  await page.getByTestId('demo').click();
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await page.getByTestId('color-select').selectOption('louvain');
+  const louvain = await page.getByTestId('legend-item').count();
+  expect(louvain).toBeGreaterThan(1);
+  // The workspace is saved in IndexedDB a second after a change; wait until it holds the choice.
+  await expect
+    .poll(() =>
+      page.evaluate(
+        () =>
+          new Promise<string>((resolve) => {
+            const open = indexedDB.open('keyval-store');
+            open.onsuccess = () => {
+              const req = open.result.transaction('keyval').objectStore('keyval').getAll();
+              req.onsuccess = () => resolve(JSON.stringify(req.result));
+              req.onerror = () => resolve('');
+            };
+            open.onerror = () => resolve('');
+          }),
+      ),
+    )
+    .toContain('louvain');
+  const whole = Buffer.from(readFileSync(DEMO));
+  whole.fill(0, 4096, 4160);
+  await page.getByTestId('file-input').setInputFiles({ name: 'heap-zeroed.h5ad', mimeType: 'application/octet-stream', buffer: whole });
+  await expect(page.getByTestId('error')).toContainText('heap-zeroed.h5ad: HDF5 stopped responding while reading it at /');
+  await expect(page.getByTestId('error')).toContainText('reopened with your saved work');
+  await expect(page.getByTestId('file-name')).toHaveText('pbmc68k_reduced_with_counts.h5ad');
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await expect(page.getByTestId('color-select')).toHaveValue('louvain');
+  await expect(page.getByTestId('legend-item')).toHaveCount(louvain);
+  // The new worker answers: a column request goes through.
+  await page.getByTestId('color-select').selectOption('bulk_labels');
+  await expect(page.getByTestId('legend-item')).toHaveCount(10);
+  await page.screenshot({ path: info.outputPath('hdf5-stuck-worker-replaced.png'), fullPage: true });
+});

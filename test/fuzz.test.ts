@@ -13,6 +13,7 @@ import { shared } from './helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
 const demo = join(__dirname, '../public/demo/pbmc68k_reduced_with_counts.h5ad');
+const BIN = join(__dirname, '../bin/scweb.mjs');
 const tenx = shared('data/10x/v3_filtered_feature_bc_matrix.h5');
 const mtx = shared('data/10x/v3_filtered_feature_bc_matrix');
 const canRun = existsSync(PYTHON) && existsSync(tenx) && spawnSync(PYTHON, ['-c', 'import h5py']).status === 0;
@@ -78,6 +79,21 @@ describe.skipIf(!canRun)('fuzz corpus: malformed files end in a clear error or a
     // One known hang lives inside the HDF5 library (see make_variants.py); it must stay the only one.
     expect(cases.filter((c) => c.knownHang).map((c) => c.name)).toEqual(['global-heap-record-zeroed']);
   });
+
+  // No JavaScript runs again on a thread that HDF5 loops in, so these cases run through the real
+  // `scweb` binary, whose supervisor ends the command (src/cli/supervise.ts); --h5-timeout 3 keeps it short.
+  it.each(cases.filter((c) => c.knownHang).map((c) => [c.name, c] as const))('%s: the CLI ends with the watchdog\'s message, no output left', (_name, c) => {
+    const file = basename(c.paths[0]);
+    const outDir = mkdtempSync(join(tmpdir(), 'scweb-hang-'));
+    for (const args of [['inspect', c.paths[0]], ['analyze', c.paths[0], '--out', join(outDir, 'out.h5ad'), '--backend', 'cpu', '--threads', '2']]) {
+      const r = spawnSync(process.execPath, [BIN, ...args, '--h5-timeout', '3'], { encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL' });
+      expect(r.signal, `${args[0]} was killed by the test's own time limit: the watchdog did not end it`).toBeNull();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`scweb: error: HDF5 stopped responding while reading ${file} at /`);
+      expect(r.stderr).toContain('the file is damaged');
+    }
+    expect(readdirSync(outDir)).toEqual([]);
+  }, 200_000);
 
   it.each(cases.filter((c) => !c.knownHang).map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const r = results.get(c.name);

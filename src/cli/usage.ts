@@ -94,6 +94,9 @@ Usage:
   scweb help
 
 Any command takes --verbose: for a damaged file, also print HDF5's own error stack.
+Any command takes --h5-timeout SECONDS (or SCWEB_H5_TIMEOUT; default 30, 0: off): a damaged file
+that makes HDF5 loop inside one read ends the command after that long, with the file and the
+object named and exit status 1 (the command runs in a child process that scweb watches).
 
 --backend: auto (the default) uses a hardware GPU when there is one, else the CPU; a software
 renderer (SwiftShader, llvmpipe) is slower than the CPU and is used only with --backend webgpu.

@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { DevicePreference } from '../model/backend.ts';
 import type { BackendInfo, ColumnData, EmbedStats, ModelEntry, ModelSource, RegistryEntry } from '../workers/protocol.ts';
-import { WorkerRequestError, dataClient } from './worker-client.ts';
+import { WorkerRequestError, dataClient, onWorkerRestart } from './worker-client.ts';
 
 export interface Loading {
   id: number;
@@ -130,8 +130,27 @@ export interface ViewerShare {
   expiresAt: string;
 }
 
+/** Opens again what is on screen (files, a URL or a share), with its saved work: set by each successful open. */
+let reopenShown: (() => Promise<boolean>) | null = null;
+
+/**
+ * The data worker was replaced because HDF5 stopped responding (worker-client.ts): it held the
+ * dataset on screen, so that is opened again in the new one (the page still holds the File, and
+ * the session store puts back the work saved a second after each change); the error stays shown.
+ */
+async function afterWorkerRestart(info: ErrorInfo): Promise<void> {
+  const reopen = reopenShown;
+  useApp.setState({ loading: null, error: info });
+  if (!reopen) return;
+  const reopened = await reopen();
+  const failed = useApp.getState().error;
+  useApp.setState({ error: { ...info, message: reopened ? `${info.message} The dataset you had open was reopened with your saved work.` : `${info.message} Reopening the dataset you had open failed: ${failed?.message ?? 'unknown error'}` } });
+}
+
+onWorkerRestart((info) => void afterWorkerRestart(info));
+
 /** Opens a file or a share in the worker; on success the new dataset replaces the old, with its default view. */
-async function openWith(request: { type: 'open'; files: File[] } | { type: 'open-url'; url: string; key?: Uint8Array; name?: string }, fileName: string, after: () => Promise<void> | undefined): Promise<void> {
+async function openWith(request: { type: 'open'; files: File[] } | { type: 'open-url'; url: string; key?: Uint8Array; name?: string }, fileName: string, after: () => Promise<void> | undefined): Promise<boolean> {
   const { get, set } = { get: useApp.getState, set: useApp.setState };
   const previous = get().loading;
   if (previous) dataClient().cancel(previous.id);
@@ -142,14 +161,21 @@ async function openWith(request: { type: 'open'; files: File[] } | { type: 'open
   try {
     const { summary, warnings } = await done;
     set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, embedStats: null, datasetId: get().datasetId + 1 });
+    const viewer = get().viewer;
+    reopenShown = () => {
+      useApp.setState({ viewer });
+      return openWith(request, fileName, after);
+    };
     onDatasetOpened();
     const key = defaultEmbedding(summary);
     await Promise.all([key ? get().showEmbedding(key) : null, get().setColorBy(defaultColorBy(summary))]);
     await after();
+    return true;
   } catch (err) {
     if (get().loading?.id === id) set({ loading: null });
     const info = asErrorInfo(err);
     if (info.code !== 'cancelled') set({ error: info });
+    return false;
   }
 }
 

@@ -18,7 +18,9 @@ import { initBrowserWasm } from './wasm-backend.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
 import { GrnSession, type ModelDevice } from './grn-session.ts';
 import { browserH5Runtime, writeScratchFile } from './h5-browser-runtime.ts';
-import { browserPool } from './browser-pool.ts';
+import { browserPool, watchPoolWorkers } from './browser-pool.ts';
+import { setH5Watcher } from '../io/h5/watch.ts';
+import { sharedWatcher } from '../io/h5/shared-watch.ts';
 import { writeSnapshot } from '../io/h5ad/snapshot.ts';
 import { sha256OfBlob } from '../io/file-digest.ts';
 import type { ModelSource } from './model-store.ts';
@@ -49,10 +51,15 @@ scope.onmessage = (e) => {
     running.get(req.id)?.abort();
     return;
   }
+  if (req.type === 'h5-watch') {
+    setH5Watcher(sharedWatcher(req.buffer, 0));
+    watchPoolWorkers(req.buffer);
+    return;
+  }
   handle(req).catch((err: unknown) => post({ type: 'error', id: req.id, error: toErrorInfo(err) }));
 };
 
-async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> {
+async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): Promise<void> {
   switch (req.type) {
     case 'backend':
       post({ type: 'backend', id: req.id, backend: await detectBackend() });

@@ -30,6 +30,8 @@ export type Request =
   /** A file on a server read lazily with Range requests; `key` (32 bytes) decrypts an encrypted share. */
   | { type: 'open-url'; id: number; url: string; key?: Uint8Array; name?: string }
   | { type: 'cancel'; id: number }
+  /** The page's HDF5 watch (src/io/h5/shared-watch.ts): this worker writes slot 0, its pool workers the next ones. No answer. */
+  | { type: 'h5-watch'; id: number; buffer: SharedArrayBuffer }
   | { type: 'embedding'; id: number; key: string }
   | { type: 'column'; id: number; name: string }
   | { type: 'backend'; id: number }

@@ -297,7 +297,8 @@ for i, at in enumerate([800, 2000, 12000, 30000]):
     case(f'header-bytes-smashed-{at}', [smash(f'smash-{at}.h5ad', at, 64, b'\x00')], 'any-clear')
 # Zeros over an object record of a global heap collection (vlen strings of var): HDF5 1.14.6's
 # H5HG__cache_heap_deserialize then loops forever (object 0 of size 0 never advances its cursor).
-# Not reachable from JavaScript; kept here so the case is not forgotten, skipped by the runner.
+# Not reachable from JavaScript on that thread: the in-process runner skips it, and fuzz.test.ts
+# runs it through the `scweb` binary, whose supervisor must end it with its message.
 case('global-heap-record-zeroed', [smash('smash-4096.h5ad', 4096, 64, b'\x00')], 'any-clear',
      known_hang='HDF5 1.14.6 H5HG__cache_heap_deserialize loops on a zero-size object record')
 # Superblock signature intact, its addresses garbage.

@@ -23,7 +23,7 @@ export interface FuzzCase {
   stage: 'open' | 'analyze' | 'any';
   fragments: string[];
   analyze: 'ok' | 'error' | 'any' | null;
-  /** A hang inside the HDF5 library itself, out of reach of JavaScript: not run, listed. */
+  /** A hang inside the HDF5 library itself, out of reach of JavaScript in-process: run through the `scweb` binary (its watchdog) instead. */
   knownHang: string | null;
 }
 
