@@ -7,7 +7,17 @@ import { register } from 'tsx/esm/api';
 
 register();
 const args = process.argv.slice(2);
+// `serve` is not run under the watch: a server is long-lived, its process is the one a service
+// manager or a test watches, and the one file it reads (an upload's check) is read in a worker
+// thread it can stop itself.
+const unwatched = args[0] === 'serve';
 if (process.env.SCWEB_H5_WATCH_FD) {
+  // A supervisor killed outright (SIGKILL, an OOM kill) cannot end its child: the child notices.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && process.exit(137), 1000).unref();
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(args);
+} else if (unwatched) {
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(args);
 } else {

@@ -122,8 +122,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const limit = settings.rateLimitMax > 0 ? `${settings.rateLimitMax} new shares per address per ${formatDuration(settings.rateLimitWindowMs)}` : 'no creation limit';
   console.error(`scweb: serving ${appDir} and the share API at ${shown}/ (shares: ${store.describe()}, uploads up to ${settings.maxUploadBytes} bytes, kept ${settings.maxExpiresDays} days, ${limit})`);
   await new Promise<void>((done) => {
-    // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and through scweb's
-    // supervisor), and a second SIGINT without a handler would end it before the close finished.
+    // `on`, not `once`: Ctrl-C under `make start` reaches this process twice (from the terminal,
+    // and as SIGTERM from scripts/serve.mjs), and a second signal without a handler would end it
+    // before the close finished.
     let closing: Promise<void> | null = null;
     const stop = () => {
       closing ??= app.close().then(done);
