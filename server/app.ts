@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AnnDataChecker } from './anndata-checker.ts';
 import { HttpError } from './errors.ts';
 import { isShareId } from './ids.ts';
 import type { ServerOptions } from './options.ts';
@@ -40,7 +41,11 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     reply.code(404).send({ error: `nothing at ${request.method} ${request.url.split('?', 1)[0].slice(0, 200)}` });
   });
 
-  shareRoutes(app, opts);
+  // Plain uploads are opened on a worker thread that can be stopped (a damaged file can make HDF5
+  // loop forever); the thread starts with the first plain upload and ends with the app.
+  const checker = new AnnDataChecker(opts.checkTimeoutMs, app.log);
+  app.addHook('onClose', async () => checker.close());
+  shareRoutes(app, opts, checker);
 
   if (opts.appDir && existsSync(join(opts.appDir, 'index.html'))) {
     await app.register(fastifyStatic, {

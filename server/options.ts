@@ -23,6 +23,11 @@ export interface ServerOptions {
   rateLimitWindowMs: number;
   /** How often expired shares are swept; 0 turns the timer off (they are still swept on access). */
   sweepIntervalMs: number;
+  /**
+   * Longest the AnnData check of one plain upload may run (anndata-checker.ts). A damaged file can
+   * make HDF5 loop forever; past this the check's thread is stopped and the upload refused (400).
+   */
+  checkTimeoutMs: number;
   /** Honour X-Forwarded-For/-Proto from a TLS proxy in front (for the rate limit and links). */
   trustProxy: boolean;
   now: () => Date;
@@ -36,6 +41,7 @@ export const DEFAULTS = {
   rateLimitMax: 30,
   rateLimitWindowMs: 3600_000,
   sweepIntervalMs: 3600_000,
+  checkTimeoutMs: 20_000,
   trustProxy: false,
   logger: false,
 } as const;

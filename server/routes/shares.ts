@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { checkAnnData } from '../anndata-check.ts';
+import type { AnnDataChecker } from '../anndata-checker.ts';
 import { CreationLimiter, formatDuration, type Slot } from '../creation-limit.ts';
 import { HttpError } from '../errors.ts';
 import { exactLength } from '../exact-length.ts';
@@ -26,7 +26,7 @@ const SNAPSHOT_CORS = {
   'Access-Control-Expose-Headers': 'Content-Range, Content-Length, ETag, Accept-Ranges',
 };
 
-export function shareRoutes(app: FastifyInstance, opts: ServerOptions): void {
+export function shareRoutes(app: FastifyInstance, opts: ServerOptions, checker: AnnDataChecker): void {
   const { store } = opts;
 
   /** The share behind a URL id, or the refusal: malformed id 400, unknown 404, expired 410. */
@@ -127,12 +127,15 @@ export function shareRoutes(app: FastifyInstance, opts: ServerOptions): void {
     }
   }
 
-  /** Plain snapshots are staged locally so h5wasm can open them before they reach the store. */
+  /**
+   * Plain snapshots are staged locally so h5wasm can open them (on the checker's thread, under its
+   * time limit) before they reach the store. Refused, stuck or not, the staged copy is removed.
+   */
   async function putPlain(id: string, guard: UploadGuard, meta: () => ShareMeta): Promise<void> {
     const staged = join(opts.stagingDir, `${id}.h5ad`);
     try {
       await pipeline(guard, createWriteStream(staged, { flags: 'wx' }));
-      await checkAnnData(staged);
+      await checker.check(staged);
       const fixed = meta();
       await store.put(id, createReadStream(staged), () => fixed);
     } finally {

@@ -15,7 +15,7 @@ import { S3Store } from '../../server/stores/s3.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { UsageError } from './usage.ts';
 
-const FLAGS = ['port', 'host', 'data', 's3-bucket', 's3-endpoint', 's3-region', 's3-prefix', 'max-upload', 'max-range-response', 'base-url', 'expires-days', 'rate-limit', 'rate-window', 'trust-proxy', 'app'];
+const FLAGS = ['port', 'host', 'data', 's3-bucket', 's3-endpoint', 's3-region', 's3-prefix', 'max-upload', 'max-range-response', 'base-url', 'expires-days', 'rate-limit', 'rate-window', 'check-timeout', 'trust-proxy', 'app'];
 const ENV: Record<string, string> = {
   port: 'SCWEB_PORT',
   host: 'SCWEB_HOST',
@@ -30,6 +30,7 @@ const ENV: Record<string, string> = {
   'expires-days': 'SCWEB_EXPIRES_DAYS',
   'rate-limit': 'SCWEB_RATE_LIMIT',
   'rate-window': 'SCWEB_RATE_WINDOW',
+  'check-timeout': 'SCWEB_CHECK_TIMEOUT',
   'trust-proxy': 'SCWEB_TRUST_PROXY',
 };
 
@@ -44,6 +45,7 @@ export interface ServeSettings {
   maxExpiresDays: number;
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  checkTimeoutMs: number;
   trustProxy: boolean;
 }
 
@@ -64,6 +66,11 @@ export function serveSettings(args: string[], env: NodeJS.ProcessEnv = process.e
   const window = p.flags.get('rate-window');
   const rateLimitWindowMs = window === undefined ? DEFAULTS.rateLimitWindowMs : parseDuration(window);
   if (rateLimitWindowMs === null) throw new UsageError(`--rate-window must be a duration such as 1h, 10m, 90s or 3600 (seconds), got "${window}"`);
+  const check = p.flags.get('check-timeout');
+  const checkSeconds = check === undefined ? DEFAULTS.checkTimeoutMs / 1000 : Number(check);
+  if (check !== undefined && (!/^\s*\d+(\.\d+)?\s*$/.test(check) || !(checkSeconds > 0))) {
+    throw new UsageError(`--check-timeout must be a number of seconds above 0, got "${check}"`);
+  }
   const baseUrl = p.flags.get('base-url')?.replace(/\/+$/, '');
   if (baseUrl !== undefined && !/^https?:\/\/[^/]+/.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL, got "${baseUrl}"`);
   return {
@@ -77,6 +84,7 @@ export function serveSettings(args: string[], env: NodeJS.ProcessEnv = process.e
     // 0: no limit (a proxy in front may limit instead).
     rateLimitMax: intFlag(p, 'rate-limit', DEFAULTS.rateLimitMax),
     rateLimitWindowMs,
+    checkTimeoutMs: Math.max(1, Math.round(checkSeconds * 1000)),
     trustProxy: ['1', 'true', 'yes'].includes((p.flags.get('trust-proxy') ?? '').toLowerCase()),
   };
 }
@@ -110,6 +118,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     maxExpiresDays: settings.maxExpiresDays,
     rateLimitMax: settings.rateLimitMax,
     rateLimitWindowMs: settings.rateLimitWindowMs,
+    checkTimeoutMs: settings.checkTimeoutMs,
     trustProxy: settings.trustProxy,
     now: () => new Date(),
     logger: false,

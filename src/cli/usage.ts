@@ -66,13 +66,15 @@ Usage:
   scweb serve [--port 8080] [--host localhost] [--data DIR] [--s3-bucket B --s3-endpoint URL
               --s3-region R --s3-prefix shares/] [--max-upload 2GiB] [--max-range-response 8MiB]
               [--base-url URL] [--expires-days 90] [--rate-limit 30] [--rate-window 1h]
-              [--trust-proxy true] [--app DIR]
+              [--check-timeout 20] [--trust-proxy true] [--app DIR]
       Serve the built app (dist/) and the share API (server/README.md). Shares are kept under
       DIR/shares (default ~/.local/share/scweb) or in the S3 bucket. --rate-limit: shares one
       client address may create per --rate-window (1h, 10m, 90s or seconds), counted in this
       process only (several instances: limit at the proxy); refused uploads do not count; 0: no
       limit. --max-range-response: the most a snapshot request with a Range header this server
-      does not honour (malformed, another unit) can get; past it such requests get 416. --port 0
+      does not honour (malformed, another unit) can get; past it such requests get 416.
+      --check-timeout: seconds the check of one plain upload (opened with HDF5 on a worker
+      thread) may take; a damaged file that makes HDF5 loop is stopped there and refused. --port 0
       picks a free port (printed). Environment: SCWEB_DATA, SCWEB_S3_BUCKET, SCWEB_S3_ENDPOINT,
       SCWEB_S3_REGION, SCWEB_MAX_UPLOAD, SCWEB_RATE_WINDOW, ... (each flag as SCWEB_NAME); AWS
       credentials the SDK's usual way.
