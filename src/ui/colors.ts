@@ -13,6 +13,10 @@ export function hexToRgb(hex: string): RGB {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
+export function rgbToHex(rgb: readonly number[]): string {
+  return `#${rgb.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
+}
+
 const VIRIDIS_RGB = VIRIDIS.map(hexToRgb);
 
 /** Category colours: scanpy's 20 for up to 20 categories, then evenly spread hues. */

@@ -14,6 +14,7 @@ import { labelPositions, type PlacedLabel } from '../plot/label-positions.ts';
 import { useApp } from '../store.ts';
 import { useView, visibleMask } from '../view-store.ts';
 import { setScatterExporter } from '../plot/scatter-export.ts';
+import { drawnCategoryColors } from '../plot/drawn-colors.ts';
 
 interface Camera {
   target: [number, number, number];
@@ -85,6 +86,9 @@ export function ScatterView() {
     if (visible) for (let i = 0; i < embedding.n; i++) if (!visible[i]) c[i * 4 + 3] = 0;
     return c;
   }, [embedding, column, hidden, clip, selection, visible]);
+
+  // The colour drawn for each category (for tests: it must be the legend's).
+  const drawn = useMemo(() => (column?.kind === 'categorical' && embedding && column.codes.length === embedding.n ? JSON.stringify(drawnCategoryColors(column.codes, column.categories, colors)) : undefined), [column, embedding, colors]);
 
   const labels = useMemo<PlacedLabel[]>(() => {
     if (!embedding || !showLabels || column?.kind !== 'categorical' || column.codes.length !== embedding.n || column.categories.length > 100) return [];
@@ -181,7 +185,7 @@ export function ScatterView() {
   };
 
   return (
-    <div className="scatter" ref={box} data-testid="scatter" data-points={embedding?.n ?? 0} data-embedding={embedding?.key ?? ''} data-labels={labels.length}>
+    <div className="scatter" ref={box} data-testid="scatter" data-points={embedding?.n ?? 0} data-embedding={embedding?.key ?? ''} data-labels={labels.length} data-category-colors={drawn}>
       {embedding && camera ? (
         <>
           <DeckGL
