@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assignCells, mergeCategories, renameCategory } from '../src/analysis/label-edits.ts';
+import { assignCells, labelsFrom, mergeCategories, renameCategory } from '../src/analysis/label-edits.ts';
 
-const base = () => ({ codes: Int32Array.from([0, 0, 1, 2, 2, -1]), categories: ['0', '1', '2'] });
+const base = () => labelsFrom(Int32Array.from([0, 0, 1, 2, 2, -1]), ['0', '1', '2']);
 
 describe('label edits', () => {
   it('renames, and merges when the new name exists', () => {

@@ -2,7 +2,8 @@
 // and the hand-edited label column (user_label) with undo/redo. Edits are pushed to the worker as
 // an ordinary obs column, so colouring, markers and exports see them like any other.
 import { create } from 'zustand';
-import { assignCells, mergeCategories, renameCategory, type Labels } from '../analysis/label-edits.ts';
+import { assignCells, labelsFrom, mergeCategories, renameCategory, type Labels } from '../analysis/label-edits.ts';
+import { categoryColorMap } from './colors.ts';
 import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { MapReport, Suggestion } from '../workers/protocol.ts';
@@ -41,8 +42,8 @@ export interface AnnotationState {
   runMap(): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
-  /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits. */
-  resumeLabels(from: string | null): Promise<void>;
+  /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
+  resumeLabels(from: string | null, colors?: Record<string, string>): Promise<void>;
   rename(code: number, name: string): void;
   /** Names a group of `groupBy` after a suggestion, starting the labels from `groupBy` if needed. */
   applySuggestion(groupBy: string, group: string, name: string): Promise<void>;
@@ -145,10 +146,10 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       }
     },
 
-    async resumeLabels(from) {
+    async resumeLabels(from, colors) {
       try {
         const { column } = await dataClient().request<'column'>({ type: 'column', name: USER_LABEL }).done;
-        if (column.kind === 'categorical') set({ labels: { codes: column.codes, categories: column.categories }, labelsFrom: from, past: [], future: [] });
+        if (column.kind === 'categorical') set({ labels: labelsFrom(column.codes, column.categories, colors), labelsFrom: from, past: [], future: [] });
       } catch (err) {
         fail(err, 'Restoring the labels');
       }
@@ -159,7 +160,9 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       try {
         const { column } = await done;
         if (column.kind !== 'categorical') throw new Error(`"${from}" is not categorical`);
-        const labels = { codes: column.codes, categories: column.categories };
+        // The labels start in the colours their column is drawn in (the hand labels' own when restarting from them).
+        const cur = get().labels;
+        const labels = labelsFrom(column.codes, column.categories, from === USER_LABEL && cur ? cur.colors : categoryColorMap(column.categories));
         set({ labels, labelsFrom: from, past: [], future: [] });
         await pushLabels(labels);
       } catch (err) {
@@ -213,7 +216,9 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     async exportH5ad(session) {
-      const { id, done } = dataClient().request<'file'>({ type: 'export-h5ad', session }, progress);
+      const labels = get().labels;
+      const colors = labels ? { [USER_LABEL]: labels.colors } : undefined;
+      const { id, done } = dataClient().request<'file'>({ type: 'export-h5ad', session, colors }, progress);
       job('writing .h5ad')(id);
       try {
         const { name, bytes } = await done;

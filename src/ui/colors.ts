@@ -13,6 +13,10 @@ export function hexToRgb(hex: string): RGB {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
+export function rgbToHex(rgb: readonly number[]): string {
+  return `#${rgb.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
+}
+
 const VIRIDIS_RGB = VIRIDIS.map(hexToRgb);
 
 /** Category colours: scanpy's 20 for up to 20 categories, then evenly spread hues. */
@@ -42,14 +46,58 @@ export const VIRIDIS_CSS = `linear-gradient(to right, ${VIRIDIS.join(', ')})`;
 
 export const MISSING_RGB: RGB = [200, 200, 200];
 
-/** RGBA per point for a categorical column; hidden categories get alpha 0. */
-export function categoricalColors(codes: Int32Array, palette: RGB[], hidden: ReadonlySet<number>): Uint8Array {
+/**
+ * One colour per category *name* (#rrggbb): `given` where it has one for the name, otherwise
+ * scanpy's palette by position, or, when another name holds that colour, the first palette colour
+ * no category holds. Legend, scatter, filters and exports all read colours through this, so
+ * a renamed or merged label keeps the colour the user saw.
+ */
+export function categoryColorMap(categories: readonly string[], given: Readonly<Record<string, string>> = {}): Record<string, string> {
+  // No prototype: "__proto__" is a category name like any other.
+  const out = Object.create(null) as Record<string, string>;
+  const taken = new Set<string>();
+  for (const name of categories) {
+    // Own properties only: a category may be called "constructor".
+    const hex = Object.hasOwn(given, name) ? given[name] : undefined;
+    if (typeof hex === 'string' && !taken.has(hex.toLowerCase())) {
+      out[name] = hex.toLowerCase();
+      taken.add(out[name]);
+    }
+  }
+  const base = categoryPalette(categories.length).map(rgbToHex);
+  // Names without one keep their palette colour where it is free, so one clash moves one name only.
+  categories.forEach((name, i) => {
+    if (Object.hasOwn(out, name) || taken.has(base[i])) return;
+    out[name] = base[i];
+    taken.add(base[i]);
+  });
+  for (const name of categories) {
+    if (Object.hasOwn(out, name)) continue;
+    out[name] = freeColor(taken);
+    taken.add(out[name]);
+  }
+  return out;
+}
+
+/** The first colour of scanpy's palette (then of evenly spread hues) not in `taken`. */
+export function freeColor(taken: ReadonlySet<string>): string {
+  for (const hex of DEFAULT_20) if (!taken.has(hex)) return hex;
+  for (let i = 0; ; i++) {
+    const hex = rgbToHex(hslToRgb((i * 137.508) % 360, 0.65, i % 2 ? 0.45 : 0.6));
+    if (!taken.has(hex)) return hex;
+  }
+}
+
+/** RGBA per point for a categorical column, coloured by name; cells of hidden names get alpha 0. */
+export function categoricalColors(codes: Int32Array, categories: readonly string[], colors: Readonly<Record<string, string>>, hidden: ReadonlySet<string>): Uint8Array {
+  const rgb = categories.map((name) => (Object.hasOwn(colors, name) ? hexToRgb(colors[name]) : MISSING_RGB));
+  const off = categories.map((name) => hidden.has(name));
   const out = new Uint8Array(codes.length * 4);
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i];
-    const rgb = c >= 0 && c < palette.length ? palette[c] : MISSING_RGB;
-    out.set(rgb, i * 4);
-    out[i * 4 + 3] = hidden.has(c) ? 0 : 220;
+    const known = c >= 0 && c < rgb.length;
+    out.set(known ? rgb[c] : MISSING_RGB, i * 4);
+    out[i * 4 + 3] = known && off[c] ? 0 : 220;
   }
   return out;
 }

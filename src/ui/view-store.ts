@@ -22,7 +22,8 @@ export interface ViewState {
   recentGenes: string[];
   /** obs columns fetched for the panel and the filters, by name. */
   columns: Record<string, ColumnData>;
-  hiddenBy: Record<string, ReadonlySet<number>>;
+  /** Hidden categories of each categorical column, by name (codes move when labels are edited). */
+  hiddenBy: Record<string, ReadonlySet<string>>;
   ranges: Record<string, [number, number]>;
   openDrawer(d: Drawer): void;
   setTab(t: Tab): void;
@@ -30,8 +31,8 @@ export interface ViewState {
   fit(): void;
   rememberGene(symbol: string): void;
   loadColumn(name: string): Promise<ColumnData | null>;
-  toggleCategory(column: string, code: number): void;
-  isolateCategory(column: string, code: number): void;
+  toggleCategory(column: string, category: string): void;
+  isolateCategory(column: string, category: string): void;
   setRange(column: string, range: [number, number] | null): void;
   clearFilters(): void;
   reset(): void;
@@ -77,17 +78,17 @@ export const useView = create<ViewState>((set, get) => ({
       return null;
     }
   },
-  toggleCategory(column, code) {
+  toggleCategory(column, category) {
     const hidden = new Set(get().hiddenBy[column] ?? []);
-    if (hidden.has(code)) hidden.delete(code);
-    else hidden.add(code);
+    if (hidden.has(category)) hidden.delete(category);
+    else hidden.add(category);
     set({ hiddenBy: { ...get().hiddenBy, [column]: hidden } });
   },
-  isolateCategory(column, code) {
+  isolateCategory(column, category) {
     const col = get().columns[column] ?? useApp.getState().colorColumn;
     if (col?.kind !== 'categorical' || col.name !== column) return;
-    const others = col.categories.map((_, i) => i).filter((i) => i !== code);
-    const hidden = get().hiddenBy[column] ?? new Set<number>();
+    const others = col.categories.filter((c) => c !== category);
+    const hidden = get().hiddenBy[column] ?? new Set<string>();
     const alreadyIsolated = hidden.size === others.length && others.every((i) => hidden.has(i));
     set({ hiddenBy: { ...get().hiddenBy, [column]: alreadyIsolated ? new Set() : new Set(others) } });
   },

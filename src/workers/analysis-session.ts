@@ -67,6 +67,8 @@ export interface SnapshotRequest {
   embeddings: string[];
   session?: string;
   provenance?: string;
+  /** #rrggbb by category name for columns coloured by the user (uns/<column>_colors). */
+  colors?: Record<string, Record<string, string>>;
 }
 
 export class AnalysisSession {
@@ -361,7 +363,7 @@ export class AnalysisSession {
    * UMAP of X_pca becomes X_umap. `openInput` opens the input file read-only (the worker mounts the
    * user's File); other formats are written from what was read.
    */
-  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; bytes: number; close(): void }, session?: string): Promise<Uint8Array> {
+  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; bytes: number; close(): void }, session?: string, colors?: Record<string, Record<string, string>>): Promise<Uint8Array> {
     const ds = this.ds;
     const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
     const obsm: Record<string, { shape: [number, number]; data: Float32Array }> = {};
@@ -374,6 +376,7 @@ export class AnalysisSession {
       obs: ds.obs.columns.filter((c) => this.added.has(c.name)),
       obsm,
       session,
+      colors,
       ...(run ? { var: run.var, varm: run.varm, pca: run.pca, obsp: run.obsp, neighbors: run.neighbors, rankGenesGroups: run.rankGenesGroups } : {}),
     };
     // Loaded here, not at the top: the CLI uses this class and cannot load the browser runtime's wasm URLs.
@@ -440,6 +443,7 @@ export class AnalysisSession {
       obsm,
       session: req.session,
       provenance: req.provenance,
+      colors: req.colors,
       rankGenesGroups: run?.rankGenesGroups,
     };
   }

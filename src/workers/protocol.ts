@@ -57,7 +57,8 @@ export type Request =
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
   | { type: 'export-csv'; id: number; columns: string[] }
-  | { type: 'export-h5ad'; id: number; session?: string }
+  /** `colors`: #rrggbb by category name for columns whose colours are the user's (uns/<column>_colors). */
+  | { type: 'export-h5ad'; id: number; session?: string; colors?: Record<string, Record<string, string>> }
   | { type: 'session-export'; id: number }
   | { type: 'stored-markers'; id: number }
   | { type: 'snapshot'; id: number; request: SnapshotRequest }

@@ -28,6 +28,8 @@ export interface H5adResults {
   varm?: Record<string, { shape: [number, number]; data: Float32Array }>;
   pca?: PcaUns;
   rankGenesGroups?: RankGenesGroups;
+  /** #rrggbb by category name for columns coloured by the user (the rest get the default palette). */
+  colors?: Record<string, Record<string, string>>;
   /** The app's workspace (parameters and view) as JSON, stored as uns/scweb_session so opening the file restores it. */
   session?: string;
 }
@@ -51,7 +53,7 @@ function withColumns(columns: Column[], extra: Column[]): Column[] {
  */
 export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: Dataset, out: string, r: H5adResults, inputBytes?: number): Promise<string[]> {
   const columns = r.obs ?? [];
-  const colors = defaultCategoryColors(columns);
+  const colors = defaultCategoryColors(columns, r.colors);
   const owned = typeof input === 'string';
   const inputPath = typeof input === 'string' ? input : ds.fileName;
   const src = ds.format !== 'h5ad' ? null : typeof input === 'string' ? new lib.File(input, 'r') : input;

@@ -31,6 +31,8 @@ export interface SnapshotContent {
   /** Workspace JSON (uns/scweb_session) and provenance JSON (uns/scweb_provenance). */
   session?: string;
   provenance?: string;
+  /** #rrggbb by category name for columns coloured by the user; the rest get the default palette. */
+  colors?: Record<string, Record<string, string>>;
   rankGenesGroups?: RankGenesGroups;
 }
 
@@ -82,7 +84,7 @@ export async function writeSnapshot(lib: H5Lib, path: string, c: SnapshotContent
     for (const g of ['layers', 'obsp', 'varm', 'varp']) encode(f.create_group(g), 'dict', '0.1.0');
     const uns = f.create_group('uns');
     encode(uns, 'dict', '0.1.0');
-    for (const [col, hex] of Object.entries(defaultCategoryColors(c.obs.columns))) writeColors(uns, col, hex);
+    for (const [col, hex] of Object.entries(defaultCategoryColors(c.obs.columns, c.colors))) writeColors(uns, col, hex);
     if (c.rankGenesGroups) writeRankGenesGroups(uns, c.rankGenesGroups, fixes);
     if (c.session) writeScalar(uns, SESSION_KEY, c.session);
     if (c.provenance) writeScalar(uns, PROVENANCE_KEY, c.provenance);

@@ -3,33 +3,42 @@
 // to a small histogram and a range filter. Filters hide cells on the embedding, whatever is coloured.
 import { useMemo, useState } from 'react';
 import type { ColumnSummary, DatasetSummary } from '../../io/summary.ts';
-import { categoryPalette } from '../colors.ts';
+import { useCategoryColors } from '../category-colors.ts';
+import { hexToRgb } from '../colors.ts';
 import { useApp } from '../store.ts';
 import { useView, visibleMask } from '../view-store.ts';
 import { MiniHistogram } from './MiniHistogram.tsx';
 
+const NO_COUNTS: Record<string, number> = {};
+
 function CategoryList({ name, summary }: { name: string; summary: ColumnSummary }) {
   const colored = useApp((s) => s.colorBy === name);
   const hidden = useView((s) => s.hiddenBy[name]);
+  const loaded = useView((s) => s.columns[name]);
+  const colorColumn = useApp((s) => s.colorColumn);
   const { toggleCategory, isolateCategory, loadColumn } = useView.getState();
-  const categories = Object.entries(summary.categories ?? {});
-  const palette = categoryPalette(categories.length);
+  // In the column's own order: the summary's object puts names like "0".."9" before others
+  // whatever their position, so it only gives the counts.
+  const column = colorColumn?.name === name ? colorColumn : loaded;
+  const counts = summary.categories ?? NO_COUNTS;
+  const order = useMemo(() => (column?.kind === 'categorical' && column.categories.every((c) => Object.hasOwn(counts, c)) ? column.categories : Object.keys(counts)), [column, counts]);
+  const colors = useCategoryColors(name, order);
   // Hiding needs the codes in the page; they are fetched on the first click.
-  const act = (fn: (c: string, code: number) => void, code: number) => void loadColumn(name).then((col) => col && fn(name, code));
+  const act = (fn: (c: string, category: string) => void, category: string) => void loadColumn(name).then((col) => col && fn(name, category));
   return (
     <ul className="categories" data-testid={colored ? 'legend' : `categories-${name}`}>
-      {categories.map(([cat, count], i) => (
+      {order.map((cat) => (
         <li
           key={cat}
           data-testid={colored ? 'legend-item' : 'obs-category'}
-          className={hidden?.has(i) ? 'off' : ''}
-          onClick={() => act(toggleCategory, i)}
-          onDoubleClick={() => act(isolateCategory, i)}
-          title={`${cat}: ${count.toLocaleString()} cells; click hides, double-click isolates`}
+          className={hidden?.has(cat) ? 'off' : ''}
+          onClick={() => act(toggleCategory, cat)}
+          onDoubleClick={() => act(isolateCategory, cat)}
+          title={`${cat}: ${counts[cat].toLocaleString()} cells; click hides, double-click isolates`}
         >
-          <span className="swatch" style={{ background: colored ? `rgb(${palette[i].join(',')})` : '#c9ced8' }} />
+          <span className="swatch" style={{ background: colored ? `rgb(${hexToRgb(colors[cat]).join(',')})` : '#c9ced8' }} />
           <span className="name">{cat}</span>
-          <span className="count">{count.toLocaleString()}</span>
+          <span className="count">{counts[cat].toLocaleString()}</span>
         </li>
       ))}
       {summary.n_missing > 0 && (

@@ -9,11 +9,13 @@ import DeckGL, { type DeckGLRef } from '@deck.gl/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useElementSize } from './use-element-size.ts';
 import { useAnalysis } from '../analysis-store.ts';
-import { categoricalColors, categoryPalette, clippedRange, dimUnselected, numericColors, uniformColors } from '../colors.ts';
+import { useCategoryColors } from '../category-colors.ts';
+import { categoricalColors, clippedRange, dimUnselected, numericColors, uniformColors } from '../colors.ts';
 import { labelPositions, type PlacedLabel } from '../plot/label-positions.ts';
 import { useApp } from '../store.ts';
 import { useView, visibleMask } from '../view-store.ts';
 import { setScatterExporter } from '../plot/scatter-export.ts';
+import { drawnCategoryColors } from '../plot/drawn-colors.ts';
 
 interface Camera {
   target: [number, number, number];
@@ -39,7 +41,8 @@ function fitView(positions: Float32Array, width: number, height: number): Camera
   return { target: [(minX + maxX) / 2, (minY + maxY) / 2, 0], zoom: Math.log2(scale) };
 }
 
-const NO_HIDDEN: ReadonlySet<number> = new Set();
+const NO_HIDDEN: ReadonlySet<string> = new Set();
+const NO_CATEGORIES: string[] = [];
 
 export function ScatterView() {
   const embedding = useApp((s) => s.embedding);
@@ -67,6 +70,7 @@ export function ScatterView() {
   const camera = moved && moved.from === fitted ? moved.camera : fitted;
 
   const hidden = (column && hiddenBy[column.name]) || NO_HIDDEN;
+  const categoryColors = useCategoryColors(column?.name ?? '', column?.kind === 'categorical' ? column.categories : NO_CATEGORIES);
   const visible = useMemo(() => {
     if (!embedding) return null;
     const all = column ? { ...columns, [column.name]: column } : columns;
@@ -76,7 +80,7 @@ export function ScatterView() {
   const colors = useMemo(() => {
     if (!embedding) return new Uint8Array(0);
     let c: Uint8Array;
-    if (column?.kind === 'categorical' && column.codes.length === embedding.n) c = categoricalColors(column.codes, categoryPalette(column.categories.length), hidden);
+    if (column?.kind === 'categorical' && column.codes.length === embedding.n) c = categoricalColors(column.codes, column.categories, categoryColors, hidden);
     else if (column?.kind === 'numeric' && column.values.length === embedding.n) {
       const [min, max] = clippedRange(column.values, clip[0], clip[1]);
       c = numericColors(column.values, min, max);
@@ -84,7 +88,10 @@ export function ScatterView() {
     if (selection && selection.mask.length === embedding.n) c = dimUnselected(c, selection.mask);
     if (visible) for (let i = 0; i < embedding.n; i++) if (!visible[i]) c[i * 4 + 3] = 0;
     return c;
-  }, [embedding, column, hidden, clip, selection, visible]);
+  }, [embedding, column, categoryColors, hidden, clip, selection, visible]);
+
+  // The colour drawn for each category (for tests: it must be the legend's).
+  const drawn = useMemo(() => (column?.kind === 'categorical' && embedding && column.codes.length === embedding.n ? JSON.stringify(drawnCategoryColors(column.codes, column.categories, colors)) : undefined), [column, embedding, colors]);
 
   const labels = useMemo<PlacedLabel[]>(() => {
     if (!embedding || !showLabels || column?.kind !== 'categorical' || column.codes.length !== embedding.n || column.categories.length > 100) return [];
@@ -181,7 +188,7 @@ export function ScatterView() {
   };
 
   return (
-    <div className="scatter" ref={box} data-testid="scatter" data-points={embedding?.n ?? 0} data-embedding={embedding?.key ?? ''} data-labels={labels.length}>
+    <div className="scatter" ref={box} data-testid="scatter" data-points={embedding?.n ?? 0} data-embedding={embedding?.key ?? ''} data-labels={labels.length} data-category-colors={drawn}>
       {embedding && camera ? (
         <>
           <DeckGL

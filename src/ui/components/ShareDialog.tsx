@@ -2,6 +2,7 @@
 // before anything is sent, progress with cancel, the link with a copy button, and the links this
 // browser made (revocable). The snapshot is written by the worker; encryption happens here, in
 // the browser, and the key only ever travels in the link's fragment.
+import { userColors } from '../category-colors.ts';
 import { useMemo, useState } from 'react';
 import pkg from '../../../package.json';
 import { containerSize } from '../../io/share/container.ts';
@@ -63,7 +64,7 @@ export function ShareDialog({ onClose }: { onClose(): void }) {
       const keys = [...embeddings, ...(withScgpt && summary.obsm.X_scGPT ? ['X_scGPT'] : [])];
       const provenance = JSON.stringify({ source: file, app: 'scWeb', version: pkg.version, created: new Date().toISOString(), params: useAnalysis.getState().params, model: useApp.getState().embedStats?.model ?? null });
       const geneChoice = genes === 'hvg+markers' ? { kind: 'hvg+markers' as const, markers: markerGenes() } : { kind: genes };
-      const { id, done } = dataClient().request<'file'>({ type: 'snapshot', request: { genes: geneChoice, embeddings: keys, session: JSON.stringify(captureWorkspace(file)), provenance } }, (fraction, message) =>
+      const { id, done } = dataClient().request<'file'>({ type: 'snapshot', request: { genes: geneChoice, embeddings: keys, session: JSON.stringify(captureWorkspace(file)), provenance, colors: userColors() } }, (fraction, message) =>
         setPhase({ what: 'Writing the snapshot', fraction, detail: message }),
       );
       controller.signal.addEventListener('abort', () => dataClient().cancel(id));

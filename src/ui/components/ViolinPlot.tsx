@@ -7,7 +7,8 @@ import { PolygonLayer, ScatterplotLayer } from '@deck.gl/layers';
 import DeckGL from '@deck.gl/react';
 import { useMemo } from 'react';
 import type { ViolinGroup, ViolinResult } from '../../analysis/violin.ts';
-import { categoryPalette, type RGB } from '../colors.ts';
+import { useCategoryColors } from '../category-colors.ts';
+import { hexToRgb, type RGB } from '../colors.ts';
 import { useLineDrag, type DragLine } from './drag-lines.ts';
 import { segmentLayer, textLayer, thresholdSegments, yAxisLayers, type Segment, type Threshold } from './plot-layers.ts';
 import { niceTicks, scale, tickLabel } from './plot-scale.ts';
@@ -40,6 +41,9 @@ function describe(g: ViolinGroup): string {
 
 export function ViolinPlot({ result, height = 180, colors, thresholds = [], onThreshold, testId = 'violin' }: Props) {
   const groups = result.groups;
+  // Each group in its colour on the embedding (the hand labels' own colours included).
+  const names = useMemo(() => groups.map((g) => g.group), [groups]);
+  const byName = useCategoryColors(result.groupBy ?? '', names);
   const col = Math.max(44, Math.min(90, 420 / Math.max(1, groups.length)));
   const rotate = groups.length > 1;
   const bottom = rotate ? Math.min(200, Math.max(...groups.map((g) => g.group.length)) * CHAR + 14) : 22;
@@ -55,7 +59,7 @@ export function ViolinPlot({ result, height = 180, colors, thresholds = [], onTh
   const drag = useLineDrag(dragLines, onThreshold ? (id, px) => onThreshold(id, y.invert(px)) : undefined);
 
   const layers = useMemo(() => {
-    const palette = colors ?? categoryPalette(groups.length);
+    const palette = colors ?? names.map((n) => hexToRgb(byName[n]));
     const half = col * 0.42;
     const shapes: Shape[] = [];
     const flats: Segment[] = [];
@@ -85,7 +89,7 @@ export function ViolinPlot({ result, height = 180, colors, thresholds = [], onTh
       rotate ? textLayer('groups', labels, { angle: 90, anchor: 'end' }) : textLayer('groups', labels, { baseline: 'top' }),
       segmentLayer('thresholds', thresholdSegments(thresholds.map((t) => ({ px: y(t.value), kind: t.kind })), false, LEFT, width - 10)),
     ];
-  }, [groups, colors, col, y, height, result.label, rotate, thresholds, width]);
+  }, [groups, colors, names, byName, col, y, height, result.label, rotate, thresholds, width]);
 
   return (
     <div className="violin-plot" data-testid={testId} data-groups={groups.length} data-label={result.label} style={{ position: 'relative', width, height: total, cursor: drag.cursor }} {...drag.handlers}>

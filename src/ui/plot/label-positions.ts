@@ -14,13 +14,13 @@ function medianOf(values: number[]): number {
   return values.length % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
 }
 
-/** `positions`: interleaved x, y; `visible`: 1 for cells drawn (null: all). Hidden or empty categories get no label. */
-export function labelPositions(positions: Float32Array, codes: Int32Array, categories: string[], visible: Uint8Array | null, hidden: ReadonlySet<number> = new Set()): PlacedLabel[] {
+/** `positions`: interleaved x, y; `visible`: 1 for cells drawn (null: all). Hidden (by name) or empty categories get no label. */
+export function labelPositions(positions: Float32Array, codes: Int32Array, categories: string[], visible: Uint8Array | null, hidden: ReadonlySet<string> = new Set()): PlacedLabel[] {
   const xs: number[][] = categories.map(() => []);
   const ys: number[][] = categories.map(() => []);
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i];
-    if (c < 0 || c >= categories.length || hidden.has(c) || (visible && !visible[i])) continue;
+    if (c < 0 || c >= categories.length || hidden.has(categories[c]) || (visible && !visible[i])) continue;
     const x = positions[2 * i];
     const y = positions[2 * i + 1];
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;

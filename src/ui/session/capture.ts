@@ -11,10 +11,8 @@ export function captureWorkspace(file: { name: string; size: number | null }): W
   const v = useView.getState();
   const gene = app.colorBy?.startsWith('gene: ') ? app.colorBy.slice(6) : null;
   const hidden: Record<string, string[]> = {};
-  for (const [name, codes] of Object.entries(v.hiddenBy)) {
-    const cats = Object.keys(app.summary?.obs[name]?.categories ?? {});
-    if (codes.size > 0) hidden[name] = [...codes].map((c) => cats[c]).filter((c) => c !== undefined);
-  }
+  for (const [name, cats] of Object.entries(v.hiddenBy)) if (cats.size > 0) hidden[name] = [...cats];
+  const labels = useAnnotation.getState().labels;
   return {
     scweb: WORKSPACE_VERSION,
     savedAt: new Date().toISOString(),
@@ -36,6 +34,7 @@ export function captureWorkspace(file: { name: string; size: number | null }): W
       markersMethod: a.markers?.method === 't-test' ? 't-test' : 'wilcoxon',
     },
     labelsFrom: useAnnotation.getState().labelsFrom,
+    ...(labels ? { labelColors: labels.colors } : {}),
   };
 }
 
@@ -46,11 +45,8 @@ export async function applyWorkspace(w: Workspace): Promise<void> {
   if (!summary) return;
   useAnalysis.setState({ params: w.params, clip: w.view.clip });
   const view = useView.getState();
-  const hiddenBy: Record<string, ReadonlySet<number>> = {};
-  for (const [name, cats] of Object.entries(w.view.hidden)) {
-    const all = Object.keys(summary.obs[name]?.categories ?? {});
-    hiddenBy[name] = new Set(cats.map((c) => all.indexOf(c)).filter((i) => i >= 0));
-  }
+  const hiddenBy: Record<string, ReadonlySet<string>> = {};
+  for (const [name, cats] of Object.entries(w.view.hidden)) hiddenBy[name] = new Set(cats);
   useView.setState({ pointSize: w.view.pointSize, opacity: w.view.opacity, showLabels: w.view.showLabels, tab: w.view.tab, recentGenes: w.view.recentGenes, hiddenBy, ranges: w.view.ranges });
   // Filters need their columns' values in the page.
   await Promise.all([...Object.keys(hiddenBy), ...Object.keys(w.view.ranges)].map((name) => view.loadColumn(name)));
@@ -60,6 +56,6 @@ export async function applyWorkspace(w: Workspace): Promise<void> {
   else if (w.view.colorBy !== app.colorBy) jobs.push(app.setColorBy(w.view.colorBy));
   if (w.view.markersGroupBy && !useAnalysis.getState().markers) jobs.push(useAnalysis.getState().computeMarkers(w.view.markersGroupBy, w.view.markersMethod));
   const labels = summary.obs[USER_LABEL];
-  if (labels?.categories) jobs.push(useAnnotation.getState().resumeLabels(w.labelsFrom));
+  if (labels?.categories) jobs.push(useAnnotation.getState().resumeLabels(w.labelsFrom, w.labelColors));
   await Promise.all(jobs);
 }

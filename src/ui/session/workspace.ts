@@ -35,6 +35,8 @@ export interface Workspace {
   view: WorkspaceView;
   /** Where user_label's edits started from (so suggestions keep naming its groups). */
   labelsFrom: string | null;
+  /** The hand labels' colours (#rrggbb by label), so they look the same when the work comes back. */
+  labelColors?: Record<string, string>;
 }
 
 type Json = Record<string, unknown>;
@@ -63,6 +65,13 @@ function savedEmbedding(key: string | null, summary: DatasetSummary): string | n
   if (key === null) return null;
   if (key in summary.obsm) return key;
   return key === 'X_umap_pca' && 'X_umap' in summary.obsm ? 'X_umap' : null;
+}
+
+/** Saved label colours kept to the labels the dataset has, each a #rrggbb. */
+function labelColors(v: unknown, summary: DatasetSummary): Record<string, string> | undefined {
+  const known = summary.obs.user_label?.categories;
+  if (!isObj(v) || !known) return undefined;
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => Object.hasOwn(known, e[0]) && typeof e[1] === 'string' && /^#[0-9a-f]{6}$/i.test(e[1])));
 }
 
 /**
@@ -121,5 +130,6 @@ export function parseWorkspace(text: string, summary: DatasetSummary): Workspace
       markersMethod: v.markersMethod === 't-test' ? 't-test' : 'wilcoxon',
     },
     labelsFrom: column(raw.labelsFrom),
+    labelColors: labelColors(raw.labelColors, summary),
   };
 }
