@@ -3,7 +3,7 @@
 // scatter draws for that category's cells, hiding "NK" hides exactly NK's cells, a merge gives the
 // merged label the larger part's colour and leaves the others alone, and a reload keeps them.
 import { expect, test, type Page } from '@playwright/test';
-import { openDrawer, runPipeline } from './workspace.ts';
+import { openDrawer, runPipeline, waitForAutosave } from './workspace.ts';
 
 /** Legend name -> swatch colour (#rrggbb) and cell count. */
 async function legend(page: Page): Promise<Record<string, { hex: string; count: number }>> {
@@ -35,26 +35,9 @@ async function expectLegendMatchesPlot(page: Page): Promise<Record<string, { hex
 
 const item = (page: Page, name: string) => page.getByTestId('legend-item').filter({ has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }) });
 
-/** Waits until the browser's saved work has `label` (the autosave writes a second after the last change). */
-async function savedWith(page: Page, label: string): Promise<void> {
-  const saved = () =>
-    page.evaluate(
-      (label) =>
-        new Promise<boolean>((resolve) => {
-          const open = indexedDB.open('keyval-store');
-          open.onerror = () => resolve(false);
-          open.onsuccess = () => {
-            const db = open.result;
-            if (!db.objectStoreNames.contains('keyval')) return resolve(false);
-            const all = db.transaction('keyval').objectStore('keyval').getAll();
-            all.onerror = () => resolve(false);
-            all.onsuccess = () => resolve(all.result.some((e: { workspace?: string; results?: unknown }) => typeof e?.workspace === 'string' && e.workspace.includes(label) && JSON.stringify(e.results).includes(JSON.stringify(label))));
-          };
-        }),
-      label,
-    );
-  await expect.poll(saved, { timeout: 30_000 }).toBe(true);
-}
+/** Waits until the browser's saved work has `label` in its workspace and its results. */
+// In the results the label is a plain JSON string ("NK"); in the workspace, an escaped one inside a string.
+const savedWith = (page: Page, label: string) => waitForAutosave(page, [JSON.stringify(JSON.stringify(label)).slice(1, -1), JSON.stringify(label)]);
 
 test('legend and plot agree through rename, hide, merge and reload', async ({ page }, info) => {
   test.setTimeout(10 * 60_000);

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openDrawer } from './workspace.ts';
+import { openDrawer, waitForAutosave } from './workspace.ts';
 
 const DEMO = fileURLToPath(new URL('../public/demo/pbmc68k_reduced_with_counts.h5ad', import.meta.url));
 
@@ -70,23 +70,7 @@ test('a file that makes HDF5 loop: the worker is replaced, the error names the f
   await page.getByTestId('color-select').selectOption('louvain');
   const louvain = await page.getByTestId('legend-item').count();
   expect(louvain).toBeGreaterThan(1);
-  // The workspace is saved in IndexedDB a second after a change; wait until it holds the choice.
-  await expect
-    .poll(() =>
-      page.evaluate(
-        () =>
-          new Promise<string>((resolve) => {
-            const open = indexedDB.open('keyval-store');
-            open.onsuccess = () => {
-              const req = open.result.transaction('keyval').objectStore('keyval').getAll();
-              req.onsuccess = () => resolve(JSON.stringify(req.result));
-              req.onerror = () => resolve('');
-            };
-            open.onerror = () => resolve('');
-          }),
-      ),
-    )
-    .toContain('louvain');
+  await waitForAutosave(page, ['louvain']);
   const whole = Buffer.from(readFileSync(DEMO));
   whole.fill(0, 4096, 4160);
   await page.getByTestId('file-input').setInputFiles({ name: 'heap-zeroed.h5ad', mimeType: 'application/octet-stream', buffer: whole });
