@@ -65,7 +65,7 @@ describe('QC threshold suggestions', () => {
 
     const flat = proposeQcThresholds({ ...qc, total_counts: new Float64Array(n).fill(800), pct_counts_mt: null });
     expect([flat.minCounts, flat.minGenes, flat.maxPctMt]).toEqual([null, null, null]);
-    expect(flat.notes).toEqual(['no total_counts bound: MAD is 0', 'no n_genes_by_counts bound: MAD is 0', 'no pct_counts_mt bound: no mitochondrial (MT-) genes']);
+    expect(flat.notes).toEqual(['no total_counts bound: MAD is 0', 'no n_genes_by_counts bound: MAD is 0', 'no pct_counts_mt bound: no mitochondrial genes (MT- or mt-) in var_names']);
     expect(flat.removed.any).toBe(0);
   });
 

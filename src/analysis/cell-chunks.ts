@@ -9,8 +9,11 @@ import { DEFAULT_TARGET_SUM, normalizeLog1pRows } from './normalize.ts';
 
 /** One pass: what to compute per chunk. Arrays indexed by cell cover the whole dataset. */
 export type CellPassSpec =
-  /** calculate_qc_metrics: per-cell totals, genes, mitochondrial counts; per-gene cells with a count. */
-  | { kind: 'qc'; fromLog: boolean; mito: Uint8Array }
+  /**
+   * calculate_qc_metrics: per-cell totals and genes, per-cell counts in each gene set (bit s of
+   * `sets[gene]`: the gene is in set s, at most 8 sets; `nSets` of them); per-gene cells with a count.
+   */
+  | { kind: 'qc'; fromLog: boolean; sets: Uint8Array; nSets: number }
   /** Cells with a non-zero value per gene, over the kept cells (filter_genes after filter_cells). */
   | { kind: 'gene-cells'; keep: Uint8Array | null }
   /** Per-gene sum and sum of squares over the kept cells, each cell scaled to 1e4 counts (normalizedBy) or expm1'd (fromLog). */
@@ -23,7 +26,8 @@ export type CellPassSpec =
 export interface QcPartial {
   total: Float64Array;
   genes: Float64Array;
-  mt: Float64Array;
+  /** Counts in gene set s of row r at [s * rows + r]. */
+  inSets: Float64Array;
   geneCells: Float64Array;
 }
 export interface SumsPartial {
@@ -42,7 +46,7 @@ export type CellPartial = QcPartial | SumsPartial | RowsPartial;
 export function reduceChunk(spec: CellPassSpec, chunk: CsrChunk, nGenes: number): CellPartial {
   switch (spec.kind) {
     case 'qc':
-      return qcChunk(chunk, nGenes, spec.fromLog, spec.mito);
+      return qcChunk(chunk, nGenes, spec.fromLog, spec.sets, spec.nSets);
     case 'gene-cells': {
       const sum = new Float64Array(nGenes);
       const n = keptRows(chunk, spec.keep, (r) => {
@@ -73,24 +77,24 @@ function keptRows(chunk: CsrChunk, keep: Uint8Array | null, fn: (r: number, cell
   return n;
 }
 
-function qcChunk(chunk: CsrChunk, nGenes: number, fromLog: boolean, mito: Uint8Array): QcPartial {
+function qcChunk(chunk: CsrChunk, nGenes: number, fromLog: boolean, sets: Uint8Array, nSets: number): QcPartial {
   const rows = chunk.end - chunk.start;
-  const out = { total: new Float64Array(rows), genes: new Float64Array(rows), mt: new Float64Array(rows), geneCells: new Float64Array(nGenes) };
+  const out = { total: new Float64Array(rows), genes: new Float64Array(rows), inSets: new Float64Array(nSets * rows), geneCells: new Float64Array(nGenes) };
   for (let r = 0; r < rows; r++) {
     let s = 0;
     let g = 0;
-    let m = 0;
     for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
       const v = fromLog ? Math.expm1(chunk.data[k]) : chunk.data[k];
       if (v === 0) continue;
       s += v;
       g++;
-      out.geneCells[chunk.indices[k]]++;
-      if (mito[chunk.indices[k]]) m += v;
+      const gene = chunk.indices[k];
+      out.geneCells[gene]++;
+      const bits = sets[gene];
+      if (bits) for (let t = 0; t < nSets; t++) if (bits & (1 << t)) out.inSets[t * rows + r] += v;
     }
     out.total[r] = s;
     out.genes[r] = g;
-    out.mt[r] = m;
   }
   return out;
 }

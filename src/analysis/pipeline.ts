@@ -6,6 +6,7 @@
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError, DatasetError } from '../io/errors.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
+import { geneLabels } from '../io/gene-symbols.ts';
 import type { Dataset } from '../io/types.ts';
 import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
 import { geneSums, logNormMatrix } from './expression.ts';
@@ -94,6 +95,11 @@ export interface RunOptions {
   pool?: WorkerPool | null;
   signal?: AbortSignal;
   onStep?: (e: StepEvent) => void;
+  /**
+   * Ensembl id -> symbol (the bundled GENCODE map), for files with ids and no symbol column: QC's
+   * gene sets (MT-, RPS/RPL, HB) are found by the symbols the gene search shows.
+   */
+  ensemblToSymbol?: Map<string, string>;
 }
 
 interface Cached {
@@ -162,8 +168,10 @@ export class Pipeline {
     };
     const geneNames = ds.varNamesOf(countsKey);
 
-    const qc = await step('qc', [countsKey, input.kind], async () => {
-      const metrics = await qcMetrics(ds, countsKey, geneNames, { ...pass('qc'), fromLog });
+    // The gene sets are matched on symbols: var/feature_name where the index holds Ensembl ids.
+    const labels = geneLabels(ds, countsKey, opts.ensemblToSymbol);
+    const qc = await step('qc', [countsKey, input.kind, labels.source], async () => {
+      const metrics = await qcMetrics(ds, countsKey, labels.symbols, { ...pass('qc'), fromLog, geneSource: labels.source ?? (countsKey === 'raw/X' ? 'raw/var_names' : 'var_names') });
       return metrics;
     });
     const f = params.filter;

@@ -65,7 +65,7 @@ export function proposeQcThresholds(qc: QcMetrics, nmads = 3): QcProposal {
   };
   const minCounts = take('total_counts', lowerBound(qc.total_counts, nmads));
   const minGenes = take('n_genes_by_counts', lowerBound(qc.n_genes_by_counts, nmads));
-  const maxPctMt = take('pct_counts_mt', qc.pct_counts_mt ? upperBound(qc.pct_counts_mt, nmads) : { reason: 'no mitochondrial (MT-) genes' });
+  const maxPctMt = take('pct_counts_mt', qc.pct_counts_mt ? upperBound(qc.pct_counts_mt, nmads) : { reason: `no mitochondrial genes (MT- or mt-) in ${qc.geneSource ?? 'var_names'}` });
   const removed = { counts: 0, genes: 0, mt: 0, any: 0 };
   for (let i = 0; i < qc.total_counts.length; i++) {
     const c = minCounts !== null && qc.total_counts[i] < minCounts;

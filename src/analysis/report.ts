@@ -2,6 +2,7 @@
 // (top genes per group), QC histograms with the filter thresholds, and the run's figures.
 import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { GroupMarkers } from './markers.ts';
+import { qcGeneSummary } from './qc.ts';
 import { proposeQcThresholds, type QcProposal } from './qc-thresholds.ts';
 import type { PipelineParams, PipelineResult } from './pipeline.ts';
 
@@ -38,6 +39,8 @@ export interface AnalysisReport {
   histograms: Histogram[];
   /** Thresholds the data suggest (3 MADs), shown beside the filters and applied on request. */
   qcProposal: QcProposal;
+  /** The QC gene sets (scanpy's qc_vars mt, ribo, hb) found by symbol, and from which column; absent in reports saved before them. */
+  qcGenes?: { summary: string; source: string; sets: { key: string; label: string; prefixes: string; nGenes: number; genes: string[] }[] };
   markers: MarkerTable;
   /** The matrix the run read and as what (counts, or log-normalised values as stored). */
   input: { key: string; kind: string; reason: string };
@@ -103,6 +106,7 @@ export function analysisReport(r: PipelineResult, params: PipelineParams, symbol
     histogram('n_genes_by_counts', r.qc.n_genes_by_counts, 40, f.minGenes > 0 ? f.minGenes : undefined),
   ];
   if (r.qc.pct_counts_mt) histograms.push(histogram('pct_counts_mt', r.qc.pct_counts_mt, 40, undefined, f.maxPctMt < 100 ? f.maxPctMt : undefined));
+  for (const s of r.qc.geneSets) if (s.key !== 'mt' && s.pct_counts) histograms.push(histogram(`pct_counts_${s.key}`, s.pct_counts, 40));
   return {
     nCells: r.nCells,
     nKept: r.nKept,
@@ -116,6 +120,11 @@ export function analysisReport(r: PipelineResult, params: PipelineParams, symbol
     timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v ?? 0)])),
     histograms,
     qcProposal: proposeQcThresholds(r.qc),
+    qcGenes: {
+      summary: qcGeneSummary(r.qc),
+      source: r.qc.geneSource,
+      sets: r.qc.geneSets.map((s) => ({ key: s.key, label: s.label, prefixes: s.prefixes, nGenes: s.nGenes, genes: s.names.slice(0, 200) })),
+    },
     markers: markerTable(r.markers, r.geneNames, 'leiden', params.markers.method, 100, symbols),
     input: { key: r.input.key, kind: r.input.kind, reason: r.input.reason },
   };

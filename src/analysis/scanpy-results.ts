@@ -6,6 +6,7 @@ import type { CsrMatrix, NeighborsUns } from '../io/h5ad/graph.ts';
 import type { PcaUns, RankGenesGroups } from '../io/h5ad/uns.ts';
 import type { Column, Dataset } from '../io/types.ts';
 import type { PipelineParams, PipelineResult } from './pipeline.ts';
+import { qcSetColumns } from './qc.ts';
 import { rankGenesGroups } from './rank-genes-groups.ts';
 
 export interface ScanpyResults {
@@ -70,6 +71,12 @@ export function scanpyResults(ds: Dataset, r: PipelineResult, params: PipelinePa
           { kind: 'numeric', name: 'means', values: Float64Array.from(hvg.means), dtype: 'float32' },
           { kind: 'numeric', name: hvg.flavor === 'seurat' ? 'dispersions' : 'variances', values: Float64Array.from(hvg.dispersions), dtype: 'float32' },
           { kind: 'numeric', name: hvg.flavor === 'seurat' ? 'dispersions_norm' : 'variances_norm', values: Float64Array.from(hvg.dispersionsNorm), dtype: 'float32' },
+          // scanpy's tutorial marks its QC gene sets in var: adata.var["mt"], ["ribo"], ["hb"].
+          ...r.qc.geneSets.map((set): Column => {
+            const codes = new Int32Array(r.geneNames.length);
+            for (const g of set.genes) codes[g] = 1;
+            return { kind: 'categorical', name: set.key, codes, categories: ['False', 'True'], ordered: false, dtype: 'bool' };
+          }),
         ]
       : [];
   return {
@@ -77,7 +84,8 @@ export function scanpyResults(ds: Dataset, r: PipelineResult, params: PipelinePa
       { kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' },
       { kind: 'numeric', name: 'total_counts', values: r.qc.total_counts, dtype: 'float64' },
       { kind: 'numeric', name: 'n_genes_by_counts', values: r.qc.n_genes_by_counts, dtype: 'int64' },
-      ...(r.qc.pct_counts_mt ? [{ kind: 'numeric' as const, name: 'pct_counts_mt', values: r.qc.pct_counts_mt, dtype: 'float64' }] : []),
+      // scanpy's qc_vars columns, for the sets with genes: total_counts_mt, pct_counts_mt, ..._ribo, ..._hb.
+      ...qcSetColumns(r.qc).map((c): Column => ({ kind: 'numeric', name: c.name, values: c.values, dtype: 'float64' })),
       { kind: 'categorical', name: 'passes_qc', codes: Int32Array.from(r.keep), categories: ['False', 'True'], ordered: false, dtype: 'bool' },
     ],
     var: varColumns,

@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { analysisDevice } from '../analysis/gpu-device.ts';
 import { DEFAULT_PARAMS, Pipeline, type PipelineParams } from '../analysis/pipeline.ts';
+import { qcGeneSummary } from '../analysis/qc.ts';
 import { scanpyResults } from '../analysis/scanpy-results.ts';
 import { markerTable, markerTableCsv } from '../analysis/report.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
@@ -69,15 +70,18 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     if (params.neighbors.useRep !== 'X_pca' && !ds.embeddings.some((e) => e.key === params.neighbors.useRep)) {
       throw new Error(`--embedding ${rep}: the file has no obsm/${params.neighbors.useRep} (run \`scweb embed\` first for X_scGPT)`);
     }
+    const ensemblToSymbol = await loadEnsemblMap();
     const r = await new Pipeline(ds).run(params, {
       device,
       pool,
+      ensemblToSymbol,
       onStep: (e) => {
         if (e.state === 'running' && e.message === 'starting') log(`${e.step}: running`);
         else if (e.state !== 'running') log(`${e.step}: ${e.state === 'cached' ? 'cached' : `done in ${e.message}`}`);
       },
     });
     log(`input: ${r.input.reason}`);
+    log(`qc: ${qcGeneSummary(r.qc)}${r.qc.pct_counts_mt ? '' : ' (no pct_counts_mt)'}`);
     log(`${r.nKept}/${r.nCells} cells pass QC; ${r.hvg.genes.length} HVGs; ${r.nClusters} Leiden clusters; neighbours ${r.neighbors.method}; UMAP on ${r.umapDevice}`);
     const { lib } = await nodeH5Runtime();
     const results = scanpyResults(ds, r, params);
@@ -85,7 +89,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     for (const n of notes) log(`not copied: ${n}`);
     const csv = p.flags.get('markers-csv');
     if (csv) {
-      const labels = geneLabels(ds, r.countsKey, await loadEnsemblMap());
+      const labels = geneLabels(ds, r.countsKey, ensemblToSymbol);
       await writeFile(csv, markerTableCsv(markerTable(r.markers, r.geneNames, 'leiden', method, 100, labels.source ? labels.symbols : undefined)));
     }
     log(`steps (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(2)}`).join(', ')}`);

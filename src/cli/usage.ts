@@ -51,7 +51,9 @@ Usage:
               [--counts KEY] [--markers-csv FILE] [--threads N]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
-      (total_counts, n_genes_by_counts, pct_counts_mt, passes_qc), obsm/X_pca, obsm/X_umap,
+      (total_counts, n_genes_by_counts, passes_qc, and total_counts_/pct_counts_ mt, ribo and hb
+      for the genes found by symbol, var/feature_name on CELLxGENE files: MT-/mt-, RPS/RPL, HB as in
+      scanpy's tutorial; var/mt, var/ribo, var/hb mark them), obsm/X_pca, obsm/X_umap,
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
       steps (default: all cores; same results for any N).

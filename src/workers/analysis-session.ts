@@ -12,7 +12,7 @@ import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } fr
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
 import type { Column, Dataset } from '../io/types.ts';
 import type { File as H5File } from 'h5wasm';
-import { qcMetrics } from '../analysis/qc.ts';
+import { qcMetrics, qcSetColumns } from '../analysis/qc.ts';
 import { scanpyResults } from '../analysis/scanpy-results.ts';
 import { CancelledError } from '../io/errors.ts';
 import type { H5Lib } from '../io/h5/runtime.ts';
@@ -99,7 +99,9 @@ export class AnalysisSession {
   /** Runs the pipeline and stores its results as obs columns and obsm entries of the dataset. */
   async analyze(params: PipelineParams, signal: AbortSignal, onStep: (e: StepEvent) => void): Promise<AnalysisReport> {
     const device = params.device === 'cpu' ? null : await analysisDevice({ allowSoftware: params.device === 'webgpu' });
-    const r = await this.pipeline.run(params, { device, signal, onStep, pool: this.pool });
+    // QC finds its gene sets by the symbols the gene search shows (the map, for ids without a symbol column).
+    const ensemblToSymbol = await this.resources.ensemblMap().catch(() => new Map<string, string>());
+    const r = await this.pipeline.run(params, { device, signal, onStep, pool: this.pool, ensemblToSymbol });
     const ds = this.ds;
     const leiden: Column = { kind: 'categorical', name: 'leiden', codes: r.leiden, categories: Array.from({ length: r.nClusters }, (_, i) => String(i)), ordered: false, dtype: 'category' };
     ds.setColumn(leiden);
@@ -107,7 +109,9 @@ export class AnalysisSession {
     if (r.countsKey === this.expressionSource().key) this.remember(leiden, params.markers.method, r.markers);
     ds.setColumn({ kind: 'numeric', name: 'total_counts', values: Float64Array.from(r.qc.total_counts), dtype: 'float64' });
     ds.setColumn({ kind: 'numeric', name: 'n_genes_by_counts', values: Float64Array.from(r.qc.n_genes_by_counts), dtype: 'int64' });
-    if (r.qc.pct_counts_mt) ds.setColumn({ kind: 'numeric', name: 'pct_counts_mt', values: Float64Array.from(r.qc.pct_counts_mt), dtype: 'float64' });
+    // total_counts_mt, pct_counts_mt, ..._ribo, ..._hb for the sets with genes (found by symbol).
+    const setColumns = qcSetColumns(r.qc);
+    for (const c of setColumns) ds.setColumn({ kind: 'numeric', name: c.name, values: Float64Array.from(c.values), dtype: 'float64' });
     ds.setColumn({ kind: 'categorical', name: 'passes_qc', codes: Int32Array.from(r.keep), categories: ['False', 'True'], ordered: false, dtype: 'bool' });
     const k = r.pca.nComps;
     const pcs = new Float32Array(ds.nObs * k).fill(NaN);
@@ -117,7 +121,7 @@ export class AnalysisSession {
     this.totals = { key: r.countsKey, values: r.qc.total_counts };
     // Saved with the export as scanpy stores a run: graphs, HVG table, rank_genes_groups.
     this.lastRun = { result: r, params };
-    for (const name of ['leiden', 'total_counts', 'n_genes_by_counts', 'pct_counts_mt', 'passes_qc']) this.added.add(name);
+    for (const name of ['leiden', 'total_counts', 'n_genes_by_counts', 'passes_qc', ...setColumns.map((c) => c.name)]) this.added.add(name);
     this.addedObsm.add('X_pca').add(r.umapKey);
     const labels = await this.geneLabels();
     return analysisReport(r, params, labels.source && this.expressionSource().key === r.countsKey ? labels.symbols : undefined);

@@ -1,5 +1,5 @@
 // QC plots from the last pipeline run, drawn with deck.gl: violins of total_counts,
-// n_genes_by_counts and pct_counts_mt over all cells and the counts-vs-genes scatter, with the
+// n_genes_by_counts, pct_counts_mt (and pct_counts_ribo / pct_counts_hb, unfiltered) over all cells and the counts-vs-genes scatter, with the
 // filters in force as red lines (drag them to change the filters; nothing re-runs until asked) and
 // the thresholds the data suggest (3 MADs, as scater/Kana) as dashed orange ones. The suggestion is
 // applied, and the pipeline re-run, only with "Apply and re-run".
@@ -13,9 +13,11 @@ import { useWorkerResult } from './use-worker-result.ts';
 import { ViolinPlot } from './ViolinPlot.tsx';
 
 type Metric = 'total_counts' | 'n_genes_by_counts' | 'pct_counts_mt';
+/** Shown, not filtered on (scanpy's tutorial looks at them; no filter of ours uses them). */
+type ShownMetric = Metric | 'pct_counts_ribo' | 'pct_counts_hb';
 type Filter = PipelineParams['filter'];
 
-/** Each metric's filter field, its direction, and how a dragged value is rounded. */
+/** Each filtered metric's filter field, its direction, and how a dragged value is rounded. */
 const FILTERS: Record<Metric, { field: 'minCounts' | 'minGenes' | 'maxPctMt'; op: '≥' | '≤'; round: (v: number) => number }> = {
   total_counts: { field: 'minCounts', op: '≥', round: (v) => Math.max(0, Math.round(v)) },
   n_genes_by_counts: { field: 'minGenes', op: '≥', round: (v) => Math.max(0, Math.round(v)) },
@@ -43,6 +45,22 @@ function setFilter(field: keyof Filter, value: number): void {
 
 function fmt(v: number): string {
   return Math.abs(v) >= 100 ? Math.round(v).toLocaleString() : String(Number(v.toFixed(2)));
+}
+
+function isFiltered(m: ShownMetric): m is Metric {
+  return m in FILTERS;
+}
+
+function ShownViolin({ metric, version }: { metric: ShownMetric; version: string }) {
+  const r = useWorkerResult<'violin'>({ type: 'violin', groupBy: null, source: { kind: 'column', name: metric } }, version);
+  return (
+    <figure data-testid={`qc-${metric}`}>
+      {r.error && <p className="error">{r.error}</p>}
+      {r.loading && <p className="muted small">loading {metric}…</p>}
+      {r.value && <ViolinPlot result={r.value.result} height={150} thresholds={[]} testId={`qc-violin-${metric}`} />}
+      <figcaption className="small muted">no filter</figcaption>
+    </figure>
+  );
 }
 
 function MetricViolin({ metric, proposal, filter, version }: { metric: Metric; proposal: QcProposal; filter: Filter; version: string }) {
@@ -104,12 +122,15 @@ export function QcPanel() {
   const run = useAnalysis((s) => s.run);
   const job = useAnalysis((s) => s.job);
   const datasetId = useApp((s) => s.datasetId);
-  const hasMt = useApp((s) => !!s.summary?.obs.pct_counts_mt);
+  const hasColumn = useApp((s) => s.summary?.obs);
   if (!report) return null;
   const q = report.qcProposal;
   // The QC columns are rewritten by every run; ask again after one.
   const version = `${datasetId}:${report.nKept}:${report.timings.qc ?? ''}`;
-  const metrics: Metric[] = hasMt ? ['total_counts', 'n_genes_by_counts', 'pct_counts_mt'] : ['total_counts', 'n_genes_by_counts'];
+  // A report from before the gene sets existed (a saved session) has no qcGenes.
+  const found = (key: string) => !!report.qcGenes?.sets.some((s) => s.key === key && s.nGenes > 0) && !!hasColumn?.[`pct_counts_${key}`];
+  const hasMt = found('mt') || (!report.qcGenes && !!hasColumn?.pct_counts_mt);
+  const metrics: ShownMetric[] = ['total_counts', 'n_genes_by_counts', ...(hasMt ? (['pct_counts_mt'] as const) : []), ...(['ribo', 'hb'] as const).filter(found).map((k) => `pct_counts_${k}` as const)];
   const apply = () => {
     setParams({
       ...params,
@@ -125,10 +146,13 @@ export function QcPanel() {
   return (
     <section className="panel qc" data-testid="qc-panel">
       <h3>QC</h3>
+      {report.qcGenes && (
+        <p className="small" data-testid="qc-genes" title={report.qcGenes.sets.map((s) => `${s.key}: ${s.genes.join(', ') || 'none'}`).join('\n')}>
+          {report.qcGenes.summary}.
+        </p>
+      )}
       <div className="qc-plots">
-        {metrics.map((m) => (
-          <MetricViolin key={m} metric={m} proposal={q} filter={params.filter} version={version} />
-        ))}
+        {metrics.map((m) => (isFiltered(m) ? <MetricViolin key={m} metric={m} proposal={q} filter={params.filter} version={version} /> : <ShownViolin key={m} metric={m} version={version} />))}
         <Scatter proposal={q} filter={params.filter} hasMt={hasMt} version={version} />
       </div>
       <p className="small" data-testid="qc-proposal">

@@ -1,0 +1,38 @@
+// Issue 23 item 2: on a CELLxGENE-style file (Ensembl ids in the var index, symbols in
+// var/feature_name) the QC tab finds the mitochondrial, ribosomal and haemoglobin genes by symbol,
+// says how many and from which column, and shows pct_counts_mt with its filter.
+import { expect, test } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runPipeline, showTab } from './workspace.ts';
+
+const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../test/reference/cxg_qc.py', import.meta.url));
+
+test('QC tab on a CELLxGENE-style file: 13 MT- genes from var/feature_name, pct_counts_mt violin and filter', async ({ page }, info) => {
+  test.setTimeout(10 * 60_000);
+  const dir = info.outputPath('files');
+  mkdirSync(dir, { recursive: true });
+  const made = spawnSync('/usr/bin/python3', ['-W', 'ignore', SCRIPT, DATA, dir], { encoding: 'utf8' });
+  expect(made.status, made.stderr).toBe(0);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(join(dir, 'cxg_pbmc10k.h5ad'));
+  await expect(page.getByTestId('n-obs')).toHaveText('200');
+  await runPipeline(page);
+  await showTab(page, 'qc');
+  await expect(page.getByTestId('qc-scatter')).toHaveAttribute('data-cells', '200');
+  for (const [w, h] of [[1280, 720], [1920, 1080]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.screenshot({ path: info.outputPath(`qc-cxg-${w}x${h}.png`) });
+  }
+  await expect(page.getByTestId('qc-genes')).toHaveText('13 mitochondrial genes (MT-), 94 ribosomal genes (RPS/RPL) and 6 haemoglobin genes (HB) found in var/feature_name.');
+  await expect(page.getByTestId('qc-pct_counts_mt')).toBeVisible();
+  await expect(page.getByTestId('qc-pct_counts_ribo')).toBeVisible();
+  await expect(page.getByTestId('qc-proposal')).not.toContainText('no mitochondrial');
+  await expect(page.getByTestId('qc-proposal')).toContainText('pct_counts_mt ≤');
+  // The obs panel lists scanpy's columns, and pct_counts_mt colours the cells like any column.
+  await expect(page.getByTestId('obs-panel')).toContainText('pct_counts_mt');
+});
