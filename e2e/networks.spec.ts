@@ -51,7 +51,7 @@ test('gene programs and an attention GRN on the demo: network drawn, a program c
   page.on('download', (d) => downloads.push(d.suggestedFilename()));
   await page.getByTestId('network-export-csv').click();
   await expect.poll(() => downloads.length).toBe(2);
-  expect(downloads.sort()).toEqual(['scweb_gene_programs_edges.csv', 'scweb_gene_programs_nodes.csv']);
+  expect(downloads.sort()).toEqual(['pbmc68k_reduced_with_counts_gene_programs_edges.csv', 'pbmc68k_reduced_with_counts_gene_programs_nodes.csv']);
 
   // Attention GRN between two leiden clusters, regulator SPI1 first in the panel.
   await page.getByTestId('grn-mode-attention').click();

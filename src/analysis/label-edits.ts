@@ -95,3 +95,49 @@ export function assignCells(l: Labels, selection: Uint8Array, name: string): Lab
   }
   return compact({ codes, categories, colors });
 }
+
+/**
+ * What became of a group of another column (a cluster a suggestion names) in the labels: its cells
+ * are exactly one label's (`label`, perhaps renamed; or, when part of it was assigned another label,
+ * the label under the group's own name holding the rest), share one label with other cells
+ * (`merged`), carry several labels (`split`), or the group has no cells.
+ */
+export type GroupFate = { kind: 'label'; code: number } | { kind: 'merged'; into: string } | { kind: 'split'; labels: string[] } | { kind: 'empty' };
+
+/** The fate of every category of `groups` (a column over the same cells) in `labels`, by cells, not names. */
+export function groupFates(groups: Pick<Labels, 'codes' | 'categories'>, labels: Labels): GroupFate[] {
+  const n = groups.codes.length;
+  if (labels.codes.length !== n) throw new Error(`the labels cover ${labels.codes.length} cells, the groups ${n}`);
+  const nG = groups.categories.length;
+  const nL = labels.categories.length;
+  // -2: no cell yet; -3: several. Label code -1 (unlabelled) is kept as the code nL.
+  const labelOf = new Int32Array(nG).fill(-2);
+  const groupOf = new Int32Array(nL + 1).fill(-2);
+  const seen: (Set<number> | null)[] = new Array(nG).fill(null);
+  for (let i = 0; i < n; i++) {
+    const g = groups.codes[i];
+    const c = labels.codes[i] >= 0 ? labels.codes[i] : nL;
+    groupOf[c] = groupOf[c] === -2 || groupOf[c] === g ? g : -3;
+    if (g < 0 || g >= nG) continue;
+    if (labelOf[g] === -2) labelOf[g] = c;
+    else if (labelOf[g] !== c) {
+      if (!seen[g]) seen[g] = new Set([labelOf[g]]);
+      seen[g]!.add(c);
+      labelOf[g] = -3;
+    }
+  }
+  const name = (c: number) => (c === nL ? 'unlabelled' : labels.categories[c]);
+  return Array.from({ length: nG }, (_, g): GroupFate => {
+    const c = labelOf[g];
+    if (c === -2) return { kind: 'empty' };
+    if (c === -3) {
+      // Part of the group was given another label (an assigned selection): the rest still under the
+      // group's own name, and only there, is the group.
+      const own = [...seen[g]!].find((x) => x < nL && labels.categories[x] === groups.categories[g] && groupOf[x] === g);
+      if (own !== undefined) return { kind: 'label', code: own };
+      return { kind: 'split', labels: [...seen[g]!].sort((a, b) => a - b).map(name) };
+    }
+    if (c === nL) return { kind: 'split', labels: ['unlabelled'] };
+    return groupOf[c] === g ? { kind: 'label', code: c } : { kind: 'merged', into: name(c) };
+  });
+}

@@ -29,6 +29,8 @@ export interface DatasetSummary {
   matrices: { key: string; encoding: string; dtype: string; shape: [number, number]; nnz: number | null; content: string; notes: string[] }[];
   obs: Record<string, ColumnSummary>;
   var_columns: string[];
+  /** var columns of text (strings or non-boolean categories): the ones that can name genes. */
+  var_text_columns: string[];
   obsm: Record<string, [number, number]>;
   var_names: string[];
   /** var column with gene symbols when the index holds Ensembl ids (CELLxGENE's `feature_name`). */
@@ -55,11 +57,17 @@ export function summarize(ds: Dataset): DatasetSummary {
     matrices: ds.matrices.map((m) => ({ key: m.key, encoding: m.encoding, dtype: m.dtype, shape: [m.nRows, m.nCols], nnz: matrixNnz(ds, m), content: m.content, notes: m.notes })),
     obs: Object.fromEntries(ds.obs.columns.map((c) => [c.name, summarizeColumn(c)])),
     var_columns: ds.var.columns.map((c) => c.name),
+    var_text_columns: textColumns(ds.var.columns),
     obsm: Object.fromEntries(ds.embeddings.map((e) => [e.key, e.shape])),
     var_names: ds.var.index.slice(0, 10),
     gene_symbols_column: symbolColumnName(ds),
     saved_session: ds.savedSession ?? null,
   };
+}
+
+/** Columns holding text: strings, or categories that are not booleans (numbers and flags name no gene). */
+export function textColumns(columns: Column[]): string[] {
+  return columns.filter((c) => c.kind === 'string' || (c.kind === 'categorical' && c.dtype !== 'bool' && c.dtype !== 'boolean')).map((c) => c.name);
 }
 
 function matrixNnz(ds: Dataset, m: MatrixInfo): number | null {

@@ -2,17 +2,18 @@
 // and the hand-edited label column (user_label) with undo/redo. Edits are pushed to the worker as
 // an ordinary obs column, so colouring, markers and exports see them like any other.
 import { create } from 'zustand';
-import { assignCells, labelsFrom, mergeCategories, renameCategory, type Labels } from '../analysis/label-edits.ts';
+import { assignCells, labelsFrom, mergeCategories, renameCategory, type GroupFate, type Labels } from '../analysis/label-edits.ts';
 import { categoryColorMap } from './colors.ts';
 import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
 import { download } from './download.ts';
+import { annotationCsvColumns, annotationCsvName, fateNote, suggestionFates, USER_LABEL } from './label-helpers.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { dataClient } from './worker-client.ts';
 
-export const USER_LABEL = 'user_label';
+export { USER_LABEL };
 
 interface Job {
   id: number;
@@ -29,8 +30,11 @@ export interface AnnotationState {
   loadReference(files: File[]): Promise<void>;
   setUseReference(on: boolean): void;
   job: Job | null;
-  /** `groups`: the column's categories when scored; suggestions for a column that changed since are dropped. */
-  suggestions: { groupBy: string; groups: string; table: { group: string; suggestions: Suggestion[] }[] } | null;
+  /**
+   * `groups`: the column's categories when scored; suggestions for a column that changed since are
+   * dropped. `cells`: the column's codes then, to find each group's cells among the labels.
+   */
+  suggestions: { groupBy: string; groups: string; cells: Pick<Labels, 'codes' | 'categories'> | null; table: { group: string; suggestions: Suggestion[] }[] } | null;
   userSets: string;
   labels: Labels | null;
   /** The column the labels were started from (suggestions for its groups rename its categories). */
@@ -139,7 +143,9 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       job(`scoring marker sets on ${groupBy}`)(id);
       try {
         const r = await done;
-        set({ suggestions: { groupBy: r.groupBy, groups: categoriesSignature(r.groupBy), table: r.table }, job: null });
+        const { column } = await dataClient().request<'column'>({ type: 'column', name: r.groupBy }).done;
+        const cells = column.kind === 'categorical' ? { codes: column.codes, categories: column.categories } : null;
+        set({ suggestions: { groupBy: r.groupBy, groups: categoriesSignature(r.groupBy), cells, table: r.table }, job: null });
       } catch (err) {
         set({ job: null });
         fail(err, 'Suggestions', 'suggestions');
@@ -177,8 +183,10 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       // Labels started from another column hold hand edits: never replaced behind the user's back.
       if (!get().labels) await get().startLabels(groupBy);
       if (get().labelsFrom !== groupBy) return;
-      const code = get().labels?.categories.indexOf(group) ?? -1;
-      if (code >= 0) get().rename(code, name);
+      const fate = suggestionFate(group);
+      if (fate?.kind === 'label') get().rename(fate.code, name);
+      // A group merged away (or split by an assigned selection) is no label to rename: say so.
+      else fail(new Error(fate ? fateNote(group, fate) : `group ${group} is no longer among the labels`), `Naming group ${group} "${name}"`, 'suggestions');
     },
     merge(codes, name) {
       edit((l) => mergeCategories(l, codes, name));
@@ -203,13 +211,11 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     async exportCsv() {
-      const names = useApp.getState().summary ? Object.keys(useApp.getState().summary!.obs) : [];
-      // Every mapping made in this session (predicted_<col> and its confidence), not only the last.
-      const predicted = names.filter((n) => n.startsWith('predicted_'));
-      const columns = ['leiden', ...predicted, USER_LABEL].filter((c) => names.includes(c));
+      const summary = useApp.getState().summary;
+      const { columns, main } = annotationCsvColumns(summary ? Object.keys(summary.obs) : []);
       try {
         const { text } = await dataClient().request<'text'>({ type: 'export-csv', columns }).done;
-        download('scweb_annotations.csv', new Blob([text], { type: 'text/csv' }));
+        download(annotationCsvName(summary?.file, main), new Blob([text], { type: 'text/csv' }));
       } catch (err) {
         fail(err, 'CSV export');
       }
@@ -237,6 +243,15 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
 });
 
 setOnDatasetOpened(() => useAnnotation.getState().reset());
+
+function suggestionFate(group: string): GroupFate | null {
+  const { suggestions, labels } = useAnnotation.getState();
+  const fates = suggestionFates(suggestions, labels);
+  if (fates) return fates.get(group) ?? { kind: 'empty' };
+  // No cells to go by: the group is found by its name.
+  const code = labels?.categories.indexOf(group) ?? -1;
+  return code >= 0 ? { kind: 'label', code } : null;
+}
 
 /** A column's categories and their sizes, as the summary has them: changes when it is recomputed. */
 function categoriesSignature(column: string): string {

@@ -48,13 +48,17 @@ export function readH5adParts(ctx: H5Context, close: () => void): DatasetParts {
   };
 }
 
+/**
+ * The file's generation in words. The root `encoding-version` (0.1.0 in every file anndata >= 0.8
+ * writes) is the version of AnnData's on-disk encoding, not of the anndata package: it is named so.
+ */
 function describeGeneration(ctx: H5Context): string {
   const root = attrString(ctx.file, 'encoding-version');
   const obs = getNode(ctx, 'obs');
-  if (obs && isDataset(ctx, obs)) return 'anndata < 0.7 (legacy: compound obs/var, h5sparse matrices)';
+  if (obs && isDataset(ctx, obs)) return 'AnnData written by anndata < 0.7 (legacy: compound obs/var, h5sparse matrices)';
   const frame = obs ? attrString(obs, 'encoding-version') : undefined;
-  if (root) return `anndata ${root} (dataframe ${frame ?? '?'})`;
-  return frame ? `anndata 0.7 (dataframe ${frame}, no root encoding)` : 'anndata (no encoding attributes)';
+  if (root) return `AnnData encoding ${root} (dataframe encoding ${frame ?? '?'})`;
+  return frame ? `AnnData written by anndata 0.7 (dataframe encoding ${frame}, no root encoding)` : 'AnnData (no encoding attributes)';
 }
 
 /** A matrix at `path`, in whichever encoding it is stored, or null when the path is absent. */

@@ -1,9 +1,10 @@
 // Cell-type annotation: reference mapping with per-cell confidence, marker-set suggestions per
 // cluster, hand-edited labels (rename, merge, assign the lasso selection; undo/redo) and exports.
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useAnalysis } from '../analysis-store.ts';
 import { USER_LABEL, useAnnotation } from '../annotation-store.ts';
-import { resolveChoice } from '../choice.ts';
+import { fateNote, suggestionFates } from '../label-helpers.ts';
+import { resolveDefaulted, type RememberedChoice } from '../choice.ts';
 import { useApp } from '../store.ts';
 import { PanelError } from './PanelError.tsx';
 
@@ -11,19 +12,25 @@ export function AnnotationPanel() {
   const summary = useApp((s) => s.summary);
   const a = useAnnotation();
   const selection = useAnalysis((s) => s.selection);
-  const [groupByChoice, setGroupBy] = useState<string | null>(null);
-  const [startFromChoice, setStartFrom] = useState<string | null>(null);
+  // Choices remember the dataset and the options they were made among (see resolveDefaulted).
+  const [groupByChoice, setGroupBy] = useState<(RememberedChoice & { file: string }) | null>(null);
+  const [startFromChoice, setStartFrom] = useState<(RememberedChoice & { file: string }) | null>(null);
   const [mergeSel, setMergeSel] = useState<number[]>([]);
-  const [newName, setNewName] = useState('');
+  // The merge and the selection each ask for their own label.
+  const [mergeName, setMergeName] = useState('');
+  const [assignName, setAssignName] = useState('');
   const [ownSets, setOwnSets] = useState(false);
+  const fates = useMemo(() => suggestionFates(a.suggestions, a.labels), [a.suggestions, a.labels]);
   if (!summary) return null;
+  const mine = <T extends { file: string }>(c: T | null) => (c && c.file === summary.file ? c : null);
   const categorical = Object.entries(summary.obs)
     .filter(([, c]) => (c.categories && Object.keys(c.categories).length >= 1 && Object.keys(c.categories).length <= 500) || (c.type === 'string' && (c.n_unique ?? Infinity) <= 500))
     .map(([n]) => n);
-  // The selects show, and the buttons use, the same resolved column: leiden once it exists.
-  const groupBy = resolveChoice(groupByChoice, categorical, 'leiden');
+  // The selects show, and the buttons use, the same resolved column: leiden once it exists, and
+  // before that the user's choice, never the first column by chance.
+  const groupBy = resolveDefaulted(mine(groupByChoice), categorical, 'leiden');
   const labelSources = categorical.filter((n) => n !== USER_LABEL);
-  const startFrom = resolveChoice(startFromChoice, labelSources, 'leiden');
+  const startFrom = resolveDefaulted(mine(startFromChoice), labelSources, 'leiden');
   const p = a.mapParams;
   const r = a.mapReport;
   const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT' && (!a.useReference || (a.reference && 'X_scGPT' in a.reference.obsm)))];
@@ -144,7 +151,8 @@ export function AnnotationPanel() {
 
       <h4>Suggestions from marker genes</h4>
       <div className="row">
-        <select value={groupBy} onChange={(e) => setGroupBy(e.target.value)}>
+        <select value={groupBy} onChange={(e) => setGroupBy({ value: e.target.value, offered: categorical, file: summary.file })} data-testid="suggest-groupby" aria-label="groups to suggest names for">
+          {!groupBy && <option value="">choose a column…</option>}
           {categorical.map((n) => (
             <option key={n} value={n}>
               {n}
@@ -159,7 +167,7 @@ export function AnnotationPanel() {
         </button>
       </div>
       <PanelError panel="suggestions" />
-      {!groupBy && <p className="muted">No categorical column yet: run the pipeline for Leiden clusters.</p>}
+      {!groupBy && <p className="muted">{categorical.length ? 'No Leiden clusters yet: run the pipeline, or choose a column whose groups to name.' : 'No categorical column yet: run the pipeline for Leiden clusters.'}</p>}
       {ownSets && !a.userSets.trim() && <p className="muted">Paste your marker sets below to enable Suggest.</p>}
       {ownSets && <textarea rows={3} placeholder={'T cell: CD3E, CD3D\nB cell: MS4A1, CD79A\n(or CSV rows: cell_type,gene)'} value={a.userSets} onChange={(e) => a.setUserSets(e.target.value)} />}
       {a.suggestions && (
@@ -170,32 +178,39 @@ export function AnnotationPanel() {
           </p>
           <table className="small" data-testid="suggestions">
             <tbody>
-              {a.suggestions.table.map((g) => (
-                <tr key={g.group}>
-                  <td>{g.group}</td>
-                  <td>
-                    {g.suggestions.length === 0 && (
-                      <span className="muted" data-testid="no-match">
-                        no match
-                      </span>
-                    )}
-                    {g.suggestions.map((s) => {
-                      const blocked = !!a.labels && a.labelsFrom !== a.suggestions!.groupBy;
-                      return (
+              {a.suggestions.table.map((g) => {
+                const blocked = !!a.labels && a.labelsFrom !== a.suggestions!.groupBy;
+                const fate = !blocked ? fates?.get(g.group) : undefined;
+                const gone = fate && fate.kind !== 'label' ? fateNote(g.group, fate) : null;
+                return (
+                  <tr key={g.group}>
+                    <td>{g.group}</td>
+                    <td>
+                      {g.suggestions.length === 0 && (
+                        <span className="muted" data-testid="no-match">
+                          no match
+                        </span>
+                      )}
+                      {g.suggestions.map((s) => (
                         <button
                           key={s.name}
                           className="chip"
-                          title={blocked ? `labels were started from ${a.labelsFrom ?? 'another column'}; restart them from ${a.suggestions!.groupBy} to apply` : `score ${s.score.toFixed(2)} from ${s.found.join(', ')} (${s.source ?? ''}); click to name group ${g.group} "${s.name}"`}
-                          disabled={blocked}
+                          title={blocked ? `labels were started from ${a.labelsFrom ?? 'another column'}; restart them from ${a.suggestions!.groupBy} to apply` : gone ?? `score ${s.score.toFixed(2)} from ${s.found.join(', ')} (${s.source ?? ''}); click to name group ${g.group} "${s.name}"`}
+                          disabled={blocked || !!gone}
                           onClick={() => void a.applySuggestion(a.suggestions!.groupBy, g.group, s.name)}
                         >
                           {s.name} <span className="muted">{s.score.toFixed(1)}</span>
                         </button>
-                      );
-                    })}
-                  </td>
-                </tr>
-              ))}
+                      ))}
+                      {gone && (
+                        <div className="muted" data-testid={`group-gone-${g.group}`}>
+                          {gone}
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </>
@@ -203,7 +218,8 @@ export function AnnotationPanel() {
 
       <h4>Labels ({USER_LABEL})</h4>
       <div className="row">
-        <select value={startFrom} onChange={(e) => setStartFrom(e.target.value)} data-testid="labels-from">
+        <select value={startFrom} onChange={(e) => setStartFrom({ value: e.target.value, offered: labelSources, file: summary.file })} data-testid="labels-from" aria-label="labels from">
+          {!startFrom && <option value="">choose a column…</option>}
           {labelSources.map((n) => (
             <option key={n} value={n}>
               {n}
@@ -211,7 +227,7 @@ export function AnnotationPanel() {
           ))}
         </select>
         <button onClick={() => void a.startLabels(startFrom)} disabled={!startFrom} data-testid="labels-start">
-          {a.labels ? 'Restart from' : 'Start from'} {startFrom}
+          {a.labels ? 'Restart from' : 'Start from'} {startFrom || '…'}
         </button>
         <button onClick={a.undo} disabled={!a.past.length} data-testid="undo">
           Undo
@@ -236,18 +252,36 @@ export function AnnotationPanel() {
             ))}
           </ul>
           <div className="row">
-            <input placeholder="label" value={newName} onChange={(e) => setNewName(e.target.value)} data-testid="new-label" />
+            <input placeholder="name for the checked labels" aria-label="name for the merged label" value={mergeName} onChange={(e) => setMergeName(e.target.value)} data-testid="new-label" />
             <button
-              disabled={mergeSel.length < 2 || !newName.trim()}
+              disabled={mergeSel.length < 2 || !mergeName.trim()}
               onClick={() => {
-                a.merge(mergeSel, newName);
+                a.merge(mergeSel, mergeName);
                 setMergeSel([]);
+                setMergeName('');
               }}
               data-testid="merge"
             >
               Merge checked
             </button>
-            <button disabled={!selection || !newName.trim()} onClick={() => a.assignSelection(newName)} data-testid="assign-selection">
+          </div>
+          <div className="row">
+            <input
+              placeholder={selection ? 'name for the selected cells' : 'lasso cells on the plot first'}
+              aria-label="name for the selected cells"
+              value={assignName}
+              onChange={(e) => setAssignName(e.target.value)}
+              disabled={!selection}
+              data-testid="assign-label"
+            />
+            <button
+              disabled={!selection || !assignName.trim()}
+              onClick={() => {
+                a.assignSelection(assignName);
+                setAssignName('');
+              }}
+              data-testid="assign-selection"
+            >
               Assign selection{selection ? ` (${selection.count})` : ''}
             </button>
           </div>

@@ -7,7 +7,7 @@ import type { MarkerMethod } from '../../analysis/markers.ts';
 import { markerTableCsv } from '../../analysis/report.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { resolveChoice } from '../choice.ts';
-import { download } from '../download.ts';
+import { download, exportName } from '../download.ts';
 import { useApp } from '../store.ts';
 import { markerRows, sortRows, type MarkerKey } from '../plot/marker-sort.ts';
 import { useView } from '../view-store.ts';
@@ -101,7 +101,7 @@ export function MarkersPanel() {
             <button onClick={() => useView.getState().setTab('plots')} disabled={markers.groupBy === 'selection'} data-testid="dotplot-button" title="dot plot, violins and matrix plot of these markers">
               Plots
             </button>
-            <button onClick={() => download(`markers_${markers.groupBy}_${markers.method}.csv`, new Blob([markerTableCsv(markers)], { type: 'text/csv' }))} data-testid="markers-csv" title="every group's markers as CSV">
+            <button onClick={() => download(exportName(useApp.getState().summary?.file, [markers.groupBy, 'markers', markers.method], 'csv'), new Blob([markerTableCsv(markers)], { type: 'text/csv' }))} data-testid="markers-csv" title="every group's markers as CSV">
               CSV
             </button>
           </div>

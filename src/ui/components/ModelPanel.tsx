@@ -18,7 +18,9 @@ export function ModelPanel() {
   const job = useApp((s) => s.embedJob);
   const stats = useApp((s) => s.embedStats);
   const backend = useApp((s) => s.backend);
-  const varColumns = useApp((s) => s.summary?.var_columns ?? []);
+  const varColumns = useApp((s) => s.summary?.var_columns);
+  // Gene names are text: numeric and boolean var columns (n_cells, highly_variable) are not offered.
+  const textColumns = useApp((s) => s.summary?.var_text_columns);
   const [geneColumn, setGeneColumn] = useState('');
   const { pickModelFiles, embed, cancelEmbed } = useApp.getState();
   const chosenName = useApp((s) => s.models.find((m) => m.id === s.modelChoice)?.name ?? (s.pickedModel ? 'the picked checkpoint' : null));
@@ -27,7 +29,7 @@ export function ModelPanel() {
   const symbolsColumn = useApp((s) => s.summary?.gene_symbols_column ?? null);
   const ensemblIndex = useApp((s) => /^ENS[A-Z]*G\d/.test(s.summary?.var_names[0] ?? ''));
   // Says what "auto" will really use: a symbol column only when the file has one.
-  const autoGenes = symbolsColumn ? `var/${symbolsColumn}` : ensemblIndex ? 'var index via the GENCODE map' : varColumns.includes('feature_name') ? 'var/feature_name' : 'var index';
+  const autoGenes = symbolsColumn ? `var/${symbolsColumn}` : ensemblIndex ? 'var index via the GENCODE map' : varColumns?.includes('feature_name') ? 'var/feature_name' : 'var index';
   const input = useRef<HTMLInputElement>(null);
   return (
     <section className="model-panel" data-testid="model-panel">
@@ -43,7 +45,7 @@ export function ModelPanel() {
           <select data-testid="gene-column" value={geneColumn} onChange={(e) => setGeneColumn(e.target.value)}>
             <option value="">auto ({autoGenes})</option>
             <option value="index">var index</option>
-            {varColumns.map((c) => (
+            {(textColumns ?? []).map((c) => (
               <option key={c} value={c}>
                 var/{c}
               </option>

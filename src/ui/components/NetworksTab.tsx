@@ -2,7 +2,7 @@
 // two groups of cells, drawn as a network beside the cells (coloured by whatever was clicked),
 // with the parameters, the programs or the targets, and exports (Cytoscape CSV, PNG).
 import { useMemo, useState } from 'react';
-import { download } from '../download.ts';
+import { download, exportName } from '../download.ts';
 import { useGrn } from '../grn-store.ts';
 import type { TargetOrder } from '../../model/grn/targets.ts';
 import { attentionNetwork, networkCsv, programsNetwork, type Network } from '../plot/network-graph.ts';
@@ -70,13 +70,12 @@ export function NetworksTab() {
     if (!network) return;
     const names = new Map(programs?.programs.map((p) => [p.id, `program_${p.id}`]));
     const csv = networkCsv(network, (n) => (mode === 'programs' ? (names.get(n.group) ?? 'none') : (n.role ?? '')));
-    const stem = mode === 'programs' ? 'scweb_gene_programs' : `scweb_attention_${tf}`;
-    download(`${stem}_nodes.csv`, new Blob([csv.nodes], { type: 'text/csv' }));
-    download(`${stem}_edges.csv`, new Blob([csv.edges], { type: 'text/csv' }));
+    download(networkFileName(mode, tf, 'nodes', 'csv'), new Blob([csv.nodes], { type: 'text/csv' }));
+    download(networkFileName(mode, tf, 'edges', 'csv'), new Blob([csv.edges], { type: 'text/csv' }));
   };
   const exportPng = () => {
     const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="network-view"] canvas');
-    canvas?.toBlob((b) => b && download(`scweb_${mode === 'programs' ? 'gene_programs' : `attention_${tf}`}.png`, b), 'image/png');
+    canvas?.toBlob((b) => b && download(networkFileName(mode, tf, null, 'png'), b), 'image/png');
   };
 
   return (
@@ -138,4 +137,10 @@ export function NetworksTab() {
       </div>
     </div>
   );
+}
+
+/** `<dataset>_gene_programs_nodes.csv`, `<dataset>_attention_<TF>.png`: after the dataset and what the network is. */
+function networkFileName(mode: 'programs' | 'attention', tf: string, part: string | null, ext: string): string {
+  const what = mode === 'programs' ? ['gene_programs'] : ['attention', tf];
+  return exportName(useApp.getState().summary?.file, part ? [...what, part] : what, ext);
 }

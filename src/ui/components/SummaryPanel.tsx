@@ -34,7 +34,9 @@ export function SummaryPanel({ summary }: { summary: DatasetSummary }) {
           </select>
         </dd>
         <dt>Format</dt>
-        <dd>{summary.format_detail}</dd>
+        <dd data-testid="format" title={summary.format === 'h5ad' ? 'an .h5ad carries the version of its on-disk encoding (0.1.0 in every file anndata 0.8 and later writes), not the version of anndata that wrote it' : undefined}>
+          {summary.format_detail}
+        </dd>
         <dt>Compute</dt>
         <dd data-testid="backend">{backend ? `${backend.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${backend.detail}` : 'detecting…'}</dd>
       </dl>

@@ -1,0 +1,39 @@
+// Pure helpers of the label editing (no store, no worker): the annotations CSV's columns and
+// file name, and what a suggestion chip says when its group is gone from the labels.
+import { groupFates, type GroupFate, type Labels } from '../analysis/label-edits.ts';
+import { exportName } from './download.ts';
+
+export const USER_LABEL = 'user_label';
+
+/**
+ * The columns of the annotations CSV: leiden, every mapping made in this session (predicted_<col>
+ * and its confidence, not only the last) and the hand labels; `main`, the one its file is named
+ * after: the hand labels, else the last mapping, else the clusters.
+ */
+export function annotationCsvColumns(names: string[]): { columns: string[]; main: string | null } {
+  const predicted = names.filter((n) => n.startsWith('predicted_'));
+  const columns = ['leiden', ...predicted, USER_LABEL].filter((c) => names.includes(c));
+  const labels = predicted.filter((n) => !n.endsWith('_confidence'));
+  const main = names.includes(USER_LABEL) ? USER_LABEL : labels.length ? labels[labels.length - 1] : columns.includes('leiden') ? 'leiden' : null;
+  return { columns, main };
+}
+
+/** `<dataset>_<column>_annotations.csv`, the dataset being its file name without the extension. */
+export function annotationCsvName(file: string | null | undefined, main: string | null): string {
+  return exportName(file, main ? [main, 'annotations'] : ['annotations'], 'csv');
+}
+
+/** What became of each group the suggestions name, among the labels (null: no labels or no cells known). */
+export function suggestionFates(s: { cells: Pick<Labels, 'codes' | 'categories'> | null } | null, labels: Labels | null): Map<string, GroupFate> | null {
+  if (!s?.cells || !labels || labels.codes.length !== s.cells.codes.length) return null;
+  const fates = groupFates(s.cells, labels);
+  return new Map(s.cells.categories.map((g, i) => [g, fates[i]]));
+}
+
+/** Why a suggestion cannot name a group any more, for the chip and the panel. */
+export function fateNote(group: string, fate: GroupFate): string {
+  if (fate.kind === 'merged') return `group ${group} was merged into "${fate.into}" and no longer exists on its own: rename "${fate.into}" in the labels below instead`;
+  if (fate.kind === 'split') return `group ${group}'s cells now carry several labels (${fate.labels.map((l) => `"${l}"`).join(', ')}): rename them in the labels below instead`;
+  if (fate.kind === 'empty') return `group ${group} has no cells`;
+  return '';
+}
