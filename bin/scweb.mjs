@@ -17,9 +17,6 @@ if (process.env.SCWEB_H5_WATCH_FD) {
   setInterval(() => process.ppid !== parent && process.exit(137), 1000).unref();
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(args);
-} else if (unwatched) {
-  const { main } = await import('../src/cli/main.ts');
-  process.exitCode = await main(args);
 } else {
   const { h5TimeoutOf, supervise } = await import('../src/cli/supervise.ts');
   const { USAGE, UsageError } = await import('../src/cli/usage.ts');
@@ -31,7 +28,7 @@ if (process.env.SCWEB_H5_WATCH_FD) {
     console.error(`scweb: ${err.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  if (watch.seconds === 0) {
+  if (watch.seconds === 0 || unwatched) {
     const { main } = await import('../src/cli/main.ts');
     process.exitCode = await main(watch.rest);
   } else {

@@ -77,10 +77,10 @@ describe('plain uploads are checked on a thread that can be stopped', () => {
   });
 });
 
-describe('scweb serve under its HDF5 supervisor', () => {
+describe('scweb serve through the scweb binary', () => {
   it('survives an upload that makes HDF5 loop, even with --h5-timeout below --check-timeout', async () => {
-    // The supervisor ends a command whose HDF5 call does not return in --h5-timeout; the checker's
-    // thread is not watched by it (the server stops that thread itself), so the server lives on.
+    // `serve` runs unwatched (bin/scweb.mjs): --h5-timeout is accepted and has no say over it; the
+    // checker's thread is stopped by the server itself after --check-timeout, and the server lives on.
     const server = await startServe(['--data', tempDir(), '--rate-limit', '0', '--h5-timeout', '1', '--check-timeout', '3']);
     try {
       const post = (body: Buffer) => fetch(`${server.base}/api/shares`, { method: 'POST', headers: OCTETS, body: new Uint8Array(body) });
