@@ -74,6 +74,13 @@ test('violin with stripplot points (every cell, seeded jitter), axis titles, fil
   await page.setViewportSize({ width: 1280, height: 720 });
   await openDemoPlots(page);
   await page.getByTestId('plots-groupby').selectOption('bulk_labels');
+  // The file's own markers of bulk_labels (as the "before" screenshots show them).
+  await expect(page.getByTestId('dotplot')).toHaveAttribute('data-groups', '10');
+  for (const [w, h] of [[1920, 1080], [1280, 720]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await expect.poll(() => fillShare(page.getByTestId('dotplot'), page)).toBeGreaterThan(0.85);
+    await shot(page, `after-plots-${w}x${h}.png`, info.outputPath(`plots-${w}x${h}.png`));
+  }
   await page.getByTestId('plots-tab-violin').click();
   const violin = page.getByTestId('violin');
   await expect(violin).toHaveAttribute('data-groups', '10');

@@ -59,11 +59,17 @@ export function DotPlot({ stats, groupBy = 'group', brackets = NO_BRACKETS, room
   const { groups, genes } = stats;
   const [roomW, roomH] = room ?? [0, 0];
   const L = useMemo(() => {
-    let l = gridLayout({ groups, genes, brackets, room: [roomW, roomH - 24], right: LEGEND });
+    const room: [number, number] = [roomW, roomH - 24];
+    let l = gridLayout({ groups, genes, brackets, room, right: LEGEND });
     // The size legend draws its dots as large as the plot's: wide cells need a wider legend.
-    if (legendWidth(l.cell) > LEGEND) l = gridLayout({ groups, genes, brackets, room: [roomW, roomH - 24], right: legendWidth(l.cell) });
+    if (legendWidth(l.cell) > LEGEND) l = gridLayout({ groups, genes, brackets, room, right: legendWidth(l.cell) });
+    // Too many genes for the width: the legends go under the grid, side by side.
+    if (roomW > 0 && l.width > roomW) {
+      const under = gridLayout({ groups, genes, brackets, room, below: 120 });
+      return { ...under, legendsBelow: true, height: under.height + under.cell };
+    }
     // The legends need their height even beside a grid of two rows.
-    return { ...l, height: Math.max(l.height, l.gridTop + 150 + l.cell) };
+    return { ...l, legendsBelow: false, height: Math.max(l.height, l.gridTop + 150 + l.cell) };
   }, [groups, genes, brackets, roomW, roomH]);
   const values = useMemo(() => (standardScale ? scalePerGene(stats) : stats.mean), [stats, standardScale]);
   const [lo, hi] = useMemo(() => {
@@ -89,15 +95,18 @@ export function DotPlot({ stats, groupBy = 'group', brackets = NO_BRACKETS, room
       }),
     );
     // The legends, right of the grid: colour bar on top, dot sizes under it.
-    const lx = gridLeft + p * cell + 24;
-    const ly = gridTop;
+    const below = L.legendsBelow;
+    const lx = below ? gridLeft : gridLeft + p * cell + 24;
+    const ly = below ? gridTop + groups.length * cell + 50 : gridTop;
     const bar = Array.from({ length: BAR.steps }, (_, k) => {
       const x = lx + (k * BAR.width) / BAR.steps;
       return { polygon: [[x, ly + 36], [x + BAR.width / BAR.steps + 0.5, ly + 36], [x + BAR.width / BAR.steps + 0.5, ly + 36 + BAR.height], [x, ly + 36 + BAR.height]] as [number, number][], color: reds(k / (BAR.steps - 1)) };
     });
-    const titleY = ly + 36 + BAR.height + 30;
+    // Beside the grid: the size legend under the colour bar; under the grid: right of it.
+    const titleY = below ? ly - 14 : ly + 36 + BAR.height + 30;
+    const sx = below ? lx + BAR.width + 40 : lx;
     const sy = titleY + 34 + rMax;
-    const sizeDots: Dot[] = SIZE_LEGEND.map((f, k) => ({ position: [lx + legendStep(cell) / 2 + k * legendStep(cell), sy], radius: dotRadius(f, rMax), color: [160, 160, 160] }));
+    const sizeDots: Dot[] = SIZE_LEGEND.map((f, k) => ({ position: [sx + legendStep(cell) / 2 + k * legendStep(cell), sy], radius: dotRadius(f, rMax), color: [160, 160, 160] }));
     return [
       new ScatterplotLayer<Dot>({ id: 'dots', data: dots, getPosition: (d) => d.position, getRadius: (d) => d.radius, radiusUnits: 'pixels', getFillColor: (d) => d.color, stroked: true, getLineColor: [120, 120, 120], lineWidthUnits: 'pixels', getLineWidth: 0.5, pickable: true }),
       ...gridLabelLayers('dot', L, groups, genes, brackets, { x: 'gene', y: groupBy }),
@@ -105,7 +114,7 @@ export function DotPlot({ stats, groupBy = 'group', brackets = NO_BRACKETS, room
       textLayer('bar-unit', [{ text: `(${unit})`, position: [lx, ly + 16] }], { anchor: 'start', baseline: 'top' }),
       new PolygonLayer<{ polygon: [number, number][]; color: [number, number, number] }>({ id: 'bar', data: bar, getPolygon: (d) => d.polygon, getFillColor: (d) => d.color, stroked: false }),
       textLayer('bar-ticks', [{ text: tickLabel(lo), position: [lx, ly + 38 + BAR.height] }, { text: tickLabel(hi), position: [lx + BAR.width, ly + 38 + BAR.height] }], { baseline: 'top' }),
-      textLayer('size-title', [{ text: 'Fraction of cells', position: [lx, titleY] }, { text: 'in group (%)', position: [lx, titleY + 14] }], { anchor: 'start', baseline: 'top', size: 12 }),
+      textLayer('size-title', [{ text: 'Fraction of cells', position: [sx, titleY] }, { text: 'in group (%)', position: [sx, titleY + 14] }], { anchor: 'start', baseline: 'top', size: 12 }),
       new ScatterplotLayer<Dot>({ id: 'size-dots', data: sizeDots, getPosition: (d) => d.position, getRadius: (d) => d.radius, radiusUnits: 'pixels', getFillColor: (d) => d.color, stroked: true, getLineColor: [80, 80, 80], lineWidthUnits: 'pixels', getLineWidth: 0.5 }),
       textLayer('size-labels', SIZE_LEGEND.map((f, k) => ({ text: String(Math.round(f * 100)), position: [sizeDots[k].position[0], sy + rMax + 4] as [number, number] })), { baseline: 'top' }),
     ];
@@ -121,6 +130,7 @@ export function DotPlot({ stats, groupBy = 'group', brackets = NO_BRACKETS, room
       data-size-legend={`Fraction of cells in group (%): ${SIZE_LEGEND.map((f) => f * 100).join(' ')}`}
       data-axes={`gene / ${groupBy}`}
       data-cell={L.cell}
+      data-legends={L.legendsBelow ? "below" : "right"}
     >
       <label className="small">
         <input type="checkbox" checked={standardScale} onChange={(e) => setStandardScale(e.target.checked)} data-testid="dotplot-scale" /> scale each gene to 0–1 (standard_scale=&apos;var&apos;)
