@@ -13,6 +13,8 @@ export interface GroupStats {
   mean: Float64Array;
   fraction: Float64Array;
   nCells: number[];
+  /** What the means are in: 'log1p normalised' (normalize_total + log1p) or the stored matrix's name. */
+  unit?: string;
 }
 
 /**
@@ -77,6 +79,22 @@ export function topMarkerGenes(groups: { genes: string[] }[], n: number): string
         out.push(gene);
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The top `n` markers of every group with the group they came from (each gene once, under the
+ * first group that lists it): scanpy's var_names dict, whose keys label the brackets over the
+ * columns (var_group_labels). Groups left with no gene get no bracket.
+ */
+export function topMarkerGroups(groups: { group: string; genes: string[] }[], n: number): { label: string; genes: string[] }[] {
+  const seen = new Set<string>();
+  const out: { label: string; genes: string[] }[] = [];
+  for (const g of groups) {
+    const genes = g.genes.slice(0, n).filter((gene) => !seen.has(gene));
+    genes.forEach((gene) => seen.add(gene));
+    if (genes.length) out.push({ label: g.group, genes });
   }
   return out;
 }

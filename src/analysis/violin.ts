@@ -4,6 +4,8 @@
 // each violin scaled to its own peak; plus the box statistics and the fraction of zeros that a
 // scanpy user reads off the plot.
 
+import { evenSample } from './jitter.ts';
+
 export interface ViolinGroup {
   group: string;
   /** Finite values in the group (NaN skipped). */
@@ -23,6 +25,8 @@ export interface ViolinGroup {
   density: Float64Array;
   /** density / its maximum: the half-width of the violin at each point (density_norm='width'). */
   width: Float64Array;
+  /** The values drawn as points (stripplot): all finite ones, or an even sample of a large group, in cell order. */
+  points?: Float64Array;
 }
 
 export interface ViolinOptions {
@@ -30,6 +34,8 @@ export interface ViolinOptions {
   gridSize?: number;
   /** Groups larger than this are binned before the KDE. */
   exactLimit?: number;
+  /** Keep up to this many values per group as points (sc.pl.violin's stripplot); none when absent. */
+  points?: number;
 }
 
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
@@ -109,9 +115,10 @@ export function violinOf(group: string, values: ArrayLike<number>, opts: ViolinO
     finite.push(v);
     if (v === 0) zeros++;
   }
+  const points = opts.points !== undefined ? Float64Array.from(evenSample(finite.length, opts.points), (i) => finite[i]) : undefined;
   const sorted = Float64Array.from(finite).sort();
   const n = sorted.length;
-  const base = { group, n, min: n ? sorted[0] : NaN, max: n ? sorted[n - 1] : NaN, q1: percentileSorted(sorted, 25), median: percentileSorted(sorted, 50), q3: percentileSorted(sorted, 75), fractionZero: n ? zeros / n : NaN };
+  const base = { ...(points ? { points } : {}), group, n, min: n ? sorted[0] : NaN, max: n ? sorted[n - 1] : NaN, q1: percentileSorted(sorted, 25), median: percentileSorted(sorted, 50), q3: percentileSorted(sorted, 75), fractionZero: n ? zeros / n : NaN };
   const bandwidth = scottBandwidth(sorted);
   if (n === 0) return { ...base, bandwidth: 0, grid: new Float64Array(0), density: new Float64Array(0), width: new Float64Array(0) };
   // Seaborn draws a constant group as a single horizontal line at full width.

@@ -33,6 +33,8 @@ export interface AnalysisState {
   run(): Promise<void>;
   cancel(): void;
   computeMarkers(groupBy: string, method: MarkerMethod): Promise<void>;
+  /** Stops the marker computation under way (the table on show stays). */
+  cancelMarkers(): void;
   selectionMarkers(method: MarkerMethod): Promise<void>;
   lasso(embedding: string, polygon: number[]): Promise<void>;
   clearSelection(): void;
@@ -102,9 +104,16 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     try {
       set({ markers: (await done).table, markersJob: null });
     } catch (err) {
+      if (err instanceof WorkerRequestError && err.info.code === 'cancelled') return;
       set({ markersJob: null });
       fail(err, 'markers', `Markers for ${groupBy}`);
     }
+  },
+
+  cancelMarkers() {
+    const job = get().markersJob;
+    if (job) dataClient().cancel(job.id);
+    set({ markersJob: null });
   },
 
   async selectionMarkers(method) {

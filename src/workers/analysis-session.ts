@@ -214,14 +214,14 @@ export class AnalysisSession {
     const order = idx.map((g) => sorted.indexOf(g));
     const p = sorted.length;
     const pick = (a: Float64Array) => Float64Array.from({ length: col.categories.length * order.length }, (_, t) => a[Math.floor(t / order.length) * p + order[t % order.length]]);
-    return { ...stats, genes: order.map((j) => stats.genes[j]), mean: pick(stats.mean), fraction: pick(stats.fraction) };
+    return { ...stats, genes: order.map((j) => stats.genes[j]), mean: pick(stats.mean), fraction: pick(stats.fraction), unit: src.normalize ? 'log1p normalised' : `${src.key} as stored` };
   }
 
   /**
    * sc.pl.violin's numbers: a gene's expression (as geneValues) or a numeric obs column, per group of
-   * a categorical column (null: all cells as one group).
+   * a categorical column (null: all cells as one group); `points`: values kept per group for a stripplot.
    */
-  async violin(groupBy: string | null, source: ViolinSource, signal?: AbortSignal): Promise<ViolinResult> {
+  async violin(groupBy: string | null, source: ViolinSource, signal?: AbortSignal, points?: number): Promise<ViolinResult> {
     const columns = this.ds.obs.columns;
     let group: { codes: Int32Array; categories: string[] } | null = null;
     if (groupBy !== null) {
@@ -245,7 +245,7 @@ export class AnalysisSession {
       const symbol = labels.symbols[findGene(labels, source.name)];
       label = `${symbol} (${src.normalize ? 'log-normalised counts' : `${src.key} as stored`})`;
     }
-    return { groupBy, source, label, groups: violins(values, group?.codes ?? null, group?.categories ?? [], { allLabel: 'all cells' }) };
+    return { groupBy, source, label, groups: violins(values, group?.codes ?? null, group?.categories ?? [], { allLabel: 'all cells', points }) };
   }
 
   /**

@@ -143,7 +143,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
       });
     case 'violin':
       return withCancel(req.id, async (signal) => {
-        const result = await requireSession().violin(req.groupBy, req.source, signal);
+        const result = await requireSession().violin(req.groupBy, req.source, signal, req.points);
         post({ type: 'violin', id: req.id, result });
       });
     case 'genes': {

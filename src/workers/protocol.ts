@@ -49,7 +49,7 @@ export type Request =
   | { type: 'gene'; id: number; name: string }
   | { type: 'genes'; id: number }
   | { type: 'group-stats'; id: number; groupBy: string; genes: string[] }
-  | { type: 'violin'; id: number; groupBy: string | null; source: ViolinSource }
+  | { type: 'violin'; id: number; groupBy: string | null; source: ViolinSource; /** Values kept per group as points (stripplot). */ points?: number }
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
   | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }

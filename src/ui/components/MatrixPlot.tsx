@@ -1,4 +1,5 @@
-// sc.pl.matrixplot drawn with deck.gl: genes across (labels on top), groups down, each cell the
+// sc.pl.matrixplot drawn with deck.gl: genes across (labels on top, under their group brackets),
+// groups down, axis titles on both, each cell the
 // group's mean expression in viridis (scanpy's default cmap), either as it is or scaled per gene to
 // [0, 1] (standard_scale='var'); a colour bar states the range.
 import { OrthographicView } from '@deck.gl/core';
@@ -8,11 +9,10 @@ import { useMemo, useState } from 'react';
 import type { GroupMeans } from '../../analysis/group-stats.ts';
 import { scalePerGene } from '../../analysis/group-stats.ts';
 import { finiteRange, MISSING_RGB, viridis, type RGB } from '../colors.ts';
+import { gridLabelLayers, gridLayout, NO_BRACKETS, type Bracket } from './plot-grid.ts';
 import { textLayer } from './plot-layers.ts';
 import { tickLabel } from './plot-scale.ts';
 
-const CELL = 22;
-const CHAR = 7;
 const BAR = { width: 120, height: 10, steps: 40 };
 
 interface Rect {
@@ -25,15 +25,28 @@ function rect(x: number, y: number, w: number, h: number): [number, number][] {
   return [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
 }
 
-/** `value` names what the cells hold (default: mean expression); `item` what the columns are (default: gene). */
-export function MatrixPlot({ stats, value = 'mean expression in group', item = 'gene' }: { stats: GroupMeans; value?: string; item?: string }) {
+interface Props {
+  stats: GroupMeans;
+  /** What the cells hold (default: mean expression). */
+  value?: string;
+  /** What the columns are (default: gene). */
+  item?: string;
+  /** The obs column the rows are groups of (the y-axis title). */
+  groupBy?: string;
+  brackets?: Bracket[];
+  /** Room to fill, [width, height]; none keeps 22-pixel cells. */
+  room?: [number, number];
+}
+
+export function MatrixPlot({ stats, value = 'mean expression in group', item = 'gene', groupBy = 'group', brackets = NO_BRACKETS, room }: Props) {
   const [standardScale, setStandardScale] = useState(false);
   const { groups, genes } = stats;
-  const left = Math.max(...groups.map((g) => g.length)) * CHAR + 16;
-  const top = Math.max(...genes.map((g) => g.length)) * CHAR + 16;
-  const width = Math.max(left + genes.length * CELL + 8, left + BAR.width + 80);
-  const barTop = top + groups.length * CELL + 14;
-  const height = barTop + BAR.height + 22;
+  const [roomW, roomH] = room ?? [0, 0];
+  const L = useMemo(() => gridLayout({ groups, genes, brackets, room: [roomW, roomH - 24], below: BAR.height + 40, maxCell: 40 }), [groups, genes, brackets, roomW, roomH]);
+  const { cell: CELL, gridLeft: left, gridTop: top } = L;
+  const width = Math.max(L.width, left + BAR.width + 80);
+  const barTop = top + groups.length * CELL + 32;
+  const height = L.height;
   const values = useMemo(() => (standardScale ? scalePerGene(stats) : stats.mean), [stats, standardScale]);
   const [lo, hi] = useMemo(() => finiteRange(values), [values]);
   const layers = useMemo(() => {
@@ -54,15 +67,14 @@ export function MatrixPlot({ stats, value = 'mean expression in group', item = '
     return [
       new PolygonLayer<Rect>({ id: 'cells', data: cells, getPolygon: (d) => d.polygon, getFillColor: (d) => d.color, stroked: true, getLineColor: [255, 255, 255, 255], lineWidthUnits: 'pixels', getLineWidth: 0.5, pickable: true }),
       new PolygonLayer<Rect>({ id: 'bar', data: bar, getPolygon: (d) => d.polygon, getFillColor: (d) => d.color, stroked: false }),
-      textLayer('genes', genes.map((text, j) => ({ text, position: [left + j * CELL + CELL / 2, top - 6] })), { angle: 90, anchor: 'start', size: 12 }),
-      textLayer('groups', groups.map((text, g) => ({ text, position: [left - 6, top + g * CELL + CELL / 2] })), { anchor: 'end', size: 12 }),
+      ...gridLabelLayers('matrix', L, groups, genes, brackets, { x: item, y: groupBy }),
       textLayer('bar-range', [{ text: tickLabel(lo), position: [left - 4, barTop + BAR.height / 2] }], { anchor: 'end' }),
       textLayer('bar-range-hi', [{ text: tickLabel(hi), position: [left + BAR.width + 4, barTop + BAR.height / 2] }], { anchor: 'start' }),
       textLayer('bar-title', [{ text: standardScale ? `mean, scaled per ${item}` : value, position: [left, barTop + BAR.height + 4] }], { anchor: 'start', baseline: 'top' }),
     ];
-  }, [stats, values, lo, hi, genes, groups, left, top, barTop, standardScale, value, item]);
+  }, [stats, values, lo, hi, genes, groups, left, top, barTop, standardScale, value, item, L, CELL, brackets, groupBy]);
   return (
-    <figure className="matrixplot" data-testid="matrixplot" data-genes={genes.length} data-groups={groups.length} data-range={`${lo},${hi}`}>
+    <figure className="matrixplot" data-testid="matrixplot" data-genes={genes.length} data-groups={groups.length} data-range={`${lo},${hi}`} data-brackets={brackets.map((b) => `${b.label}:${b.start}-${b.end}`).join('|')} data-axes={`${item} / ${groupBy}`} data-cell={CELL}>
       <label className="small">
         <input type="checkbox" checked={standardScale} onChange={(e) => setStandardScale(e.target.checked)} data-testid="matrixplot-scale" /> scale each {item} to 0–1 (standard_scale=&apos;var&apos;)
       </label>
