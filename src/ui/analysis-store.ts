@@ -81,6 +81,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       const { summary, report } = await done;
       set({ report, markers: report.markers, job: null });
       useApp.setState({ summary });
+      useView.getState().runFinished();
       forgetColumns();
       await Promise.all([useApp.getState().showEmbedding(report.umapKey), useApp.getState().setColorBy('leiden')]);
     } catch (err) {
