@@ -6,7 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseNpy } from '../src/io/npy.ts';
-import { openDrawer } from './workspace.ts';
+import { closeDrawer, openDrawer, showTab } from './workspace.ts';
 
 const HUB = `http://127.0.0.1:${process.env.PW_HUB_PORT ?? 4390}`;
 const EXPECTED = fileURLToPath(new URL('../../shared/fixtures/scgpt-parity/tiny/expected/', import.meta.url));
@@ -125,4 +125,39 @@ test('scGPT whole-human from the (mock) hub: download, card, parity, reuse, dele
   await expect(page.getByTestId('model-panel')).toContainText('could not reach http://127.0.0.1:9/wanglab/scGPT-human/resolve/main/args.json');
   await expect(page.getByTestId('model-panel')).toContainText('Pick checkpoint files');
   await page.screenshot({ path: info.outputPath('offline.png'), fullPage: true });
+});
+
+test('the real model one click away comes first: the Embed drawer and the Networks tab offer the hub download, the test model second with its warning', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  await faults(page, {});
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await openDemo(page, `?hf_endpoint=${encodeURIComponent(HUB)}`);
+  // The Embed drawer: the download is the first thing and the primary button; embedding with the test model is a plain one, after it.
+  const first = page.getByTestId('model-first');
+  await expect(first).toContainText('random weights');
+  await expect(first.getByTestId('hub-get-scgpt-human')).toHaveClass(/primary/);
+  await expect(page.getByTestId('hub-get-scgpt-human')).toHaveCount(1);
+  const before = (what: string, other: string) => page.evaluate(([a, b]) => !!(document.querySelector(a)!.compareDocumentPosition(document.querySelector(b)!) & Node.DOCUMENT_POSITION_FOLLOWING), [what, other]);
+  expect(await before('[data-testid="model-first"]', '[data-testid="model-select"]')).toBe(true);
+  expect(await before('[data-testid="model-first"]', '[data-testid="embed"]')).toBe(true);
+  await expect(page.getByTestId('embed')).not.toHaveClass(/primary/);
+  await expect(page.getByTestId('embed')).toContainText('test model');
+  await expect(page.getByTestId('model-note')).toContainText('embeddings carry no biology');
+  await page.screenshot({ path: info.outputPath('embed-drawer.png') });
+  await closeDrawer(page);
+
+  // The Networks tab says the same before its form, and its button downloads the model.
+  await showTab(page, 'networks');
+  const grn = page.getByTestId('grn-model-first');
+  await expect(grn).toContainText('random weights');
+  await expect(grn.getByTestId('grn-hub-get-scgpt-human')).toHaveClass(/primary/);
+  expect(await before('[data-testid="grn-model-first"]', '[data-testid="grn-model"]')).toBe(true);
+  await page.screenshot({ path: info.outputPath('networks.png') });
+  await grn.getByTestId('grn-hub-get-scgpt-human').click();
+  await expect(page.getByTestId('grn-model')).toHaveValue(CACHED_ID, { timeout: 60_000 });
+  await expect(grn).toHaveCount(0);
+  // With the real model chosen, embedding is the primary action again.
+  await openDrawer(page, 'embed');
+  await expect(page.getByTestId('model-first')).toHaveCount(0);
+  await expect(page.getByTestId('embed')).toHaveClass(/primary/);
 });

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasPythonAnndata } from '../test/python-anndata.ts';
-import { openDrawer, runPipeline } from './workspace.ts';
+import { openDrawer, runPipeline, truncatedControls } from './workspace.ts';
 
 test('analyse, label and share the demo; a second browser opens the link read-only with the same picture', async ({ page, browser }, info) => {
   test.setTimeout(8 * 60_000);
@@ -41,7 +41,7 @@ test('analyse, label and share the demo; a second browser opens the link read-on
   await expect(other.getByTestId('viewer-banner')).toContainText('end-to-end encrypted');
   await expect(other.getByTestId('n-obs')).toHaveText('700');
   await expect(other.getByTestId('color-select')).toHaveValue('user_label');
-  await expect(other.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap');
+  await expect(other.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap_pca');
   await expect(other.getByTestId('scatter')).toHaveAttribute('data-points', '700');
   expect(await other.getByTestId('legend-item').allTextContents()).toEqual(legend);
   await other.getByTestId('gene-search').fill(gene);
@@ -63,6 +63,70 @@ test('analyse, label and share the demo; a second browser opens the link read-on
   await expect(page.getByTestId('my-links')).toHaveCount(0);
   await other.goto(link);
   await expect(other.getByTestId('error')).toContainText('there is no such share');
+});
+
+test('the dialog counts the genes the snapshot holds; the viewer keeps the embedding names and says a left-out gene is not in the share; Revoke in full', async ({ page, browser }, info) => {
+  test.setTimeout(6 * 60_000);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto('/');
+  await page.getByTestId('demo').click();
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  // Fewer HVGs than the demo's 765 genes: HVGs and markers overlap, and the union is what is shared.
+  await openDrawer(page, 'analysis');
+  await page.getByTestId('param-nTopGenes').fill('200');
+  await runPipeline(page);
+  await expect(page.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap_pca');
+
+  // A link made earlier, from a file with a long name: the links table must not push Revoke out of the dialog.
+  await page.evaluate(() =>
+    localStorage.setItem(
+      'scweb:my-links',
+      JSON.stringify([{ id: 'AAAAAAAAAAAAAAAAAAAAAA', url: 'http://localhost/s/AAAAAAAAAAAAAAAAAAAAAA', ownerToken: 'x', expiresAt: '2030-01-01T00:00:00Z', encrypted: false, name: 'GSE000000_lab_pipeline_2024_11_03_pbmc_10k_v3_filtered_feature_bc_matrix_with_annotations.h5ad', createdAt: '2024-11-03T00:00:00Z' }]),
+    ),
+  );
+  await page.getByTestId('open-share').click();
+  const option = page.locator('label', { has: page.getByTestId('share-genes-hvg+markers') });
+  await expect(option).toContainText(/\([\d,]+ genes\)/);
+  const promised = Number((await option.textContent())!.match(/\(([\d,]+) genes\)/)![1].replace(/,/g, ''));
+  await page.getByTestId('share-create').click();
+  await expect(page.getByTestId('share-created')).toBeVisible({ timeout: 120_000 });
+  // The links table keeps every button whole inside the dialog.
+  const dialog = page.locator('.dialog.share');
+  expect(await truncatedControls(page, '.dialog.share')).toEqual([]);
+  expect(await dialog.evaluate((d) => d.scrollWidth <= d.clientWidth)).toBe(true);
+  const box = (await dialog.boundingBox())!;
+  for (const revoke of await page.getByTestId('revoke-link').all()) {
+    const b = (await revoke.boundingBox())!;
+    expect(b.x + b.width).toBeLessThanOrEqual(box.x + box.width);
+  }
+  await page.screenshot({ path: info.outputPath('share-dialog.png') });
+  const link = await page.getByTestId('share-link').inputValue();
+
+  // A gene of the demo that the share leaves out: one the autocomplete offers here but not there.
+  const offered = async (p: typeof page, prefix: string) => {
+    await p.getByTestId('gene-search').fill(prefix);
+    return p.locator('#gene-options option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  };
+  await page.getByTestId('share-close').click();
+  const other = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+  await other.goto(link);
+  await expect(other.getByTestId('n-obs')).toHaveText('700');
+  await expect(other.getByTestId('n-vars')).toHaveText(promised.toLocaleString('en-US'));
+  // The app's embedding names, as the session that opens them uses them.
+  await expect(other.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap_pca');
+  await expect(other.getByTestId('embedding-select')).toHaveValue('X_umap_pca');
+  let missing: string | undefined;
+  for (const prefix of ['A', 'C', 'R', 'S', 'H', 'M', 'T', 'P', 'N', 'L', 'G', 'I', 'K', 'E', 'F', 'B', 'D', 'Z']) {
+    const here = await offered(page, prefix);
+    const there = new Set(await offered(other, prefix));
+    missing = here.find((g) => !there.has(g));
+    if (missing) break;
+  }
+  expect(missing).toBeDefined();
+  await other.getByTestId('gene-search').fill(missing!);
+  await other.getByTestId('gene-search').press('Enter');
+  await expect(other.getByTestId('gene-error')).toContainText(`"${missing}" is not included in this share`);
+  await other.screenshot({ path: info.outputPath('viewer-gene-not-shared.png') });
 });
 
 test('category names that are HTML are shown as text and run nothing', async ({ page }) => {

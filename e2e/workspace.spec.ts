@@ -6,7 +6,7 @@ import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hasPythonAnndata } from '../test/python-anndata.ts';
-import { closeDrawer, openDrawer, runPipeline, showTab, type DrawerName } from './workspace.ts';
+import { closeDrawer, openDrawer, runPipeline, showTab, truncatedControls, type DrawerName } from './workspace.ts';
 
 const shared = (p: string) => fileURLToPath(new URL(`../../shared/data/${p}`, import.meta.url));
 
@@ -26,30 +26,6 @@ const SIZES: [number, number][] = [
   [1280, 720],
   [1920, 1080],
 ];
-
-/** Controls whose text does not fit: labels and buttons that overflow, selects whose chosen option is wider than the box. */
-async function truncatedControls(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = [];
-    const ctx = document.createElement('canvas').getContext('2d')!;
-    for (const el of document.querySelectorAll<HTMLElement>('label, button, select, .obs-name, h2, h3')) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 || r.height === 0) continue;
-      const what = `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
-      if (el.scrollWidth > el.clientWidth + 1) out.push(`${what}: content ${el.scrollWidth}px in ${el.clientWidth}px`);
-      if (el instanceof HTMLSelectElement) {
-        const cs = getComputedStyle(el);
-        ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-        const text = el.selectedOptions[0]?.textContent ?? '';
-        // Chromium draws the arrow in about 18 px at the right.
-        const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 18;
-        const width = ctx.measureText(text).width;
-        if (width > room) out.push(`select showing "${text}": ${Math.round(width)}px in ${Math.round(room)}px`);
-      }
-    }
-    return out;
-  });
-}
 
 /** The embedding's canvas covers at least half the window and lies wholly inside it. */
 async function expectEmbeddingFillsWindow(page: Page, [w, h]: [number, number]) {

@@ -17,12 +17,14 @@ export async function showTab(page: Page, tab: 'embedding' | 'plots' | 'qc' | 'n
 export async function runPipeline(page: Page, timeout = 8 * 60_000): Promise<void> {
   await openDrawer(page, 'analysis');
   await page.getByTestId('run-analysis').click();
+  // The report shows when the run is done; the drawer closes by itself then (or is closed here).
   await expect(page.getByTestId('analysis-report')).toBeVisible({ timeout });
   await closeDrawer(page);
 }
 
+/** Closes the open drawer, if one is open (the analysis drawer closes by itself after a run). */
 export async function closeDrawer(page: Page): Promise<void> {
-  await page.getByTestId('drawer-close').click();
+  if ((await page.locator('.drawer').count()) > 0) await page.getByTestId('drawer-close').click();
   await expect(page.locator('.drawer')).toHaveCount(0);
 }
 
@@ -49,4 +51,28 @@ export async function waitForAutosave(page: Page, contains: string[]): Promise<v
       contains,
     );
   await expect.poll(saved, { timeout: 30_000 }).toBe(true);
+}
+
+/** Controls whose text does not fit: labels and buttons that overflow, selects whose chosen option is wider than the box. */
+export async function truncatedControls(page: Page, within = 'body'): Promise<string[]> {
+  return page.evaluate((within) => {
+    const out: string[] = [];
+    const ctx = document.createElement('canvas').getContext('2d')!;
+    for (const el of document.querySelectorAll<HTMLElement>(`${within} :is(label, button, select, .obs-name, h2, h3)`)) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      const what = `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+      if (el.scrollWidth > el.clientWidth + 1) out.push(`${what}: content ${el.scrollWidth}px in ${el.clientWidth}px`);
+      if (el instanceof HTMLSelectElement) {
+        const cs = getComputedStyle(el);
+        ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        const text = el.selectedOptions[0]?.textContent ?? '';
+        // Chromium draws the arrow in about 18 px at the right.
+        const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 18;
+        const width = ctx.measureText(text).width;
+        if (width > room) out.push(`select showing "${text}": ${Math.round(width)}px in ${Math.round(room)}px`);
+      }
+    }
+    return out;
+  }, within);
 }

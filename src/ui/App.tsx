@@ -1,5 +1,6 @@
 // The workspace: a top bar, obs on the left, the embedding (or the plots, or QC) in the centre
-// filling the window, genes on the right; settings open as drawers over the genes panel.
+// filling the window, genes on the right; settings open as a drawer at the right edge, beside the
+// genes panel: the centre gives it the room (the embedding shrinks and refits), nothing is covered.
 import { useEffect, useMemo, useState } from 'react';
 import { AnalysisPanel } from './components/AnalysisPanel.tsx';
 import { AnnotationPanel } from './components/AnnotationPanel.tsx';
@@ -27,6 +28,7 @@ import { useView, type Tab } from './view-store.ts';
 import { resumeLastSession, startFresh, useSession } from './session/autosave.ts';
 import { openShareFromLocation, shareRoute, urlParam } from './share/viewer.ts';
 import { ViewerBanner } from './components/ViewerBanner.tsx';
+import { RunReport } from './components/RunReport.tsx';
 
 const TABS: [Tab, string][] = [
   ['embedding', 'Embedding'],
@@ -116,6 +118,7 @@ export function App() {
   }, [detectBackend]);
   const note = useSession((s) => s.note);
   const last = useSession((s) => s.last);
+  const drawer = useView((s) => s.drawer);
   return (
     <div
       className={`app${over ? ' over' : ''}`}
@@ -134,6 +137,7 @@ export function App() {
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       <StatusBar />
       <ViewerBanner />
+      {summary && <RunReport />}
       {note && summary && (
         <div className="note" role="status" data-testid="session-note">
           {note}{' '}
@@ -146,7 +150,7 @@ export function App() {
         </div>
       )}
       {summary ? (
-        <main className="workspace" key={datasetId}>
+        <main className={`workspace${drawer ? ' with-drawer' : ''}`} key={datasetId}>
           <ObsPanel summary={summary} />
           <Centre />
           <GenesPanel />

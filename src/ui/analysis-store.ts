@@ -7,6 +7,7 @@ import type { AnalysisReport, MarkerTable } from '../workers/protocol.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { forgetColumns, useView } from './view-store.ts';
 import { WorkerRequestError, dataClient } from './worker-client.ts';
+import { findGene } from '../io/gene-symbols.ts';
 
 export interface AnalysisState {
   params: PipelineParams;
@@ -83,6 +84,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
       const { summary, report } = await done;
       set({ report, markers: report.markers, job: null });
       useApp.setState({ summary });
+      useView.getState().runFinished();
       forgetColumns();
       await Promise.all([useApp.getState().showEmbedding(report.umapKey), useApp.getState().setColorBy('leiden')]);
     } catch (err) {
@@ -154,6 +156,11 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     const i = ids.indexOf(name);
     const label = `gene: ${i >= 0 ? symbols[i] : name}`;
     set({ geneError: null });
+    // A shared link carries some of the genes: one it lacks was left out when it was shared.
+    if (useApp.getState().viewer && ids.length > 0 && findGene(get().genes, name) < 0) {
+      set({ geneError: `"${name.trim()}" is not included in this share: it carries ${ids.length.toLocaleString('en-US')} genes, those chosen when it was shared (the full data stay with whoever shared it)` });
+      return;
+    }
     const { done } = dataClient().request<'column'>({ type: 'gene', name });
     try {
       const { column } = await done;

@@ -25,7 +25,11 @@ export interface ViewState {
   /** Hidden categories of each categorical column, by name (codes move when labels are edited). */
   hiddenBy: Record<string, ReadonlySet<string>>;
   ranges: Record<string, [number, number]>;
+  /** The last run's report is on show above the workspace (set when a run ends, cleared when put away). */
+  runReport: boolean;
   openDrawer(d: Drawer): void;
+  /** A pipeline run finished: its report shows, and the analysis drawer, if open, closes. */
+  runFinished(): void;
   setTab(t: Tab): void;
   set(p: Partial<Pick<ViewState, 'pointSize' | 'opacity' | 'showLabels'>>): void;
   fit(): void;
@@ -51,8 +55,12 @@ export const useView = create<ViewState>((set, get) => ({
   columns: {},
   hiddenBy: {},
   ranges: {},
+  runReport: false,
   openDrawer(drawer) {
     set({ drawer: get().drawer === drawer ? null : drawer });
+  },
+  runFinished() {
+    set({ runReport: true, drawer: get().drawer === 'analysis' ? null : get().drawer });
   },
   setTab(tab) {
     set({ tab });
@@ -102,7 +110,7 @@ export const useView = create<ViewState>((set, get) => ({
     set({ hiddenBy: {}, ranges: {} });
   },
   reset() {
-    set({ drawer: null, tab: 'embedding', fitRequest: 0, columns: {}, hiddenBy: {}, ranges: {}, recentGenes: [] });
+    set({ drawer: null, tab: 'embedding', fitRequest: 0, columns: {}, hiddenBy: {}, ranges: {}, recentGenes: [], runReport: false });
   },
 }));
 

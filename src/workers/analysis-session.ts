@@ -398,7 +398,11 @@ export class AnalysisSession {
   }
 
 
-  /** The genes a snapshot option stands for, as sorted indices into the expression matrix. */
+  /**
+   * The genes a snapshot option stands for, as sorted indices into the expression matrix: what the
+   * snapshot writes and what the share dialog counts (HVGs and markers overlap; a marker the
+   * matrix lacks is not counted).
+   */
   async snapshotGenes(genes: SnapshotGenes): Promise<Int32Array> {
     const labels = await this.geneLabels();
     const n = labels.ids.length;
@@ -435,9 +439,10 @@ export class AnalysisSession {
     const X = csrToCsc(ds.nObs, genes.length, m.indptr, m.indices, m.data);
     const labels = await this.geneLabels();
     const obsm: SnapshotContent['obsm'] = {};
+    // Under the app's names (X_umap_pca stays X_umap_pca): the workspace that travels with it names them so.
     for (const key of req.embeddings) {
       const e = ds.readEmbedding(key);
-      obsm[key === 'X_umap_pca' ? 'X_umap' : key] = { shape: e.shape, data: e.data };
+      obsm[key] = { shape: e.shape, data: e.data };
     }
     const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
     return {

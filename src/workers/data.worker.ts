@@ -226,6 +226,11 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         if (signal.aborted) throw new DatasetError('cancelled', requireDataset().fileName, 'cancelled by the user');
         post({ type: 'file', id: req.id, name: `${outputStem()}_shared.h5ad`, bytes }, [bytes.buffer]);
       });
+    case 'snapshot-genes': {
+      const genes = await requireSession().snapshotGenes(req.genes);
+      post({ type: 'snapshot-genes', id: req.id, count: genes.length });
+      return;
+    }
     case 'stored-markers': {
       const table = await requireSession().storedMarkers();
       post({ type: 'stored-markers', id: req.id, table });

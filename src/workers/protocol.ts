@@ -14,7 +14,7 @@ import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { AttentionGrnResult } from '../model/grn/attention-grn.ts';
 import type { RegistryEntry } from '../model/hub/registry.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
-import type { SessionResults, SnapshotRequest } from './analysis-session.ts';
+import type { SessionResults, SnapshotGenes, SnapshotRequest } from './analysis-session.ts';
 
 export type { ModelEntry, ModelSource, RegistryEntry };
 
@@ -62,6 +62,8 @@ export type Request =
   | { type: 'session-export'; id: number }
   | { type: 'stored-markers'; id: number }
   | { type: 'snapshot'; id: number; request: SnapshotRequest }
+  /** How many genes a snapshot with this choice would hold (the share dialog's count): the same function picks them. */
+  | { type: 'snapshot-genes'; id: number; genes: SnapshotGenes }
   | { type: 'session-restore'; id: number; results: SessionResults }
   | { type: 'grn-programs'; id: number; model: ModelSource; params: ProgramsParams }
   | { type: 'grn-similar'; id: number; gene: string; k: number }
@@ -173,6 +175,7 @@ export type Response =
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
   | { type: 'file'; id: number; name: string; bytes: Uint8Array }
+  | { type: 'snapshot-genes'; id: number; count: number }
   | { type: 'session-results'; id: number; results: SessionResults }
   | { type: 'stored-markers'; id: number; table: MarkerTable | null }
   | { type: 'grn-programs'; id: number; summary: DatasetSummary; result: ProgramsResult }

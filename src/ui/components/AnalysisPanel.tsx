@@ -99,7 +99,8 @@ export function AnalysisPanel() {
           <input type="number" min={1} step={1} value={threads} onChange={(e) => setThreads(Number(e.target.value))} data-testid="param-threads" />
         </label>
       </fieldset>
-      <div className="row">
+      {/* Kept at the drawer's foot while the parameters scroll: in view at any window height. */}
+      <div className="row run-row">
         {job ? (
           <button onClick={cancel} data-testid="cancel-analysis">
             Cancel
@@ -133,7 +134,7 @@ export function AnalysisPanel() {
         </ol>
       )}
       {report && !job && (
-        <p className="muted" data-testid="analysis-report">
+        <p className="muted" data-testid="analysis-summary">
           {report.nKept.toLocaleString()} of {report.nCells.toLocaleString()} cells pass QC, {report.nHvg} HVGs, {report.nClusters} Leiden clusters; neighbours {report.neighborsMethod}, UMAP on {report.umapDevice}.
         </p>
       )}

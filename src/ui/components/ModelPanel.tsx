@@ -3,7 +3,7 @@ import type { DevicePreference } from '../../model/backend.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
 import { ModelCard } from './ModelCard.tsx';
-import { ModelHubGet } from './ModelHubGet.tsx';
+import { ModelHubGet, useRealModelOffer } from './ModelHubGet.tsx';
 import { ModelSelect } from './ModelSelect.tsx';
 import { PanelError } from './PanelError.tsx';
 
@@ -31,6 +31,8 @@ export function ModelPanel() {
   // Says what "auto" will really use: a symbol column only when the file has one.
   const autoGenes = symbolsColumn ? `var/${symbolsColumn}` : ensemblIndex ? 'var index via the GENCODE map' : varColumns?.includes('feature_name') ? 'var/feature_name' : 'var index';
   const input = useRef<HTMLInputElement>(null);
+  // With the real model a download away, embedding with the test model is the second choice.
+  const testFirst = useRealModelOffer().length > 0;
   return (
     <section className="model-panel" data-testid="model-panel">
       <h3>scGPT cell embedding</h3>
@@ -64,8 +66,8 @@ export function ModelPanel() {
             <option value="cpu">CPU (float64 reference encoder)</option>
           </select>
         </label>
-        <button data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device, geneColumn: geneColumn || undefined, threads: useAnalysis.getState().threads })}>
-          Embed with scGPT
+        <button className={testFirst ? '' : 'primary'} data-testid="embed" disabled={job !== null || !choice} onClick={() => void embed({ seed, backend: device, geneColumn: geneColumn || undefined, threads: useAnalysis.getState().threads })}>
+          {testFirst ? 'Embed with the test model' : 'Embed with scGPT'}
         </button>
         {chosenName && (
           <span className="muted" data-testid="embed-uses">

@@ -2,6 +2,7 @@
 // or checkpoint files the user picked; its note says when it is the random-weight test model.
 import { useEffect } from 'react';
 import { useApp } from '../store.ts';
+import { RealModelFirst } from './ModelHubGet.tsx';
 
 export function ModelSelect({ testId = 'model-select' }: { testId?: string }) {
   const models = useApp((s) => s.models);
@@ -14,6 +15,7 @@ export function ModelSelect({ testId = 'model-select' }: { testId?: string }) {
   const note = models.find((m) => m.id === choice)?.note;
   return (
     <>
+      <RealModelFirst testIdPrefix={testId === 'model-select' ? '' : `${testId}-`.replace('-model-', '-')} />
       <label>
         Model{' '}
         <select data-testid={testId} value={choice} onChange={(e) => chooseModel(e.target.value)}>

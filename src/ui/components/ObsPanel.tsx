@@ -1,7 +1,7 @@
 // The left panel, as CELLxGENE's: every obs column, a colour-by toggle each; a categorical opens
 // to its legend with cell counts (click hides a category, double-click isolates it); a numeric one
 // to a small histogram and a range filter. Filters hide cells on the embedding, whatever is coloured.
-import { useMemo, useState } from 'react';
+import { Fragment, useMemo, useState, type ReactNode } from 'react';
 import type { ColumnSummary, DatasetSummary } from '../../io/summary.ts';
 import { useCategoryColors } from '../category-colors.ts';
 import { hexToRgb } from '../colors.ts';
@@ -68,19 +68,21 @@ function ColumnEntry({ name, summary, open, onToggle }: { name: string; summary:
   const nCat = summary.categories ? Object.keys(summary.categories).length : null;
   const numeric = summary.min !== undefined && !summary.categories;
   const expandable = (nCat !== null && nCat <= 500) || numeric;
+  const toggle = () => {
+    if (numeric && !open) void loadColumn(name);
+    onToggle();
+  };
   const detail = nCat !== null ? `${nCat} categories` : numeric ? `${fmt(summary.min!)} – ${fmt(summary.max!)}` : summary.n_unique !== undefined ? `${summary.n_unique.toLocaleString()} unique` : summary.type;
   return (
     <li className={`obs-column${colored ? ' colored' : ''}`} data-testid={`obs-${name}`}>
       <div className="obs-head">
-        <button className="expand icon" disabled={!expandable} aria-expanded={open} aria-label={`${open ? 'collapse' : 'expand'} ${name}`} onClick={() => {
-          if (numeric && !open) void loadColumn(name);
-          onToggle();
-        }}>
+        <button className="expand icon" disabled={!expandable} aria-expanded={open} aria-label={`${open ? 'collapse' : 'expand'} ${name}`} onClick={toggle}>
           {open ? '▾' : '▸'}
         </button>
-        <span className="obs-label">
+        {/* The name opens the column too, as in CELLxGENE. */}
+        <span className={`obs-label${expandable ? ' expandable' : ''}`} onClick={expandable ? toggle : undefined}>
           <span className="obs-name" title={`${name} (${summary.type})${summary.n_missing ? `, ${summary.n_missing} missing` : ''}`}>
-            {name}
+            {wordBreaks(name)}
             {filtered && <span className="filter-dot" title="a filter on this column hides cells" />}
           </span>
           <span className="muted obs-detail">{detail}</span>
@@ -93,6 +95,17 @@ function ColumnEntry({ name, summary, open, onToggle }: { name: string; summary:
       {open && numeric && <NumericFilter name={name} />}
     </li>
   );
+}
+
+/** The name with a line-break opportunity after each "_" (and "."), so a long one wraps between its words. */
+function wordBreaks(name: string): ReactNode {
+  const parts = name.split(/(?<=[_.])/);
+  return parts.length < 2 ? name : parts.map((p, i) => (
+    <Fragment key={i}>
+      {p}
+      {i < parts.length - 1 && <wbr />}
+    </Fragment>
+  ));
 }
 
 function fmt(v: number): string {

@@ -3,6 +3,7 @@
 // filters in force as red lines (drag them to change the filters; nothing re-runs until asked) and
 // the thresholds the data suggest (3 MADs, as scater/Kana) as dashed orange ones. The suggestion is
 // applied, and the pipeline re-run, only with "Apply and re-run".
+import { useCallback, useEffect, useState } from 'react';
 import type { QcProposal } from '../../analysis/qc-thresholds.ts';
 import type { PipelineParams } from '../../analysis/pipeline.ts';
 import { useAnalysis } from '../analysis-store.ts';
@@ -93,12 +94,16 @@ function MetricViolin({ metric, proposal, filter, version }: { metric: Metric; p
   );
 }
 
-function Scatter({ proposal, filter, hasMt, version }: { proposal: QcProposal; filter: Filter; hasMt: boolean; version: string }) {
+function Scatter({ proposal, filter, hasMt, version, onDrawn }: { proposal: QcProposal; filter: Filter; hasMt: boolean; version: string; onDrawn(): void }) {
   const counts = useWorkerResult<'column'>({ type: 'column', name: 'total_counts' }, version);
   const genes = useWorkerResult<'column'>({ type: 'column', name: 'n_genes_by_counts' }, version);
   const mt = useWorkerResult<'column'>(hasMt ? { type: 'column', name: 'pct_counts_mt' } : null, version);
   const numbers = (c: typeof counts) => (c.value?.column.kind === 'numeric' ? c.value.column.values : null);
   const [x, y, z] = [numbers(counts), numbers(genes), numbers(mt)];
+  const failed = !!(counts.error ?? genes.error ?? mt.error);
+  useEffect(() => {
+    if (failed) onDrawn();
+  }, [failed, onDrawn]);
   if (!x || !y || (hasMt && !z)) return <p className="muted small">{counts.error ?? genes.error ?? mt.error ?? 'loading the QC scatter…'}</p>;
   const lines = (metric: Metric, current: number, proposed: number | null): Threshold[] => [{ id: metric, value: current, kind: 'current' }, ...(proposed !== null ? [{ id: `${metric}-proposed`, value: proposed, kind: 'proposed' as const }] : [])];
   return (
@@ -111,6 +116,7 @@ function Scatter({ proposal, filter, hasMt, version }: { proposal: QcProposal; f
       onThreshold={(id, v) => {
         if (id === 'total_counts' || id === 'n_genes_by_counts') setFilter(FILTERS[id].field, FILTERS[id].round(v));
       }}
+      onDrawn={onDrawn}
     />
   );
 }
@@ -123,6 +129,22 @@ export function QcPanel() {
   const job = useAnalysis((s) => s.job);
   const datasetId = useApp((s) => s.datasetId);
   const hasColumn = useApp((s) => s.summary?.obs);
+  // The plots (six deck.gl canvases) freeze a software-WebGL page for seconds while they start:
+  // a spinner is painted first (two frames before the plots mount) and stays until the scatter,
+  // the last to get its data, has drawn.
+  const [mounted, setMounted] = useState(false);
+  const [drawn, setDrawn] = useState(false);
+  const onDrawn = useCallback(() => setDrawn(true), []);
+  useEffect(() => {
+    let second = 0;
+    const first = requestAnimationFrame(() => {
+      second = requestAnimationFrame(() => setMounted(true));
+    });
+    return () => {
+      cancelAnimationFrame(first);
+      cancelAnimationFrame(second);
+    };
+  }, []);
   if (!report) return null;
   const q = report.qcProposal;
   // The QC columns are rewritten by every run; ask again after one.
@@ -151,9 +173,14 @@ export function QcPanel() {
           {report.qcGenes.summary}.
         </p>
       )}
+      {!drawn && (
+        <div className="qc-starting muted" role="status" data-testid="qc-starting">
+          <span className="spinner" aria-hidden="true" /> Starting the QC plots…
+        </div>
+      )}
       <div className="qc-plots">
-        {metrics.map((m) => (isFiltered(m) ? <MetricViolin key={m} metric={m} proposal={q} filter={params.filter} version={version} /> : <ShownViolin key={m} metric={m} version={version} />))}
-        <Scatter proposal={q} filter={params.filter} hasMt={hasMt} version={version} />
+        {mounted && metrics.map((m) => (isFiltered(m) ? <MetricViolin key={m} metric={m} proposal={q} filter={params.filter} version={version} /> : <ShownViolin key={m} metric={m} version={version} />))}
+        {mounted && <Scatter proposal={q} filter={params.filter} hasMt={hasMt} version={version} onDrawn={onDrawn} />}
       </div>
       <p className="small" data-testid="qc-proposal">
         {proposalText(q)}: removes {q.removed.any.toLocaleString()} of {report.nCells.toLocaleString()} cells.{q.notes.length ? ` (${q.notes.join('; ')})` : ''}{' '}

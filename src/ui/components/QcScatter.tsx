@@ -25,6 +25,8 @@ interface Props {
   xLines: Threshold[];
   yLines: Threshold[];
   onThreshold?: (id: string, value: number) => void;
+  /** Called after each frame deck.gl draws (the first one ends the QC tab's spinner). */
+  onDrawn?: () => void;
 }
 
 function positiveRange(v: Float64Array): [number, number] {
@@ -39,7 +41,7 @@ function positiveRange(v: Float64Array): [number, number] {
   return lo <= hi ? [lo / 1.15, hi * 1.15] : [1, 10];
 }
 
-export function QcScatter({ counts, genes, pctMt, xLines, yLines, onThreshold }: Props) {
+export function QcScatter({ counts, genes, pctMt, xLines, yLines, onThreshold, onDrawn }: Props) {
   const width = LEFT + W + 10;
   const height = TOP + H + BOTTOM;
   const x = useMemo(() => scale(positiveRange(counts), [LEFT, LEFT + W], true), [counts]);
@@ -82,7 +84,7 @@ export function QcScatter({ counts, genes, pctMt, xLines, yLines, onThreshold }:
   return (
     <figure className="qc-scatter" data-testid="qc-scatter" data-cells={points.length}>
       <div style={{ position: 'relative', width, height, cursor: drag.cursor }} {...drag.handlers}>
-        <DeckGL width={width} height={height} views={new OrthographicView({ id: 'qc-scatter', flipY: true })} initialViewState={{ target: [width / 2, height / 2, 0], zoom: 0 }} controller={false} layers={layers} />
+        <DeckGL width={width} height={height} views={new OrthographicView({ id: 'qc-scatter', flipY: true })} initialViewState={{ target: [width / 2, height / 2, 0], zoom: 0 }} controller={false} layers={layers} onAfterRender={onDrawn} />
       </div>
       <figcaption className="muted small">
         {pctMt ? `Colour: pct_counts_mt, ${tickLabel(mtLo)} (purple) to ${tickLabel(mtHi)} (yellow). ` : ''}

@@ -13,6 +13,7 @@ import { loadMyLinks, revokeLink, saveMyLinks, type MyLink } from '../share/my-l
 import { sealSnapshot, uploadShare, type CreatedShare } from '../share/upload.ts';
 import { useApp } from '../store.ts';
 import { dataClient, WorkerRequestError } from '../worker-client.ts';
+import { useWorkerResult } from './use-worker-result.ts';
 
 type Genes = 'hvg+markers' | 'all' | 'none';
 
@@ -27,7 +28,6 @@ function markerGenes(): string[] {
 export function ShareDialog({ onClose }: { onClose(): void }) {
   const summary = useApp((s) => s.summary)!;
   const embedding = useApp((s) => s.embedding);
-  const params = useAnalysis((s) => s.params);
   const report = useAnalysis((s) => s.report);
   const twoD = Object.entries(summary.obsm).filter(([, s]) => s[1] >= 2 && s[1] <= 3).map(([k]) => k);
   const [genes, setGenes] = useState<Genes>('hvg+markers');
@@ -42,17 +42,22 @@ export function ShareDialog({ onClose }: { onClose(): void }) {
   const [links, setLinks] = useState<MyLink[]>(loadMyLinks);
   const [copied, setCopied] = useState(false);
 
+  // The genes of the HVG-and-markers choice, counted by the worker with the function that writes the snapshot.
+  const markers = useAnalysis((s) => s.markers);
+  const geneChoice = useMemo(() => ({ kind: 'hvg+markers' as const, markers: markerGenes() }), [markers]); // eslint-disable-line react-hooks/exhaustive-deps
+  const counted = useWorkerResult<'snapshot-genes'>({ type: 'snapshot-genes', genes: geneChoice }, report ? `${report.nKept}:${report.nHvg}` : 'none');
+  const hvgMarkers = counted.value?.count ?? null;
   // Before anything is sent: obs (8 bytes a value, names ~16), embeddings (float32), genes (value + cell index per stored entry).
   const estimate = useMemo(() => {
     const n = summary.n_obs;
     const counts = summary.matrices.find((m) => m.key === summary.analysis_input?.key);
     const perGene = counts?.nnz ? counts.nnz / Math.max(1, counts.shape[1]) : n * 0.1;
-    const nGenes = genes === 'all' ? (counts?.shape[1] ?? summary.n_vars) : genes === 'none' ? 0 : Math.min(summary.n_vars, (report ? report.nHvg : params.hvg.nTopGenes) + markerGenes().length);
+    const nGenes = genes === 'all' ? (counts?.shape[1] ?? summary.n_vars) : genes === 'none' ? 0 : (hvgMarkers ?? 0);
     const obs = n * (16 + 8 * Object.keys(summary.obs).length);
     const emb = [...embeddings, ...(withScgpt ? ['X_scGPT'] : [])].reduce((a, k) => a + n * (summary.obsm[k]?.[1] ?? 0) * 4, 0);
     const plain = obs + emb + nGenes * perGene * 8 + 64 * 1024;
     return { nGenes, bytes: encrypt ? containerSize(Math.round(plain)) : plain };
-  }, [summary, genes, embeddings, withScgpt, encrypt, report, params]);
+  }, [summary, genes, embeddings, withScgpt, encrypt, hvgMarkers]);
 
   const create = async () => {
     const controller = new AbortController();
@@ -63,8 +68,7 @@ export function ShareDialog({ onClose }: { onClose(): void }) {
       const file = currentFile();
       const keys = [...embeddings, ...(withScgpt && summary.obsm.X_scGPT ? ['X_scGPT'] : [])];
       const provenance = JSON.stringify({ source: file, app: 'scWeb', version: pkg.version, created: new Date().toISOString(), params: useAnalysis.getState().params, model: useApp.getState().embedStats?.model ?? null });
-      const geneChoice = genes === 'hvg+markers' ? { kind: 'hvg+markers' as const, markers: markerGenes() } : { kind: genes };
-      const { id, done } = dataClient().request<'file'>({ type: 'snapshot', request: { genes: geneChoice, embeddings: keys, session: JSON.stringify(captureWorkspace(file)), provenance, colors: userColors() } }, (fraction, message) =>
+      const { id, done } = dataClient().request<'file'>({ type: 'snapshot', request: { genes: genes === 'hvg+markers' ? geneChoice : { kind: genes }, embeddings: keys, session: JSON.stringify(captureWorkspace(file)), provenance, colors: userColors() } }, (fraction, message) =>
         setPhase({ what: 'Writing the snapshot', fraction, detail: message }),
       );
       controller.signal.addEventListener('abort', () => dataClient().cancel(id));
@@ -106,7 +110,7 @@ export function ShareDialog({ onClose }: { onClose(): void }) {
           <legend>Expression</legend>
           {(
             [
-              ['hvg+markers', `highly variable genes and markers (about ${estimate.nGenes.toLocaleString()} genes)`],
+              ['hvg+markers', hvgMarkers === null ? 'highly variable genes and markers (counting…)' : `highly variable genes and markers (${hvgMarkers.toLocaleString()} genes)`],
               ['all', `all ${summary.n_vars.toLocaleString()} genes`],
               ['none', 'no expression (metadata and embeddings only)'],
             ] as [Genes, string][]

@@ -8,6 +8,7 @@ import { useApp } from '../store.ts';
 export function ViewerBanner() {
   const viewer = useApp((s) => s.viewer);
   const nObs = useApp((s) => s.summary?.n_obs);
+  const nVars = useApp((s) => s.summary?.n_vars);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   if (!viewer) return null;
@@ -26,7 +27,8 @@ export function ViewerBanner() {
     <div className="viewer-banner" role="status" data-testid="viewer-banner">
       <span>
         Shared analysis (read-only): <b data-testid="viewer-name">{viewer.name}</b>
-        {nObs !== undefined ? `, ${nObs.toLocaleString()} cells` : ''}, shared {new Date(viewer.createdAt).toLocaleDateString()}
+        {nObs !== undefined ? `, ${nObs.toLocaleString()} cells` : ''}
+        {nVars !== undefined ? (nVars > 0 ? `, expression of the ${nVars.toLocaleString()} genes chosen when it was shared` : ', no expression') : ''}, shared {new Date(viewer.createdAt).toLocaleDateString()}
         {viewer.key ? ', end-to-end encrypted' : ', public'}
       </span>
       <button onClick={() => void run((f) => download(f.name, f))} disabled={busy} data-testid="viewer-download">

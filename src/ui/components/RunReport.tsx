@@ -1,0 +1,28 @@
+// After a pipeline run the analysis drawer closes, so the embedding gets its room back; what the
+// run found stays in view on this line until put away, with a way back to the drawer's steps.
+import { useAnalysis } from '../analysis-store.ts';
+import { useView } from '../view-store.ts';
+
+export function RunReport() {
+  const report = useAnalysis((s) => s.report);
+  const job = useAnalysis((s) => s.job);
+  const shown = useView((s) => s.runReport);
+  if (!shown || !report || job) return null;
+  return (
+    <div className="note run-report" role="status" data-testid="analysis-report">
+      Pipeline done: {report.nKept.toLocaleString()} of {report.nCells.toLocaleString()} cells pass QC, {report.nHvg} HVGs, {report.nClusters} Leiden clusters; neighbours {report.neighborsMethod}, UMAP on {report.umapDevice}.{' '}
+      <button
+        className="link"
+        onClick={() => {
+          if (useView.getState().drawer !== 'analysis') useView.getState().openDrawer('analysis');
+        }}
+        data-testid="analysis-report-details"
+      >
+        Steps and parameters
+      </button>
+      <button className="link" onClick={() => useView.setState({ runReport: false })} aria-label="dismiss" data-testid="analysis-report-dismiss">
+        ×
+      </button>
+    </div>
+  );
+}
