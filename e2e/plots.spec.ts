@@ -4,14 +4,11 @@
 // picked, plots that fill the tab, violins with a seeded stripplot, axis titles, and symbols (not
 // Ensembl ids) on a CELLxGENE-style file.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cxgStyleFile } from './cxg-file.ts';
 import { runPipeline, showTab } from './workspace.ts';
 
-const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('../test/reference/cxg_qc.py', import.meta.url));
 const SHOTS = process.env.PLOTS_SHOTS;
 
 async function openDemoPlots(page: Page) {
@@ -120,13 +117,10 @@ test('genes of my choice: a typed list with unknown ones reported, name: lines a
 
 test('CELLxGENE-style file: the violin lists symbols, not Ensembl ids; a typed list resolves by symbol', async ({ page }, info) => {
   test.setTimeout(10 * 60_000);
-  const dir = info.outputPath('files');
-  mkdirSync(dir, { recursive: true });
-  const made = spawnSync('/usr/bin/python3', ['-W', 'ignore', SCRIPT, DATA, dir], { encoding: 'utf8' });
-  expect(made.status, made.stderr).toBe(0);
+  const file = cxgStyleFile(info);
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto('/');
-  await page.getByTestId('file-input').setInputFiles(join(dir, 'cxg_pbmc10k.h5ad'));
+  await page.getByTestId('file-input').setInputFiles(file);
   await expect(page.getByTestId('n-obs')).toHaveText('200');
   await runPipeline(page);
   await showTab(page, 'plots');
