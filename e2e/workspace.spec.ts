@@ -6,7 +6,7 @@ import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hasPythonAnndata } from '../test/python-anndata.ts';
-import { closeDrawer, openDrawer, runPipeline, showTab, truncatedControls, type DrawerName } from './workspace.ts';
+import { closeDrawer, openDrawer, runPipeline, showTab, truncatedControls, waitForAutosave, type DrawerName } from './workspace.ts';
 
 const shared = (p: string) => fileURLToPath(new URL(`../../shared/data/${p}`, import.meta.url));
 
@@ -107,7 +107,8 @@ for (const size of SIZES) {
       await page.getByTestId('legend-item').first().click();
       await expect(page.getByTestId('legend-item').first()).toHaveClass(/off/);
       const shown = await page.getByTestId('shown-cells').textContent();
-      await page.waitForTimeout(1500); // the autosave writes a second after the last change
+      // The workspace is a JSON string inside the saved entry: its quotes arrive escaped.
+      await waitForAutosave(page, ['\\"hidden\\":{\\"leiden\\":[']);
       await page.reload();
       if (c.name !== 'demo') {
         // Only the demo reopens by itself; a user's file comes back when it is opened again.
@@ -136,7 +137,7 @@ test('a user file comes back when opened again; "Save analysis" writes an .h5ad 
   await page.getByTestId('gene-search').fill('MACF1');
   await page.getByTestId('gene-search').press('Enter');
   await expect(page.getByTestId('color-scale')).toContainText('MACF1');
-  await page.waitForTimeout(1500);
+  await waitForAutosave(page, ['\\"gene\\":\\"MACF1\\"']);
   await page.reload();
   await expect(page.getByTestId('last-session')).toContainText('cellxgene_example_with_labels.h5ad');
   await page.getByTestId('file-input').setInputFiles(CXG);
