@@ -11,6 +11,7 @@ import { annotateCommand } from './annotate.ts';
 import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
 import { grnCommand } from './grn.ts';
+import { integrateCommand } from './integrate.ts';
 import { mergeCommand } from './merge.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
@@ -32,6 +33,8 @@ export async function main(args: string[]): Promise<number> {
         return await mergeCommand(rest);
       case 'analyze':
         return await analyzeCommand(rest);
+      case 'integrate':
+        return await integrateCommand(rest);
       case 'annotate':
         return await annotateCommand(rest);
       case 'convert':

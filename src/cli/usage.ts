@@ -57,6 +57,12 @@ Usage:
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
       steps (default: all cores; same results for any N).
+  scweb integrate IN --batch-key KEY[,KEY2] --out OUT.h5ad [--basis X_pca] [--theta 2] [--lambda 1]
+              [--seed 0] [--max-iter 10]
+      Harmony batch integration (harmonypy's algorithm, float64) of obsm/BASIS over the obs batch
+      column(s) KEY (categorical or string; several keys at once, --theta/--lambda one value or one
+      per key). OUT is a fresh .h5ad: the input with obsm/BASIS_harmony added (or replaced). Prints
+      the objective per iteration. --seed: the k-means++ start and the block update orders.
   scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
