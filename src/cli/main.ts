@@ -12,6 +12,7 @@ import { convertCommand } from './convert.ts';
 import { embedCommand } from './embed.ts';
 import { grnCommand } from './grn.ts';
 import { mergeCommand } from './merge.ts';
+import { metricsCommand } from './metrics.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
 import { shareCommand } from './share.ts';
@@ -32,6 +33,8 @@ export async function main(args: string[]): Promise<number> {
         return await mergeCommand(rest);
       case 'analyze':
         return await analyzeCommand(rest);
+      case 'metrics':
+        return await metricsCommand(rest);
       case 'annotate':
         return await annotateCommand(rest);
       case 'convert':
