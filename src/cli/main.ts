@@ -13,6 +13,7 @@ import { embedCommand } from './embed.ts';
 import { grnCommand } from './grn.ts';
 import { integrateCommand } from './integrate.ts';
 import { mergeCommand } from './merge.ts';
+import { metricsCommand } from './metrics.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
 import { shareCommand } from './share.ts';
@@ -35,6 +36,8 @@ export async function main(args: string[]): Promise<number> {
         return await analyzeCommand(rest);
       case 'integrate':
         return await integrateCommand(rest);
+      case 'metrics':
+        return await metricsCommand(rest);
       case 'annotate':
         return await annotateCommand(rest);
       case 'convert':

@@ -69,6 +69,17 @@ Usage:
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
       query with those columns added (or replaced).
+  scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
+              [--before OBSM_KEY] [--perplexity 30]
+      Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):
+      LISI per cell as harmonypy's compute_lisi (90 nearest neighbours, Euclidean, perplexity 30):
+      iLISI on the batch column (1: one batch around a cell; up to the number of batches) and cLISI
+      on the label column (near 1: cell types stay apart); scIB's batch ASW (1: batches mixed),
+      label ASW ((s + 1) / 2) and graph connectivity (kNN graph, k = 15). Prints a JSON summary
+      (medians, ASWs, connectivity, a one-line reading; --before: the same for another basis and a
+      before -> after reading). --out: cell_id, lisi_KEY and lisi_COL per cell. Batch and label
+      columns must be categorical (or text) with at least 2 values, every cell labelled and every
+      category at least 3 cells; the embedding must be finite. Exact distances: O(cells^2).
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb serve [--port 8080] [--host localhost] [--data DIR] [--s3-bucket B --s3-endpoint URL

@@ -1,0 +1,370 @@
+// Batch-integration metrics on any embedding (PCA, Harmony's corrected PCs, X_scGPT):
+// - LISI per cell, as harmonypy's `compute_lisi` (Korsunsky et al. 2019): iLISI on the batch labels
+//   (1 = one batch around the cell, B = all B batches evenly), cLISI on cell-type labels.
+// - batch ASW and label ASW as scIB's `silhouette_batch` and `silhouette` (Euclidean).
+// - graph connectivity as scIB's `graph_connectivity`, on a kNN graph (k = 15) of the embedding.
+// All distances are float64 and brute force: O(n^2 d), fine for tens of thousands of cells.
+
+export type EmbeddingMatrix = Float32Array | Float64Array;
+
+/** A categorical labelling: category index per cell (-1: missing, belongs to no category). */
+export interface Labels {
+  codes: Int32Array;
+  categories: string[];
+}
+
+export interface NeighborsF64 {
+  k: number;
+  /** [n, k] neighbour indices, nearest first, the cell itself excluded. */
+  indices: Int32Array;
+  /** [n, k] Euclidean distances (float64), matching `indices`. */
+  distances: Float64Array;
+}
+
+/**
+ * Exact k nearest neighbours of every row, the row itself excluded, distances in float64 (as
+ * sklearn's KDTree computes them from float32 input). Ties: the lower index first.
+ */
+export function neighborsExcludingSelf(x: EmbeddingMatrix, n: number, d: number, k: number): NeighborsF64 {
+  if (k > n - 1) throw new Error(`${k} neighbours asked of ${n} cells`);
+  const indices = new Int32Array(n * k);
+  const distances = new Float64Array(n * k);
+  const bestD = new Float64Array(k);
+  const bestI = new Int32Array(k);
+  for (let i = 0; i < n; i++) {
+    bestD.fill(Infinity);
+    bestI.fill(-1);
+    const oi = i * d;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const oj = j * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const diff = x[oi + t] - x[oj + t];
+        s += diff * diff;
+      }
+      if (!(s < bestD[k - 1])) continue;
+      let p = k - 1;
+      while (p > 0 && bestD[p - 1] > s) {
+        bestD[p] = bestD[p - 1];
+        bestI[p] = bestI[p - 1];
+        p--;
+      }
+      bestD[p] = s;
+      bestI[p] = j;
+    }
+    for (let t = 0; t < k; t++) {
+      indices[i * k + t] = bestI[t];
+      distances[i * k + t] = Math.sqrt(bestD[t]);
+    }
+  }
+  return { k, indices, distances };
+}
+
+/** The neighbour count harmonypy's compute_lisi uses: 3 x perplexity, self included. */
+export function lisiNeighborCount(perplexity: number): number {
+  return Math.round(perplexity * 3);
+}
+
+/**
+ * Neighbourhood weights per cell: harmonypy's compute_simpson bisection on beta of
+ * P = exp(-distance * beta) / sum until the entropy is within `tol` of log(perplexity)
+ * (at most 50 steps). Returns [n, k] weights, and H per cell (0 marks "all weights underflowed").
+ */
+export function lisiWeights(nb: NeighborsF64, n: number, perplexity = 30, tol = 1e-5): { P: Float64Array; H: Float64Array } {
+  const { k, distances } = nb;
+  const P = new Float64Array(n * k);
+  const Hs = new Float64Array(n);
+  const logU = Math.log(perplexity);
+  const p = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const dist = distances.subarray(i * k, (i + 1) * k);
+    let beta = 1;
+    let betamin = -Infinity;
+    let betamax = Infinity;
+    const entropy = (): number => {
+      let sum = 0;
+      for (let t = 0; t < k; t++) {
+        p[t] = Math.exp(-dist[t] * beta);
+        sum += p[t];
+      }
+      if (sum === 0) {
+        p.fill(0);
+        return 0;
+      }
+      let dp = 0;
+      for (let t = 0; t < k; t++) dp += dist[t] * p[t];
+      const H = Math.log(sum) + (beta * dp) / sum;
+      for (let t = 0; t < k; t++) p[t] /= sum;
+      return H;
+    };
+    let H = entropy();
+    let Hdiff = H - logU;
+    for (let t = 0; t < 50; t++) {
+      if (Math.abs(Hdiff) < tol) break;
+      if (Hdiff > 0) {
+        betamin = beta;
+        beta = Number.isFinite(betamax) ? (beta + betamax) / 2 : beta * 2;
+      } else {
+        betamax = beta;
+        beta = Number.isFinite(betamin) ? (beta + betamin) / 2 : beta / 2;
+      }
+      H = entropy();
+      Hdiff = H - logU;
+    }
+    P.set(p, i * k);
+    Hs[i] = H;
+  }
+  return { P, H: Hs };
+}
+
+/** LISI per cell for one labelling, from the weights: 1 / sum_c (weight of category c)^2. */
+export function lisiFromWeights(nb: NeighborsF64, w: { P: Float64Array; H: Float64Array }, labels: Labels, n: number): Float64Array {
+  const { k, indices } = nb;
+  const out = new Float64Array(n);
+  const mass = new Float64Array(labels.categories.length);
+  for (let i = 0; i < n; i++) {
+    mass.fill(0);
+    for (let t = 0; t < k; t++) {
+      const c = labels.codes[indices[i * k + t]];
+      if (c >= 0) mass[c] += w.P[i * k + t];
+    }
+    // harmonypy's default value: -1 where every weight underflowed (H == 0), then the sums added.
+    let simpson = w.H[i] === 0 ? -1 : 0;
+    for (let c = 0; c < mass.length; c++) simpson += mass[c] * mass[c];
+    out[i] = 1 / simpson;
+  }
+  return out;
+}
+
+/** harmonypy's compute_lisi for several labellings at once: [labelling][cell]. */
+export function computeLisi(x: EmbeddingMatrix, n: number, d: number, labelings: Labels[], perplexity = 30): Float64Array[] {
+  const k = lisiNeighborCount(perplexity) - 1;
+  if (n < k + 1) throw new Error(`LISI with perplexity ${perplexity} needs at least ${k + 1} cells (3 x perplexity neighbours); there are ${n}`);
+  const nb = neighborsExcludingSelf(x, n, d, k);
+  const w = lisiWeights(nb, n, perplexity);
+  return labelings.map((l) => lisiFromWeights(nb, w, l, n));
+}
+
+/**
+ * sklearn's silhouette_samples (Euclidean) of the cells `rows` under their labels `codes[rows]`:
+ * a = mean distance to the other cells of its group, b = the smallest mean distance to another
+ * group, s = (b - a) / max(a, b); 0 for a cell alone in its group (and where a = b = 0).
+ */
+export function silhouetteSamples(x: EmbeddingMatrix, d: number, rows: ArrayLike<number>, codes: Int32Array, nCategories: number): Float64Array {
+  const m = rows.length;
+  const size = new Float64Array(nCategories);
+  for (let r = 0; r < m; r++) size[codes[rows[r]]]++;
+  const out = new Float64Array(m);
+  const sums = new Float64Array(nCategories);
+  for (let r = 0; r < m; r++) {
+    sums.fill(0);
+    const oi = rows[r] * d;
+    for (let q = 0; q < m; q++) {
+      if (q === r) continue;
+      const oj = rows[q] * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const diff = x[oi + t] - x[oj + t];
+        s += diff * diff;
+      }
+      sums[codes[rows[q]]] += Math.sqrt(s);
+    }
+    const own = codes[rows[r]];
+    if (size[own] <= 1) continue; // sklearn: 0 for a singleton cluster
+    const a = sums[own] / (size[own] - 1);
+    let b = Infinity;
+    for (let c = 0; c < nCategories; c++) if (c !== own && size[c] > 0) b = Math.min(b, sums[c] / size[c]);
+    const v = (b - a) / Math.max(a, b);
+    out[r] = Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}
+
+function cellsOf(labels: Labels): number[][] {
+  const groups: number[][] = labels.categories.map(() => []);
+  labels.codes.forEach((c, i) => c >= 0 && groups[c].push(i));
+  return groups;
+}
+
+/**
+ * scIB's silhouette_batch: per label, the silhouette of the batch labels among that label's cells,
+ * 1 - |s| per cell, averaged per label, then over labels. Labels whose cells are all in one batch
+ * (or each in its own batch) are skipped, as scIB does; NaN when every label is skipped.
+ */
+export function batchAsw(x: EmbeddingMatrix, d: number, batch: Labels, label: Labels): { asw: number; perLabel: Map<string, number> } {
+  const perLabel = new Map<string, number>();
+  cellsOf(label).forEach((rows, l) => {
+    if (rows.length === 0) return;
+    const nBatches = new Set(rows.map((i) => batch.codes[i])).size;
+    if (nBatches === 1 || nBatches === rows.length) return;
+    const s = silhouetteSamples(x, d, rows, batch.codes, batch.categories.length);
+    let sum = 0;
+    for (const v of s) sum += 1 - Math.abs(v);
+    perLabel.set(label.categories[l], sum / s.length);
+  });
+  const vals = [...perLabel.values()];
+  return { asw: vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN, perLabel };
+}
+
+/** scIB's silhouette (label ASW): (mean silhouette of the labels over all cells + 1) / 2. */
+export function labelAsw(x: EmbeddingMatrix, n: number, d: number, label: Labels): number {
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) if (label.codes[i] >= 0) rows.push(i);
+  const s = silhouetteSamples(x, d, rows, label.codes, label.categories.length);
+  let sum = 0;
+  for (const v of s) sum += v;
+  return (sum / s.length + 1) / 2;
+}
+
+/**
+ * kNN graph as scanpy's neighbors builds it (n_neighbors counts the cell itself, so k - 1 others),
+ * as undirected edges: i-j when either is among the other's neighbours (the connectivities' support).
+ */
+export function knnGraphNeighbors(x: EmbeddingMatrix, n: number, d: number, k = 15): NeighborsF64 {
+  return neighborsExcludingSelf(x, n, d, Math.min(k - 1, n - 1));
+}
+
+/**
+ * scIB's graph_connectivity: per label, the share of its cells in the largest connected component
+ * of the kNN graph restricted to that label's cells, averaged over the labels present.
+ */
+export function graphConnectivity(nb: NeighborsF64, n: number, label: Labels): { score: number; perLabel: Map<string, number> } {
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]];
+      i = parent[i];
+    }
+    return i;
+  };
+  const { k, indices } = nb;
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = indices[i * k + t];
+      if (j < 0 || label.codes[i] < 0 || label.codes[i] !== label.codes[j]) continue;
+      const a = find(i);
+      const b = find(j);
+      if (a !== b) parent[a] = b;
+    }
+  }
+  const perLabel = new Map<string, number>();
+  cellsOf(label).forEach((rows, l) => {
+    if (rows.length === 0) return;
+    const count = new Map<number, number>();
+    let best = 0;
+    for (const i of rows) {
+      const r = find(i);
+      const c = (count.get(r) ?? 0) + 1;
+      count.set(r, c);
+      best = Math.max(best, c);
+    }
+    perLabel.set(label.categories[l], best / rows.length);
+  });
+  const vals = [...perLabel.values()];
+  return { score: vals.reduce((a, b) => a + b, 0) / vals.length, perLabel };
+}
+
+export interface IntegrationMetrics {
+  nCells: number;
+  nBatches: number;
+  /** Categories present (with cells) in the label column; null without one. */
+  nLabels: number | null;
+  iLisi: Float64Array;
+  cLisi: Float64Array | null;
+  iLisiMedian: number;
+  cLisiMedian: number | null;
+  /** scIB batch ASW (1 = batches mixed); without labels, over all cells as one group. */
+  batchAsw: number;
+  /** scIB label ASW ((s + 1) / 2; 1 = cell types apart); null without labels. */
+  labelAsw: number | null;
+  /** scIB graph connectivity (kNN k = 15); null without labels. */
+  graphConnectivity: number | null;
+  seconds: { lisi: number; asw: number; graph: number };
+}
+
+export function median(v: ArrayLike<number>): number {
+  const s = Float64Array.from(v).sort();
+  if (s.length === 0) return NaN;
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+function presentCount(l: Labels): number {
+  const seen = new Set<number>();
+  for (const c of l.codes) if (c >= 0) seen.add(c);
+  return seen.size;
+}
+
+/** All the metrics on one embedding [n, d]. */
+export function integrationMetrics(x: EmbeddingMatrix, n: number, d: number, batch: Labels, label: Labels | null, opts: { perplexity?: number; graphK?: number } = {}): IntegrationMetrics {
+  const now = () => performance.now();
+  let t = now();
+  const [iLisi, cLisi = null] = computeLisi(x, n, d, label ? [batch, label] : [batch], opts.perplexity ?? 30);
+  const lisiT = (now() - t) / 1000;
+  t = now();
+  const all: Labels = { codes: new Int32Array(n), categories: ['all'] };
+  const bAsw = batchAsw(x, d, batch, label ?? all).asw;
+  const lAsw = label ? labelAsw(x, n, d, label) : null;
+  const aswT = (now() - t) / 1000;
+  t = now();
+  const gc = label ? graphConnectivity(knnGraphNeighbors(x, n, d, opts.graphK ?? 15), n, label).score : null;
+  const graphT = (now() - t) / 1000;
+  return {
+    nCells: n,
+    nBatches: presentCount(batch),
+    nLabels: label ? presentCount(label) : null,
+    iLisi,
+    cLisi,
+    iLisiMedian: median(iLisi),
+    cLisiMedian: cLisi ? median(cLisi) : null,
+    batchAsw: bAsw,
+    labelAsw: lAsw,
+    graphConnectivity: gc,
+    seconds: { lisi: lisiT, asw: aswT, graph: graphT },
+  };
+}
+
+export interface MetricsSummary {
+  nCells: number;
+  nBatches: number;
+  nLabels: number | null;
+  iLisiMedian: number;
+  cLisiMedian: number | null;
+  batchAsw: number;
+  labelAsw: number | null;
+  graphConnectivity: number | null;
+}
+
+/** The scalar part of the metrics (for JSON). */
+export function summarizeMetrics(m: IntegrationMetrics): MetricsSummary {
+  const { nCells, nBatches, nLabels, iLisiMedian, cLisiMedian, batchAsw, labelAsw, graphConnectivity } = m;
+  return { nCells, nBatches, nLabels, iLisiMedian, cLisiMedian, batchAsw, labelAsw, graphConnectivity };
+}
+
+/**
+ * A one-line reading. Rough thresholds: batches "mix" once the median iLISI is 40% of the way
+ * from 1 to the number of batches B (1.8 of 3), "mix partly" if it rose by 0.05 or more short of that;
+ * cell types are "kept apart" while the median cLISI grew by at most a quarter (and 0.25 at
+ * least), "blur together" past that.
+ */
+export function metricsReading(after: MetricsSummary, before?: MetricsSummary | null): string {
+  const f = (v: number) => v.toFixed(2);
+  const b = after.nBatches;
+  const mixed = after.iLisiMedian >= 1 + 0.4 * (b - 1);
+  const parts: string[] = [];
+  if (before) {
+    const rose = after.iLisiMedian >= before.iLisiMedian + 0.05;
+    const word = mixed ? 'batches mix' : rose ? 'batches mix partly' : 'batches stay apart';
+    parts.push(`${word}: median iLISI ${f(before.iLisiMedian)} -> ${f(after.iLisiMedian)} of ${b}`);
+    if (after.cLisiMedian !== null && before.cLisiMedian !== null) {
+      const kept = after.cLisiMedian <= before.cLisiMedian + Math.max(0.25, 0.25 * before.cLisiMedian);
+      parts.push(`${kept ? 'cell types kept apart' : 'cell types blur together'}: cLISI ${f(before.cLisiMedian)} -> ${f(after.cLisiMedian)}`);
+    }
+  } else {
+    parts.push(`${mixed ? 'batches mix' : 'batches stay apart'}: median iLISI ${f(after.iLisiMedian)} of ${b}`);
+    if (after.cLisiMedian !== null) parts.push(`cell types: median cLISI ${f(after.cLisiMedian)} of ${after.nLabels}`);
+  }
+  return parts.join('; ');
+}
