@@ -3,7 +3,7 @@
 // colors}; unused categories are dropped so the legend only shows labels in use. Colours belong to
 // names and follow the edits: a renamed label keeps its colour, a merge takes the colour of its
 // largest part, a new label takes a colour no other label has.
-import { categoryColorMap, freeColor } from '../ui/colors.ts';
+import { categoryColorMap, freeColor } from '../io/category-palette.ts';
 
 export interface Labels {
   codes: Int32Array;

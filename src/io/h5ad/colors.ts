@@ -1,7 +1,7 @@
 // Category colours for uns/<column>_colors: the colours the app draws with (scanpy's default_20
 // up to 20 categories, or the user's per name for hand labels), so a file opened in scanpy looks as
 // it did here.
-import { categoryColorMap } from '../../ui/colors.ts';
+import { categoryColorMap } from '../category-palette.ts';
 import type { Column } from '../types.ts';
 
 /** `given`: #rrggbb by category name per column, where the app's colours are the user's. */
