@@ -5,6 +5,8 @@
 // - graph connectivity as scIB's `graph_connectivity`, on a kNN graph (k = 15) of the embedding.
 // All distances are float64 and brute force: O(n^2 d), fine for tens of thousands of cells.
 
+import { knnRows } from './knn.ts';
+
 export type EmbeddingMatrix = Float32Array | Float64Array;
 
 /** A categorical labelling: category index per cell (-1: missing, belongs to no category). */
@@ -27,36 +29,14 @@ export interface NeighborsF64 {
  */
 export function neighborsExcludingSelf(x: EmbeddingMatrix, n: number, d: number, k: number): NeighborsF64 {
   if (k > n - 1) throw new Error(`${k} neighbours asked of ${n} cells`);
+  // The pipeline's exact kNN (self first, ties by the lower index) with one more column, in float64.
+  const all = { indices: new Int32Array(n * (k + 1)), distances: new Float64Array(n * (k + 1)) };
+  knnRows(x, n, d, k + 1, 0, n, all);
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
-  const bestD = new Float64Array(k);
-  const bestI = new Int32Array(k);
   for (let i = 0; i < n; i++) {
-    bestD.fill(Infinity);
-    bestI.fill(-1);
-    const oi = i * d;
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      const oj = j * d;
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const diff = x[oi + t] - x[oj + t];
-        s += diff * diff;
-      }
-      if (!(s < bestD[k - 1])) continue;
-      let p = k - 1;
-      while (p > 0 && bestD[p - 1] > s) {
-        bestD[p] = bestD[p - 1];
-        bestI[p] = bestI[p - 1];
-        p--;
-      }
-      bestD[p] = s;
-      bestI[p] = j;
-    }
-    for (let t = 0; t < k; t++) {
-      indices[i * k + t] = bestI[t];
-      distances[i * k + t] = Math.sqrt(bestD[t]);
-    }
+    indices.set(all.indices.subarray(i * (k + 1) + 1, (i + 1) * (k + 1)), i * k);
+    distances.set(all.distances.subarray(i * (k + 1) + 1, (i + 1) * (k + 1)), i * k);
   }
   return { k, indices, distances };
 }

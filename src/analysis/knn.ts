@@ -53,7 +53,12 @@ export function knnBlock(data: Float32Array, n: number, d: number, k: number, fr
   return out;
 }
 
-function knnRows(data: Float32Array, n: number, d: number, k: number, from: number, to: number, out: KnnResult, base = 0): void {
+/**
+ * The exact neighbours of rows [from, to) into `out` (rows from `base`), self first. Distances are
+ * summed in float64 whatever the input's width; `out.distances` may be float32 (the pipeline) or
+ * float64 (the integration metrics).
+ */
+export function knnRows(data: Float32Array | Float64Array, n: number, d: number, k: number, from: number, to: number, out: { indices: Int32Array; distances: Float32Array | Float64Array }, base = 0): void {
   const { indices, distances } = out;
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
