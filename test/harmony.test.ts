@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runHarmony, type HarmonyResult } from '../src/analysis/harmony.ts';
+import { computeLisi } from '../src/analysis/integration-metrics.ts';
 import { parseNpy } from '../src/io/npy.ts';
 import type { CategoricalColumn, Column } from '../src/io/types.ts';
 import { shared } from './helpers.ts';
@@ -36,60 +37,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-/**
- * A simple LISI (Korsunsky et al.): k nearest neighbours by Euclidean distance, Gaussian weights
- * whose precision is bisected until the entropy is log(perplexity), 1 / Simpson's index of the labels.
- */
-function lisi(X: ArrayLike<number>, N: number, d: number, codes: Int32Array, perplexity = 30): Float64Array {
-  const k = Math.min(N - 1, perplexity * 3 - 1);
-  const out = new Float64Array(N);
-  const dist = new Float64Array(N);
-  const idx = Array.from({ length: N }, (_, i) => i);
-  for (let i = 0; i < N; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let c = 0; c < d; c++) {
-        const t = X[i * d + c] - X[j * d + c];
-        s += t * t;
-      }
-      dist[j] = j === i ? Infinity : s;
-    }
-    const nn = idx.slice().sort((a, b) => dist[a] - dist[b]).slice(0, k);
-    const D = nn.map((j) => dist[j]);
-    let beta = 1;
-    let lo = -Infinity;
-    let hi = Infinity;
-    let P: number[] = [];
-    const target = Math.log(perplexity);
-    for (let step = 0; step < 50; step++) {
-      P = D.map((x) => Math.exp(-x * beta));
-      const sum = P.reduce((a, b) => a + b, 0);
-      if (sum === 0) {
-        hi = beta;
-        beta = Number.isFinite(lo) ? (beta + lo) / 2 : beta / 2;
-        continue;
-      }
-      const H = Math.log(sum) + (beta * D.reduce((a, x, t) => a + x * P[t], 0)) / sum;
-      P = P.map((p) => p / sum);
-      const diff = H - target;
-      if (Math.abs(diff) < 1e-5) break;
-      if (diff > 0) {
-        lo = beta;
-        beta = Number.isFinite(hi) ? (beta + hi) / 2 : beta * 2;
-      } else {
-        hi = beta;
-        beta = Number.isFinite(lo) ? (beta + lo) / 2 : beta / 2;
-      }
-    }
-    const w = new Map<number, number>();
-    nn.forEach((j, t) => w.set(codes[j], (w.get(codes[j]) ?? 0) + P[t]));
-    let simpson = 0;
-    for (const v of w.values()) simpson += v * v;
-    out[i] = 1 / simpson;
-  }
-  return out;
 }
 
 const median = (a: Float64Array) => {
@@ -160,10 +107,9 @@ describe.runIf(have || process.env.CI)('Harmony on its own (k-means++ and shuffl
     const c = runHarmony(pcs, N, d, [batch], { seed: 1 });
     expect(Buffer.from(c.zCorr.buffer).equals(Buffer.from(a.zCorr.buffer))).toBe(false);
 
-    const before = lisi(pcs, N, d, batch.codes);
-    const after = lisi(a.zCorr, N, d, batch.codes);
-    const labBefore = lisi(pcs, N, d, labels.codes);
-    const labAfter = lisi(a.zCorr, N, d, labels.codes);
+    // harmonypy's compute_lisi (checked against its own values in integration-metrics.test.ts).
+    const [before, labBefore] = computeLisi(pcs, N, d, [batch, labels]);
+    const [after, labAfter] = computeLisi(a.zCorr, N, d, [batch, labels]);
     console.log(`harmony: median batch LISI ${median(before).toFixed(3)} -> ${median(after).toFixed(3)}; label LISI ${median(labBefore).toFixed(3)} -> ${median(labAfter).toFixed(3)}`);
     expect(median(before)).toBeLessThan(1.1);
     expect(median(after)).toBeGreaterThan(1.7);
