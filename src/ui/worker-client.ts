@@ -24,6 +24,11 @@ interface Pending {
 const DEFAULT_H5_TIMEOUT_S = 30;
 const TIMEOUT_KEY = 'scweb.h5-timeout-s';
 
+/** The watch needs memory shared with the worker: a cross-origin isolated page. */
+function canWatch(): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
 function h5TimeoutMs(): number {
   const v = Number(globalThis.localStorage?.getItem(TIMEOUT_KEY) ?? '');
   return (Number.isFinite(v) && v > 0 ? v : DEFAULT_H5_TIMEOUT_S) * 1000;
@@ -46,7 +51,7 @@ export class DataClient {
     // A damaged file can make HDF5 loop inside one call, and the worker never answers again
     // (src/io/h5/watch.ts). Where memory can be shared, the worker reports its HDF5 calls and a
     // call that does not return in time gets the worker replaced; without it, there is no watch.
-    if (typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
+    if (canWatch()) {
       setInterval(() => {
         const stuck = this.watch?.stuck(h5TimeoutMs());
         if (stuck) this.replace(stuck);
@@ -61,7 +66,7 @@ export class DataClient {
       for (const p of this.pending.values()) p.reject(new WorkerRequestError({ code: 'internal', message: `the data worker failed: ${e.message}` }));
       this.pending.clear();
     };
-    if (typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
+    if (canWatch()) {
       const buffer = watchBuffer();
       this.watch = new WatchReader(buffer);
       this.worker.postMessage({ type: 'h5-watch', id: 0, buffer } satisfies Request);
