@@ -1,4 +1,4 @@
-// scWeb's WebAssembly SIMD kernels (AssemblyScript). Built by scripts/build-wasm.mjs into
+// scWeb's WebAssembly SIMD kernels (AssemblyScript). Built by scripts/build-wasm.ts into
 // src/analysis/simd-bytes.ts; test/simd-build.test.ts checks that file against this source.
-export { powScalar, powPairs } from './pow';
+export { powScalar, powPairs, powPairs2, powTableBytes } from './pow';
 export { umapEpoch, umapScratchBytes } from './umap';

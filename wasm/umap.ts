@@ -3,150 +3,131 @@
 // read from `cur` (the previous epoch) and written to `next`, so blocks of points may run on
 // several threads at once over one shared memory.
 //
-// The work of a point is a sequence of terms (its sampled edges' attractions, each followed by
-// that edge's negative samples) added one after another to its position. A term's increment does
-// not depend on the position being accumulated, so terms are first collected for many points,
-// then their pow()s and divisions run two lanes at a time, and last each point sums its own terms
-// in their order: the additions, the only order-sensitive step, happen as in the scalar loop.
-import { powLanes, powScalar, powVectorY } from './pow';
+// A point's work is a sequence of terms (each sampled edge's attraction, then that edge's negative
+// samples) added one after another to its position. A term's increment does not depend on the
+// position it is added to, so the epoch collects the terms of many points, works out their
+// increments two at a time (pow, division, clipping), and then adds each point's increments in
+// their order: the additions, the one step whose order matters, happen as in the scalar loop.
+import { POW_SECOND, POW_TABLE_BYTES, powLanes, powLanes2, powTable, powVectorY, powScalar, yHigh } from './pow';
 
-const ATTRACT: i64 = 0;
-const REPEL: i64 = 1;
-/** A negative sample at distance 0 (or NaN): pushed by 4 * alpha on both axes. */
-const REPEL_ZERO: i64 = 2;
-
-// Per-thread state of one epoch call (globals belong to the instance, one per thread).
+// One thread's batch (globals belong to the instance, and each thread has its own instance).
 let cap = 0;
-let termD2: usize = 0; // f64: squared distance (1 for REPEL_ZERO)
-let termDxy: usize = 0; // f64x2: (dx, dy)
-let termKind: usize = 0; // i64
-let termPb: usize = 0; // f64: d2^b
-let termPbm1: usize = 0; // f64: d2^(b-1), attraction terms only
-let termC: usize = 0; // f64: the gradient coefficient
-let attTerm: usize = 0; // i32: term index of each attraction
-let attD2: usize = 0; // f64: its squared distance
-let attP: usize = 0; // f64: its d2^(b-1)
+let inc: usize = 0; // f64x2 per term: its increment, in term order
+let attD2: usize = 0; // attractions: f64 squared distance,
+let attDxy: usize = 0; // f64x2 (dx, dy),
+let attTerm: usize = 0; // i32 term index
+let negD2: usize = 0; // negative samples at a positive distance: the same three
+let negDxy: usize = 0;
+let negTerm: usize = 0;
 let ptIndex: usize = 0; // i32: point
 let ptEnd: usize = 0; // i32: end of its terms
-let ptAcc: usize = 0; // f64x2: its position before these terms
-let nTerms = 0;
-let nAtt = 0;
-let nPts = 0;
-
+let ptAcc: usize = 0; // f64x2: its position before them
+let tab: usize = 0; // powTable
 let gA = 0.0;
 let gB = 0.0;
 let gAlpha = 0.0;
 let gNext: usize = 0;
 
-/** Bytes of scratch one thread needs for `terms` terms per batch (a multiple of 4). */
+/** Bytes of scratch one thread needs for batches of `terms` terms. */
 export function umapScratchBytes(terms: i32): i32 {
-  return (terms + 4) * (8 + 16 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 4 + 4 + 16);
+  return (terms + 4) * (16 + 8 + 16 + 4 + 8 + 16 + 4 + 4 + 4 + 16) + POW_TABLE_BYTES;
 }
 
 function layout(scratch: usize, terms: i32): void {
   cap = terms;
   const m = <usize>(terms + 4);
-  termDxy = scratch;
-  ptAcc = termDxy + m * 16;
-  termD2 = ptAcc + m * 16;
-  termKind = termD2 + m * 8;
-  termPb = termKind + m * 8;
-  termPbm1 = termPb + m * 8;
-  termC = termPbm1 + m * 8;
-  attD2 = termC + m * 8;
-  attP = attD2 + m * 8;
-  attTerm = attP + m * 8;
-  ptIndex = attTerm + m * 4;
+  tab = scratch;
+  inc = tab + POW_TABLE_BYTES;
+  attDxy = inc + m * 16;
+  negDxy = attDxy + m * 16;
+  ptAcc = negDxy + m * 16;
+  attD2 = ptAcc + m * 16;
+  negD2 = attD2 + m * 8;
+  attTerm = negD2 + m * 8;
+  negTerm = attTerm + m * 4;
+  ptIndex = negTerm + m * 4;
   ptEnd = ptIndex + m * 4;
+  powTable(tab);
 }
 
-/** x^y for `count` float64s (pairs; one slot past the end may be read and written). */
-function powRun(src: usize, dst: usize, count: i32, y: f64): void {
-  if (!powVectorY(y)) {
-    for (let i = 0; i < count; i++) store<f64>(dst + (<usize>i << 3), powScalar(load<f64>(src + (<usize>i << 3)), y));
-    return;
-  }
-  const y1 = reinterpret<f64>(reinterpret<u64>(y) & 0xffffffff00000000);
-  const yd = y - y1;
-  for (let i = 0; i < count; i += 2) {
-    const off = <usize>i << 3;
-    v128.store(dst + off, powLanes(v128.load(src + off), y, y1, yd));
-  }
+/** clip(c * dxy) lane by lane: v > 4 ? 4 : v < -4 ? -4 : v (NaN stays NaN, as in JS). */
+// @ts-ignore: decorator
+@inline function clipped(c: f64, dxy: v128): v128 {
+  return f64x2.pmax(f64x2.pmin(f64x2.mul(f64x2.splat(c), dxy), f64x2.splat(4.0)), f64x2.splat(-4.0));
 }
 
-/** Adds up the batch's terms: closes its points (or carries the last one's sum when `open`). */
-function flush(open: bool): void {
+/**
+ * Works out the batch's increments and adds them up: closes its points, or carries the last one's
+ * sum into the next batch when `open` (a point whose terms did not fit).
+ */
+function flush(nTerms: i32, nAtt: i32, nNeg: i32, nPts: i32, open: bool): void {
   store<i32>(ptEnd + ((<usize>nPts - 1) << 2), nTerms);
-  // A slot past the end so the pair loops read defined values.
-  store<f64>(termD2 + (<usize>nTerms << 3), 1.0);
-  store<i64>(termKind + (<usize>nTerms << 3), REPEL_ZERO);
+  // Pads so the pair loops read defined values and write to a spare slot.
   store<f64>(attD2 + (<usize>nAtt << 3), 1.0);
-  powRun(termD2, termPb, nTerms, gB);
-  powRun(attD2, attP, nAtt, gB - 1.0);
-  for (let m = 0; m < nAtt; m++) store<f64>(termPbm1 + (<usize>load<i32>(attTerm + (<usize>m << 2)) << 3), load<f64>(attP + (<usize>m << 3)));
-
-  // c = (-2 a b d2^(b-1)) / (a d2^b + 1) for an attraction, 2b / ((0.001 + d2) (a d2^b + 1)) for a repulsion.
-  const minus2ab = f64x2.splat(-2.0 * gA * gB);
-  const twoB = f64x2.splat(2.0 * gB);
+  store<i32>(attTerm + (<usize>nAtt << 2), cap + 2);
+  store<f64>(negD2 + (<usize>nNeg << 3), 1.0);
+  store<i32>(negTerm + (<usize>nNeg << 2), cap + 2);
+  const alpha = f64x2.splat(gAlpha);
   const a = f64x2.splat(gA);
   const one = f64x2.splat(1.0);
+  const b = gB;
+  const bm1 = gB - 1.0;
+  const vector = powVectorY(b) && powVectorY(bm1);
+  const b1 = yHigh(b);
+  const bd = b - b1;
+  const bm11 = yHigh(bm1);
+  const bm1d = bm1 - bm11;
+
+  // Negative samples: c = 2b / ((0.001 + d2) (a d2^b + 1)); the increment is clip(c dx) alpha.
+  const twoB = f64x2.splat(2.0 * b);
   const eps = f64x2.splat(0.001);
-  for (let t = 0; t < nTerms; t += 2) {
-    const off = <usize>t << 3;
-    const attract = i64x2.eq(v128.load(termKind + off), i64x2.splat(ATTRACT));
-    const q = f64x2.add(f64x2.mul(a, v128.load(termPb + off)), one);
-    const num = v128.bitselect(f64x2.mul(minus2ab, v128.load(termPbm1 + off)), twoB, attract);
-    const den = v128.bitselect(q, f64x2.mul(f64x2.add(eps, v128.load(termD2 + off)), q), attract);
-    v128.store(termC + off, f64x2.div(num, den));
+  for (let t = 0; t < nNeg; t += 2) {
+    const d2 = v128.load(negD2 + (<usize>t << 3));
+    const pb = vector ? powLanes(d2, b, b1, bd, tab) : f64x2(powScalar(f64x2.extract_lane(d2, 0), b), powScalar(f64x2.extract_lane(d2, 1), b));
+    const c = f64x2.div(twoB, f64x2.mul(f64x2.add(eps, d2), f64x2.add(f64x2.mul(a, pb), one)));
+    const at = negDxy + (<usize>t << 4);
+    v128.store(inc + (<usize>load<i32>(negTerm + (<usize>t << 2)) << 4), f64x2.mul(clipped(f64x2.extract_lane(c, 0), v128.load(at)), alpha));
+    v128.store(inc + (<usize>load<i32>(negTerm + (<usize>t << 2), 4) << 4), f64x2.mul(clipped(f64x2.extract_lane(c, 1), v128.load(at, 16)), alpha));
+  }
+  // Attractions: c = (-2 a b d2^(b-1)) / (a d2^b + 1); the increment is 2 clip(c dx) alpha.
+  const minus2ab = f64x2.splat(-2.0 * gA * b);
+  const two = f64x2.splat(2.0);
+  for (let t = 0; t < nAtt; t += 2) {
+    const d2 = v128.load(attD2 + (<usize>t << 3));
+    let pb: v128, pbm1: v128;
+    if (vector) {
+      pb = powLanes2(d2, b, b1, bd, bm1, bm11, bm1d, tab);
+      pbm1 = v128.load(tab, POW_SECOND);
+    } else {
+      const x0 = f64x2.extract_lane(d2, 0);
+      const x1 = f64x2.extract_lane(d2, 1);
+      pb = f64x2(powScalar(x0, b), powScalar(x1, b));
+      pbm1 = f64x2(powScalar(x0, bm1), powScalar(x1, bm1));
+    }
+    const c = f64x2.div(f64x2.mul(minus2ab, pbm1), f64x2.add(f64x2.mul(a, pb), one));
+    const at = attDxy + (<usize>t << 4);
+    v128.store(inc + (<usize>load<i32>(attTerm + (<usize>t << 2)) << 4), f64x2.mul(f64x2.mul(two, clipped(f64x2.extract_lane(c, 0), v128.load(at))), alpha));
+    v128.store(inc + (<usize>load<i32>(attTerm + (<usize>t << 2), 4) << 4), f64x2.mul(f64x2.mul(two, clipped(f64x2.extract_lane(c, 1), v128.load(at, 16))), alpha));
   }
 
-  const alpha = f64x2.splat(gAlpha);
-  const push0 = f64x2.splat(4.0 * gAlpha);
-  const two = f64x2.splat(2.0);
-  const hi = f64x2.splat(4.0);
-  const lo = f64x2.splat(-4.0);
   let t = 0;
   let acc = f64x2.splat(0);
   for (let p = 0; p < nPts; p++) {
     acc = v128.load(ptAcc + (<usize>p << 4));
     const end = load<i32>(ptEnd + (<usize>p << 2));
-    for (; t < end; t++) {
-      const c = f64x2.splat(load<f64>(termC + (<usize>t << 3)));
-      const g = f64x2.pmax(f64x2.pmin(f64x2.mul(c, v128.load(termDxy + (<usize>t << 4))), hi), lo);
-      const kind = load<i64>(termKind + (<usize>t << 3));
-      const step = select<v128>(f64x2.mul(f64x2.mul(two, g), alpha), select<v128>(f64x2.mul(g, alpha), push0, kind == REPEL), kind == ATTRACT);
-      acc = f64x2.add(acc, step);
-    }
+    for (; t < end; t++) acc = f64x2.add(acc, v128.load(inc + (<usize>t << 4)));
     if (!open || p < nPts - 1) v128.store64_lane(gNext + (<usize>load<i32>(ptIndex + (<usize>p << 2)) << 3), f32x4.demote_f64x2_zero(acc), 0);
   }
   if (open) {
     store<i32>(ptIndex, load<i32>(ptIndex + ((<usize>nPts - 1) << 2)));
     v128.store(ptAcc, acc);
-    nPts = 1;
-  } else nPts = 0;
-  nTerms = 0;
-  nAtt = 0;
-}
-
-// @ts-ignore: decorator
-@inline function pushTerm(kind: i64, dxy: v128, d2: f64): void {
-  if (nTerms == cap) flush(true);
-  const t = <usize>nTerms;
-  v128.store(termDxy + (t << 4), dxy);
-  store<f64>(termD2 + (t << 3), kind == REPEL_ZERO ? 1.0 : d2);
-  store<i64>(termKind + (t << 3), kind);
-  if (kind == ATTRACT) {
-    store<f64>(attD2 + (<usize>nAtt << 3), d2);
-    store<i32>(attTerm + (<usize>nAtt << 2), nTerms);
-    nAtt++;
   }
-  nTerms++;
 }
 
 /**
  * Epoch `epoch` for points [from, to). Arrays are byte offsets into memory: indptr, indices (i32),
- * epochsPerSample, nextSample, nextNegative (f32, per edge), cur and next ([n, 2] f32). scratch
- * holds umapScratchBytes(terms) bytes of this thread's own.
+ * epochsPerSample, nextSample, nextNegative (f32, per edge), cur and next ([n, 2] f32); alpha is
+ * 1 - epoch / nEpochs. scratch holds umapScratchBytes(terms) bytes of this thread's own (16-byte aligned).
  */
 export function umapEpoch(
   n: i32, a: f64, b: f64, rate: f64, seed: i32, epoch: i32, alpha: f64,
@@ -158,14 +139,19 @@ export function umapEpoch(
   gB = b;
   gAlpha = alpha;
   gNext = next;
-  nTerms = 0;
-  nAtt = 0;
-  nPts = 0;
+  const push0 = f64x2.splat(4.0 * alpha);
+  let nTerms = 0;
+  let nAtt = 0;
+  let nNeg = 0;
+  let nPts = 0;
   const epochF = <f64>epoch;
   const h0 = <u32>seed ^ (<u32>(epoch + 1) * 0x9e3779b1);
   const un = <u32>n;
   for (let i = from; i < to; i++) {
-    if (nPts == cap) flush(false);
+    if (nPts == cap) {
+      flush(nTerms, nAtt, nNeg, nPts, false);
+      nTerms = nAtt = nNeg = nPts = 0;
+    }
     const xy0 = f64x2.promote_low_f32x4(v128.load64_zero(cur + (<usize>i << 3)));
     store<i32>(ptIndex + (<usize>nPts << 2), i);
     v128.store(ptAcc + (<usize>nPts << 4), xy0);
@@ -176,16 +162,28 @@ export function umapEpoch(
       const ns = load<f32>(nextSample + off);
       if (<f64>ns > epochF) continue;
       const j = load<i32>(indices + off);
+      // Room for this edge's attraction and a first negative sample before anything is pushed.
+      if (nTerms >= cap - 1) {
+        flush(nTerms, nAtt, nNeg, nPts, true);
+        nTerms = nAtt = nNeg = 0;
+        nPts = 1;
+      }
       let dxy = f64x2.sub(xy0, f64x2.promote_low_f32x4(v128.load64_zero(cur + (<usize>j << 3))));
       let sq = f64x2.mul(dxy, dxy);
       let d2 = f64x2.extract_lane(sq, 0) + f64x2.extract_lane(sq, 1);
-      if (d2 > 0) pushTerm(ATTRACT, dxy, d2);
+      if (d2 > 0) {
+        store<f64>(attD2 + (<usize>nAtt << 3), d2);
+        v128.store(attDxy + (<usize>nAtt << 4), dxy);
+        store<i32>(attTerm + (<usize>nAtt << 2), nTerms);
+        nAtt++;
+        nTerms++;
+      }
       const eps = load<f32>(epochsPerSample + off);
       store<f32>(nextSample + off, <f32>(<f64>ns + <f64>eps));
       const eNeg = <f32>(<f64>eps / rate);
       const nn = load<f32>(nextNegative + off);
-      const nNeg = max<f64>(0.0, Math.floor(<f64><f32>(<f64><f32>(epochF - <f64>nn) / <f64>eNeg)));
-      const count = <i32>nNeg;
+      const nNegF = max<f64>(0.0, Math.floor(<f64><f32>(<f64><f32>(epochF - <f64>nn) / <f64>eNeg)));
+      const count = <i32>nNegF;
       const he = (h0 ^ <u32>e) * 0x85ebca6b;
       const he2 = he ^ (he >>> 13);
       for (let s = 0; s < count; s++) {
@@ -194,14 +192,28 @@ export function umapEpoch(
         h = h ^ (h >>> 16);
         const k = <i32>(h % un);
         if (k == i) continue;
+        if (nTerms == cap) {
+          flush(nTerms, nAtt, nNeg, nPts, true);
+          nTerms = nAtt = nNeg = 0;
+          nPts = 1;
+        }
         dxy = f64x2.sub(xy0, f64x2.promote_low_f32x4(v128.load64_zero(cur + (<usize>k << 3))));
         sq = f64x2.mul(dxy, dxy);
         d2 = f64x2.extract_lane(sq, 0) + f64x2.extract_lane(sq, 1);
-        pushTerm(d2 > 0 ? REPEL : REPEL_ZERO, dxy, d2);
+        if (d2 > 0) {
+          store<f64>(negD2 + (<usize>nNeg << 3), d2);
+          v128.store(negDxy + (<usize>nNeg << 4), dxy);
+          store<i32>(negTerm + (<usize>nNeg << 2), nTerms);
+          nNeg++;
+        } else {
+          // At distance 0 (or NaN) a negative sample pushes by 4 alpha on both axes.
+          v128.store(inc + (<usize>nTerms << 4), push0);
+        }
+        nTerms++;
       }
-      store<f32>(nextNegative + off, <f32>(<f64>nn + <f64><f32>(nNeg * <f64>eNeg)));
+      store<f32>(nextNegative + off, <f32>(<f64>nn + <f64><f32>(nNegF * <f64>eNeg)));
     }
     store<i32>(ptEnd + ((<usize>nPts - 1) << 2), nTerms);
   }
-  if (nPts > 0) flush(false);
+  if (nPts > 0) flush(nTerms, nAtt, nNeg, nPts, false);
 }

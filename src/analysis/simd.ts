@@ -7,7 +7,9 @@ import { KERNELS_PRIVATE, KERNELS_SHARED } from './simd-bytes.ts';
 /** What the module exports (offsets are byte offsets into its memory). */
 export interface SimdKernels {
   powScalar(x: number, y: number): number;
-  powPairs(src: number, dst: number, count: number, y: number): void;
+  powPairs(src: number, dst: number, count: number, y: number, table: number): void;
+  powPairs2(src: number, dsta: number, dstb: number, count: number, ya: number, yb: number, table: number): void;
+  powTableBytes(): number;
   umapScratchBytes(terms: number): number;
   umapEpoch(
     n: number, a: number, b: number, rate: number, seed: number, epoch: number, alpha: number,
