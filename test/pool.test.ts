@@ -67,16 +67,16 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
     }
   });
 
-  it('UMAP epochs (points split across workers read the previous positions)', async () => {
+  it.each(['js', 'wasm'] as const)('UMAP epochs, %s (points split across workers read the previous positions)', async (engine) => {
     const n = 6000; // two blocks of points
     const { x } = clustered(n, 5, 2);
     const knn = await exactKnnAsync(x, n, 5, 10, { pool: pools[1] });
     const plan = await planUmap(fuzzyConnectivities(knn, n), x, 5, { seed: 3, nEpochs: 12 });
     const runs: Float32Array[] = [];
-    for (const pool of pools) runs.push(await umapCpu(plan, { pool, poolMinPoints: 0 }));
+    for (const pool of pools) runs.push(await umapCpu(plan, { pool, poolMinPoints: 0, engine }));
     for (const r of runs.slice(1)) same(r, runs[0]);
     // Below the pool's minimum the same pool runs inline: still the same bits.
-    same(await umapCpu(plan, { pool: pools[1] }), runs[0]);
+    same(await umapCpu(plan, { pool: pools[1], engine }), runs[0]);
   });
 
   it.each(['wilcoxon', 't-test'] as const)('%s markers (gene blocks)', async (method) => {
