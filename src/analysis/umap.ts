@@ -233,8 +233,12 @@ export function umapEpochBlocks(ctx: UmapContext, args: UmapEpochArgs): Float32A
 
 /** The UMAP layout on the CPU: [n, 2] coordinates. */
 export async function umapCpu(plan: UmapPlan, opts: UmapOptions = {}): Promise<Float32Array> {
-  const engine = opts.engine ?? (simdSupported() ? 'wasm' : 'js');
-  return engine === 'wasm' ? umapWasm(plan, opts) : umapJs(plan, opts);
+  return (opts.engine ?? umapCpuEngine()) === 'wasm' ? umapWasm(plan, opts) : umapJs(plan, opts);
+}
+
+/** The CPU epoch this engine runs by default: the SIMD kernel wherever WebAssembly SIMD runs. */
+export function umapCpuEngine(): 'wasm' | 'js' {
+  return simdSupported() ? 'wasm' : 'js';
 }
 
 /** The pool for this layout, or null to run it inline (one thread, or too few points to pay for the workers). */
