@@ -48,19 +48,19 @@ function sparseCells(n: number, p: number, labels: Int32Array, seed: number): Cs
 }
 
 describe('worker pool: identical results for 1, 2 and 3 workers, shared or copied memory', () => {
-  it('exact kNN (query blocks)', async () => {
+  it.each(['js', 'wasm'] as const)('exact kNN, %s (query blocks)', async (engine) => {
     const { x } = clustered(3000, 8, 1);
-    const runs = await Promise.all(pools.map((pool) => exactKnnAsync(x, 3000, 8, 10, { pool })));
+    const runs = await Promise.all(pools.map((pool) => exactKnnAsync(x, 3000, 8, 10, { pool, engine })));
     for (const r of runs.slice(1)) {
       same(r.indices, runs[0].indices);
       same(r.distances, runs[0].distances);
     }
   });
 
-  it('NN-descent (join blocks; insertions replayed in serial order)', async () => {
+  it.each(['js', 'wasm'] as const)('NN-descent, %s (join blocks; insertions replayed in serial order)', async (engine) => {
     const { x } = clustered(5000, 8, 9);
     const runs = [];
-    for (const pool of pools) runs.push(await nnDescent(x, 5000, 8, 10, { seed: 4, pool }));
+    for (const pool of pools) runs.push(await nnDescent(x, 5000, 8, 10, { seed: 4, pool, engine }));
     for (const r of runs.slice(1)) {
       same(r.indices, runs[0].indices);
       same(r.distances, runs[0].distances);

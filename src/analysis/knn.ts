@@ -4,6 +4,7 @@
 import { CancelledError } from '../io/errors.ts';
 import { ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
+import { growTo, SimdLayout, simdKernels, simdMemory, simdSupported, type SimdKernels } from './simd.ts';
 
 export interface KnnResult {
   k: number;
@@ -18,6 +19,16 @@ export interface KnnOptions {
   onProgress?: (fraction: number, message: string) => void;
   /** Query blocks run on this pool's workers (same results as inline). */
   pool?: WorkerPool | null;
+  /**
+   * 'wasm' (the default where WebAssembly SIMD runs): the distance loops in the SIMD kernels;
+   * 'js': the loops below. Identical results.
+   */
+  engine?: 'wasm' | 'js';
+}
+
+/** The distance loops this engine runs by default. */
+export function knnEngine(opts: { engine?: 'wasm' | 'js' }): 'wasm' | 'js' {
+  return opts.engine ?? (simdSupported() ? 'wasm' : 'js');
 }
 
 export function exactKnn(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): KnnResult {
@@ -35,8 +46,8 @@ export async function exactKnnAsync(data: Float32Array, n: number, d: number, k:
   const out = { k, indices: new Int32Array(n * k), distances: new Float32Array(n * k) };
   // Block size from the shape only (never the worker count): ~2e7 distance terms per block.
   const blocks = ranges(n, Math.max(16, Math.floor(2e7 / Math.max(1, n * d))));
-  const ctx = { data: opts.pool ? opts.pool.share(data) : data, n, d, k };
-  const parts = await runBlocks<KnnResult>(opts.pool, 'knn', ctx, blocks, {
+  const ctx = { data: opts.pool ? opts.pool.share(data) : data, n, d, k, rows: blocks[0]?.to ?? 0 };
+  const parts = await runBlocks<KnnResult>(opts.pool, knnEngine(opts) === 'wasm' ? 'knn-wasm' : 'knn', ctx, blocks, {
     signal: opts.signal,
     onBlock: (done, total) => opts.onProgress?.(done / total, `neighbors (exact, CPU): ${Math.round((done / total) * n).toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`),
   });
@@ -91,7 +102,52 @@ export function knnRows(data: Float32Array | Float64Array, n: number, d: number,
   }
 }
 
-definePoolTask('knn', (c: { data: Float32Array; n: number; d: number; k: number }, r: { from: number; to: number }) => {
+interface KnnContext {
+  data: Float32Array;
+  n: number;
+  d: number;
+  k: number;
+  /** Most query rows in a block. */
+  rows: number;
+}
+
+definePoolTask('knn', (c: KnnContext, r: { from: number; to: number }) => {
   const result = knnBlock(c.data, c.n, c.d, c.k, r.from, r.to);
+  return { result, transfer: [result.indices.buffer as ArrayBuffer, result.distances.buffer as ArrayBuffer] };
+});
+
+/** A thread's kernels over a memory of its own holding the data (copied in once per job). */
+const knnThreads = new WeakMap<KnnContext, Promise<{ kernels: SimdKernels; memory: WebAssembly.Memory; data: number; idx: number; dist: number; scratch: number }>>();
+
+function knnThread(c: KnnContext) {
+  let t = knnThreads.get(c);
+  if (!t) {
+    t = (async () => {
+      const memory = simdMemory(0, false);
+      const kernels = await simdKernels(memory);
+      const l = new SimdLayout();
+      const data = l.take(c.n * c.d, 4);
+      const idx = l.take(c.rows * c.k, 4);
+      const dist = l.take(c.rows * c.k, 4);
+      const scratch = l.take(kernels.knnScratchBytes(c.d, c.k), 1);
+      growTo(memory, l.bytes);
+      new Float32Array(memory.buffer, data, c.n * c.d).set(c.data.subarray(0, c.n * c.d));
+      return { kernels, memory, data, idx, dist, scratch };
+    })();
+    knnThreads.set(c, t);
+  }
+  return t;
+}
+
+/** knnBlock in the SIMD kernel: the same neighbours and distances. */
+export async function knnBlockWasm(c: KnnContext, from: number, to: number): Promise<KnnResult> {
+  const { kernels, memory, data, idx, dist, scratch } = await knnThread(c);
+  kernels.knnRows(data, c.n, c.d, c.k, from, to, idx, dist, scratch);
+  const m = (to - from) * c.k;
+  return { k: c.k, indices: new Int32Array(memory.buffer, idx, m).slice(), distances: new Float32Array(memory.buffer, dist, m).slice() };
+}
+
+definePoolTask('knn-wasm', async (c: KnnContext, r: { from: number; to: number }) => {
+  const result = await knnBlockWasm(c, r.from, r.to);
   return { result, transfer: [result.indices.buffer as ArrayBuffer, result.distances.buffer as ArrayBuffer] };
 });

@@ -11,6 +11,9 @@ export interface SimdKernels {
   powPairs2(src: number, dsta: number, dstb: number, count: number, ya: number, yb: number, table: number): void;
   powTableBytes(): number;
   umapScratchBytes(terms: number): number;
+  knnScratchBytes(d: number, k: number): number;
+  knnRows(data: number, n: number, d: number, k: number, from: number, to: number, outIdx: number, outDist: number, scratch: number): void;
+  joinPoint(data: number, d: number, cand: number, worst: number, nn: number, no: number, prow: number, outU: number, outV: number, outD: number, outM: number, at: number): number;
   umapEpoch(
     n: number, a: number, b: number, rate: number, seed: number, epoch: number, alpha: number,
     indptr: number, indices: number, epochsPerSample: number, nextSample: number, nextNegative: number,
@@ -57,6 +60,14 @@ export async function simdKernels(memory: WebAssembly.Memory): Promise<SimdKerne
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const instance = await WebAssembly.instantiate(await kernelModule(shared), { env: { memory } });
   return instance.exports as unknown as SimdKernels;
+}
+
+/** Grows `memory` (not shared) to at least `bytes`; true when it grew (views on it must be remade). */
+export function growTo(memory: WebAssembly.Memory, bytes: number): boolean {
+  const have = memory.buffer.byteLength;
+  if (have >= bytes) return false;
+  memory.grow(Math.ceil((bytes - have) / 65536));
+  return true;
 }
 
 /** Byte offsets of arrays laid out one after another, each 16-byte aligned. */
