@@ -2,7 +2,7 @@
 // them. Brute force in row blocks: O(n^2 d), fine up to tens of thousands of cells on the CPU;
 // larger data needs the GPU or an approximate index (not built yet).
 import { CancelledError } from '../io/errors.ts';
-import { ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 import { growTo, SimdLayout, simdKernels, simdMemory, simdSupported, type SimdKernels } from './simd.ts';
 
@@ -19,6 +19,8 @@ export interface KnnOptions {
   onProgress?: (fraction: number, message: string) => void;
   /** Query blocks run on this pool's workers (same results as inline). */
   pool?: WorkerPool | null;
+  /** Fewest points for which the pool is used (default: the step's own, KNN_POOL_MIN or NNDESCENT_POOL_MIN). */
+  poolMinPoints?: number;
   /**
    * 'wasm' (the default where WebAssembly SIMD runs): the distance loops in the SIMD kernels;
    * 'js': the loops below. Identical results.
@@ -41,8 +43,15 @@ export function exactKnn(data: Float32Array, n: number, d: number, k: number, op
   return out;
 }
 
+/**
+ * Fewest points for which the exact search goes to the pool: below it (about 0.1 s of SIMD
+ * distances at 50 dimensions) the search is over before the workers would have started.
+ */
+export const KNN_POOL_MIN = 4096;
+
 /** As exactKnn, in blocks of query rows on the pool (or inline, yielding so a worker can cancel it). */
 export async function exactKnnAsync(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): Promise<KnnResult> {
+  opts = { ...opts, pool: poolFor(opts.pool, n, opts.poolMinPoints ?? KNN_POOL_MIN) };
   const out = { k, indices: new Int32Array(n * k), distances: new Float32Array(n * k) };
   // Block size from the shape only (never the worker count): ~2e7 distance terms per block.
   const blocks = ranges(n, Math.max(16, Math.floor(2e7 / Math.max(1, n * d))));

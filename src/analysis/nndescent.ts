@@ -5,9 +5,16 @@
 import { CancelledError } from '../io/errors.ts';
 import { mulberry32 } from '../model/random.ts';
 import { knnEngine, type KnnOptions, type KnnResult } from './knn.ts';
-import { openJob, ranges } from '../parallel/pool.ts';
+import { openJob, poolFor, ranges } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 import { growTo, SimdLayout, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
+
+/**
+ * Fewest points for which the join goes to the pool. Its serial parts (candidate lists, the
+ * replayed insertions) are about half the work once the distances run in SIMD, so two workers
+ * gain little below this size (bench/pool-small.ts).
+ */
+export const NNDESCENT_POOL_MIN = 20000;
 
 /** Points per join block and blocks per group (between refreshes of the worst distances): fixed. */
 const JOIN_BLOCK = 2048;
@@ -139,7 +146,7 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
   const maxIt = opts.maxIterations ?? 12;
   const delta = opts.delta ?? 0.001;
   const maxCand = Math.max(K, 30);
-  const pool = opts.pool && opts.pool.size > 1 ? opts.pool : null;
+  const pool = poolFor(opts.pool, n, opts.poolMinPoints ?? NNDESCENT_POOL_MIN);
   const shared = pool?.shared ?? false;
   const sh = <T extends Float32Array | Float64Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
   const alloc = <T extends Float64Array | Int32Array>(C: { new (n: number): T; new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, len: number): T => (pool ? pool.alloc(C, len) : new C(len));
