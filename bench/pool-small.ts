@@ -70,7 +70,7 @@ async function sweep(name: string, sizes: number[], run: (size: number, pool: Wo
   }
 }
 
-let x = new Float32Array(0);
+let x: Float32Array = new Float32Array(0);
 await sweep('exact kNN (WASM), n points x 50, k 15', [500, 1000, 2000, 4000], (n, p) => exactKnnAsync(x, n, 50, 15, { pool: p }), async (n) => void (x = gaussianMixture(n, 50, 2)));
 await sweep('NN-descent (WASM), n points x 50, k 15', [2000, 5000, 10000, 20000], (n, p) => nnDescent(x, n, 50, 15, { pool: p, seed: 0 }), async (n) => void (x = gaussianMixture(n, 50, 3)));
 let plan: Awaited<ReturnType<typeof planUmap>>;
