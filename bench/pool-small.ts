@@ -47,7 +47,7 @@ function csr(n: number, p: number, density: number) {
   const inline = performance.now() - t0;
   const cold = nodePool(threads)!;
   const t1 = performance.now();
-  await exactKnnAsync(x, 200, 50, 15, { pool: cold });
+  await exactKnnAsync(x, 200, 50, 15, { pool: cold, poolMinPoints: 0 });
   console.log(`cold pool of ${threads}: first block ${(performance.now() - t1).toFixed(0)} ms (inline ${inline.toFixed(0)} ms); load ${loadavg()[0].toFixed(1)}`);
   cold.terminate();
 }
@@ -71,8 +71,8 @@ async function sweep(name: string, sizes: number[], run: (size: number, pool: Wo
 }
 
 let x: Float32Array = new Float32Array(0);
-await sweep('exact kNN (WASM), n points x 50, k 15', [500, 1000, 2000, 4000], (n, p) => exactKnnAsync(x, n, 50, 15, { pool: p }), async (n) => void (x = gaussianMixture(n, 50, 2)));
-await sweep('NN-descent (WASM), n points x 50, k 15', [2000, 5000, 10000, 20000], (n, p) => nnDescent(x, n, 50, 15, { pool: p, seed: 0 }), async (n) => void (x = gaussianMixture(n, 50, 3)));
+await sweep('exact kNN (WASM), n points x 50, k 15', [500, 1000, 2000, 4000], (n, p) => exactKnnAsync(x, n, 50, 15, { pool: p, poolMinPoints: 0 }), async (n) => void (x = gaussianMixture(n, 50, 2)));
+await sweep('NN-descent (WASM), n points x 50, k 15', [2000, 5000, 10000, 20000], (n, p) => nnDescent(x, n, 50, 15, { pool: p, seed: 0, poolMinPoints: 0 }), async (n) => void (x = gaussianMixture(n, 50, 3)));
 let plan: Awaited<ReturnType<typeof planUmap>>;
 await sweep(
   'UMAP (WASM), n points, 50 epochs',
@@ -85,11 +85,11 @@ await sweep(
 );
 let m = csr(1, 1, 0);
 let labels = new Int32Array(0);
-await sweep('Wilcoxon markers, n cells x 2k genes, 8 groups', [1000, 3000, 10000], (n, p) => markerStatsAsync('wilcoxon', m, labels, 8, { pool: p }), async (n) => {
+await sweep('Wilcoxon markers, n cells x 2k genes, 8 groups', [1000, 3000, 10000], (_n, p) => markerStatsAsync('wilcoxon', m, labels, 8, { pool: p, poolMinValues: 0 }), async (n) => {
   m = csr(n, 2000, 0.05);
   labels = Int32Array.from({ length: n }, () => Math.floor(rng() * 8));
 });
-await sweep('PCA (covariance + Lanczos), n cells x 2k genes, 50 comps', [1000, 3000, 10000], (_n, p) => pcaCsr(m, 50, { pool: p }), async (n) => void (m = csr(n, 2000, 0.05)));
+await sweep('PCA (covariance + Lanczos), n cells x 2k genes, 50 comps', [1000, 3000, 10000], (_n, p) => pcaCsr(m, 50, { pool: p, poolMinValues: 0 }), async (n) => void (m = csr(n, 2000, 0.05)));
 await sweep('QC pass over a file, n cells x 20k genes (1,000 per cell)', [3000, 6000, 12000], async (n, p) => {
   const ds = await openPaths([join(import.meta.dirname, 'out', `synthetic_${n}x20000.h5ad`)]);
   try {
