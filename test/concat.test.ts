@@ -3,7 +3,7 @@
 // for the inner and the outer join, for two parts of pbmc68k and for the 10x v3 .h5 beside its own
 // MatrixMarket folder. Bad inputs are refused naming the files.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +201,25 @@ describe.runIf(run)('several files as one dataset', () => {
       // MatrixMarket text is parsed in memory: no pool worker can open it again.
       expect(ds.sources).toBeNull();
       expect(ds.var.columns.find((c) => c.name === 'gene_ids')).toBeDefined();
+    } finally {
+      ds.close();
+    }
+  });
+
+  it('a folder of GEO-style samples (GSM1_matrix.mtx.gz, GSM2_...) opens as two samples named by prefix', async () => {
+    const geo = f('geo');
+    mkdirSync(geo);
+    for (const name of ['matrix.mtx.gz', 'features.tsv.gz', 'barcodes.tsv.gz']) {
+      for (const gsm of ['GSM1', 'GSM2']) copyFileSync(shared('data', '10x', 'v3_filtered_feature_bc_matrix', name), join(geo, `${gsm}_${name}`));
+    }
+    const ds = await openInputs([geo]);
+    try {
+      expect(ds.concat!.parts.map((p) => [p.label, p.fileName, p.nObs])).toEqual([
+        ['GSM1', 'geo/GSM1_matrix.mtx.gz', 1107],
+        ['GSM2', 'geo/GSM2_matrix.mtx.gz', 1107],
+      ]);
+      expect([ds.nObs, ds.nVars]).toEqual([2214, 507]);
+      expect(ds.obs.index[1107]).toBe(`${ds.obs.index[0].replace(/-GSM1$/, '')}-GSM2`);
     } finally {
       ds.close();
     }
