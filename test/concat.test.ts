@@ -13,7 +13,10 @@ import { qcMetrics } from '../src/analysis/qc.ts';
 import { JOINED_COUNTS_KEY } from '../src/io/concat.ts';
 import { DatasetError } from '../src/io/errors.ts';
 import { openInputs, openPaths } from '../src/io/node.ts';
+import { nodeH5Runtime } from '../src/io/h5/node-runtime.ts';
+import { writeSnapshot } from '../src/io/h5ad/snapshot.ts';
 import { summarize } from '../src/io/summary.ts';
+import { AnalysisSession, type SessionResources } from '../src/workers/analysis-session.ts';
 import type { CategoricalColumn, Column, Dataset } from '../src/io/types.ts';
 import { hasShared, shared } from './helpers.ts';
 import { hasPythonAnndata } from './python-anndata.ts';
@@ -239,6 +242,28 @@ describe.runIf(run)('several files as one dataset', () => {
       }
     } finally {
       ds.close();
+    }
+  });
+
+  it('the app\'s session on a joined dataset: gene values as each file alone gives them (outer join: same totals), a snapshot with obs/sample', async () => {
+    const resources: SessionResources = { ensemblMap: async () => new Map(), markerSets: async () => [] };
+    const joined = new AnalysisSession(await openInputs([f('a.h5ad'), f('b.h5ad')], { join: 'outer' }), resources);
+    const alone = [new AnalysisSession(await openPaths([f('a.h5ad')]), resources), new AnalysisSession(await openPaths([f('b.h5ad')]), resources)];
+    try {
+      for (const gene of ['CD3E', 'LYZ']) {
+        const both = await joined.geneValues(gene);
+        expect(Array.from(both.subarray(0, 300))).toEqual(Array.from(await alone[0].geneValues(gene)));
+        expect(Array.from(both.subarray(300))).toEqual(Array.from(await alone[1].geneValues(gene)));
+      }
+      const content = await joined.snapshotContent({ genes: { kind: 'list', names: ['CD3E', 'LYZ'] }, embeddings: ['X_pca'], session: '{"scweb":1}' }, new AbortController().signal, () => {});
+      const { lib } = await nodeH5Runtime();
+      await writeSnapshot(lib, f('snap.h5ad'), content);
+      const snap = await openPaths([f('snap.h5ad')]);
+      const sample = snap.obs.columns.find((c) => c.name === 'sample') as CategoricalColumn;
+      expect([snap.nObs, snap.nVars, sample.categories]).toEqual([700, 2, ['a', 'b']]);
+      snap.close();
+    } finally {
+      for (const s of [joined, ...alone]) s.ds.close();
     }
   });
 
