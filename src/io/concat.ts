@@ -57,6 +57,8 @@ export class ConcatDataset implements Dataset {
   private readonly computed = new Map<string, Embedding>();
   /** Per part: whether its genes keep their order in the joined genes (no sorting within rows needed). */
   private readonly inOrder: boolean[];
+  /** Per part: whether its genes are the joined genes, in order (its chunks serve as they are). */
+  private readonly identity: boolean[];
   /** Per part, the part's column of each joined gene (-1: the part lacks it). */
   private inverse: Int32Array[] | null = null;
   /** Per part, the joined gene of each of its genes (-1: left out). */
@@ -81,6 +83,7 @@ export class ConcatDataset implements Dataset {
     if (this.nVars === 0) throw noSharedGene(partGenes, genes.matchedBy, opts.ensemblToSymbol);
     this.maps = genes.maps;
     this.inOrder = genes.maps.map(increasing);
+    this.identity = genes.maps.map((map) => map.length === this.nVars && map.every((j, i) => j === i));
     this.offsets = [0];
     for (const p of parts) this.offsets.push(this.offsets[this.offsets.length - 1] + p.ds.nObs);
     this.nObs = this.offsets[parts.length];
@@ -238,31 +241,29 @@ export class ConcatDataset implements Dataset {
       const [a, b] = [Math.max(start, this.offsets[k]), Math.min(end, this.offsets[k + 1])];
       if (a < b) blocks.push({ chunk: this.parts[k].ds.readRows(m.partKeys[k], a - this.offsets[k], b - this.offsets[k]), part: k });
     }
-    let nnz = 0;
+    // One file's rows over exactly the joined genes: its chunk is the answer, renumbered rows only.
+    if (blocks.length === 1 && this.identity[blocks[0].part]) return { ...blocks[0].chunk, start, end, nCols: this.nVars };
+    // Each row's entries the joined genes keep: the output's row pointers.
+    const indptr = new Float64Array(end - start + 1);
+    let row = 0;
     for (const { chunk, part } of blocks) {
       const map = maps[part];
-      for (let e = 0; e < chunk.indices.length; e++) if (map[chunk.indices[e]] >= 0) nnz++;
+      for (let r = 0; r < chunk.end - chunk.start; r++) {
+        let kept = 0;
+        for (let e = chunk.indptr[r]; e < chunk.indptr[r + 1]; e++) if (map[chunk.indices[e]] >= 0) kept++;
+        indptr[row + 1] = indptr[row] + kept;
+        row++;
+      }
     }
+    const nnz = indptr[end - start];
     const wide = blocks.some((b) => b.chunk.data instanceof Float64Array);
-    const indptr = new Float64Array(end - start + 1);
     const indices = new Uint32Array(nnz);
     const data: MatrixValues = wide ? new Float64Array(nnz) : new Float32Array(nnz);
-    let row = 0;
-    let t = 0;
+    row = 0;
     for (const { chunk, part } of blocks) {
-      const map = maps[part];
-      const sort = !this.inOrder[part];
-      for (let r = 0; r < chunk.end - chunk.start; r++) {
-        const from = t;
-        for (let e = chunk.indptr[r]; e < chunk.indptr[r + 1]; e++) {
-          const j = map[chunk.indices[e]];
-          if (j < 0) continue;
-          indices[t] = j;
-          data[t++] = chunk.data[e];
-        }
-        if (sort && t - from > 1) sortRow(indices, data, from, t);
-        indptr[++row] = t;
-      }
+      if (this.inOrder[part]) copyInOrder(chunk, maps[part], indptr[row], indices, data);
+      else copySorted(chunk, maps[part], this.nVars, indptr, row, indices, data);
+      row += chunk.end - chunk.start;
     }
     return { start, end, nCols: this.nVars, indptr, indices, data };
   }
@@ -351,17 +352,52 @@ function increasing(map: Int32Array): boolean {
   return true;
 }
 
-/** Sorts entries [from, to) by column: the column and the entry's place packed in one float64 key. */
-function sortRow(indices: Uint32Array, data: MatrixValues, from: number, to: number): void {
-  const n = to - from;
-  const keys = new Float64Array(n);
-  for (let e = 0; e < n; e++) keys[e] = indices[from + e] * 4194304 + e;
-  keys.sort();
-  const vals = data.slice(from, to);
-  for (let e = 0; e < n; e++) {
-    const pos = keys[e] % 4194304;
-    indices[from + e] = (keys[e] - pos) / 4194304;
-    data[from + e] = vals[pos];
+/** A block whose genes keep their order: entries copied row by row, renumbered, left-out genes skipped. */
+function copyInOrder(chunk: CsrChunk, map: Int32Array, at: number, indices: Uint32Array, data: MatrixValues): void {
+  let t = at;
+  for (let e = 0; e < chunk.indices.length; e++) {
+    const j = map[chunk.indices[e]];
+    if (j < 0) continue;
+    indices[t] = j;
+    data[t++] = chunk.data[e];
+  }
+}
+
+/**
+ * A block whose genes come in another order: entries bucketed by joined gene (a counting sort,
+ * stable in row order), then dealt back to their rows gene by gene, so every row ends up sorted by
+ * gene in O(entries + genes) with no comparison sort.
+ */
+function copySorted(chunk: CsrChunk, map: Int32Array, nGenes: number, indptr: Float64Array, row0: number, indices: Uint32Array, data: MatrixValues): void {
+  const nRows = chunk.end - chunk.start;
+  const n = indptr[row0 + nRows] - indptr[row0];
+  const byGene = new Int32Array(nGenes + 1);
+  for (let e = 0; e < chunk.indices.length; e++) {
+    const j = map[chunk.indices[e]];
+    if (j >= 0) byGene[j + 1]++;
+  }
+  for (let j = 0; j < nGenes; j++) byGene[j + 1] += byGene[j];
+  const rowOf = new Int32Array(n);
+  const valueOf = data instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  for (let r = 0; r < nRows; r++) {
+    for (let e = chunk.indptr[r]; e < chunk.indptr[r + 1]; e++) {
+      const j = map[chunk.indices[e]];
+      if (j < 0) continue;
+      const at = byGene[j]++;
+      rowOf[at] = r;
+      valueOf[at] = chunk.data[e];
+    }
+  }
+  const next = Float64Array.from({ length: nRows }, (_, r) => indptr[row0 + r]);
+  // byGene[j] now ends gene j's bucket: buckets are walked from 0 in gene order.
+  let from = 0;
+  for (let j = 0; j < nGenes; j++) {
+    for (let at = from; at < byGene[j]; at++) {
+      const t = next[rowOf[at]]++;
+      indices[t] = j;
+      data[t] = valueOf[at];
+    }
+    from = byGene[j];
   }
 }
 
