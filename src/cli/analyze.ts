@@ -21,7 +21,7 @@ import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'no-scale', 'threads', 'join']);
+  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads', 'join'], ['no-scale']);
   const inputs = p.positionals;
   const [input] = inputs;
   const out = p.flags.get('out');
