@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasPythonAnndata, readWithAnndata } from '../test/python-anndata.ts';
-import { closeDrawer, openDrawer, waitForAutosave } from './workspace.ts';
+import { closeDrawer, openDrawer, runPipeline, waitForAutosave } from './workspace.ts';
 
 const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../test/reference/concat_small.py', import.meta.url));
@@ -23,7 +23,7 @@ async function drop(page: Page, paths: string[]): Promise<void> {
   await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dt });
 }
 
-test('two samples dropped together: 400 cells, obs/sample in the summary and the colours, outer join on request, export', async ({ page }, info) => {
+test('two samples dropped together: 400 cells, obs/sample in the summary and the colours, saved work found again, the pipeline, export, outer join on request', async ({ page }, info) => {
   test.skip(!hasPythonAnndata(), 'the samples are cut from pbmc68k with python3-anndata');
   const dir = info.outputPath('files');
   mkdirSync(dir, { recursive: true });
@@ -63,6 +63,11 @@ test('two samples dropped together: 400 cells, obs/sample in the summary and the
   await expect(page.getByTestId('color-select')).toHaveValue('sample');
   await expect(page.getByTestId('legend-item')).toHaveCount(2);
 
+  // The pipeline over both files (its passes over cells run on pool workers that open both files themselves).
+  await runPipeline(page);
+  await expect(page.getByTestId('analysis-report')).toContainText('400');
+  await expect(page.getByTestId('color-select').locator('option[value="leiden"]')).toHaveCount(1);
+
   await page.getByTestId('export-menu').click();
   const [h5] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-h5ad').click()]);
   expect(h5.suggestedFilename()).toBe('donor1+donor2_scweb.h5ad');
@@ -70,6 +75,8 @@ test('two samples dropped together: 400 cells, obs/sample in the summary and the
   expect(a.shape).toEqual([400, 650]);
   expect(a.obs_categoricals.sample.categories).toEqual(['donor1', 'donor2']);
   expect(a.obsm.X_umap).toEqual([400, 2]);
+  expect(a.obsm.X_pca?.[0]).toBe(400);
+  expect(a.obs.leiden).toBe('category');
 
   // All genes: the same files reopened with the outer join.
   await openDrawer(page, 'dataset');
