@@ -306,3 +306,28 @@ describe.runIf(run)('several files as one dataset', () => {
     expect(seen.some((m) => m.startsWith('a (1 of 2)'))).toBe(true);
   });
 });
+
+describe.runIf(hasShared)('joined files without counts', () => {
+  it('log-normalised raw/X in every file is joined and analysed; files whose analyses read different matrices join over var', async () => {
+    const logs = await openInputs([shared('data', 'pbmc68k_reduced.h5ad'), shared('data', 'format_variants', 'pbmc68k_reduced_legacy_anndata_v05.h5ad')]);
+    try {
+      expect(logs.countsKey).toBeNull();
+      expect(summarize(logs).analysis_input?.key).toBe('raw/X');
+      expect(logs.matrices.map((m) => [m.key, m.content])).toEqual([
+        ['X', 'signed'],
+        ['raw/X', 'non-negative'],
+      ]);
+      expect([logs.nObs, logs.nVars]).toEqual([1400, 765]);
+    } finally {
+      logs.close();
+    }
+    // raw/X over 230 genes in one, no raw in the other: only X over var's 20 genes is common to both.
+    const mixed = await openInputs([shared('data', 'format_variants', 'soma_pbmc-small.h5ad'), shared('data', 'format_variants', 'soma_pbmc-small-x-csc.h5ad')]);
+    try {
+      expect(mixed.matrices.map((m) => m.key)).toEqual(['X']);
+      expect(mixed.nVars).toBe(20);
+    } finally {
+      mixed.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@
 import { gatherColumn, columnNames, type Gather } from './concat-columns.ts';
 import { joinGenes, type JoinedGenes, type PartGenes } from './concat-genes.ts';
 import { DatasetError, throwIfAborted } from './errors.ts';
+import { expressionInput } from './expression-input.ts';
 import type { OpenOptions } from './open.ts';
 import type { SourceFile } from './source.ts';
 import type { CategoricalColumn, Column, ConcatLayout, CsrChunk, DataFrame, Dataset, Embedding, EmbeddingInfo, GeneJoin, MatrixContent, MatrixInfo, MatrixValues } from './types.ts';
@@ -74,8 +75,7 @@ export class ConcatDataset implements Dataset {
     this.fileName = parts.length <= 3 ? parts.map((p) => p.label).join('+') : `${parts[0].label}+${parts.length - 1}_more`;
     const notes: string[] = [];
     const counts = this.partCounts(names);
-    // The gene space of each part: its counts matrix's genes (raw/X may have more than var), else var's.
-    const spaceKeys = parts.map((p) => p.ds.countsKey);
+    const spaceKeys = geneSpaces(parts);
     const partGenes = parts.map((p, i) => ({ fileName: names[i], names: spaceKeys[i] ? p.ds.varNamesOf(spaceKeys[i]!) : p.ds.var.index, var: p.ds.var }));
     const genes: JoinedGenes = opts.layout ? fromLayout(opts.layout, partGenes) : joinGenes(partGenes, join, opts.ensemblToSymbol);
     this.var = genes.var;
@@ -336,6 +336,16 @@ export class ConcatDataset implements Dataset {
     if (!m) throw new DatasetError('unknown-key', this.fileName, `no matrix "${key}" (have: ${[...this.joined.keys()].join(', ') || 'none'})`);
     return m;
   }
+}
+
+/**
+ * Each part's gene space: the genes of its counts matrix (raw/X may have more than var); without
+ * counts, of the matrix every part's analysis would read (a log-normalised raw/X); else var's.
+ */
+function geneSpaces(parts: ConcatPart[]): (string | null)[] {
+  if (parts.every((p) => p.ds.countsKey)) return parts.map((p) => p.ds.countsKey);
+  const keys = parts.map((p) => expressionInput(p.ds)?.key ?? null);
+  return keys.every((k) => k && k === keys[0]) ? keys : parts.map(() => null);
 }
 
 function sameNames(a: string[], b: string[]): boolean {
