@@ -113,6 +113,17 @@ describe.runIf(hasShared && hasPythonAnndata())('several inputs on the command l
     expect(rows[1]).toMatch(/^AAAGCCTGGCTAAC-1-a,/);
   }, 120_000);
 
+  it('embed takes several inputs: X_scGPT for every joined cell in a fresh .h5ad', async () => {
+    const out = f('embedded.h5ad');
+    const model = join(__dirname, '../public/weights/scgpt-tiny-fixture');
+    const r = await run(['embed', f('a.h5ad'), f('c.h5ad'), '--model', model, '--backend', 'cpu', '--max-length', '24', '--out', out]);
+    expect(r.code, r.text).toBe(0);
+    const s = readWithAnndata(out);
+    expect(s.shape).toEqual([500, 700]);
+    expect(s.obsm.X_scGPT[0]).toBe(500);
+    expect(s.obs_categoricals.sample.categories).toEqual(['a', 'c']);
+  }, 120_000);
+
   it('refuses a mix of counts and no counts before any work, naming both files', async () => {
     const r = await run(['analyze', f('a.h5ad'), f('nocounts.h5ad'), '--out', f('x.h5ad')]);
     expect(r.code).toBe(1);
