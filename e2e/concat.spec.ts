@@ -2,7 +2,7 @@
 // the summary, obs/sample to colour by, the other join on request, and an export anndata reads.
 import { expect, test, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasPythonAnndata, readWithAnndata } from '../test/python-anndata.ts';
@@ -86,4 +86,25 @@ test('two samples dropped together: 400 cells, obs/sample in the summary and the
   await openDrawer(page, 'dataset');
   await expect(page.getByTestId('join-select')).toHaveValue('outer');
   await expect(page.getByTestId('samples')).toContainText('outer join: 765 genes');
+});
+
+test('a folder of samples picked with the folder picker: a 10x .h5 and a 10x folder, the rest left out', async ({ page }, info) => {
+  const root = info.outputPath('samples');
+  mkdirSync(join(root, 'donorB'), { recursive: true });
+  copyFileSync(join(DATA, '10x', 'v3_filtered_feature_bc_matrix.h5'), join(root, 'donorA.h5'));
+  for (const name of ['matrix.mtx.gz', 'features.tsv.gz', 'barcodes.tsv.gz']) copyFileSync(join(DATA, '10x', 'v3_filtered_feature_bc_matrix', name), join(root, 'donorB', name));
+  writeFileSync(join(root, 'README.txt'), 'two donors\n');
+  await page.goto('/');
+  await page.getByTestId('folder-input').setInputFiles(root);
+  // The same 1,107 barcodes in both: every cell is renamed barcode-sample.
+  await expect(page.getByTestId('n-obs')).toHaveText('2,214');
+  await expect(page.getByTestId('n-vars')).toHaveText('507');
+  await page.getByTestId('color-select').selectOption('sample');
+  await expect(page.getByTestId('legend-item')).toHaveCount(2);
+  await expect(page.getByTestId('legend-item').filter({ hasText: 'donorA' })).toContainText('1,107');
+  await expect(page.getByTestId('legend-item').filter({ hasText: 'donorB' })).toContainText('1,107');
+  await openDrawer(page, 'dataset');
+  await expect(page.getByTestId('summary')).toContainText('left out (not a dataset file): samples/README.txt');
+  await expect(page.getByTestId('samples')).toContainText('donorB/matrix.mtx.gz');
+  await page.screenshot({ path: info.outputPath('folder.png'), fullPage: true });
 });
