@@ -63,8 +63,9 @@ export async function overCluster(ds: Dataset, input: OverClusterInput, opts: Ov
       ({ coords, dim } = pcs);
       graphSource = `10 nearest neighbours in obsm X_pca (${dim} components)`;
     } else {
-      ({ coords, dim } = await expressionPcs(ds, input, { ...opts, onProgress: stage(0, 0.6) }));
-      graphSource = `10 nearest neighbours in ${dim} PCs of the 2,500 most variable genes (CellTypist's graph)`;
+      const e = await expressionPcs(ds, input, { ...opts, onProgress: stage(0, 0.6) });
+      ({ coords, dim } = e);
+      graphSource = `10 nearest neighbours in ${dim} PCs of the ${e.nHvg.toLocaleString('en-US')} most variable genes (CellTypist's graph)`;
     }
     const knn = await exactKnnAsync(coords, n, dim, Math.min(10, n), { signal: opts.signal, pool: opts.pool, onProgress: stage(0.6, 0.8) });
     graph = fuzzyConnectivities(knn, n);
@@ -89,7 +90,7 @@ function pcaOf(ds: Dataset): { coords: Float32Array; dim: number } | null {
   return { coords, dim };
 }
 
-async function expressionPcs(ds: Dataset, input: OverClusterInput, opts: OverClusterOptions): Promise<{ coords: Float32Array; dim: number }> {
+async function expressionPcs(ds: Dataset, input: OverClusterInput, opts: OverClusterOptions): Promise<{ coords: Float32Array; dim: number; nHvg: number }> {
   const pass = { signal: opts.signal, pool: opts.pool, onProgress: opts.onProgress };
   const fromLog = input.kind === 'log1p';
   // cp10k: already normalised, so "totals" of 1e4 leave the values as they are before log1p.
@@ -103,5 +104,5 @@ async function expressionPcs(ds: Dataset, input: OverClusterInput, opts: OverClu
   scaleCsrInPlace(m, 10);
   const nComps = Math.max(1, Math.min(50, m.nRows - 1, m.nCols - 1));
   const pca = await pcaCsr(m, nComps, pass);
-  return { coords: pca.scores, dim: pca.nComps };
+  return { coords: pca.scores, dim: pca.nComps, nHvg: hvg.genes.length };
 }

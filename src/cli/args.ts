@@ -7,7 +7,8 @@ export interface Parsed {
   flags: Map<string, string>;
 }
 
-export function parseArgs(argv: string[], valueFlags: string[]): Parsed {
+/** `boolFlags` take no value (`--majority-voting`); they read as "true" unless given `=false`. */
+export function parseArgs(argv: string[], valueFlags: string[], boolFlags: string[] = []): Parsed {
   const flags = new Map<string, string>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -17,6 +18,11 @@ export function parseArgs(argv: string[], valueFlags: string[]): Parsed {
       continue;
     }
     const [name, inline] = a.slice(2).split('=', 2);
+    if (boolFlags.includes(name)) {
+      if (inline !== undefined && !['true', 'false', '1', '0'].includes(inline)) throw new UsageError(`--${name} takes no value (or =true / =false)`);
+      flags.set(name, inline === 'false' || inline === '0' ? 'false' : 'true');
+      continue;
+    }
     if (!valueFlags.includes(name)) throw new UsageError(`unknown option --${name}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
