@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-serve
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -80,7 +80,7 @@ e2e: deps chromium pydeps build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-serve
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -96,6 +96,9 @@ bench-pipeline: deps
 
 bench-annotate: deps
 	node --import tsx bench/annotate.ts
+
+bench-celltypist: deps
+	node --import tsx bench/celltypist.ts
 
 # `scweb serve` under load on loopback (autocannon): ranges, metadata, uploads, garbage, kill -9.
 bench-serve: deps

@@ -9,6 +9,7 @@ import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
 import { geneSums, logNormMatrix } from './expression.ts';
 import { datasetHvg } from './hvg-dataset.ts';
 import { exactKnnAsync } from './knn.ts';
+import { nnDescent } from './nndescent.ts';
 import { leiden } from './leiden.ts';
 import { pcaCsr } from './pca.ts';
 import type { WorkerPool } from './pool.ts';
@@ -67,7 +68,9 @@ export async function overCluster(ds: Dataset, input: OverClusterInput, opts: Ov
       ({ coords, dim } = e);
       graphSource = `10 nearest neighbours in ${dim} PCs of the ${e.nHvg.toLocaleString('en-US')} most variable genes (CellTypist's graph)`;
     }
-    const knn = await exactKnnAsync(coords, n, dim, Math.min(10, n), { signal: opts.signal, pool: opts.pool, onProgress: stage(0.6, 0.8) });
+    // As the pipeline's neighbours step ('auto'): exact up to 20,000 cells, NN-descent beyond.
+    const k = Math.min(10, n);
+    const knn = n <= 20000 ? await exactKnnAsync(coords, n, dim, k, { signal: opts.signal, pool: opts.pool, onProgress: stage(0.6, 0.8) }) : await nnDescent(coords, n, dim, k, { seed: opts.seed ?? 0, signal: opts.signal, pool: opts.pool, onProgress: stage(0.6, 0.8) });
     graph = fuzzyConnectivities(knn, n);
   }
   const r = await leiden(graph, { resolution, seed: opts.seed ?? 0, iterations: 2, signal: opts.signal, onProgress: stage(0.8, 1) });
