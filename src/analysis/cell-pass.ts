@@ -7,7 +7,8 @@
 import { chunkRanges, forEachChunkAsync, reportPass, type PassOptions } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
 import { partialBuffers, reduceChunk, type CellPartial, type CellPassSpec } from './cell-chunks.ts';
-import { openJob, type WorkerPool } from './pool.ts';
+import { openJob, type WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface CellPassOptions extends PassOptions {
   pool?: WorkerPool | null;
@@ -125,3 +126,5 @@ export async function cellPassTask(ctx: { source: ReopenSource; key: string; nGe
     throw err;
   }
 }
+
+definePoolTask('cell-pass', cellPassTask);

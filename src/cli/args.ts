@@ -7,8 +7,8 @@ export interface Parsed {
   flags: Map<string, string>;
 }
 
-/** `boolFlags` take no value (`--majority-voting`); they read as "true" unless given `=false`. */
-export function parseArgs(argv: string[], valueFlags: string[], boolFlags: string[] = []): Parsed {
+/** `switches` are flags without a value (`--no-scale`); they read as 'true' in `flags`. */
+export function parseArgs(argv: string[], valueFlags: string[], switches: string[] = []): Parsed {
   const flags = new Map<string, string>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -18,9 +18,9 @@ export function parseArgs(argv: string[], valueFlags: string[], boolFlags: strin
       continue;
     }
     const [name, inline] = a.slice(2).split('=', 2);
-    if (boolFlags.includes(name)) {
-      if (inline !== undefined && !['true', 'false', '1', '0'].includes(inline)) throw new UsageError(`--${name} takes no value (or =true / =false)`);
-      flags.set(name, inline === 'false' || inline === '0' ? 'false' : 'true');
+    if (switches.includes(name)) {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, 'true');
       continue;
     }
     if (!valueFlags.includes(name)) throw new UsageError(`unknown option --${name}`);

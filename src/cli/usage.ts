@@ -10,8 +10,10 @@ Usage:
               [--batch-size N] [--seed N] [--backend webgpu|wasm|cpu] [--threads N] [--counts KEY]
               [--part I/N]
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
-      (args.json, vocab.json, best_model.pt) or a bundle made by \`scweb convert\`. .h5ad output is
-      a fresh file: the input with obsm/X_scGPT added (or replaced).
+      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
+      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
+      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
+      with obsm/X_scGPT added (or replaced).
       --part I/N embeds only cells [floor(I*N_cells/N), floor((I+1)*N_cells/N)) (0 <= I < N), reading
       only those rows, into a shard: OUT.npy plus its sidecar OUT.json (range, model checksum,
       options, input), for \`scweb merge\`. Each cell's random draws depend on (seed, cell index)
@@ -20,10 +22,6 @@ Usage:
       Joins the shards (their .json or .npy) of one sharded embed into obsm/X_scGPT of a fresh copy
       of IN (as embed's .h5ad output), or a .npy. Refuses shards that disagree (input, model,
       seed, options, scWeb version) or that miss or repeat cells, naming the shards.
-      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
-      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
-      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
-      with obsm/X_scGPT added (or replaced).
   scweb grn programs IN --model DIR|hf:OWNER/NAME --out programs.csv [--scores-out OUT.h5ad]
               [--n-hvg 1200] [--k 15] [--resolution 40] [--min-size 5] [--seed 0]
               [--flavor seurat|seurat_v3] [--gene-col NAME] [--counts KEY]
@@ -48,7 +46,7 @@ Usage:
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
-              [--counts KEY] [--markers-csv FILE] [--threads N]
+              [--counts KEY] [--markers-csv FILE] [--threads N] [--no-scale]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
       (total_counts, n_genes_by_counts, passes_qc, and total_counts_/pct_counts_ mt, ribo and hb

@@ -6,7 +6,7 @@ import { analysisDevice } from '../analysis/gpu-device.ts';
 import { pointsInPolygon } from '../analysis/lasso.ts';
 import type { GroupMarkers, MarkerMethod } from '../analysis/markers.ts';
 import { datasetMarkers } from '../analysis/markers-stream.ts';
-import type { WorkerPool } from '../analysis/pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 import { Pipeline, type PipelineParams, type PipelineResult, type StepEvent } from '../analysis/pipeline.ts';
 import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
@@ -25,7 +25,7 @@ import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/s
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
 import { parseEnsemblMap } from '../model/vocab.ts';
-import type { ColumnData } from './protocol.ts';
+import type { ColumnData, SessionResults, SnapshotGenes, SnapshotRequest } from './protocol.ts';
 import { violins, type ViolinResult, type ViolinSource } from '../analysis/violin.ts';
 
 /** A gene the user asked for that the dataset does not have; the page shows it under the search box. */
@@ -53,25 +53,6 @@ export const browserResources: SessionResources = {
     return ((await r.json()) as { sets: MarkerSet[] }).sets;
   },
 };
-
-/** What this session computed (obs columns and obsm entries), as the browser keeps it between visits. */
-export interface SessionResults {
-  columns: Column[];
-  obsm: { key: string; shape: [number, number]; data: Float32Array }[];
-}
-
-/** Which genes a shared snapshot carries (log-normalised, gene-major). */
-export type SnapshotGenes = { kind: 'hvg+markers'; markers: string[] } | { kind: 'all' } | { kind: 'none' } | { kind: 'list'; names: string[] };
-
-export interface SnapshotRequest {
-  genes: SnapshotGenes;
-  /** obsm keys to include (the embeddings on show; X_scGPT when asked). */
-  embeddings: string[];
-  session?: string;
-  provenance?: string;
-  /** #rrggbb by category name for columns coloured by the user (uns/<column>_colors). */
-  colors?: Record<string, Record<string, string>>;
-}
 
 export class AnalysisSession {
   private readonly pipeline: Pipeline;

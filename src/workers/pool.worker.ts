@@ -1,7 +1,8 @@
 // A pool worker in the browser (spawned by the data worker): the same task code as worker_threads.
 // Passes over cells open the dropped File here with the worker's own HDF5 module (WORKERFS).
 import { setDatasetOpener } from '../analysis/cell-pass.ts';
-import { servePoolTasks } from '../analysis/pool-tasks.ts';
+import '../analysis/pool-catalog.ts';
+import { servePoolTasks } from '../parallel/serve.ts';
 import { openDataset } from '../io/open.ts';
 import { fromBlob } from '../io/source.ts';
 import { browserH5Runtime } from './h5-browser-runtime.ts';

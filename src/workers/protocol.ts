@@ -16,11 +16,30 @@ import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { AttentionGrnResult } from '../model/grn/attention-grn.ts';
 import type { RegistryEntry } from '../model/hub/registry.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
-import type { SessionResults, SnapshotGenes, SnapshotRequest } from './analysis-session.ts';
+import type { Column } from '../io/types.ts';
 
 export type { ModelEntry, ModelSource, RegistryEntry };
 
 export type { BackendInfo };
+
+/** What this session computed (obs columns and obsm entries), as the browser keeps it between visits. */
+export interface SessionResults {
+  columns: Column[];
+  obsm: { key: string; shape: [number, number]; data: Float32Array }[];
+}
+
+/** Which genes a shared snapshot carries (log-normalised, gene-major). */
+export type SnapshotGenes = { kind: 'hvg+markers'; markers: string[] } | { kind: 'all' } | { kind: 'none' } | { kind: 'list'; names: string[] };
+
+export interface SnapshotRequest {
+  genes: SnapshotGenes;
+  /** obsm keys to include (the embeddings on show; X_scGPT when asked). */
+  embeddings: string[];
+  session?: string;
+  provenance?: string;
+  /** #rrggbb by category name for columns coloured by the user (uns/<column>_colors). */
+  colors?: Record<string, Record<string, string>>;
+}
 
 export type ColumnData =
   | { kind: 'categorical'; name: string; codes: Int32Array; categories: string[] }
@@ -191,7 +210,7 @@ export type Response =
   | { type: 'grn-heatmap'; id: number; stats: GroupMeans }
   | { type: 'grn-attention'; id: number; result: AttentionResult };
 
-export type { MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };
+export type { MapParams, MapReport, Suggestion };
 
 export type { CelltypistEntry, CelltypistParams, CelltypistReport };
 
