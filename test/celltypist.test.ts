@@ -2,6 +2,7 @@
 // the fixture's model.pkl read by our unpickler, applied to query.h5ad (CP10k X, 40 of the model's
 // genes missing, the rest shuffled), labels identical, decision values and probabilities within
 // 1e-6, majority voting over obs/over_cluster identical. Then the input and gene-matching rules.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { celltypistAnnotate, celltypistInput, celltypistPredict, DEFAULT_CELLTYPIST_PARAMS, matchGenes } from '../src/analysis/celltypist.ts';
@@ -100,6 +101,85 @@ describe.skipIf(!hasShared)('CellTypist on the fixture', () => {
       ds.close();
     }
   }, 60_000);
+});
+
+// CellTypist's arithmetic in numpy (float64) from the file as anndata reads it: counts normalised to
+// 1e4 and log1p'd, or raw.X used as stored, cut to the model's genes, scaled, clipped, decided.
+const NUMPY_REFERENCE = `
+import json, pickle, sys
+import anndata, numpy as np
+m = pickle.load(open(sys.argv[1], 'rb')); clf, sc = m['Model'], m['Scaler_']
+a = anndata.read_h5ad(sys.argv[2])
+if sys.argv[3] == 'counts':
+    X = a.layers['counts'].toarray().astype(np.float64); genes = list(a.var_names)
+    X = np.log1p(X / (X.sum(1, keepdims=True) / 1e4))
+else:
+    X = a.raw.X.toarray().astype(np.float64); genes = list(a.raw.var_names)
+feats = list(clf.features)
+keep = [g in feats for g in genes]; idx = [feats.index(g) for g in genes if g in feats]
+Z = (X[:, keep] - sc.mean_[idx]) / sc.scale_[idx]; Z[Z > 10] = 10
+D = Z @ clf.coef_[:, idx].T + clf.intercept_
+print(json.dumps({'decision': D.ravel().tolist(), 'labels': [str(c) for c in clf.classes_[D.argmax(1)]]}))
+`;
+
+const hasAnndata = spawnSync('/usr/bin/python3', ['-c', 'import anndata, sklearn'], { encoding: 'utf8' }).status === 0;
+
+describe.skipIf(!hasShared || !hasAnndata)('CellTypist input: counts, and log1p(CP10k) in raw/X', () => {
+  it.each([
+    ['pbmc68k_reduced_with_counts.h5ad', 'counts', 'layers/counts'],
+    ['pbmc68k_reduced.h5ad', 'raw', 'raw/X'],
+  ])('%s: %s', async (file, kind, key) => {
+    const path = shared('data', file);
+    const { model } = readCelltypistModel(readFileSync(shared(DIR, 'model.pkl')), 'model.pkl');
+    const ds = await openPaths([path]);
+    try {
+      const input = celltypistInput(ds);
+      expect(input.key).toBe(key);
+      // pbmc68k_reduced's X is scaled (negative values): CellTypist's test sends it to raw.X.
+      expect(input.kind).toBe(kind === 'counts' ? 'counts' : 'log1p');
+      const pred = await celltypistPredict(ds, model, DEFAULT_CELLTYPIST_PARAMS);
+      const r = spawnSync('/usr/bin/python3', ['-c', NUMPY_REFERENCE, shared(DIR, 'model.pkl'), path, kind], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      expect(r.status, r.stderr).toBe(0);
+      const want = JSON.parse(r.stdout) as { decision: number[]; labels: string[] };
+      let max = 0;
+      want.decision.forEach((d, i) => (max = Math.max(max, Math.abs(d - pred.decision[i]))));
+      expect(max).toBeLessThan(1e-9);
+      expect(pred.labels).toEqual(want.labels);
+      expect(pred.genes.nShared).toBe(765);
+    } finally {
+      ds.close();
+    }
+  }, 60_000);
+
+  it('takes a Seurat log-normalised raw/X under a scaled X; refuses scaled values alone, naming the file', async () => {
+    const withRaw = await openPaths([shared('data/format_variants/soma_pbmc-small.h5ad')]);
+    const scaledOnly = await openPaths([shared('data/format_variants/soma_pbmc-small-x-dense.h5ad')]);
+    try {
+      expect(celltypistInput(withRaw)).toMatchObject({ key: 'raw/X', kind: 'log1p' });
+      expect(() => celltypistInput(scaledOnly)).toThrow(/soma_pbmc-small-x-dense\.h5ad: no matrix CellTypist can use \(X: values -1\.04 to 5\.61\)\. CellTypist needs raw counts, or expression log1p-normalised/);
+    } finally {
+      withRaw.close();
+      scaledOnly.close();
+    }
+  });
+});
+
+describe.skipIf(!hasShared)('majority voting needs more than 50 cells (CellTypist\'s rule)', () => {
+  it('12 cells: predictions, a warning, no over_clustering or majority_voting', async () => {
+    const ds = await openPaths([shared('data/10x/v2_filtered_gene_bc_matrices_h5.h5')]);
+    try {
+      const genes = ds.varNamesOf(celltypistInput(ds).key).slice(0, 50);
+      const F = genes.length;
+      const model = { features: genes, classes: ['a', 'b'], coef: Float64Array.from({ length: 2 * F }, (_, i) => (i < F ? -0.1 : 0.1)), intercept: Float64Array.of(0.5, -0.5), scalerMean: new Float64Array(F), scalerScale: new Float64Array(F).fill(1), clip: 10, multiClass: 'ovr' as const, temperature: 1, description: {} };
+      const { columns, report } = await celltypistAnnotate(ds, model, { ...DEFAULT_CELLTYPIST_PARAMS, majorityVoting: true });
+      expect(ds.nObs).toBe(12);
+      expect(columns.map((c) => c.name)).toEqual(['predicted_labels', 'conf_score']);
+      expect(report.majorityColumn).toBeNull();
+      expect(report.warnings).toContain('12 cells are too few to over-cluster properly; no majority voting was done (CellTypist\'s rule: more than 50 cells)');
+    } finally {
+      ds.close();
+    }
+  });
 });
 
 describe('gene matching', () => {

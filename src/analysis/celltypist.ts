@@ -13,7 +13,7 @@ import type { SparseGraph } from './connectivities.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
 import { majorityVote, sortedCategorical, type Categorical } from './majority-voting.ts';
 import { overCluster } from './over-cluster.ts';
-import type { WorkerPool } from './pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 
 export type CelltypistMode = 'best match' | 'prob match';
 

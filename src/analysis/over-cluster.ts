@@ -12,7 +12,7 @@ import { exactKnnAsync } from './knn.ts';
 import { nnDescent } from './nndescent.ts';
 import { leiden } from './leiden.ts';
 import { pcaCsr } from './pca.ts';
-import type { WorkerPool } from './pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 import { scaleCsrInPlace } from './scale.ts';
 
 /** The resolution CellTypist picks: 5, 10, 15, 20, 25, 30 below 5k, 20k, 40k, 100k, 200k cells and above. */
