@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { useAnnotation } from '../annotation-store.ts';
 import { useApp } from '../store.ts';
 import { PanelError } from './PanelError.tsx';
+import { dataClient } from '../worker-client.ts';
 
 export function CelltypistSection({ categorical }: { categorical: string[] }) {
   const a = useAnnotation();
@@ -91,6 +92,9 @@ export function CelltypistSection({ categorical }: { categorical: string[] }) {
         {a.job && (
           <>
             <progress max={1} value={a.job.fraction} /> <span className="muted">{a.job.message}</span>
+            <button onClick={() => dataClient().cancel(a.job!.id)} data-testid="celltypist-cancel">
+              Cancel
+            </button>
           </>
         )}
       </div>
