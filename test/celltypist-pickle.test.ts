@@ -15,7 +15,7 @@ import type { LinearAnnotator } from '../src/analysis/linear-annotator.ts';
 import { openPaths } from '../src/io/node.ts';
 import { MAX_ARRAY_ELEMENTS } from '../src/io/pickle/numpy.ts';
 import { dict, int, pickle } from '../src/io/pickle/pickler.ts';
-import { unpickle } from '../src/io/pickle/unpickle.ts';
+import { MAX_PICKLE_VALUES, unpickle } from '../src/io/pickle/unpickle.ts';
 import { NdArray, NpScalar, PyDict, PySet, PyTuple, type PyValue } from '../src/io/pickle/values.ts';
 import { hasShared, shared } from './helpers.ts';
 
@@ -133,6 +133,12 @@ describe('malformed and hostile pickles', () => {
     expect(() => unpickle(bytes, 'big.pkl')).toThrow(/big\.pkl: BINBYTES8 declares 1,152,921,504,606,846,976 bytes at byte 11 but only 3 remain/);
     const frame = Uint8Array.from([0x80, 4, 0x95, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x4e, 0x2e]);
     expect(() => unpickle(frame, 'frame.pkl')).toThrow(/frame\.pkl: FRAME declares/);
+  });
+
+  it('refuses a pickle that pushes more values than any model holds (repeated one-byte opcodes)', () => {
+    const bytes = new Uint8Array(2 + MAX_PICKLE_VALUES + 2).fill(0x4e); // NONE, over and over
+    bytes.set([0x80, 4]);
+    expect(() => unpickle(bytes, 'nones.pkl')).toThrow(`nones.pkl: more than ${MAX_PICKLE_VALUES.toLocaleString('en-US')} values at byte`);
   });
 
   it('refuses an array shape past the element limit, and data that does not fill its shape', () => {

@@ -13,6 +13,12 @@ export { PickleError };
 export const MAX_PICKLE_BYTES = 512 * 2 ** 20;
 /** Integers wider than this many bytes (LONG1/LONG4) are no model parameter. */
 const MAX_LONG_BYTES = 64;
+/**
+ * Values put on the stack or in the memo, all told. A one-byte opcode can push one (None, DUP, a
+ * memo read), so without a cap a file of repeated opcodes would grow the stack to its own length;
+ * a real model pushes one per array, name or parameter (a few hundred thousand at most).
+ */
+export const MAX_PICKLE_VALUES = 2 ** 24;
 
 const OPNAMES: Record<number, string> = {
   0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT', 0x4a: 'BININT', 0x4b: 'BININT1', 0x4c: 'LONG', 0x4d: 'BININT2',
@@ -117,8 +123,20 @@ class Reader {
     return s;
   }
 
+  private values = 0;
+
+  private count(): void {
+    if (++this.values > MAX_PICKLE_VALUES) this.fail(`more than ${MAX_PICKLE_VALUES.toLocaleString('en-US')} values at byte ${this.pos}: no model pickle holds that many; refusing it before memory runs out`);
+  }
+
   private push(v: PyValue): void {
+    this.count();
     this.stack.push(v);
+  }
+
+  private remember(i: number): void {
+    this.count();
+    this.memo.set(i, this.top());
   }
   private pop(): PyValue {
     if (this.stack.length === 0) this.fail(`the pickle's stack is empty at byte ${this.pos}`);
@@ -165,6 +183,7 @@ class Reader {
           return { value, protocol: this.protocol, globals: [...this.named] };
         }
         case 0x28:
+          this.count();
           this.metastack.push(this.stack);
           this.stack = [];
           break;
@@ -358,16 +377,16 @@ class Reader {
           break;
         }
         case 0x94:
-          this.memo.set(this.memo.size, this.top());
+          this.remember(this.memo.size);
           break;
         case 0x71:
-          this.memo.set(this.u8(), this.top());
+          this.remember(this.u8());
           break;
         case 0x72:
-          this.memo.set(this.u32(), this.top());
+          this.remember(this.u32());
           break;
         case 0x70:
-          this.memo.set(memoIndex(this.line(), this.file), this.top());
+          this.remember(memoIndex(this.line(), this.file));
           break;
         case 0x68:
           this.push(this.get(this.u8(), at));
