@@ -71,13 +71,28 @@ Usage:
       column(s) KEY (categorical or string; several keys at once, --theta/--lambda one value or one
       per key). OUT is a fresh .h5ad: the input with obsm/BASIS_harmony added (or replaced). Prints
       the objective per iteration. --seed: the k-means++ start and the block update orders.
-  scweb annotate QUERY [QUERY...] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
+  scweb annotate QUERY [QUERY...] [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
               [--join inner|outer]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
       query with those columns added (or replaced).
+  scweb annotate QUERY [QUERY...] [--method celltypist] --celltypist MODEL.pkl|NAME --out OUT.csv|OUT.h5ad
+              [--mode best|prob] [--p-thres 0.5] [--majority-voting [--over-clustering COL] [--min-prop 0]]
+              [--prefix P] [--matrices DIR] [--join inner|outer]
+      celltypist.annotate: a CellTypist model (.pkl, read without running Python: only numpy and
+      sklearn LogisticRegression/SGDClassifier/StandardScaler are accepted inside it) or a model of
+      CellTypist's registry by NAME (e.g. Immune_All_Low; public/celltypist-models.json), downloaded
+      once from $CELLTYPIST_ENDPOINT (default https://celltypist.cog.sanger.ac.uk) into $SCWEB_CACHE.
+      The query's counts are normalised to 10,000 per cell and log1p'd (or its log1p(CP10k) X/raw/X
+      used, or CP10k values log1p'd); genes matched by name (then via symbols/Ensembl ids), scaled,
+      clipped at 10. --mode best: the largest decision; prob: every cell type with probability
+      above --p-thres ("Unassigned" when none). --majority-voting: each cluster of COL (default:
+      Leiden at CellTypist's resolution, 5 to 30 by cell count) takes its most common label
+      ("Heterogeneous" below --min-prop). Adds predicted_labels, over_clustering, majority_voting
+      and conf_score (prefixed by P); --matrices DIR writes decision_matrix.csv and
+      probability_matrix.csv.
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
               [--before OBSM_KEY] [--perplexity 30]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):
