@@ -111,6 +111,12 @@ describe.runIf(hasShared && hasPythonAnndata())('several inputs on the command l
     const rows = readFileSync(csv, 'utf8').trim().split('\n');
     expect(rows.length).toBe(701);
     expect(rows[1]).toMatch(/^AAAGCCTGGCTAAC-1-a,/);
+    // CellTypist's path takes several queries the same way.
+    const ct = f('celltypist.csv');
+    const c = await run(['annotate', f('a.h5ad'), f('b.h5ad'), '--method', 'celltypist', '--celltypist', shared('fixtures', 'celltypist', 'model.pkl'), '--out', ct]);
+    expect(c.code, c.text).toBe(0);
+    expect(c.text).toContain('2 inputs joined into 700 cells');
+    expect(readFileSync(ct, 'utf8').trim().split('\n').length).toBe(701);
   }, 120_000);
 
   it('embed takes several inputs: X_scGPT for every joined cell in a fresh .h5ad', async () => {
