@@ -4,7 +4,7 @@
 import { CancelledError } from '../io/errors.ts';
 import { poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
-import { growTo, SimdLayout, simdKernels, simdMemory, simdSupported, type SimdKernels } from './simd.ts';
+import { growTo, SimdLayout, simdFits, simdKernels, simdMemory, simdSupported, type SimdKernels } from './simd.ts';
 
 export interface KnnResult {
   k: number;
@@ -28,9 +28,9 @@ export interface KnnOptions {
   engine?: 'wasm' | 'js';
 }
 
-/** The distance loops this engine runs by default. */
-export function knnEngine(opts: { engine?: 'wasm' | 'js' }): 'wasm' | 'js' {
-  return opts.engine ?? (simdSupported() ? 'wasm' : 'js');
+/** The distance loops this engine runs by default, for n x d float32 points (each thread copies them into its kernels' memory). */
+export function knnEngine(opts: { engine?: 'wasm' | 'js' }, n = 0, d = 0): 'wasm' | 'js' {
+  return opts.engine ?? (simdSupported() && simdFits(n * d * 4 + 64 * 2 ** 20) ? 'wasm' : 'js');
 }
 
 export function exactKnn(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): KnnResult {
@@ -56,7 +56,7 @@ export async function exactKnnAsync(data: Float32Array, n: number, d: number, k:
   // Block size from the shape only (never the worker count): ~2e7 distance terms per block.
   const blocks = ranges(n, Math.max(16, Math.floor(2e7 / Math.max(1, n * d))));
   const ctx = { data: opts.pool ? opts.pool.share(data) : data, n, d, k, rows: blocks[0]?.to ?? 0 };
-  const parts = await runBlocks<KnnResult>(opts.pool, knnEngine(opts) === 'wasm' ? 'knn-wasm' : 'knn', ctx, blocks, {
+  const parts = await runBlocks<KnnResult>(opts.pool, knnEngine(opts, n, d) === 'wasm' ? 'knn-wasm' : 'knn', ctx, blocks, {
     signal: opts.signal,
     onBlock: (done, total) => opts.onProgress?.(done / total, `neighbors (exact, CPU): ${Math.round((done / total) * n).toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`),
   });

@@ -193,7 +193,7 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
     // here in the serial order, so the lists evolve exactly as in one thread. A block drops the
     // pairs that cannot enter a list: lists' worst distances only fall, so a pair no better than
     // the worst at the start of its group of blocks would be refused at its turn too.
-    const job = openJob(pool, knnEngine(opts) === 'wasm' ? 'nndescent-join-wasm' : 'nndescent-join', ctx as unknown as Record<string, unknown>);
+    const job = openJob(pool, knnEngine(opts, n, d) === 'wasm' ? 'nndescent-join-wasm' : 'nndescent-join', ctx as unknown as Record<string, unknown>);
     let updates = 0;
     try {
       for (let g = 0; g < blocks.length; g += JOIN_GROUP) {

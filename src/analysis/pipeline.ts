@@ -244,7 +244,7 @@ export class Pipeline {
       for (let i = 0; i < coords.length; i++) {
         if (!Number.isFinite(coords[i])) throw new Error(`umap: cell ${Math.floor(i / 2)} got a non-finite coordinate; the neighbour graph is degenerate (many identical cells?)`);
       }
-      return { coords, device: device ? 'WebGPU' : umapCpuEngine() === 'wasm' ? 'CPU (WebAssembly SIMD)' : 'CPU (JavaScript)' };
+      return { coords, device: device ? 'WebGPU' : umapCpuEngine(plan) === 'wasm' ? 'CPU (WebAssembly SIMD)' : 'CPU (JavaScript)' };
     });
     const markers = await step('markers', [ld.key, params.markers], () =>
       datasetMarkers(

@@ -48,6 +48,14 @@ function kernelModule(shared: boolean): Promise<WebAssembly.Module> {
   return m;
 }
 
+/** Largest memory the kernels get (WebAssembly's 32-bit addresses allow 4 GiB; browsers may refuse more). */
+export const SIMD_MAX_BYTES = 2 ** 31;
+
+/** Whether a step needing `bytes` of kernel memory runs in the kernels (else its JavaScript loops run). */
+export function simdFits(bytes: number): boolean {
+  return simdSupported() && bytes <= SIMD_MAX_BYTES;
+}
+
 /** A memory of at least `bytes` bytes; shared ones can go to pool workers. */
 export function simdMemory(bytes: number, shared: boolean): WebAssembly.Memory {
   const pages = Math.max(1, Math.ceil(bytes / 65536));

@@ -12,7 +12,7 @@ import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
 import { openJob, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
-import { SimdLayout, simdKernels, simdMemory, simdSupported, type SimdKernels } from './simd.ts';
+import { SimdLayout, simdFits, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
 
 export interface UmapOptions {
   minDist?: number;
@@ -233,12 +233,15 @@ export function umapEpochBlocks(ctx: UmapContext, args: UmapEpochArgs): Float32A
 
 /** The UMAP layout on the CPU: [n, 2] coordinates. */
 export async function umapCpu(plan: UmapPlan, opts: UmapOptions = {}): Promise<Float32Array> {
-  return (opts.engine ?? umapCpuEngine()) === 'wasm' ? umapWasm(plan, opts) : umapJs(plan, opts);
+  return (opts.engine ?? umapCpuEngine(plan)) === 'wasm' ? umapWasm(plan, opts) : umapJs(plan, opts);
 }
 
-/** The CPU epoch this engine runs by default: the SIMD kernel wherever WebAssembly SIMD runs. */
-export function umapCpuEngine(): 'wasm' | 'js' {
-  return simdSupported() ? 'wasm' : 'js';
+/**
+ * The CPU epoch run by default: the SIMD kernel wherever WebAssembly SIMD runs and the graph's
+ * five per-edge arrays and two layouts fit its memory; else the JS epoch.
+ */
+export function umapCpuEngine(plan: UmapPlan): 'wasm' | 'js' {
+  return simdFits(plan.indices.length * 20 + plan.n * 20 + 4 * 2 ** 20) ? 'wasm' : 'js';
 }
 
 /** The pool for this layout, or null to run it inline (one thread, or too few points to pay for the workers). */
