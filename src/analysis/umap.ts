@@ -10,7 +10,7 @@
 import { CancelledError } from '../io/errors.ts';
 import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
-import { openJob, ranges, type WorkerPool } from '../parallel/pool.ts';
+import { openJob, poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 import { SimdLayout, simdFits, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
 
@@ -244,11 +244,6 @@ export function umapCpuEngine(plan: UmapPlan): 'wasm' | 'js' {
   return simdFits(plan.indices.length * 20 + plan.n * 20 + 4 * 2 ** 20) ? 'wasm' : 'js';
 }
 
-/** The pool for this layout, or null to run it inline (one thread, or too few points to pay for the workers). */
-function poolFor(plan: UmapPlan, opts: UmapOptions, min: number): WorkerPool | null {
-  return opts.pool && opts.pool.size > 1 && plan.n >= (opts.poolMinPoints ?? min) ? opts.pool : null;
-}
-
 /** Epochs in order, `step` running one; progress and cancel every 10 epochs. */
 async function runEpochs(plan: UmapPlan, opts: UmapOptions, step: (epoch: number) => Promise<void>): Promise<void> {
   for (let epoch = 0; epoch < plan.nEpochs; epoch++) {
@@ -262,7 +257,7 @@ async function runEpochs(plan: UmapPlan, opts: UmapOptions, step: (epoch: number
 }
 
 async function umapJs(plan: UmapPlan, opts: UmapOptions): Promise<Float32Array> {
-  const pool = poolFor(plan, opts, UMAP_POOL_MIN);
+  const pool = poolFor(opts.pool, plan.n, opts.poolMinPoints ?? UMAP_POOL_MIN);
   const share = <T extends Float32Array>(x: T): T => (pool ? pool.share(x) : x);
   const ctx: UmapContext = {
     plan: { ...plan, indptr: pool ? pool.share(plan.indptr) : plan.indptr, indices: pool ? pool.share(plan.indices) : plan.indices, epochsPerSample: share(plan.epochsPerSample), init: new Float32Array(0) },
@@ -418,7 +413,7 @@ export async function umapWasmBlocks(ctx: UmapWasmContext, args: UmapWasmArgs): 
 
 /** The layout with the SIMD epoch: same blocks, same pinning and the same bits as umapJs. */
 async function umapWasm(plan: UmapPlan, opts: UmapOptions): Promise<Float32Array> {
-  const pool = poolFor(plan, opts, UMAP_POOL_MIN);
+  const pool = poolFor(opts.pool, plan.n, opts.poolMinPoints ?? UMAP_POOL_MIN);
   const copy = !!pool && !pool.shared;
   const workers = pool ? pool.size : 1;
   const n = plan.n;
