@@ -84,7 +84,8 @@ async function space(refDs: Dataset, refMask: Uint8Array, qDs: Dataset, qMask: U
   return { dim: r.shape[1], ref: rowsOf(r, refMask), query: rowsOf(q, qMask), nShared: undefined, nHvg: undefined };
 }
 
-function predictedColumns(name: string, n: number, categories: string[], qMask: Uint8Array, refMask: Uint8Array | null, refCodes: Int32Array | null, m: { predicted: Int32Array; confidence: Float32Array }): [CategoricalColumn, NumericColumn] {
+/** predicted_<name> (query cells; reference cells keep theirs; 'unassigned' for -1) and its confidence, for a dataset of `n` cells. */
+export function predictedColumns(name: string, n: number, categories: string[], qMask: Uint8Array, refMask: Uint8Array | null, refCodes: Int32Array | null, m: { predicted: Int32Array; confidence: Float32Array }): [CategoricalColumn, NumericColumn] {
   const U = categories.length;
   const codes = new Int32Array(n).fill(-1);
   const conf = new Float64Array(n).fill(NaN);

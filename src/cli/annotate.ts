@@ -1,5 +1,6 @@
 // `scweb annotate`: transfer labels from a reference .h5ad to a query by kNN vote in the
-// reference's PCA (query projected) or in X_scGPT (embedded here with --model when missing).
+// reference's PCA (query projected) or in X_scGPT (embedded here with --model when missing);
+// other methods (--method) have their own files.
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
@@ -11,10 +12,17 @@ import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
 import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
 import { intFlag, parseArgs } from './args.ts';
+import { HEAD_FLAGS, HEAD_SWITCHES, annotateScgptHead } from './annotate-scgpt-head.ts';
 import { UsageError } from './usage.ts';
 
+const METHODS = ['knn', 'scgpt-head'];
+
 export async function annotateCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend']);
+  const p = parseArgs(argv, ['method', 'reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend', ...HEAD_FLAGS], HEAD_SWITCHES);
+  const method = p.flags.get('method') ?? 'knn';
+  if (!METHODS.includes(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')} (got "${method}")`);
+  if (method === 'scgpt-head') return annotateScgptHead(p);
+  for (const f of [...HEAD_FLAGS, ...HEAD_SWITCHES]) if (p.flags.has(f)) throw new UsageError(`--${f} is an option of --method scgpt-head`);
   const [input] = p.positionals;
   const refPath = p.flags.get('reference');
   const labelColumn = p.flags.get('label-col');

@@ -1,4 +1,4 @@
-// A small flag parser: `--name value`, `--flag`, positionals; unknown flags are usage errors.
+// A small flag parser: `--name value`, `--flag` (switches), positionals; unknown flags are usage errors.
 import { availableParallelism } from 'node:os';
 import { UsageError } from './usage.ts';
 
@@ -7,7 +7,8 @@ export interface Parsed {
   flags: Map<string, string>;
 }
 
-export function parseArgs(argv: string[], valueFlags: string[]): Parsed {
+/** `switches`: flags that take no value (`--flag` reads as "true"; `--flag=false` is allowed). */
+export function parseArgs(argv: string[], valueFlags: string[], switches: string[] = []): Parsed {
   const flags = new Map<string, string>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -17,6 +18,11 @@ export function parseArgs(argv: string[], valueFlags: string[]): Parsed {
       continue;
     }
     const [name, inline] = a.slice(2).split('=', 2);
+    if (switches.includes(name)) {
+      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new UsageError(`--${name} takes no value (or =true / =false)`);
+      flags.set(name, inline ?? 'true');
+      continue;
+    }
     if (!valueFlags.includes(name)) throw new UsageError(`unknown option --${name}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);

@@ -220,6 +220,16 @@ export async function batchInputs(features: HeadFeatures, cells: number[], d: nu
   return parts;
 }
 
+/**
+ * Makes sure tfjs has a backend for the head: the one already chosen (wasm, webgpu), else its
+ * plain JavaScript cpu backend. Returns its name.
+ */
+export async function prepareHeadBackend(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  await tf.ready();
+  return tf.getBackend();
+}
+
 /** Seeded Fisher-Yates order of 0..n-1 for one epoch. */
 export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   const u = cellUniform(seed, epoch);
