@@ -89,7 +89,10 @@ describe('scGPT head annotation (tiny checkpoint, 16 real cells)', () => {
       const best = p.indexOf(Math.max(...p));
       expect(conf.values[i]).toBeCloseTo(p[best], 6);
       if (p[best] >= 0.2) expect(pred.codes[i]).toBe(best);
-      else (expect(pred.codes[i]).toBe(C), unassigned++);
+      else {
+        expect(pred.codes[i]).toBe(C);
+        unassigned++;
+      }
     }
     expect(r.report.summary.unassigned).toBe(unassigned);
   }, 120_000);

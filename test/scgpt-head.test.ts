@@ -1,63 +1,29 @@
-// scGPT's classifier head against PyTorch (test/fixtures/scgpt-head, made by
-// test/reference/make_scgpt_head_fixture.py from scGPT's own ClsDecoder): loss, gradients and
+// scGPT's classifier head against PyTorch (test/scgpt-head-fixture.ts): loss, gradients and
 // weights after Adam steps, with the encoder frozen and with its last layer trained; on tfjs's
 // cpu and wasm backends. Then the training loop's invariants (seeded order and init, cancel).
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNpy } from '../src/io/npy.ts';
-import type { ClsDecoderWeights } from '../src/model/cls-decoder.ts';
-import { clsDecoderWeights } from '../src/model/cls-decoder.ts';
-import type { HeadFeatures, HeadTrainParams } from '../src/model/cls-train.ts';
-import { ClsHead, SCGPT_HEAD_DEFAULTS, batchInputs, disposeInputs, epochOrder, trainHead } from '../src/model/cls-train.ts';
-import { forwardCell, layerInput } from '../src/model/encoder-cpu.ts';
-import { lastLayerCls, lastLayerTensors, lastLayerWeights } from '../src/model/last-layer-tfjs.ts';
+import type { LoadedModel } from '../src/model/bundle.ts';
+import type { HeadFeatures } from '../src/model/cls-train.ts';
+import { ClsHead, SCGPT_HEAD_DEFAULTS, epochOrder, trainHead } from '../src/model/cls-train.ts';
+import { cpuEncoder, wasmEncoder, webgpuEncoder } from '../src/model/embed.ts';
+import { forwardCell } from '../src/model/encoder-cpu.ts';
+import { TfjsEncoder } from '../src/model/encoder-tfjs.ts';
+import { WasmEncoder } from '../src/model/encoder-wasm.ts';
+import { lastLayerCls, lastLayerTensors } from '../src/model/last-layer-tfjs.ts';
 import { initNodeWasm } from '../src/model/node-wasm.ts';
 import { mulberry32 } from '../src/model/random.ts';
-import type { LayerWeights, ScGPTWeights } from '../src/model/weights.ts';
+import type { ScGPTWeights } from '../src/model/weights.ts';
 import { expected, fixtureTokens, loadWeights, maxAbsDiff } from './model-fixtures.ts';
-
-const FIX = join(import.meta.dirname, 'fixtures', 'scgpt-head');
-const npy = (...p: string[]) => parseNpy(readFileSync(join(FIX, ...p) + '.npy')).data as Float32Array;
-const meta = (c: string) => JSON.parse(readFileSync(join(FIX, c, 'meta.json'), 'utf8')) as { n_cls: number; nlayers_cls: number; lr: number; eps: number; betas: [number, number]; labels: number[]; batches: number[][]; losses: number[]; weight_decay?: number; wd_losses?: number[] };
-
-/** The head's tensors end to end in scGPT's state-dict order (the fixture's layout). */
-function flatHead(w: ClsDecoderWeights): Float32Array {
-  return concat([...w.blocks.flatMap((b) => [b.w, b.b, b.g, b.beta]), w.outW, w.outB]);
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, (at += p.length) - p.length);
-  return out;
-}
-
-function headFromFlat(flat: Float32Array, d: number, nCls: number, nLayers: number): ClsDecoderWeights {
-  let at = 0;
-  const take = (n: number) => flat.slice(at, (at += n));
-  const blocks = Array.from({ length: nLayers - 1 }, () => ({ w: take(d * d), b: take(d), g: take(d), beta: take(d) }));
-  const w = { dModel: d, nClasses: nCls, blocks, outW: take(nCls * d), outB: take(nCls) };
-  expect(at).toBe(flat.length);
-  return w;
-}
-
-const flatLayer = (L: LayerWeights) => concat([L.wqkv, L.bqkv, L.wo, L.bo, L.w1, L.b1, L.w2, L.b2, L.ln1g, L.ln1b, L.ln2g, L.ln2b]);
-
-function params(m: ReturnType<typeof meta>, extra: Partial<HeadTrainParams> = {}): HeadTrainParams {
-  return { ...SCGPT_HEAD_DEFAULTS, lr: m.lr, eps: m.eps, betas: m.betas, nLayersCls: m.nlayers_cls, ...extra };
-}
+import { fixtureLayerInputs, flatHead, frozenParity, unfreezeParity } from './scgpt-head-fixture.ts';
 
 let tiny: ScGPTWeights;
-/** Each fixture cell's input of the last layer (exact float64 prefix), [length, d]. */
 let layerInputs: Float32Array[];
 
 beforeAll(async () => {
   tiny = await loadWeights('tiny');
-  const t = fixtureTokens('tiny');
-  layerInputs = Array.from({ length: 16 }, (_, c) => layerInput(tiny, t.ids.subarray(c * t.seqLen), t.values.subarray(c * t.seqLen), t.lengths[c], -1));
+  layerInputs = fixtureLayerInputs(tiny);
 });
 
 describe.each(['cpu', 'wasm'] as const)('classifier head on tfjs %s matches PyTorch', (backend) => {
@@ -68,81 +34,9 @@ describe.each(['cpu', 'wasm'] as const)('classifier head on tfjs %s matches PyTo
   });
   afterAll(() => tf.setBackend('cpu'));
 
-  it('frozen encoder: loss, gradients and weights over 3 Adam steps; weight decay', async () => {
-    const m = meta('frozen');
-    const emb = expected('tiny', 'cls_embedding');
-    const d = emb.shape[1];
-    const features: HeadFeatures = { kind: 'cls', n: emb.shape[0], x: emb.data as Float32Array };
-    const labels = Int32Array.from(m.labels);
-    const init = headFromFlat(npy('frozen', 'head_init'), d, m.n_cls, m.nlayers_cls);
-    const head = new ClsHead(tiny.config, m.n_cls, params(m), init, null);
-    for (const [s, cells] of m.batches.entries()) {
-      const parts = await batchInputs(features, cells, d, 1e9);
-      const { loss, grads } = await head.lossAndGrads(parts, Int32Array.from(cells, (c) => labels[c]));
-      disposeInputs(parts);
-      expect(Math.abs(loss - m.losses[s]), `loss of step ${s + 1}`).toBeLessThan(1e-5);
-      if (s === 0) {
-        const g = flatHead(await clsDecoderWeights(grads, d, m.n_cls));
-        const ref = npy('frozen', 'grad1');
-        expect(maxAbsDiff(g, ref)).toBeLessThan(1e-6);
-        expect(Math.max(...ref.map(Math.abs))).toBeGreaterThan(1e-2);
-      }
-      head.apply(grads);
-      if (s === 0) expect(maxAbsDiff(flatHead((await head.weights()).head), npy('frozen', 'head_step1'))).toBeLessThan(1e-5);
-    }
-    const after = flatHead((await head.weights()).head);
-    expect(maxAbsDiff(after, npy('frozen', 'head_step3'))).toBeLessThan(1e-5);
-    // The steps moved the weights far past the tolerance: the comparison has teeth.
-    expect(maxAbsDiff(after, npy('frozen', 'head_init'))).toBeGreaterThan(2e-3);
-    head.dispose();
+  it('frozen encoder: loss, gradients and weights over 3 Adam steps; weight decay', () => frozenParity(tiny));
 
-    const wd = new ClsHead(tiny.config, m.n_cls, params(m, { weightDecay: m.weight_decay }), init, null);
-    for (const [s, cells] of m.batches.slice(0, 2).entries()) {
-      const parts = await batchInputs(features, cells, d, 1e9);
-      expect(Math.abs((await wd.step(parts, Int32Array.from(cells, (c) => labels[c]))) - m.wd_losses![s])).toBeLessThan(1e-5);
-      disposeInputs(parts);
-    }
-    expect(maxAbsDiff(flatHead((await wd.weights()).head), npy('frozen', 'head_wd_step2'))).toBeLessThan(1e-5);
-    wd.dispose();
-  });
-
-  it('last layer unfrozen: losses, gradients, head and layer weights after 2 steps, whole batches or in parts', async () => {
-    const m = meta('unfreeze');
-    const d = tiny.config.dModel;
-    const features: HeadFeatures = { kind: 'layer-input', n: 16, get: async (cells) => cells.map((c) => layerInputs[c]) };
-    const labels = Int32Array.from(m.labels);
-    const init = headFromFlat(npy('unfreeze', 'head_init'), d, m.n_cls, m.nlayers_cls);
-    const last = tiny.layers[tiny.config.nLayers - 1];
-    const refGrad = npy('unfreeze', 'layer_grad1');
-    const refLayer = npy('unfreeze', 'layer_step2');
-    // in_proj's k bias: its gradient is 0 in exact arithmetic (softmax ignores q·b_k, the same for
-    // every key), so both sides hold rounding noise there (~1e-9) that Adam scales up by 1/eps.
-    const kBias = 3 * d * d + d;
-    const wellPosed = (a: Float32Array) => Float32Array.from(a, (v, i) => (i >= kBias && i < kBias + d ? 0 : v));
-    // 700 tokens a part: two or three cells per forward pass, the gradients summed.
-    for (const tokenBudget of [1e9, 700]) {
-      const head = new ClsHead(tiny.config, m.n_cls, params(m, { unfreezeLast: true, tokenBudget }), init, last);
-      for (const [s, cells] of m.batches.entries()) {
-        const parts = await batchInputs(features, cells, d, tokenBudget);
-        expect(parts.length).toBe(tokenBudget === 700 ? 4 : 1);
-        const { loss, grads } = await head.lossAndGrads(parts, Int32Array.from(cells, (c) => labels[c]));
-        disposeInputs(parts);
-        expect(Math.abs(loss - m.losses[s]), `loss of step ${s + 1}`).toBeLessThan(1e-5);
-        if (s === 0) {
-          const layerGrads = await lastLayerWeights(grads.slice(grads.length - 16), tiny.config);
-          expect(maxAbsDiff(flatLayer(layerGrads), refGrad)).toBeLessThan(1e-6);
-          expect(Math.max(...refGrad.map(Math.abs))).toBeGreaterThan(1e-2);
-        }
-        head.apply(grads);
-      }
-      const w = await head.weights();
-      expect(maxAbsDiff(flatHead(w.head), npy('unfreeze', 'head_step2'))).toBeLessThan(1e-5);
-      const layer = flatLayer(w.lastLayer!);
-      expect(maxAbsDiff(wellPosed(layer), wellPosed(refLayer))).toBeLessThan(1e-5);
-      expect(maxAbsDiff(layer, flatLayer(last))).toBeGreaterThan(1e-3);
-      head.dispose();
-    }
-  });
+  it('last layer unfrozen: losses, gradients, head and layer weights after 2 steps, whole batches or in parts', () => unfreezeParity(tiny, layerInputs));
 
   it("the last layer's <cls> row is the encoder's <cls> output", () => {
     const t = fixtureTokens('tiny');
@@ -158,6 +52,40 @@ describe.each(['cpu', 'wasm'] as const)('classifier head on tfjs %s matches PyTo
       const ref = forwardCell(tiny, t.ids.subarray(c * t.seqLen), t.values.subarray(c * t.seqLen), t.lengths[c]).cls;
       expect(maxAbsDiff(out.subarray(k * d, (k + 1) * d), ref)).toBeLessThan(1e-5);
       expect(maxAbsDiff(out.subarray(k * d, (k + 1) * d), expected('tiny', 'cls_embedding').data.subarray(c * d))).toBeLessThan(1e-5);
+    });
+  });
+});
+
+describe("every encoder's inputs of the last layer", () => {
+  it('CPU float64, WASM and the tfjs encoder (plain kernels, here on the cpu backend) agree on a padded batch', async () => {
+    const t = fixtureTokens('tiny');
+    const d = tiny.config.dModel;
+    const cells = [2, 0, 7];
+    const L = 288;
+    const ids = new Int32Array(cells.length * L).fill(tiny.config.padId);
+    const values = new Float32Array(cells.length * L).fill(tiny.config.padValue);
+    cells.forEach((c, k) => {
+      ids.set(t.ids.subarray(c * t.seqLen, c * t.seqLen + t.lengths[c]), k * L);
+      values.set(t.values.subarray(c * t.seqLen, c * t.seqLen + t.lengths[c]), k * L);
+    });
+    const batch = { ids, values, lengths: Int32Array.from(cells, (c) => t.lengths[c]), batch: cells.length, seqLen: L };
+    const model = { weights: tiny } as LoadedModel;
+    await tf.setBackend('cpu');
+    const tfjs = new TfjsEncoder(tiny, 'tfjs');
+    const viaTfjs = await webgpuEncoder(tfjs, 'plain kernels').layerInputs!(batch, -1);
+    tfjs.dispose();
+    await initNodeWasm(1);
+    const wasm = new WasmEncoder(tiny);
+    const viaWasm = await wasmEncoder(wasm, 1).layerInputs!(batch, -1);
+    wasm.dispose();
+    await tf.setBackend('cpu');
+    const viaCpu = await cpuEncoder(model).layerInputs!(batch, -1);
+    cells.forEach((c, k) => {
+      expect(viaCpu[k].length).toBe(t.lengths[c] * d);
+      expect(maxAbsDiff(viaCpu[k], layerInputs[c])).toBe(0);
+      expect(maxAbsDiff(viaTfjs[k], viaCpu[k])).toBeLessThan(1e-4);
+      expect(viaWasm[k].length).toBe(viaCpu[k].length);
+      expect(maxAbsDiff(viaWasm[k], viaCpu[k])).toBeLessThan(1e-4);
     });
   });
 });

@@ -100,7 +100,8 @@ async function layerInputFeatures(model: LoadedModel, encoder: CellEncoder, cell
       let j = i + 1;
       while (j < order.length && j - i < 64 && (j - i + 1) * len(order[j]) <= budget) j++;
       const group = order.slice(i, j);
-      const xs = await layerInputs(packBatch(group.map((k) => cells[idx[k]]), len(order[j - 1]), padId, padValue), -1, signal);
+      // Padded to a multiple of 32 tokens, as embedDataset does: few distinct GPU shapes.
+      const xs = await layerInputs(packBatch(group.map((k) => cells[idx[k]]), Math.ceil(len(order[j - 1]) / 32) * 32, padId, padValue), -1, signal);
       group.forEach((k, g) => (out[k] = xs[g]));
       i = j;
     }
@@ -131,7 +132,11 @@ async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, e
     const d = r.dim;
     const rows: number[] = [];
     let empty = 0;
-    for (let i = 0; i < ds.nObs; i++) if (keep[i]) Number.isFinite(r.embeddings[i * d]) ? rows.push(i) : empty++;
+    for (let i = 0; i < ds.nObs; i++) {
+      if (!keep[i]) continue;
+      if (Number.isFinite(r.embeddings[i * d])) rows.push(i);
+      else empty++;
+    }
     const idx = Int32Array.from(rows);
     return { features: subset({ kind: 'cls', n: ds.nObs, x: r.embeddings }, idx, d), rows: idx, empty };
   }
@@ -139,7 +144,11 @@ async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, e
   const { tokens } = await tokenizeDataset(ds, model, keep, { ...tokenOpts, signal: opts.signal });
   const rows: number[] = [];
   let empty = 0;
-  for (let i = 0; i < ds.nObs; i++) if (keep[i]) tokens[i] ? rows.push(i) : empty++;
+  for (let i = 0; i < ds.nObs; i++) {
+    if (!keep[i]) continue;
+    if (tokens[i]) rows.push(i);
+    else empty++;
+  }
   const features = await layerInputFeatures(model, encoder, rows.map((i) => tokens[i]!), opts.cacheBytes ?? 512 * 1024 * 1024, opts.signal, progress);
   return { features, rows: Int32Array.from(rows), empty };
 }

@@ -204,10 +204,12 @@ export async function batchInputs(features: HeadFeatures, cells: number[], d: nu
   }
   const rows = await features.get(cells);
   const parts: BatchInput[] = [];
+  // Padded to a multiple of 32 tokens: few distinct shapes, so a GPU backend compiles few pipelines.
+  const padded = (k: number) => Math.ceil(rows[k].length / d / 32) * 32;
   for (let i = 0; i < rows.length; ) {
     let j = i + 1;
-    let longest = rows[i].length / d;
-    while (j < rows.length && (j - i + 1) * Math.max(longest, rows[j].length / d) <= tokenBudget) longest = Math.max(longest, rows[j++].length / d);
+    let longest = padded(i);
+    while (j < rows.length && (j - i + 1) * Math.max(longest, padded(j)) <= tokenBudget) longest = Math.max(longest, padded(j++));
     const x = new Float32Array((j - i) * longest * d);
     const lengths = new Int32Array(j - i);
     for (let k = i; k < j; k++) {
