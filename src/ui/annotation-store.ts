@@ -1,12 +1,15 @@
-// Annotation state on the page: reference-mapping parameters and report, marker-set suggestions,
+// Annotation state on the page: reference-mapping parameters and report (kNN vote, or scGPT's
+// classifier head trained in the worker, with its epochs as they come), marker-set suggestions,
 // and the hand-edited label column (user_label) with undo/redo. Edits are pushed to the worker as
 // an ordinary obs column, so colouring, markers and exports see them like any other.
 import { create } from 'zustand';
 import { assignCells, labelsFrom, mergeCategories, renameCategory, type GroupFate, type Labels } from '../analysis/label-edits.ts';
 import { categoryColorMap } from './colors.ts';
 import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
+import { DEFAULT_HEAD_PARAMS } from '../analysis/scgpt-head.ts';
 import type { DatasetSummary } from '../io/summary.ts';
-import type { MapReport, Suggestion } from '../workers/protocol.ts';
+import type { DevicePreference } from '../model/backend.ts';
+import type { HeadEpoch, HeadParams, HeadReport, MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
 import { download } from './download.ts';
 import { annotationCsvColumns, annotationCsvName, fateNote, suggestionFates, USER_LABEL } from './label-helpers.ts';
@@ -21,9 +24,23 @@ interface Job {
   message: string;
 }
 
+/** How labels are transferred: kNN vote in an embedding, or scGPT's fine-tuned classifier head. */
+export type MapMethod = 'knn' | 'scgpt-head';
+
+/** The head's own settings (label column, reference cells, threshold and seed are the mapping's). */
+export type HeadSettings = Pick<HeadParams, 'epochs' | 'lr' | 'batchSize' | 'unfreezeLast' | 'holdout'> & { device: DevicePreference };
+
+export const DEFAULT_HEAD_SETTINGS: HeadSettings = { epochs: DEFAULT_HEAD_PARAMS.epochs, lr: DEFAULT_HEAD_PARAMS.lr, batchSize: DEFAULT_HEAD_PARAMS.batchSize, unfreezeLast: false, holdout: DEFAULT_HEAD_PARAMS.holdout, device: 'auto' };
+
 export interface AnnotationState {
+  method: MapMethod;
+  setMethod(m: MapMethod): void;
+  headSettings: HeadSettings;
+  setHeadSettings(h: HeadSettings): void;
+  /** The running head's epochs so far (kept after it ends, until the next run). */
+  headEpochs: HeadEpoch[];
   mapParams: MapParams;
-  mapReport: MapReport | null;
+  mapReport: MapReport | HeadReport | null;
   /** A labelled reference file loaded for label transfer (its summary). */
   reference: DatasetSummary | null;
   useReference: boolean;
@@ -43,7 +60,10 @@ export interface AnnotationState {
   future: Labels[];
   setMapParams(p: MapParams): void;
   setUserSets(text: string): void;
+  /** Runs the chosen method. */
   runMap(): Promise<void>;
+  /** Stops the running mapping, training or suggestion job. */
+  cancelJob(): void;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
@@ -88,6 +108,9 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     }
   };
   return {
+    method: 'knn',
+    headSettings: DEFAULT_HEAD_SETTINGS,
+    headEpochs: [],
     mapParams: DEFAULT_MAP_PARAMS,
     mapReport: null,
     reference: null,
@@ -100,8 +123,18 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     past: [],
     future: [],
 
+    setMethod(method) {
+      set({ method });
+    },
+    setHeadSettings(headSettings) {
+      set({ headSettings });
+    },
     setMapParams(mapParams) {
       set({ mapParams });
+    },
+    cancelJob() {
+      const j = get().job;
+      if (j) dataClient().cancel(j.id);
     },
     setUserSets(userSets) {
       set({ userSets });
@@ -125,16 +158,34 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
 
     async runMap() {
       const fromReference = get().useReference && !!get().reference;
-      const { id, done } = dataClient().request<'mapped'>({ type: 'map', params: get().mapParams, fromReference }, progress);
-      job('mapping')(id);
+      const map = get().mapParams;
+      let request;
+      if (get().method === 'scgpt-head') {
+        const model = useApp.getState().chosenSource();
+        if (!model) {
+          fail(new Error('choose a model first (scGPT embedding drawer): the classifier head is trained on its cell embeddings'), 'Training the classifier head', 'mapping');
+          return;
+        }
+        const { device, ...h } = get().headSettings;
+        const params: HeadParams = { ...DEFAULT_HEAD_PARAMS, ...h, labelColumn: map.labelColumn, reference: map.reference, minConfidence: map.minConfidence, seed: map.seed };
+        request = dataClient().request<'mapped'>({ type: 'annotate-head', model, params, fromReference, backend: device, threads: useAnalysis.getState().threads }, (fraction, message, _rate, epoch) => {
+          progress(fraction, message);
+          if (epoch) set({ headEpochs: [...get().headEpochs, epoch] });
+        });
+        set({ headEpochs: [] });
+        job('loading the model')(request.id);
+      } else {
+        request = dataClient().request<'mapped'>({ type: 'map', params: map, fromReference }, progress);
+        job('mapping')(request.id);
+      }
       try {
-        const { summary, report } = await done;
+        const { summary, report } = await request.done;
         set({ mapReport: report, job: null });
         useApp.setState({ summary });
         await useApp.getState().setColorBy(report.predictedColumn);
       } catch (err) {
         set({ job: null });
-        fail(err, 'Mapping', 'mapping');
+        fail(err, get().method === 'scgpt-head' ? 'Training the classifier head' : 'Mapping', 'mapping');
       }
     },
 
@@ -237,7 +288,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ mapReport: null, reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
+      set({ mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
     },
   };
 });

@@ -19,6 +19,9 @@ import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { headAcross, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
+import type { LoadedModel } from '../model/bundle.ts';
+import type { CellEncoder } from '../model/embed.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
@@ -330,6 +333,16 @@ export class AnalysisSession {
   /** Maps from the labelled cells of this dataset, or (with `reference`) from another dataset. */
   async map(params: MapParams, reference: Dataset | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
     const { columns, report } = reference ? await mapAcross(reference, this.ds, params, { signal, onProgress }) : await mapWithin(this.ds, params, { signal, onProgress });
+    for (const c of columns) {
+      this.ds.setColumn(c);
+      this.added.add(c.name);
+    }
+    return report;
+  }
+
+  /** Annotates with scGPT's classifier head trained on this dataset's labelled cells, or (with `reference`) on another dataset's. */
+  async annotateHead(model: LoadedModel, encoder: CellEncoder, params: HeadParams, reference: Dataset | null, opts: HeadOptions): Promise<HeadReport> {
+    const { columns, report } = reference ? await headAcross(reference, this.ds, model, encoder, params, opts) : await headWithin(this.ds, model, encoder, params, opts);
     for (const c of columns) {
       this.ds.setColumn(c);
       this.added.add(c.name);

@@ -166,6 +166,18 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         const report = await requireSession().map(req.params, req.fromReference ? reference : null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
         post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
       });
+    case 'annotate-head':
+      return withCancel(req.id, async (signal) => {
+        if (req.fromReference && !reference) throw new Error('load a reference dataset first');
+        await ensureModel(req.id, req.model);
+        const encoder = await encoderFor({ backend: req.backend, threads: req.threads });
+        const report = await requireSession().annotateHead(loaded!.model, encoder, req.params, req.fromReference ? reference : null, {
+          signal,
+          ensemblToSymbol: await browserResources.ensemblMap(),
+          onProgress: (fraction, message, epoch) => post({ type: 'progress', id: req.id, fraction, message, epoch }),
+        });
+        post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
+      });
     case 'open-reference':
       return withCancel(req.id, async (signal) => {
         const ds = await openDataset(

@@ -6,6 +6,8 @@ import type { GroupMeans, GroupStats } from '../analysis/group-stats.ts';
 import type { ViolinResult, ViolinSource } from '../analysis/violin.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
+import type { HeadParams, HeadReport } from '../analysis/scgpt-head.ts';
+import type { HeadEpoch } from '../model/cls-train.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
@@ -53,6 +55,8 @@ export type Request =
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
   | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
+  /** scGPT's classifier head trained on the labelled cells (or the reference's) with `model` on `backend`. */
+  | { type: 'annotate-head'; id: number; model: ModelSource; params: HeadParams; fromReference?: boolean; backend: DevicePreference; threads?: number }
   | { type: 'open-reference'; id: number; files: File[] }
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
@@ -148,7 +152,7 @@ export interface EmbedStats {
 }
 
 export type Response =
-  | { type: 'progress'; id: number; fraction: number; message: string; rate?: { cellsPerSecond: number; secondsLeft: number } }
+  | { type: 'progress'; id: number; fraction: number; message: string; rate?: { cellsPerSecond: number; secondsLeft: number }; epoch?: HeadEpoch }
   | { type: 'models'; id: number; models: ModelEntry[]; registry: RegistryEntry[] }
   | { type: 'hub-fetched'; id: number; modelId: string }
   | { type: 'model-deleted'; id: number }
@@ -170,7 +174,7 @@ export type Response =
   | { type: 'genes'; id: number; names: string[]; symbols: string[]; source: string | null }
   | { type: 'obs-index'; id: number; names: string[] }
   | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
-  | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport }
+  | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport | HeadReport }
   | { type: 'reference'; id: number; summary: DatasetSummary }
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
@@ -183,6 +187,6 @@ export type Response =
   | { type: 'grn-heatmap'; id: number; stats: GroupMeans }
   | { type: 'grn-attention'; id: number; result: AttentionResult };
 
-export type { MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };
+export type { HeadEpoch, HeadParams, HeadReport, MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };
 
 export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };

@@ -1,4 +1,5 @@
-// Cell-type annotation: reference mapping with per-cell confidence, marker-set suggestions per
+// Cell-type annotation: reference mapping with per-cell confidence (kNN vote, or scGPT's classifier
+// head fine-tuned here with its epochs shown as they come, and Cancel), marker-set suggestions per
 // cluster, hand-edited labels (rename, merge, assign the lasso selection; undo/redo) and exports.
 import { useMemo, useState } from 'react';
 import { useAnalysis } from '../analysis-store.ts';
@@ -6,7 +7,43 @@ import { USER_LABEL, useAnnotation } from '../annotation-store.ts';
 import { fateNote, suggestionFates } from '../label-helpers.ts';
 import { resolveDefaulted, type RememberedChoice } from '../choice.ts';
 import { useApp } from '../store.ts';
+import type { DevicePreference } from '../../model/backend.ts';
+import type { HeadEpoch, HeadReport, MapReport } from '../../workers/protocol.ts';
+import { ModelSelect } from './ModelSelect.tsx';
 import { PanelError } from './PanelError.tsx';
+
+const isHead = (r: MapReport | HeadReport): r is HeadReport => 'method' in r && r.method === 'scgpt-head';
+
+/** The last epochs' numbers (a long run keeps the table short). */
+function EpochTable({ epochs, last = 10 }: { epochs: HeadEpoch[]; last?: number }) {
+  if (!epochs.length) return null;
+  const shown = epochs.slice(-last);
+  return (
+    <table className="small" data-testid="head-epochs">
+      {shown.length < epochs.length && <caption className="muted">last {shown.length} of {epochs.length} epochs</caption>}
+      <thead>
+        <tr>
+          <th>epoch</th>
+          <th>loss</th>
+          <th>held-out loss</th>
+          <th>held-out accuracy</th>
+        </tr>
+      </thead>
+      <tbody>
+        {shown.map((e) => (
+          <tr key={e.epoch}>
+            <td>
+              {e.epoch}/{e.epochs}
+            </td>
+            <td>{e.trainLoss.toFixed(4)}</td>
+            <td>{e.heldOutLoss?.toFixed(4) ?? '–'}</td>
+            <td>{e.heldOutAccuracy !== undefined ? `${(100 * e.heldOutAccuracy).toFixed(1)}%` : '–'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 export function AnnotationPanel() {
   const summary = useApp((s) => s.summary);
@@ -33,6 +70,8 @@ export function AnnotationPanel() {
   const startFrom = resolveDefaulted(mine(startFromChoice), labelSources, 'leiden');
   const p = a.mapParams;
   const r = a.mapReport;
+  const head = a.method === 'scgpt-head';
+  const h = a.headSettings;
   const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT' && (!a.useReference || (a.reference && 'X_scGPT' in a.reference.obsm)))];
   const labelSource = a.useReference && a.reference ? a.reference : summary;
   const labelColumns = Object.entries(labelSource.obs)
@@ -42,7 +81,15 @@ export function AnnotationPanel() {
     <section className="panel annotation" data-testid="annotation-panel">
       <h3>Cell-type annotation</h3>
       <fieldset disabled={!!a.job}>
-        <legend>Reference mapping (kNN vote)</legend>
+        <legend>Reference mapping</legend>
+        <label>
+          method
+          <select value={a.method} onChange={(e) => a.setMethod(e.target.value as typeof a.method)} data-testid="map-method">
+            <option value="knn">kNN vote in an embedding</option>
+            <option value="scgpt-head">scGPT classifier head (fine-tuned here)</option>
+          </select>
+        </label>
+        {head && <ModelSelect testId="head-model-select" />}
         <label>
           reference
           <select value={a.useReference ? 'file' : 'self'} onChange={(e) => a.setUseReference(e.target.value === 'file')} data-testid="map-source">
@@ -74,46 +121,101 @@ export function AnnotationPanel() {
             <option value="half">a stratified half maps the other (evaluate)</option>
           </select>
         </label>
-        <label>
-          embedding
-          <select value={p.embedding} onChange={(e) => a.setMapParams({ ...p, embedding: e.target.value })}>
-            {reps.map((k) => (
-              <option key={k} value={k}>
-                {k === 'pca' ? "reference PCA (query projected)" : k}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          k
-          <input type="number" value={p.k} min={1} onChange={(e) => a.setMapParams({ ...p, k: Number(e.target.value) })} />
-        </label>
+        {!head && (
+          <label>
+            embedding
+            <select value={p.embedding} onChange={(e) => a.setMapParams({ ...p, embedding: e.target.value })}>
+              {reps.map((k) => (
+                <option key={k} value={k}>
+                  {k === 'pca' ? "reference PCA (query projected)" : k}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {!head && (
+          <label>
+            k
+            <input type="number" value={p.k} min={1} onChange={(e) => a.setMapParams({ ...p, k: Number(e.target.value) })} />
+          </label>
+        )}
+        {head && (
+          <>
+            <label>
+              epochs
+              <input type="number" value={h.epochs} min={1} step={1} onChange={(e) => a.setHeadSettings({ ...h, epochs: Math.max(1, Math.floor(Number(e.target.value)) || 1) })} data-testid="head-epochs-input" />
+            </label>
+            <label title="Adam's learning rate; scGPT's annotation tutorial uses 1e-4, times 0.9 after every epoch">
+              learning rate
+              <input type="number" value={h.lr} min={0} step={0.0001} onChange={(e) => a.setHeadSettings({ ...h, lr: Number(e.target.value) })} data-testid="head-lr" />
+            </label>
+            <label>
+              batch size
+              <input type="number" value={h.batchSize} min={1} step={1} onChange={(e) => a.setHeadSettings({ ...h, batchSize: Math.max(1, Math.floor(Number(e.target.value)) || 1) })} />
+            </label>
+            <label title="train the encoder's last layer with the head: every training cell goes through the encoder up to that layer (slower)">
+              <span>
+                <input type="checkbox" checked={h.unfreezeLast} onChange={(e) => a.setHeadSettings({ ...h, unfreezeLast: e.target.checked })} data-testid="head-unfreeze" /> also train the last encoder layer
+              </span>
+            </label>
+            <label>
+              device
+              <select value={h.device} onChange={(e) => a.setHeadSettings({ ...h, device: e.target.value as DevicePreference })} data-testid="head-device">
+                <option value="auto">auto</option>
+                <option value="webgpu">WebGPU</option>
+                <option value="wasm">CPU (WebAssembly)</option>
+                <option value="cpu">CPU (exact float64 encoder)</option>
+              </select>
+            </label>
+          </>
+        )}
         <label>
           min confidence
           <input type="number" value={p.minConfidence} min={0} max={1} step={0.05} onChange={(e) => a.setMapParams({ ...p, minConfidence: Number(e.target.value) })} />
         </label>
-        <label>
-          <span>
-            <input type="checkbox" checked={p.weighted} onChange={(e) => a.setMapParams({ ...p, weighted: e.target.checked })} /> distance-weighted
-          </span>
-        </label>
+        {!head && (
+          <label>
+            <span>
+              <input type="checkbox" checked={p.weighted} onChange={(e) => a.setMapParams({ ...p, weighted: e.target.checked })} /> distance-weighted
+            </span>
+          </label>
+        )}
       </fieldset>
       <div className="row">
         <button className="primary" disabled={!p.labelColumn || !!a.job} onClick={() => void a.runMap()} data-testid="run-map">
-          Map labels
+          {head ? 'Train and annotate' : 'Map labels'}
         </button>
         {a.job && (
           <>
-            <progress max={1} value={a.job.fraction} /> <span className="muted">{a.job.message}</span>
+            <progress max={1} value={a.job.fraction} /> <span className="muted" data-testid="map-progress">{a.job.message}</span>
+            <button onClick={a.cancelJob} data-testid="cancel-map">
+              Cancel
+            </button>
           </>
         )}
       </div>
+      {head && a.job && <EpochTable epochs={a.headEpochs} />}
       <PanelError panel="mapping" />
       {r && (
         <div data-testid="map-report">
+          {isHead(r) && (
+            <>
+              <p className="muted" data-testid="head-report">
+                Classifier head on {r.embedding} ({r.encoder}; trained on tfjs {r.backend}, {r.history.length} epochs, {r.seconds.toFixed(1)} s).
+                {r.heldOut && (
+                  <b data-testid="head-heldout">
+                    {' '}
+                    Held-out reference cells ({r.heldOut.n}): accuracy {(r.heldOut.accuracy * 100).toFixed(1)}%, macro-F1 {r.heldOut.macroF1.toFixed(3)}.
+                  </b>
+                )}
+                {r.noGenes.reference + r.noGenes.query > 0 && ` ${r.noGenes.reference + r.noGenes.query} cells have no expressed gene in the model's vocabulary: no prediction.`}
+              </p>
+              <EpochTable epochs={r.history} />
+            </>
+          )}
           <p className="muted">
-            {r.nQuery.toLocaleString()} query cells mapped from {r.nRef.toLocaleString()} reference cells
-            {r.nShared !== undefined ? ` on ${r.nShared} shared HVGs` : ` on ${r.embedding}`}; {(r.summary.confidentShare * 100).toFixed(1)}% confident (≥ {p.minConfidence}).
+            {r.nQuery.toLocaleString()} query cells {isHead(r) ? 'annotated' : 'mapped'} from {r.nRef.toLocaleString()} reference cells
+            {isHead(r) ? '' : r.nShared !== undefined ? ` on ${r.nShared} shared HVGs` : ` on ${r.embedding}`}; {(r.summary.confidentShare * 100).toFixed(1)}% confident (≥ {p.minConfidence}{isHead(r) ? ' probability' : ''}).
             {r.accuracy !== undefined && (
               <b data-testid="map-accuracy">
                 {' '}
