@@ -10,7 +10,7 @@ import { markerStatsAsync } from '../src/analysis/markers.ts';
 import { nnDescent } from '../src/analysis/nndescent.ts';
 import { pcaCsr } from '../src/analysis/pca.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
-import type { WorkerPool } from '../src/analysis/pool.ts';
+import type { WorkerPool } from '../src/parallel/pool.ts';
 import { planUmap, umapCpu } from '../src/analysis/umap.ts';
 import { mulberry32 } from '../src/model/random.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { geneSums, logNormMatrix } from '../src/analysis/expression.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
-import type { WorkerPool } from '../src/analysis/pool.ts';
+import type { WorkerPool } from '../src/parallel/pool.ts';
 import { qcMetrics } from '../src/analysis/qc.ts';
 import { CancelledError, DatasetError } from '../src/io/errors.ts';
 import { nodeH5Runtime } from '../src/io/h5/node-runtime.ts';

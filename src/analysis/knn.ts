@@ -2,7 +2,8 @@
 // them. Brute force in row blocks: O(n^2 d), fine up to tens of thousands of cells on the CPU;
 // larger data needs the GPU or an approximate index (not built yet).
 import { CancelledError } from '../io/errors.ts';
-import { ranges, runBlocks, type WorkerPool } from './pool.ts';
+import { ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface KnnResult {
   k: number;
@@ -89,3 +90,8 @@ export function knnRows(data: Float32Array | Float64Array, n: number, d: number,
     }
   }
 }
+
+definePoolTask('knn', (c: { data: Float32Array; n: number; d: number; k: number }, r: { from: number; to: number }) => {
+  const result = knnBlock(c.data, c.n, c.d, c.k, r.from, r.to);
+  return { result, transfer: [result.indices.buffer as ArrayBuffer, result.distances.buffer as ArrayBuffer] };
+});

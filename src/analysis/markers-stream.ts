@@ -4,7 +4,7 @@
 import type { PassOptions } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
 import { logNormMatrix } from './expression.ts';
-import type { WorkerPool } from './pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 import { finalizeMarkers, markerStatsAsync, type GroupMarkers, type MarkerMethod, type MarkerStats } from './markers.ts';
 
 export interface DatasetMarkersInput {

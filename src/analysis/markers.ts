@@ -7,7 +7,8 @@
 // Student's t with Welch-Satterthwaite degrees of freedom.
 import type { CsrArrays } from '../io/csr.ts';
 import { cscToCsr } from '../io/csr.ts';
-import { ranges, runBlocks, type WorkerPool } from './pool.ts';
+import { ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 import { studentTwoSidedP } from './special.ts';
 
 export type MarkerMethod = 'wilcoxon' | 't-test';
@@ -274,3 +275,8 @@ function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
   }
   return { scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
 }
+
+definePoolTask('markers', (c: MarkerContext, r: { from: number; to: number }) => {
+  const result = markerGenes(c, r);
+  return { result, transfer: Object.values(result).flatMap((rows: Float64Array[]) => rows.map((x) => x.buffer as ArrayBuffer)) };
+});

@@ -5,7 +5,8 @@
 import { CancelledError } from '../io/errors.ts';
 import { mulberry32 } from '../model/random.ts';
 import type { KnnOptions, KnnResult } from './knn.ts';
-import { openJob, ranges } from './pool.ts';
+import { openJob, ranges } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 
 /** Points per join block and blocks per group (between refreshes of the worst distances): fixed. */
 const JOIN_BLOCK = 2048;
@@ -214,3 +215,8 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
   }
   return { k, indices, distances };
 }
+
+definePoolTask('nndescent-join', (c: JoinContext, r: { from: number; to: number; worst?: Float64Array }) => {
+  const result = joinBlock(c, r);
+  return { result, transfer: [result.u.buffer as ArrayBuffer, result.v.buffer as ArrayBuffer, result.dd.buffer as ArrayBuffer, result.mask.buffer as ArrayBuffer] };
+});

@@ -1,7 +1,9 @@
 // scanpy's normalize_total (each cell scaled to `targetSum` counts) followed by log1p, applied to
 // one CSR block of rows in place. `totals` are the cells' counts over all genes (scanpy normalises
 // before any gene subset), so a block restricted to some genes is still normalised correctly.
-export const DEFAULT_TARGET_SUM = 1e4;
+import { DEFAULT_TARGET_SUM } from '../io/expression-input.ts';
+
+export { DEFAULT_TARGET_SUM };
 
 export function normalizeLog1pRows(indptr: ArrayLike<number>, data: Float32Array | Float64Array, totals: ArrayLike<number>, rowOffset = 0, targetSum = DEFAULT_TARGET_SUM): void {
   const nRows = indptr.length - 1;

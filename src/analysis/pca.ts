@@ -6,7 +6,8 @@
 // `pcaCsr` does the same for sparse rows with implicit centring (the pipeline's HVG matrix).
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError } from '../io/errors.ts';
-import { openJob, ranges, runBlocks, type WorkerPool } from './pool.ts';
+import { openJob, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface PcaResult {
   nComps: number;
@@ -446,3 +447,12 @@ export function projectCsr(m: CsrArrays, fit: PcaResult): Float32Array {
   }
   return scores;
 }
+
+definePoolTask('matvec', (c: Parameters<typeof matvecRows>[0], r: Parameters<typeof matvecRows>[1]) => {
+  const result = matvecRows(c, r);
+  return { result, transfer: [result.buffer as ArrayBuffer] };
+});
+definePoolTask('covariance', (c: Parameters<typeof covarianceRows>[0], r: { from: number; to: number }) => {
+  const result = covarianceRows(c, r);
+  return { result, transfer: [result.buffer as ArrayBuffer] };
+});

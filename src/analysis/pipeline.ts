@@ -19,7 +19,7 @@ import type { GroupMarkers, MarkerMethod } from './markers.ts';
 import { datasetMarkers } from './markers-stream.ts';
 import { nnDescent } from './nndescent.ts';
 import { pcaCsr, type PcaResult } from './pca.ts';
-import type { WorkerPool } from './pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 import { qcMetrics, type QcMetrics } from './qc.ts';
 import { scaleCsrInPlace } from './scale.ts';
 import { planUmap, umapCpu } from './umap.ts';

@@ -1,8 +1,7 @@
-// The worker pool on Node: worker_threads running the same task code as the browser's Web Workers.
-// Memory is always shareable here.
+// The analysis's worker pool on Node: worker_threads that know every pooled step.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { WorkerPool } from './pool.ts';
+import { spawnNodePool } from '../parallel/node-pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 
 /**
  * Workers for `threads` (default: the machine's cores); null for one thread (everything inline).
@@ -10,17 +9,5 @@ import { WorkerPool } from './pool.ts';
  * cross-origin isolated (tests run that path here).
  */
 export function nodePool(threads = availableParallelism(), shared = true): WorkerPool | null {
-  if (threads <= 1) return null;
-  const entry = new URL('./pool-node-worker.mjs', import.meta.url);
-  return new WorkerPool(threads, () => {
-    const w = new Worker(entry);
-    // An idle pool must not keep the process alive; a job in flight keeps it busy anyway.
-    w.unref();
-    return {
-      postMessage: (m, t) => w.postMessage(m, t as never),
-      onMessage: (cb) => w.on('message', cb),
-      onError: (cb) => w.on('error', cb),
-      terminate: () => void w.terminate(),
-    };
-  }, shared);
+  return spawnNodePool(threads, [new URL('./pool-node-setup.ts', import.meta.url)], shared);
 }

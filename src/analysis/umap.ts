@@ -10,7 +10,8 @@
 import { CancelledError } from '../io/errors.ts';
 import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
-import { openJob, ranges, type WorkerPool } from './pool.ts';
+import { openJob, ranges, type WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface UmapOptions {
   minDist?: number;
@@ -257,3 +258,8 @@ export async function umapCpu(plan: UmapPlan, opts: UmapOptions = {}): Promise<F
   }
   return Float32Array.from(plan.nEpochs % 2 === 1 ? ctx.b : ctx.a);
 }
+
+definePoolTask('umap-epoch', (c: UmapContext, a: UmapEpochArgs) => {
+  const result = umapEpochBlocks(c, a);
+  return { result, transfer: result ? result.map((x) => x.buffer as ArrayBuffer) : [] };
+});

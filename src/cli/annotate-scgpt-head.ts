@@ -13,12 +13,9 @@ import { resolveModelArg } from '../model/hub/node-cache.ts';
 import type { NodeBackend } from '../model/node-model.ts';
 import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
 import type { Parsed } from './args.ts';
-import { intFlag } from './args.ts';
+import { intFlag, parseArgs } from './args.ts';
+import { openCliInputs } from './inputs.ts';
 import { UsageError } from './usage.ts';
-
-/** Value flags of this method (beside annotate's own: reference, label-col, out, model, min-confidence, backend). */
-export const HEAD_FLAGS = ['epochs', 'lr', 'batch-size', 'seed', 'holdout', 'threads', 'gene-col', 'max-length'];
-export const HEAD_SWITCHES = ['unfreeze-last', 'probabilities'];
 
 function numberFlag(p: Parsed, name: string, dflt: number, ok: (v: number) => boolean, what: string): number {
   const text = p.flags.get(name);
@@ -28,17 +25,22 @@ function numberFlag(p: Parsed, name: string, dflt: number, ok: (v: number) => bo
   return v;
 }
 
-export async function annotateScgptHead(p: Parsed): Promise<number> {
-  const [input] = p.positionals;
+export async function scgptHeadCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(
+    argv,
+    ['reference', 'label-col', 'out', 'model', 'min-confidence', 'backend', 'epochs', 'lr', 'batch-size', 'seed', 'holdout', 'threads', 'gene-col', 'max-length', 'join'],
+    ['unfreeze-last', 'probabilities'],
+  );
+  const inputs = p.positionals;
+  const [input] = inputs;
   const refPath = p.flags.get('reference');
   const labelColumn = p.flags.get('label-col');
   const out = p.flags.get('out');
   const modelDir = p.flags.get('model');
   if (!input || !refPath || !labelColumn || !out || !modelDir) {
-    throw new UsageError('annotate --method scgpt-head needs QUERY, --reference REF, --label-col NAME, --model DIR|hf:OWNER/NAME and --out OUT.csv|OUT.h5ad');
+    throw new UsageError('annotate --method scgpt-head needs QUERY (several are joined into one), --reference REF, --label-col NAME, --model DIR|hf:OWNER/NAME and --out OUT.csv|OUT.h5ad');
   }
   if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
-  for (const f of ['embedding', 'k', 'weighted']) if (p.flags.has(f)) throw new UsageError(`--${f} is an option of the kNN mapping (--method knn), not of scgpt-head`);
   const params: HeadParams = {
     ...DEFAULT_HEAD_PARAMS,
     labelColumn,
@@ -60,8 +62,19 @@ export async function annotateScgptHead(p: Parsed): Promise<number> {
   const model = await loadModelDir(await resolveModelArg(modelDir, log));
   log(`model: ${model.description}; ${model.weights.config.nLayers} layers, d ${model.weights.config.dModel}`);
   const ref = await openPaths([refPath]);
-  const query = await openPaths([input]);
-  const { encoder, dispose } = await nodeEncoder(model, backend, log, threads);
+  const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
+    ref.close();
+    throw err;
+  });
+  let encoder: Awaited<ReturnType<typeof nodeEncoder>>['encoder'];
+  let dispose: () => void;
+  try {
+    ({ encoder, dispose } = await nodeEncoder(model, backend, log, threads));
+  } catch (err) {
+    ref.close();
+    query.close();
+    throw err;
+  }
   try {
     let last = 0;
     const r = await headAcross(ref, query, model, encoder, params, {

@@ -1,33 +1,56 @@
-// `scweb annotate`: transfer labels from a reference .h5ad to a query by kNN vote in the
-// reference's PCA (query projected) or in X_scGPT (embedded here with --model when missing);
-// other methods (--method) have their own files.
+// `scweb annotate`: label a query's cells. --method picks how (knn: transfer from a reference by
+// kNN vote in the reference's PCA, query projected, or in X_scGPT, embedded here with --model when
+// missing; celltypist: a CellTypist model, see annotate-celltypist.ts; scgpt-head: scGPT's
+// classifier head fine-tuned on the reference, see annotate-scgpt-head.ts). Each method parses its
+// own flags; a new method is one more entry in METHODS.
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes } from '../io/node.ts';
-import { openPaths } from '../io/node.ts';
+import { fileBytes, openPaths } from '../io/node.ts';
+import { openCliInputs } from './inputs.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
 import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
 import { intFlag, parseArgs } from './args.ts';
-import { HEAD_FLAGS, HEAD_SWITCHES, annotateScgptHead } from './annotate-scgpt-head.ts';
+import { celltypistCommand } from './annotate-celltypist.ts';
+import { scgptHeadCommand } from './annotate-scgpt-head.ts';
 import { UsageError } from './usage.ts';
 
-const METHODS = ['knn', 'scgpt-head'];
+const METHODS: Record<string, (argv: string[]) => Promise<number>> = {
+  knn: knnCommand,
+  celltypist: celltypistCommand,
+  'scgpt-head': scgptHeadCommand,
+};
+
+/** `--method NAME` (or `--method=NAME`) taken out of argv; default celltypist when --celltypist is given, else knn. */
+function splitMethod(argv: string[]): { method: string; rest: string[] } {
+  const rest: string[] = [];
+  let method: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--method') method = argv[++i] ?? '';
+    else if (argv[i].startsWith('--method=')) method = argv[i].slice('--method='.length);
+    else rest.push(argv[i]);
+  }
+  return { method: method ?? (rest.some((a) => a === '--celltypist' || a.startsWith('--celltypist=')) ? 'celltypist' : 'knn'), rest };
+}
 
 export async function annotateCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['method', 'reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend', ...HEAD_FLAGS], HEAD_SWITCHES);
-  const method = p.flags.get('method') ?? 'knn';
-  if (!METHODS.includes(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')} (got "${method}")`);
-  if (method === 'scgpt-head') return annotateScgptHead(p);
-  for (const f of [...HEAD_FLAGS, ...HEAD_SWITCHES]) if (p.flags.has(f)) throw new UsageError(`--${f} is an option of --method scgpt-head`);
-  const [input] = p.positionals;
+  const { method, rest } = splitMethod(argv);
+  const run = METHODS[method];
+  if (!run) throw new UsageError(`--method must be one of ${Object.keys(METHODS).join(', ')}, got "${method}"`);
+  return run(rest);
+}
+
+async function knnCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend', 'join']);
+  const inputs = p.positionals;
+  const [input] = inputs;
   const refPath = p.flags.get('reference');
   const labelColumn = p.flags.get('label-col');
   const out = p.flags.get('out');
-  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder), --label-col NAME and --out OUT.csv|OUT.h5ad');
+  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder; several QUERY inputs are joined into one), --label-col NAME and --out OUT.csv|OUT.h5ad');
   if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
   const embedding = p.flags.get('embedding') ?? 'pca';
   if (embedding !== 'pca' && embedding !== 'scgpt') throw new UsageError('--embedding must be pca or scgpt');
@@ -37,7 +60,10 @@ export async function annotateCommand(argv: string[]): Promise<number> {
   const params: MapParams = { ...DEFAULT_MAP_PARAMS, labelColumn, reference: 'missing', embedding: embedding === 'pca' ? 'pca' : 'X_scGPT', k: intFlag(p, 'k', 10), minConfidence, weighted: weighted === 'true' || weighted === '1' };
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const ref = await openPaths([refPath]);
-  const query = await openPaths([input]);
+  const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
+    ref.close();
+    throw err;
+  });
   try {
     if (embedding === 'scgpt') {
       const modelDir = p.flags.get('model');

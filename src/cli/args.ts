@@ -1,5 +1,6 @@
-// A small flag parser: `--name value`, `--flag` (switches), positionals; unknown flags are usage errors.
+// A small flag parser: `--name value`, `--flag`, positionals; unknown flags are usage errors.
 import { availableParallelism } from 'node:os';
+import type { GeneJoin } from '../io/types.ts';
 import { UsageError } from './usage.ts';
 
 export interface Parsed {
@@ -7,7 +8,7 @@ export interface Parsed {
   flags: Map<string, string>;
 }
 
-/** `switches`: flags that take no value (`--flag` reads as "true"; `--flag=false` is allowed). */
+/** `switches` are flags without a value (`--no-scale`); they read as 'true' in `flags`. */
 export function parseArgs(argv: string[], valueFlags: string[], switches: string[] = []): Parsed {
   const flags = new Map<string, string>();
   const positionals: string[] = [];
@@ -19,8 +20,8 @@ export function parseArgs(argv: string[], valueFlags: string[], switches: string
     }
     const [name, inline] = a.slice(2).split('=', 2);
     if (switches.includes(name)) {
-      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new UsageError(`--${name} takes no value (or =true / =false)`);
-      flags.set(name, inline ?? 'true');
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, 'true');
       continue;
     }
     if (!valueFlags.includes(name)) throw new UsageError(`unknown option --${name}`);
@@ -44,4 +45,11 @@ export function threadsFlag(p: Parsed): number {
   const n = intFlag(p, 'threads', availableParallelism());
   if (n < 1) throw new UsageError('--threads must be at least 1');
   return n;
+}
+
+/** --join inner|outer: how the genes of several inputs are joined (anndata.concat's join). */
+export function joinFlag(p: Parsed): GeneJoin {
+  const v = p.flags.get('join') ?? 'inner';
+  if (v !== 'inner' && v !== 'outer') throw new UsageError(`--join must be inner (genes every input has) or outer (all genes; zeros where an input lacks one), got "${v}"`);
+  return v;
 }

@@ -4,6 +4,12 @@
 // scaled values (negative entries) cannot give fold changes or QC and are refused where they matter.
 import type { Dataset } from './types.ts';
 
+/**
+ * normalize_total's target (CP10k): the analysis, the GRN's cell rows and CellTypist all mean this
+ * when they say log-normalised, so it lives here, below every room that normalises.
+ */
+export const DEFAULT_TARGET_SUM = 1e4;
+
 export type ExpressionKind = 'counts' | 'log' | 'scaled';
 
 export interface ExpressionInput {

@@ -1,7 +1,7 @@
 // scGPT cell embeddings for a whole dataset, streamed: cells are read and tokenised a window at a
 // time, sorted by length inside the window, packed into batches padded to a bucket length (little
 // padding, few distinct GPU buffer sizes), encoded, and written back in input order.
-import type { WorkerPool } from '../analysis/pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 import { CancelledError, DatasetError } from '../io/errors.ts';
 import { filledShare, symbolColumnName as geneSymbolsColumn } from '../io/gene-symbols.ts';
 import type { Dataset } from '../io/types.ts';

@@ -2,8 +2,9 @@
 // independent, so any number of workers gives the bits of one thread. The weights go to the
 // workers once, in shared memory; a pool that would copy them (a page without cross-origin
 // isolation) is not used: hundreds of MB per worker per batch would cost more than it saves.
-import type { WorkerPool } from '../analysis/pool.ts';
-import { runBlocks } from '../analysis/pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
+import { runBlocks } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 import { forwardCell } from './encoder-cpu.ts';
 import type { TokenBatch } from './encoder-tfjs.ts';
 import type { ScGPTWeights } from './weights.ts';
@@ -44,3 +45,5 @@ export function encodeCellTask(ctx: { weights: ScGPTWeights }, cell: { ids: Int3
   const { cls } = forwardCell(ctx.weights, cell.ids, cell.values, cell.ids.length);
   return { result: cls, transfer: [cls.buffer as ArrayBuffer] };
 }
+
+definePoolTask('encode-cell', encodeCellTask);

@@ -9,7 +9,7 @@ import type { LoadedModel, ModelFiles } from './bundle.ts';
 import { loadModel } from './bundle.ts';
 import { detectBackend } from './backend.ts';
 import type { CellEncoder } from './embed.ts';
-import { nodePool } from '../analysis/pool-node.ts';
+import { spawnNodePool } from '../parallel/node-pool.ts';
 import { cpuEncoder, wasmEncoder, webgpuEncoder } from './embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from './encoder-tfjs.ts';
 import { WasmEncoder } from './encoder-wasm.ts';
@@ -77,7 +77,8 @@ export async function nodeEncoder(model: LoadedModel, backend: NodeBackend, log:
 
 /** The float64 reference, its cells spread over `threads` worker_threads. */
 function exactCpu(model: LoadedModel, threads: number): { encoder: CellEncoder; dispose(): void } {
-  const pool = nodePool(threads);
+  // Its workers need only the encoder's task.
+  const pool = spawnNodePool(threads, [new URL('./encoder-cpu-pool.ts', import.meta.url)]);
   return { encoder: cpuEncoder(model, pool), dispose: () => pool?.terminate() };
 }
 

@@ -6,7 +6,7 @@ import { analysisDevice } from '../analysis/gpu-device.ts';
 import { pointsInPolygon } from '../analysis/lasso.ts';
 import type { GroupMarkers, MarkerMethod } from '../analysis/markers.ts';
 import { datasetMarkers } from '../analysis/markers-stream.ts';
-import type { WorkerPool } from '../analysis/pool.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 import { Pipeline, type PipelineParams, type PipelineResult, type StepEvent } from '../analysis/pipeline.ts';
 import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
@@ -22,11 +22,13 @@ import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } f
 import { headAcross, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
+import { celltypistAnnotate, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
+import type { LinearAnnotator } from '../analysis/linear-annotator.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
 import { parseEnsemblMap } from '../model/vocab.ts';
-import type { ColumnData } from './protocol.ts';
+import type { ColumnData, SessionResults, SnapshotGenes, SnapshotRequest } from './protocol.ts';
 import { violins, type ViolinResult, type ViolinSource } from '../analysis/violin.ts';
 
 /** A gene the user asked for that the dataset does not have; the page shows it under the search box. */
@@ -54,25 +56,6 @@ export const browserResources: SessionResources = {
     return ((await r.json()) as { sets: MarkerSet[] }).sets;
   },
 };
-
-/** What this session computed (obs columns and obsm entries), as the browser keeps it between visits. */
-export interface SessionResults {
-  columns: Column[];
-  obsm: { key: string; shape: [number, number]; data: Float32Array }[];
-}
-
-/** Which genes a shared snapshot carries (log-normalised, gene-major). */
-export type SnapshotGenes = { kind: 'hvg+markers'; markers: string[] } | { kind: 'all' } | { kind: 'none' } | { kind: 'list'; names: string[] };
-
-export interface SnapshotRequest {
-  genes: SnapshotGenes;
-  /** obsm keys to include (the embeddings on show; X_scGPT when asked). */
-  embeddings: string[];
-  session?: string;
-  provenance?: string;
-  /** #rrggbb by category name for columns coloured by the user (uns/<column>_colors). */
-  colors?: Record<string, Record<string, string>>;
-}
 
 export class AnalysisSession {
   private readonly pipeline: Pipeline;
@@ -347,6 +330,21 @@ export class AnalysisSession {
       this.ds.setColumn(c);
       this.added.add(c.name);
     }
+    return report;
+  }
+
+  /**
+   * CellTypist's prediction (and majority voting) with `model`; its columns replace those of an
+   * earlier CellTypist run with the same prefix. The over-clustering uses the pipeline's graph when
+   * it covers every cell. Columns are set only once all is computed: a failure changes nothing.
+   */
+  async celltypist(model: LinearAnnotator, modelName: string, params: CelltypistParams, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<CelltypistReport> {
+    const run = this.lastRun?.result;
+    const graph = run && run.nKept === this.ds.nObs ? run.neighbors.graph : null;
+    const ensemblToSymbol = await this.resources.ensemblMap().catch(() => new Map<string, string>());
+    const { columns, report } = await celltypistAnnotate(this.ds, model, params, { modelName, ensemblToSymbol, graph, signal, onProgress, pool: this.pool });
+    const ours = new Set(['predicted_labels', 'over_clustering', 'majority_voting', 'conf_score'].map((n) => `${params.prefix}${n}`));
+    this.replaceColumns(columns, (name) => ours.has(name));
     return report;
   }
 

@@ -1,6 +1,6 @@
 // The worker pool in the browser: Web Workers spawned from the data worker. Typed arrays are
 // shared when the page is cross-origin isolated (the app's servers send COOP/COEP), copied otherwise.
-import { WorkerPool } from '../analysis/pool.ts';
+import { WorkerPool } from '../parallel/pool.ts';
 import { WATCH_SLOTS } from '../io/h5/shared-watch.ts';
 
 let current: WorkerPool | null = null;

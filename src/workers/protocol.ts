@@ -8,19 +8,41 @@ import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
 import type { HeadParams, HeadReport } from '../analysis/scgpt-head.ts';
 import type { HeadEpoch } from '../model/cls-train.ts';
+import type { CelltypistParams, CelltypistReport } from '../analysis/celltypist.ts';
+import type { CelltypistEntry } from '../model/hub/celltypist-registry.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
+import type { GeneJoin } from '../io/types.ts';
 import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { AttentionGrnResult } from '../model/grn/attention-grn.ts';
 import type { RegistryEntry } from '../model/hub/registry.ts';
 import type { ModelEntry, ModelSource } from './model-store.ts';
-import type { SessionResults, SnapshotGenes, SnapshotRequest } from './analysis-session.ts';
+import type { Column } from '../io/types.ts';
 
 export type { ModelEntry, ModelSource, RegistryEntry };
 
 export type { BackendInfo };
+
+/** What this session computed (obs columns and obsm entries), as the browser keeps it between visits. */
+export interface SessionResults {
+  columns: Column[];
+  obsm: { key: string; shape: [number, number]; data: Float32Array }[];
+}
+
+/** Which genes a shared snapshot carries (log-normalised, gene-major). */
+export type SnapshotGenes = { kind: 'hvg+markers'; markers: string[] } | { kind: 'all' } | { kind: 'none' } | { kind: 'list'; names: string[] };
+
+export interface SnapshotRequest {
+  genes: SnapshotGenes;
+  /** obsm keys to include (the embeddings on show; X_scGPT when asked). */
+  embeddings: string[];
+  session?: string;
+  provenance?: string;
+  /** #rrggbb by category name for columns coloured by the user (uns/<column>_colors). */
+  colors?: Record<string, Record<string, string>>;
+}
 
 export type ColumnData =
   | { kind: 'categorical'; name: string; codes: Int32Array; categories: string[] }
@@ -28,7 +50,8 @@ export type ColumnData =
   | { kind: 'string'; name: string; values: string[] };
 
 export type Request =
-  | { type: 'open'; id: number; files: File[] }
+  /** `paths`: each file's place in a dropped folder; several datasets are joined (genes by `join`). */
+  | { type: 'open'; id: number; files: File[]; paths?: string[]; join?: GeneJoin }
   /** A file on a server read lazily with Range requests; `key` (32 bytes) decrypts an encrypted share. */
   | { type: 'open-url'; id: number; url: string; key?: Uint8Array; name?: string }
   | { type: 'cancel'; id: number }
@@ -58,6 +81,9 @@ export type Request =
   /** scGPT's classifier head trained on the labelled cells (or the reference's) with `model` on `backend`. */
   | { type: 'annotate-head'; id: number; model: ModelSource; params: HeadParams; fromReference?: boolean; backend: DevicePreference; threads?: number }
   | { type: 'open-reference'; id: number; files: File[] }
+  /** Annotate the dataset with a CellTypist model: a .pkl the user picked, or a registry model (cached, or downloaded from `endpoint`). */
+  | { type: 'celltypist'; id: number; source: CelltypistSource; params: CelltypistParams }
+  | { type: 'celltypist-models'; id: number }
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
   | { type: 'export-csv'; id: number; columns: string[] }
@@ -176,6 +202,9 @@ export type Response =
   | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
   | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport | HeadReport }
   | { type: 'reference'; id: number; summary: DatasetSummary }
+  | { type: 'celltypist-done'; id: number; summary: DatasetSummary; report: CelltypistReport }
+  /** `cached`: names of registry models in this browser's cache. */
+  | { type: 'celltypist-models'; id: number; registry: CelltypistEntry[]; cached: string[] }
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
   | { type: 'file'; id: number; name: string; bytes: Uint8Array }
@@ -187,6 +216,10 @@ export type Response =
   | { type: 'grn-heatmap'; id: number; stats: GroupMeans }
   | { type: 'grn-attention'; id: number; result: AttentionResult };
 
-export type { HeadEpoch, HeadParams, HeadReport, MapParams, MapReport, SessionResults, SnapshotRequest, Suggestion };
+export type { HeadEpoch, HeadParams, HeadReport, MapParams, MapReport, Suggestion };
+
+export type { CelltypistEntry, CelltypistParams, CelltypistReport };
+
+export type CelltypistSource = { kind: 'file'; file: File } | { kind: 'registry'; name: string; endpoint: string };
 
 export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };

@@ -4,7 +4,7 @@
 // (constant memory), in dataset order.
 import { CancelledError, DatasetError } from '../../io/errors.ts';
 import type { Dataset } from '../../io/types.ts';
-import { DEFAULT_TARGET_SUM } from '../../analysis/normalize.ts';
+import { DEFAULT_TARGET_SUM } from '../../io/expression-input.ts';
 import { computedFloat32 } from '../../io/matrix-values.ts';
 
 export interface GrnInput {

@@ -11,6 +11,7 @@ import type { DevicePreference } from '../../model/backend.ts';
 import type { HeadEpoch, HeadReport, MapReport } from '../../workers/protocol.ts';
 import { ModelSelect } from './ModelSelect.tsx';
 import { PanelError } from './PanelError.tsx';
+import { CelltypistSection } from './CelltypistSection.tsx';
 
 const isHead = (r: MapReport | HeadReport): r is HeadReport => 'method' in r && r.method === 'scgpt-head';
 
@@ -250,6 +251,8 @@ export function AnnotationPanel() {
           </table>
         </div>
       )}
+
+      <CelltypistSection categorical={categorical} />
 
       <h4>Suggestions from marker genes</h4>
       <div className="row">

@@ -1,10 +1,11 @@
 // A small pool of workers for the CPU-heavy analysis steps. The caller cuts its work into blocks
 // whose size never depends on the number of workers and combines block results in block order, so
 // 1, 2 or 16 workers (or none: `runBlocks` with no pool runs the same task code inline) give
-// identical bits. Platform code only spawns the workers (pool-node.ts: worker_threads; the data
-// worker: Web Workers); everything here is plain message passing.
+// identical bits. Platform code only spawns the workers (node-pool.ts: worker_threads; the data
+// worker: Web Workers); everything here is plain message passing. The pool knows tasks by name
+// only: the steps define them (tasks.ts), so this room knows nothing of the rooms above it.
 import { CancelledError, DatasetError, type DatasetErrorCode } from '../io/errors.ts';
-import { poolTasks, type TaskName } from './pool-tasks.ts';
+import { poolTask, type TaskName } from './tasks.ts';
 
 /** What the pool needs of a worker: Web Worker and worker_threads.Worker both fit behind it. */
 export interface PoolPort {
@@ -221,7 +222,7 @@ export class PoolJob {
  */
 export function openJob(pool: WorkerPool | null | undefined, task: TaskName, ctx: Record<string, unknown>): Pick<PoolJob, 'run' | 'close'> {
   if (pool && pool.size > 1) return pool.open(task, ctx);
-  const fn = poolTasks[task] as unknown as (ctx: Record<string, unknown>, args: unknown) => { result: unknown } | Promise<{ result: unknown }>;
+  const fn = poolTask(task);
   return {
     async run<R>(blocks: unknown[], opts: BlockOptions = {}): Promise<R[]> {
       const out: R[] = [];

@@ -1,0 +1,9 @@
+// Every module that defines pool tasks, for the pool workers to import: a worker knows a task only
+// once the module defining it has run. Add a new pooled step's module here.
+import '../model/encoder-cpu-pool.ts';
+import './cell-pass.ts';
+import './knn.ts';
+import './markers.ts';
+import './nndescent.ts';
+import './pca.ts';
+import './umap.ts';
