@@ -3,7 +3,7 @@
 // epoch of batches of 32; (2) with the last encoder layer trained, seconds per batch of 32 cells
 // of L tokens (forward at <cls>, backward, Adam), from precomputed layer inputs. Weights and inputs
 // are seeded random: the speed depends on the shapes only.
-// Run: node --import tsx bench/scgpt-head.ts [--cells 2000] [--threads 2] [--lengths 300,1200]
+// Run: node --import tsx bench/scgpt-head.ts [--cells 2000] [--threads 2] [--lengths 300,1200] [--backends cpu,wasm]
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeadFeatures } from '../src/model/cls-train.ts';
@@ -19,6 +19,7 @@ const arg = (name: string, d: string) => {
 const nCells = Number(arg('cells', '2000'));
 const threads = Number(arg('threads', '2'));
 const lengths = arg('lengths', '300,1200').split(',').map(Number);
+const backends = arg('backends', 'cpu,wasm').split(',') as ('cpu' | 'wasm')[];
 const weights = randomWeights(1, 1);
 const d = weights.config.dModel;
 const C = 10;
@@ -26,7 +27,7 @@ const r = rng(2);
 const labels = Int32Array.from({ length: nCells }, () => Math.floor(r() * C));
 const cls: HeadFeatures = { kind: 'cls', n: nCells, x: Float32Array.from({ length: nCells * d }, () => r() * 2 - 1) };
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of backends) {
   if (backend === 'wasm') await initNodeWasm(threads);
   else await tf.setBackend('cpu');
   const label = backend === 'wasm' ? `wasm (${threads} threads)` : 'cpu (JavaScript)';

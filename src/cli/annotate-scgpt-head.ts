@@ -12,6 +12,7 @@ import type { NumericColumn } from '../io/types.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
 import type { NodeBackend } from '../model/node-model.ts';
 import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
+import { initNodeWasm } from '../model/node-wasm.ts';
 import type { Parsed } from './args.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { openCliInputs } from './inputs.ts';
@@ -70,6 +71,9 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
   let dispose: () => void;
   try {
     ({ encoder, dispose } = await nodeEncoder(model, backend, log, threads));
+    // The exact float64 encoder uses no tfjs backend: the head trains on the WebAssembly one,
+    // several times faster than tfjs's JavaScript cpu backend (float32 either way).
+    if (backend === 'cpu') await initNodeWasm(threads).catch((err: unknown) => log(`the WebAssembly backend did not start (${(err as Error).message}): the head trains on tfjs's cpu backend`));
   } catch (err) {
     ref.close();
     query.close();

@@ -7,6 +7,7 @@
 // tfjs-wasm runs on XNNPACK) and written back in nn.Linear's [out, in] layout.
 import * as tf from '@tensorflow/tfjs-core';
 import { plainLayerNorm } from './encoder-tfjs.ts';
+import { matMulConstant, matMulTrained } from './tfjs-gradients.ts';
 import type { Uniform } from './random.ts';
 
 export interface ClsBlockWeights {
@@ -67,15 +68,20 @@ export async function clsDecoderWeights(p: tf.Tensor[], dModel: number, nClasses
   return { dModel, nClasses, blocks, outW: transpose2d(data[4 * nBlocks], d, nClasses), outB: data[4 * nBlocks + 1].slice() };
 }
 
-/** Logits [B, n_cls] of cell embeddings x [B, d]: differentiable in `p`. */
-export function clsDecoderLogits(x: tf.Tensor2D, p: tf.Tensor[]): tf.Tensor2D {
+/**
+ * Logits [B, n_cls] of cell embeddings x [B, d]: differentiable in `p`, and in x when
+ * `trainedInput` (x is then the fine-tuned last layer's output).
+ */
+export function clsDecoderLogits(x: tf.Tensor2D, p: tf.Tensor[], trainedInput = false): tf.Tensor2D {
   const nBlocks = (p.length - 2) / 4;
   let h = x;
   for (let i = 0; i < nBlocks; i++) {
     const [w, b, g, beta] = p.slice(4 * i, 4 * i + 4);
-    h = plainLayerNorm(tf.relu(tf.add(tf.matMul(h, w as tf.Tensor2D), b)) as tf.Tensor2D, g as tf.Tensor1D, beta as tf.Tensor1D, LAYER_NORM_EPS);
+    const z = i === 0 && !trainedInput ? matMulConstant(h, w as tf.Tensor2D) : matMulTrained(h, w as tf.Tensor2D);
+    h = plainLayerNorm(tf.relu(tf.add(z, b)) as tf.Tensor2D, g as tf.Tensor1D, beta as tf.Tensor1D, LAYER_NORM_EPS);
   }
-  return tf.add(tf.matMul(h, p[4 * nBlocks] as tf.Tensor2D), p[4 * nBlocks + 1]) as tf.Tensor2D;
+  const last = p[4 * nBlocks] as tf.Tensor2D;
+  return tf.add(nBlocks === 0 && !trainedInput ? matMulConstant(h, last) : matMulTrained(h, last), p[4 * nBlocks + 1]) as tf.Tensor2D;
 }
 
 /** nn.CrossEntropyLoss (mean over the batch) of logits [B, C] against class codes [B]. */

@@ -107,8 +107,8 @@ export class ClsHead {
   }
 
   private logits(input: BatchInput, head: tf.Tensor[], layer: tf.Tensor[] | null): tf.Tensor2D {
-    const emb = input.kind === 'cls' ? input.x : lastLayerCls(input.x, input.lengths, input.seqLen, layer!, this.config);
-    return clsDecoderLogits(emb, head);
+    if (input.kind === 'cls') return clsDecoderLogits(input.x, head);
+    return clsDecoderLogits(lastLayerCls(input.x, input.lengths, input.seqLen, layer!, this.config), head, layer !== null);
   }
 
   /**

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transpose2d } from './cls-decoder.ts';
 import { maskedSoftmax, plainLayerNorm } from './encoder-tfjs.ts';
+import { matMulConstant, matMulTrained } from './tfjs-gradients.ts';
 import type { LayerWeights, ModelConfig } from './weights.ts';
 
 /** Tensor order of `lastLayerTensors`: Linear weights [in, out]. */
@@ -71,13 +72,13 @@ export function lastLayerCls(x: tf.Tensor2D, lengths: tf.Tensor1D, seqLen: numbe
   const hd = d / H;
   const x0 = tf.reshape(tf.slice(tf.reshape(x, [B, seqLen, d]), [0, 0, 0], [B, 1, d]), [B, d]) as tf.Tensor2D;
   const heads = (t: tf.Tensor2D, rows: number) => tf.reshape(tf.transpose(tf.reshape(t, [B, rows, H, hd]), [0, 2, 1, 3]), [B * H, rows, hd]) as tf.Tensor3D;
-  const q = heads(tf.add(tf.matMul(x0, wq), bq), 1);
-  const k = heads(tf.add(tf.matMul(x, wk), bk), seqLen);
-  const v = heads(tf.add(tf.matMul(x, wv), bv), seqLen);
+  const q = heads(tf.add(matMulConstant(x0, wq), bq), 1);
+  const k = heads(tf.add(matMulConstant(x, wk), bk), seqLen);
+  const v = heads(tf.add(matMulConstant(x, wv), bv), seqLen);
   const scores = tf.reshape(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), [B, H, 1, seqLen]);
   const probs = tf.reshape(maskedSoftmax(scores, lengths), [B * H, 1, seqLen]) as tf.Tensor3D;
   const ctx = tf.reshape(tf.matMul(probs, v), [B, d]) as tf.Tensor2D;
-  const x1 = plainLayerNorm(tf.add(tf.add(tf.matMul(ctx, wo), bo), x0) as tf.Tensor2D, ln1g, ln1b, eps);
-  const h = tf.relu(tf.add(tf.matMul(x1, w1), b1)) as tf.Tensor2D;
-  return plainLayerNorm(tf.add(tf.add(tf.matMul(h, w2), b2), x1) as tf.Tensor2D, ln2g, ln2b, eps);
+  const x1 = plainLayerNorm(tf.add(tf.add(matMulTrained(ctx, wo), bo), x0) as tf.Tensor2D, ln1g, ln1b, eps);
+  const h = tf.relu(tf.add(matMulTrained(x1, w1), b1)) as tf.Tensor2D;
+  return plainLayerNorm(tf.add(tf.add(matMulTrained(h, w2), b2), x1) as tf.Tensor2D, ln2g, ln2b, eps);
 }

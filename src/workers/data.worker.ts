@@ -175,6 +175,9 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         if (req.fromReference && !reference) throw new Error('load a reference dataset first');
         await ensureModel(req.id, req.model);
         const encoder = await encoderFor({ backend: req.backend, threads: req.threads });
+        // The exact float64 encoder uses no tfjs backend: the head trains on the WebAssembly one
+        // where it starts (several times faster than tfjs's JavaScript cpu backend).
+        if (req.backend === 'cpu') await initBrowserWasm(req.threads).catch(() => undefined);
         const report = await requireSession().annotateHead(loaded!.model, encoder, req.params, req.fromReference ? reference : null, {
           signal,
           ensemblToSymbol: await browserResources.ensemblMap(),
