@@ -92,7 +92,8 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
       },
     });
     const rep = r.report;
-    log(`encoder: ${rep.encoder}; head trained on tfjs ${rep.backend}${rep.unfreezeLast ? ' with the last encoder layer' : ''}, ${rep.history.length} epochs in ${rep.seconds.toFixed(1)} s`);
+    const training = rep.history.reduce((s, e) => s + e.seconds, 0);
+    log(`encoder: ${rep.encoder}; head trained on tfjs ${rep.backend}${rep.unfreezeLast ? ' with the last encoder layer' : ''}, ${rep.history.length} epochs in ${training.toFixed(1)} s (${rep.seconds.toFixed(1)} s in all)`);
     if (rep.heldOut) log(`held-out reference cells (${rep.heldOut.n}): accuracy ${(100 * rep.heldOut.accuracy).toFixed(1)}%, macro-F1 ${rep.heldOut.macroF1.toFixed(3)}`);
     if (rep.noGenes.reference || rep.noGenes.query) log(`cells with no expressed gene in the model's vocabulary, left out: ${rep.noGenes.reference} of the reference, ${rep.noGenes.query} of the query (no prediction)`);
     log(`${rep.nQuery} query cells annotated from ${rep.nRef} reference cells; ${(rep.summary.confidentShare * 100).toFixed(1)}% at probability >= ${params.minConfidence}`);

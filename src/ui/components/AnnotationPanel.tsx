@@ -202,7 +202,7 @@ export function AnnotationPanel() {
           {isHead(r) && (
             <>
               <p className="muted" data-testid="head-report">
-                Classifier head on {r.embedding} ({r.encoder}; trained on tfjs {r.backend}, {r.history.length} epochs, {r.seconds.toFixed(1)} s).
+                Classifier head on {r.embedding} ({r.encoder}; trained on tfjs {r.backend}, {r.history.length} epochs in {r.history.reduce((s, e) => s + e.seconds, 0).toFixed(1)} s; {r.seconds.toFixed(1)} s in all).
                 {r.heldOut && (
                   <b data-testid="head-heldout">
                     {' '}
