@@ -3,6 +3,7 @@
 import '../model/encoder-cpu-pool.ts';
 import './cell-pass.ts';
 import './knn.ts';
+import './logreg-gradient.ts';
 import './markers.ts';
 import './nndescent.ts';
 import './pca.ts';
