@@ -63,12 +63,24 @@ Usage:
       column(s) KEY (categorical or string; several keys at once, --theta/--lambda one value or one
       per key). OUT is a fresh .h5ad: the input with obsm/BASIS_harmony added (or replaced). Prints
       the objective per iteration. --seed: the k-means++ start and the block update orders.
-  scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
-              [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
-      Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
-      symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
-      predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
-      query with those columns added (or replaced).
+  scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad [--method logreg|knn]
+              [--min-confidence 0.5] [--seed 0] [--threads N]
+              logreg: [--multi-class ovr|multinomial] [--c 1] [--feature-selection true] [--top-genes 300]
+                      [--solver auto|lbfgs|sgd] [--model-out model.json]
+              knn:    [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--weighted true]
+      Label transfer from REF's NAME column to every QUERY cell. logreg (default): L2 logistic
+      regression on log1p(CP10k) of REF's genes shared with QUERY (matched by name), CellTypist's
+      recipe: genes without counts dropped, StandardScaler, values above 10 clipped, sklearn's
+      objective (summed log-loss + ||W||^2/2C), one-vs-rest or multinomial; L-BFGS up to 100k
+      cells, mini-batch SGD with early stopping above (--solver forces one); --feature-selection:
+      a first fit, the top --top-genes genes by |coefficient| per class, united, a second fit. 10% of
+      REF (stratified) is held back: the probabilities' temperature is fitted there, and its
+      accuracy, macro-F1 and ECE are printed. --model-out writes the model (a LinearAnnotator:
+      genes, scaler, coefficients, temperature) as JSON. knn: cosine kNN vote in REF's PCA (query
+      projected; genes matched by symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned"
+      below --min-confidence) and predicted_NAME_confidence; when QUERY has a NAME column too, the
+      accuracy, macro-F1 and per-label precision/recall against it are printed. CSV has cell_id and
+      those two columns, .h5ad is a fresh file: the query with those columns added (or replaced).
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
               [--before OBSM_KEY] [--perplexity 30]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):
