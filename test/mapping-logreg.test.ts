@@ -5,8 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePredictions } from '../src/analysis/evaluation.ts';
 import { DEFAULT_MAP_PARAMS, mapAcross, mapWithin, type MapParams } from '../src/analysis/mapping.ts';
+import { UNASSIGNED_COLOR } from '../src/io/category-palette.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn, Dataset } from '../src/io/types.ts';
+import { categoricalColors, categoryColorMap, categoryPalette, rgbToHex } from '../src/ui/colors.ts';
 import { shared } from './helpers.ts';
 
 const PBMC = shared('data/pbmc68k_reduced_with_counts.h5ad');
@@ -28,6 +30,20 @@ describe('evaluation against known labels', () => {
     expect(b).toMatchObject({ support: 2, predicted: 1, precision: 1, recall: 0.5 });
     // F1: A 1, B 2/3, C 0 (predicted D).
     expect(e.macroF1).toBeCloseTo((1 + 2 / 3 + 0) / 3, 12);
+  });
+});
+
+describe('"unassigned" is drawn in grey', () => {
+  it('never takes a palette colour, whatever its position or the colours given', () => {
+    const cats = ['B', 'T', 'unassigned', 'NK'];
+    const map = categoryColorMap(cats, { unassigned: '#1f77b4' });
+    expect(map.unassigned).toBe(UNASSIGNED_COLOR);
+    const palette = new Set(categoryPalette(40).map(rgbToHex));
+    expect(palette.has(UNASSIGNED_COLOR)).toBe(false);
+    // The others keep their palette positions.
+    expect([map.B, map.T, map.NK]).toEqual([0, 1, 3].map((i) => rgbToHex(categoryPalette(4)[i])));
+    const rgba = categoricalColors(Int32Array.from([2, 0]), cats, map, new Set());
+    expect(rgbToHex([rgba[0], rgba[1], rgba[2]])).toBe(UNASSIGNED_COLOR);
   });
 });
 

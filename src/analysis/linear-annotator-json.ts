@@ -29,7 +29,7 @@ export function linearAnnotatorFromJson(text: string, name = 'model'): LinearAnn
   try {
     o = JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`${name}: not JSON (${(err as Error).message})`);
+    throw new Error(`${name}: not JSON (${(err as Error).message})`, { cause: err });
   }
   if (o.format !== LINEAR_ANNOTATOR_FORMAT) throw new Error(`${name}: not a scWeb linear annotator (format "${String(o.format)}")`);
   const strings = (k: string) => {

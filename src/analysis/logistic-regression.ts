@@ -269,7 +269,7 @@ async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams
   let t = 0;
   let best = Infinity;
   let stale = 0;
-  let epoch = 0;
+  let epoch: number;
   let converged = false;
   const nBatches = Math.ceil(n / B);
   let last = 0;

@@ -36,9 +36,14 @@ export interface MapParams {
   seed: number;
 }
 
-const { seed: _seed, ...logregDefaults } = DEFAULT_LOGREG;
+/** DEFAULT_LOGREG without its seed (MapParams has one seed for the split and the training). */
+function logregDefaults(): MapParams['logreg'] {
+  const d: Partial<LogRegParams> = { ...DEFAULT_LOGREG };
+  delete d.seed;
+  return d as MapParams['logreg'];
+}
 
-export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults, minConfidence: 0.5, seed: 0 };
+export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults(), minConfidence: 0.5, seed: 0 };
 
 export interface MapReport {
   method: MapMethod;

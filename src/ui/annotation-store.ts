@@ -8,7 +8,7 @@ import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
-import { download } from './download.ts';
+import { download, exportName } from './download.ts';
 import { annotationCsvColumns, annotationCsvName, fateNote, suggestionFates, USER_LABEL } from './label-helpers.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { dataClient } from './worker-client.ts';
@@ -44,6 +44,8 @@ export interface AnnotationState {
   setMapParams(p: MapParams): void;
   setUserSets(text: string): void;
   runMap(): Promise<void>;
+  /** Saves the last mapping's trained model (logistic regression) as JSON. */
+  downloadModel(): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
@@ -125,7 +127,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
 
     async runMap() {
       const fromReference = get().useReference && !!get().reference;
-      const { id, done } = dataClient().request<'mapped'>({ type: 'map', params: get().mapParams, fromReference }, progress);
+      const { id, done } = dataClient().request<'mapped'>({ type: 'map', params: get().mapParams, fromReference, threads: useAnalysis.getState().threads }, progress);
       job('mapping')(id);
       try {
         const { summary, report } = await done;
@@ -135,6 +137,16 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       } catch (err) {
         set({ job: null });
         fail(err, 'Mapping', 'mapping');
+      }
+    },
+
+    async downloadModel() {
+      try {
+        const { text } = await dataClient().request<'text'>({ type: 'map-model' }).done;
+        const label = get().mapReport?.labelColumn ?? 'labels';
+        download(exportName(useApp.getState().summary?.file, [label, 'logreg'], 'json'), new Blob([text], { type: 'application/json' }));
+      } catch (err) {
+        fail(err, 'Model download', 'mapping');
       }
     },
 

@@ -19,6 +19,8 @@ import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import type { LinearAnnotator } from '../analysis/linear-annotator.ts';
+import { linearAnnotatorToJson } from '../analysis/linear-annotator-json.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
@@ -63,6 +65,8 @@ export class AnalysisSession {
   /** obs columns and obsm keys this session computed: what an export writes over the input's. */
   private readonly added = new Set<string>();
   private readonly addedObsm = new Set<string>();
+  /** The last mapping's trained model (logistic regression), for download. */
+  private mapModel: LinearAnnotator | null = null;
   /** Workers for the CPU steps (the data worker sets it per request); null: one thread. */
   pool: WorkerPool | null = null;
 
@@ -310,12 +314,18 @@ export class AnalysisSession {
 
   /** Maps from the labelled cells of this dataset, or (with `reference`) from another dataset. */
   async map(params: MapParams, reference: Dataset | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
-    const { columns, report } = reference ? await mapAcross(reference, this.ds, params, { signal, onProgress }) : await mapWithin(this.ds, params, { signal, onProgress });
-    for (const c of columns) {
-      this.ds.setColumn(c);
-      this.added.add(c.name);
-    }
+    const opts = { signal, onProgress, pool: this.pool };
+    const { columns, report, model } = reference ? await mapAcross(reference, this.ds, params, opts) : await mapWithin(this.ds, params, opts);
+    // A new half split replaces the old one's column; other mappings' columns stay.
+    this.replaceColumns(columns, (name) => name === `predicted_${params.labelColumn}_split`);
+    this.mapModel = model ?? null;
     return report;
+  }
+
+  /** The last mapping's trained model as JSON (scweb-linear-annotator), for reuse. */
+  mapModelJson(): string {
+    if (!this.mapModel) throw new Error('no trained model: map labels by logistic regression first');
+    return linearAnnotatorToJson(this.mapModel);
   }
 
   /** Computed columns join the obs and every export; earlier computed columns `stale` names are dropped. */

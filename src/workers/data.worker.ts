@@ -163,6 +163,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
     case 'map':
       return withCancel(req.id, async (signal) => {
         if (req.fromReference && !reference) throw new Error('load a reference dataset first');
+        requireSession().pool = browserPool(req.threads ?? 1);
         const report = await requireSession().map(req.params, req.fromReference ? reference : null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
         post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
       });
@@ -185,6 +186,9 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
     case 'set-column':
       requireSession().setColumn(req.column);
       post({ type: 'summary', id: req.id, summary: summarize(requireDataset()) });
+      return;
+    case 'map-model':
+      post({ type: 'text', id: req.id, text: requireSession().mapModelJson() });
       return;
     case 'export-csv':
       post({ type: 'text', id: req.id, text: requireSession().csv(req.columns) });

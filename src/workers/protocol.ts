@@ -71,7 +71,9 @@ export type Request =
   | { type: 'violin'; id: number; groupBy: string | null; source: ViolinSource; /** Values kept per group as points (stripplot). */ points?: number }
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
-  | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
+  | { type: 'map'; id: number; params: MapParams; fromReference?: boolean; threads?: number }
+  /** The last mapping's trained model (logistic regression) as JSON. */
+  | { type: 'map-model'; id: number }
   | { type: 'open-reference'; id: number; files: File[] }
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }

@@ -6,6 +6,8 @@ import { USER_LABEL, useAnnotation } from '../annotation-store.ts';
 import { fateNote, suggestionFates } from '../label-helpers.ts';
 import { resolveDefaulted, type RememberedChoice } from '../choice.ts';
 import { useApp } from '../store.ts';
+import { LogRegOptions } from './LogRegOptions.tsx';
+import { MappingEvaluation, MappingTraining } from './MappingEvaluation.tsx';
 import { PanelError } from './PanelError.tsx';
 
 export function AnnotationPanel() {
@@ -42,7 +44,7 @@ export function AnnotationPanel() {
     <section className="panel annotation" data-testid="annotation-panel">
       <h3>Cell-type annotation</h3>
       <fieldset disabled={!!a.job}>
-        <legend>Reference mapping (kNN vote)</legend>
+        <legend>Reference mapping</legend>
         <label>
           reference
           <select value={a.useReference ? 'file' : 'self'} onChange={(e) => a.setUseReference(e.target.value === 'file')} data-testid="map-source">
@@ -67,6 +69,14 @@ export function AnnotationPanel() {
             ))}
           </select>
         </label>
+        <label>
+          method
+          <select value={p.method} onChange={(e) => a.setMapParams({ ...p, method: e.target.value as typeof p.method })} data-testid="map-method">
+            <option value="logreg">logistic regression (CellTypist&apos;s recipe)</option>
+            <option value="knn">kNN vote in an embedding</option>
+          </select>
+        </label>
+        {p.method === 'logreg' && <LogRegOptions p={p} set={a.setMapParams} />}
         <label hidden={a.useReference}>
           reference cells
           <select value={p.reference} onChange={(e) => a.setMapParams({ ...p, reference: e.target.value as typeof p.reference })} data-testid="map-reference">
@@ -74,7 +84,7 @@ export function AnnotationPanel() {
             <option value="half">a stratified half maps the other (evaluate)</option>
           </select>
         </label>
-        <label>
+        <label hidden={p.method !== 'knn'}>
           embedding
           <select value={p.embedding} onChange={(e) => a.setMapParams({ ...p, embedding: e.target.value })}>
             {reps.map((k) => (
@@ -84,7 +94,7 @@ export function AnnotationPanel() {
             ))}
           </select>
         </label>
-        <label>
+        <label hidden={p.method !== 'knn'}>
           k
           <input type="number" value={p.k} min={1} onChange={(e) => a.setMapParams({ ...p, k: Number(e.target.value) })} />
         </label>
@@ -92,7 +102,7 @@ export function AnnotationPanel() {
           min confidence
           <input type="number" value={p.minConfidence} min={0} max={1} step={0.05} onChange={(e) => a.setMapParams({ ...p, minConfidence: Number(e.target.value) })} />
         </label>
-        <label>
+        <label hidden={p.method !== 'knn'}>
           <span>
             <input type="checkbox" checked={p.weighted} onChange={(e) => a.setMapParams({ ...p, weighted: e.target.checked })} /> distance-weighted
           </span>
@@ -113,7 +123,8 @@ export function AnnotationPanel() {
         <div data-testid="map-report">
           <p className="muted">
             {r.nQuery.toLocaleString()} query cells mapped from {r.nRef.toLocaleString()} reference cells
-            {r.nShared !== undefined ? ` on ${r.nShared} shared HVGs` : ` on ${r.embedding}`}; {(r.summary.confidentShare * 100).toFixed(1)}% confident (≥ {p.minConfidence}).
+            {r.method === 'logreg' ? ` by logistic regression on ${r.nShared} shared genes` : r.nShared !== undefined ? ` on ${r.nShared} shared HVGs` : ` on ${r.embedding}`}; {(r.summary.confidentShare * 100).toFixed(1)}% confident (≥ {p.minConfidence}).
+            {r.splitColumn && <> Predictions for the held-out half only ({r.splitColumn} says which half a cell was in).</>}
             {r.accuracy !== undefined && (
               <b data-testid="map-accuracy">
                 {' '}
@@ -146,6 +157,13 @@ export function AnnotationPanel() {
               )}
             </tbody>
           </table>
+          <MappingTraining report={r} />
+          <MappingEvaluation report={r} />
+          {r.training && (
+            <button onClick={() => void a.downloadModel()} data-testid="map-model-download" title="the trained model (genes, scaler, coefficients, temperature) as JSON, to reuse">
+              Download the model (.json)
+            </button>
+          )}
         </div>
       )}
 
