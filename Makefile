@@ -30,11 +30,12 @@ chromium:
 	@$(CHROMIUM) --version
 
 # Tests read every .h5ad we write with the oldest anndata we promise to open in: Debian's (0.8 on
-# bookworm), through /usr/bin/python3 (a pyenv or venv python3 on PATH usually lacks it).
+# bookworm), through /usr/bin/python3 (a pyenv or venv python3 on PATH usually lacks it). The
+# logistic-regression tests compare with Debian's scikit-learn (test/reference/sklearn_logreg.py).
 pydeps:
-	@if ! /usr/bin/python3 -c 'import anndata, h5py' 2>/dev/null; then \
-	  echo "Installing python3-anndata and python3-h5py (Debian packages) for the .h5ad round-trip tests..."; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-anndata python3-h5py >/dev/null; \
+	@if ! /usr/bin/python3 -c 'import anndata, h5py, sklearn' 2>/dev/null; then \
+	  echo "Installing python3-anndata, python3-h5py and python3-sklearn (Debian packages) for the .h5ad round-trip and parity tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-anndata python3-h5py python3-sklearn >/dev/null; \
 	fi
 	@/usr/bin/python3 -c 'import anndata; print("anndata", anndata.__version__)'
 

@@ -198,9 +198,24 @@ async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | '
   }
 }
 
+/**
+ * An await that lets the event loop run (a worker's cancel message) at most every `ms`: evaluations
+ * on small data finish in microtasks, which alone would keep a cancel out until the fit ends.
+ */
+function yielder(ms = 100): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < ms) return;
+    await new Promise((r) => setTimeout(r, 0));
+    last = performance.now();
+  };
+}
+
 /** sum-of-losses + ||W||^2 / (2C) and its gradient (intercepts unpenalised). */
 function penalised(job: GradientJob, p: number, K: number, C: number, run: Parameters<GradientJob['evaluate']>[3]) {
+  const pause = yielder();
   return async (theta: Float64Array, g: Float64Array) => {
+    await pause();
     let f = await job.evaluate(theta, g, null, run);
     for (let i = 0; i < p * K; i++) {
       f += (0.5 / C) * theta[i] * theta[i];
@@ -273,10 +288,12 @@ async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams
   let converged = false;
   const nBatches = Math.ceil(n / B);
   let last = 0;
+  const pause = yielder();
   for (epoch = 1; epoch <= maxEpochs; epoch++) {
     shuffle(order, rand);
     let lossSum = 0;
     for (let b = 0; b < nBatches; b++) {
+      await pause();
       if (opts.signal?.aborted) throw new CancelledError('logistic regression');
       const batch = order.subarray(b * B, Math.min(n, (b + 1) * B));
       const loss = await job.evaluate(theta, g, batch, { signal: opts.signal });

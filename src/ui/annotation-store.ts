@@ -44,6 +44,8 @@ export interface AnnotationState {
   setMapParams(p: MapParams): void;
   setUserSets(text: string): void;
   runMap(): Promise<void>;
+  /** Stops the mapping (or other annotation job) under way. */
+  cancelJob(): void;
   /** Saves the last mapping's trained model (logistic regression) as JSON. */
   downloadModel(): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
@@ -138,6 +140,12 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         set({ job: null });
         fail(err, 'Mapping', 'mapping');
       }
+    },
+
+    cancelJob() {
+      const j = get().job;
+      if (j) dataClient().cancel(j.id);
+      set({ job: null });
     },
 
     async downloadModel() {

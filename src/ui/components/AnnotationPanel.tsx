@@ -115,6 +115,9 @@ export function AnnotationPanel() {
         {a.job && (
           <>
             <progress max={1} value={a.job.fraction} /> <span className="muted">{a.job.message}</span>
+            <button onClick={a.cancelJob} data-testid="map-cancel">
+              Cancel
+            </button>
           </>
         )}
       </div>
