@@ -57,7 +57,7 @@ describe('scweb annotate --method logreg', () => {
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
     try {
-      expect(await main(['annotate', PBMC, '--reference', PBMC, '--label-col', 'bulk_labels', '--out', csv, '--method', 'logreg', '--multi-class', 'multinomial', '--c', '0.5', '--feature-selection', 'true', '--top-genes', '50', '--model-out', model, '--threads', '2'])).toBe(0);
+      expect(await main(['annotate', PBMC, '--reference', PBMC, '--label-col', 'bulk_labels', '--out', csv, '--method', 'logreg', '--multi-class', 'multinomial', '--c', '0.5', '--feature-selection', '--top-genes', '50', '--model-out', model, '--threads', '2'])).toBe(0);
     } finally {
       process.stderr.write = write;
     }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePredictions } from '../src/analysis/evaluation.ts';
 import { DEFAULT_MAP_PARAMS, mapAcross, mapWithin, type MapParams } from '../src/analysis/mapping.ts';
-import { UNASSIGNED_COLOR } from '../src/io/category-palette.ts';
+import { NO_LABEL_COLOR as UNASSIGNED_COLOR } from '../src/io/category-palette.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn, Dataset } from '../src/io/types.ts';
 import { categoricalColors, categoryColorMap, categoryPalette, rgbToHex } from '../src/ui/colors.ts';
@@ -34,9 +34,9 @@ describe('evaluation against known labels', () => {
 });
 
 describe('"unassigned" is drawn in grey', () => {
-  it('never takes a palette colour, whatever its position or the colours given', () => {
+  it('never takes a palette colour, wherever it stands among the categories', () => {
     const cats = ['B', 'T', 'unassigned', 'NK'];
-    const map = categoryColorMap(cats, { unassigned: '#1f77b4' });
+    const map = categoryColorMap(cats);
     expect(map.unassigned).toBe(UNASSIGNED_COLOR);
     const palette = new Set(categoryPalette(40).map(rgbToHex));
     expect(palette.has(UNASSIGNED_COLOR)).toBe(false);

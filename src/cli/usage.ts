@@ -3,15 +3,27 @@ export class UsageError extends Error {}
 export const USAGE = `scweb - single-cell analysis from the command line
 
 Usage:
-  scweb inspect FILE [FILE...]
+  scweb inspect FILE [FILE...] [--join inner|outer]
       Print a JSON summary of a dataset (.h5ad, 10x .h5, or a matrix.mtx folder / its files).
   IN, QUERY and REF are any dataset the reader takes: .h5ad, 10x .h5, or a matrix.mtx folder.
-  scweb embed IN --model DIR --out OUT.npy|OUT.h5ad [--gene-col NAME] [--max-length N]
+  IN and QUERY may be several (a.h5ad b.h5 sampleC/): they are joined into one dataset as
+  anndata.concat(label='sample', keys=<file names>) joins them, without copying the matrices.
+  obs/sample holds each cell's file name (without extension; a folder's name for an mtx folder, the
+  sample folder above Cell Ranger's filtered_feature_bc_matrix/). Cell names that repeat across
+  files become name-sample (anndata's index_unique='-'). --join inner (default): the genes every
+  file has; outer: all genes, 0 where a file lacks one. Genes are matched by var name, or by
+  Ensembl id (var/gene_ids) or symbol when the files name genes differently. obs columns: all of
+  them (missing where a file lacks one); obsm: those every file has with the same width. Every file
+  must have counts, or none. Output .h5ad of several inputs is a fresh file: X the joined counts
+  (CSR), obs, var, obsm and the results (the files' layers, raw and uns are not carried over).
+  scweb embed IN [IN...] --model DIR --out OUT.npy|OUT.h5ad [--gene-col NAME] [--max-length N]
               [--batch-size N] [--seed N] [--backend webgpu|wasm|cpu] [--threads N] [--counts KEY]
-              [--part I/N]
+              [--part I/N] [--join inner|outer]
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
-      (args.json, vocab.json, best_model.pt) or a bundle made by \`scweb convert\`. .h5ad output is
-      a fresh file: the input with obsm/X_scGPT added (or replaced).
+      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
+      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
+      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
+      with obsm/X_scGPT added (or replaced).
       --part I/N embeds only cells [floor(I*N_cells/N), floor((I+1)*N_cells/N)) (0 <= I < N), reading
       only those rows, into a shard: OUT.npy plus its sidecar OUT.json (range, model checksum,
       options, input), for \`scweb merge\`. Each cell's random draws depend on (seed, cell index)
@@ -20,10 +32,6 @@ Usage:
       Joins the shards (their .json or .npy) of one sharded embed into obsm/X_scGPT of a fresh copy
       of IN (as embed's .h5ad output), or a .npy. Refuses shards that disagree (input, model,
       seed, options, scWeb version) or that miss or repeat cells, naming the shards.
-      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
-      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
-      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
-      with obsm/X_scGPT added (or replaced).
   scweb grn programs IN --model DIR|hf:OWNER/NAME --out programs.csv [--scores-out OUT.h5ad]
               [--n-hvg 1200] [--k 15] [--resolution 40] [--min-size 5] [--seed 0]
               [--flavor seurat|seurat_v3] [--gene-col NAME] [--counts KEY]
@@ -45,10 +53,10 @@ Usage:
       TF's key column) by score = A minus B (--by a|b: by group A's or B's mean). --counts names
       the counts matrix (normalize_total 1e4 + log1p are applied to it). --save-mean DIR writes
       mean_A.npy, mean_B.npy ([M, M], token 0 is <cls>, token t is panel.txt line t) and panel.txt.
-  scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
+  scweb analyze IN [IN...] --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
-              [--counts KEY] [--markers-csv FILE] [--threads N]
+              [--counts KEY] [--markers-csv FILE] [--threads N] [--no-scale] [--join inner|outer]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
       (total_counts, n_genes_by_counts, passes_qc, and total_counts_/pct_counts_ mt, ribo and hb
@@ -57,30 +65,52 @@ Usage:
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
       steps (default: all cores; same results for any N).
-  scweb integrate IN --batch-key KEY[,KEY2] --out OUT.h5ad [--basis X_pca] [--theta 2] [--lambda 1]
-              [--seed 0] [--max-iter 10]
+  scweb integrate IN [IN...] --batch-key KEY[,KEY2] --out OUT.h5ad [--basis X_pca] [--theta 2] [--lambda 1]
+              [--seed 0] [--max-iter 10] [--join inner|outer]
       Harmony batch integration (harmonypy's algorithm, float64) of obsm/BASIS over the obs batch
       column(s) KEY (categorical or string; several keys at once, --theta/--lambda one value or one
       per key). OUT is a fresh .h5ad: the input with obsm/BASIS_harmony added (or replaced). Prints
       the objective per iteration. --seed: the k-means++ start and the block update orders.
-  scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad [--method logreg|knn]
-              [--min-confidence 0.5] [--seed 0] [--threads N]
-              logreg: [--multi-class ovr|multinomial] [--c 1] [--feature-selection true] [--top-genes 300]
-                      [--solver auto|lbfgs|sgd] [--model-out model.json]
-              knn:    [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--weighted true]
-      Label transfer from REF's NAME column to every QUERY cell. logreg (default): L2 logistic
-      regression on log1p(CP10k) of REF's genes shared with QUERY (matched by name), CellTypist's
-      recipe: genes without counts dropped, StandardScaler, values above 10 clipped, sklearn's
-      objective (summed log-loss + ||W||^2/2C), one-vs-rest or multinomial; L-BFGS up to 100k
-      cells, mini-batch SGD with early stopping above (--solver forces one); --feature-selection:
-      a first fit, the top --top-genes genes by |coefficient| per class, united, a second fit. 10% of
-      REF (stratified) is held back: the probabilities' temperature is fitted there, and its
-      accuracy, macro-F1 and ECE are printed. --model-out writes the model (a LinearAnnotator:
-      genes, scaler, coefficients, temperature) as JSON. knn: cosine kNN vote in REF's PCA (query
-      projected; genes matched by symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned"
-      below --min-confidence) and predicted_NAME_confidence; when QUERY has a NAME column too, the
-      accuracy, macro-F1 and per-label precision/recall against it are printed. CSV has cell_id and
-      those two columns, .h5ad is a fresh file: the query with those columns added (or replaced).
+  scweb annotate QUERY [QUERY...] [--method logreg] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
+              [--multi-class multinomial|ovr] [--c 1] [--feature-selection [--top-genes 300]]
+              [--solver auto|lbfgs|sgd] [--model-out MODEL.json] [--min-confidence 0.5] [--seed 0]
+              [--threads N] [--join inner|outer]
+      Label transfer (the default method) by L2 logistic regression on log1p(CP10k) of REF's genes
+      shared with QUERY (matched by name), CellTypist's recipe: genes without counts in REF
+      dropped, StandardScaler, scaled values above 10 clipped; sklearn's objective (summed log-loss +
+      ||W||^2/2C, intercepts unpenalised), multinomial (softmax) or one-vs-rest (CellTypist's);
+      L-BFGS up to 100k reference cells, mini-batch SGD with early stopping above (--solver forces
+      one). --feature-selection: a first fit, the --top-genes genes of largest |coefficient| per
+      label, united, a second fit. 10% of REF (stratified, --seed) is held back: the
+      probabilities' temperature is fitted on it, and its accuracy, macro-F1 and calibration error
+      (ECE, 15 bins) are printed. Adds predicted_NAME ("unassigned" below --min-confidence) and
+      predicted_NAME_confidence (calibrated probability); when QUERY has a NAME column too, accuracy,
+      macro-F1 and per-label precision/recall against it are printed. --model-out writes the trained
+      model (genes, scaler, coefficients, temperature: a LinearAnnotator) as JSON. --threads: workers
+      for the training (same result for any N).
+  scweb annotate QUERY [QUERY...] [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
+              [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
+              [--join inner|outer]
+      Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
+      symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
+      predicted_NAME_confidence (and, when QUERY has a NAME column, prints accuracy, macro-F1 and
+      per-label precision/recall against it); CSV has cell_id and those two columns, .h5ad is a
+      fresh file: the query with those columns added (or replaced).
+  scweb annotate QUERY [QUERY...] [--method celltypist] --celltypist MODEL.pkl|NAME --out OUT.csv|OUT.h5ad
+              [--mode best|prob] [--p-thres 0.5] [--majority-voting [--over-clustering COL] [--min-prop 0]]
+              [--prefix P] [--matrices DIR] [--join inner|outer]
+      celltypist.annotate: a CellTypist model (.pkl, read without running Python: only numpy and
+      sklearn LogisticRegression/SGDClassifier/StandardScaler are accepted inside it) or a model of
+      CellTypist's registry by NAME (e.g. Immune_All_Low; public/celltypist-models.json), downloaded
+      once from $CELLTYPIST_ENDPOINT (default https://celltypist.cog.sanger.ac.uk) into $SCWEB_CACHE.
+      The query's counts are normalised to 10,000 per cell and log1p'd (or its log1p(CP10k) X/raw/X
+      used, or CP10k values log1p'd); genes matched by name (then via symbols/Ensembl ids), scaled,
+      clipped at 10. --mode best: the largest decision; prob: every cell type with probability
+      above --p-thres ("Unassigned" when none). --majority-voting: each cluster of COL (default:
+      Leiden at CellTypist's resolution, 5 to 30 by cell count) takes its most common label
+      ("Heterogeneous" below --min-prop). Adds predicted_labels, over_clustering, majority_voting
+      and conf_score (prefixed by P); --matrices DIR writes decision_matrix.csv and
+      probability_matrix.csv.
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
               [--before OBSM_KEY] [--perplexity 30]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):

@@ -31,28 +31,24 @@ function hslToRgb(h: number, s: number, l: number): RGB {
   return [f(0), f(8), f(4)];
 }
 
-/**
- * The colour of cells label transfer left "unassigned" (below the confidence threshold): the grey
- * of missing values, never a palette colour, so it never reads as one more cell type.
- */
-export const UNASSIGNED_COLOR = '#c8c8c8';
-const UNASSIGNED_NAME = 'unassigned';
+/** Labels that mean "not assigned to any type", drawn in grey. */
+const NO_LABEL = new Set(['Unassigned', 'unassigned']);
+export const NO_LABEL_COLOR = '#c8c8c8';
 
 /**
  * One colour per category *name* (#rrggbb): `given` where it has one for the name, otherwise
  * scanpy's palette by position, or, when another name holds that colour, the first palette colour
- * no category holds; "unassigned" is always UNASSIGNED_COLOR. Legend, scatter, filters and exports
- * all read colours through this, so a renamed or merged label keeps the colour the user saw.
+ * no category holds. Legend, scatter, filters and exports all read colours through this, so
+ * a renamed or merged label keeps the colour the user saw.
  */
 export function categoryColorMap(categories: readonly string[], given: Readonly<Record<string, string>> = {}): Record<string, string> {
   // No prototype: "__proto__" is a category name like any other.
   const out = Object.create(null) as Record<string, string>;
   const taken = new Set<string>();
-  if (categories.includes(UNASSIGNED_NAME)) out[UNASSIGNED_NAME] = UNASSIGNED_COLOR;
   for (const name of categories) {
-    if (name === UNASSIGNED_NAME) continue;
-    // Own properties only: a category may be called "constructor".
-    const hex = Object.hasOwn(given, name) ? given[name] : undefined;
+    // Own properties only: a category may be called "constructor". A cell no annotator could
+    // name (CellTypist's 'Unassigned', the kNN vote's 'unassigned') is grey unless given a colour.
+    const hex = Object.hasOwn(given, name) ? given[name] : NO_LABEL.has(name) ? NO_LABEL_COLOR : undefined;
     if (typeof hex === 'string' && !taken.has(hex.toLowerCase())) {
       out[name] = hex.toLowerCase();
       taken.add(out[name]);

@@ -2,11 +2,11 @@
 // honours cancel. A failed open leaves the current dataset untouched.
 import { MAX_CATEGORIES_FOR_STRINGS, categoricalFromStrings } from '../io/columns.ts';
 import { DatasetError, toErrorInfo } from '../io/errors.ts';
-import { openDataset } from '../io/open.ts';
+import { openMany } from '../io/open-many.ts';
 import { fromBlob } from '../io/source.ts';
 import { lazyBlob, openRemote } from '../io/share/remote.ts';
 import { summarize } from '../io/summary.ts';
-import type { Dataset } from '../io/types.ts';
+import type { Dataset, GeneJoin } from '../io/types.ts';
 import { detectBackend } from '../model/backend.ts';
 import { topComponents } from '../analysis/pca-small.ts';
 import type { LoadedModel } from '../model/bundle.ts';
@@ -25,6 +25,10 @@ import { writeSnapshot } from '../io/h5ad/snapshot.ts';
 import { sha256OfBlob } from '../io/file-digest.ts';
 import type { ModelSource } from './model-store.ts';
 import { fetchHubModel, deleteCached, loadRegistry } from './hub-store.ts';
+import { cachedCelltypist, celltypistModelBytes, loadCelltypistRegistry } from './celltypist-store.ts';
+import { readCelltypistModel } from '../analysis/celltypist-model.ts';
+import { MAX_PICKLE_BYTES } from '../io/pickle/unpickle.ts';
+import type { CelltypistSource } from './protocol.ts';
 import { listModels, loadModelFrom, modelVocab } from './model-store.ts';
 import { geneNames } from '../model/embed.ts';
 import { embeddingInput } from '../model/embedding-input.ts';
@@ -65,7 +69,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
       post({ type: 'backend', id: req.id, backend: await detectBackend() });
       return;
     case 'open':
-      return open(req.id, req.files);
+      return open(req.id, req.files, req.paths, req.join);
     case 'open-url':
       return openUrl(req.id, req.url, req.key, req.name);
     case 'embedding': {
@@ -169,8 +173,8 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
       });
     case 'open-reference':
       return withCancel(req.id, async (signal) => {
-        const ds = await openDataset(
-          req.files.map((f) => fromBlob(f.name, f)),
+        const ds = await openMany(
+          req.files.map((f) => ({ name: f.name, source: fromBlob(f.name, f) })),
           browserH5Runtime,
           { signal, onProgress: (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }) },
         );
@@ -178,6 +182,23 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         reference = ds;
         post({ type: 'reference', id: req.id, summary: summarize(ds) });
       });
+    case 'celltypist':
+      return withCancel(req.id, async (signal) => {
+        const progress = (fraction: number, message: string) => post({ type: 'progress', id: req.id, fraction, message });
+        const ds = requireDataset();
+        const session = requireSession();
+        const { bytes, fileName, keep } = await celltypistBytes(req.source, signal, (f, m) => progress(0.2 * f, m));
+        // A file that is no model (or names a foreign global) stops here, before the dataset is read.
+        const { model } = readCelltypistModel(bytes, fileName);
+        await keep();
+        const report = await session.celltypist(model, fileName, req.params, signal, (f, m) => progress(0.2 + 0.8 * f, m));
+        post({ type: 'celltypist-done', id: req.id, summary: summarize(ds), report });
+      });
+    case 'celltypist-models': {
+      const registry = await loadCelltypistRegistry();
+      post({ type: 'celltypist-models', id: req.id, registry, cached: await cachedCelltypist(registry) });
+      return;
+    }
     case 'suggest':
       return withCancel(req.id, async (signal) => {
         const table = await requireSession().suggest(req.groupBy, req.userSets, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
@@ -216,13 +237,22 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
     case 'snapshot':
       return withCancel(req.id, async (signal) => {
         const progress = (fraction: number, message: string) => post({ type: 'progress', id: req.id, fraction, message });
-        // Provenance names the exact input: its SHA-256, from the file the user opened (not for a remote one).
+        // Provenance names the exact input: its SHA-256, from the file the user opened (not for a remote one);
+        // for several files joined, each file's.
         let provenance = req.request.provenance;
-        if (provenance && currentFiles.length === 1 && currentFiles[0] instanceof Blob) {
-          const file = currentFiles[0];
-          const digest = await sha256OfBlob(file, (done, total) => progress((0.3 * done) / total, `checksum of ${file.name}: ${Math.round((100 * done) / total)}%`), signal);
+        const local = currentFiles.every((f) => f instanceof Blob);
+        if (provenance && local && (currentFiles.length === 1 || current?.concat)) {
+          const total = currentFiles.reduce((a, f) => a + f.size, 0);
+          let before = 0;
+          const digests: { name: string; bytes: number; sha256: string }[] = [];
+          for (const file of currentFiles) {
+            const sha256 = await sha256OfBlob(file, (done) => progress((0.3 * (before + done)) / Math.max(1, total), `checksum of ${file.name}: ${Math.round((100 * done) / Math.max(1, file.size))}%`), signal);
+            digests.push({ name: file.name, bytes: file.size, sha256 });
+            before += file.size;
+          }
           const p = JSON.parse(provenance) as { source?: Record<string, unknown> };
-          provenance = JSON.stringify({ ...p, source: { ...p.source, sha256: digest } });
+          const source = currentFiles.length === 1 ? { ...p.source, sha256: digests[0].sha256 } : { ...p.source, files: digests, join: current?.concat?.join };
+          provenance = JSON.stringify({ ...p, source });
         }
         const content = await requireSession().snapshotContent({ ...req.request, provenance }, signal, progress);
         progress(0.8, 'writing the snapshot');
@@ -278,18 +308,28 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
   }
 }
 
-async function open(id: number, files: File[]): Promise<void> {
+async function celltypistBytes(source: CelltypistSource, signal: AbortSignal, onProgress: (f: number, m: string) => void) {
+  if (source.kind === 'registry') return celltypistModelBytes(source.name, source.endpoint, signal, onProgress);
+  const f = source.file;
+  if (f.size > MAX_PICKLE_BYTES) throw new Error(`${f.name}: ${(f.size / 2 ** 20).toFixed(0)} MiB is more than a CellTypist model (read up to ${MAX_PICKLE_BYTES / 2 ** 20} MiB)`);
+  return { bytes: new Uint8Array(await f.arrayBuffer()), fileName: f.name, keep: async () => {} };
+}
+
+async function open(id: number, files: File[], paths?: string[], join?: GeneJoin): Promise<void> {
   const controller = new AbortController();
   running.set(id, controller);
   const warnings: string[] = [];
   try {
-    const ds = await openDataset(
-      files.map((f) => fromBlob(f.name, f)),
+    const ds = await openMany(
+      files.map((f, i) => ({ name: f.name, path: paths?.[i], source: fromBlob(f.name, f) })),
       browserH5Runtime,
       {
         signal: controller.signal,
         onProgress: (fraction, message) => post({ type: 'progress', id, fraction, message }),
         onWarning: (m) => warnings.push(m),
+        join,
+        // Matches an Ensembl-indexed file without symbols to symbol-indexed ones.
+        ensemblToSymbol: files.length > 1 ? await browserResources.ensemblMap().catch(() => undefined) : undefined,
       },
     );
     post({ type: 'progress', id, fraction: 0.9, message: 'summarising' });

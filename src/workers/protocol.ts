@@ -6,9 +6,12 @@ import type { GroupMeans, GroupStats } from '../analysis/group-stats.ts';
 import type { ViolinResult, ViolinSource } from '../analysis/violin.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
+import type { CelltypistParams, CelltypistReport } from '../analysis/celltypist.ts';
+import type { CelltypistEntry } from '../model/hub/celltypist-registry.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
+import type { GeneJoin } from '../io/types.ts';
 import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { AttentionGrnResult } from '../model/grn/attention-grn.ts';
@@ -45,7 +48,8 @@ export type ColumnData =
   | { kind: 'string'; name: string; values: string[] };
 
 export type Request =
-  | { type: 'open'; id: number; files: File[] }
+  /** `paths`: each file's place in a dropped folder; several datasets are joined (genes by `join`). */
+  | { type: 'open'; id: number; files: File[]; paths?: string[]; join?: GeneJoin }
   /** A file on a server read lazily with Range requests; `key` (32 bytes) decrypts an encrypted share. */
   | { type: 'open-url'; id: number; url: string; key?: Uint8Array; name?: string }
   | { type: 'cancel'; id: number }
@@ -75,6 +79,9 @@ export type Request =
   /** The last mapping's trained model (logistic regression) as JSON. */
   | { type: 'map-model'; id: number }
   | { type: 'open-reference'; id: number; files: File[] }
+  /** Annotate the dataset with a CellTypist model: a .pkl the user picked, or a registry model (cached, or downloaded from `endpoint`). */
+  | { type: 'celltypist'; id: number; source: CelltypistSource; params: CelltypistParams }
+  | { type: 'celltypist-models'; id: number }
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
   | { type: 'export-csv'; id: number; columns: string[] }
@@ -193,6 +200,9 @@ export type Response =
   | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
   | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport }
   | { type: 'reference'; id: number; summary: DatasetSummary }
+  | { type: 'celltypist-done'; id: number; summary: DatasetSummary; report: CelltypistReport }
+  /** `cached`: names of registry models in this browser's cache. */
+  | { type: 'celltypist-models'; id: number; registry: CelltypistEntry[]; cached: string[] }
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
   | { type: 'file'; id: number; name: string; bytes: Uint8Array }
@@ -205,5 +215,9 @@ export type Response =
   | { type: 'grn-attention'; id: number; result: AttentionResult };
 
 export type { MapParams, MapReport, Suggestion };
+
+export type { CelltypistEntry, CelltypistParams, CelltypistReport };
+
+export type CelltypistSource = { kind: 'file'; file: File } | { kind: 'registry'; name: string; endpoint: string };
 
 export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };

@@ -9,6 +9,7 @@ import { useApp } from '../store.ts';
 import { LogRegOptions } from './LogRegOptions.tsx';
 import { MappingEvaluation, MappingTraining } from './MappingEvaluation.tsx';
 import { PanelError } from './PanelError.tsx';
+import { CelltypistSection } from './CelltypistSection.tsx';
 
 export function AnnotationPanel() {
   const summary = useApp((s) => s.summary);
@@ -169,6 +170,8 @@ export function AnnotationPanel() {
           )}
         </div>
       )}
+
+      <CelltypistSection categorical={categorical} />
 
       <h4>Suggestions from marker genes</h4>
       <div className="row">

@@ -3,7 +3,7 @@
 // or the query's own column), a confusion matrix whose cells select their cells on the plot, and
 // precision and recall per label.
 import { useState } from 'react';
-import { UNASSIGNED_COLOR } from '../../io/category-palette.ts';
+import { NO_LABEL_COLOR } from '../../io/category-palette.ts';
 import type { MapReport } from '../../workers/protocol.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
@@ -95,7 +95,7 @@ export function MappingEvaluation({ report }: { report: MapReport }) {
           e.columns.map((colName, c) => {
             const n = e.counts[r * nc + c];
             const f = rowTotal[r] > 0 ? n / rowTotal[r] : 0;
-            const fill = colName === 'unassigned' ? UNASSIGNED_COLOR : colName === rowName ? '#1f77b4' : '#d62728';
+            const fill = colName === 'unassigned' ? NO_LABEL_COLOR : colName === rowName ? '#1f77b4' : '#d62728';
             return (
               <g
                 key={`${r}:${c}`}
