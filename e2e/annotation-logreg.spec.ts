@@ -1,7 +1,8 @@
 // Label transfer by logistic regression within one dataset, end to end on the demo: a stratified
 // half of bulk_labels trains, the other half is predicted; the drawer shows accuracy, the
 // calibration on held-back reference cells, a confusion matrix whose squares select their cells,
-// per-label precision/recall; "unassigned" is grey; the trained model downloads as JSON.
+// per-label precision/recall; "unassigned" is grey; the trained model downloads as JSON and as a
+// CellTypist .pkl.
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { openDrawer } from './workspace.ts';
@@ -56,4 +57,8 @@ test('demo -> logistic regression on a stratified half -> accuracy, calibration,
   expect(model.classes).toHaveLength(10);
   expect(model.multiClass).toBe('multinomial');
   expect(model.temperature).toBeGreaterThan(0);
+  // ... and as a CellTypist model: a pickle (protocol 2 or later starts with 0x80).
+  const [pkl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('map-model-pkl').click()]);
+  expect(pkl.suggestedFilename()).toMatch(/bulk_labels_logreg\.pkl$/);
+  expect(readFileSync((await pkl.path())!)[0]).toBe(0x80);
 });

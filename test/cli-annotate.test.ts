@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCelltypistModel } from '../src/analysis/celltypist-model.ts';
 import { linearAnnotatorFromJson } from '../src/analysis/linear-annotator-json.ts';
 import { main } from '../src/cli/main.ts';
 import { nodeH5Runtime } from '../src/io/h5/node-runtime.ts';
@@ -75,6 +76,30 @@ describe('scweb annotate --method logreg', () => {
     expect(m.classes.length).toBe(10);
     expect(m.features.length).toBeLessThanOrEqual(500);
     expect(m.temperature).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('--model-out MODEL.pkl writes a CellTypist model that --method celltypist reads back', async () => {
+    const cxg = shared('data/format_variants/cellxgene_example_with_labels.h5ad');
+    const dir = mkdtempSync(join(tmpdir(), 'scweb-annotate-'));
+    const quiet = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      expect(await main(['annotate', cxg, '--reference', cxg, '--label-col', 'cell_type', '--out', join(dir, 'a.csv'), '--multi-class', 'ovr', '--model-out', join(dir, 'm.pkl')])).toBe(0);
+      expect(await main(['annotate', cxg, '--method', 'celltypist', '--celltypist', join(dir, 'm.pkl'), '--out', join(dir, 'b.csv')])).toBe(0);
+    } finally {
+      process.stderr.write = quiet;
+    }
+    const { model } = readCelltypistModel(new Uint8Array(readFileSync(join(dir, 'm.pkl'))), 'm.pkl');
+    expect(model.classes).toEqual(['endothelial cell', 'fibroblast']);
+    expect(model.multiClass).toBe('ovr');
+    // The same labels from the model as trained (best match: the temperature changes no argmax).
+    const ours = readFileSync(join(dir, 'a.csv'), 'utf8').trim().split('\n').slice(1).map((r) => r.split(',')[1]);
+    const ct = readFileSync(join(dir, 'b.csv'), 'utf8').trim().split('\n');
+    const col = ct[0].split(',').indexOf('predicted_labels');
+    const theirs = ct.slice(1).map((r) => r.split(',')[col]);
+    const assigned = ours.map((l, i) => [l, theirs[i]]).filter(([l]) => l !== 'unassigned');
+    expect(assigned.length).toBeGreaterThan(250);
+    for (const [a, b] of assigned) expect(b).toBe(a);
   }, 120_000);
 
   it('refuses options of the other method and bad values (usage errors, exit 2)', async () => {

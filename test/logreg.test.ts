@@ -3,8 +3,12 @@
 // and 2), the solver itself, feature selection, the model's JSON form, and calibration: the
 // temperature fit and the expected calibration error.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stratifiedHalf } from '../src/analysis/annotate.ts';
+import { writeCelltypistModel } from '../src/analysis/celltypist-model.ts';
 import { calibrate, expectedCalibrationError, fitTemperature, reliability } from '../src/analysis/calibration.ts';
 import { logNormMatrix } from '../src/analysis/expression.ts';
 import { lbfgs } from '../src/analysis/lbfgs.ts';
@@ -112,6 +116,41 @@ describe.skipIf(!hasSklearn)('the L-BFGS solution is scikit-learn\'s', () => {
     best.forEach((b, i) => (same += b === sk.test_pred[i] ? 1 : 0));
     expect(same / best.length).toBeGreaterThanOrEqual(0.995);
   }, 120_000);
+});
+
+describe.skipIf(!hasSklearn)('a trained model is a CellTypist model', () => {
+  it.each([
+    ['data/pbmc68k_reduced_with_counts.h5ad', 'bulk_labels', 'multinomial'],
+    ['data/format_variants/cellxgene_example_with_labels.h5ad', 'cell_type', 'ovr'],
+  ] as const)('%s (%s, %s): written as a .pkl, sklearn gives the same decisions', async (file, column, multiClass) => {
+    const d = await trainingHalf(file, column);
+    const { model } = await fitLogisticRegression(d.x, d.y, d.lab.categories, d.genes, { ...PARAMS, multiClass });
+    const dir = mkdtempSync(join(tmpdir(), 'scweb-logreg-pkl-'));
+    writeFileSync(join(dir, 'm.pkl'), writeCelltypistModel(model, { sklearnVersion: '1.2.1' }));
+    // The first 20 held-out cells, log1p(CP10k) over the model's features, dense.
+    const keep = new Int32Array(d.genes.length).fill(-1);
+    model.features.forEach((g, i) => (keep[d.genes.indexOf(g)] = i));
+    const x = selectColumns(d.xTest, keep, model.features.length);
+    const rows = Array.from({ length: 20 }, (_, i) => {
+      const row = new Array<number>(x.nCols).fill(0);
+      for (let a = x.indptr[i]; a < x.indptr[i + 1]; a++) row[x.indices[a]] = x.data[a];
+      return row;
+    });
+    writeFileSync(join(dir, 'x.json'), JSON.stringify(rows));
+    const r = spawnSync(PYTHON, [new URL('reference/celltypist_load.py', import.meta.url).pathname, join(dir, 'm.pkl'), join(dir, 'x.json')], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const got = JSON.parse(r.stdout) as { classes: string[]; decision: number[][]; predict: string[] };
+    expect(got.classes).toEqual(model.classes);
+    const ours = await decisionFunction(model, x);
+    const K = model.classes.length;
+    for (let i = 0; i < 20; i++) {
+      // sklearn's binary model has one decision value, class 1's.
+      const theirs = K === 2 ? [-got.decision[i][0], got.decision[i][0]] : got.decision[i];
+      for (let c = 0; c < K; c++) expect(Math.abs(ours[i * K + c] - theirs[c])).toBeLessThan(1e-9 * Math.max(1, Math.abs(theirs[c])));
+    }
+    const { best } = bestOf(probabilities(ours, K, model.multiClass), K);
+    expect(got.predict).toEqual(Array.from(best.subarray(0, 20), (b) => model.classes[b]));
+  }, 60_000);
 });
 
 describe('the solver', () => {

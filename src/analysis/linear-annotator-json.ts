@@ -1,6 +1,7 @@
-// A LinearAnnotator as JSON (`scweb annotate --model-out model.json`), so a model trained here can
-// be reused, read back or handed to the CellTypist .pkl writer. Numbers are written as JSON
-// numbers (shortest round-trip form), so reading gives the same float64 bits.
+// A trained LinearAnnotator written out for reuse (`scweb annotate --model-out`): as JSON (numbers in
+// their shortest round-trip form, so reading gives the same float64 bits) or as a CellTypist .pkl
+// through the CellTypist writer (celltypist-model.ts), which CellTypist and `--method celltypist` load.
+import { writeCelltypistModel } from './celltypist-model.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
 
 export const LINEAR_ANNOTATOR_FORMAT = 'scweb-linear-annotator';
@@ -65,4 +66,15 @@ export function linearAnnotatorFromJson(text: string, name = 'model'): LinearAnn
     temperature: num('temperature', 1),
     description: typeof o.description === 'object' && o.description ? Object.fromEntries(Object.entries(o.description).map(([k, v]) => [k, String(v)])) : {},
   };
+}
+
+/**
+ * The sklearn version a .pkl of a model trained here names: the one its layout was checked against
+ * (Debian's scikit-learn, test/logreg.test.ts); sklearn only warns when loading it under another.
+ */
+export const PKL_SKLEARN_VERSION = '1.2.1';
+
+/** A trained model as a CellTypist .pkl (sklearn LogisticRegression + StandardScaler). */
+export function linearAnnotatorToPkl(m: LinearAnnotator, nCells?: number): Uint8Array {
+  return writeCelltypistModel(m, { sklearnVersion: PKL_SKLEARN_VERSION, nSamplesSeen: nCells });
 }

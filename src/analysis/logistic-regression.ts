@@ -158,6 +158,19 @@ export async function fitLogisticRegression(x: CsrArrays, y: Int32Array, classes
   const coef = new Float64Array(K * p);
   for (let j = 0; j < p; j++) for (let c = 0; c < K; c++) coef[c * p + j] = fit.theta[j * K + c];
   const intercept = fit.theta.slice(p * K, p * K + K);
+  if (K === 2) {
+    // Two classes: the rows are opposite at the optimum (OvR's two problems mirror each other, a
+    // multinomial fit's rows sum to zero); made exactly so, the model has sklearn's one-row binary
+    // form, which a CellTypist .pkl stores.
+    for (let j = 0; j < p; j++) {
+      const w = (coef[p + j] - coef[j]) / 2;
+      coef[p + j] = w;
+      coef[j] = -w;
+    }
+    const b = (intercept[1] - intercept[0]) / 2;
+    intercept[1] = b;
+    intercept[0] = -b;
+  }
   const seconds = (performance.now() - t0) / 1000;
   const model: LinearAnnotator = {
     features,

@@ -1,8 +1,9 @@
 // `scweb annotate --method logreg` (the default method): logistic regression trained on a labelled
 // reference (CellTypist's recipe, src/analysis/logistic-regression.ts), calibrated on held-back
-// reference cells, applied to the query; the trained model can be written as JSON for reuse.
+// reference cells, applied to the query; the trained model can be written (JSON or a CellTypist
+// .pkl) for reuse.
 import { writeFile } from 'node:fs/promises';
-import { linearAnnotatorToJson } from '../analysis/linear-annotator-json.ts';
+import { linearAnnotatorToJson, linearAnnotatorToPkl } from '../analysis/linear-annotator-json.ts';
 import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { nodePool } from '../analysis/pool-node.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
@@ -22,7 +23,7 @@ export async function logregCommand(argv: string[]): Promise<number> {
   if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder; several QUERY inputs are joined into one), --label-col NAME and --out OUT.csv|OUT.h5ad');
   if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
   const modelOut = p.flags.get('model-out');
-  if (modelOut !== undefined && !modelOut.endsWith('.json')) throw new UsageError('--model-out must end in .json');
+  if (modelOut !== undefined && !/\.(json|pkl)$/.test(modelOut)) throw new UsageError('--model-out must end in .json (scWeb) or .pkl (CellTypist)');
   const minConfidence = Number(p.flags.get('min-confidence') ?? DEFAULT_MAP_PARAMS.minConfidence);
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError('--min-confidence must be between 0 and 1');
   const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'logreg', labelColumn, reference: 'missing', minConfidence, logreg: logregFlags(p), seed: intFlag(p, 'seed', 0) };
@@ -45,7 +46,7 @@ export async function logregCommand(argv: string[]): Promise<number> {
       const { columns, report, model } = await mapAcross(ref, query, params, { onProgress, pool });
       for (const line of reportLines(report, minConfidence)) log(line);
       if (modelOut && model) {
-        await writeFile(modelOut, linearAnnotatorToJson(model));
+        await writeFile(modelOut, modelOut.endsWith('.pkl') ? linearAnnotatorToPkl(model, report.training?.nCells) : linearAnnotatorToJson(model));
         log(`wrote the model (${model.classes.length} labels, ${model.features.length} genes) to ${modelOut}`);
       }
       for (const c of columns) query.setColumn(c);

@@ -72,8 +72,8 @@ export interface AnnotationState {
   runMap(): Promise<void>;
   /** Stops the mapping (or other annotation job) under way. */
   cancelJob(): void;
-  /** Saves the last mapping's trained model (logistic regression) as JSON. */
-  downloadModel(): Promise<void>;
+  /** Saves the last mapping's trained model (logistic regression) as JSON or a CellTypist .pkl. */
+  downloadModel(format: 'json' | 'pkl'): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
@@ -207,11 +207,16 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       set({ job: null });
     },
 
-    async downloadModel() {
+    async downloadModel(format) {
       try {
-        const { text } = await dataClient().request<'text'>({ type: 'map-model' }).done;
-        const label = get().mapReport?.labelColumn ?? 'labels';
-        download(exportName(useApp.getState().summary?.file, [label, 'logreg'], 'json'), new Blob([text], { type: 'application/json' }));
+        const name = exportName(useApp.getState().summary?.file, [get().mapReport?.labelColumn ?? 'labels', 'logreg'], format);
+        if (format === 'json') {
+          const { text } = await dataClient().request<'text'>({ type: 'map-model', format }).done;
+          download(name, new Blob([text], { type: 'application/json' }));
+        } else {
+          const { bytes } = await dataClient().request<'file'>({ type: 'map-model', format }).done;
+          download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+        }
       } catch (err) {
         fail(err, 'Model download', 'mapping');
       }

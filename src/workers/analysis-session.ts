@@ -21,7 +21,7 @@ import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { celltypistAnnotate, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
 import type { LinearAnnotator } from '../analysis/linear-annotator.ts';
-import { linearAnnotatorToJson } from '../analysis/linear-annotator-json.ts';
+import { linearAnnotatorToJson, linearAnnotatorToPkl } from '../analysis/linear-annotator-json.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
@@ -325,8 +325,17 @@ export class AnalysisSession {
 
   /** The last mapping's trained model as JSON (scweb-linear-annotator), for reuse. */
   mapModelJson(): string {
+    return linearAnnotatorToJson(this.trainedModel());
+  }
+
+  /** The last mapping's trained model as a CellTypist .pkl. */
+  mapModelPkl(): Uint8Array {
+    return linearAnnotatorToPkl(this.trainedModel());
+  }
+
+  private trainedModel(): LinearAnnotator {
     if (!this.mapModel) throw new Error('no trained model: map labels by logistic regression first');
-    return linearAnnotatorToJson(this.mapModel);
+    return this.mapModel;
   }
 
   /**

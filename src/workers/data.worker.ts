@@ -209,7 +209,11 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
       post({ type: 'summary', id: req.id, summary: summarize(requireDataset()) });
       return;
     case 'map-model':
-      post({ type: 'text', id: req.id, text: requireSession().mapModelJson() });
+      if (req.format === 'json') post({ type: 'text', id: req.id, text: requireSession().mapModelJson() });
+      else {
+        const bytes = requireSession().mapModelPkl();
+        post({ type: 'file', id: req.id, name: 'model.pkl', bytes }, [bytes.buffer]);
+      }
       return;
     case 'export-csv':
       post({ type: 'text', id: req.id, text: requireSession().csv(req.columns) });

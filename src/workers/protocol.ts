@@ -76,8 +76,8 @@ export type Request =
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
   | { type: 'map'; id: number; params: MapParams; fromReference?: boolean; threads?: number }
-  /** The last mapping's trained model (logistic regression) as JSON. */
-  | { type: 'map-model'; id: number }
+  /** The last mapping's trained model (logistic regression): JSON (a 'text' answer) or a CellTypist .pkl (a 'file'). */
+  | { type: 'map-model'; id: number; format: 'json' | 'pkl' }
   | { type: 'open-reference'; id: number; files: File[] }
   /** Annotate the dataset with a CellTypist model: a .pkl the user picked, or a registry model (cached, or downloaded from `endpoint`). */
   | { type: 'celltypist'; id: number; source: CelltypistSource; params: CelltypistParams }

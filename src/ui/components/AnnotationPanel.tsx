@@ -164,9 +164,15 @@ export function AnnotationPanel() {
           <MappingTraining report={r} />
           <MappingEvaluation report={r} />
           {r.training && (
-            <button onClick={() => void a.downloadModel()} data-testid="map-model-download" title="the trained model (genes, scaler, coefficients, temperature) as JSON, to reuse">
-              Download the model (.json)
-            </button>
+            <div className="row">
+              Download the model:
+              <button onClick={() => void a.downloadModel('json')} data-testid="map-model-download" title="genes, scaler, coefficients and temperature as JSON">
+                .json
+              </button>
+              <button onClick={() => void a.downloadModel('pkl')} data-testid="map-model-pkl" title="a CellTypist model (sklearn LogisticRegression + StandardScaler), for CellTypist or the CellTypist section">
+                CellTypist .pkl
+              </button>
+            </div>
           )}
         </div>
       )}
