@@ -73,7 +73,7 @@ Usage:
       the objective per iteration. --seed: the k-means++ start and the block update orders.
   scweb annotate QUERY [QUERY...] [--method logreg] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--multi-class multinomial|ovr] [--c 1] [--feature-selection [--top-genes 300]]
-              [--solver auto|lbfgs|sgd] [--model-out MODEL.json] [--min-confidence 0.5] [--seed 0]
+              [--solver auto|lbfgs|sgd] [--model-out MODEL.json|MODEL.pkl] [--min-confidence 0.5] [--seed 0]
               [--threads N] [--join inner|outer]
       Label transfer (the default method) by L2 logistic regression on log1p(CP10k) of REF's genes
       shared with QUERY (matched by name), CellTypist's recipe: genes without counts in REF
@@ -86,8 +86,8 @@ Usage:
       (ECE, 15 bins) are printed. Adds predicted_NAME ("unassigned" below --min-confidence) and
       predicted_NAME_confidence (calibrated probability); when QUERY has a NAME column too, accuracy,
       macro-F1 and per-label precision/recall against it are printed. --model-out writes the trained
-      model (genes, scaler, coefficients, temperature: a LinearAnnotator) as JSON. --threads: workers
-      for the training (same result for any N).
+      model (genes, scaler, coefficients, temperature) as scWeb JSON or as a CellTypist .pkl (for
+      CellTypist or --method celltypist). --threads: workers for the training (same result for any N).
   scweb annotate QUERY [QUERY...] [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
               [--join inner|outer]
