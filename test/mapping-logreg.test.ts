@@ -108,6 +108,23 @@ describe('label transfer by logistic regression', () => {
     query.close();
   }, 120_000);
 
+  it('a reference too small to hold cells back trains on all of them and says so', async () => {
+    const ds = await openPaths([PBMC]);
+    const bulk = ds.obs.columns.find((c) => c.name === 'bulk_labels') as CategoricalColumn;
+    const [mono, b] = [bulk.categories.indexOf('CD14+ Monocyte'), bulk.categories.indexOf('CD19+ B')];
+    const picked: Record<number, number> = { [mono]: 0, [b]: 0 };
+    // Four labelled cells of each: no label has the 5 a 10% hold-out needs.
+    const values = Array.from(bulk.codes, (c) => (c in picked && picked[c]++ < 4 ? bulk.categories[c] : ''));
+    ds.setColumn({ kind: 'string', name: 'few', values, dtype: 'string' });
+    const { report } = await mapWithin(ds, params({ labelColumn: 'few' }));
+    expect(report.nRef).toBe(8);
+    expect(report.training!.nCells).toBe(8);
+    expect(report.calibration!.nHeldOut).toBe(0);
+    expect(report.calibration!.temperature).toBe(1);
+    expect(report.calibration!.note).toMatch(/no reference cell held back/);
+    ds.close();
+  }, 60_000);
+
   it('refuses a reference with one label, a label with a single cell, no shared genes, scaled values: one message, nothing added', async () => {
     const ds = await openPaths([PBMC]);
     const before = columnNames(ds);

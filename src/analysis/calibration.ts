@@ -136,7 +136,9 @@ export function calibrate(decision: Float64Array, y: Int32Array, model: Pick<Lin
     eceAfter: expectedCalibrationError(b1.confidence, correct),
     nllBefore: meanNll(before, y, K, model.multiClass),
     nllAfter: meanNll(after, y, K, model.multiClass),
-    ...(!fitted
+    ...(y.length === 0
+      ? { note: 'no reference cell held back (every label has fewer than 5 cells): temperature left at 1, nothing measured' }
+      : !fitted
       ? { note: `only ${y.length} reference cells held back: temperature left at 1 (needs ${MIN_CALIBRATION_CELLS})` }
       : T === MIN_T || T === MAX_T
         ? { note: `the temperature stopped at its ${T === MIN_T ? 'lower' : 'upper'} bound ${T}${T === MIN_T ? ': the held-back cells are all confidently right, so sharper is always likelier' : ''}` }

@@ -97,7 +97,8 @@ export function reportLines(r: MapReport, minConfidence: number): string[] {
   const t = r.training;
   if (t) out.push(`trained (${t.solver}) on ${t.nCells} cells x ${t.nFeatures} genes in ${t.seconds.toFixed(1)} s: ${t.iterations} ${t.solver === 'lbfgs' ? 'iterations' : 'epochs'}, ${t.converged ? 'converged' : 'NOT converged'} (${t.message})${t.featureSelection ? `; feature selection: ${t.featureSelection}` : ''}`);
   const c = r.calibration;
-  if (c) out.push(`held-back reference cells (${c.nHeldOut}): accuracy ${c.accuracy.toFixed(3)}, macro-F1 ${c.macroF1.toFixed(3)}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)} at temperature ${c.temperature.toFixed(3)}${c.note ? ` (${c.note})` : ''}`);
+  if (c && c.nHeldOut === 0) out.push(`calibration: ${c.note}`);
+  else if (c) out.push(`held-back reference cells (${c.nHeldOut}): accuracy ${c.accuracy.toFixed(3)}, macro-F1 ${c.macroF1.toFixed(3)}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)} at temperature ${c.temperature.toFixed(3)}${c.note ? ` (${c.note})` : ''}`);
   for (const l of r.summary.perLabel) out.push(`  ${l.label}: ${l.count} cells, mean confidence ${l.meanConfidence.toFixed(2)}`);
   if (r.summary.unassigned) out.push(`  unassigned: ${r.summary.unassigned}`);
   return [...out, ...evaluationLines(r)];
