@@ -2,6 +2,7 @@
 // donor, technology). Checked before anything is computed, each refusal naming the column and the
 // fix. harmony.ts is getting its own checkBatchKeys; until it lands the pipeline uses this one
 // (the same rules Harmony applies: categorical, 2 values at least, 3 cells per value at least).
+import type { ColumnSummary } from '../io/summary.ts';
 import type { Column } from '../io/types.ts';
 
 /** A batch key as category codes per cell of the dataset (-1: a cell left out). */
@@ -99,4 +100,22 @@ export function checkFiniteRows(data: ArrayLike<number>, n: number, d: number, k
     }
   }
   if (bad) throw new Error(`${name} has NaN or infinite values in ${bad} of the cells analysed (the first is cell ${first}, "${cellName(first)}"): Harmony needs finite coordinates for every cell; filter those cells (e.g. with min_genes) or compute ${name} again`);
+}
+
+/**
+ * Why an obs column cannot be a batch key, judged from its summary (all cells), or null when it
+ * can: what the drawer shows beside a column it greys out. The run checks again on the cells
+ * that pass QC.
+ */
+export function batchKeyRefusal(c: ColumnSummary): string | null {
+  if (c.categories) {
+    const present = Object.entries(c.categories).filter(([, n]) => n > 0);
+    if (c.n_missing > 0) return `${c.n_missing} cells without a value`;
+    if (present.length < 2) return 'one value';
+    const small = present.filter(([, n]) => n < MIN_BATCH_CELLS);
+    if (small.length) return `"${small[0][0]}" has ${small[0][1]} cell${small[0][1] === 1 ? '' : 's'} (a batch needs ${MIN_BATCH_CELLS})`;
+    return null;
+  }
+  if (c.type === 'string') return (c.n_unique ?? 0) < 2 ? 'one value' : null;
+  return `numeric (${c.type}): numbers are not batches`;
 }
