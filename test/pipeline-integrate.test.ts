@@ -108,7 +108,7 @@ describe('pipeline with a batch key', () => {
     };
     ds.setColumn(cat('one_value', new Array<string>(n).fill('run1')));
     ds.setColumn(cat('tiny', Array.from({ length: n }, (_, i) => (i < 2 ? 'rare' : i % 2 ? 'a' : 'b'))));
-    ds.setColumn({ kind: 'string', name: 'donor_text', values: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? '' : `d${i % 2}`)) });
+    ds.setColumn({ kind: 'string', name: 'donor_text', values: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? '' : `d${i % 2}`)), dtype: 'string' });
     const bad = new Float32Array(n * 5).map((_, i) => i % 7);
     bad[123 * 5 + 2] = NaN;
     ds.addEmbedding({ key: 'X_bad', shape: [n, 5], data: bad });

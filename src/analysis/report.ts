@@ -152,7 +152,8 @@ export function analysisReport(r: PipelineResult, params: PipelineParams, symbol
 }
 
 function integrationReport(r: PipelineResult): IntegrationReport {
-  const { coords: _c, dim: _d, ...rest } = r.integration!;
+  const { keys, rep, key, clusters, iterations, maxIterations, converged, objective, theta, seconds } = r.integration!;
+  const rest = { keys, rep, key, clusters, iterations, maxIterations, converged, objective, theta, seconds };
   const b = (r.hvg as Partial<BatchedHvgResult>).batch;
   return {
     ...rest,
