@@ -64,7 +64,7 @@ const fail = (err: unknown, panel: Panel, action: string) => useApp.getState().f
 const NO_GENES = { ids: [], symbols: [], source: null };
 const NO_INTEGRATION: AnalysisState['integration'] = { metrics: null, labelKey: null, metricsJob: null, beforeJob: null };
 /** Up to this many cells the metrics start by themselves after an integrated run (the ASWs grow as n^2). */
-export const AUTO_METRICS_CELLS = 20000;
+export const AUTO_METRICS_CELLS = 10000;
 
 /** Cell-type labels for cLISI and the label ASW: an annotation column when there is one, else leiden. */
 export function defaultLabelColumn(summary: DatasetSummary, batchKeys: string[]): string | null {
