@@ -33,7 +33,7 @@ describe.runIf(hasPythonAnndata())('scweb analyze --batch-key', () => {
     const out = join(dir, 'out.h5ad');
     const { code, text } = await run(['analyze', input, '--out', out, '--backend', 'cpu', '--threads', '1', '--batch-key', 'batch', '--n-top-genes', '300']);
     expect(code, text).toBe(0);
-    expect(text).toMatch(/harmony: iteration 1\/10: objective \d/);
+    expect(text).toMatch(/harmony: iteration 1\/10 done: objective \d/);
     expect(text).toMatch(/Harmony over batch \(3 batches\) on X_pca -> X_pca_harmony: (converged after \d+ of 10 iterations|stopped after 10 iterations)/);
     const ds = await openPaths([out]);
     expect(ds.embeddings.map((e) => e.key).sort()).toEqual(['X_pca', 'X_pca_harmony', 'X_umap']);

@@ -1,7 +1,9 @@
 // integrationMetrics (integration-metrics.ts) split into blocks for the worker: the neighbour
 // search and the silhouettes run as blocks of query cells (on the pool when there is one, else
 // inline, yielding between blocks), so progress comes often and Cancel gets through. The arithmetic
-// and its order are integrationMetrics' own: the same numbers, bit for bit.
+// and its order are integrationMetrics' own: the same numbers, bit for bit. The harmony-engine
+// branch makes integrationMetrics itself async on the pool; once it is in main this module goes
+// and integration-compare.ts calls that instead (same arguments, same results).
 import { CancelledError } from '../io/errors.ts';
 import { runBlocks, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
@@ -11,7 +13,6 @@ import {
   lisiNeighborCount,
   lisiWeights,
   median,
-  silhouetteSamples,
   type EmbeddingMatrix,
   type IntegrationMetrics,
   type Labels,
@@ -53,8 +54,39 @@ interface SilCtx {
   nCategories: number;
 }
 
+/** silhouetteSamples' loop (integration-metrics.ts) for the entries [from, to) of `rows`, each against all of `rows`. */
+function silhouetteRows(x: EmbeddingMatrix, d: number, rows: ArrayLike<number>, codes: Int32Array, nCategories: number, from: number, to: number): Float64Array {
+  const m = rows.length;
+  const size = new Float64Array(nCategories);
+  for (let r = 0; r < m; r++) size[codes[rows[r]]]++;
+  const out = new Float64Array(to - from);
+  const sums = new Float64Array(nCategories);
+  for (let r = from; r < to; r++) {
+    sums.fill(0);
+    const oi = rows[r] * d;
+    for (let q = 0; q < m; q++) {
+      if (q === r) continue;
+      const oj = rows[q] * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const diff = x[oi + t] - x[oj + t];
+        s += diff * diff;
+      }
+      sums[codes[rows[q]]] += Math.sqrt(s);
+    }
+    const own = codes[rows[r]];
+    if (size[own] <= 1) continue; // sklearn: 0 for a singleton cluster
+    const a = sums[own] / (size[own] - 1);
+    let b = Infinity;
+    for (let c = 0; c < nCategories; c++) if (c !== own && size[c] > 0) b = Math.min(b, sums[c] / size[c]);
+    const v = (b - a) / Math.max(a, b);
+    out[r - from] = Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}
+
 const SIL_TASK = definePoolTask('metrics-silhouette', (c: SilCtx, r: { from: number; to: number }) => {
-  const result = silhouetteSamples(c.x, c.d, c.rows, c.codes, c.nCategories, r.from, r.to);
+  const result = silhouetteRows(c.x, c.d, c.rows, c.codes, c.nCategories, r.from, r.to);
   return { result, transfer: [result.buffer as ArrayBuffer] };
 });
 

@@ -130,15 +130,14 @@ export function computeLisi(x: EmbeddingMatrix, n: number, d: number, labelings:
  * sklearn's silhouette_samples (Euclidean) of the cells `rows` under their labels `codes[rows]`:
  * a = mean distance to the other cells of its group, b = the smallest mean distance to another
  * group, s = (b - a) / max(a, b); 0 for a cell alone in its group (and where a = b = 0).
- * `from`/`to`: only rows[from..to) get a value (against all rows), so a caller can split the work.
  */
-export function silhouetteSamples(x: EmbeddingMatrix, d: number, rows: ArrayLike<number>, codes: Int32Array, nCategories: number, from = 0, to = rows.length): Float64Array {
+export function silhouetteSamples(x: EmbeddingMatrix, d: number, rows: ArrayLike<number>, codes: Int32Array, nCategories: number): Float64Array {
   const m = rows.length;
   const size = new Float64Array(nCategories);
   for (let r = 0; r < m; r++) size[codes[rows[r]]]++;
-  const out = new Float64Array(to - from);
+  const out = new Float64Array(m);
   const sums = new Float64Array(nCategories);
-  for (let r = from; r < to; r++) {
+  for (let r = 0; r < m; r++) {
     sums.fill(0);
     const oi = rows[r] * d;
     for (let q = 0; q < m; q++) {
@@ -157,7 +156,7 @@ export function silhouetteSamples(x: EmbeddingMatrix, d: number, rows: ArrayLike
     let b = Infinity;
     for (let c = 0; c < nCategories; c++) if (c !== own && size[c] > 0) b = Math.min(b, sums[c] / size[c]);
     const v = (b - a) / Math.max(a, b);
-    out[r - from] = Number.isFinite(v) ? v : 0;
+    out[r] = Number.isFinite(v) ? v : 0;
   }
   return out;
 }

@@ -8,7 +8,7 @@
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError, DatasetError } from '../io/errors.ts';
 import { batchSizes, checkBatchKeys, checkFiniteRows, keptColumn, type BatchLabels } from './batch-keys.ts';
-import { HARMONY_DEFAULTS, runHarmony } from './harmony.ts';
+import { HARMONY_DEFAULTS, runHarmony, type HarmonyProgress } from './harmony.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { geneLabels } from '../io/gene-symbols.ts';
 import type { Column, Dataset } from '../io/types.ts';
@@ -331,7 +331,11 @@ export class Pipeline {
             seed: batch.seed,
             signal: opts.signal,
             embeddingName: name,
-            onProgress: (p) => progress(p.iteration / p.maxIterations, `iteration ${p.iteration}/${p.maxIterations}: objective ${p.objective.toPrecision(6)}${p.converged ? ', converged' : ''}`),
+            // The pooled Harmony also reports steps within an iteration (kind 'step', its own fraction and message).
+            onProgress: (p: HarmonyProgress & { kind?: 'iteration' | 'step'; fraction?: number; message?: string }) =>
+              p.kind === 'step'
+                ? progress(p.fraction ?? p.iteration / p.maxIterations, p.message ?? `iteration ${p.iteration}/${p.maxIterations}`)
+                : progress(p.fraction ?? p.iteration / p.maxIterations, `iteration ${p.iteration}/${p.maxIterations} done: objective ${p.objective.toPrecision(6)}${p.converged ? ', converged' : ''}`),
           });
         } catch (err) {
           if (opts.signal?.aborted) throw new CancelledError(ds.fileName);

@@ -22,7 +22,7 @@ import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'no-scale', 'threads', 'batch-key', 'integrate', 'theta', 'max-iter-harmony']);
+  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads', 'batch-key', 'integrate', 'theta', 'max-iter-harmony'], ['no-scale']);
   const [input] = p.positionals;
   const out = p.flags.get('out');
   if (!input || !out) throw new UsageError('analyze needs an input (.h5ad, 10x .h5 or an mtx folder) and --out OUT.h5ad');
