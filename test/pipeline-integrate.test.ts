@@ -46,8 +46,8 @@ describe('pipeline with a batch key', () => {
     // Before (X_pca) vs after (X_pca_harmony), on the file's own cell types.
     const batch = labelsOf(ds, 'batch');
     const cells = labelsOf(ds, 'bulk_labels');
-    const before = integrationMetrics(r.pca.scores, 700, r.pca.nComps, batch, cells);
-    const after = integrationMetrics(h.coords, 700, h.dim, batch, cells);
+    const before = await integrationMetrics(r.pca.scores, 700, r.pca.nComps, batch, cells);
+    const after = await integrationMetrics(h.coords, 700, h.dim, batch, cells);
     console.log(`integrate: iLISI ${before.iLisiMedian.toFixed(2)} -> ${after.iLisiMedian.toFixed(2)} of 3, cLISI ${before.cLisiMedian!.toFixed(2)} -> ${after.cLisiMedian!.toFixed(2)}, batch ASW ${before.batchAsw.toFixed(3)} -> ${after.batchAsw.toFixed(3)}, label ASW ${before.labelAsw!.toFixed(3)} -> ${after.labelAsw!.toFixed(3)}; Harmony ${h.iterations} iterations in ${h.seconds.toFixed(2)} s`);
     expect(before.iLisiMedian).toBeLessThan(1.8);
     expect(after.iLisiMedian).toBeGreaterThan(before.iLisiMedian + 0.5);
