@@ -41,6 +41,8 @@ test('a batch column -> Harmony from the drawer -> metrics before/after, correct
   await expect(page.getByTestId('batch-key-n_counts_raw')).toBeDisabled();
   await expect(page.getByTestId('batch-key-refusal-n_counts_raw')).toContainText('numeric (float64): numbers are not batches');
   await expect(page.getByTestId('batch-key-batch')).toBeEnabled();
+  // Any categorical column can be the key: `sample` (the column of files opened as one dataset) too.
+  await expect(page.getByTestId('batch-key-sample')).toBeEnabled();
   await page.getByTestId('batch-key-batch').check();
   await expect(page.getByTestId('batch-keys')).toContainText('Harmony over batch corrects X_pca into X_pca_harmony');
   await page.getByTestId('run-analysis').click();
