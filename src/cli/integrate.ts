@@ -5,16 +5,18 @@ import { runHarmony, HARMONY_DEFAULTS } from '../analysis/harmony.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { writeAtomically } from '../io/node-atomic.ts';
-import { fileBytes, openPaths } from '../io/node.ts';
+import { fileBytes } from '../io/node.ts';
+import { openCliInputs } from './inputs.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function integrateCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['batch-key', 'basis', 'theta', 'lambda', 'seed', 'max-iter', 'out']);
-  const [input] = p.positionals;
+  const p = parseArgs(argv, ['batch-key', 'basis', 'theta', 'lambda', 'seed', 'max-iter', 'out', 'join']);
+  const inputs = p.positionals;
+  const [input] = inputs;
   const out = p.flags.get('out');
   const keyText = p.flags.get('batch-key');
-  if (!input || !out || !keyText) throw new UsageError('integrate needs an input .h5ad, --batch-key KEY[,KEY2] and --out OUT.h5ad');
+  if (!input || !out || !keyText) throw new UsageError('integrate needs an input .h5ad (several are joined into one, obs/sample naming each cell\'s file), --batch-key KEY[,KEY2] and --out OUT.h5ad');
   if (!out.endsWith('.h5ad')) throw new UsageError('--out must end in .h5ad');
   const keys = keyText.split(',').map((k) => k.trim()).filter(Boolean);
   if (keys.length === 0) throw new UsageError('--batch-key needs at least one obs column');
@@ -33,7 +35,7 @@ export async function integrateCommand(argv: string[]): Promise<number> {
   if (maxIter < 1) throw new UsageError('--max-iter must be at least 1');
   const basis = p.flags.get('basis') ?? 'X_pca';
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
-  const ds = await openPaths([input]);
+  const ds = await openCliInputs(inputs, p, log);
   try {
     if (!ds.embeddings.some((e) => e.key === basis)) {
       const have = ds.embeddings.map((e) => e.key).join(', ') || 'none';
