@@ -79,6 +79,21 @@ print(json.dumps({
     expect(r.stdout.trim()).toBe('X_umap_harmony (700, 2)');
   }, 180_000);
 
+  it('several files opened as one dataset integrate over obs/sample (each file a batch)', async () => {
+    // The batch file split by batch into one file each, as a study's samples arrive.
+    const split = 'import sys, anndata\na = anndata.read_h5ad(sys.argv[1])\nfor b in a.obs["batch"].cat.categories:\n    a[a.obs["batch"] == b].copy().write_h5ad(f"{sys.argv[2]}/pbmc_{b}.h5ad")';
+    const r = spawnSync('/usr/bin/python3', ['-W', 'ignore', '-c', split, batchFile(), dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = join(dir, 'joined.h5ad');
+    const files = ['b0', 'b1', 'b2'].map((b) => join(dir, `pbmc_${b}.h5ad`));
+    const { code, text } = await run(['analyze', ...files, '--out', out, '--backend', 'cpu', '--threads', '1', '--n-top-genes', '300', '--batch-key', 'sample']);
+    expect(code, text).toBe(0);
+    expect(text).toMatch(/Harmony over sample \(3 batches\) on X_pca -> X_pca_harmony/);
+    const ds = await openPaths([out]);
+    expect(ds.readEmbedding('X_pca_harmony').shape).toEqual([700, 50]);
+    ds.close();
+  }, 180_000);
+
   it('refuses bad flags and columns, naming them', async () => {
     const input = batchFile();
     const out = join(dir, 'bad.h5ad');
