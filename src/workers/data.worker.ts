@@ -135,6 +135,20 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         const table = await session.markers(req.groupBy, req.method, req.selection ?? null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
         post({ type: 'markers', id: req.id, table });
       });
+    case 'umap-before':
+      return withCancel(req.id, async (signal) => {
+        const session = requireSession();
+        session.pool = browserPool(req.threads ?? 1);
+        const key = await session.uncorrectedUmap(signal, (e) => e.state === 'running' && post({ type: 'progress', id: req.id, fraction: e.step === 'umap' ? 0.3 + 0.7 * e.fraction : 0.3 * e.fraction, message: `${e.step}: ${e.message}` }));
+        post({ type: 'umap-before', id: req.id, summary: summarize(requireDataset()), key });
+      });
+    case 'integration-metrics':
+      return withCancel(req.id, async (signal) => {
+        const session = requireSession();
+        session.pool = browserPool(req.threads ?? 1);
+        const report = await session.integrationMetrics(req.labelKey, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        post({ type: 'integration-metrics', id: req.id, report });
+      });
     case 'gene':
       return withCancel(req.id, async (signal) => {
         const values = await requireSession().geneValues(req.name, signal);
