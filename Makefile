@@ -37,7 +37,8 @@ pydeps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-anndata python3-h5py >/dev/null; \
 	fi
 	@/usr/bin/python3 -c 'import anndata; print("anndata", anndata.__version__)'
-	@# CellTypist .pkl round trips (test/celltypist-pickle.test.ts) load our pickles with sklearn.
+	@# CellTypist .pkl round trips (test/celltypist-pickle.test.ts) load our pickles with sklearn; the
+	@# logistic-regression tests compare with its LogisticRegression (test/reference/sklearn_logreg.py).
 	@if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then \
 	  echo "Installing python3-sklearn (Debian package) for the CellTypist model tests..."; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; \

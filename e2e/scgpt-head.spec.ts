@@ -42,7 +42,7 @@ test('annotate: train scGPT\'s classifier head on a stratified half, per-epoch p
   await expect(live.locator('tbody tr').first()).toBeVisible({ timeout: 120_000 });
   await expect(live).toContainText('/500');
   await page.screenshot({ path: info.outputPath('head-training.png'), fullPage: true });
-  await page.getByTestId('cancel-map').click();
+  await page.getByTestId('map-cancel').click();
   await expect(page.getByTestId('map-progress')).toHaveCount(0, { timeout: 30_000 });
   await expect(page.getByTestId('run-map')).toBeEnabled();
   await expect(page.getByTestId('drawer-annotate')).not.toContainText('failed');

@@ -1,7 +1,7 @@
 // Moves around the workspace as a user does: drawers from the top bar, tabs over the centre.
 import { expect, type Page } from '@playwright/test';
 
-export type DrawerName = 'analysis' | 'embed' | 'annotate' | 'dataset';
+export type DrawerName = 'analysis' | 'embed' | 'annotate' | 'dataset' | 'integration';
 
 export async function openDrawer(page: Page, name: DrawerName): Promise<void> {
   const drawer = page.getByTestId(`drawer-${name}`);

@@ -37,7 +37,7 @@ export interface HeadParams {
 /** scGPT's annotation tutorial: 10 epochs, lr 1e-4, batches of 32. */
 export const DEFAULT_HEAD_PARAMS: HeadParams = { labelColumn: '', reference: 'missing', epochs: 10, lr: 1e-4, batchSize: 32, unfreezeLast: false, minConfidence: 0.5, seed: 0, holdout: 0.1 };
 
-export interface HeadReport extends MapReport {
+export interface HeadReport extends Omit<MapReport, 'method'> {
   method: 'scgpt-head';
   encoder: string;
   /** tfjs backend the head trained on. */

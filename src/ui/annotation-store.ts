@@ -1,11 +1,11 @@
-// Annotation state on the page: reference-mapping parameters and report (kNN vote, or scGPT's
-// classifier head trained in the worker, with its epochs as they come), marker-set suggestions,
+// Annotation state on the page: reference-mapping parameters and report (logistic regression or
+// kNN vote, or scGPT's classifier head trained in the worker, with its epochs as they come), marker-set suggestions,
 // and the hand-edited label column (user_label) with undo/redo. Edits are pushed to the worker as
 // an ordinary obs column, so colouring, markers and exports see them like any other.
 import { create } from 'zustand';
 import { assignCells, labelsFrom, mergeCategories, renameCategory, type GroupFate, type Labels } from '../analysis/label-edits.ts';
 import { categoryColorMap } from './colors.ts';
-import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
+import { DEFAULT_MAP_PARAMS, type MapMethod, type MapParams } from '../analysis/mapping.ts';
 import { DEFAULT_HEAD_PARAMS } from '../analysis/scgpt-head.ts';
 import { DEFAULT_CELLTYPIST_PARAMS, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
 import { CELLTYPIST_ENDPOINT, type CelltypistEntry } from '../model/hub/celltypist-registry.ts';
@@ -13,7 +13,7 @@ import type { DatasetSummary } from '../io/summary.ts';
 import type { DevicePreference } from '../model/backend.ts';
 import type { HeadEpoch, HeadParams, HeadReport, MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
-import { download } from './download.ts';
+import { download, exportName } from './download.ts';
 import { annotationCsvColumns, annotationCsvName, fateNote, suggestionFates, USER_LABEL } from './label-helpers.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { dataClient } from './worker-client.ts';
@@ -25,14 +25,6 @@ interface Job {
   fraction: number;
   message: string;
 }
-
-/** How labels are transferred: kNN vote in an embedding, or scGPT's fine-tuned classifier head. */
-export type MapMethod = 'knn' | 'scgpt-head';
-
-/** The head's own settings (label column, reference cells, threshold and seed are the mapping's). */
-export type HeadSettings = Pick<HeadParams, 'epochs' | 'lr' | 'batchSize' | 'unfreezeLast' | 'holdout'> & { device: DevicePreference };
-
-export const DEFAULT_HEAD_SETTINGS: HeadSettings = { epochs: DEFAULT_HEAD_PARAMS.epochs, lr: DEFAULT_HEAD_PARAMS.lr, batchSize: DEFAULT_HEAD_PARAMS.batchSize, unfreezeLast: false, holdout: DEFAULT_HEAD_PARAMS.holdout, device: 'auto' };
 
 const CELLTYPIST_ENDPOINT_KEY = 'scweb.celltypistEndpoint';
 
@@ -49,9 +41,18 @@ function initialCelltypistEndpoint(): string {
 
 export type CelltypistChoice = { kind: 'file'; file: File } | { kind: 'registry'; name: string };
 
+/** The mapping's methods, or scGPT's classifier head (trained on the chosen scGPT model's embeddings). */
+export type AnnotationMethod = MapMethod | 'scgpt-head';
+
+/** The head's own settings (label column, reference cells, threshold and seed are the mapping's). */
+export type HeadSettings = Pick<HeadParams, 'epochs' | 'lr' | 'batchSize' | 'unfreezeLast' | 'holdout'> & { device: DevicePreference };
+
+export const DEFAULT_HEAD_SETTINGS: HeadSettings = { epochs: DEFAULT_HEAD_PARAMS.epochs, lr: DEFAULT_HEAD_PARAMS.lr, batchSize: DEFAULT_HEAD_PARAMS.batchSize, unfreezeLast: false, holdout: DEFAULT_HEAD_PARAMS.holdout, device: 'auto' };
+
 export interface AnnotationState {
-  method: MapMethod;
-  setMethod(m: MapMethod): void;
+  /** What the reference mapping runs: mapParams.method, or the head. */
+  method: AnnotationMethod;
+  setMethod(m: AnnotationMethod): void;
   headSettings: HeadSettings;
   setHeadSettings(h: HeadSettings): void;
   /** The running head's epochs so far (kept after it ends, until the next run). */
@@ -86,10 +87,11 @@ export interface AnnotationState {
   future: Labels[];
   setMapParams(p: MapParams): void;
   setUserSets(text: string): void;
-  /** Runs the chosen method. */
   runMap(): Promise<void>;
-  /** Stops the running mapping, training or suggestion job. */
+  /** Stops the mapping (or other annotation job) under way. */
   cancelJob(): void;
+  /** Saves the last mapping's trained model (logistic regression) as JSON or a CellTypist .pkl. */
+  downloadModel(format: 'json' | 'pkl'): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
@@ -134,9 +136,6 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     }
   };
   return {
-    method: 'knn',
-    headSettings: DEFAULT_HEAD_SETTINGS,
-    headEpochs: [],
     celltypistParams: DEFAULT_CELLTYPIST_PARAMS,
     celltypistReport: null,
     celltypistModels: null,
@@ -171,6 +170,15 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       }
     },
     mapParams: DEFAULT_MAP_PARAMS,
+    method: DEFAULT_MAP_PARAMS.method,
+    headSettings: DEFAULT_HEAD_SETTINGS,
+    headEpochs: [],
+    setMethod(method) {
+      set(method === 'scgpt-head' ? { method } : { method, mapParams: { ...get().mapParams, method } });
+    },
+    setHeadSettings(headSettings) {
+      set({ headSettings });
+    },
     mapReport: null,
     reference: null,
     useReference: false,
@@ -182,18 +190,8 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     past: [],
     future: [],
 
-    setMethod(method) {
-      set({ method });
-    },
-    setHeadSettings(headSettings) {
-      set({ headSettings });
-    },
     setMapParams(mapParams) {
       set({ mapParams });
-    },
-    cancelJob() {
-      const j = get().job;
-      if (j) dataClient().cancel(j.id);
     },
     setUserSets(userSets) {
       set({ userSets });
@@ -218,8 +216,9 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     async runMap() {
       const fromReference = get().useReference && !!get().reference;
       const map = get().mapParams;
-      let request;
-      if (get().method === 'scgpt-head') {
+      const head = get().method === 'scgpt-head';
+      let request: { id: number; done: Promise<{ summary: DatasetSummary; report: MapReport | HeadReport }> };
+      if (head) {
         const model = useApp.getState().chosenSource();
         if (!model) {
           fail(new Error('choose a model first (scGPT embedding drawer): the classifier head is trained on its cell embeddings'), 'Training the classifier head', 'mapping');
@@ -234,7 +233,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         set({ headEpochs: [] });
         job('loading the model')(request.id);
       } else {
-        request = dataClient().request<'mapped'>({ type: 'map', params: map, fromReference }, progress);
+        request = dataClient().request<'mapped'>({ type: 'map', params: map, fromReference, threads: useAnalysis.getState().threads }, progress);
         job('mapping')(request.id);
       }
       try {
@@ -244,7 +243,28 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         await useApp.getState().setColorBy(report.predictedColumn);
       } catch (err) {
         set({ job: null });
-        fail(err, get().method === 'scgpt-head' ? 'Training the classifier head' : 'Mapping', 'mapping');
+        fail(err, head ? 'Training the classifier head' : 'Mapping', 'mapping');
+      }
+    },
+
+    cancelJob() {
+      const j = get().job;
+      if (j) dataClient().cancel(j.id);
+      set({ job: null });
+    },
+
+    async downloadModel(format) {
+      try {
+        const name = exportName(useApp.getState().summary?.file, [get().mapReport?.labelColumn ?? 'labels', 'logreg'], format);
+        if (format === 'json') {
+          const { text } = await dataClient().request<'text'>({ type: 'map-model', format }).done;
+          download(name, new Blob([text], { type: 'application/json' }));
+        } else {
+          const { bytes } = await dataClient().request<'file'>({ type: 'map-model', format }).done;
+          download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+        }
+      } catch (err) {
+        fail(err, 'Model download', 'mapping');
       }
     },
 
@@ -347,7 +367,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
+      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
     },
   };
 });

@@ -5,6 +5,7 @@ import type { PipelineParams, StepEvent } from '../analysis/pipeline.ts';
 import type { GroupMeans, GroupStats } from '../analysis/group-stats.ts';
 import type { ViolinResult, ViolinSource } from '../analysis/violin.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
+import type { IntegrationMetricsReport } from '../analysis/integration-compare.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
 import type { HeadParams, HeadReport } from '../analysis/scgpt-head.ts';
 import type { HeadEpoch } from '../model/cls-train.ts';
@@ -71,13 +72,19 @@ export type Request =
   /** threads: workers for the CPU steps (the app's setting); results do not depend on it. */
   | { type: 'analyze'; id: number; params: PipelineParams; threads?: number }
   | { type: 'markers'; id: number; groupBy: string; method: MarkerMethod; selection?: Uint8Array; threads?: number }
+  /** The last integrated run's graph and UMAP without Harmony (X_umap_pca): the "before" view. */
+  | { type: 'umap-before'; id: number; threads?: number }
+  /** LISI, ASWs and graph connectivity of the last integrated run, before (X_pca) and after (X_pca_harmony). */
+  | { type: 'integration-metrics'; id: number; labelKey: string | null; threads?: number }
   | { type: 'gene'; id: number; name: string }
   | { type: 'genes'; id: number }
   | { type: 'group-stats'; id: number; groupBy: string; genes: string[] }
   | { type: 'violin'; id: number; groupBy: string | null; source: ViolinSource; /** Values kept per group as points (stripplot). */ points?: number }
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
-  | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
+  | { type: 'map'; id: number; params: MapParams; fromReference?: boolean; threads?: number }
+  /** The last mapping's trained model (logistic regression): JSON (a 'text' answer) or a CellTypist .pkl (a 'file'). */
+  | { type: 'map-model'; id: number; format: 'json' | 'pkl' }
   /** scGPT's classifier head trained on the labelled cells (or the reference's) with `model` on `backend`. */
   | { type: 'annotate-head'; id: number; model: ModelSource; params: HeadParams; fromReference?: boolean; backend: DevicePreference; threads?: number }
   | { type: 'open-reference'; id: number; files: File[] }
@@ -194,6 +201,8 @@ export type Response =
   | { type: 'step'; id: number; event: StepEvent }
   | { type: 'analyzed'; id: number; summary: DatasetSummary; report: AnalysisReport }
   | { type: 'markers'; id: number; table: MarkerTable }
+  | { type: 'umap-before'; id: number; summary: DatasetSummary; key: string }
+  | { type: 'integration-metrics'; id: number; report: IntegrationMetricsReport }
   | { type: 'group-stats'; id: number; stats: GroupStats }
   | { type: 'violin'; id: number; result: ViolinResult }
   /** names: the var names (ids); symbols: what to show and search; source: where symbols came from, null when names are symbols. */
@@ -222,4 +231,4 @@ export type { CelltypistEntry, CelltypistParams, CelltypistReport };
 
 export type CelltypistSource = { kind: 'file'; file: File } | { kind: 'registry'; name: string; endpoint: string };
 
-export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };
+export type { AnalysisReport, IntegrationMetricsReport, MarkerTable, PipelineParams, StepEvent };
