@@ -13,7 +13,7 @@ import { openCliInputs } from './inputs.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
-import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
+import { loadEnsemblMap, loadModelDir, nodeEncoder, type NodeBackend } from '../model/node-model.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { celltypistCommand } from './annotate-celltypist.ts';
 import { scgptHeadCommand } from './annotate-scgpt-head.ts';
@@ -62,6 +62,8 @@ async function knnCommand(argv: string[]): Promise<number> {
   if (embedding !== 'pca' && embedding !== 'scgpt') throw new UsageError('--embedding must be pca or scgpt');
   const minConfidence = Number(p.flags.get('min-confidence') ?? DEFAULT_MAP_PARAMS.minConfidence);
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError('--min-confidence must be between 0 and 1');
+  const backend = (p.flags.get('backend') ?? 'auto') as NodeBackend;
+  if (!['webgpu', 'wasm', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu, wasm (float32 on the CPU) or cpu (the exact float64 reference), got "${backend}"`);
   const weighted = p.flags.get('weighted');
   const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn, reference: 'missing', embedding: embedding === 'pca' ? 'pca' : 'X_scGPT', k: intFlag(p, 'k', 10), minConfidence, weighted: weighted === 'true' || weighted === '1' };
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
@@ -75,7 +77,7 @@ async function knnCommand(argv: string[]): Promise<number> {
       const modelDir = p.flags.get('model');
       if (!modelDir) throw new UsageError('--embedding scgpt needs --model DIR (a scGPT checkpoint folder or bundle)');
       const model = await loadModelDir(await resolveModelArg(modelDir, log));
-      const { encoder, dispose } = await nodeEncoder(model, (p.flags.get('backend') ?? 'auto') as 'auto' | 'cpu' | 'webgpu', log);
+      const { encoder, dispose } = await nodeEncoder(model, backend, log);
       try {
         for (const ds of [ref, query]) await ensureScgpt(ds, model, encoder, log);
       } finally {
