@@ -6,6 +6,9 @@
 # `sample` copies `batch` as strings (the concatenated-files column name) and `n_counts_raw` is
 # numeric (a column the batch picker refuses).
 #   /usr/bin/python3 test/reference/batch_file.py ../shared/data OUT_DIR  -> OUT_DIR/pbmc68k_batches.h5ad
+# With a third argument `split`, also batches b0 and b1 as two files of their own, as two samples
+# arrive from two Cell Ranger runs: OUT_DIR/donorA.h5ad and donorB.h5ad, without the batch and
+# sample columns (opened together, the app's own obs/sample tells them apart).
 import sys, os
 import anndata as ad, numpy as np, pandas as pd, scipy.sparse as sp
 
@@ -31,3 +34,9 @@ for k in list(a.uns.keys()):
 a.raw = None
 os.makedirs(out, exist_ok=True)
 a.write_h5ad(os.path.join(out, 'pbmc68k_batches.h5ad'))
+if len(sys.argv) > 3 and sys.argv[3] == 'split':
+    for code, name in ((0, 'donorA'), (1, 'donorB')):
+        part = a[b == code].copy()
+        for col in ('batch', 'sample', 'n_counts_raw'):
+            del part.obs[col]
+        part.write_h5ad(os.path.join(out, name + '.h5ad'))
