@@ -4,13 +4,12 @@
 // .pkl) for reuse.
 import { writeFile } from 'node:fs/promises';
 import { linearAnnotatorToJson, linearAnnotatorToPkl } from '../analysis/linear-annotator-json.ts';
-import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { DEFAULT_MAP_PARAMS, mapAcross, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { nodePool } from '../analysis/pool-node.ts';
-import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
-import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes, openPaths } from '../io/node.ts';
+import { openPaths } from '../io/node.ts';
 import { intFlag, parseArgs, threadsFlag, type Parsed } from './args.ts';
 import { openCliInputs } from './inputs.ts';
+import { writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 export async function logregCommand(argv: string[]): Promise<number> {
@@ -49,13 +48,7 @@ export async function logregCommand(argv: string[]): Promise<number> {
         await writeFile(modelOut, modelOut.endsWith('.pkl') ? linearAnnotatorToPkl(model, report.training?.nCells) : linearAnnotatorToJson(model));
         log(`wrote the model (${model.classes.length} labels, ${model.features.length} genes) to ${modelOut}`);
       }
-      for (const c of columns) query.setColumn(c);
-      if (out.endsWith('.csv')) await writeFile(out, annotationCsv(query, columns.map((c) => c.name)));
-      else {
-        const { lib } = await nodeH5Runtime();
-        for (const n of await writeWithResults(lib, input, query, out, { obs: columns }, fileBytes(input))) log(`not copied: ${n}`);
-      }
-      log(`wrote ${out}`);
+      await writeAnnotated(query, input, columns, out, log);
     } finally {
       ref.close();
       query.close();

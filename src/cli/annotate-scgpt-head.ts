@@ -1,13 +1,9 @@
 // `scweb annotate --method scgpt-head`: trains scGPT's classifier head on the reference's labelled
 // cells (the encoder frozen, or its last layer trained too) and annotates the query with it.
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { annotationCsv } from '../analysis/mapping.ts';
 import type { HeadParams } from '../analysis/scgpt-head.ts';
 import { DEFAULT_HEAD_PARAMS, headAcross } from '../analysis/scgpt-head.ts';
-import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
-import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes, openPaths } from '../io/node.ts';
+import { openPaths } from '../io/node.ts';
 import type { NumericColumn } from '../io/types.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
 import type { NodeBackend } from '../model/node-model.ts';
@@ -16,6 +12,7 @@ import { initNodeWasm } from '../model/node-wasm.ts';
 import type { Parsed } from './args.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { openCliInputs } from './inputs.ts';
+import { writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 function numberFlag(p: Parsed, name: string, dflt: number, ok: (v: number) => boolean, what: string): number {
@@ -108,13 +105,7 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
         columns.push({ kind: 'numeric', name: `${rep.predictedColumn}_prob_${label}`, values, dtype: 'float32' } satisfies NumericColumn);
       });
     }
-    for (const c of columns) query.setColumn(c);
-    if (out.endsWith('.csv')) await writeFile(out, annotationCsv(query, columns.map((c) => c.name)));
-    else {
-      const { lib } = await nodeH5Runtime();
-      for (const n of await writeWithResults(lib, input, query, out, { obs: columns }, fileBytes(input))) log(`not copied: ${n}`);
-    }
-    log(`wrote ${out}`);
+    await writeAnnotated(query, input, columns, out, log);
   } finally {
     dispose();
     ref.close();

@@ -4,11 +4,8 @@
 // missing; celltypist: a CellTypist model, see annotate-celltypist.ts; scgpt-head: scGPT's classifier
 // head fine-tuned on the reference, see annotate-scgpt-head.ts). Each method parses its own flags;
 // a new method is one more entry in METHODS.
-import { writeFile } from 'node:fs/promises';
-import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
-import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
-import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes, openPaths } from '../io/node.ts';
+import { DEFAULT_MAP_PARAMS, mapAcross, type MapParams } from '../analysis/mapping.ts';
+import { openPaths } from '../io/node.ts';
 import { openCliInputs } from './inputs.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
@@ -18,6 +15,7 @@ import { intFlag, parseArgs } from './args.ts';
 import { celltypistCommand } from './annotate-celltypist.ts';
 import { scgptHeadCommand } from './annotate-scgpt-head.ts';
 import { evaluationLines, logregCommand } from './annotate-logreg.ts';
+import { writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 const METHODS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -89,13 +87,7 @@ async function knnCommand(argv: string[]): Promise<number> {
     for (const l of report.summary.perLabel) log(`  ${l.label}: ${l.count} cells, mean confidence ${l.meanConfidence.toFixed(2)}`);
     if (report.summary.unassigned) log(`  unassigned: ${report.summary.unassigned}`);
     for (const line of evaluationLines(report)) log(line);
-    for (const c of columns) query.setColumn(c);
-    if (out.endsWith('.csv')) await writeFile(out, annotationCsv(query, columns.map((c) => c.name)));
-    else {
-      const { lib } = await nodeH5Runtime();
-      for (const n of await writeWithResults(lib, input, query, out, { obs: columns }, fileBytes(input))) log(`not copied: ${n}`);
-    }
-    log(`wrote ${out}`);
+    await writeAnnotated(query, input, columns, out, log);
   } finally {
     ref.close();
     query.close();
