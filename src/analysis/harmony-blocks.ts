@@ -1,0 +1,491 @@
+// Harmony's heavy passes over cells, one block of cells at a time, as one pool task: the soft
+// assignment (distances to the centroids and their softmax), the centroid sums with the objective's
+// per-cell terms, the ridge regression sums, the correction itself, and k-means++/Lloyd for the
+// initial centroids. Blocks have a fixed size (CELL_BLOCK), every per-cell value is computed the
+// same way in any block, and sums over cells are made per block and added in block order by the
+// caller: the same bits on 1, 2 or 16 workers, and inline.
+//
+// Arrays of cells travel as views where memory is shared (or the task runs inline), so workers read
+// and write them in place; otherwise the caller sends copies of a block's rows and the task returns
+// what it computed (`out` absent).
+import type { WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask, type TaskResult } from '../parallel/tasks.ts';
+
+/** Cells per block: a fixed number, whatever the worker count. */
+export const CELL_BLOCK = 1024;
+
+/** What every block reads; sent to each worker once per job. Rows are cells (row-major). */
+export type HarmonyCtx = {
+  /** Cosine-normalised embedding [N, d]. */
+  Zcos: Float64Array;
+  /** The original embedding [N, d] (null while clustering the initial centroids). */
+  Zorig: Float64Array | null;
+  /** Batch column of each cell per key: cols[n * nKeys + q] (null while clustering the initial centroids). */
+  cols: Int32Array | null;
+  d: number;
+  K: number;
+  nKeys: number;
+  /** Batch columns in all keys. */
+  B: number;
+  sigma: number;
+};
+
+export type HarmonyOp =
+  /** Soft assignment of the block: softmax_k(-2 (1 - Y_k . z) / sigma) into out [nb, K]. */
+  | { op: 'assign'; from: number; to: number; Y: Float64Array; out?: Float64Array }
+  /** Sums over the block from R's rows [nb, K]: centroids' numerators, cluster sizes, observed batch counts, entropy. */
+  | { op: 'centroid'; from: number; to: number; R: Float64Array }
+  /** The ridge regression's sums over the block: R-weighted embedding per batch, and the weighted design's cross products. */
+  | { op: 'ridge'; from: number; to: number; R: Float64Array }
+  /** Corrected rows and their cosine-normalised copy, from the ridge coefficients WT [B][d][K]. */
+  | { op: 'apply'; from: number; to: number; R: Float64Array; WT: Float64Array; zcorr?: Float64Array; zcos?: Float64Array }
+  /** k-means++: squared distances to each candidate centre [t, d] (min with `closest`, absent for the first centre), into out [t, nb]. */
+  | { op: 'seed'; from: number; to: number; cands: Float64Array; closest: Float64Array | null; out?: Float64Array }
+  /** A Lloyd round: nearest centre per cell (labels compared with the previous ones), and per-centre sums. */
+  | { op: 'lloyd'; from: number; to: number; C: Float64Array; labels: Int32Array; out?: Int32Array };
+
+export interface CentroidSums {
+  /** sum_n R[n, k] z_n: [K, d]. */
+  C: Float64Array;
+  /** sum_n R[n, k]: [K]. */
+  rsum: Float64Array;
+  /** sum_n R[n, k] over the cells of each batch column: [K, B]. */
+  obar: Float64Array;
+  /** sum_n sum_k R log R (finite terms). */
+  entropy: number;
+}
+
+export interface RidgeSums {
+  /** sum over the cells of batch column b of R[n, k] z_orig: [B, K, d]. */
+  W: Float64Array;
+  /** The weighted design's cross products per cluster: [K, P, P], P = B + 1 (intercept first). */
+  cov: Float64Array;
+}
+
+// Scratch per thread (tasks run one at a time in a thread), grown as needed.
+let scratchA: Float64Array = new Float64Array(0);
+let scratchB: Float64Array = new Float64Array(0);
+let scratchC: Float64Array = new Float64Array(0);
+const grow = (a: Float64Array, n: number) => (a.length >= n ? a : new Float64Array(n));
+
+/**
+ * out[i * m + k] = A row (from + i) . B row k, for nb rows of A and m rows of B (each [., d]).
+ * Two rows by four columns at a time; each dot is summed over j in order, so the result is the
+ * same whichever path computes it.
+ */
+export function dotRows(A: Float64Array, from: number, nb: number, Bm: Float64Array, m: number, d: number, out: Float64Array): void {
+  let i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const a0 = (from + i) * d;
+    const a1 = a0 + d;
+    const o0 = i * m;
+    const o1 = o0 + m;
+    let k = 0;
+    for (; k + 4 <= m; k += 4) {
+      const b0 = k * d;
+      const b1 = b0 + d;
+      const b2 = b1 + d;
+      const b3 = b2 + d;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0; // prettier-ignore
+      for (let j = 0; j < d; j++) {
+        const x = A[a0 + j];
+        const y = A[a1 + j];
+        const q0 = Bm[b0 + j];
+        const q1 = Bm[b1 + j];
+        const q2 = Bm[b2 + j];
+        const q3 = Bm[b3 + j];
+        s00 += x * q0;
+        s01 += x * q1;
+        s02 += x * q2;
+        s03 += x * q3;
+        s10 += y * q0;
+        s11 += y * q1;
+        s12 += y * q2;
+        s13 += y * q3;
+      }
+      out[o0 + k] = s00;
+      out[o0 + k + 1] = s01;
+      out[o0 + k + 2] = s02;
+      out[o0 + k + 3] = s03;
+      out[o1 + k] = s10;
+      out[o1 + k + 1] = s11;
+      out[o1 + k + 2] = s12;
+      out[o1 + k + 3] = s13;
+    }
+    for (; k < m; k++) {
+      const b0 = k * d;
+      let s0 = 0;
+      let s1 = 0;
+      for (let j = 0; j < d; j++) {
+        s0 += A[a0 + j] * Bm[b0 + j];
+        s1 += A[a1 + j] * Bm[b0 + j];
+      }
+      out[o0 + k] = s0;
+      out[o1 + k] = s1;
+    }
+  }
+  for (; i < nb; i++) {
+    const a0 = (from + i) * d;
+    for (let k = 0; k < m; k++) {
+      const b0 = k * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += A[a0 + j] * Bm[b0 + j];
+      out[i * m + k] = s;
+    }
+  }
+}
+
+/**
+ * out[k * d + j] += sum_t W[local_t * K + k] * Z[global_t * d + j] over the listed cells, in list
+ * order (a GEMM over the cells; both sides gathered into transposed scratch so each sum is a dot
+ * of two contiguous runs). local/global: row of each cell in W and in Z.
+ */
+function accumulateAtB(W: Float64Array, K: number, local: Int32Array, global: Int32Array, m: number, Z: Float64Array, d: number, out: Float64Array): void {
+  if (m === 0) return;
+  scratchA = grow(scratchA, K * m);
+  scratchB = grow(scratchB, d * m);
+  const Wt = scratchA;
+  const Zt = scratchB;
+  for (let t = 0; t < m; t++) {
+    const w = local[t] * K;
+    for (let k = 0; k < K; k++) Wt[k * m + t] = W[w + k];
+    const z = global[t] * d;
+    for (let j = 0; j < d; j++) Zt[j * m + t] = Z[z + j];
+  }
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const w0 = k * m;
+    const w1 = w0 + m;
+    const w2 = w1 + m;
+    const w3 = w2 + m;
+    let j = 0;
+    for (; j + 2 <= d; j += 2) {
+      const z0 = j * m;
+      const z1 = z0 + m;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0; // prettier-ignore
+      for (let t = 0; t < m; t++) {
+        const x = Zt[z0 + t];
+        const y = Zt[z1 + t];
+        const r0 = Wt[w0 + t];
+        const r1 = Wt[w1 + t];
+        const r2 = Wt[w2 + t];
+        const r3 = Wt[w3 + t];
+        s00 += r0 * x;
+        s01 += r0 * y;
+        s10 += r1 * x;
+        s11 += r1 * y;
+        s20 += r2 * x;
+        s21 += r2 * y;
+        s30 += r3 * x;
+        s31 += r3 * y;
+      }
+      out[k * d + j] += s00;
+      out[k * d + j + 1] += s01;
+      out[(k + 1) * d + j] += s10;
+      out[(k + 1) * d + j + 1] += s11;
+      out[(k + 2) * d + j] += s20;
+      out[(k + 2) * d + j + 1] += s21;
+      out[(k + 3) * d + j] += s30;
+      out[(k + 3) * d + j + 1] += s31;
+    }
+    for (; j < d; j++) {
+      const z0 = j * m;
+      for (let r = 0; r < 4; r++) {
+        let s = 0;
+        for (let t = 0; t < m; t++) s += Wt[(k + r) * m + t] * Zt[z0 + t];
+        out[(k + r) * d + j] += s;
+      }
+    }
+  }
+  for (; k < K; k++) {
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let t = 0; t < m; t++) s += Wt[k * m + t] * Zt[j * m + t];
+      out[k * d + j] += s;
+    }
+  }
+}
+
+function iota(from: number, n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = from + i;
+  return a;
+}
+
+/** Softmax rows of the block's soft assignment: exp(-(dist - min) / sigma), normalised (harmonypy's ratios, no underflow). */
+export function assignBlock(c: HarmonyCtx, from: number, to: number, Y: Float64Array, out: Float64Array): void {
+  const { K, d, sigma } = c;
+  const nb = to - from;
+  dotRows(c.Zcos, from, nb, Y, K, d, out);
+  for (let i = 0; i < nb; i++) {
+    const o = i * K;
+    let min = Infinity;
+    for (let k = 0; k < K; k++) {
+      const dist = 2 * (1 - out[o + k]);
+      out[o + k] = dist;
+      if (dist < min) min = dist;
+    }
+    let s = 0;
+    for (let k = 0; k < K; k++) s += out[o + k] = Math.exp(-(out[o + k] - min) / sigma);
+    for (let k = 0; k < K; k++) out[o + k] /= s;
+  }
+}
+
+export function centroidBlock(c: HarmonyCtx, from: number, to: number, R: Float64Array): CentroidSums {
+  const { K, d, nKeys, B, cols } = c;
+  const nb = to - from;
+  const C = new Float64Array(K * d);
+  accumulateAtB(R, K, iota(0, nb), iota(from, nb), nb, c.Zcos, d, C);
+  const rsum = new Float64Array(K);
+  const obar = new Float64Array(K * B);
+  let entropy = 0;
+  for (let i = 0; i < nb; i++) {
+    const o = i * K;
+    for (let k = 0; k < K; k++) {
+      const r = R[o + k];
+      rsum[k] += r;
+      const h = r * Math.log(r);
+      if (Number.isFinite(h)) entropy += h;
+    }
+    if (cols) {
+      for (let q = 0; q < nKeys; q++) {
+        const b = cols[(from + i) * nKeys + q];
+        for (let k = 0; k < K; k++) obar[k * B + b] += R[o + k];
+      }
+    }
+  }
+  return { C, rsum, obar, entropy };
+}
+
+export function ridgeBlock(c: HarmonyCtx, from: number, to: number, R: Float64Array): RidgeSums {
+  const { K, d, nKeys, B } = c;
+  const cols = c.cols!;
+  const Zorig = c.Zorig!;
+  const nb = to - from;
+  const P = B + 1;
+  const W = new Float64Array(B * K * d);
+  // Cells of the block grouped by batch column (in cell order within each), key by key.
+  const local = new Int32Array(nb);
+  const global = new Int32Array(nb);
+  const count = new Int32Array(B);
+  for (let q = 0; q < nKeys; q++) {
+    count.fill(0);
+    for (let i = 0; i < nb; i++) count[cols[(from + i) * nKeys + q]]++;
+    for (let b = 0; b < B; b++) {
+      if (count[b] === 0) continue;
+      let m = 0;
+      for (let i = 0; i < nb; i++) {
+        if (cols[(from + i) * nKeys + q] !== b) continue;
+        local[m] = i;
+        global[m++] = from + i;
+      }
+      accumulateAtB(R, K, local, global, m, Zorig, d, W.subarray(b * K * d, (b + 1) * K * d));
+    }
+  }
+  const cov = new Float64Array(K * P * P);
+  const active = new Int32Array(nKeys + 1);
+  for (let i = 0; i < nb; i++) {
+    for (let q = 0; q < nKeys; q++) active[q + 1] = 1 + cols[(from + i) * nKeys + q];
+    for (let k = 0; k < K; k++) {
+      const r = R[i * K + k];
+      const o = k * P * P;
+      for (let a = 0; a <= nKeys; a++) for (let e = 0; e <= nKeys; e++) cov[o + active[a] * P + active[e]] += r;
+    }
+  }
+  return { W, cov };
+}
+
+/** z = z_orig - sum over the cell's batch columns of sum_k R[n, k] W_k[b]; then z / |z|. */
+export function applyBlock(c: HarmonyCtx, from: number, to: number, R: Float64Array, WT: Float64Array, zcorr: Float64Array, zcos: Float64Array): void {
+  const { K, d, nKeys } = c;
+  const cols = c.cols!;
+  const Zorig = c.Zorig!;
+  const nb = to - from;
+  for (let i = 0; i < nb; i++) {
+    const r = i * K;
+    const z = (from + i) * d;
+    const o = i * d;
+    let j = 0;
+    for (; j + 4 <= d; j += 4) {
+      let t0 = 0, t1 = 0, t2 = 0, t3 = 0; // prettier-ignore
+      for (let q = 0; q < nKeys; q++) {
+        const w0 = (cols[(from + i) * nKeys + q] * d + j) * K;
+        const w1 = w0 + K;
+        const w2 = w1 + K;
+        const w3 = w2 + K;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
+        for (let k = 0; k < K; k++) {
+          const x = R[r + k];
+          s0 += x * WT[w0 + k];
+          s1 += x * WT[w1 + k];
+          s2 += x * WT[w2 + k];
+          s3 += x * WT[w3 + k];
+        }
+        t0 += s0;
+        t1 += s1;
+        t2 += s2;
+        t3 += s3;
+      }
+      zcorr[o + j] = Zorig[z + j] - t0;
+      zcorr[o + j + 1] = Zorig[z + j + 1] - t1;
+      zcorr[o + j + 2] = Zorig[z + j + 2] - t2;
+      zcorr[o + j + 3] = Zorig[z + j + 3] - t3;
+    }
+    for (; j < d; j++) {
+      let t = 0;
+      for (let q = 0; q < nKeys; q++) {
+        const w = (cols[(from + i) * nKeys + q] * d + j) * K;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += R[r + k] * WT[w + k];
+        t += s;
+      }
+      zcorr[o + j] = Zorig[z + j] - t;
+    }
+    let s = 0;
+    for (let t = 0; t < d; t++) s += zcorr[o + t] * zcorr[o + t];
+    const norm = Math.sqrt(s);
+    if (!(norm > 0) || !Number.isFinite(norm)) {
+      throw new Error(`Harmony's corrected embedding has ${norm > 0 ? 'a non-finite' : 'an all-zero'} row at cell ${from + i}: the correction failed there (try a larger lambda)`);
+    }
+    for (let t = 0; t < d; t++) zcos[o + t] = zcorr[o + t] / norm;
+  }
+}
+
+/** Squared Euclidean distances |z|^2 + |c|^2 - 2 z.c (as sklearn), clamped at 0. */
+export function seedBlock(c: HarmonyCtx, from: number, to: number, cands: Float64Array, closest: Float64Array | null, out: Float64Array): Float64Array {
+  const { d } = c;
+  const nb = to - from;
+  const t = cands.length / d;
+  scratchC = grow(scratchC, nb * t);
+  dotRows(c.Zcos, from, nb, cands, t, d, scratchC);
+  const cn = new Float64Array(t);
+  for (let u = 0; u < t; u++) for (let j = 0; j < d; j++) cn[u] += cands[u * d + j] * cands[u * d + j];
+  const pots = new Float64Array(t);
+  for (let i = 0; i < nb; i++) {
+    const z = (from + i) * d;
+    let zn = 0;
+    for (let j = 0; j < d; j++) zn += c.Zcos[z + j] * c.Zcos[z + j];
+    for (let u = 0; u < t; u++) {
+      let v = Math.max(0, zn + cn[u] - 2 * scratchC[i * t + u]);
+      if (closest && closest[i] < v) v = closest[i];
+      out[u * nb + i] = v;
+      pots[u] += v;
+    }
+  }
+  return pots;
+}
+
+/** Nearest centre per cell (|c|^2 - 2 z.c; the lower index on ties); per-centre sums and sizes. */
+export function lloydBlock(c: HarmonyCtx, from: number, to: number, C: Float64Array, previous: Int32Array, labels: Int32Array): { sums: Float64Array; sizes: Float64Array; changed: number } {
+  const { d } = c;
+  const K = C.length / d;
+  const nb = to - from;
+  scratchC = grow(scratchC, nb * K);
+  dotRows(c.Zcos, from, nb, C, K, d, scratchC);
+  const cn = new Float64Array(K);
+  for (let k = 0; k < K; k++) for (let j = 0; j < d; j++) cn[k] += C[k * d + j] * C[k * d + j];
+  const sums = new Float64Array(K * d);
+  const sizes = new Float64Array(K);
+  let changed = 0;
+  for (let i = 0; i < nb; i++) {
+    let best = 0;
+    let bd = Infinity;
+    for (let k = 0; k < K; k++) {
+      const v = cn[k] - 2 * scratchC[i * K + k];
+      if (v < bd) {
+        bd = v;
+        best = k;
+      }
+    }
+    if (previous[i] !== best) changed++;
+    labels[i] = best;
+    sizes[best]++;
+    const z = (from + i) * d;
+    for (let j = 0; j < d; j++) sums[best * d + j] += c.Zcos[z + j];
+  }
+  return { sums, sizes, changed };
+}
+
+const buffers = (...xs: (ArrayBufferView | null | undefined)[]): ArrayBuffer[] => xs.flatMap((x) => (x && !(x.buffer instanceof SharedArrayBuffer) ? [x.buffer as ArrayBuffer] : []));
+
+/** One block of one Harmony pass (the pool task, also run inline). */
+export function harmonyBlock(c: HarmonyCtx, a: HarmonyOp): TaskResult {
+  const nb = a.to - a.from;
+  switch (a.op) {
+    case 'assign': {
+      const out = a.out ?? new Float64Array(nb * c.K);
+      assignBlock(c, a.from, a.to, a.Y, out);
+      return a.out ? { result: null, transfer: [] } : { result: out, transfer: buffers(out) };
+    }
+    case 'centroid': {
+      const r = centroidBlock(c, a.from, a.to, a.R);
+      return { result: r, transfer: buffers(r.C, r.rsum, r.obar) };
+    }
+    case 'ridge': {
+      const r = ridgeBlock(c, a.from, a.to, a.R);
+      return { result: r, transfer: buffers(r.W, r.cov) };
+    }
+    case 'apply': {
+      const zcorr = a.zcorr ?? new Float64Array(nb * c.d);
+      const zcos = a.zcos ?? new Float64Array(nb * c.d);
+      applyBlock(c, a.from, a.to, a.R, a.WT, zcorr, zcos);
+      return a.zcorr ? { result: null, transfer: [] } : { result: { zcorr, zcos }, transfer: buffers(zcorr, zcos) };
+    }
+    case 'seed': {
+      const out = a.out ?? new Float64Array((a.cands.length / c.d) * nb);
+      const pots = seedBlock(c, a.from, a.to, a.cands, a.closest, out);
+      return { result: { pots, out: a.out ? null : out }, transfer: buffers(pots, a.out ? null : out) };
+    }
+    case 'lloyd': {
+      const labels = a.out ?? new Int32Array(nb);
+      const r = lloydBlock(c, a.from, a.to, a.C, a.labels, labels);
+      return { result: { ...r, labels: a.out ? null : labels }, transfer: buffers(r.sums, r.sizes, a.out ? null : labels) };
+    }
+  }
+}
+
+export const HARMONY_TASK = definePoolTask('harmony', harmonyBlock);
+
+/**
+ * How a run's arrays of cells reach the blocks: views where the blocks can write in place (no
+ * pool, or a pool sharing memory), copies otherwise; and the fixed partition of the cells.
+ */
+export class CellBlocks {
+  readonly blocks: { from: number; to: number }[] = [];
+  /** Blocks read and write the caller's arrays directly. */
+  readonly inPlace: boolean;
+  private readonly shared: boolean;
+
+  constructor(pool: WorkerPool | null | undefined, n: number) {
+    const parallel = !!pool && pool.size > 1;
+    this.shared = parallel && pool.shared;
+    this.inPlace = !parallel || pool.shared;
+    for (let from = 0; from < n; from += CELL_BLOCK) this.blocks.push({ from, to: Math.min(n, from + CELL_BLOCK) });
+  }
+
+  f64(n: number): Float64Array {
+    return this.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  }
+
+  i32(n: number): Int32Array {
+    return this.shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n);
+  }
+
+  /** A copy in shared memory where memory is shared (workers read it in place), else `a`. */
+  share<T extends Float64Array | Int32Array>(a: T): T {
+    if (!this.shared || a.buffer instanceof SharedArrayBuffer) return a;
+    const out = (a instanceof Float64Array ? this.f64(a.length) : this.i32(a.length)) as T;
+    out.set(a as never);
+    return out;
+  }
+
+  /** Rows [from, to) of a [n, width] array: a view when in place, a copy to send otherwise. */
+  rows<T extends Float64Array | Int32Array>(a: T, width: number, from: number, to: number): T {
+    return (this.inPlace ? a.subarray(from * width, to * width) : a.slice(from * width, to * width)) as T;
+  }
+
+  /** An output view of rows [from, to) when in place; undefined (the block returns its rows) otherwise. */
+  out<T extends Float64Array | Int32Array>(a: T, width: number, from: number, to: number): T | undefined {
+    return this.inPlace ? (a.subarray(from * width, to * width) as T) : undefined;
+  }
+}
