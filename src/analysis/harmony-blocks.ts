@@ -49,7 +49,7 @@ export interface CentroidSums {
   C: Float64Array;
   /** sum_n R[n, k]: [K]. */
   rsum: Float64Array;
-  /** sum_n R[n, k] over the cells of each batch column: [K, B]. */
+  /** sum_n R[n, k] over the cells of each batch column: [B, K]. */
   obar: Float64Array;
   /** sum_n sum_k R log R (finite terms). */
   entropy: number;
@@ -63,8 +63,6 @@ export interface RidgeSums {
 }
 
 // Scratch per thread (tasks run one at a time in a thread), grown as needed.
-let scratchA: Float64Array = new Float64Array(0);
-let scratchB: Float64Array = new Float64Array(0);
 let scratchC: Float64Array = new Float64Array(0);
 const grow = (a: Float64Array, n: number) => (a.length >= n ? a : new Float64Array(n));
 
@@ -86,7 +84,7 @@ export function dotRows(A: Float64Array, from: number, nb: number, Bm: Float64Ar
       const b1 = b0 + d;
       const b2 = b1 + d;
       const b3 = b2 + d;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0; // prettier-ignore
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
       for (let j = 0; j < d; j++) {
         const x = A[a0 + j];
         const y = A[a1 + j];
@@ -136,72 +134,52 @@ export function dotRows(A: Float64Array, from: number, nb: number, Bm: Float64Ar
 }
 
 /**
- * out[k * d + j] += sum_t W[local_t * K + k] * Z[global_t * d + j] over the listed cells, in list
- * order (a GEMM over the cells; both sides gathered into transposed scratch so each sum is a dot
- * of two contiguous runs). local/global: row of each cell in W and in Z.
+ * out[k * d + j] += sum_t W[local_t * K + k] * Z[global_t * d + j] over the listed cells (a GEMM
+ * over cells; local/global: the row of each cell in W and in Z). Cells are taken in pairs, in list
+ * order (out += w_a z_a + w_b z_b; a last odd cell alone), eight clusters at a time: each sum's
+ * order depends on the list only.
  */
 function accumulateAtB(W: Float64Array, K: number, local: Int32Array, global: Int32Array, m: number, Z: Float64Array, d: number, out: Float64Array): void {
-  if (m === 0) return;
-  scratchA = grow(scratchA, K * m);
-  scratchB = grow(scratchB, d * m);
-  const Wt = scratchA;
-  const Zt = scratchB;
-  for (let t = 0; t < m; t++) {
-    const w = local[t] * K;
-    for (let k = 0; k < K; k++) Wt[k * m + t] = W[w + k];
-    const z = global[t] * d;
-    for (let j = 0; j < d; j++) Zt[j * m + t] = Z[z + j];
-  }
-  let k = 0;
-  for (; k + 4 <= K; k += 4) {
-    const w0 = k * m;
-    const w1 = w0 + m;
-    const w2 = w1 + m;
-    const w3 = w2 + m;
-    let j = 0;
-    for (; j + 2 <= d; j += 2) {
-      const z0 = j * m;
-      const z1 = z0 + m;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0; // prettier-ignore
-      for (let t = 0; t < m; t++) {
-        const x = Zt[z0 + t];
-        const y = Zt[z1 + t];
-        const r0 = Wt[w0 + t];
-        const r1 = Wt[w1 + t];
-        const r2 = Wt[w2 + t];
-        const r3 = Wt[w3 + t];
-        s00 += r0 * x;
-        s01 += r0 * y;
-        s10 += r1 * x;
-        s11 += r1 * y;
-        s20 += r2 * x;
-        s21 += r2 * y;
-        s30 += r3 * x;
-        s31 += r3 * y;
-      }
-      out[k * d + j] += s00;
-      out[k * d + j + 1] += s01;
-      out[(k + 1) * d + j] += s10;
-      out[(k + 1) * d + j + 1] += s11;
-      out[(k + 2) * d + j] += s20;
-      out[(k + 2) * d + j + 1] += s21;
-      out[(k + 3) * d + j] += s30;
-      out[(k + 3) * d + j + 1] += s31;
-    }
-    for (; j < d; j++) {
-      const z0 = j * m;
-      for (let r = 0; r < 4; r++) {
-        let s = 0;
-        for (let t = 0; t < m; t++) s += Wt[(k + r) * m + t] * Zt[z0 + t];
-        out[(k + r) * d + j] += s;
+  let t = 0;
+  for (; t + 2 <= m; t += 2) {
+    const ra = local[t] * K;
+    const rb = local[t + 1] * K;
+    const za = global[t] * d;
+    const zb = global[t + 1] * d;
+    let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      const a0 = W[ra + k], a1 = W[ra + k + 1], a2 = W[ra + k + 2], a3 = W[ra + k + 3];
+      const a4 = W[ra + k + 4], a5 = W[ra + k + 5], a6 = W[ra + k + 6], a7 = W[ra + k + 7];
+      const b0 = W[rb + k], b1 = W[rb + k + 1], b2 = W[rb + k + 2], b3 = W[rb + k + 3];
+      const b4 = W[rb + k + 4], b5 = W[rb + k + 5], b6 = W[rb + k + 6], b7 = W[rb + k + 7];
+      const o = k * d;
+      for (let j = 0; j < d; j++) {
+        const x = Z[za + j];
+        const y = Z[zb + j];
+        out[o + j] += a0 * x + b0 * y;
+        out[o + d + j] += a1 * x + b1 * y;
+        out[o + 2 * d + j] += a2 * x + b2 * y;
+        out[o + 3 * d + j] += a3 * x + b3 * y;
+        out[o + 4 * d + j] += a4 * x + b4 * y;
+        out[o + 5 * d + j] += a5 * x + b5 * y;
+        out[o + 6 * d + j] += a6 * x + b6 * y;
+        out[o + 7 * d + j] += a7 * x + b7 * y;
       }
     }
+    for (; k < K; k++) {
+      const a = W[ra + k];
+      const b = W[rb + k];
+      const o = k * d;
+      for (let j = 0; j < d; j++) out[o + j] += a * Z[za + j] + b * Z[zb + j];
+    }
   }
-  for (; k < K; k++) {
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let t = 0; t < m; t++) s += Wt[k * m + t] * Zt[j * m + t];
-      out[k * d + j] += s;
+  if (t < m) {
+    const ra = local[t] * K;
+    const za = global[t] * d;
+    for (let k = 0; k < K; k++) {
+      const a = W[ra + k];
+      const o = k * d;
+      for (let j = 0; j < d; j++) out[o + j] += a * Z[za + j];
     }
   }
 }
@@ -250,7 +228,7 @@ export function centroidBlock(c: HarmonyCtx, from: number, to: number, R: Float6
     if (cols) {
       for (let q = 0; q < nKeys; q++) {
         const b = cols[(from + i) * nKeys + q];
-        for (let k = 0; k < K; k++) obar[k * B + b] += R[o + k];
+        for (let k = 0; k < K; k++) obar[b * K + k] += R[o + k];
       }
     }
   }
@@ -307,13 +285,13 @@ export function applyBlock(c: HarmonyCtx, from: number, to: number, R: Float64Ar
     const o = i * d;
     let j = 0;
     for (; j + 4 <= d; j += 4) {
-      let t0 = 0, t1 = 0, t2 = 0, t3 = 0; // prettier-ignore
+      let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
       for (let q = 0; q < nKeys; q++) {
         const w0 = (cols[(from + i) * nKeys + q] * d + j) * K;
         const w1 = w0 + K;
         const w2 = w1 + K;
         const w3 = w2 + K;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (let k = 0; k < K; k++) {
           const x = R[r + k];
           s0 += x * WT[w0 + k];

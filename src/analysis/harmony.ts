@@ -88,6 +88,22 @@ export interface HarmonyResult {
   kmeansRounds: number[];
   iterations: number;
   converged: boolean;
+  /** Wall-clock seconds per phase (where the time goes). */
+  seconds: HarmonySeconds;
+}
+
+export interface HarmonySeconds {
+  /** k-means++ and Lloyd rounds (0 with injected centroids). */
+  init: number;
+  /** Distances to the centroids and their softmax, per k-means round. */
+  assign: number;
+  /** The sequential diversity-penalty update of R. */
+  diversity: number;
+  /** Centroid sums with the objective's terms. */
+  centroids: number;
+  /** Ridge sums, solves and the corrected embedding. */
+  correction: number;
+  total: number;
 }
 
 export const HARMONY_DEFAULTS = {
@@ -307,6 +323,16 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
     stop();
   };
 
+  const seconds: HarmonySeconds = { init: 0, assign: 0, diversity: 0, centroids: 0, correction: 0, total: 0 };
+  const t0 = performance.now();
+  const timed = async <T>(phase: Exclude<keyof HarmonySeconds, 'total'>, f: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      seconds[phase] += (performance.now() - t) / 1000;
+    }
+  };
   const ctx = (): HarmonyCtx => ({ Zcos, Zorig, cols, d, K, nKeys, B, sigma });
   let job = openJob(opts.pool, HARMONY_TASK, { ...ctx(), Zorig: null, cols: null });
   const run: RunBlocksOp = async <T>(make: (from: number, to: number) => HarmonyOp) => {
@@ -324,27 +350,28 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
       for (let j = 0; j < d; j++) for (let k = 0; k < K; k++) Y[k * d + j] = opts.initCentroids[j * K + k];
     } else {
       const tick = (message: string, f: number) => step(`Harmony: initial clusters, ${message}`, INIT_SHARE * f);
-      Y.set(await kmeansInit(run, cells, Zcos, N, d, K, mulberry32(seed), { tick }));
+      Y.set(await timed('init', () => kmeansInit(run, cells, Zcos, N, d, K, mulberry32(seed), { tick })));
     }
     normaliseRows(Y, K, d);
     job.close();
     job = openJob(opts.pool, HARMONY_TASK, ctx());
 
-    const assign = async (Yk: Float64Array) => {
-      const parts = await run<Float64Array | null>((from, to) => ({ op: 'assign', from, to, Y: Yk, out: cells.out(scale, K, from, to) }));
-      parts.forEach((p, b) => p && scale.set(p, cells.blocks[b].from * K));
-    };
-    const centroid = async () => addCentroidSums(await run<CentroidSums>((from, to) => ({ op: 'centroid', from, to, R: cells.rows(R, K, from, to) })), K, d, B);
+    const assign = (Yk: Float64Array) =>
+      timed('assign', async () => {
+        const parts = await run<Float64Array | null>((from, to) => ({ op: 'assign', from, to, Y: Yk, out: cells.out(scale, K, from, to) }));
+        parts.forEach((p, b) => p && scale.set(p, cells.blocks[b].from * K));
+      });
+    const centroid = () => timed('centroids', async () => addCentroidSums(await run<CentroidSums>((from, to) => ({ op: 'centroid', from, to, R: cells.rows(R, K, from, to) })), K, d, B));
 
     await step('Harmony: initial soft clusters', INIT_SHARE);
     await assign(Y);
     R.set(scale);
     const rInit = R.slice();
     let sums = await centroid();
-    // E = outer(sum_n R, Pr_b); O = R Phi^T.
+    // E = outer(sum_n R, Pr_b); O = R Phi^T; both stored [B, K] (harmonypy's transposes).
     const O = sums.obar.slice();
-    const E = new Float64Array(K * B);
-    for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] = sums.rsum[k] * prB[b];
+    const E = new Float64Array(B * K);
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] = sums.rsum[k] * prB[b];
 
     // The objective from the block sums: sum R * dist = sum_k (2 sum_n R[n, k] - 2 Y_k . C_k)
     // with C_k = sum_n R[n, k] z_n, and the cross entropy through the per-batch sums of R.
@@ -356,9 +383,9 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
         for (let j = 0; j < d; j++) dot += Yk[k * d + j] * s.C[k * d + j];
         kmeansError += 2 * s.rsum[k] - 2 * dot;
         for (let b = 0; b < B; b++) {
-          const o = Math.max(O[k * B + b], 1e-8);
-          const e = Math.max(E[k * B + b], 1e-8);
-          cross += theta[b] * Math.log((o + e) / e) * s.obar[k * B + b];
+          const o = Math.max(O[b * K + k], 1e-8);
+          const e = Math.max(E[b * K + k], 1e-8);
+          cross += theta[b] * Math.log((o + e) / e) * s.obar[b * K + k];
         }
       }
       objectiveKmeans.push((kmeansError + sigma * s.entropy + sigma * cross) * (2000 / N));
@@ -390,9 +417,19 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
 
     const nBlocks = Math.ceil(1 / blockSize);
     const perBlock = Math.floor(N * blockSize);
-    const ratioPow = new Float64Array(K * B);
+    const ratioPow = new Float64Array(B * K);
     const blockSum = new Float64Array(K);
     const cellCols = design.cols;
+    /** R[n] -= or += into O's columns of the cell's batches, and into blockSum. */
+    const moveCell = (n: number, sign: 1 | -1) => {
+      const ro = n * K;
+      for (let q = 0; q < nKeys; q++) {
+        const oc = cellCols[n * nKeys + q] * K;
+        if (sign > 0) for (let k = 0; k < K; k++) O[oc + k] += R[ro + k];
+        else for (let k = 0; k < K; k++) O[oc + k] -= R[ro + k];
+      }
+      for (let k = 0; k < K; k++) blockSum[k] += R[ro + k];
+    };
     // The diversity penalty, sequential over blocks of a shuffled order (harmonypy's update_R).
     const updateR = async () => {
       const order = nextPerm();
@@ -402,40 +439,35 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
         const hi = blk === nBlocks - 1 ? N : Math.min(N, (blk + 1) * perBlock);
         // Remove the block from E and O.
         blockSum.fill(0);
-        for (let i = lo; i < hi; i++) {
-          const n = order[i];
-          for (let k = 0; k < K; k++) {
-            const r = R[n * K + k];
-            blockSum[k] += r;
-            for (let q = 0; q < nKeys; q++) O[k * B + cellCols[n * nKeys + q]] -= r;
-          }
-        }
-        for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] -= blockSum[k] * prB[b];
-        for (let k = 0; k < K; k++) {
-          for (let b = 0; b < B; b++) {
-            const e = E[k * B + b];
-            const ratio = Math.min(1, Math.max(1e-8, e / Math.max(O[k * B + b] + e, 1e-8)));
-            ratioPow[k * B + b] = Math.pow(ratio, theta[b]);
-          }
+        for (let i = lo; i < hi; i++) moveCell(order[i], -1);
+        for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] -= blockSum[k] * prB[b];
+        for (let t = 0; t < B * K; t++) {
+          const e = E[t];
+          const ratio = Math.min(1, Math.max(1e-8, e / Math.max(O[t] + e, 1e-8)));
+          ratioPow[t] = Math.pow(ratio, theta[Math.floor(t / K)]);
         }
         // New R for the block, then put it back.
         blockSum.fill(0);
         for (let i = lo; i < hi; i++) {
           const n = order[i];
+          const ro = n * K;
+          if (nKeys === 1) {
+            const rp = cellCols[n] * K;
+            for (let k = 0; k < K; k++) R[ro + k] = scale[ro + k] * ratioPow[rp + k];
+          } else {
+            for (let k = 0; k < K; k++) {
+              let t = 0;
+              for (let q = 0; q < nKeys; q++) t += ratioPow[cellCols[n * nKeys + q] * K + k];
+              R[ro + k] = scale[ro + k] * t;
+            }
+          }
           let s = 0;
-          for (let k = 0; k < K; k++) {
-            let t = 0;
-            for (let q = 0; q < nKeys; q++) t += ratioPow[k * B + cellCols[n * nKeys + q]];
-            s += R[n * K + k] = scale[n * K + k] * t;
-          }
+          for (let k = 0; k < K; k++) s += R[ro + k];
           s = Math.max(s, 1e-8);
-          for (let k = 0; k < K; k++) {
-            const r = (R[n * K + k] /= s);
-            blockSum[k] += r;
-            for (let q = 0; q < nKeys; q++) O[k * B + cellCols[n * nKeys + q]] += r;
-          }
+          for (let k = 0; k < K; k++) R[ro + k] /= s;
+          moveCell(n, 1);
         }
-        for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] += blockSum[k] * prB[b];
+        for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] += blockSum[k] * prB[b];
       }
     };
 
@@ -458,7 +490,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
         Y.set(sums.C);
         normaliseRows(Y, K, d);
         await assign(Y);
-        await updateR();
+        await timed('diversity', updateR);
         sums = await centroid();
         computeObjective(Y, sums);
         rounds = i + 1;
@@ -520,7 +552,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
       iteration = it;
       rounds = 0;
       await cluster();
-      await correct();
+      await timed('correction', correct);
       iterations = it;
       const h = objectiveHarmony.length;
       converged = (objectiveHarmony[h - 2] - objectiveHarmony[h - 1]) / Math.abs(objectiveHarmony[h - 2]) < epsH;
@@ -542,6 +574,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
       kmeansRounds,
       iterations,
       converged,
+      seconds: { ...seconds, total: (performance.now() - t0) / 1000 },
     };
   } finally {
     job.close();
