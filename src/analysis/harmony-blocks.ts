@@ -28,11 +28,16 @@ export type HarmonyCtx = {
   /** Batch columns in all keys. */
   B: number;
   sigma: number;
+  /** Sum R log R per block (several batch keys); with one key the caller gets it from per-cell terms. */
+  directEntropy: boolean;
 };
 
 export type HarmonyOp =
-  /** Soft assignment of the block: softmax_k(-2 (1 - Y_k . z) / sigma) into out [nb, K]. */
-  | { op: 'assign'; from: number; to: number; Y: Float64Array; out?: Float64Array }
+  /**
+   * Soft assignment of the block: softmax_k(-2 (1 - Y_k . z) / sigma) into out [nb, K], and per
+   * cell [min_k dist, log sum_k exp(-(dist - min) / sigma)] into aux [nb, 2] (the objective's entropy).
+   */
+  | { op: 'assign'; from: number; to: number; Y: Float64Array; out?: Float64Array; aux?: Float64Array }
   /** Sums over the block from R's rows [nb, K]: centroids' numerators, cluster sizes, observed batch counts, entropy. */
   | { op: 'centroid'; from: number; to: number; R: Float64Array }
   /** The ridge regression's sums over the block: R-weighted embedding per batch, and the weighted design's cross products. */
@@ -51,7 +56,7 @@ export interface CentroidSums {
   rsum: Float64Array;
   /** sum_n R[n, k] over the cells of each batch column: [B, K]. */
   obar: Float64Array;
-  /** sum_n sum_k R log R (finite terms). */
+  /** sum_n sum_k R log R (finite terms), where ctx.directEntropy; else 0. */
   entropy: number;
 }
 
@@ -68,26 +73,31 @@ const grow = (a: Float64Array, n: number) => (a.length >= n ? a : new Float64Arr
 
 /**
  * out[i * m + k] = A row (from + i) . B row k, for nb rows of A and m rows of B (each [., d]).
- * Two rows by four columns at a time; each dot is summed over j in order, so the result is the
- * same whichever path computes it.
+ * Three rows by four columns at a time; each dot is summed over j in order from 0, so the result
+ * is the same whichever path computes it.
  */
 export function dotRows(A: Float64Array, from: number, nb: number, Bm: Float64Array, m: number, d: number, out: Float64Array): void {
+  const m4 = m - (m % 4);
   let i = 0;
-  for (; i + 2 <= nb; i += 2) {
+  for (; i + 3 <= nb; i += 3) {
     const a0 = (from + i) * d;
     const a1 = a0 + d;
+    const a2 = a1 + d;
     const o0 = i * m;
     const o1 = o0 + m;
-    let k = 0;
-    for (; k + 4 <= m; k += 4) {
+    const o2 = o1 + m;
+    for (let k = 0; k < m4; k += 4) {
       const b0 = k * d;
       const b1 = b0 + d;
       const b2 = b1 + d;
       const b3 = b2 + d;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
+      let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
       for (let j = 0; j < d; j++) {
         const x = A[a0 + j];
         const y = A[a1 + j];
+        const z = A[a2 + j];
         const q0 = Bm[b0 + j];
         const q1 = Bm[b1 + j];
         const q2 = Bm[b2 + j];
@@ -100,6 +110,10 @@ export function dotRows(A: Float64Array, from: number, nb: number, Bm: Float64Ar
         s11 += y * q1;
         s12 += y * q2;
         s13 += y * q3;
+        s20 += z * q0;
+        s21 += z * q1;
+        s22 += z * q2;
+        s23 += z * q3;
       }
       out[o0 + k] = s00;
       out[o0 + k + 1] = s01;
@@ -109,28 +123,20 @@ export function dotRows(A: Float64Array, from: number, nb: number, Bm: Float64Ar
       out[o1 + k + 1] = s11;
       out[o1 + k + 2] = s12;
       out[o1 + k + 3] = s13;
+      out[o2 + k] = s20;
+      out[o2 + k + 1] = s21;
+      out[o2 + k + 2] = s22;
+      out[o2 + k + 3] = s23;
     }
-    for (; k < m; k++) {
-      const b0 = k * d;
-      let s0 = 0;
-      let s1 = 0;
-      for (let j = 0; j < d; j++) {
-        s0 += A[a0 + j] * Bm[b0 + j];
-        s1 += A[a1 + j] * Bm[b0 + j];
-      }
-      out[o0 + k] = s0;
-      out[o1 + k] = s1;
-    }
+    for (let k = m4; k < m; k++) for (let r = 0; r < 3; r++) out[(i + r) * m + k] = dot(A, a0 + r * d, Bm, k * d, d);
   }
-  for (; i < nb; i++) {
-    const a0 = (from + i) * d;
-    for (let k = 0; k < m; k++) {
-      const b0 = k * d;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += A[a0 + j] * Bm[b0 + j];
-      out[i * m + k] = s;
-    }
-  }
+  for (; i < nb; i++) for (let k = 0; k < m; k++) out[i * m + k] = dot(A, (from + i) * d, Bm, k * d, d);
+}
+
+function dot(A: Float64Array, a: number, Bm: Float64Array, b: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += A[a + j] * Bm[b + j];
+  return s;
 }
 
 /**
@@ -191,7 +197,7 @@ function iota(from: number, n: number): Int32Array {
 }
 
 /** Softmax rows of the block's soft assignment: exp(-(dist - min) / sigma), normalised (harmonypy's ratios, no underflow). */
-export function assignBlock(c: HarmonyCtx, from: number, to: number, Y: Float64Array, out: Float64Array): void {
+export function assignBlock(c: HarmonyCtx, from: number, to: number, Y: Float64Array, out: Float64Array, aux: Float64Array): void {
   const { K, d, sigma } = c;
   const nb = to - from;
   dotRows(c.Zcos, from, nb, Y, K, d, out);
@@ -206,6 +212,8 @@ export function assignBlock(c: HarmonyCtx, from: number, to: number, Y: Float64A
     let s = 0;
     for (let k = 0; k < K; k++) s += out[o + k] = Math.exp(-(out[o + k] - min) / sigma);
     for (let k = 0; k < K; k++) out[o + k] /= s;
+    aux[2 * i] = min;
+    aux[2 * i + 1] = Math.log(s);
   }
 }
 
@@ -219,11 +227,12 @@ export function centroidBlock(c: HarmonyCtx, from: number, to: number, R: Float6
   let entropy = 0;
   for (let i = 0; i < nb; i++) {
     const o = i * K;
-    for (let k = 0; k < K; k++) {
-      const r = R[o + k];
-      rsum[k] += r;
-      const h = r * Math.log(r);
-      if (Number.isFinite(h)) entropy += h;
+    for (let k = 0; k < K; k++) rsum[k] += R[o + k];
+    if (c.directEntropy) {
+      for (let k = 0; k < K; k++) {
+        const h = R[o + k] * Math.log(R[o + k]);
+        if (Number.isFinite(h)) entropy += h;
+      }
     }
     if (cols) {
       for (let q = 0; q < nKeys; q++) {
@@ -392,8 +401,9 @@ export function harmonyBlock(c: HarmonyCtx, a: HarmonyOp): TaskResult {
   switch (a.op) {
     case 'assign': {
       const out = a.out ?? new Float64Array(nb * c.K);
-      assignBlock(c, a.from, a.to, a.Y, out);
-      return a.out ? { result: null, transfer: [] } : { result: out, transfer: buffers(out) };
+      const aux = a.aux ?? new Float64Array(nb * 2);
+      assignBlock(c, a.from, a.to, a.Y, out, aux);
+      return a.out ? { result: null, transfer: [] } : { result: { out, aux }, transfer: buffers(out, aux) };
     }
     case 'centroid': {
       const r = centroidBlock(c, a.from, a.to, a.R);

@@ -333,7 +333,9 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
       seconds[phase] += (performance.now() - t) / 1000;
     }
   };
-  const ctx = (): HarmonyCtx => ({ Zcos, Zorig, cols, d, K, nKeys, B, sigma });
+  // One batch key: the entropy from per-cell terms (no log per cell and cluster); see computeObjective.
+  const directEntropy = nKeys > 1;
+  const ctx = (): HarmonyCtx => ({ Zcos, Zorig, cols, d, K, nKeys, B, sigma, directEntropy });
   let job = openJob(opts.pool, HARMONY_TASK, { ...ctx(), Zorig: null, cols: null });
   const run: RunBlocksOp = async <T>(make: (from: number, to: number) => HarmonyOp) => {
     await step();
@@ -356,10 +358,16 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
     job.close();
     job = openJob(opts.pool, HARMONY_TASK, ctx());
 
+    // Per cell: min_k dist and log of the softmax's denominator (assignBlock).
+    const cellAux = cells.f64(N * 2);
     const assign = (Yk: Float64Array) =>
       timed('assign', async () => {
-        const parts = await run<Float64Array | null>((from, to) => ({ op: 'assign', from, to, Y: Yk, out: cells.out(scale, K, from, to) }));
-        parts.forEach((p, b) => p && scale.set(p, cells.blocks[b].from * K));
+        const parts = await run<{ out: Float64Array; aux: Float64Array } | null>((from, to) => ({ op: 'assign', from, to, Y: Yk, out: cells.out(scale, K, from, to), aux: cells.out(cellAux, 2, from, to) }));
+        parts.forEach((p, b) => {
+          if (!p) return;
+          scale.set(p.out, cells.blocks[b].from * K);
+          cellAux.set(p.aux, cells.blocks[b].from * 2);
+        });
       });
     const centroid = () => timed('centroids', async () => addCentroidSums(await run<CentroidSums>((from, to) => ({ op: 'centroid', from, to, R: cells.rows(R, K, from, to) })), K, d, B));
 
@@ -374,7 +382,14 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
     for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] = sums.rsum[k] * prB[b];
 
     // The objective from the block sums: sum R * dist = sum_k (2 sum_n R[n, k] - 2 Y_k . C_k)
-    // with C_k = sum_n R[n, k] z_n, and the cross entropy through the per-batch sums of R.
+    // with C_k = sum_n R[n, k] z_n, and the cross entropy through the per-batch sums of R. With one
+    // batch key, R[n, k] = exp(-(dist - min_n) / sigma) / Z_n * rp[b_n, k] / s_n (the softmax, the
+    // diversity factor of the cell's block, the cell's normaliser), so
+    // sum_k R log R = -(sum_k R dist - min_n rho_n) / sigma - (log Z_n + log s_n) rho_n + sum_k R log rp
+    // (rho_n = sum_k R[n, k]), and k-means error + sigma x entropy is sigma x `cellEntropy`, the sum
+    // over cells of min_n rho_n / sigma - (log Z_n + log s_n) rho_n + sum_k R log rp: two logs per
+    // cell instead of one per cell and cluster; the same value up to rounding.
+    let cellEntropy = 0;
     const computeObjective = (Yk: Float64Array, s: CentroidSums) => {
       let kmeansError = 0;
       let cross = 0;
@@ -388,8 +403,11 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
           cross += theta[b] * Math.log((o + e) / e) * s.obar[b * K + k];
         }
       }
-      objectiveKmeans.push((kmeansError + sigma * s.entropy + sigma * cross) * (2000 / N));
+      const errorAndEntropy = directEntropy ? kmeansError + sigma * s.entropy : sigma * cellEntropy;
+      objectiveKmeans.push((errorAndEntropy + sigma * cross) * (2000 / N));
     };
+    // Right after the initialisation R is the softmax itself: rho_n = 1, no diversity factor.
+    for (let n = 0; n < N; n++) cellEntropy += cellAux[2 * n] / sigma - cellAux[2 * n + 1];
     computeObjective(Y, sums);
     objectiveHarmony.push(objectiveKmeans[0]);
     let sumsFresh = true;
@@ -418,6 +436,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
     const nBlocks = Math.ceil(1 / blockSize);
     const perBlock = Math.floor(N * blockSize);
     const ratioPow = new Float64Array(B * K);
+    const logRatioPow = new Float64Array(B * K);
     const blockSum = new Float64Array(K);
     const cellCols = design.cols;
     /** R[n] -= or += into O's columns of the cell's batches, and into blockSum. */
@@ -433,6 +452,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
     // The diversity penalty, sequential over blocks of a shuffled order (harmonypy's update_R).
     const updateR = async () => {
       const order = nextPerm();
+      cellEntropy = 0;
       for (let blk = 0; blk < nBlocks; blk++) {
         if (blk % 4 === 3) await step();
         const lo = Math.min(N, blk * perBlock);
@@ -445,6 +465,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
           const e = E[t];
           const ratio = Math.min(1, Math.max(1e-8, e / Math.max(O[t] + e, 1e-8)));
           ratioPow[t] = Math.pow(ratio, theta[Math.floor(t / K)]);
+          logRatioPow[t] = theta[Math.floor(t / K)] * Math.log(ratio);
         }
         // New R for the block, then put it back.
         blockSum.fill(0);
@@ -461,11 +482,18 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
               R[ro + k] = scale[ro + k] * t;
             }
           }
-          let s = 0;
-          for (let k = 0; k < K; k++) s += R[ro + k];
-          s = Math.max(s, 1e-8);
+          let sum = 0;
+          for (let k = 0; k < K; k++) sum += R[ro + k];
+          const s = Math.max(sum, 1e-8);
           for (let k = 0; k < K; k++) R[ro + k] /= s;
           moveCell(n, 1);
+          if (!directEntropy) {
+            const rp = cellCols[n] * K;
+            let rl = 0;
+            for (let k = 0; k < K; k++) rl += R[ro + k] * logRatioPow[rp + k];
+            const rho = sum / s;
+            cellEntropy += rl + rho * (cellAux[2 * n] / sigma - cellAux[2 * n + 1] - Math.log(s));
+          }
         }
         for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] += blockSum[k] * prB[b];
       }
