@@ -472,27 +472,29 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
         for (let i = lo; i < hi; i++) {
           const n = order[i];
           const ro = n * K;
+          let sum = 0;
           if (nKeys === 1) {
             const rp = cellCols[n] * K;
-            for (let k = 0; k < K; k++) R[ro + k] = scale[ro + k] * ratioPow[rp + k];
+            for (let k = 0; k < K; k++) sum += R[ro + k] = scale[ro + k] * ratioPow[rp + k];
+            const s = Math.max(sum, 1e-8);
+            // Normalise, put back into O and the block's sum, and the entropy's term, in one pass.
+            let rl = 0;
+            for (let k = 0; k < K; k++) {
+              const r = (R[ro + k] /= s);
+              O[rp + k] += r;
+              blockSum[k] += r;
+              rl += r * logRatioPow[rp + k];
+            }
+            cellEntropy += rl + (sum / s) * (cellAux[2 * n] / sigma - cellAux[2 * n + 1] - Math.log(s));
           } else {
             for (let k = 0; k < K; k++) {
               let t = 0;
               for (let q = 0; q < nKeys; q++) t += ratioPow[cellCols[n * nKeys + q] * K + k];
-              R[ro + k] = scale[ro + k] * t;
+              sum += R[ro + k] = scale[ro + k] * t;
             }
-          }
-          let sum = 0;
-          for (let k = 0; k < K; k++) sum += R[ro + k];
-          const s = Math.max(sum, 1e-8);
-          for (let k = 0; k < K; k++) R[ro + k] /= s;
-          moveCell(n, 1);
-          if (!directEntropy) {
-            const rp = cellCols[n] * K;
-            let rl = 0;
-            for (let k = 0; k < K; k++) rl += R[ro + k] * logRatioPow[rp + k];
-            const rho = sum / s;
-            cellEntropy += rl + rho * (cellAux[2 * n] / sigma - cellAux[2 * n + 1] - Math.log(s));
+            const s = Math.max(sum, 1e-8);
+            for (let k = 0; k < K; k++) R[ro + k] /= s;
+            moveCell(n, 1);
           }
         }
         for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] += blockSum[k] * prB[b];
