@@ -33,6 +33,8 @@ const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const lisiCells = Number(arg('lisi-cells', '3000'));
 const seed = Number(arg('seed', '0'));
 const repeats = Number(arg('repeats', '1'));
+/** harmonypy runs longer than this are stopped (its OpenMP threads can spin for minutes on a busy machine). */
+const hpTimeout = Number(arg('harmonypy-timeout', '1200'));
 const harmonypyDir = arg('harmonypy', process.env.HARMONYPY_DIR ?? '');
 const PYTHON = '/usr/bin/python3';
 const RUNNER = fileURLToPath(new URL('harmonypy_run.py', import.meta.url));
@@ -102,13 +104,15 @@ interface HarmonypyRun {
   torch_threads: number;
 }
 
-function runHarmonypy(dir: string, threads: number): { run: HarmonypyRun; zCorr: Float32Array } {
+function runHarmonypy(dir: string, threads: number): { run: HarmonypyRun; zCorr: Float32Array } | null {
   const out = join(dir, `hp_z_${threads}.npy`);
   const r = spawnSync(PYTHON, [RUNNER, join(dir, 'pcs.npy'), join(dir, 'meta.csv'), String(threads), out], {
     env: { ...process.env, PYTHONPATH: harmonypyDir },
     encoding: 'utf8',
     maxBuffer: 1 << 26,
+    timeout: hpTimeout * 1000,
   });
+  if (r.signal === 'SIGTERM') return null;
   if (r.status !== 0) throw new Error(`harmonypy failed:\n${r.stderr}`);
   const run = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as HarmonypyRun;
   return { run, zCorr: parseNpy(readFileSync(out)).data as Float32Array };
@@ -123,6 +127,7 @@ if (why) {
 }
 const lisiPool = nodePool(Math.max(...threadCounts));
 const rows: string[] = [];
+const timedOut: string[] = [];
 const notes: string[] = [];
 console.log(`load average at start ${loadavg().map(f2).join(' ')}`);
 for (const n of sizes) {
@@ -163,6 +168,11 @@ for (const n of sizes) {
         else if (s < ours[k].s) ours[k] = { threads, r, s, cpu };
         if (why) continue;
         const h = runHarmonypy(dir, threads);
+        if (!h) {
+          console.log(`n ${n}: harmonypy, ${threads} thread(s): stopped after ${hpTimeout} s`);
+          if (!timedOut.includes(`${n}/${threads}`)) timedOut.push(`${n}/${threads}`);
+          continue;
+        }
         console.log(`n ${n}: harmonypy, ${threads} thread(s): ${f2(h.run.seconds)} s (CPU ${f2(h.run.cpu_seconds)} s), ${h.run.iterations} iterations, k-means rounds ${h.run.kmeans_rounds.join('+')}; exclusive seconds ${JSON.stringify(Object.fromEntries(Object.entries(h.run.phases).map(([k, v]) => [k, +v.toFixed(2)])))}`);
         const m = hp.findIndex((p) => p.threads === threads);
         if (m < 0) hp.push({ threads, ...h });
@@ -178,6 +188,7 @@ for (const n of sizes) {
       const l = o === ours[0] ? oursLisi : null;
       rows.push(`| ${n.toLocaleString('en-US')} | scWeb (float64) | ${o.threads} | ${f2(o.s)} | ${f2(o.cpu)} | ${o.r.iterations} (${o.r.kmeansRounds.join('+')}) | ${l ? f2(l.i) : '(same bits)'} | ${l ? f2(l.c) : '(same bits)'} | ${h ? `${(h.run.seconds / o.s).toFixed(2)}x` : ''} |`);
     }
+    for (const t of threadCounts) if (timedOut.includes(`${n}/${t}`) && !hp.some((h) => h.threads === t)) rows.push(`| ${n.toLocaleString('en-US')} | harmonypy | ${t} | > ${hpTimeout} (stopped) | | | | | |`);
     hp.forEach((h, k) => {
       rows.push(`| ${n.toLocaleString('en-US')} | harmonypy (torch ${h.run.torch}, float32) | ${h.threads} | ${f2(h.run.seconds)} | ${f2(h.run.cpu_seconds)} | ${h.run.iterations} (${h.run.kmeans_rounds.join('+')}) | ${k === 0 && hpLisi ? f2(hpLisi.i) : ''} | ${k === 0 && hpLisi ? f2(hpLisi.c) : ''} | |`);
     });

@@ -52,6 +52,8 @@ export interface HarmonyOptions {
   embeddingName?: string;
   /** Worker pool for the passes over cells (null or absent: this thread); same results either way. */
   pool?: WorkerPool | null;
+  /** Keep a copy of the soft assignments right after the initialisation (result.rInit; N x K more memory). */
+  keepInitialR?: boolean;
 }
 
 export interface HarmonyProgress {
@@ -75,8 +77,8 @@ export interface HarmonyResult {
   zCorr: Float64Array;
   /** Soft cluster assignments, row-major [N, K]. */
   R: Float64Array;
-  /** Soft assignments right after the initialisation, row-major [N, K]. */
-  rInit: Float64Array;
+  /** Soft assignments right after the initialisation, row-major [N, K], with keepInitialR (else null). */
+  rInit: Float64Array | null;
   /** Centroids, row-major [K, d] (unit length). */
   Y: Float64Array;
   K: number;
@@ -374,7 +376,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
     await step('Harmony: initial soft clusters', INIT_SHARE);
     await assign(Y);
     R.set(scale);
-    const rInit = R.slice();
+    const rInit = opts.keepInitialR ? R.slice() : null;
     let sums = await centroid();
     // E = outer(sum_n R, Pr_b); O = R Phi^T; both stored [B, K] (harmonypy's transposes).
     const O = sums.obar.slice();
@@ -592,10 +594,11 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
       if (converged) break;
       stop();
     }
-    // Plain copies: shared memory cannot be transferred to another thread.
+    // Plain copies of shared memory (it cannot be transferred to another thread).
+    const plain = (a: Float64Array) => (a.buffer instanceof SharedArrayBuffer ? a.slice() : a);
     return {
-      zCorr: Zcorr.slice(),
-      R: R.slice(),
+      zCorr: plain(Zcorr),
+      R: plain(R),
       rInit,
       Y,
       K,
