@@ -6,11 +6,11 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-serve bench-harmony
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
-	@echo "make test    install (Chromium, python3-anndata, snakemake too), lint, typecheck, unit tests, build, e2e tests"
+	@echo "make test    install (Chromium, python3-anndata, python3-sklearn, snakemake too), lint, typecheck, unit tests, build, e2e tests"
 	@echo "make dev     Vite dev server with hot reload"
 	@echo "make bench   run the benchmarks in bench/"
 
@@ -37,6 +37,12 @@ pydeps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-anndata python3-h5py >/dev/null; \
 	fi
 	@/usr/bin/python3 -c 'import anndata; print("anndata", anndata.__version__)'
+	@# CellTypist .pkl round trips (test/celltypist-pickle.test.ts) load our pickles with sklearn.
+	@if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then \
+	  echo "Installing python3-sklearn (Debian package) for the CellTypist model tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; \
+	fi
+	@/usr/bin/python3 -c 'import sklearn; print("sklearn", sklearn.__version__)'
 
 # The workflow tests (test/workflow.test.ts) run workflows/Snakefile under Debian's Snakemake (7.21).
 SNAKEMAKE ?= /usr/bin/snakemake
@@ -74,7 +80,7 @@ e2e: deps chromium pydeps build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-serve bench-harmony
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -90,6 +96,9 @@ bench-pipeline: deps
 
 bench-annotate: deps
 	node --import tsx bench/annotate.ts
+
+bench-celltypist: deps
+	node --import tsx bench/celltypist.ts
 
 # Harmony on 10k and 100k synthetic cells x 50 PCs, 1 and 2 threads, beside harmonypy when
 # HARMONYPY_DIR points at a checkout of github.com/slowkow/harmonypy (python3-torch, -sklearn, -pandas).

@@ -106,4 +106,10 @@ describe('category colours by name', () => {
     const l = renameCategory(labelsFrom(Int32Array.from([0, 1]), ['a', 'b']), 0, 'constructor');
     expect(l.colors).toEqual(Object.fromEntries([['constructor', PALETTE[0]], ['b', PALETTE[1]]]));
   });
+
+  it("'Unassigned' (CellTypist) and 'unassigned' (kNN vote) are grey unless given a colour; the others keep their places", () => {
+    expect(categoryColorMap(['A', 'Unassigned', 'B'])).toEqual({ A: PALETTE[0], Unassigned: '#c8c8c8', B: PALETTE[2] });
+    expect(categoryColorMap(['unassigned', 'T'])).toEqual({ unassigned: '#c8c8c8', T: PALETTE[1] });
+    expect(categoryColorMap(['Unassigned'], { Unassigned: '#ff0000' }).Unassigned).toBe('#ff0000');
+  });
 });

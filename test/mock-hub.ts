@@ -24,6 +24,8 @@ export interface MockHubOptions {
   renamed?: Record<string, string>;
   /** For a server in another process (the browser tests): POST /__faults sets faults, GET /__log reads the CDN's log. */
   control?: boolean;
+  /** Other routes the hub's port answers first (the CellTypist model server's /models/ tree); true when handled. */
+  extra?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface MockHub {
@@ -95,6 +97,7 @@ export async function startMockHub(opts: MockHubOptions): Promise<MockHub> {
   const cdnPort = await listen(cdn, opts.cdnPort);
 
   const hub = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (opts.extra?.(req, res)) return;
     if (req.method === 'OPTIONS') return void res.writeHead(204, CORS).end();
     const url = req.url ?? '';
     if (opts.control && url === '/__log') return void res.writeHead(200, { ...CORS, 'Content-Type': 'application/json' }).end(JSON.stringify(cdnRequests));

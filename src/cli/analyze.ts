@@ -20,7 +20,7 @@ import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'no-scale', 'threads']);
+  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads'], ['no-scale']);
   const [input] = p.positionals;
   const out = p.flags.get('out');
   if (!input || !out) throw new UsageError('analyze needs an input (.h5ad, 10x .h5 or an mtx folder) and --out OUT.h5ad');

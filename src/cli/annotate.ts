@@ -1,5 +1,7 @@
-// `scweb annotate`: transfer labels from a reference .h5ad to a query by kNN vote in the
-// reference's PCA (query projected) or in X_scGPT (embedded here with --model when missing).
+// `scweb annotate`: label a query's cells. --method picks how (knn: transfer from a reference by
+// kNN vote in the reference's PCA, query projected, or in X_scGPT, embedded here with --model when
+// missing; celltypist: a CellTypist model, see annotate-celltypist.ts). Each method parses its own
+// flags; a new method is one more entry in METHODS.
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
@@ -11,9 +13,34 @@ import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
 import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
 import { intFlag, parseArgs } from './args.ts';
+import { celltypistCommand } from './annotate-celltypist.ts';
 import { UsageError } from './usage.ts';
 
+const METHODS: Record<string, (argv: string[]) => Promise<number>> = {
+  knn: knnCommand,
+  celltypist: celltypistCommand,
+};
+
+/** `--method NAME` (or `--method=NAME`) taken out of argv; default celltypist when --celltypist is given, else knn. */
+function splitMethod(argv: string[]): { method: string; rest: string[] } {
+  const rest: string[] = [];
+  let method: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--method') method = argv[++i] ?? '';
+    else if (argv[i].startsWith('--method=')) method = argv[i].slice('--method='.length);
+    else rest.push(argv[i]);
+  }
+  return { method: method ?? (rest.some((a) => a === '--celltypist' || a.startsWith('--celltypist=')) ? 'celltypist' : 'knn'), rest };
+}
+
 export async function annotateCommand(argv: string[]): Promise<number> {
+  const { method, rest } = splitMethod(argv);
+  const run = METHODS[method];
+  if (!run) throw new UsageError(`--method must be one of ${Object.keys(METHODS).join(', ')}, got "${method}"`);
+  return run(rest);
+}
+
+async function knnCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend']);
   const [input] = p.positionals;
   const refPath = p.flags.get('reference');

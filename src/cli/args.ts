@@ -7,7 +7,8 @@ export interface Parsed {
   flags: Map<string, string>;
 }
 
-export function parseArgs(argv: string[], valueFlags: string[]): Parsed {
+/** `switches` are flags without a value (`--no-scale`); they read as 'true' in `flags`. */
+export function parseArgs(argv: string[], valueFlags: string[], switches: string[] = []): Parsed {
   const flags = new Map<string, string>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -17,6 +18,11 @@ export function parseArgs(argv: string[], valueFlags: string[]): Parsed {
       continue;
     }
     const [name, inline] = a.slice(2).split('=', 2);
+    if (switches.includes(name)) {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, 'true');
+      continue;
+    }
     if (!valueFlags.includes(name)) throw new UsageError(`unknown option --${name}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);

@@ -1,6 +1,9 @@
 // `scweb models list | pull NAME | rm NAME`: the registry (public/models.json) and the cache.
 import { approxBytes, parseModelSpec } from '../model/hub/registry.ts';
 import { cacheRoot, ensureHubModel, hubEndpoint, listCached, loadRegistry, removeCached } from '../model/hub/node-cache.ts';
+import { celltypistCachePath, celltypistEndpoint, loadCelltypistRegistry } from '../model/hub/celltypist-node.ts';
+import { celltypistUrl } from '../model/hub/celltypist-registry.ts';
+import { existsSync } from 'node:fs';
 import { UsageError } from './usage.ts';
 
 export async function modelsCommand(argv: string[]): Promise<number> {
@@ -20,6 +23,12 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     }
     for (const c of cached.filter((c) => !seen.has(c.name))) {
       console.log(`${c.name}\thf:${c.card.repo}@${c.card.revision}\tcached (${(c.bytes / 1e6).toFixed(1)} MB, ${c.card.bundleDtype}), not in the registry`);
+    }
+    // CellTypist's models (scweb annotate --celltypist NAME downloads one).
+    for (const e of await loadCelltypistRegistry()) {
+      const here = existsSync(celltypistCachePath(e));
+      const facts = [e.species, e.cellTypes ? `${e.cellTypes} cell types` : null, here ? 'cached' : e.size ? `not cached (${(e.size / 1e6).toFixed(1)} MB)` : 'not cached'].filter(Boolean).join('; ');
+      console.log(`celltypist:${e.name}\t${celltypistUrl(e, celltypistEndpoint())}\t${e.description} (${facts})`);
     }
     return 0;
   }

@@ -10,8 +10,10 @@ Usage:
               [--batch-size N] [--seed N] [--backend webgpu|wasm|cpu] [--threads N] [--counts KEY]
               [--part I/N]
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
-      (args.json, vocab.json, best_model.pt) or a bundle made by \`scweb convert\`. .h5ad output is
-      a fresh file: the input with obsm/X_scGPT added (or replaced).
+      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
+      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
+      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
+      with obsm/X_scGPT added (or replaced).
       --part I/N embeds only cells [floor(I*N_cells/N), floor((I+1)*N_cells/N)) (0 <= I < N), reading
       only those rows, into a shard: OUT.npy plus its sidecar OUT.json (range, model checksum,
       options, input), for \`scweb merge\`. Each cell's random draws depend on (seed, cell index)
@@ -20,10 +22,6 @@ Usage:
       Joins the shards (their .json or .npy) of one sharded embed into obsm/X_scGPT of a fresh copy
       of IN (as embed's .h5ad output), or a .npy. Refuses shards that disagree (input, model,
       seed, options, scWeb version) or that miss or repeat cells, naming the shards.
-      (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
-      hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
-      verified, converted and cached (see \`scweb models\`). .h5ad output is a fresh file: the input
-      with obsm/X_scGPT added (or replaced).
   scweb grn programs IN --model DIR|hf:OWNER/NAME --out programs.csv [--scores-out OUT.h5ad]
               [--n-hvg 1200] [--k 15] [--resolution 40] [--min-size 5] [--seed 0]
               [--flavor seurat|seurat_v3] [--gene-col NAME] [--counts KEY]
@@ -48,7 +46,7 @@ Usage:
   scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
-              [--counts KEY] [--markers-csv FILE] [--threads N]
+              [--counts KEY] [--markers-csv FILE] [--threads N] [--no-scale]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
       (total_counts, n_genes_by_counts, passes_qc, and total_counts_/pct_counts_ mt, ribo and hb
@@ -66,12 +64,27 @@ Usage:
       block update orders. --threads: workers (default: all cores; same results for any N). A
       numeric batch column, a column with one value or with batches of fewer than 3 cells, and
       NaN or infinite coordinates are refused before anything is computed.
-  scweb annotate QUERY --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
+  scweb annotate QUERY [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
       query with those columns added (or replaced).
+  scweb annotate QUERY [--method celltypist] --celltypist MODEL.pkl|NAME --out OUT.csv|OUT.h5ad
+              [--mode best|prob] [--p-thres 0.5] [--majority-voting [--over-clustering COL] [--min-prop 0]]
+              [--prefix P] [--matrices DIR]
+      celltypist.annotate: a CellTypist model (.pkl, read without running Python: only numpy and
+      sklearn LogisticRegression/SGDClassifier/StandardScaler are accepted inside it) or a model of
+      CellTypist's registry by NAME (e.g. Immune_All_Low; public/celltypist-models.json), downloaded
+      once from $CELLTYPIST_ENDPOINT (default https://celltypist.cog.sanger.ac.uk) into $SCWEB_CACHE.
+      The query's counts are normalised to 10,000 per cell and log1p'd (or its log1p(CP10k) X/raw/X
+      used, or CP10k values log1p'd); genes matched by name (then via symbols/Ensembl ids), scaled,
+      clipped at 10. --mode best: the largest decision; prob: every cell type with probability
+      above --p-thres ("Unassigned" when none). --majority-voting: each cluster of COL (default:
+      Leiden at CellTypist's resolution, 5 to 30 by cell count) takes its most common label
+      ("Heterogeneous" below --min-prop). Adds predicted_labels, over_clustering, majority_voting
+      and conf_score (prefixed by P); --matrices DIR writes decision_matrix.csv and
+      probability_matrix.csv.
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
               [--before OBSM_KEY] [--perplexity 30] [--threads N]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):

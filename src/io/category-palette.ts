@@ -31,6 +31,10 @@ function hslToRgb(h: number, s: number, l: number): RGB {
   return [f(0), f(8), f(4)];
 }
 
+/** Labels that mean "not assigned to any type", drawn in grey. */
+const NO_LABEL = new Set(['Unassigned', 'unassigned']);
+export const NO_LABEL_COLOR = '#c8c8c8';
+
 /**
  * One colour per category *name* (#rrggbb): `given` where it has one for the name, otherwise
  * scanpy's palette by position, or, when another name holds that colour, the first palette colour
@@ -42,8 +46,9 @@ export function categoryColorMap(categories: readonly string[], given: Readonly<
   const out = Object.create(null) as Record<string, string>;
   const taken = new Set<string>();
   for (const name of categories) {
-    // Own properties only: a category may be called "constructor".
-    const hex = Object.hasOwn(given, name) ? given[name] : undefined;
+    // Own properties only: a category may be called "constructor". A cell no annotator could
+    // name (CellTypist's 'Unassigned', the kNN vote's 'unassigned') is grey unless given a colour.
+    const hex = Object.hasOwn(given, name) ? given[name] : NO_LABEL.has(name) ? NO_LABEL_COLOR : undefined;
     if (typeof hex === 'string' && !taken.has(hex.toLowerCase())) {
       out[name] = hex.toLowerCase();
       taken.add(out[name]);

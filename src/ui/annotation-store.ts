@@ -5,6 +5,8 @@ import { create } from 'zustand';
 import { assignCells, labelsFrom, mergeCategories, renameCategory, type GroupFate, type Labels } from '../analysis/label-edits.ts';
 import { categoryColorMap } from './colors.ts';
 import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
+import { DEFAULT_CELLTYPIST_PARAMS, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
+import { CELLTYPIST_ENDPOINT, type CelltypistEntry } from '../model/hub/celltypist-registry.ts';
 import type { DatasetSummary } from '../io/summary.ts';
 import type { MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
@@ -21,7 +23,31 @@ interface Job {
   message: string;
 }
 
+const CELLTYPIST_ENDPOINT_KEY = 'scweb.celltypistEndpoint';
+
+/** Where CellTypist models are downloaded from: `?celltypist_endpoint=URL` (kept), else the saved one, else CellTypist's server. */
+function initialCelltypistEndpoint(): string {
+  try {
+    const fromQuery = new URLSearchParams(globalThis.location?.search ?? '').get('celltypist_endpoint');
+    if (fromQuery) localStorage.setItem(CELLTYPIST_ENDPOINT_KEY, fromQuery);
+    return localStorage.getItem(CELLTYPIST_ENDPOINT_KEY) || CELLTYPIST_ENDPOINT;
+  } catch {
+    return CELLTYPIST_ENDPOINT;
+  }
+}
+
+export type CelltypistChoice = { kind: 'file'; file: File } | { kind: 'registry'; name: string };
+
 export interface AnnotationState {
+  celltypistParams: CelltypistParams;
+  celltypistReport: CelltypistReport | null;
+  /** CellTypist's hosted models and which of them this browser has cached; null until listed. */
+  celltypistModels: { registry: CelltypistEntry[]; cached: string[] } | null;
+  celltypistEndpoint: string;
+  setCelltypistParams(p: CelltypistParams): void;
+  listCelltypistModels(): Promise<void>;
+  /** Annotates the dataset with a picked .pkl or a registry model; columns join obs, coloured by the result. */
+  runCelltypist(choice: CelltypistChoice): Promise<void>;
   mapParams: MapParams;
   mapReport: MapReport | null;
   /** A labelled reference file loaded for label transfer (its summary). */
@@ -88,6 +114,39 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     }
   };
   return {
+    celltypistParams: DEFAULT_CELLTYPIST_PARAMS,
+    celltypistReport: null,
+    celltypistModels: null,
+    celltypistEndpoint: initialCelltypistEndpoint(),
+    setCelltypistParams(celltypistParams) {
+      set({ celltypistParams });
+    },
+    async listCelltypistModels() {
+      try {
+        const { registry, cached } = await dataClient().request<'celltypist-models'>({ type: 'celltypist-models' }).done;
+        set({ celltypistModels: { registry, cached } });
+      } catch (err) {
+        fail(err, 'Listing the CellTypist models', 'celltypist');
+      }
+    },
+    async runCelltypist(choice) {
+      const source = choice.kind === 'file' ? choice : { ...choice, endpoint: get().celltypistEndpoint };
+      const name = choice.kind === 'file' ? choice.file.name : choice.name;
+      // A new try replaces the last one's error in this section.
+      if (useApp.getState().error?.panel === 'celltypist') useApp.getState().dismissError();
+      const { id, done } = dataClient().request<'celltypist-done'>({ type: 'celltypist', source, params: get().celltypistParams }, progress);
+      job(`CellTypist: ${name}`)(id);
+      try {
+        const { summary, report } = await done;
+        set({ celltypistReport: report, job: null });
+        useApp.setState({ summary });
+        await useApp.getState().setColorBy(report.majorityColumn ?? report.predictedColumn);
+        if (choice.kind === 'registry') void get().listCelltypistModels();
+      } catch (err) {
+        set({ job: null });
+        fail(err, `Annotating with ${name}`, 'celltypist');
+      }
+    },
     mapParams: DEFAULT_MAP_PARAMS,
     mapReport: null,
     reference: null,
@@ -237,7 +296,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ mapReport: null, reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS });
+      set({ mapReport: null, reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
     },
   };
 });

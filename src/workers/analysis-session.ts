@@ -19,6 +19,8 @@ import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { celltypistAnnotate, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
+import type { LinearAnnotator } from '../analysis/linear-annotator.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
@@ -315,6 +317,21 @@ export class AnalysisSession {
       this.ds.setColumn(c);
       this.added.add(c.name);
     }
+    return report;
+  }
+
+  /**
+   * CellTypist's prediction (and majority voting) with `model`; its columns replace those of an
+   * earlier CellTypist run with the same prefix. The over-clustering uses the pipeline's graph when
+   * it covers every cell. Columns are set only once all is computed: a failure changes nothing.
+   */
+  async celltypist(model: LinearAnnotator, modelName: string, params: CelltypistParams, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<CelltypistReport> {
+    const run = this.lastRun?.result;
+    const graph = run && run.nKept === this.ds.nObs ? run.neighbors.graph : null;
+    const ensemblToSymbol = await this.resources.ensemblMap().catch(() => new Map<string, string>());
+    const { columns, report } = await celltypistAnnotate(this.ds, model, params, { modelName, ensemblToSymbol, graph, signal, onProgress, pool: this.pool });
+    const ours = new Set(['predicted_labels', 'over_clustering', 'majority_voting', 'conf_score'].map((n) => `${params.prefix}${n}`));
+    this.replaceColumns(columns, (name) => ours.has(name));
     return report;
   }
 

@@ -25,6 +25,10 @@ import { writeSnapshot } from '../io/h5ad/snapshot.ts';
 import { sha256OfBlob } from '../io/file-digest.ts';
 import type { ModelSource } from './model-store.ts';
 import { fetchHubModel, deleteCached, loadRegistry } from './hub-store.ts';
+import { cachedCelltypist, celltypistModelBytes, loadCelltypistRegistry } from './celltypist-store.ts';
+import { readCelltypistModel } from '../analysis/celltypist-model.ts';
+import { MAX_PICKLE_BYTES } from '../io/pickle/unpickle.ts';
+import type { CelltypistSource } from './protocol.ts';
 import { listModels, loadModelFrom, modelVocab } from './model-store.ts';
 import { geneNames } from '../model/embed.ts';
 import { embeddingInput } from '../model/embedding-input.ts';
@@ -177,6 +181,23 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         reference = ds;
         post({ type: 'reference', id: req.id, summary: summarize(ds) });
       });
+    case 'celltypist':
+      return withCancel(req.id, async (signal) => {
+        const progress = (fraction: number, message: string) => post({ type: 'progress', id: req.id, fraction, message });
+        const ds = requireDataset();
+        const session = requireSession();
+        const { bytes, fileName, keep } = await celltypistBytes(req.source, signal, (f, m) => progress(0.2 * f, m));
+        // A file that is no model (or names a foreign global) stops here, before the dataset is read.
+        const { model } = readCelltypistModel(bytes, fileName);
+        await keep();
+        const report = await session.celltypist(model, fileName, req.params, signal, (f, m) => progress(0.2 + 0.8 * f, m));
+        post({ type: 'celltypist-done', id: req.id, summary: summarize(ds), report });
+      });
+    case 'celltypist-models': {
+      const registry = await loadCelltypistRegistry();
+      post({ type: 'celltypist-models', id: req.id, registry, cached: await cachedCelltypist(registry) });
+      return;
+    }
     case 'suggest':
       return withCancel(req.id, async (signal) => {
         const table = await requireSession().suggest(req.groupBy, req.userSets, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
@@ -272,6 +293,13 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
       return;
     }
   }
+}
+
+async function celltypistBytes(source: CelltypistSource, signal: AbortSignal, onProgress: (f: number, m: string) => void) {
+  if (source.kind === 'registry') return celltypistModelBytes(source.name, source.endpoint, signal, onProgress);
+  const f = source.file;
+  if (f.size > MAX_PICKLE_BYTES) throw new Error(`${f.name}: ${(f.size / 2 ** 20).toFixed(0)} MiB is more than a CellTypist model (read up to ${MAX_PICKLE_BYTES / 2 ** 20} MiB)`);
+  return { bytes: new Uint8Array(await f.arrayBuffer()), fileName: f.name, keep: async () => {} };
 }
 
 async function open(id: number, files: File[]): Promise<void> {

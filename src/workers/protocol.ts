@@ -6,6 +6,8 @@ import type { GroupMeans, GroupStats } from '../analysis/group-stats.ts';
 import type { ViolinResult, ViolinSource } from '../analysis/violin.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
+import type { CelltypistParams, CelltypistReport } from '../analysis/celltypist.ts';
+import type { CelltypistEntry } from '../model/hub/celltypist-registry.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
@@ -73,6 +75,9 @@ export type Request =
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
   | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
   | { type: 'open-reference'; id: number; files: File[] }
+  /** Annotate the dataset with a CellTypist model: a .pkl the user picked, or a registry model (cached, or downloaded from `endpoint`). */
+  | { type: 'celltypist'; id: number; source: CelltypistSource; params: CelltypistParams }
+  | { type: 'celltypist-models'; id: number }
   | { type: 'suggest'; id: number; groupBy: string; userSets?: string }
   | { type: 'set-column'; id: number; column: ColumnData & { kind: 'categorical' } }
   | { type: 'export-csv'; id: number; columns: string[] }
@@ -191,6 +196,9 @@ export type Response =
   | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
   | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport }
   | { type: 'reference'; id: number; summary: DatasetSummary }
+  | { type: 'celltypist-done'; id: number; summary: DatasetSummary; report: CelltypistReport }
+  /** `cached`: names of registry models in this browser's cache. */
+  | { type: 'celltypist-models'; id: number; registry: CelltypistEntry[]; cached: string[] }
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
   | { type: 'file'; id: number; name: string; bytes: Uint8Array }
@@ -203,5 +211,9 @@ export type Response =
   | { type: 'grn-attention'; id: number; result: AttentionResult };
 
 export type { MapParams, MapReport, Suggestion };
+
+export type { CelltypistEntry, CelltypistParams, CelltypistReport };
+
+export type CelltypistSource = { kind: 'file'; file: File } | { kind: 'registry'; name: string; endpoint: string };
 
 export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };

@@ -7,6 +7,7 @@ import { fateNote, suggestionFates } from '../label-helpers.ts';
 import { resolveDefaulted, type RememberedChoice } from '../choice.ts';
 import { useApp } from '../store.ts';
 import { PanelError } from './PanelError.tsx';
+import { CelltypistSection } from './CelltypistSection.tsx';
 
 export function AnnotationPanel() {
   const summary = useApp((s) => s.summary);
@@ -148,6 +149,8 @@ export function AnnotationPanel() {
           </table>
         </div>
       )}
+
+      <CelltypistSection categorical={categorical} />
 
       <h4>Suggestions from marker genes</h4>
       <div className="row">
