@@ -138,7 +138,16 @@ for (const n of sizes) {
     writeFileSync(join(dir, 'meta.csv'), 'cell,batch,type\n' + Array.from(batch.codes, (b, i) => `c${i},${batch.categories[b]},${type.categories[type.codes[i]]}`).join('\n') + '\n');
     // LISI of every cell up to 20k cells; beyond, of a seeded sample of cells (neighbours among all).
     const rng = mulberry32(seed + 7);
-    const sample = n <= 20000 ? undefined : Int32Array.from({ length: Math.min(n, lisiCells) }, () => Math.floor(rng() * n));
+    let sample: Int32Array | undefined;
+    if (n > 20000) {
+      // A seeded sample without replacement (partial Fisher-Yates).
+      const all = Int32Array.from({ length: n }, (_, i) => i);
+      for (let i = 0; i < Math.min(n, lisiCells); i++) {
+        const j = i + Math.floor(rng() * (n - i));
+        [all[i], all[j]] = [all[j], all[i]];
+      }
+      sample = all.slice(0, Math.min(n, lisiCells));
+    }
     const lisiOf = async (emb: Float32Array | Float64Array) => {
       const t = performance.now();
       const { lisi } = await computeLisiAsync(emb, n, D, [lab(batch), lab(type)], { pool: lisiPool, cells: sample });

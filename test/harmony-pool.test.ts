@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runHarmony, type HarmonyResult } from '../src/analysis/harmony.ts';
 import { CELL_BLOCK } from '../src/analysis/harmony-blocks.ts';
 import { computeLisi, computeLisiAsync, integrationMetrics, type Labels } from '../src/analysis/integration-metrics.ts';
+import { exactKnnAsync } from '../src/analysis/knn.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
 import { CancelledError } from '../src/io/errors.ts';
 import type { CategoricalColumn } from '../src/io/types.ts';
@@ -87,6 +88,13 @@ describe('integration metrics on the worker pool: identical results for 1, 2 and
       same(got.lisi[0], ref[0]);
       same(got.lisi[1], ref[1]);
     }
+    // A subset of cells (neighbours among all): their values of the full computation, and their
+    // first neighbours as the exact kNN has them.
+    const cells = [7, 1499, 0, 640, 7];
+    const sub = await computeLisiAsync(x, n, d, [labels(batch)], { perplexity: 20, pool: pools[1], cells, keepNeighbors: 14 });
+    expect(Array.from(sub.lisi[0])).toEqual(cells.map((i) => ref[0][i]));
+    const knn = await exactKnnAsync(x, n, d, 15);
+    cells.forEach((i, t) => expect(Array.from(sub.neighbors!.indices.subarray(t * 14, (t + 1) * 14))).toEqual(Array.from(knn.indices.subarray(i * 15 + 1, (i + 1) * 15))));
   }, 60_000);
 
   it('all metrics (LISI, silhouettes, graph connectivity)', async () => {
