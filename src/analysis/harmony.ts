@@ -444,6 +444,21 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
     /** R[n] -= or += into O's columns of the cell's batches, and into blockSum. */
     const moveCell = (n: number, sign: 1 | -1) => {
       const ro = n * K;
+      if (nKeys === 1) {
+        const oc = cellCols[n] * K;
+        if (sign > 0) {
+          for (let k = 0; k < K; k++) {
+            O[oc + k] += R[ro + k];
+            blockSum[k] += R[ro + k];
+          }
+        } else {
+          for (let k = 0; k < K; k++) {
+            O[oc + k] -= R[ro + k];
+            blockSum[k] += R[ro + k];
+          }
+        }
+        return;
+      }
       for (let q = 0; q < nKeys; q++) {
         const oc = cellCols[n * nKeys + q] * K;
         if (sign > 0) for (let k = 0; k < K; k++) O[oc + k] += R[ro + k];
