@@ -44,10 +44,30 @@ export type HarmonyOp =
   | { op: 'ridge'; from: number; to: number; R: Float64Array }
   /** Corrected rows and their cosine-normalised copy, from the ridge coefficients WT [B][d][K]. */
   | { op: 'apply'; from: number; to: number; R: Float64Array; WT: Float64Array; zcorr?: Float64Array; zcos?: Float64Array }
-  /** k-means++: squared distances to each candidate centre [t, d] (min with `closest`, absent for the first centre), into out [t, nb]. */
-  | { op: 'seed'; from: number; to: number; cands: Float64Array; closest: Float64Array | null; out?: Float64Array }
-  /** A Lloyd round: nearest centre per cell (labels compared with the previous ones), and per-centre sums. */
-  | { op: 'lloyd'; from: number; to: number; C: Float64Array; labels: Int32Array; out?: Int32Array };
+  /**
+   * k-means++: squared distances to each candidate centre [t, d] (min with `closest`, absent for
+   * the first centre), into out [t, nb]; zn: the block's squared norms.
+   */
+  | { op: 'seed'; from: number; to: number; cands: Float64Array; zn: Float64Array; closest: Float64Array | null; out?: Float64Array }
+  /**
+   * A Lloyd round with Hamerly's bounds: nearest centre per cell, and per-centre sums. `state`
+   * (labels, upper and lower distance bounds of the block's cells) is updated in place; `ret`:
+   * return it (a copy was sent).
+   */
+  | { op: 'lloyd'; from: number; to: number; C: Float64Array; bounds: LloydBounds; state: LloydState; ret: boolean };
+
+/** Per centre: half the distance to the nearest other centre, and how far it moved since the last round. */
+export interface LloydBounds {
+  half: Float64Array;
+  move: Float64Array;
+}
+
+/** Per cell: its centre (-1: none yet), an upper bound on the distance to it, a lower bound on the distance to any other. */
+export interface LloydState {
+  labels: Int32Array;
+  upper: Float64Array;
+  lower: Float64Array;
+}
 
 export interface CentroidSums {
   /** sum_n R[n, k] z_n: [K, d]. */
@@ -128,7 +148,21 @@ export function dotRows(A: Float64Array, from: number, nb: number, Bm: Float64Ar
       out[o2 + k + 2] = s22;
       out[o2 + k + 3] = s23;
     }
-    for (let k = m4; k < m; k++) for (let r = 0; r < 3; r++) out[(i + r) * m + k] = dot(A, a0 + r * d, Bm, k * d, d);
+    for (let k = m4; k < m; k++) {
+      const b0 = k * d;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let j = 0; j < d; j++) {
+        const q = Bm[b0 + j];
+        s0 += A[a0 + j] * q;
+        s1 += A[a1 + j] * q;
+        s2 += A[a2 + j] * q;
+      }
+      out[o0 + k] = s0;
+      out[o1 + k] = s1;
+      out[o2 + k] = s2;
+    }
   }
   for (; i < nb; i++) for (let k = 0; k < m; k++) out[i * m + k] = dot(A, (from + i) * d, Bm, k * d, d);
 }
@@ -339,7 +373,7 @@ export function applyBlock(c: HarmonyCtx, from: number, to: number, R: Float64Ar
 }
 
 /** Squared Euclidean distances |z|^2 + |c|^2 - 2 z.c (as sklearn), clamped at 0. */
-export function seedBlock(c: HarmonyCtx, from: number, to: number, cands: Float64Array, closest: Float64Array | null, out: Float64Array): Float64Array {
+export function seedBlock(c: HarmonyCtx, from: number, to: number, cands: Float64Array, zn: Float64Array, closest: Float64Array | null, out: Float64Array): Float64Array {
   const { d } = c;
   const nb = to - from;
   const t = cands.length / d;
@@ -349,11 +383,8 @@ export function seedBlock(c: HarmonyCtx, from: number, to: number, cands: Float6
   for (let u = 0; u < t; u++) for (let j = 0; j < d; j++) cn[u] += cands[u * d + j] * cands[u * d + j];
   const pots = new Float64Array(t);
   for (let i = 0; i < nb; i++) {
-    const z = (from + i) * d;
-    let zn = 0;
-    for (let j = 0; j < d; j++) zn += c.Zcos[z + j] * c.Zcos[z + j];
     for (let u = 0; u < t; u++) {
-      let v = Math.max(0, zn + cn[u] - 2 * scratchC[i * t + u]);
+      let v = Math.max(0, zn[i] + cn[u] - 2 * scratchC[i * t + u]);
       if (closest && closest[i] < v) v = closest[i];
       out[u * nb + i] = v;
       pots[u] += v;
@@ -362,33 +393,85 @@ export function seedBlock(c: HarmonyCtx, from: number, to: number, cands: Float6
   return pots;
 }
 
-/** Nearest centre per cell (|c|^2 - 2 z.c; the lower index on ties); per-centre sums and sizes. */
-export function lloydBlock(c: HarmonyCtx, from: number, to: number, C: Float64Array, previous: Int32Array, labels: Int32Array): { sums: Float64Array; sizes: Float64Array; changed: number } {
+/**
+ * Lloyd's assignment step with Hamerly's bounds (as sklearn's "elkan" skips work): a cell keeps its
+ * centre without computing any distance while its upper bound stays below both half the distance
+ * from that centre to the nearest other and its lower bound; otherwise its distance to its centre
+ * is recomputed, and only if that is still too far, the distances to every centre (|z|^2 + |c|^2 -
+ * 2 z.c, the lower index on ties). Per-centre sums and sizes of the new labels.
+ */
+export function lloydBlock(c: HarmonyCtx, from: number, to: number, C: Float64Array, bounds: LloydBounds, st: LloydState): { sums: Float64Array; sizes: Float64Array; changed: number } {
   const { d } = c;
+  const Z = c.Zcos;
   const K = C.length / d;
   const nb = to - from;
-  scratchC = grow(scratchC, nb * K);
-  dotRows(c.Zcos, from, nb, C, K, d, scratchC);
+  const { half, move } = bounds;
   const cn = new Float64Array(K);
   for (let k = 0; k < K; k++) for (let j = 0; j < d; j++) cn[k] += C[k * d + j] * C[k * d + j];
+  // The largest move, and the largest of the others (for a cell whose own centre moved most).
+  let top = -1;
+  for (let k = 0; k < K; k++) if (top < 0 || move[k] > move[top]) top = k;
+  let second = 0;
+  for (let k = 0; k < K; k++) if (k !== top && move[k] > second) second = move[k];
+  const dist = (z: number, k: number, zn: number) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += Z[z + j] * C[k * d + j];
+    return Math.sqrt(Math.max(0, zn + cn[k] - 2 * s));
+  };
+  // Cells that need every distance: gathered, then one blocked pass.
+  const full = new Int32Array(nb);
+  let nFull = 0;
+  const zn = new Float64Array(nb);
+  for (let i = 0; i < nb; i++) {
+    const z = (from + i) * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += Z[z + j] * Z[z + j];
+    zn[i] = s;
+    const a = st.labels[i];
+    if (a < 0) {
+      full[nFull++] = i;
+      continue;
+    }
+    st.upper[i] += move[a];
+    st.lower[i] -= a === top ? second : move[top];
+    const bound = Math.max(half[a], st.lower[i]);
+    if (st.upper[i] <= bound) continue;
+    st.upper[i] = dist(z, a, s);
+    if (st.upper[i] > bound) full[nFull++] = i;
+  }
+  let changed = 0;
+  if (nFull) {
+    scratchC = grow(scratchC, nFull * d + nFull * K);
+    const rows = scratchC.subarray(0, nFull * d);
+    const dots = scratchC.subarray(nFull * d, nFull * d + nFull * K);
+    for (let t = 0; t < nFull; t++) rows.set(Z.subarray((from + full[t]) * d, (from + full[t] + 1) * d), t * d);
+    dotRows(rows, 0, nFull, C, K, d, dots);
+    for (let t = 0; t < nFull; t++) {
+      const i = full[t];
+      let best = 0;
+      let bd = Infinity;
+      let sd = Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = cn[k] - 2 * dots[t * K + k];
+        if (v < bd) {
+          sd = bd;
+          bd = v;
+          best = k;
+        } else if (v < sd) sd = v;
+      }
+      if (st.labels[i] !== best) changed++;
+      st.labels[i] = best;
+      st.upper[i] = Math.sqrt(Math.max(0, zn[i] + bd));
+      st.lower[i] = K > 1 ? Math.sqrt(Math.max(0, zn[i] + sd)) : Infinity;
+    }
+  }
   const sums = new Float64Array(K * d);
   const sizes = new Float64Array(K);
-  let changed = 0;
   for (let i = 0; i < nb; i++) {
-    let best = 0;
-    let bd = Infinity;
-    for (let k = 0; k < K; k++) {
-      const v = cn[k] - 2 * scratchC[i * K + k];
-      if (v < bd) {
-        bd = v;
-        best = k;
-      }
-    }
-    if (previous[i] !== best) changed++;
-    labels[i] = best;
-    sizes[best]++;
+    const k = st.labels[i];
+    sizes[k]++;
     const z = (from + i) * d;
-    for (let j = 0; j < d; j++) sums[best * d + j] += c.Zcos[z + j];
+    for (let j = 0; j < d; j++) sums[k * d + j] += Z[z + j];
   }
   return { sums, sizes, changed };
 }
@@ -421,13 +504,13 @@ export function harmonyBlock(c: HarmonyCtx, a: HarmonyOp): TaskResult {
     }
     case 'seed': {
       const out = a.out ?? new Float64Array((a.cands.length / c.d) * nb);
-      const pots = seedBlock(c, a.from, a.to, a.cands, a.closest, out);
+      const pots = seedBlock(c, a.from, a.to, a.cands, a.zn, a.closest, out);
       return { result: { pots, out: a.out ? null : out }, transfer: buffers(pots, a.out ? null : out) };
     }
     case 'lloyd': {
-      const labels = a.out ?? new Int32Array(nb);
-      const r = lloydBlock(c, a.from, a.to, a.C, a.labels, labels);
-      return { result: { ...r, labels: a.out ? null : labels }, transfer: buffers(r.sums, r.sizes, a.out ? null : labels) };
+      const r = lloydBlock(c, a.from, a.to, a.C, a.bounds, a.state);
+      const st = a.ret ? a.state : null;
+      return { result: { ...r, state: st }, transfer: buffers(r.sums, r.sizes, st?.labels, st?.upper, st?.lower) };
     }
   }
 }

@@ -2,10 +2,11 @@
 // init='k-means++', n_init=1, max_iter=25): greedy k-means++ (2 + ln K candidates per centre, drawn
 // by the cumulative squared distances, the one that lowers the potential most kept), then Lloyd
 // rounds until no label changes or the centres move less than sklearn's tolerance (1e-4 x the mean
-// variance of the columns). sklearn's draws cannot be reproduced outside sklearn; a seeded
-// generator stands in. Distances as sklearn computes them: |z|^2 + |c|^2 - 2 z.c.
+// variance of the columns), with Hamerly's bounds to skip the distances that cannot change a label.
+// sklearn's draws cannot be reproduced outside sklearn; a seeded generator stands in. Distances as
+// sklearn computes them: |z|^2 + |c|^2 - 2 z.c.
 import type { Uniform } from '../model/random.ts';
-import type { CellBlocks, HarmonyOp } from './harmony-blocks.ts';
+import type { CellBlocks, HarmonyOp, LloydState } from './harmony-blocks.ts';
 
 /** Runs one op over every block (args made per block), results in block order. */
 export type RunBlocksOp = <R>(make: (from: number, to: number) => HarmonyOp) => Promise<R[]>;
@@ -28,13 +29,15 @@ export async function kmeansInit(run: RunBlocksOp, cells: CellBlocks, Z: Float64
   // [trials, cells of the block] per block, at the block's offset x trials.
   const scratch = cells.f64(N * trials);
   const row = (i: number) => Z.slice(i * d, i * d + d);
+  const zn = cells.f64(N);
+  for (let i = 0; i < N; i++) for (let j = 0; j < d; j++) zn[i] += Z[i * d + j] * Z[i * d + j];
 
   type Seed = { pots: Float64Array; out: Float64Array | null };
   const evaluate = async (ids: number[], first: boolean): Promise<{ pots: Float64Array; keep: (u: number) => void }> => {
     const cands = new Float64Array(ids.length * d);
     ids.forEach((id, u) => cands.set(row(id), u * d));
     const parts = await run<Seed>(
-      (from, to) => ({ op: 'seed', from, to, cands, closest: first ? null : cells.rows(closest, 1, from, to), out: cells.out(scratch, trials, from, to) }),
+      (from, to) => ({ op: 'seed', from, to, cands, zn: cells.rows(zn, 1, from, to), closest: first ? null : cells.rows(closest, 1, from, to), out: cells.out(scratch, trials, from, to) }),
     );
     const pots = new Float64Array(ids.length);
     for (const p of parts) for (let u = 0; u < ids.length; u++) pots[u] += p.pots[u];
@@ -92,11 +95,40 @@ export async function kmeansInit(run: RunBlocksOp, cells: CellBlocks, Z: Float64
   }
   tol = (tol / d) * (opts.tol ?? 1e-4);
   const labels = cells.i32(N).fill(-1);
-  type Lloyd = { sums: Float64Array; sizes: Float64Array; changed: number; labels: Int32Array | null };
+  const upper = cells.f64(N);
+  const lower = cells.f64(N);
+  const half = new Float64Array(K);
+  const move = new Float64Array(K);
+  const previous = new Float64Array(K * d);
+  type Lloyd = { sums: Float64Array; sizes: Float64Array; changed: number; state: LloydState | null };
   for (let it = 0; it < maxIter; it++) {
     await tick(`k-means: round ${it + 1} (at most ${maxIter})`, it / maxIter);
+    // Half the distance from each centre to its nearest other; how far each moved since the last round.
+    half.fill(Infinity);
+    for (let k = 0; k < K; k++) {
+      for (let m = k + 1; m < K; m++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (C[k * d + j] - C[m * d + j]) ** 2;
+        const h = Math.sqrt(s) / 2;
+        if (h < half[k]) half[k] = h;
+        if (h < half[m]) half[m] = h;
+      }
+      let s = 0;
+      if (it > 0) for (let j = 0; j < d; j++) s += (C[k * d + j] - previous[k * d + j]) ** 2;
+      move[k] = Math.sqrt(s);
+    }
+    previous.set(C);
     const centres = C.slice();
-    const parts = await run<Lloyd>((from, to) => ({ op: 'lloyd', from, to, C: centres, labels: cells.rows(labels, 1, from, to), out: cells.out(labels, 1, from, to) }));
+    const bounds = { half: half.slice(), move: move.slice() };
+    const parts = await run<Lloyd>((from, to) => ({
+      op: 'lloyd',
+      from,
+      to,
+      C: centres,
+      bounds,
+      state: { labels: cells.rows(labels, 1, from, to), upper: cells.rows(upper, 1, from, to), lower: cells.rows(lower, 1, from, to) },
+      ret: !cells.inPlace,
+    }));
     const sums = new Float64Array(K * d);
     const sizes = new Float64Array(K);
     let changed = 0;
@@ -104,7 +136,11 @@ export async function kmeansInit(run: RunBlocksOp, cells: CellBlocks, Z: Float64
       for (let t = 0; t < K * d; t++) sums[t] += p.sums[t];
       for (let k = 0; k < K; k++) sizes[k] += p.sizes[k];
       changed += p.changed;
-      if (p.labels) labels.set(p.labels, cells.blocks[b].from);
+      if (!p.state) return;
+      const from = cells.blocks[b].from;
+      labels.set(p.state.labels, from);
+      upper.set(p.state.upper, from);
+      lower.set(p.state.lower, from);
     });
     let shift = 0;
     for (let k = 0; k < K; k++) {
