@@ -10,6 +10,7 @@
 // what it computed (`out` absent).
 import type { WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask, type TaskResult } from '../parallel/tasks.ts';
+import { expNonPositive } from './exp-nonpositive.ts';
 
 /** Cells per block: a fixed number, whatever the worker count. */
 export const CELL_BLOCK = 1024;
@@ -244,7 +245,7 @@ export function assignBlock(c: HarmonyCtx, from: number, to: number, Y: Float64A
       if (dist < min) min = dist;
     }
     let s = 0;
-    for (let k = 0; k < K; k++) s += out[o + k] = Math.exp(-(out[o + k] - min) / sigma);
+    for (let k = 0; k < K; k++) s += out[o + k] = expNonPositive(-(out[o + k] - min) / sigma);
     for (let k = 0; k < K; k++) out[o + k] /= s;
     aux[2 * i] = min;
     aux[2 * i + 1] = Math.log(s);
