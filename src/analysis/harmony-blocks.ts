@@ -477,7 +477,10 @@ export function lloydBlock(c: HarmonyCtx, from: number, to: number, C: Float64Ar
   return { sums, sizes, changed };
 }
 
-const buffers = (...xs: (ArrayBufferView | null | undefined)[]): ArrayBuffer[] => xs.flatMap((x) => (x && !(x.buffer instanceof SharedArrayBuffer) ? [x.buffer as ArrayBuffer] : []));
+/** Whether `a` lives in shared memory (a page without cross-origin isolation has no SharedArrayBuffer at all). */
+export const inSharedMemory = (a: ArrayBufferView): boolean => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+
+const buffers = (...xs: (ArrayBufferView | null | undefined)[]): ArrayBuffer[] => xs.flatMap((x) => (x && !inSharedMemory(x) ? [x.buffer as ArrayBuffer] : []));
 
 /** One block of one Harmony pass (the pool task, also run inline). */
 export function harmonyBlock(c: HarmonyCtx, a: HarmonyOp): TaskResult {
@@ -545,7 +548,7 @@ export class CellBlocks {
 
   /** A copy in shared memory where memory is shared (workers read it in place), else `a`. */
   share<T extends Float64Array | Int32Array>(a: T): T {
-    if (!this.shared || a.buffer instanceof SharedArrayBuffer) return a;
+    if (!this.shared || inSharedMemory(a)) return a;
     const out = (a instanceof Float64Array ? this.f64(a.length) : this.i32(a.length)) as T;
     out.set(a as never);
     return out;

@@ -14,7 +14,7 @@ import { CancelledError } from '../io/errors.ts';
 import type { Column } from '../io/types.ts';
 import { mulberry32 } from '../model/random.ts';
 import { openJob, type WorkerPool } from '../parallel/pool.ts';
-import { CellBlocks, HARMONY_TASK, type CentroidSums, type HarmonyCtx, type HarmonyOp, type RidgeSums } from './harmony-blocks.ts';
+import { CellBlocks, HARMONY_TASK, inSharedMemory, type CentroidSums, type HarmonyCtx, type HarmonyOp, type RidgeSums } from './harmony-blocks.ts';
 import { checkBatchKeys, checkEmbedding, type BatchKey } from './harmony-input.ts';
 import { kmeansInit, type RunBlocksOp } from './harmony-kmeans.ts';
 
@@ -613,7 +613,7 @@ export async function runHarmony(embedding: ArrayLike<number>, N: number, d: num
       stop();
     }
     // Plain copies of shared memory (it cannot be transferred to another thread).
-    const plain = (a: Float64Array) => (a.buffer instanceof SharedArrayBuffer ? a.slice() : a);
+    const plain = (a: Float64Array) => (inSharedMemory(a) ? a.slice() : a);
     return {
       zCorr: plain(Zcorr),
       R: plain(R),
