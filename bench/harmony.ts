@@ -193,9 +193,10 @@ for (const n of sizes) {
     const oursLisi = await lisiOf(ours[0].r.zCorr);
     const hpLisi = hp.length ? await lisiOf(hp[0].zCorr) : null;
     for (const o of ours) {
-      const h = hp.find((p) => p.threads === o.threads);
+      // Against harmonypy's fastest run whatever its thread count (its OpenMP threads can spin on a busy machine).
+      const h = hp.length ? hp.reduce((a, b) => (b.run.seconds < a.run.seconds ? b : a)) : null;
       const l = o === ours[0] ? oursLisi : null;
-      rows.push(`| ${n.toLocaleString('en-US')} | scWeb (float64) | ${o.threads} | ${f2(o.s)} | ${f2(o.cpu)} | ${o.r.iterations} (${o.r.kmeansRounds.join('+')}) | ${l ? f2(l.i) : '(same bits)'} | ${l ? f2(l.c) : '(same bits)'} | ${h ? `${(h.run.seconds / o.s).toFixed(2)}x` : ''} |`);
+      rows.push(`| ${n.toLocaleString('en-US')} | scWeb (float64) | ${o.threads} | ${f2(o.s)} | ${f2(o.cpu)} | ${o.r.iterations} (${o.r.kmeansRounds.join('+')}) | ${l ? f2(l.i) : '(same bits)'} | ${l ? f2(l.c) : '(same bits)'} | ${h ? `${(h.run.seconds / o.s).toFixed(2)}x (CPU ${(h.run.cpu_seconds / o.cpu).toFixed(2)}x)` : ''} |`);
     }
     for (const t of threadCounts) if (timedOut.includes(`${n}/${t}`) && !hp.some((h) => h.threads === t)) rows.push(`| ${n.toLocaleString('en-US')} | harmonypy | ${t} | > ${hpTimeout} (stopped) | | | | | |`);
     hp.forEach((h, k) => {
@@ -208,7 +209,7 @@ for (const n of sizes) {
 }
 lisiPool?.terminate();
 console.log(`\nload average at end ${loadavg().map(f2).join(' ')}\n`);
-console.log(`| cells | implementation | threads | seconds (best of ${repeats}) | CPU seconds | iterations (k-means rounds) | median iLISI (of 4) | median cLISI | harmonypy / scWeb time |`);
+console.log(`| cells | implementation | threads | seconds (best of ${repeats}) | CPU seconds | iterations (k-means rounds) | median iLISI (of 4) | median cLISI | harmonypy's fastest / scWeb |`);
 console.log('|---:|---|---:|---:|---:|---|---:|---:|---:|');
 for (const r of rows) console.log(r);
 console.log('');
