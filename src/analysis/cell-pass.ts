@@ -5,7 +5,7 @@
 // link's remote file), this thread reads the same chunks. Partials are folded in chunk order, so
 // the bits are the same either way.
 import { chunkRanges, forEachChunkAsync, reportPass, type PassOptions } from '../io/iterate.ts';
-import type { Dataset } from '../io/types.ts';
+import type { ConcatLayout, Dataset } from '../io/types.ts';
 import { partialBuffers, reduceChunk, type CellPartial, type CellPassSpec } from './cell-chunks.ts';
 import { openJob, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
@@ -26,6 +26,8 @@ export interface ReopenSource {
   counts: string | null;
   /** Names the Dataset object this thread opened: a worker reopens when it changes (a file replaced under the same name). */
   token: string;
+  /** Several files joined as one (io/concat.ts): how the worker joins them the same way. */
+  concat?: ConcatLayout;
 }
 
 interface Range {
@@ -73,7 +75,8 @@ function reopenSource(ds: Dataset): ReopenSource | null {
   if (!ds.sources?.length) return null;
   let token = tokens.get(ds);
   if (!token) tokens.set(ds, (token = `${Date.now()}-${++opens}`));
-  return { files: ds.sources.map((f) => (f.path ? { name: f.name, size: f.size, path: f.path } : { name: f.name, size: f.size, blob: f.blob })), counts: ds.countsKey, token };
+  const files = ds.sources.map((f) => (f.path ? { name: f.name, size: f.size, path: f.path } : { name: f.name, size: f.size, blob: f.blob }));
+  return { files, counts: ds.countsKey, token, ...(ds.concat ? { concat: ds.concat } : {}) };
 }
 
 /** The spec with its big per-cell arrays in shared memory, so workers read them in place. */
@@ -85,7 +88,7 @@ function shareSpec(pool: WorkerPool, spec: CellPassSpec): CellPassSpec {
 
 // ---- the worker's side ----
 
-type Opener = (files: ReopenSource['files']) => Promise<Dataset>;
+type Opener = (files: ReopenSource['files'], concat?: ConcatLayout) => Promise<Dataset>;
 let opener: Opener | null = null;
 let opened: { id: string; ds: Promise<Dataset> } | null = null;
 
@@ -105,7 +108,7 @@ async function workerDataset(src: ReopenSource): Promise<Dataset> {
   if (opened?.id !== src.token) {
     if (!opener) throw new Error('this pool worker cannot open files');
     forgetOpened();
-    opened = { id: src.token, ds: opener(src.files) };
+    opened = { id: src.token, ds: opener(src.files, src.concat) };
   }
   const ds = await opened.ds;
   // Every pass, not only on opening: the user may choose another counts matrix after the file was

@@ -1,10 +1,11 @@
 // What a Node pool worker for the analysis needs: every task, and passes over cells that open the
-// file themselves, by path (Node's HDF5 runtime always has one). The matrices are all they need,
-// so obs and var columns stay unread.
+// file themselves, by path (Node's HDF5 runtime always has one), or the files of a joined dataset,
+// joined as the main thread joined them. The matrices are all they need, so obs and var columns
+// stay unread.
 import './pool-catalog.ts';
-import { openDataset } from '../io/open.ts';
+import { reopenSources } from '../io/open-many.ts';
 import { nodeSource } from '../io/node.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { setDatasetOpener } from './cell-pass.ts';
 
-setDatasetOpener(async (files) => openDataset(await Promise.all(files.map((f) => nodeSource(f.path!))), nodeH5Runtime, { indexOnly: true }));
+setDatasetOpener(async (files, concat) => reopenSources(await Promise.all(files.map((f) => nodeSource(f.path!))), concat, nodeH5Runtime));

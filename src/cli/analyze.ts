@@ -1,6 +1,7 @@
 // `scweb analyze`: the default pipeline from the command line. Writes a fresh .h5ad holding the
 // input's content with what scanpy's pipeline would add or replace: obs/leiden and QC columns,
 // obsm/X_pca, obsm/X_umap and uns/rank_genes_groups (markers per cluster, scanpy's layout).
+// Several inputs are joined into one dataset first (io/concat.ts; obs/sample names each cell's file).
 import { writeFile } from 'node:fs/promises';
 import { analysisDevice } from '../analysis/gpu-device.ts';
 import { DEFAULT_PARAMS, Pipeline, type PipelineParams } from '../analysis/pipeline.ts';
@@ -10,7 +11,7 @@ import { markerTable, markerTableCsv } from '../analysis/report.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { fileBytes } from '../io/node.ts';
-import { openPaths } from '../io/node.ts';
+import { openCliInputs } from './inputs.ts';
 import { geneLabels } from '../io/gene-symbols.ts';
 import { detectBackend } from '../model/backend.ts';
 import { installNodeWebGPU } from '../model/node-gpu.ts';
@@ -20,10 +21,11 @@ import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads'], ['no-scale']);
-  const [input] = p.positionals;
+  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads', 'join'], ['no-scale']);
+  const inputs = p.positionals;
+  const [input] = inputs;
   const out = p.flags.get('out');
-  if (!input || !out) throw new UsageError('analyze needs an input (.h5ad, 10x .h5 or an mtx folder) and --out OUT.h5ad');
+  if (!input || !out) throw new UsageError('analyze needs an input (.h5ad, 10x .h5 or an mtx folder; several are joined into one) and --out OUT.h5ad');
   if (!out.endsWith('.h5ad')) throw new UsageError('--out must end in .h5ad');
   const num = (name: string, dflt: number) => {
     const v = p.flags.get(name);
@@ -55,7 +57,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const threads = threadsFlag(p);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   // The input first: a missing or broken file is reported before anything else is set up.
-  const ds = await openPaths([input]);
+  const ds = await openCliInputs(inputs, p, log);
   const pool = nodePool(threads);
   try {
     let device: GPUDevice | null = null;

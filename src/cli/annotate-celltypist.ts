@@ -12,7 +12,8 @@ import { annotationCsv } from '../analysis/mapping.ts';
 import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes, openPaths } from '../io/node.ts';
+import { fileBytes } from '../io/node.ts';
+import { openCliInputs } from './inputs.ts';
 import { findCelltypistModel } from '../model/hub/celltypist-registry.ts';
 import { ensureCelltypistModel, forgetCelltypistModel, loadCelltypistRegistry } from '../model/hub/celltypist-node.ts';
 import { loadEnsemblMap } from '../model/node-model.ts';
@@ -46,8 +47,9 @@ function number(p: ReturnType<typeof parseArgs>, name: string, dflt: number, lo:
 }
 
 export async function celltypistCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['celltypist', 'out', 'over-clustering', 'mode', 'p-thres', 'min-prop', 'prefix', 'matrices'], ['majority-voting']);
-  const [input] = p.positionals;
+  const p = parseArgs(argv, ['celltypist', 'out', 'over-clustering', 'mode', 'p-thres', 'min-prop', 'prefix', 'matrices', 'join'], ['majority-voting']);
+  const inputs = p.positionals;
+  const [input] = inputs;
   const modelArg = p.flags.get('celltypist');
   const out = p.flags.get('out');
   if (!input || !modelArg || !out) throw new UsageError('annotate --method celltypist needs QUERY, --celltypist MODEL.pkl|NAME and --out OUT.csv|OUT.h5ad');
@@ -68,7 +70,7 @@ export async function celltypistCommand(argv: string[]): Promise<number> {
   // The model first: a file that is no model (or names a foreign global) stops before the query is read.
   const { model, info } = await loadModel(modelArg, log);
   log(`${info.fileName}: CellTypist model (${info.estimator}${info.sklearnVersion ? `, sklearn ${info.sklearnVersion}` : ''}) with ${model.classes.length} cell types and ${model.features.length.toLocaleString('en-US')} genes`);
-  const query = await openPaths([input]);
+  const query = await openCliInputs(inputs, p, log);
   try {
     let last = 0;
     const { columns, report, prediction } = await celltypistAnnotate(query, model, params, {

@@ -6,8 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { DEFAULT_MAP_PARAMS, annotationCsv, mapAcross, type MapParams } from '../analysis/mapping.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes } from '../io/node.ts';
-import { openPaths } from '../io/node.ts';
+import { fileBytes, openPaths } from '../io/node.ts';
+import { openCliInputs } from './inputs.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
@@ -41,12 +41,13 @@ export async function annotateCommand(argv: string[]): Promise<number> {
 }
 
 async function knnCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend']);
-  const [input] = p.positionals;
+  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend', 'join']);
+  const inputs = p.positionals;
+  const [input] = inputs;
   const refPath = p.flags.get('reference');
   const labelColumn = p.flags.get('label-col');
   const out = p.flags.get('out');
-  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder), --label-col NAME and --out OUT.csv|OUT.h5ad');
+  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder; several QUERY inputs are joined into one), --label-col NAME and --out OUT.csv|OUT.h5ad');
   if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
   const embedding = p.flags.get('embedding') ?? 'pca';
   if (embedding !== 'pca' && embedding !== 'scgpt') throw new UsageError('--embedding must be pca or scgpt');
@@ -56,7 +57,10 @@ async function knnCommand(argv: string[]): Promise<number> {
   const params: MapParams = { ...DEFAULT_MAP_PARAMS, labelColumn, reference: 'missing', embedding: embedding === 'pca' ? 'pca' : 'X_scGPT', k: intFlag(p, 'k', 10), minConfidence, weighted: weighted === 'true' || weighted === '1' };
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const ref = await openPaths([refPath]);
-  const query = await openPaths([input]);
+  const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
+    ref.close();
+    throw err;
+  });
   try {
     if (embedding === 'scgpt') {
       const modelDir = p.flags.get('model');

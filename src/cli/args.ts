@@ -1,5 +1,6 @@
 // A small flag parser: `--name value`, `--flag`, positionals; unknown flags are usage errors.
 import { availableParallelism } from 'node:os';
+import type { GeneJoin } from '../io/types.ts';
 import { UsageError } from './usage.ts';
 
 export interface Parsed {
@@ -44,4 +45,11 @@ export function threadsFlag(p: Parsed): number {
   const n = intFlag(p, 'threads', availableParallelism());
   if (n < 1) throw new UsageError('--threads must be at least 1');
   return n;
+}
+
+/** --join inner|outer: how the genes of several inputs are joined (anndata.concat's join). */
+export function joinFlag(p: Parsed): GeneJoin {
+  const v = p.flags.get('join') ?? 'inner';
+  if (v !== 'inner' && v !== 'outer') throw new UsageError(`--join must be inner (genes every input has) or outer (all genes; zeros where an input lacks one), got "${v}"`);
+  return v;
 }

@@ -7,7 +7,7 @@ import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { writeAtomically, writeFileAtomically } from '../io/node-atomic.ts';
 import { fileBytes } from '../io/node.ts';
-import { openPaths } from '../io/node.ts';
+import { openCliInputs } from './inputs.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
@@ -20,11 +20,12 @@ import { UsageError } from './usage.ts';
 import { scwebVersion } from './version.ts';
 
 export async function embedCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['model', 'out', 'gene-col', 'max-length', 'batch-size', 'seed', 'backend', 'threads', 'counts', 'part']);
-  const [input] = p.positionals;
+  const p = parseArgs(argv, ['model', 'out', 'gene-col', 'max-length', 'batch-size', 'seed', 'backend', 'threads', 'counts', 'part', 'join']);
+  const inputs = p.positionals;
+  const [input] = inputs;
   const modelDir = p.flags.get('model');
   const out = p.flags.get('out');
-  if (!input || !modelDir || !out) throw new UsageError('embed needs an input (.h5ad, 10x .h5 or an mtx folder), --model DIR|hf:OWNER/NAME[@REV] and --out OUT.npy|OUT.h5ad');
+  if (!input || !modelDir || !out) throw new UsageError('embed needs an input (.h5ad, 10x .h5 or an mtx folder; several are joined into one), --model DIR|hf:OWNER/NAME[@REV] and --out OUT.npy|OUT.h5ad');
   if (!/\.(npy|h5ad)$/.test(out)) throw new UsageError('--out must end in .npy or .h5ad');
   const partText = p.flags.get('part');
   let part: { part: number; parts: number } | null = null;
@@ -43,7 +44,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const { model, sha256: modelSha256, files: modelFiles } = await loadModelDirWithChecksum(await resolveModelArg(modelDir, log));
   log(`model: ${model.description}; ${model.weights.config.nLayers} layers, d ${model.weights.config.dModel}, vocab ${model.vocab.size}`);
-  const ds = await openPaths([input]);
+  const ds = await openCliInputs(inputs, p, log);
   const { encoder, dispose } = await nodeEncoder(model, backend, log, threads);
   try {
     const counts = p.flags.get('counts');
@@ -79,7 +80,8 @@ export async function embedCommand(argv: string[]): Promise<number> {
         n_obs: ds.nObs,
         dim: result.dim,
         n_empty: result.nEmpty,
-        input: { name: basename(resolve(input)), bytes: fileBytes(input) },
+        // Several inputs: their names and total size (merge --into takes one file: merge them to .npy).
+        input: { name: inputs.map((i) => basename(resolve(i))).join('+'), bytes: inputs.reduce((a, i) => a + fileBytes(i), 0) },
         model: { id: basename(resolve(modelDir)), description: model.description, sha256: modelSha256, files: modelFiles },
         params: { seed, max_length: maxLength, gene_col: result.mapping.source, counts: ds.countsKey ?? '' },
         encoder: result.encoder,

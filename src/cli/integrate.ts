@@ -6,17 +6,19 @@ import { nodePool } from '../analysis/pool-node.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { writeAtomically } from '../io/node-atomic.ts';
-import { fileBytes, openPaths } from '../io/node.ts';
+import { fileBytes } from '../io/node.ts';
+import { openCliInputs } from './inputs.ts';
 import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { throttledLog } from './progress-log.ts';
 import { UsageError } from './usage.ts';
 
 export async function integrateCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['batch-key', 'basis', 'theta', 'lambda', 'seed', 'max-iter', 'out', 'threads']);
-  const [input] = p.positionals;
+  const p = parseArgs(argv, ['batch-key', 'basis', 'theta', 'lambda', 'seed', 'max-iter', 'out', 'join', 'threads']);
+  const inputs = p.positionals;
+  const [input] = inputs;
   const out = p.flags.get('out');
   const keyText = p.flags.get('batch-key');
-  if (!input || !out || !keyText) throw new UsageError('integrate needs an input .h5ad, --batch-key KEY[,KEY2] and --out OUT.h5ad');
+  if (!input || !out || !keyText) throw new UsageError('integrate needs an input .h5ad (several are joined into one, obs/sample naming each cell\'s file), --batch-key KEY[,KEY2] and --out OUT.h5ad');
   if (!out.endsWith('.h5ad')) throw new UsageError('--out must end in .h5ad');
   const keys = keyText.split(',').map((k) => k.trim()).filter(Boolean);
   if (keys.length === 0) throw new UsageError('--batch-key needs at least one obs column');
@@ -37,7 +39,7 @@ export async function integrateCommand(argv: string[]): Promise<number> {
   const threads = threadsFlag(p);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const progress = throttledLog(log, 1000);
-  const ds = await openPaths([input]);
+  const ds = await openCliInputs(inputs, p, log);
   let pool: ReturnType<typeof nodePool> = null;
   try {
     if (!ds.embeddings.some((e) => e.key === basis)) {

@@ -3,12 +3,22 @@ export class UsageError extends Error {}
 export const USAGE = `scweb - single-cell analysis from the command line
 
 Usage:
-  scweb inspect FILE [FILE...]
+  scweb inspect FILE [FILE...] [--join inner|outer]
       Print a JSON summary of a dataset (.h5ad, 10x .h5, or a matrix.mtx folder / its files).
   IN, QUERY and REF are any dataset the reader takes: .h5ad, 10x .h5, or a matrix.mtx folder.
-  scweb embed IN --model DIR --out OUT.npy|OUT.h5ad [--gene-col NAME] [--max-length N]
+  IN and QUERY may be several (a.h5ad b.h5 sampleC/): they are joined into one dataset as
+  anndata.concat(label='sample', keys=<file names>) joins them, without copying the matrices.
+  obs/sample holds each cell's file name (without extension; a folder's name for an mtx folder, the
+  sample folder above Cell Ranger's filtered_feature_bc_matrix/). Cell names that repeat across
+  files become name-sample (anndata's index_unique='-'). --join inner (default): the genes every
+  file has; outer: all genes, 0 where a file lacks one. Genes are matched by var name, or by
+  Ensembl id (var/gene_ids) or symbol when the files name genes differently. obs columns: all of
+  them (missing where a file lacks one); obsm: those every file has with the same width. Every file
+  must have counts, or none. Output .h5ad of several inputs is a fresh file: X the joined counts
+  (CSR), obs, var, obsm and the results (the files' layers, raw and uns are not carried over).
+  scweb embed IN [IN...] --model DIR --out OUT.npy|OUT.h5ad [--gene-col NAME] [--max-length N]
               [--batch-size N] [--seed N] [--backend webgpu|wasm|cpu] [--threads N] [--counts KEY]
-              [--part I/N]
+              [--part I/N] [--join inner|outer]
       scGPT cell embeddings (L2-normalised, rows in input order). DIR is a scGPT checkpoint folder
       (args.json, vocab.json, best_model.pt), a bundle made by \`scweb convert\`, or
       hf:OWNER/NAME[@REVISION] (e.g. hf:wanglab/scGPT-human): fetched from the model hub once,
@@ -43,10 +53,10 @@ Usage:
       TF's key column) by score = A minus B (--by a|b: by group A's or B's mean). --counts names
       the counts matrix (normalize_total 1e4 + log1p are applied to it). --save-mean DIR writes
       mean_A.npy, mean_B.npy ([M, M], token 0 is <cls>, token t is panel.txt line t) and panel.txt.
-  scweb analyze IN --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
+  scweb analyze IN [IN...] --out OUT.h5ad [--embedding pca|scgpt|OBSM_KEY] [--resolution R] [--seed N]
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
-              [--counts KEY] [--markers-csv FILE] [--threads N] [--no-scale]
+              [--counts KEY] [--markers-csv FILE] [--threads N] [--no-scale] [--join inner|outer]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
       (total_counts, n_genes_by_counts, passes_qc, and total_counts_/pct_counts_ mt, ribo and hb
@@ -55,8 +65,8 @@ Usage:
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
       steps (default: all cores; same results for any N).
-  scweb integrate IN --batch-key KEY[,KEY2] --out OUT.h5ad [--basis X_pca] [--theta 2] [--lambda 1]
-              [--seed 0] [--max-iter 10] [--threads N]
+  scweb integrate IN [IN...] --batch-key KEY[,KEY2] --out OUT.h5ad [--basis X_pca] [--theta 2] [--lambda 1]
+              [--seed 0] [--max-iter 10] [--join inner|outer] [--threads N]
       Harmony batch integration (harmonypy's algorithm, float64) of obsm/BASIS over the obs batch
       column(s) KEY (categorical or string; several keys at once, --theta/--lambda one value or one
       per key). OUT is a fresh .h5ad: the input with obsm/BASIS_harmony added (or replaced). Prints
@@ -64,15 +74,16 @@ Usage:
       block update orders. --threads: workers (default: all cores; same results for any N). A
       numeric batch column, a column with one value or with batches of fewer than 3 cells, and
       NaN or infinite coordinates are refused before anything is computed.
-  scweb annotate QUERY [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
+  scweb annotate QUERY [QUERY...] [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
+              [--join inner|outer]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
       query with those columns added (or replaced).
-  scweb annotate QUERY [--method celltypist] --celltypist MODEL.pkl|NAME --out OUT.csv|OUT.h5ad
+  scweb annotate QUERY [QUERY...] [--method celltypist] --celltypist MODEL.pkl|NAME --out OUT.csv|OUT.h5ad
               [--mode best|prob] [--p-thres 0.5] [--majority-voting [--over-clustering COL] [--min-prop 0]]
-              [--prefix P] [--matrices DIR]
+              [--prefix P] [--matrices DIR] [--join inner|outer]
       celltypist.annotate: a CellTypist model (.pkl, read without running Python: only numpy and
       sklearn LogisticRegression/SGDClassifier/StandardScaler are accepted inside it) or a model of
       CellTypist's registry by NAME (e.g. Immune_All_Low; public/celltypist-models.json), downloaded

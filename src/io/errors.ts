@@ -14,6 +14,8 @@ export type DatasetErrorCode =
   | 'missing-matrix'
   | 'unknown-key'
   | 'not-found'
+  /** Files that cannot be opened as one dataset (no shared gene, counts in one and not another). */
+  | 'incompatible'
   | 'cancelled';
 
 export class DatasetError extends Error {

@@ -7,6 +7,8 @@ import { basename, join } from 'node:path';
 import { nodeH5Runtime } from './h5/node-runtime.ts';
 import type { OpenOptions } from './open.ts';
 import { openDataset } from './open.ts';
+import { isDataFile } from './file-groups.ts';
+import { openMany, type OpenManyOptions, type PickedFile } from './open-many.ts';
 import type { SourceFile } from './source.ts';
 import type { Dataset } from './types.ts';
 
@@ -40,4 +42,43 @@ export async function nodeSources(paths: string[]): Promise<SourceFile[]> {
 
 export async function openPaths(paths: string[], opts: OpenOptions = {}): Promise<Dataset> {
   return openDataset(await nodeSources(paths), nodeH5Runtime, opts);
+}
+
+/**
+ * The CLI's inputs: one dataset (a file, a folder, or a MatrixMarket folder's files) opens as
+ * `openPaths` does; several (a.h5ad b.h5 sampleC/) are joined into one (io/concat.ts). A folder
+ * holding several datasets (sampleA/, sampleB/ inside it) counts as several.
+ */
+export async function openInputs(paths: string[], opts: OpenManyOptions = {}): Promise<Dataset> {
+  const picked: PickedFile[] = [];
+  for (const p of paths) {
+    const info = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      throw new DatasetError('not-found', basename(p), err.code === 'ENOENT' ? `no such file or folder (${p})` : `cannot be read (${err.code ?? err.message})`);
+    });
+    if (!info.isDirectory()) {
+      picked.push({ name: basename(p), path: p, inFolder: false, source: await nodeSource(p) });
+      continue;
+    }
+    for (const file of await filesUnder(p)) picked.push({ name: basename(file), path: file, inFolder: true, source: await nodeSource(file) });
+  }
+  return openMany(picked, nodeH5Runtime, opts);
+}
+
+/**
+ * A folder's files, sorted by path: its own when it holds a dataset (a MatrixMarket folder, .h5ad
+ * files), else those of its subfolders (samples/sampleA/..., samples/sampleB/...), recursively.
+ */
+async function filesUnder(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    const path = join(dir, name);
+    const info = await stat(path);
+    if (info.isDirectory()) dirs.push(path);
+    else if (info.isFile()) files.push(path);
+  }
+  if (files.some((f) => isDataFile(f)) || dirs.length === 0) return files;
+  const out: string[] = [];
+  for (const d of dirs) out.push(...(await filesUnder(d)));
+  return out;
 }

@@ -37,6 +37,10 @@ export interface DatasetSummary {
   gene_symbols_column: string | null;
   /** scWeb's saved workspace in the file (JSON, unvalidated), or null. */
   saved_session: string | null;
+  /** Several files joined as one: each file (its obs/sample value, cells, genes, counts matrix). */
+  samples?: { sample: string; file: string; n_obs: number; n_vars: number; counts: string | null }[];
+  /** How they were joined: gene matching, what was left out. */
+  join_notes?: string[];
 }
 
 /** Dense matrices up to this many entries get their non-zeros counted for the summary. */
@@ -62,6 +66,12 @@ export function summarize(ds: Dataset): DatasetSummary {
     var_names: ds.var.index.slice(0, 10),
     gene_symbols_column: symbolColumnName(ds),
     saved_session: ds.savedSession ?? null,
+    ...(ds.concat
+      ? {
+          samples: ds.concat.parts.map((p) => ({ sample: p.label, file: p.fileName, n_obs: p.nObs, n_vars: p.nVars, counts: p.countsKey })),
+          join_notes: ds.concat.notes,
+        }
+      : {}),
   };
 }
 

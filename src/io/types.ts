@@ -84,7 +84,37 @@ export interface Embedding extends EmbeddingInfo {
   data: Float32Array;
 }
 
-export type DatasetFormat = 'h5ad' | '10x-h5' | '10x-mtx' | 'pandas-h5';
+/** `concat`: several files opened as one (src/io/concat.ts). */
+export type DatasetFormat = 'h5ad' | '10x-h5' | '10x-mtx' | 'pandas-h5' | 'concat';
+
+export type GeneJoin = 'inner' | 'outer';
+
+/**
+ * How a dataset of several files was put together: enough for a pool worker to build the same one
+ * from the same files (`Dataset.sources`, the parts' files one after another), and for the summary.
+ */
+export interface ConcatLayout {
+  join: GeneJoin;
+  parts: {
+    /** The part's value of obs/sample. */
+    label: string;
+    fileName: string;
+    /** How many of `sources` are this part's files. */
+    files: number;
+    nObs: number;
+    nVars: number;
+    /** The part's own counts matrix. */
+    countsKey: string | null;
+  }[];
+  /** The joined genes (var names). */
+  varNames: string[];
+  /** Per part, the joined gene of each of its genes (-1: not in the join). */
+  genes: Int32Array[];
+  /** How genes were matched (`var names`, `Ensembl ids`, `gene symbols`). */
+  matchedBy: string;
+  /** What was joined how, what was left out, for the summary. */
+  notes: string[];
+}
 
 export interface Dataset {
   fileName: string;
@@ -124,5 +154,7 @@ export interface Dataset {
    * file on disk or a dropped File); null for data parsed into memory or read through a share link.
    */
   readonly sources?: readonly SourceFile[] | null;
+  /** Present when the dataset joins several files (src/io/concat.ts). */
+  readonly concat?: ConcatLayout | null;
   close(): void;
 }

@@ -18,6 +18,7 @@ import { QcPanel } from './components/QcPanel.tsx';
 import { ScatterView } from './components/ScatterView.tsx';
 import { ShortcutHelp } from './components/ShortcutHelp.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
+import { pickedFromDrop } from './picked-files.ts';
 import { SummaryPanel } from './components/SummaryPanel.tsx';
 import { TopBar } from './components/TopBar.tsx';
 import { useAnalysis } from './analysis-store.ts';
@@ -130,7 +131,7 @@ export function App() {
       onDrop={(e) => {
         e.preventDefault();
         setOver(false);
-        void openFiles([...e.dataTransfer.files]);
+        void pickedFromDrop(e.dataTransfer).then((p) => openFiles(p.files, { paths: p.paths }));
       }}
     >
       <TopBar onHelp={() => setHelp(true)} />

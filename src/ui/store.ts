@@ -3,7 +3,9 @@
 import { create } from 'zustand';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
+import type { GeneJoin } from '../io/types.ts';
 import type { DevicePreference } from '../model/backend.ts';
+import { sortedPicked } from './picked-files.ts';
 import type { BackendInfo, ColumnData, EmbedStats, ModelEntry, ModelSource, RegistryEntry } from '../workers/protocol.ts';
 import { WorkerRequestError, dataClient, onWorkerRestart } from './worker-client.ts';
 
@@ -66,7 +68,13 @@ export interface AppState {
   embedding: EmbeddingView | null;
   colorBy: string | null;
   colorColumn: ColumnData | null;
-  openFiles(files: File[]): Promise<void>;
+  /**
+   * Opens files as one dataset: a file, a 10x folder's files, or several datasets (with `paths`,
+   * their places in dropped folders), joined with `join` (default inner).
+   */
+  openFiles(files: File[], opts?: { paths?: string[]; join?: GeneJoin }): Promise<void>;
+  /** The files on show, as opened (a joined dataset is reopened from them with the other join). */
+  opened: OpenedFiles | null;
   /** Read-only: set while a shared link is on show. */
   viewer: ViewerShare | null;
   openShare(share: ViewerShare): Promise<void>;
@@ -112,10 +120,17 @@ export function setOnDatasetOpened(fn: () => void): void {
 }
 const onDatasetOpened = () => openedListeners.forEach((fn) => fn());
 
+/** Files opened as one dataset, in the order the worker reads them, and how genes were joined. */
+export interface OpenedFiles {
+  files: File[];
+  paths: string[];
+  join: GeneJoin;
+}
+
 /** Runs once a file is open and its default view is set up (the session module restores work here). */
-let afterOpen: ((files: File[]) => Promise<void>) | null = null;
+let afterOpen: ((opened: OpenedFiles) => Promise<void>) | null = null;
 let afterOpenShare: (() => Promise<void>) | null = null;
-export function setAfterOpen(fn: (files: File[]) => Promise<void>, forShare: () => Promise<void>): void {
+export function setAfterOpen(fn: (opened: OpenedFiles) => Promise<void>, forShare: () => Promise<void>): void {
   afterOpen = fn;
   afterOpenShare = forShare;
 }
@@ -150,7 +165,9 @@ async function afterWorkerRestart(info: ErrorInfo): Promise<void> {
 onWorkerRestart((info) => void afterWorkerRestart(info));
 
 /** Opens a file or a share in the worker; on success the new dataset replaces the old, with its default view. */
-async function openWith(request: { type: 'open'; files: File[] } | { type: 'open-url'; url: string; key?: Uint8Array; name?: string }, fileName: string, after: () => Promise<void> | undefined): Promise<boolean> {
+type OpenRequest = { type: 'open'; files: File[]; paths: string[]; join: GeneJoin } | { type: 'open-url'; url: string; key?: Uint8Array; name?: string };
+
+async function openWith(request: OpenRequest, fileName: string, after: () => Promise<void> | undefined): Promise<boolean> {
   const { get, set } = { get: useApp.getState, set: useApp.setState };
   const previous = get().loading;
   if (previous) dataClient().cancel(previous.id);
@@ -160,7 +177,8 @@ async function openWith(request: { type: 'open'; files: File[] } | { type: 'open
   set({ loading: { id, fileName, fraction: 0, message: 'starting' }, error: null });
   try {
     const { summary, warnings } = await done;
-    set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, embedStats: null, datasetId: get().datasetId + 1 });
+    const opened = request.type === 'open' ? { files: request.files, paths: request.paths, join: request.join } : null;
+    set({ summary, warnings, loading: null, embedding: null, colorColumn: null, colorBy: null, embedStats: null, datasetId: get().datasetId + 1, opened });
     const viewer = get().viewer;
     reopenShown = () => {
       useApp.setState({ viewer });
@@ -257,10 +275,15 @@ export const useApp = create<AppState>((set, get) => ({
   colorBy: null,
   colorColumn: null,
 
-  async openFiles(files) {
-    if (files.length === 0) return;
+  opened: null,
+
+  async openFiles(given, opts = {}) {
+    if (given.length === 0) return;
     set({ viewer: null });
-    await openWith({ type: 'open', files }, files.map((f) => f.name).join(', '), () => afterOpen?.(files));
+    const { files, paths } = sortedPicked(given, opts.paths);
+    const opened: OpenedFiles = { files, paths, join: opts.join ?? 'inner' };
+    const name = files.length <= 3 ? files.map((f) => f.name).join(', ') : `${files[0].name} and ${files.length - 1} more files`;
+    await openWith({ type: 'open', ...opened }, name, () => afterOpen?.(opened));
   },
 
   async openUrl(url) {

@@ -2,11 +2,11 @@
 // honours cancel. A failed open leaves the current dataset untouched.
 import { MAX_CATEGORIES_FOR_STRINGS, categoricalFromStrings } from '../io/columns.ts';
 import { DatasetError, toErrorInfo } from '../io/errors.ts';
-import { openDataset } from '../io/open.ts';
+import { openMany } from '../io/open-many.ts';
 import { fromBlob } from '../io/source.ts';
 import { lazyBlob, openRemote } from '../io/share/remote.ts';
 import { summarize } from '../io/summary.ts';
-import type { Dataset } from '../io/types.ts';
+import type { Dataset, GeneJoin } from '../io/types.ts';
 import { detectBackend } from '../model/backend.ts';
 import { topComponents } from '../analysis/pca-small.ts';
 import type { LoadedModel } from '../model/bundle.ts';
@@ -69,7 +69,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
       post({ type: 'backend', id: req.id, backend: await detectBackend() });
       return;
     case 'open':
-      return open(req.id, req.files);
+      return open(req.id, req.files, req.paths, req.join);
     case 'open-url':
       return openUrl(req.id, req.url, req.key, req.name);
     case 'embedding': {
@@ -172,8 +172,8 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
       });
     case 'open-reference':
       return withCancel(req.id, async (signal) => {
-        const ds = await openDataset(
-          req.files.map((f) => fromBlob(f.name, f)),
+        const ds = await openMany(
+          req.files.map((f) => ({ name: f.name, source: fromBlob(f.name, f) })),
           browserH5Runtime,
           { signal, onProgress: (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }) },
         );
@@ -233,13 +233,22 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
     case 'snapshot':
       return withCancel(req.id, async (signal) => {
         const progress = (fraction: number, message: string) => post({ type: 'progress', id: req.id, fraction, message });
-        // Provenance names the exact input: its SHA-256, from the file the user opened (not for a remote one).
+        // Provenance names the exact input: its SHA-256, from the file the user opened (not for a remote one);
+        // for several files joined, each file's.
         let provenance = req.request.provenance;
-        if (provenance && currentFiles.length === 1 && currentFiles[0] instanceof Blob) {
-          const file = currentFiles[0];
-          const digest = await sha256OfBlob(file, (done, total) => progress((0.3 * done) / total, `checksum of ${file.name}: ${Math.round((100 * done) / total)}%`), signal);
+        const local = currentFiles.every((f) => f instanceof Blob);
+        if (provenance && local && (currentFiles.length === 1 || current?.concat)) {
+          const total = currentFiles.reduce((a, f) => a + f.size, 0);
+          let before = 0;
+          const digests: { name: string; bytes: number; sha256: string }[] = [];
+          for (const file of currentFiles) {
+            const sha256 = await sha256OfBlob(file, (done) => progress((0.3 * (before + done)) / Math.max(1, total), `checksum of ${file.name}: ${Math.round((100 * done) / Math.max(1, file.size))}%`), signal);
+            digests.push({ name: file.name, bytes: file.size, sha256 });
+            before += file.size;
+          }
           const p = JSON.parse(provenance) as { source?: Record<string, unknown> };
-          provenance = JSON.stringify({ ...p, source: { ...p.source, sha256: digest } });
+          const source = currentFiles.length === 1 ? { ...p.source, sha256: digests[0].sha256 } : { ...p.source, files: digests, join: current?.concat?.join };
+          provenance = JSON.stringify({ ...p, source });
         }
         const content = await requireSession().snapshotContent({ ...req.request, provenance }, signal, progress);
         progress(0.8, 'writing the snapshot');
@@ -302,18 +311,21 @@ async function celltypistBytes(source: CelltypistSource, signal: AbortSignal, on
   return { bytes: new Uint8Array(await f.arrayBuffer()), fileName: f.name, keep: async () => {} };
 }
 
-async function open(id: number, files: File[]): Promise<void> {
+async function open(id: number, files: File[], paths?: string[], join?: GeneJoin): Promise<void> {
   const controller = new AbortController();
   running.set(id, controller);
   const warnings: string[] = [];
   try {
-    const ds = await openDataset(
-      files.map((f) => fromBlob(f.name, f)),
+    const ds = await openMany(
+      files.map((f, i) => ({ name: f.name, path: paths?.[i], source: fromBlob(f.name, f) })),
       browserH5Runtime,
       {
         signal: controller.signal,
         onProgress: (fraction, message) => post({ type: 'progress', id, fraction, message }),
         onWarning: (m) => warnings.push(m),
+        join,
+        // Matches an Ensembl-indexed file without symbols to symbol-indexed ones.
+        ensemblToSymbol: files.length > 1 ? await browserResources.ensemblMap().catch(() => undefined) : undefined,
       },
     );
     post({ type: 'progress', id, fraction: 0.9, message: 'summarising' });

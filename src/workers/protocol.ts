@@ -11,6 +11,7 @@ import type { CelltypistEntry } from '../model/hub/celltypist-registry.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
 import type { ErrorInfo } from '../io/errors.ts';
 import type { DatasetSummary } from '../io/summary.ts';
+import type { GeneJoin } from '../io/types.ts';
 import type { BackendInfo, DevicePreference } from '../model/backend.ts';
 import type { TokenBatch } from '../model/encoder-tfjs.ts';
 import type { AttentionGrnResult } from '../model/grn/attention-grn.ts';
@@ -47,7 +48,8 @@ export type ColumnData =
   | { kind: 'string'; name: string; values: string[] };
 
 export type Request =
-  | { type: 'open'; id: number; files: File[] }
+  /** `paths`: each file's place in a dropped folder; several datasets are joined (genes by `join`). */
+  | { type: 'open'; id: number; files: File[]; paths?: string[]; join?: GeneJoin }
   /** A file on a server read lazily with Range requests; `key` (32 bytes) decrypts an encrypted share. */
   | { type: 'open-url'; id: number; url: string; key?: Uint8Array; name?: string }
   | { type: 'cancel'; id: number }

@@ -9,7 +9,7 @@ import type { Column, Dataset } from '../types.ts';
 import { writeCsrMatrix, writeNeighborsUns, type CsrMatrix, type NeighborsUns } from './graph.ts';
 import { defaultCategoryColors } from './colors.ts';
 import { TypeFixes } from './type-fixes.ts';
-import { writeColors, writeRankGenesGroups, type RankGenesGroups } from './uns.ts';
+import { writeColors, writePcaUns, writeRankGenesGroups, type PcaUns, type RankGenesGroups } from './uns.ts';
 import { SESSION_KEY } from './session.ts';
 import { CsrStreamWriter, NarrowingError, encode, writeFrame, writeScalar as scalarString } from './write.ts';
 import { DatasetError } from '../errors.ts';
@@ -26,6 +26,9 @@ export interface ExportOptions {
   varColumns?: Column[];
   obsp?: Record<string, CsrMatrix>;
   neighbors?: NeighborsUns;
+  /** varm arrays ([n_vars, k]: the PCs) and uns/pca of the PCA that gave X_pca. */
+  varm?: Record<string, { shape: [number, number]; data: Float32Array }>;
+  pca?: PcaUns;
 }
 
 export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: ExportOptions = {}): Promise<void> {
@@ -70,9 +73,16 @@ export async function exportH5ad(lib: H5Lib, path: string, ds: Dataset, opts: Ex
     }
     for (const g of ['layers', 'obsp', 'varm', 'varp']) encode(f.create_group(g), 'dict', '0.1.0');
     for (const [k, m] of Object.entries(opts.obsp ?? {})) writeCsrMatrix(f.get('obsp') as H5Group, k, m);
+    // The PCs only fit a var that is the counts' genes (raw/X with more genes than var: none written).
+    for (const [k, e] of Object.entries(ownGenes ? (opts.varm ?? {}) : {})) {
+      const d = (f.get('varm') as H5Group).create_dataset({ name: k, data: e.data, shape: e.shape });
+      d.create_attribute('encoding-type', 'array');
+      d.create_attribute('encoding-version', '0.2.0');
+    }
     const uns = f.create_group('uns');
     encode(uns, 'dict', '0.1.0');
     if (opts.neighbors) writeNeighborsUns(uns, opts.neighbors);
+    if (opts.pca) writePcaUns(uns, opts.pca, fixes);
     const colors = { ...defaultCategoryColors(ds.obs.columns), ...opts.colors };
     for (const [col, hex] of Object.entries(colors)) writeColors(uns, col, hex);
     if (opts.rankGenesGroups) writeRankGenesGroups(uns, opts.rankGenesGroups, fixes);

@@ -65,7 +65,8 @@ export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: D
     closeSrc();
     for (const c of columns) ds.setColumn(c);
     for (const [key, e] of Object.entries(r.obsm ?? {})) ds.addEmbedding({ key, ...e });
-    await exportH5ad(lib, out, ds, { colors, rankGenesGroups: r.rankGenesGroups, varColumns: r.var, obsp: r.obsp, neighbors: r.neighbors, session: r.session });
+    await exportH5ad(lib, out, ds, { colors, rankGenesGroups: r.rankGenesGroups, varColumns: r.var, obsp: r.obsp, neighbors: r.neighbors, session: r.session, varm: r.varm, pca: r.pca });
+    if (ds.format === 'concat') return [`${ds.concat?.parts.length ?? 'several'} files joined: wrote a fresh .h5ad of the joined data (X: the counts, obs with sample, var, obsm); the files' layers, raw, obsp and uns are not carried over`];
     return ds.format === 'h5ad' ? [`${inputPath} has a pre-0.8 obs: wrote obs, var, X and obsm from what was read (uns, layers and raw are not carried over)`] : [];
   }
   const rawVar = src.get('raw/var') as H5Group | null;

@@ -27,8 +27,9 @@ export interface ProgressOptions {
 export async function readMtxParts(files: SourceFile[], opts: ProgressOptions = {}): Promise<DatasetParts> {
   const matrix = files.find((f) => isMtxName(f.name));
   if (!matrix) throw new DatasetError('unsupported-format', files.map((f) => f.name).join(', '), 'no matrix.mtx among the files');
-  const features = pick(files, /^(features|genes)\.tsv(\.gz)?$/i);
-  const barcodes = pick(files, /^barcodes\.tsv(\.gz)?$/i);
+  // GEO serves a sample's files with its name in front (GSM123_barcodes.tsv.gz).
+  const features = pick(files, /(^|[._-])(features|genes)\.tsv(\.gz)?$/i);
+  const barcodes = pick(files, /(^|[._-])barcodes\.tsv(\.gz)?$/i);
   if (!features || !barcodes) {
     const missing = [features ? null : 'features.tsv (or genes.tsv)', barcodes ? null : 'barcodes.tsv'].filter(Boolean).join(' and ');
     throw new DatasetError('unsupported-format', matrix.name, `a MatrixMarket matrix needs ${missing} beside it: select or drop the files of the folder together`);

@@ -8,6 +8,8 @@ export function SummaryPanel({ summary }: { summary: DatasetSummary }) {
   const warnings = useApp((s) => s.warnings);
   const chooseCounts = useApp((s) => s.chooseCounts);
   const counts = summary.matrices.find((m) => m.key === summary.counts_source);
+  const opened = useApp((s) => s.opened);
+  const openFiles = useApp((s) => s.openFiles);
   return (
     <section className="summary" data-testid="summary">
       <p className="file">{summary.file}</p>
@@ -40,6 +42,50 @@ export function SummaryPanel({ summary }: { summary: DatasetSummary }) {
         <dt>Compute</dt>
         <dd data-testid="backend">{backend ? `${backend.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${backend.detail}` : 'detecting…'}</dd>
       </dl>
+      {summary.samples && (
+        <details open data-testid="samples">
+          <summary>Samples ({summary.samples.length} files joined)</summary>
+          <table>
+            <thead>
+              <tr>
+                <th>sample</th>
+                <th>file</th>
+                <th>cells</th>
+                <th>counts</th>
+              </tr>
+            </thead>
+            <tbody>
+              {summary.samples.map((s) => (
+                <tr key={s.sample} data-testid="sample-row">
+                  <td>{s.sample}</td>
+                  <td title={s.file}>{s.file}</td>
+                  <td>{fmt(s.n_obs)}</td>
+                  <td>{s.counts ?? 'none'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {opened && opened.files.length > 1 && (
+            <label>
+              Genes{' '}
+              <select
+                data-testid="join-select"
+                aria-label="genes of the joined files"
+                value={opened.join}
+                onChange={(e) => void openFiles(opened.files, { paths: opened.paths, join: e.target.value === 'outer' ? 'outer' : 'inner' })}
+              >
+                <option value="inner">shared by every file (inner join)</option>
+                <option value="outer">all, 0 where a file lacks one (outer join)</option>
+              </select>
+            </label>
+          )}
+          <ul className="muted">
+            {(summary.join_notes ?? []).map((n) => (
+              <li key={n}>{n}</li>
+            ))}
+          </ul>
+        </details>
+      )}
       {warnings.map((w) => (
         <p className="warn" key={w}>
           {w}

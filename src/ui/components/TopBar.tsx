@@ -1,6 +1,7 @@
 // The top bar: the dataset (name, cells x genes, compute device), the actions that open their
 // drawers (Analyze, Embed, Annotate), Export, file opening, and the one progress indicator.
 import { useRef, useState } from 'react';
+import { pickedFromInput } from '../picked-files.ts';
 import { useAnnotation } from '../annotation-store.ts';
 import { captureWorkspace } from '../session/capture.ts';
 import { currentFile } from '../session/autosave.ts';
@@ -80,7 +81,7 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
         {backend ? (backend.kind === 'webgpu' ? 'WebGPU' : 'CPU') : '…'}
       </span>
       <nav className="actions">
-        <button onClick={() => input.current?.click()} title="open an .h5ad, a 10x .h5 or a 10x folder's three files (or drop them on the page)" data-testid="open-files">
+        <button onClick={() => input.current?.click()} title="open an .h5ad, a 10x .h5 or a 10x folder's three files; several datasets (or folders dropped on the page) open as one" data-testid="open-files">
           Open…
         </button>
         <input
@@ -91,7 +92,8 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
           data-testid="file-input"
           accept=".h5ad,.h5,.hdf5,.mtx,.gz,.tsv"
           onChange={(e) => {
-            void openFiles([...(e.target.files ?? [])]);
+            const p = pickedFromInput(e.target.files);
+            void openFiles(p.files, { paths: p.paths });
             e.target.value = '';
           }}
         />

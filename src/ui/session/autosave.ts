@@ -1,14 +1,15 @@
 // Work survives a reload: the workspace (parameters, view, labels) and what was computed (obs
 // columns, embeddings, the report and marker table) are kept in IndexedDB per file, written a
 // second after each change, and put back when the same file is opened again. A file is known by
-// name, size and modification time (reading it whole to hash would cost a full pass over GBs).
+// name, size and modification time (reading it whole to hash would cost a full pass over GBs);
+// several files joined as one by the set of them (they are opened in path order) and the join.
 // A saved .h5ad carries its own workspace (uns/scweb_session), used when the browser has none.
 import { del, get, set } from 'idb-keyval';
 import { create } from 'zustand';
 import type { AnalysisReport, MarkerTable, SessionResults } from '../../workers/protocol.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { useAnnotation } from '../annotation-store.ts';
-import { DEMO_URL, setAfterOpen, useApp } from '../store.ts';
+import { DEMO_URL, setAfterOpen, useApp, type OpenedFiles } from '../store.ts';
 import { useView } from '../view-store.ts';
 import { dataClient } from '../worker-client.ts';
 import { applyWorkspace, captureWorkspace } from './capture.ts';
@@ -34,14 +35,16 @@ const DEMO_NAME = DEMO_URL.split('/').pop()!;
 
 export const useSession = create<{ note: string | null; last: LastSession | null }>(() => ({ note: null, last: null }));
 
-let current: { key: string; name: string; size: number; files: File[] } | null = null;
+let current: { key: string; name: string; size: number; opened: OpenedFiles } | null = null;
 let restoring = false;
 let skipRestore = false;
 let savedSummary: unknown = null;
 let savedResults: SessionResults | null = null;
 
-export function fingerprint(files: { name: string; size: number; lastModified: number }[]): string {
-  return files.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
+export function fingerprint(files: { name: string; size: number; lastModified: number }[], paths?: string[], join: 'inner' | 'outer' = 'inner'): string {
+  // A file's path inside a dropped folder tells sampleA/matrix.mtx.gz from sampleB's; a loose file's is its name.
+  const key = files.map((f, i) => `${paths?.[i] || f.name}:${f.size}:${f.lastModified}`).join('|');
+  return join === 'outer' ? `${key}|join=outer` : key;
 }
 
 /** The file the workspace belongs to, for the workspace JSON an export writes. */
@@ -68,7 +71,7 @@ async function save(): Promise<void> {
   const a = useAnalysis.getState();
   const entry: Saved = { workspace: JSON.stringify(captureWorkspace(currentFile())), results: savedResults, report: a.report, markers: a.markers };
   await set(`ws:${target.key}`, entry);
-  const last: LastSession = { key: target.key, name: target.name, demo: target.name === DEMO_NAME && target.files[0]?.lastModified === 0, savedAt: new Date().toISOString() };
+  const last: LastSession = { key: target.key, name: target.name, demo: target.name === DEMO_NAME && target.opened.files[0]?.lastModified === 0, savedAt: new Date().toISOString() };
   await set('last', last);
 }
 
@@ -81,9 +84,12 @@ function schedule(): void {
   }, 1000);
 }
 
-async function restore(files: File[]): Promise<void> {
-  const key = fingerprint(files);
-  current = { key, name: files.map((f) => f.name).join(', '), size: files.reduce((a, f) => a + f.size, 0), files };
+async function restore(opened: OpenedFiles): Promise<void> {
+  const { files } = opened;
+  const key = fingerprint(files, opened.paths, opened.join);
+  // Several datasets joined: named as the summary names them (a+b), not by every file.
+  const joined = useApp.getState().summary?.samples ? useApp.getState().summary?.file : undefined;
+  current = { key, name: joined ?? files.map((f) => f.name).join(', '), size: files.reduce((a, f) => a + f.size, 0), opened };
   savedSummary = null;
   savedResults = null;
   useSession.setState({ note: null });
@@ -134,7 +140,7 @@ export async function startFresh(): Promise<void> {
   if (!current) return;
   await del(`ws:${current.key}`);
   skipRestore = true;
-  await useApp.getState().openFiles(current.files);
+  await useApp.getState().openFiles(current.opened.files, { paths: current.opened.paths, join: current.opened.join });
 }
 
 /** At start-up: the last session, and the demo reopened when that is what it was on. */
