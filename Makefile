@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -81,7 +81,7 @@ e2e: deps chromium pydeps build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -100,6 +100,11 @@ bench-annotate: deps
 
 bench-celltypist: deps
 	node --import tsx bench/celltypist.ts
+
+# Harmony on 10k and 100k synthetic cells x 50 PCs, 1 and 2 threads, beside harmonypy when
+# HARMONYPY_DIR points at a checkout of github.com/slowkow/harmonypy (python3-torch, -sklearn, -pandas).
+bench-harmony: deps
+	node --import tsx bench/harmony.ts $(BENCH_HARMONY_ARGS)
 
 # `scweb serve` under load on loopback (autocannon): ranges, metadata, uploads, garbage, kill -9.
 bench-serve: deps

@@ -1,7 +1,8 @@
 // Batch keys for integration: obs columns whose values name the batch of each cell (sample, batch,
 // donor, technology). Checked before anything is computed, each refusal naming the column and the
-// fix. harmony.ts is getting its own checkBatchKeys; until it lands the pipeline uses this one
-// (the same rules Harmony applies: categorical, 2 values at least, 3 cells per value at least).
+// fix. The rules are Harmony's (harmony-input.ts: categorical, 2 values at least, 3 cells per value
+// at least), applied here to the cells the pipeline keeps after its QC filters and to the drawer's
+// column summaries, so a key is refused (or greyed out) before any step runs.
 import type { ColumnSummary } from '../io/summary.ts';
 import type { Column } from '../io/types.ts';
 

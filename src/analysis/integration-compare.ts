@@ -4,8 +4,7 @@
 import type { Column, Dataset, Embedding } from '../io/types.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
 import { checkBatchKeys } from './batch-keys.ts';
-import { metricsReading, summarizeMetrics, type Labels, type MetricsSummary } from './integration-metrics.ts';
-import { integrationMetricsAsync } from './integration-metrics-run.ts';
+import { integrationMetrics, metricsReading, summarizeMetrics, type Labels, type MetricsSummary } from './integration-metrics.ts';
 import { violinOf, type ViolinResult } from './violin.ts';
 
 export interface IntegrationMetricsReport {
@@ -74,7 +73,7 @@ export async function compareIntegration(
   const b = rowsOf(batch, rows);
   const l = label ? rowsOf(label, rows) : null;
   const run = (e: Embedding, from: number, what: string) =>
-    integrationMetricsAsync(pick(e, rows), rows.length, e.shape[1], b, l, { signal: opts.signal, pool: opts.pool, onProgress: (f, m) => opts.onProgress?.(from + f / 2, `${what}: ${m}`) });
+    integrationMetrics(pick(e, rows), rows.length, e.shape[1], b, l, { signal: opts.signal, pool: opts.pool, onProgress: (f, m) => opts.onProgress?.(from + f / 2, `${what}: ${m}`) });
   const before = await run(x.before, 0, `before (${x.before.key})`);
   const after = await run(x.after, 0.5, `after (${x.after.key})`);
   const sb = summarizeMetrics(before);

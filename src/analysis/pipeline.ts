@@ -324,18 +324,15 @@ export class Pipeline {
         const progress = pass('harmony').onProgress;
         let r;
         try {
-          // Awaited: the version on the worker pool returns a promise, this one a value.
           r = await runHarmony(coords, nKept, dim, batchLabels.map((l) => keptColumn(l, keep, nKept)), {
             theta: batch.theta,
             maxIterHarmony: batch.maxIter,
             seed: batch.seed,
             signal: opts.signal,
+            pool: opts.pool,
             embeddingName: name,
-            // The pooled Harmony also reports steps within an iteration (kind 'step', its own fraction and message).
-            onProgress: (p: HarmonyProgress & { kind?: 'iteration' | 'step'; fraction?: number; message?: string }) =>
-              p.kind === 'step'
-                ? progress(p.fraction ?? p.iteration / p.maxIterations, p.message ?? `iteration ${p.iteration}/${p.maxIterations}`)
-                : progress(p.fraction ?? p.iteration / p.maxIterations, `iteration ${p.iteration}/${p.maxIterations} done: objective ${p.objective.toPrecision(6)}${p.converged ? ', converged' : ''}`),
+            onProgress: (p: HarmonyProgress) =>
+              progress(p.fraction, p.kind === 'step' ? p.message : `iteration ${p.iteration}/${p.maxIterations} done: objective ${p.objective.toPrecision(6)}${p.converged ? ', converged' : ''}`),
           });
         } catch (err) {
           if (opts.signal?.aborted) throw new CancelledError(ds.fileName);

@@ -2,7 +2,8 @@
 // once the module defining it has run. Add a new pooled step's module here.
 import '../model/encoder-cpu-pool.ts';
 import './cell-pass.ts';
-import './integration-metrics-run.ts';
+import './harmony-blocks.ts';
+import './integration-metrics.ts';
 import './knn.ts';
 import './logreg-gradient.ts';
 import './markers.ts';

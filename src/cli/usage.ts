@@ -73,11 +73,14 @@ Usage:
       then neighbours, Leiden and UMAP (obsm/X_umap) on it. Refused, naming the column, for a
       numeric column, one value, or a batch under 3 cells.
   scweb integrate IN [IN...] --batch-key KEY[,KEY2] --out OUT.h5ad [--basis X_pca] [--theta 2] [--lambda 1]
-              [--seed 0] [--max-iter 10] [--join inner|outer]
+              [--seed 0] [--max-iter 10] [--join inner|outer] [--threads N]
       Harmony batch integration (harmonypy's algorithm, float64) of obsm/BASIS over the obs batch
       column(s) KEY (categorical or string; several keys at once, --theta/--lambda one value or one
       per key). OUT is a fresh .h5ad: the input with obsm/BASIS_harmony added (or replaced). Prints
-      the objective per iteration. --seed: the k-means++ start and the block update orders.
+      the objective per iteration and progress within one. --seed: the k-means++ start and the
+      block update orders. --threads: workers (default: all cores; same results for any N). A
+      numeric batch column, a column with one value or with batches of fewer than 3 cells, and
+      NaN or infinite coordinates are refused before anything is computed.
   scweb annotate QUERY [QUERY...] [--method logreg] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--multi-class multinomial|ovr] [--c 1] [--feature-selection [--top-genes 300]]
               [--solver auto|lbfgs|sgd] [--model-out MODEL.json|MODEL.pkl] [--min-confidence 0.5] [--seed 0]
@@ -131,7 +134,7 @@ Usage:
       predicted_NAME_confidence (its softmax probability); --probabilities adds
       predicted_NAME_prob_LABEL for every label. Same seed and inputs, same result.
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
-              [--before OBSM_KEY] [--perplexity 30]
+              [--before OBSM_KEY] [--perplexity 30] [--threads N]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):
       LISI per cell as harmonypy's compute_lisi (90 nearest neighbours, Euclidean, perplexity 30):
       iLISI on the batch column (1: one batch around a cell; up to the number of batches) and cLISI
@@ -140,7 +143,8 @@ Usage:
       (medians, ASWs, connectivity, a one-line reading; --before: the same for another basis and a
       before -> after reading). --out: cell_id, lisi_KEY and lisi_COL per cell. Batch and label
       columns must be categorical (or text) with at least 2 values, every cell labelled and every
-      category at least 3 cells; the embedding must be finite. Exact distances: O(cells^2).
+      category at least 3 cells; the embedding must be finite. Exact distances: O(cells^2), per cell
+      on --threads workers (default: all cores; same results for any N).
   scweb convert CKPT_DIR OUT_DIR [--dtype f32|f16]
       Convert a scGPT checkpoint into an scWeb bundle (manifest + shards) for public/weights/.
   scweb serve [--port 8080] [--host localhost] [--data DIR] [--s3-bucket B --s3-endpoint URL
