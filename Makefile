@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -57,6 +57,11 @@ snakemake:
 build: deps
 	npx vite build
 
+# The WebAssembly SIMD kernels: wasm/*.ts (AssemblyScript) -> src/analysis/simd-bytes.ts (committed;
+# test/simd-build.test.ts fails when it is stale).
+wasm: deps
+	node --import tsx scripts/build-wasm.ts
+
 start: build
 	@node scripts/serve.mjs --port $(PORT)
 
@@ -89,7 +94,14 @@ bench-io: deps
 bench-neighbors: deps
 	node --import tsx bench/neighbors.ts
 
-bench-umap: deps
+# bench/umap.ts compares with umap-learn's layout and sklearn's trustworthiness (Debian's umap-learn).
+umapdeps:
+	@if ! /usr/bin/python3 -c 'import umap, sklearn' 2>/dev/null; then \
+	  echo "Installing umap-learn (Debian package) for bench/umap.ts..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq umap-learn >/dev/null; \
+	fi
+
+bench-umap: deps umapdeps
 	node --import tsx bench/umap.ts
 
 bench-pipeline: deps

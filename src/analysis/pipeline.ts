@@ -26,7 +26,7 @@ import { pcaCsr, type PcaResult } from './pca.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
 import { qcMetrics, type QcMetrics } from './qc.ts';
 import { scaleCsrInPlace } from './scale.ts';
-import { planUmap, umapCpu } from './umap.ts';
+import { planUmap, umapCpu, umapCpuEngine } from './umap.ts';
 import { umapWebGPU } from './umap-webgpu.ts';
 
 export interface PipelineParams {
@@ -383,7 +383,7 @@ export class Pipeline {
       for (let i = 0; i < coords.length; i++) {
         if (!Number.isFinite(coords[i])) throw new Error(`umap: cell ${Math.floor(i / 2)} got a non-finite coordinate; the neighbour graph is degenerate (many identical cells?)`);
       }
-      return { coords, device: device ? 'WebGPU' : 'CPU' };
+      return { coords, device: device ? 'WebGPU' : umapCpuEngine(plan) === 'wasm' ? 'CPU (WebAssembly SIMD)' : 'CPU (JavaScript)' };
     });
     const spreadUmap = (coords: Float32Array) => {
       const out = new Float32Array(ds.nObs * 2).fill(NaN);
