@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -37,7 +37,8 @@ pydeps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-anndata python3-h5py >/dev/null; \
 	fi
 	@/usr/bin/python3 -c 'import anndata; print("anndata", anndata.__version__)'
-	@# CellTypist .pkl round trips (test/celltypist-pickle.test.ts) load our pickles with sklearn.
+	@# CellTypist .pkl round trips (test/celltypist-pickle.test.ts) load our pickles with sklearn; the
+	@# logistic-regression tests compare with its LogisticRegression (test/reference/sklearn_logreg.py).
 	@if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then \
 	  echo "Installing python3-sklearn (Debian package) for the CellTypist model tests..."; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; \
@@ -85,7 +86,7 @@ e2e: deps chromium pydeps build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -111,6 +112,11 @@ bench-annotate: deps
 
 bench-celltypist: deps
 	node --import tsx bench/celltypist.ts
+
+# Harmony on 10k and 100k synthetic cells x 50 PCs, 1 and 2 threads, beside harmonypy when
+# HARMONYPY_DIR points at a checkout of github.com/slowkow/harmonypy (python3-torch, -sklearn, -pandas).
+bench-harmony: deps
+	node --import tsx bench/harmony.ts $(BENCH_HARMONY_ARGS)
 
 # `scweb serve` under load on loopback (autocannon): ranges, metadata, uploads, garbage, kill -9.
 bench-serve: deps

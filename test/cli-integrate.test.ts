@@ -52,10 +52,10 @@ describe.runIf(hasPythonAnndata())('scweb integrate', () => {
   let input = '';
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes obsm/X_pca_harmony with progress per iteration, equal to runHarmony, readable by anndata', async () => {
+  it('writes obsm/X_pca_harmony with progress per iteration, equal to runHarmony on one thread, readable by anndata', async () => {
     input = batchedInput();
     const out = join(dir, 'out.h5ad');
-    const { code, text } = await run(['integrate', input, '--batch-key', 'batch', '--out', out]);
+    const { code, text } = await run(['integrate', input, '--batch-key', 'batch', '--threads', '2', '--out', out]);
     expect(code, text).toBe(0);
     expect(text).toMatch(/iteration 1\/10: objective \d+\.\d+, \d+ k-means rounds/);
     expect(text).toContain('wrote');
@@ -68,7 +68,7 @@ describe.runIf(hasPythonAnndata())('scweb integrate', () => {
     const res = await openPaths([out]);
     try {
       const emb = src.readEmbedding('X_pca');
-      const r = runHarmony(emb.data, 700, 50, [src.obs.columns.find((c) => c.name === 'batch')!], { seed: 0 });
+      const r = await runHarmony(emb.data, 700, 50, [src.obs.columns.find((c) => c.name === 'batch')!], { seed: 0 });
       expect(Array.from(res.readEmbedding('X_pca_harmony').data)).toEqual(Array.from(Float32Array.from(r.zCorr)));
       expect(Array.from(res.readEmbedding('X_pca').data)).toEqual(Array.from(emb.data));
     } finally {
@@ -89,6 +89,7 @@ describe.runIf(hasPythonAnndata())('scweb integrate', () => {
     let r = await run(['integrate', input, '--batch-key', 'n_genes', '--out', out]);
     expect(r.code).toBe(1);
     expect(r.text).toContain('batch key "n_genes" is numeric (int64)');
+    expect(r.text).toContain('convert the column to categories first');
     r = await run(['integrate', input, '--batch-key', 'donor', '--out', out]);
     expect(r.code).toBe(1);
     expect(r.text).toContain('--batch-key donor: no obs column "donor"');

@@ -3,7 +3,8 @@
 // (our own k-means++ and shuffles) we compare by quality: batches mix, cell types stay apart.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runHarmony, type HarmonyResult } from '../src/analysis/harmony.ts';
+import { checkBatchKeys, runHarmony, type HarmonyOptions, type HarmonyResult } from '../src/analysis/harmony.ts';
+import { CancelledError } from '../src/io/errors.ts';
 import { computeLisi } from '../src/analysis/integration-metrics.ts';
 import { parseNpy } from '../src/io/npy.ts';
 import type { CategoricalColumn, Column } from '../src/io/types.ts';
@@ -45,29 +46,30 @@ const median = (a: Float64Array) => {
 };
 
 describe.runIf(have || process.env.CI)('Harmony follows harmonypy (y_init and perms injected)', () => {
-  let res: HarmonyResult;
+  let res: Promise<HarmonyResult>;
   const get = () => {
     if (res) return res;
     const { pcs, N, d, batch } = fixture();
     const perms = npy('perms.npy');
     const y = npy('y_init.npy');
     res = runHarmony(pcs, N, d, [batch], {
+      keepInitialR: true,
       initCentroids: y.data as Float32Array,
       permutation: (call) => (perms.data as Int32Array).subarray(call * N, (call + 1) * N),
     });
     return res;
   };
 
-  it('initial R matches r_init.npy', () => {
-    const r = get();
+  it('initial R matches r_init.npy', async () => {
+    const r = await get();
     expect(r.K).toBe(23);
-    const d = maxAbsDiff(r.rInit, npy('r_init.npy').data);
+    const d = maxAbsDiff(r.rInit!, npy('r_init.npy').data);
     console.log(`harmony: R init max abs diff ${d.toExponential(2)}`);
     expect(d).toBeLessThan(1e-5);
   });
 
-  it('objectives and k-means rounds match objective.json', () => {
-    const r = get();
+  it('objectives and k-means rounds match objective.json', async () => {
+    const r = await get();
     const ref = JSON.parse(readFileSync(dir('objective.json'), 'utf8')) as { objective_harmony: number[]; objective_kmeans: number[]; kmeans_rounds: number[] };
     expect(r.kmeansRounds).toEqual(ref.kmeans_rounds);
     expect(r.objectiveKmeans.length).toBe(ref.objective_kmeans.length);
@@ -82,8 +84,8 @@ describe.runIf(have || process.env.CI)('Harmony follows harmonypy (y_init and pe
     expect(r.converged).toBe(true);
   });
 
-  it('Z_corr matches z_corr.npy and R matches r.npy', () => {
-    const r = get();
+  it('Z_corr matches z_corr.npy and R matches r.npy', async () => {
+    const r = await get();
     const dz = maxAbsDiff(r.zCorr, npy('z_corr.npy').data);
     const dr = maxAbsDiff(r.R, npy('r.npy').data);
     console.log(`harmony: Z_corr max abs diff ${dz.toExponential(2)}, R ${dr.toExponential(2)}`);
@@ -95,16 +97,16 @@ describe.runIf(have || process.env.CI)('Harmony follows harmonypy (y_init and pe
 
 describe.runIf(have || process.env.CI)('Harmony on its own (k-means++ and shuffles seeded)', () => {
   // (Some seeds stop early, as harmonypy would: its convergence test also stops when the objective rises.)
-  it('mixes the batches and keeps the cell types apart; same seed, same bits; progress per iteration', () => {
+  it('mixes the batches and keeps the cell types apart; same seed, same bits; progress per iteration', async () => {
     const { pcs, N, d, batch, labels } = fixture();
     const progress: number[] = [];
     const t0 = performance.now();
-    const a = runHarmony(pcs, N, d, [batch], { seed: 0, onProgress: (p) => progress.push(p.objective) });
+    const a = await runHarmony(pcs, N, d, [batch], { seed: 0, onProgress: (p) => p.kind === 'iteration' && progress.push(p.objective) });
     console.log(`harmony: 700 cells x 50 PCs, ${a.iterations} iterations in ${(performance.now() - t0).toFixed(0)} ms`);
     expect(progress).toEqual(a.objectiveHarmony.slice(1));
-    const b = runHarmony(pcs, N, d, [batch], { seed: 0 });
+    const b = await runHarmony(pcs, N, d, [batch], { seed: 0 });
     expect(Buffer.from(b.zCorr.buffer).equals(Buffer.from(a.zCorr.buffer))).toBe(true);
-    const c = runHarmony(pcs, N, d, [batch], { seed: 1 });
+    const c = await runHarmony(pcs, N, d, [batch], { seed: 1 });
     expect(Buffer.from(c.zCorr.buffer).equals(Buffer.from(a.zCorr.buffer))).toBe(false);
 
     // harmonypy's compute_lisi (checked against its own values in integration-metrics.test.ts).
@@ -116,49 +118,86 @@ describe.runIf(have || process.env.CI)('Harmony on its own (k-means++ and shuffl
     expect(median(labAfter)).toBeLessThan(median(labBefore) + 0.3);
   });
 
-  it('several batch keys at once, theta per key', () => {
+  it('several batch keys at once, theta per key', async () => {
     const { pcs, N, d, batch } = fixture();
     const second = categorical('lane', Array.from({ length: N }, (_, i) => `l${i % 2}`));
-    const r = runHarmony(pcs, N, d, [batch, second], { theta: [2, 1], seed: 1, maxIterHarmony: 3 });
+    const r = await runHarmony(pcs, N, d, [batch, second], { theta: [2, 1], seed: 1, maxIterHarmony: 3 });
     expect(r.zCorr.every(Number.isFinite)).toBe(true);
     expect(r.iterations).toBeGreaterThan(0);
   });
 
-  it('cancels through the AbortSignal', () => {
+  it('cancels through the AbortSignal', async () => {
     const { pcs, N, d, batch } = fixture();
     const ac = new AbortController();
-    expect(() =>
+    const kinds: string[] = [];
+    await expect(
       runHarmony(pcs, N, d, [batch], {
         signal: ac.signal,
-        onProgress: () => ac.abort(new Error('stop')),
+        onProgress: (p) => {
+          kinds.push(p.kind);
+          if (p.kind === 'iteration') ac.abort();
+        },
       }),
-    ).toThrow('stop');
+    ).rejects.toBeInstanceOf(CancelledError);
+    expect(kinds.filter((k) => k === 'iteration')).toEqual(['iteration']);
+    // Already aborted: refused before any work.
+    await expect(runHarmony(pcs, N, d, [batch], { signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
   });
 });
 
-describe('Harmony refuses bad input with a message naming it', () => {
+describe('Harmony refuses bad input with a message naming it, before computing anything', () => {
   const N = 60;
   const d = 4;
   const X = Float64Array.from({ length: N * d }, (_, i) => Math.sin(i * 1.7) + 0.1 * (i % 7));
   const col = (name: string, f: (i: number) => string) => categorical(name, Array.from({ length: N }, (_, i) => f(i)));
-  it('a batch key with one value', () => {
-    expect(() => runHarmony(X, N, d, [col('sample', () => 's1')])).toThrow('batch key "sample" has only one value ("s1")');
+  const refuses = (x: ArrayLike<number>, cols: Column[], message: string | RegExp, opts: HarmonyOptions = {}) => expect(runHarmony(x, N, d, cols, opts)).rejects.toThrow(message);
+  it('a batch key with one value', async () => {
+    await refuses(X, [col('sample', () => 's1')], 'batch key "sample" has only one value ("s1"): Harmony needs at least 2 batches');
   });
-  it('a category of fewer than 3 cells', () => {
-    expect(() => runHarmony(X, N, d, [col('sample', (i) => (i < 2 ? 'tiny' : 'big'))])).toThrow('batch key "sample": category "tiny" has 2 cells');
+  it('a category of fewer than 3 cells', async () => {
+    await refuses(X, [col('sample', (i) => (i < 2 ? 'tiny' : i < 3 ? 'one' : 'big'))], /batch key "sample": category "one" has 1 cell, category "tiny" has 2 cells; every batch needs at least 3: merge/);
   });
-  it('NaN in the embedding', () => {
+  it('NaN and infinities in the embedding, counted by cell', async () => {
     const Y = X.slice();
     Y[13] = NaN;
-    expect(() => runHarmony(Y, N, d, [col('sample', (i) => `s${i % 2}`)], { embeddingName: 'obsm/X_pca' })).toThrow('obsm/X_pca has a non-finite value (NaN) at cell 3, column 1');
+    Y[14] = Infinity;
+    Y[41] = -Infinity;
+    await refuses(Y, [col('sample', (i) => `s${i % 2}`)], 'obsm/X_pca has NaN or infinite values in 2 cells (first: cell 3, column 1: NaN); Harmony needs finite coordinates: recompute obsm/X_pca or drop those cells', { embeddingName: 'obsm/X_pca' });
+    const Z = X.slice();
+    Z.fill(0, 8, 12);
+    await refuses(Z, [col('sample', (i) => `s${i % 2}`)], 'obsm/X_pca has 1 cell whose coordinates are all zero (first: cell 2)', { embeddingName: 'obsm/X_pca' });
   });
-  it('a numeric batch column', () => {
+  it('a numeric batch column, with the reason and how to convert it', async () => {
     const numeric: Column = { kind: 'numeric', name: 'n_genes', values: new Float64Array(N), dtype: 'int64' };
-    expect(() => runHarmony(X, N, d, [numeric])).toThrow('batch key "n_genes" is numeric (int64)');
+    await refuses(X, [numeric], /^batch key "n_genes" is numeric \(int64\): Harmony needs batch labels.*convert the column to categories first/);
   });
-  it('a missing batch value', () => {
+  it('a missing batch value', async () => {
     const c = col('sample', (i) => `s${i % 2}`);
     c.codes[5] = -1;
-    expect(() => runHarmony(X, N, d, [c])).toThrow('batch key "sample" has a missing value (cell 5)');
+    c.codes[9] = -1;
+    await refuses(X, [c], 'batch key "sample" has a missing value (cell 5; 2 cells in all)');
+  });
+  it('checkBatchKeys reports every problem of every key at once, and encodes good keys', () => {
+    const numeric: Column = { kind: 'numeric', name: 'n_genes', values: new Float64Array(N), dtype: 'float32' };
+    let message = '';
+    try {
+      checkBatchKeys([col('sample', () => 's1'), numeric, col('lane', (i) => (i === 0 ? 'x' : 'y'))], N);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const lines = message.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^batch key "sample" has only one value/);
+    expect(lines[1]).toMatch(/^batch key "n_genes" is numeric \(float32\)/);
+    expect(lines[2]).toMatch(/^batch key "lane": category "x" has 1 cell;/);
+    // Unused categories are dropped; text columns become categories in order of appearance.
+    const cat: Column = { kind: 'categorical', name: 'b', codes: Int32Array.from({ length: N }, (_, i) => (i % 2) * 2), categories: ['p', 'unused', 'q'], ordered: false, dtype: 'category' };
+    const text: Column = { kind: 'string', name: 't', values: Array.from({ length: N }, (_, i) => (i % 3 ? 'v' : 'u')), dtype: 'string' };
+    const [a, b] = checkBatchKeys([cat, text], N);
+    expect(a.categories).toEqual(['p', 'q']);
+    expect(a.counts).toEqual([30, 30]);
+    expect(Array.from(a.codes.subarray(0, 4))).toEqual([0, 1, 0, 1]);
+    expect(b.categories).toEqual(['u', 'v']);
+    expect(b.counts).toEqual([20, 40]);
   });
 });

@@ -98,15 +98,15 @@ describe.skipIf(!hasFixture && !process.env.CI)('integration metrics on the Harm
     });
   }
 
-  it('summarises before/after with a one-line reading', () => {
-    const run = (f: string) => {
+  it('summarises before/after with a one-line reading', async () => {
+    const run = async (f: string) => {
       const x = npy(f);
-      const m = integrationMetrics(x.data as Float32Array, x.shape[0], x.shape[1], batch, label);
+      const m = await integrationMetrics(x.data as Float32Array, x.shape[0], x.shape[1], batch, label);
       console.log(`${f}: all metrics in ${m.seconds.lisi.toFixed(2)} s LISI + ${m.seconds.asw.toFixed(2)} s ASW + ${m.seconds.graph.toFixed(2)} s graph`);
       return summarizeMetrics(m);
     };
-    const before = run('pcs.npy');
-    const after = run('z_corr.npy');
+    const before = await run('pcs.npy');
+    const after = await run('z_corr.npy');
     expect(before.iLisiMedian).toBeCloseTo(1.0, 2);
     expect(after.iLisiMedian).toBeCloseTo(1.983, 3);
     expect(after.nBatches).toBe(3);
@@ -139,7 +139,7 @@ describe('scweb metrics', () => {
       const c = ds.obs.columns.find((k) => k.name === name) as CategoricalColumn;
       return { codes: c.codes, categories: c.categories };
     };
-    const m = summarizeMetrics(integrationMetrics(emb.data, emb.shape[0], emb.shape[1], col('phase'), col('bulk_labels')));
+    const m = summarizeMetrics(await integrationMetrics(emb.data, emb.shape[0], emb.shape[1], col('phase'), col('bulk_labels')));
     expect(json).toMatchObject({ basis: 'X_pca', batchKey: 'phase', labelCol: 'bulk_labels', ...m });
     expect(json.reading).toMatch(/median iLISI \d\.\d\d of 3/);
     const rows = readFileSync(csv, 'utf8').trim().split('\n');

@@ -5,8 +5,20 @@
 // the original embedding per cluster. The initial centroids and the update orders can be injected
 // (to follow a harmonypy run exactly); otherwise a seeded greedy k-means++ with Lloyd rounds (as
 // sklearn's KMeans(n_init=1, max_iter=25) that harmonypy uses) and seeded Fisher-Yates shuffles.
+//
+// The passes over all cells (soft assignment, centroids with the objective's terms, ridge sums,
+// correction, k-means) run in fixed blocks of cells on the worker pool (harmony-blocks.ts), summed
+// in block order: the same bits for any number of threads. The diversity-penalty update of R stays
+// on this thread: each of its blocks changes O and E for the next, so it is sequential by nature.
+import { CancelledError } from '../io/errors.ts';
 import type { Column } from '../io/types.ts';
-import { mulberry32, type Uniform } from '../model/random.ts';
+import { mulberry32 } from '../model/random.ts';
+import { openJob, type WorkerPool } from '../parallel/pool.ts';
+import { CellBlocks, HARMONY_TASK, inSharedMemory, type CentroidSums, type HarmonyCtx, type HarmonyOp, type RidgeSums } from './harmony-blocks.ts';
+import { checkBatchKeys, checkEmbedding, type BatchKey } from './harmony-input.ts';
+import { kmeansInit, type RunBlocksOp } from './harmony-kmeans.ts';
+
+export { checkBatchKeys, checkEmbedding, MIN_BATCH_CELLS, type BatchKey } from './harmony-input.ts';
 
 export interface HarmonyOptions {
   /** Diversity penalty: one value for every batch key, or one per key. Default 2. */
@@ -29,21 +41,35 @@ export interface HarmonyOptions {
   initCentroids?: ArrayLike<number>;
   /** Update order of the i-th update_R call (0-based), a permutation of 0..N-1; replaces the shuffles. */
   permutation?: (call: number) => ArrayLike<number>;
-  /** Called after each Harmony iteration. */
+  /**
+   * Progress: kind 'iteration' after each Harmony iteration (with its objective), kind 'step'
+   * within the initialisation and the iterations (at least every second while work goes on).
+   */
   onProgress?: (p: HarmonyProgress) => void;
-  /** Checked between blocks and between iterations; aborting throws the signal's reason. */
+  /** Checked between blocks; aborting rejects with a CancelledError. */
   signal?: AbortSignal;
   /** How error messages name the embedding, e.g. `obsm/X_pca`. */
   embeddingName?: string;
+  /** Worker pool for the passes over cells (null or absent: this thread); same results either way. */
+  pool?: WorkerPool | null;
+  /** Keep a copy of the soft assignments right after the initialisation (result.rInit; N x K more memory). */
+  keepInitialR?: boolean;
 }
 
 export interface HarmonyProgress {
+  /** 'iteration': a Harmony iteration ended; 'step': progress within the initialisation or an iteration. */
+  kind: 'iteration' | 'step';
+  /** The iteration running or just ended (0: the initialisation). */
   iteration: number;
   maxIterations: number;
-  /** The objective after this iteration's clustering (harmonypy's objective_harmony[-1]). */
+  /** The latest objective (harmonypy's objective_harmony[-1] after an iteration; NaN before the first). */
   objective: number;
+  /** K-means rounds of this iteration so far. */
   kmeansRounds: number;
   converged: boolean;
+  /** Rough share of the whole run done, 0 to 1 (iterations may stop early on convergence). */
+  fraction: number;
+  message: string;
 }
 
 export interface HarmonyResult {
@@ -51,8 +77,8 @@ export interface HarmonyResult {
   zCorr: Float64Array;
   /** Soft cluster assignments, row-major [N, K]. */
   R: Float64Array;
-  /** Soft assignments right after the initialisation, row-major [N, K]. */
-  rInit: Float64Array;
+  /** Soft assignments right after the initialisation, row-major [N, K], with keepInitialR (else null). */
+  rInit: Float64Array | null;
   /** Centroids, row-major [K, d] (unit length). */
   Y: Float64Array;
   K: number;
@@ -64,6 +90,22 @@ export interface HarmonyResult {
   kmeansRounds: number[];
   iterations: number;
   converged: boolean;
+  /** Wall-clock seconds per phase (where the time goes). */
+  seconds: HarmonySeconds;
+}
+
+export interface HarmonySeconds {
+  /** k-means++ and Lloyd rounds (0 with injected centroids). */
+  init: number;
+  /** Distances to the centroids and their softmax, per k-means round. */
+  assign: number;
+  /** The sequential diversity-penalty update of R. */
+  diversity: number;
+  /** Centroid sums with the objective's terms. */
+  centroids: number;
+  /** Ridge sums, solves and the corrected embedding. */
+  correction: number;
+  total: number;
 }
 
 export const HARMONY_DEFAULTS = {
@@ -79,6 +121,8 @@ export const HARMONY_DEFAULTS = {
 } as const;
 
 const WINDOW = 3;
+/** Share of the progress bar given to the initial k-means. */
+const INIT_SHARE = 0.1;
 
 /** Python's round(): half to even. */
 function pyRound(x: number): number {
@@ -99,6 +143,8 @@ interface Design {
   nKeys: number;
   /** Column of each cell per key: cols[n * nKeys + key]. */
   cols: Int32Array;
+  /** The first column and the number of columns of each key. */
+  offsets: number[];
   /** Fraction of the cells in each batch column. */
   prB: Float64Array;
   theta: Float64Array;
@@ -113,9 +159,8 @@ function perKey(v: number | number[] | undefined, dflt: number, nKeys: number, w
   return v;
 }
 
-function buildDesign(batches: Column[], N: number, opts: HarmonyOptions): Design {
-  if (batches.length === 0) throw new Error('Harmony needs at least one batch key');
-  const nKeys = batches.length;
+function buildDesign(keys: BatchKey[], N: number, opts: HarmonyOptions): Design {
+  const nKeys = keys.length;
   const thetas = perKey(opts.theta, HARMONY_DEFAULTS.theta, nKeys, 'theta');
   const lambdas = perKey(opts.lambda, HARMONY_DEFAULTS.lambda, nKeys, 'lambda');
   for (const t of thetas) if (!Number.isFinite(t) || t < 0) throw new Error(`theta must be a non-negative number, got ${t}`);
@@ -124,188 +169,29 @@ function buildDesign(batches: Column[], N: number, opts: HarmonyOptions): Design
   const theta: number[] = [];
   const lambda: number[] = [0];
   const counts: number[] = [];
+  const offsets: number[] = [];
   let offset = 0;
-  batches.forEach((col, key) => {
-    const name = col.name;
-    if (col.kind === 'numeric') throw new Error(`batch key "${name}" is numeric (${col.dtype}): Harmony needs a categorical (or string) column of batch labels`);
-    let codes: ArrayLike<number>;
-    let categories: string[];
-    if (col.kind === 'categorical') {
-      codes = col.codes;
-      categories = col.categories;
-    } else {
-      const index = new Map<string, number>();
-      const c = new Int32Array(col.values.length);
-      col.values.forEach((v, i) => {
-        if (v === null || v === undefined || v === '') {
-          c[i] = -1;
-          return;
-        }
-        let k = index.get(v);
-        if (k === undefined) index.set(v, (k = index.size));
-        c[i] = k;
-      });
-      codes = c;
-      categories = [...index.keys()];
+  keys.forEach((key, q) => {
+    for (let i = 0; i < N; i++) cols[i * nKeys + q] = offset + key.codes[i];
+    for (const n of key.counts) {
+      counts.push(n);
+      theta.push(thetas[q]);
+      lambda.push(lambdas[q]);
     }
-    if (codes.length !== N) throw new Error(`batch key "${name}" has ${codes.length} values for ${N} cells`);
-    const n = new Array<number>(categories.length).fill(0);
-    for (let i = 0; i < N; i++) {
-      const c = codes[i];
-      if (c < 0 || c >= categories.length) throw new Error(`batch key "${name}" has a missing value (cell ${i}): every cell needs a batch`);
-      n[c]++;
-    }
-    // Categories no cell uses (pandas keeps them) carry no batch: drop them as pd.get_dummies on values would.
-    const used: number[] = [];
-    const remap = new Int32Array(categories.length).fill(-1);
-    categories.forEach((_, c) => {
-      if (n[c] > 0) {
-        remap[c] = used.length;
-        used.push(c);
-      }
-    });
-    if (used.length < 2) throw new Error(`batch key "${name}" has only one value ("${categories[used[0]]}"): Harmony needs at least 2 batches`);
-    for (const c of used) {
-      if (n[c] < 3) throw new Error(`batch key "${name}": category "${categories[c]}" has ${n[c]} cell${n[c] === 1 ? '' : 's'}; every batch needs at least 3`);
-    }
-    for (let i = 0; i < N; i++) cols[i * nKeys + key] = offset + remap[codes[i]];
-    for (const c of used) {
-      counts.push(n[c]);
-      theta.push(thetas[key]);
-      lambda.push(lambdas[key]);
-    }
-    offset += used.length;
+    offsets.push(offset);
+    offset += key.categories.length;
   });
-  return {
-    B: offset,
-    nKeys,
-    cols,
-    prB: Float64Array.from(counts, (c) => c / N),
-    theta: Float64Array.from(theta),
-    lambda: Float64Array.from(lambda),
-  };
+  return { B: offset, nKeys, cols, offsets, prB: Float64Array.from(counts, (c) => c / N), theta: Float64Array.from(theta), lambda: Float64Array.from(lambda) };
 }
 
-function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason ?? new DOMException('Harmony was cancelled', 'AbortError');
-}
-
-/** Each row of [n, d] scaled to unit L2 norm, into out. */
-function cosineRows(src: Float64Array, n: number, d: number, out: Float64Array, name: string): void {
+/** Each row of [n, d] scaled to unit L2 norm (rows checked non-zero beforehand). */
+function cosineRows(src: Float64Array, n: number, d: number, out: Float64Array): void {
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let j = 0; j < d; j++) s += src[i * d + j] * src[i * d + j];
     const norm = Math.sqrt(s);
-    if (!(norm > 0) || !Number.isFinite(norm)) throw new Error(`${name}: cell ${i} has ${norm > 0 ? 'a non-finite' : 'a zero'} norm; Harmony needs a non-zero, finite row per cell`);
     for (let j = 0; j < d; j++) out[i * d + j] = src[i * d + j] / norm;
   }
-}
-
-/** dist[n, k] = 2 (1 - Y_k . Z_n) for unit rows. */
-function distances(Z: Float64Array, Y: Float64Array, N: number, K: number, d: number, dist: Float64Array): void {
-  for (let n = 0; n < N; n++) {
-    const zo = n * d;
-    for (let k = 0; k < K; k++) {
-      const yo = k * d;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += Y[yo + j] * Z[zo + j];
-      dist[n * K + k] = 2 * (1 - s);
-    }
-  }
-}
-
-/** out[n, k] = softmax_k(-dist[n, k] / sigma) (max-shifted: the same ratios, no underflow). */
-function softmaxRows(dist: Float64Array, N: number, K: number, sigma: number, out: Float64Array): void {
-  for (let n = 0; n < N; n++) {
-    const o = n * K;
-    let min = Infinity;
-    for (let k = 0; k < K; k++) min = Math.min(min, dist[o + k]);
-    let s = 0;
-    for (let k = 0; k < K; k++) s += out[o + k] = Math.exp(-(dist[o + k] - min) / sigma);
-    for (let k = 0; k < K; k++) out[o + k] /= s;
-  }
-}
-
-/** Greedy k-means++ (2 + ln K trials per centre, as sklearn) then Lloyd rounds; centroids row-major [K, d]. */
-function kmeansInit(Z: Float64Array, N: number, d: number, K: number, rand: Uniform, maxIter = 25): Float64Array {
-  const C = new Float64Array(K * d);
-  const sq = (i: number, c: Float64Array, co: number) => {
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const t = Z[i * d + j] - c[co + j];
-      s += t * t;
-    }
-    return s;
-  };
-  const pick = (weights: Float64Array, total: number) => {
-    let r = rand() * total;
-    for (let i = 0; i < N; i++) {
-      r -= weights[i];
-      if (r < 0) return i;
-    }
-    return N - 1;
-  };
-  const first = Math.min(N - 1, Math.floor(rand() * N));
-  C.set(Z.subarray(first * d, first * d + d), 0);
-  const closest = new Float64Array(N);
-  let pot = 0;
-  for (let i = 0; i < N; i++) pot += closest[i] = sq(i, C, 0);
-  const trials = 2 + Math.floor(Math.log(K));
-  const cand = new Float64Array(N);
-  const best = new Float64Array(N);
-  for (let c = 1; c < K; c++) {
-    let bestPot = Infinity;
-    let bestIdx = 0;
-    for (let t = 0; t < trials; t++) {
-      const idx = pot > 0 ? pick(closest, pot) : Math.floor(rand() * N);
-      let p = 0;
-      for (let i = 0; i < N; i++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const u = Z[i * d + j] - Z[idx * d + j];
-          s += u * u;
-        }
-        p += cand[i] = Math.min(closest[i], s);
-      }
-      if (p < bestPot) {
-        bestPot = p;
-        bestIdx = idx;
-        best.set(cand);
-      }
-    }
-    C.set(Z.subarray(bestIdx * d, bestIdx * d + d), c * d);
-    closest.set(best);
-    pot = bestPot;
-  }
-  const label = new Int32Array(N).fill(-1);
-  const sums = new Float64Array(K * d);
-  const sizes = new Float64Array(K);
-  for (let it = 0; it < maxIter; it++) {
-    let changed = 0;
-    for (let i = 0; i < N; i++) {
-      let bk = 0;
-      let bd = Infinity;
-      for (let k = 0; k < K; k++) {
-        const s = sq(i, C, k * d);
-        if (s < bd) {
-          bd = s;
-          bk = k;
-        }
-      }
-      if (label[i] !== bk) changed++;
-      label[i] = bk;
-    }
-    if (changed === 0) break;
-    sums.fill(0);
-    sizes.fill(0);
-    for (let i = 0; i < N; i++) {
-      const k = label[i];
-      sizes[k]++;
-      for (let j = 0; j < d; j++) sums[k * d + j] += Z[i * d + j];
-    }
-    for (let k = 0; k < K; k++) if (sizes[k] > 0) for (let j = 0; j < d; j++) C[k * d + j] = sums[k * d + j] / sizes[k];
-  }
-  return C;
 }
 
 function normaliseRows(Y: Float64Array, K: number, d: number): void {
@@ -344,251 +230,404 @@ function solve(A: Float64Array, Bm: Float64Array, p: number, m: number): void {
   }
 }
 
+function addCentroidSums(parts: CentroidSums[], K: number, d: number, B: number): CentroidSums {
+  const C = new Float64Array(K * d);
+  const rsum = new Float64Array(K);
+  const obar = new Float64Array(K * B);
+  let entropy = 0;
+  for (const p of parts) {
+    for (let t = 0; t < K * d; t++) C[t] += p.C[t];
+    for (let k = 0; k < K; k++) rsum[k] += p.rsum[k];
+    for (let t = 0; t < K * B; t++) obar[t] += p.obar[t];
+    entropy += p.entropy;
+  }
+  return { C, rsum, obar, entropy };
+}
+
+function checkOptions(N: number, K: number, opts: HarmonyOptions): void {
+  if (!Number.isInteger(K) || K < 2) throw new Error(`Harmony needs at least 2 clusters (K = ${K}; ${N} cells give min(round(N / 30), 100)): give nClusters, or integrate at least 45 cells`);
+  if (K > N) throw new Error(`Harmony: ${K} clusters for ${N} cells; give fewer clusters`);
+  const sigma = opts.sigma ?? HARMONY_DEFAULTS.sigma;
+  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new Error(`sigma must be a positive number, got ${sigma}`);
+  const blockSize = opts.blockSize ?? HARMONY_DEFAULTS.blockSize;
+  if (!(blockSize > 0 && blockSize <= 1)) throw new Error(`blockSize must be in (0, 1], got ${blockSize}`);
+  for (const [name, v] of [
+    ['maxIterHarmony', opts.maxIterHarmony],
+    ['maxIterKmeans', opts.maxIterKmeans],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`${name} must be a whole number of at least 1, got ${v}`);
+  }
+}
+
 /**
  * Runs Harmony on an embedding (row-major [N, d], e.g. obsm/X_pca) with one or more batch columns
  * (categorical or string; theta and lambda per key). Returns the corrected embedding and the trace.
+ * Every input check runs before any computation.
  */
-export function runHarmony(embedding: ArrayLike<number>, N: number, d: number, batches: Column[], opts: HarmonyOptions = {}): HarmonyResult {
+export async function runHarmony(embedding: ArrayLike<number>, N: number, d: number, batches: Column[], opts: HarmonyOptions = {}): Promise<HarmonyResult> {
   const name = opts.embeddingName ?? 'the embedding';
-  if (embedding.length !== N * d) throw new Error(`${name}: ${embedding.length} values, expected ${N} cells x ${d}`);
-  if (d < 1) throw new Error(`${name} has no columns`);
-  const Zorig = new Float64Array(N * d);
-  for (let i = 0; i < N * d; i++) {
-    const v = embedding[i];
-    if (!Number.isFinite(v)) throw new Error(`${name} has a non-finite value (${v}) at cell ${Math.floor(i / d)}, column ${i % d}`);
-    Zorig[i] = v;
-  }
-  const design = buildDesign(batches, N, opts);
-  const { B, nKeys, cols, prB, theta, lambda } = design;
+  const keys = checkBatchKeys(batches, N);
+  checkEmbedding(embedding, N, d, name);
+  const design = buildDesign(keys, N, opts);
   const K = opts.nClusters ?? defaultClusters(N);
-  if (!Number.isInteger(K) || K < 2) throw new Error(`Harmony needs at least 2 clusters (K = ${K}; ${N} cells gives min(round(N / 30), 100))`);
-  if (K > N) throw new Error(`Harmony: ${K} clusters for ${N} cells`);
+  checkOptions(N, K, opts);
+  if (opts.initCentroids && opts.initCentroids.length !== d * K) throw new Error(`initCentroids: ${opts.initCentroids.length} values, expected ${d} x ${K}`);
+  const { B, nKeys, prB, theta, lambda } = design;
   const sigma = opts.sigma ?? HARMONY_DEFAULTS.sigma;
   const blockSize = opts.blockSize ?? HARMONY_DEFAULTS.blockSize;
-  if (!(blockSize > 0 && blockSize <= 1)) throw new Error(`blockSize must be in (0, 1], got ${blockSize}`);
   const maxIterHarmony = opts.maxIterHarmony ?? HARMONY_DEFAULTS.maxIterHarmony;
   const maxIterKmeans = opts.maxIterKmeans ?? HARMONY_DEFAULTS.maxIterKmeans;
   const epsK = opts.epsilonCluster ?? HARMONY_DEFAULTS.epsilonCluster;
   const epsH = opts.epsilonHarmony ?? HARMONY_DEFAULTS.epsilonHarmony;
   const seed = opts.seed ?? HARMONY_DEFAULTS.seed;
   const signal = opts.signal;
-  checkAbort(signal);
-
-  const Zcos = new Float64Array(N * d);
-  cosineRows(Zorig, N, d, Zcos, name);
-  const Zcorr = Zorig.slice();
-
-  // Centroids [K, d].
-  let Y: Float64Array;
-  if (opts.initCentroids) {
-    if (opts.initCentroids.length !== d * K) throw new Error(`initCentroids: ${opts.initCentroids.length} values, expected ${d} x ${K}`);
-    Y = new Float64Array(K * d);
-    for (let j = 0; j < d; j++) for (let k = 0; k < K; k++) Y[k * d + j] = opts.initCentroids[j * K + k];
-  } else {
-    Y = kmeansInit(Zcos, N, d, K, mulberry32(seed));
-  }
-  normaliseRows(Y, K, d);
-
-  const permRand = mulberry32((seed ^ 0x5bd1e995) >>> 0);
-  let permCall = 0;
-  const perm = new Int32Array(N);
-  const nextPerm = (): Int32Array => {
-    const call = permCall++;
-    if (opts.permutation) {
-      const p = opts.permutation(call);
-      if (p.length !== N) throw new Error(`permutation ${call}: ${p.length} entries for ${N} cells`);
-      for (let i = 0; i < N; i++) perm[i] = p[i];
-    } else {
-      for (let i = 0; i < N; i++) perm[i] = i;
-      for (let i = N - 1; i > 0; i--) {
-        const j = Math.floor(permRand() * (i + 1));
-        const t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-      }
-    }
-    return perm;
+  const cancelled = () => signal?.aborted && new CancelledError('harmony');
+  const stop = () => {
+    const e = cancelled();
+    if (e) throw e;
   };
+  stop();
 
-  const dist = new Float64Array(N * K);
-  const R = new Float64Array(N * K);
-  const scale = new Float64Array(N * K);
-  const O = new Float64Array(K * B);
-  const E = new Float64Array(K * B);
+  const cells = new CellBlocks(opts.pool, N);
+  const Zorig = cells.f64(N * d);
+  for (let i = 0; i < N * d; i++) Zorig[i] = embedding[i];
+  const Zcos = cells.f64(N * d);
+  cosineRows(Zorig, N, d, Zcos);
+  const Zcorr = cells.f64(N * d);
+  const cols = cells.share(design.cols);
+  const R = cells.f64(N * K);
+  const scale = cells.f64(N * K);
+
+  // Progress: 'step' events at least every 250 ms of work, and a yield to the event loop (so an
+  // abort gets through) at least every 50 ms.
+  let iteration = 0;
+  let rounds = 0;
+  let converged = false;
+  let stage = 'starting';
+  let fraction = 0;
+  let lastEvent = performance.now();
+  let lastYield = performance.now();
   const objectiveKmeans: number[] = [];
   const objectiveHarmony: number[] = [];
   const kmeansRounds: number[] = [];
-
-  distances(Zcos, Y, N, K, d, dist);
-  softmaxRows(dist, N, K, sigma, R);
-  const rInit = R.slice();
-  // E = outer(sum_n R, Pr_b); O = R Phi^T.
-  const clusterSize = new Float64Array(K);
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const r = R[n * K + k];
-      clusterSize[k] += r;
-      for (let q = 0; q < nKeys; q++) O[k * B + cols[n * nKeys + q]] += r;
-    }
-  }
-  for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] = clusterSize[k] * prB[b];
-
-  const logRatio = new Float64Array(K * B);
-  const computeObjective = () => {
-    let kmeansError = 0;
-    let entropy = 0;
-    let cross = 0;
-    for (let k = 0; k < K; k++) {
-      for (let b = 0; b < B; b++) {
-        const o = Math.max(O[k * B + b], 1e-8);
-        const e = Math.max(E[k * B + b], 1e-8);
-        logRatio[k * B + b] = theta[b] * Math.log((o + e) / e);
-      }
-    }
-    for (let n = 0; n < N; n++) {
-      for (let k = 0; k < K; k++) {
-        const r = R[n * K + k];
-        kmeansError += r * dist[n * K + k];
-        const h = r * Math.log(r);
-        if (Number.isFinite(h)) entropy += h * sigma;
-        let t = 0;
-        for (let q = 0; q < nKeys; q++) t += logRatio[k * B + cols[n * nKeys + q]];
-        cross += r * sigma * t;
-      }
-    }
-    objectiveKmeans.push((kmeansError + entropy + cross) * (2000 / N));
+  const emit = (kind: HarmonyProgress['kind']) => {
+    lastEvent = performance.now();
+    opts.onProgress?.({ kind, iteration, maxIterations: maxIterHarmony, objective: objectiveHarmony.at(-1) ?? NaN, kmeansRounds: rounds, converged, fraction, message: stage });
   };
-  computeObjective();
-  objectiveHarmony.push(objectiveKmeans[objectiveKmeans.length - 1]);
+  const step = async (message?: string, f?: number) => {
+    if (message !== undefined) stage = message;
+    if (f !== undefined) fraction = Math.min(1, Math.max(fraction, f));
+    if (performance.now() - lastEvent >= 250) emit('step');
+    if (performance.now() - lastYield >= 50) {
+      await new Promise((r) => setTimeout(r, 0));
+      lastYield = performance.now();
+    }
+    stop();
+  };
 
-  const nBlocks = Math.ceil(1 / blockSize);
-  const perBlock = Math.floor(N * blockSize);
-  const ratioPow = new Float64Array(K * B);
-  const blockSum = new Float64Array(K);
+  const seconds: HarmonySeconds = { init: 0, assign: 0, diversity: 0, centroids: 0, correction: 0, total: 0 };
+  const t0 = performance.now();
+  const timed = async <T>(phase: Exclude<keyof HarmonySeconds, 'total'>, f: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      seconds[phase] += (performance.now() - t) / 1000;
+    }
+  };
+  // One batch key: the entropy from per-cell terms (no log per cell and cluster); see computeObjective.
+  const directEntropy = nKeys > 1;
+  const ctx = (): HarmonyCtx => ({ Zcos, Zorig, cols, d, K, nKeys, B, sigma, directEntropy });
+  let job = openJob(opts.pool, HARMONY_TASK, { ...ctx(), Zorig: null, cols: null });
+  const run: RunBlocksOp = async <T>(make: (from: number, to: number) => HarmonyOp) => {
+    await step();
+    return job.run<T>(
+      cells.blocks.map((b) => make(b.from, b.to)),
+      { signal, onBlock: () => void (performance.now() - lastEvent >= 250 && emit('step')) },
+    );
+  };
 
-  const updateR = () => {
-    softmaxRows(dist, N, K, sigma, scale);
-    const order = nextPerm();
-    for (let blk = 0; blk < nBlocks; blk++) {
-      checkAbort(signal);
-      const lo = Math.min(N, blk * perBlock);
-      const hi = blk === nBlocks - 1 ? N : Math.min(N, (blk + 1) * perBlock);
-      // Remove the block from E and O.
-      blockSum.fill(0);
-      for (let i = lo; i < hi; i++) {
-        const n = order[i];
-        for (let k = 0; k < K; k++) {
-          const r = R[n * K + k];
-          blockSum[k] += r;
-          for (let q = 0; q < nKeys; q++) O[k * B + cols[n * nKeys + q]] -= r;
-        }
-      }
-      for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] -= blockSum[k] * prB[b];
+  try {
+    // Centroids [K, d].
+    const Y = new Float64Array(K * d);
+    if (opts.initCentroids) {
+      for (let j = 0; j < d; j++) for (let k = 0; k < K; k++) Y[k * d + j] = opts.initCentroids[j * K + k];
+    } else {
+      const tick = (message: string, f: number) => step(`Harmony: initial clusters, ${message}`, INIT_SHARE * f);
+      Y.set(await timed('init', () => kmeansInit(run, cells, Zcos, N, d, K, mulberry32(seed), { tick })));
+    }
+    normaliseRows(Y, K, d);
+    job.close();
+    job = openJob(opts.pool, HARMONY_TASK, ctx());
+
+    // Per cell: min_k dist and log of the softmax's denominator (assignBlock).
+    const cellAux = cells.f64(N * 2);
+    const assign = (Yk: Float64Array) =>
+      timed('assign', async () => {
+        const parts = await run<{ out: Float64Array; aux: Float64Array } | null>((from, to) => ({ op: 'assign', from, to, Y: Yk, out: cells.out(scale, K, from, to), aux: cells.out(cellAux, 2, from, to) }));
+        parts.forEach((p, b) => {
+          if (!p) return;
+          scale.set(p.out, cells.blocks[b].from * K);
+          cellAux.set(p.aux, cells.blocks[b].from * 2);
+        });
+      });
+    const centroid = () => timed('centroids', async () => addCentroidSums(await run<CentroidSums>((from, to) => ({ op: 'centroid', from, to, R: cells.rows(R, K, from, to) })), K, d, B));
+
+    await step('Harmony: initial soft clusters', INIT_SHARE);
+    await assign(Y);
+    R.set(scale);
+    const rInit = opts.keepInitialR ? R.slice() : null;
+    let sums = await centroid();
+    // E = outer(sum_n R, Pr_b); O = R Phi^T; both stored [B, K] (harmonypy's transposes).
+    const O = sums.obar.slice();
+    const E = new Float64Array(B * K);
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] = sums.rsum[k] * prB[b];
+
+    // The objective from the block sums: sum R * dist = sum_k (2 sum_n R[n, k] - 2 Y_k . C_k)
+    // with C_k = sum_n R[n, k] z_n, and the cross entropy through the per-batch sums of R. With one
+    // batch key, R[n, k] = exp(-(dist - min_n) / sigma) / Z_n * rp[b_n, k] / s_n (the softmax, the
+    // diversity factor of the cell's block, the cell's normaliser), so
+    // sum_k R log R = -(sum_k R dist - min_n rho_n) / sigma - (log Z_n + log s_n) rho_n + sum_k R log rp
+    // (rho_n = sum_k R[n, k]), and k-means error + sigma x entropy is sigma x `cellEntropy`, the sum
+    // over cells of min_n rho_n / sigma - (log Z_n + log s_n) rho_n + sum_k R log rp: two logs per
+    // cell instead of one per cell and cluster; the same value up to rounding.
+    let cellEntropy = 0;
+    const computeObjective = (Yk: Float64Array, s: CentroidSums) => {
+      let kmeansError = 0;
+      let cross = 0;
       for (let k = 0; k < K; k++) {
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += Yk[k * d + j] * s.C[k * d + j];
+        kmeansError += 2 * s.rsum[k] - 2 * dot;
         for (let b = 0; b < B; b++) {
-          const e = E[k * B + b];
-          const ratio = Math.min(1, Math.max(1e-8, e / Math.max(O[k * B + b] + e, 1e-8)));
-          ratioPow[k * B + b] = Math.pow(ratio, theta[b]);
+          const o = Math.max(O[b * K + k], 1e-8);
+          const e = Math.max(E[b * K + k], 1e-8);
+          cross += theta[b] * Math.log((o + e) / e) * s.obar[b * K + k];
         }
       }
-      // New R for the block, then put it back.
-      blockSum.fill(0);
-      for (let i = lo; i < hi; i++) {
-        const n = order[i];
-        let s = 0;
-        for (let k = 0; k < K; k++) {
-          let t = 0;
-          for (let q = 0; q < nKeys; q++) t += ratioPow[k * B + cols[n * nKeys + q]];
-          s += R[n * K + k] = scale[n * K + k] * t;
-        }
-        s = Math.max(s, 1e-8);
-        for (let k = 0; k < K; k++) {
-          const r = (R[n * K + k] /= s);
-          blockSum[k] += r;
-          for (let q = 0; q < nKeys; q++) O[k * B + cols[n * nKeys + q]] += r;
+      const errorAndEntropy = directEntropy ? kmeansError + sigma * s.entropy : sigma * cellEntropy;
+      objectiveKmeans.push((errorAndEntropy + sigma * cross) * (2000 / N));
+    };
+    // Right after the initialisation R is the softmax itself: rho_n = 1, no diversity factor.
+    for (let n = 0; n < N; n++) cellEntropy += cellAux[2 * n] / sigma - cellAux[2 * n + 1];
+    computeObjective(Y, sums);
+    objectiveHarmony.push(objectiveKmeans[0]);
+    let sumsFresh = true;
+
+    const permRand = mulberry32((seed ^ 0x5bd1e995) >>> 0);
+    let permCall = 0;
+    const perm = new Int32Array(N);
+    const nextPerm = (): Int32Array => {
+      const call = permCall++;
+      if (opts.permutation) {
+        const p = opts.permutation(call);
+        if (p.length !== N) throw new Error(`permutation ${call}: ${p.length} entries for ${N} cells`);
+        for (let i = 0; i < N; i++) perm[i] = p[i];
+      } else {
+        for (let i = 0; i < N; i++) perm[i] = i;
+        for (let i = N - 1; i > 0; i--) {
+          const j = Math.floor(permRand() * (i + 1));
+          const t = perm[i];
+          perm[i] = perm[j];
+          perm[j] = t;
         }
       }
-      for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] += blockSum[k] * prB[b];
+      return perm;
+    };
+
+    const nBlocks = Math.ceil(1 / blockSize);
+    const perBlock = Math.floor(N * blockSize);
+    const ratioPow = new Float64Array(B * K);
+    const logRatioPow = new Float64Array(B * K);
+    const blockSum = new Float64Array(K);
+    const cellCols = design.cols;
+    /** R[n] -= or += into O's columns of the cell's batches, and into blockSum. */
+    const moveCell = (n: number, sign: 1 | -1) => {
+      const ro = n * K;
+      if (nKeys === 1) {
+        const oc = cellCols[n] * K;
+        if (sign > 0) {
+          for (let k = 0; k < K; k++) {
+            O[oc + k] += R[ro + k];
+            blockSum[k] += R[ro + k];
+          }
+        } else {
+          for (let k = 0; k < K; k++) {
+            O[oc + k] -= R[ro + k];
+            blockSum[k] += R[ro + k];
+          }
+        }
+        return;
+      }
+      for (let q = 0; q < nKeys; q++) {
+        const oc = cellCols[n * nKeys + q] * K;
+        if (sign > 0) for (let k = 0; k < K; k++) O[oc + k] += R[ro + k];
+        else for (let k = 0; k < K; k++) O[oc + k] -= R[ro + k];
+      }
+      for (let k = 0; k < K; k++) blockSum[k] += R[ro + k];
+    };
+    // The diversity penalty, sequential over blocks of a shuffled order (harmonypy's update_R).
+    const updateR = async () => {
+      const order = nextPerm();
+      cellEntropy = 0;
+      for (let blk = 0; blk < nBlocks; blk++) {
+        if (blk % 4 === 3) await step();
+        const lo = Math.min(N, blk * perBlock);
+        const hi = blk === nBlocks - 1 ? N : Math.min(N, (blk + 1) * perBlock);
+        // The block's cells in index order: the shuffle decides which cells share a block (all of
+        // them see the same O and E); within it, rows in memory order are read much faster.
+        order.subarray(lo, hi).sort();
+        // Remove the block from E and O.
+        blockSum.fill(0);
+        for (let i = lo; i < hi; i++) moveCell(order[i], -1);
+        for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] -= blockSum[k] * prB[b];
+        for (let t = 0; t < B * K; t++) {
+          const e = E[t];
+          const ratio = Math.min(1, Math.max(1e-8, e / Math.max(O[t] + e, 1e-8)));
+          ratioPow[t] = Math.pow(ratio, theta[Math.floor(t / K)]);
+          logRatioPow[t] = theta[Math.floor(t / K)] * Math.log(ratio);
+        }
+        // New R for the block, then put it back.
+        blockSum.fill(0);
+        for (let i = lo; i < hi; i++) {
+          const n = order[i];
+          const ro = n * K;
+          let sum = 0;
+          if (nKeys === 1) {
+            const rp = cellCols[n] * K;
+            for (let k = 0; k < K; k++) sum += R[ro + k] = scale[ro + k] * ratioPow[rp + k];
+            const s = Math.max(sum, 1e-8);
+            // Normalise, put back into O and the block's sum, and the entropy's term, in one pass.
+            let rl = 0;
+            for (let k = 0; k < K; k++) {
+              const r = (R[ro + k] /= s);
+              O[rp + k] += r;
+              blockSum[k] += r;
+              rl += r * logRatioPow[rp + k];
+            }
+            cellEntropy += rl + (sum / s) * (cellAux[2 * n] / sigma - cellAux[2 * n + 1] - Math.log(s));
+          } else {
+            for (let k = 0; k < K; k++) {
+              let t = 0;
+              for (let q = 0; q < nKeys; q++) t += ratioPow[cellCols[n * nKeys + q] * K + k];
+              sum += R[ro + k] = scale[ro + k] * t;
+            }
+            const s = Math.max(sum, 1e-8);
+            for (let k = 0; k < K; k++) R[ro + k] /= s;
+            moveCell(n, 1);
+          }
+        }
+        for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] += blockSum[k] * prB[b];
+      }
+    };
+
+    const kmeansConverged = () => {
+      const m = objectiveKmeans.length;
+      if (m <= WINDOW + 1) return false;
+      let old = 0;
+      let cur = 0;
+      for (let i = m - WINDOW - 1; i < m - 1; i++) old += objectiveKmeans[i];
+      for (let i = m - WINDOW; i < m; i++) cur += objectiveKmeans[i];
+      return Math.abs(old - cur) / Math.abs(old) < epsK;
+    };
+
+    const progressAt = (inner: number) => INIT_SHARE + ((1 - INIT_SHARE) * (iteration - 1 + inner)) / maxIterHarmony;
+    const cluster = async () => {
+      if (!sumsFresh) sums = await centroid();
+      for (let i = 0; i < maxIterKmeans; i++) {
+        await step(`Harmony: iteration ${iteration} of ${maxIterHarmony}, k-means round ${i + 1}`, progressAt((0.9 * i) / maxIterKmeans));
+        // Y = Z_cos R, columns normalised.
+        Y.set(sums.C);
+        normaliseRows(Y, K, d);
+        await assign(Y);
+        await timed('diversity', updateR);
+        sums = await centroid();
+        computeObjective(Y, sums);
+        rounds = i + 1;
+        if (i > WINDOW && kmeansConverged()) break;
+      }
+      kmeansRounds.push(rounds);
+      objectiveHarmony.push(objectiveKmeans[objectiveKmeans.length - 1]);
+    };
+
+    const P = B + 1;
+    const WT = new Float64Array(B * d * K);
+    const A = new Float64Array(P * P);
+    const rhs = new Float64Array(P * d);
+    const correct = async () => {
+      await step(`Harmony: iteration ${iteration} of ${maxIterHarmony}, correction`, progressAt(0.9));
+      const parts = await run<RidgeSums>((from, to) => ({ op: 'ridge', from, to, R: cells.rows(R, K, from, to) }));
+      const W = new Float64Array(B * K * d);
+      const cov = new Float64Array(K * P * P);
+      for (const p of parts) {
+        for (let t = 0; t < W.length; t++) W[t] += p.W[t];
+        for (let t = 0; t < cov.length; t++) cov[t] += p.cov[t];
+      }
+      // Per cluster: (Phi_Rk Phi_moe^T + diag(lambda)) W_k = [sum R z; per batch sums], the
+      // intercept's sum being the sum over the first key's batches (they cover every cell once).
+      const first = design.offsets[0];
+      const firstCount = keys[0].categories.length;
+      for (let k = 0; k < K; k++) {
+        A.set(cov.subarray(k * P * P, (k + 1) * P * P));
+        for (let a = 0; a < P; a++) A[a * P + a] += lambda[a];
+        rhs.fill(0);
+        for (let b = first; b < first + firstCount; b++) for (let j = 0; j < d; j++) rhs[j] += W[(b * K + k) * d + j];
+        for (let b = 0; b < B; b++) rhs.set(W.subarray((b * K + k) * d, (b * K + k + 1) * d), (1 + b) * d);
+        solve(A, rhs, P, d);
+        // The intercept's row stays (harmonypy's W[0, :] = 0).
+        for (let b = 0; b < B; b++) for (let j = 0; j < d; j++) WT[(b * d + j) * K + k] = rhs[(1 + b) * d + j];
+      }
+      const applied = await run<{ zcorr: Float64Array; zcos: Float64Array } | null>((from, to) => ({
+        op: 'apply',
+        from,
+        to,
+        R: cells.rows(R, K, from, to),
+        WT,
+        zcorr: cells.out(Zcorr, d, from, to),
+        zcos: cells.out(Zcos, d, from, to),
+      }));
+      applied.forEach((p, b) => {
+        if (!p) return;
+        Zcorr.set(p.zcorr, cells.blocks[b].from * d);
+        Zcos.set(p.zcos, cells.blocks[b].from * d);
+      });
+      sumsFresh = false;
+      // Workers holding copies need the new Z_cos: a fresh job sends it.
+      job.close();
+      job = openJob(opts.pool, HARMONY_TASK, ctx());
+    };
+
+    let iterations = 0;
+    for (let it = 1; it <= maxIterHarmony; it++) {
+      iteration = it;
+      rounds = 0;
+      await cluster();
+      await timed('correction', correct);
+      iterations = it;
+      const h = objectiveHarmony.length;
+      converged = (objectiveHarmony[h - 2] - objectiveHarmony[h - 1]) / Math.abs(objectiveHarmony[h - 2]) < epsH;
+      fraction = converged || it === maxIterHarmony ? 1 : progressAt(1);
+      stage = `Harmony: iteration ${it} of ${maxIterHarmony}: objective ${objectiveHarmony[h - 1].toPrecision(8)}, ${rounds} k-means round${rounds === 1 ? '' : 's'}${converged ? ', converged' : ''}`;
+      emit('iteration');
+      if (converged) break;
+      stop();
     }
-  };
-
-  const kmeansConverged = () => {
-    const m = objectiveKmeans.length;
-    if (m <= WINDOW + 1) return false;
-    let old = 0;
-    let cur = 0;
-    for (let i = m - WINDOW - 1; i < m - 1; i++) old += objectiveKmeans[i];
-    for (let i = m - WINDOW; i < m; i++) cur += objectiveKmeans[i];
-    return Math.abs(old - cur) / Math.abs(old) < epsK;
-  };
-
-  const cluster = () => {
-    distances(Zcos, Y, N, K, d, dist);
-    let rounds = 0;
-    for (let i = 0; i < maxIterKmeans; i++) {
-      // Y = Z_cos R, columns normalised.
-      Y.fill(0);
-      for (let n = 0; n < N; n++) {
-        for (let k = 0; k < K; k++) {
-          const r = R[n * K + k];
-          for (let j = 0; j < d; j++) Y[k * d + j] += r * Zcos[n * d + j];
-        }
-      }
-      normaliseRows(Y, K, d);
-      distances(Zcos, Y, N, K, d, dist);
-      updateR();
-      computeObjective();
-      rounds = i + 1;
-      if (i > WINDOW && kmeansConverged()) break;
-    }
-    kmeansRounds.push(rounds);
-    objectiveHarmony.push(objectiveKmeans[objectiveKmeans.length - 1]);
-  };
-
-  const P = B + 1;
-  const cov = new Float64Array(P * P);
-  const W = new Float64Array(P * d);
-  const active = new Int32Array(nKeys + 1);
-  const correct = () => {
-    Zcorr.set(Zorig);
-    for (let k = 0; k < K; k++) {
-      cov.fill(0);
-      W.fill(0);
-      for (let a = 0; a < P; a++) cov[a * P + a] = lambda[a];
-      for (let n = 0; n < N; n++) {
-        const r = R[n * K + k];
-        active[0] = 0;
-        for (let q = 0; q < nKeys; q++) active[q + 1] = 1 + cols[n * nKeys + q];
-        for (const a of active) {
-          for (const c of active) cov[a * P + c] += r;
-          for (let j = 0; j < d; j++) W[a * d + j] += r * Zorig[n * d + j];
-        }
-      }
-      solve(cov, W, P, d);
-      // The intercept row stays (W[0] = 0): Z_corr -= sum over the cell's batches of R[k, n] W[b].
-      for (let n = 0; n < N; n++) {
-        const r = R[n * K + k];
-        for (let q = 0; q < nKeys; q++) {
-          const wo = (1 + cols[n * nKeys + q]) * d;
-          for (let j = 0; j < d; j++) Zcorr[n * d + j] -= r * W[wo + j];
-        }
-      }
-    }
-    cosineRows(Zcorr, N, d, Zcos, `${name} (corrected)`);
-  };
-
-  let converged = false;
-  let iterations = 0;
-  for (let it = 1; it <= maxIterHarmony; it++) {
-    checkAbort(signal);
-    cluster();
-    checkAbort(signal);
-    correct();
-    iterations = it;
-    const h = objectiveHarmony.length;
-    converged = (objectiveHarmony[h - 2] - objectiveHarmony[h - 1]) / Math.abs(objectiveHarmony[h - 2]) < epsH;
-    opts.onProgress?.({ iteration: it, maxIterations: maxIterHarmony, objective: objectiveHarmony[h - 1], kmeansRounds: kmeansRounds[kmeansRounds.length - 1], converged });
-    if (converged) break;
+    // Plain copies of shared memory (it cannot be transferred to another thread).
+    const plain = (a: Float64Array) => (inSharedMemory(a) ? a.slice() : a);
+    return {
+      zCorr: plain(Zcorr),
+      R: plain(R),
+      rInit,
+      Y,
+      K,
+      objectiveHarmony,
+      objectiveKmeans,
+      kmeansRounds,
+      iterations,
+      converged,
+      seconds: { ...seconds, total: (performance.now() - t0) / 1000 },
+    };
+  } finally {
+    job.close();
   }
-  return { zCorr: Zcorr, R, rInit, Y, K, objectiveHarmony, objectiveKmeans, kmeansRounds, iterations, converged };
 }

@@ -4,7 +4,14 @@
 // - batch ASW and label ASW as scIB's `silhouette_batch` and `silhouette` (Euclidean).
 // - graph connectivity as scIB's `graph_connectivity`, on a kNN graph (k = 15) of the embedding.
 // All distances are float64 and brute force: O(n^2 d), fine for tens of thousands of cells.
+// The heavy parts (each cell's neighbours and perplexity bisection, each cell's silhouette sums)
+// run per cell in fixed blocks on the worker pool: every cell's value is computed alone, so any
+// number of threads gives the same bits. LISI on a subset of cells (their neighbours among all)
+// estimates the medians of large data.
 
+import { CancelledError } from '../io/errors.ts';
+import { runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 import { knnRows } from './knn.ts';
 
 export type EmbeddingMatrix = Float32Array | Float64Array;
@@ -126,18 +133,119 @@ export function computeLisi(x: EmbeddingMatrix, n: number, d: number, labelings:
   return labelings.map((l) => lisiFromWeights(nb, w, l, n));
 }
 
+export interface MetricsRunOptions {
+  /** Worker pool for the per-cell work (null or absent: this thread); same results either way. */
+  pool?: WorkerPool | null;
+  signal?: AbortSignal;
+  /** Progress, at least once per block of cells. */
+  onProgress?: (fraction: number, message: string) => void;
+}
+
+export interface LisiOptions extends MetricsRunOptions {
+  perplexity?: number;
+  /** Only these cells' LISI (their neighbours are searched among all cells); default every cell. */
+  cells?: ArrayLike<number>;
+  /** Also return each queried cell's first `keepNeighbors` neighbours (self excluded), e.g. for the kNN graph. */
+  keepNeighbors?: number;
+}
+
+type LisiCtx = { x: EmbeddingMatrix; n: number; d: number; k: number; perplexity: number; codes: Int32Array[]; categories: number[]; cells: Int32Array | null; keep: number };
+type LisiBlock = { lisi: Float64Array[]; indices: Int32Array; distances: Float64Array };
+
+/** LISI of the queried cells [from, to) (positions in ctx.cells, or cell indices): one pool block. */
+function lisiBlock(c: LisiCtx, r: { from: number; to: number }): LisiBlock {
+  const nb = r.to - r.from;
+  const k1 = c.k + 1;
+  const all = { indices: new Int32Array(nb * k1), distances: new Float64Array(nb * k1) };
+  if (c.cells) {
+    for (let t = 0; t < nb; t++) {
+      const i = c.cells[r.from + t];
+      knnRows(c.x, c.n, c.d, k1, i, i + 1, all, i - t);
+    }
+  } else knnRows(c.x, c.n, c.d, k1, r.from, r.to, all, r.from);
+  const nbrs: NeighborsF64 = { k: c.k, indices: new Int32Array(nb * c.k), distances: new Float64Array(nb * c.k) };
+  for (let t = 0; t < nb; t++) {
+    nbrs.indices.set(all.indices.subarray(t * k1 + 1, (t + 1) * k1), t * c.k);
+    nbrs.distances.set(all.distances.subarray(t * k1 + 1, (t + 1) * k1), t * c.k);
+  }
+  const w = lisiWeights(nbrs, nb, c.perplexity);
+  const lisi = c.codes.map((codes, l) => lisiFromWeights(nbrs, w, { codes, categories: new Array<string>(c.categories[l]) }, nb));
+  const indices = new Int32Array(nb * c.keep);
+  const distances = new Float64Array(nb * c.keep);
+  for (let t = 0; t < nb; t++) {
+    indices.set(nbrs.indices.subarray(t * c.k, t * c.k + c.keep), t * c.keep);
+    distances.set(nbrs.distances.subarray(t * c.k, t * c.k + c.keep), t * c.keep);
+  }
+  return { lisi, indices, distances };
+}
+
+definePoolTask('lisi', (c: LisiCtx, r: { from: number; to: number }) => {
+  const result = lisiBlock(c, r);
+  return { result, transfer: [...result.lisi.map((a) => a.buffer as ArrayBuffer), result.indices.buffer as ArrayBuffer, result.distances.buffer as ArrayBuffer] };
+});
+
+/** Query rows per block: ~2e7 distance terms, from the shape only (never the worker count). */
+const rowsPerBlock = (n: number, d: number) => Math.max(16, Math.floor(2e7 / Math.max(1, n * d)));
+
+/**
+ * harmonypy's compute_lisi as computeLisi, in blocks of cells on the pool (or inline, yielding
+ * between blocks so a cancel gets through): [labelling][queried cell], the same bits as computeLisi.
+ */
+export async function computeLisiAsync(x: EmbeddingMatrix, n: number, d: number, labelings: Labels[], opts: LisiOptions = {}): Promise<{ lisi: Float64Array[]; neighbors: NeighborsF64 | null }> {
+  const perplexity = opts.perplexity ?? 30;
+  const k = lisiNeighborCount(perplexity) - 1;
+  if (n < k + 1) throw new Error(`LISI with perplexity ${perplexity} needs at least ${k + 1} cells (3 x perplexity neighbours); there are ${n}`);
+  const keep = Math.min(k, Math.max(0, opts.keepNeighbors ?? 0));
+  const cells = opts.cells ? Int32Array.from(opts.cells) : null;
+  if (cells?.some((i) => !(i >= 0 && i < n))) throw new Error(`LISI: a queried cell is outside 0..${n - 1}`);
+  const m = cells ? cells.length : n;
+  const pool = opts.pool && opts.pool.size > 1 ? opts.pool : null;
+  const ctx: LisiCtx = {
+    x: pool ? pool.share(x) : x,
+    n,
+    d,
+    k,
+    perplexity,
+    codes: labelings.map((l) => (pool ? pool.share(l.codes) : l.codes)),
+    categories: labelings.map((l) => l.categories.length),
+    cells,
+    keep,
+  };
+  const blocks: { from: number; to: number }[] = [];
+  const size = rowsPerBlock(n, d);
+  for (let from = 0; from < m; from += size) blocks.push({ from, to: Math.min(m, from + size) });
+  const parts = await runBlocks<LisiBlock>(pool, 'lisi', ctx, blocks, {
+    signal: opts.signal,
+    onBlock: (done, total) => opts.onProgress?.(done / total, `LISI: ${Math.round((done / total) * m).toLocaleString('en-US')} / ${m.toLocaleString('en-US')} cells`),
+  });
+  const lisi = labelings.map(() => new Float64Array(m));
+  const neighbors: NeighborsF64 | null = keep ? { k: keep, indices: new Int32Array(m * keep), distances: new Float64Array(m * keep) } : null;
+  parts.forEach((p, b) => {
+    const from = blocks[b].from;
+    p.lisi.forEach((v, l) => lisi[l].set(v, from));
+    neighbors?.indices.set(p.indices, from * keep);
+    neighbors?.distances.set(p.distances, from * keep);
+  });
+  return { lisi, neighbors };
+}
+
 /**
  * sklearn's silhouette_samples (Euclidean) of the cells `rows` under their labels `codes[rows]`:
  * a = mean distance to the other cells of its group, b = the smallest mean distance to another
  * group, s = (b - a) / max(a, b); 0 for a cell alone in its group (and where a = b = 0).
  */
 export function silhouetteSamples(x: EmbeddingMatrix, d: number, rows: ArrayLike<number>, codes: Int32Array, nCategories: number): Float64Array {
+  return silhouetteRows(x, d, rows, codes, nCategories, 0, rows.length);
+}
+
+/** silhouetteSamples for the entries [from, to) of `rows` only (each among all of `rows`): one pool block. */
+function silhouetteRows(x: EmbeddingMatrix, d: number, rows: ArrayLike<number>, codes: Int32Array, nCategories: number, from: number, to: number): Float64Array {
   const m = rows.length;
   const size = new Float64Array(nCategories);
   for (let r = 0; r < m; r++) size[codes[rows[r]]]++;
-  const out = new Float64Array(m);
+  const out = new Float64Array(to - from);
   const sums = new Float64Array(nCategories);
-  for (let r = 0; r < m; r++) {
+  for (let r = from; r < to; r++) {
     sums.fill(0);
     const oi = rows[r] * d;
     for (let q = 0; q < m; q++) {
@@ -156,8 +264,41 @@ export function silhouetteSamples(x: EmbeddingMatrix, d: number, rows: ArrayLike
     let b = Infinity;
     for (let c = 0; c < nCategories; c++) if (c !== own && size[c] > 0) b = Math.min(b, sums[c] / size[c]);
     const v = (b - a) / Math.max(a, b);
-    out[r] = Number.isFinite(v) ? v : 0;
+    out[r - from] = Number.isFinite(v) ? v : 0;
   }
+  return out;
+}
+
+/** Groups of cells whose silhouettes are wanted: rows (concatenated) and which codes label each group. */
+type SilhouetteCtx = { x: EmbeddingMatrix; d: number; rows: Int32Array; codes: Int32Array[]; categories: number[] };
+type SilhouetteArgs = { group: number; start: number; length: number; labels: number; from: number; to: number };
+
+definePoolTask('silhouette', (c: SilhouetteCtx, a: SilhouetteArgs) => {
+  const result = silhouetteRows(c.x, c.d, c.rows.subarray(a.start, a.start + a.length), c.codes[a.labels], c.categories[a.labels], a.from, a.to);
+  return { result, transfer: [result.buffer as ArrayBuffer] };
+});
+
+/**
+ * Silhouettes of several groups of cells at once (one job), each group under its own labelling,
+ * in blocks of rows on the pool: per group, the same bits as silhouetteSamples.
+ */
+async function silhouetteGroups(x: EmbeddingMatrix, d: number, groups: { rows: number[]; labels: Labels }[], opts: MetricsRunOptions, message: string): Promise<Float64Array[]> {
+  const pool = opts.pool && opts.pool.size > 1 ? opts.pool : null;
+  const labelings = [...new Set(groups.map((g) => g.labels))];
+  const rows = new Int32Array(groups.reduce((t, g) => t + g.rows.length, 0));
+  const blocks: SilhouetteArgs[] = [];
+  let start = 0;
+  groups.forEach((g, group) => {
+    rows.set(g.rows, start);
+    const m = g.rows.length;
+    const size = rowsPerBlock(m, d);
+    for (let from = 0; from < m; from += size) blocks.push({ group, start, length: m, labels: labelings.indexOf(g.labels), from, to: Math.min(m, from + size) });
+    start += m;
+  });
+  const ctx: SilhouetteCtx = { x: pool ? pool.share(x) : x, d, rows, codes: labelings.map((l) => (pool ? pool.share(l.codes) : l.codes)), categories: labelings.map((l) => l.categories.length) };
+  const parts = await runBlocks<Float64Array>(pool, 'silhouette', ctx, blocks, { signal: opts.signal, onBlock: (done, total) => opts.onProgress?.(done / total, `${message}: block ${done} / ${total}`) });
+  const out = groups.map((g) => new Float64Array(g.rows.length));
+  parts.forEach((p, b) => out[blocks[b].group].set(p, blocks[b].from));
   return out;
 }
 
@@ -167,34 +308,51 @@ function cellsOf(labels: Labels): number[][] {
   return groups;
 }
 
+/** scIB's silhouette_batch groups: each label's cells, where they span more than one batch and are not each a batch of their own. */
+function batchAswGroups(batch: Labels, label: Labels): { name: string; rows: number[] }[] {
+  return cellsOf(label).flatMap((rows, l) => {
+    if (rows.length === 0) return [];
+    const nBatches = new Set(rows.map((i) => batch.codes[i])).size;
+    return nBatches === 1 || nBatches === rows.length ? [] : [{ name: label.categories[l], rows }];
+  });
+}
+
+function batchAswOf(groups: { name: string }[], silhouettes: Float64Array[]): { asw: number; perLabel: Map<string, number> } {
+  const perLabel = new Map<string, number>();
+  groups.forEach((g, i) => {
+    let sum = 0;
+    for (const v of silhouettes[i]) sum += 1 - Math.abs(v);
+    perLabel.set(g.name, sum / silhouettes[i].length);
+  });
+  const vals = [...perLabel.values()];
+  return { asw: vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN, perLabel };
+}
+
 /**
  * scIB's silhouette_batch: per label, the silhouette of the batch labels among that label's cells,
  * 1 - |s| per cell, averaged per label, then over labels. Labels whose cells are all in one batch
  * (or each in its own batch) are skipped, as scIB does; NaN when every label is skipped.
  */
 export function batchAsw(x: EmbeddingMatrix, d: number, batch: Labels, label: Labels): { asw: number; perLabel: Map<string, number> } {
-  const perLabel = new Map<string, number>();
-  cellsOf(label).forEach((rows, l) => {
-    if (rows.length === 0) return;
-    const nBatches = new Set(rows.map((i) => batch.codes[i])).size;
-    if (nBatches === 1 || nBatches === rows.length) return;
-    const s = silhouetteSamples(x, d, rows, batch.codes, batch.categories.length);
-    let sum = 0;
-    for (const v of s) sum += 1 - Math.abs(v);
-    perLabel.set(label.categories[l], sum / s.length);
-  });
-  const vals = [...perLabel.values()];
-  return { asw: vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN, perLabel };
+  const groups = batchAswGroups(batch, label);
+  return batchAswOf(groups, groups.map((g) => silhouetteSamples(x, d, g.rows, batch.codes, batch.categories.length)));
+}
+
+function labelledCells(n: number, label: Labels): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) if (label.codes[i] >= 0) rows.push(i);
+  return rows;
+}
+
+function labelAswOf(s: Float64Array): number {
+  let sum = 0;
+  for (const v of s) sum += v;
+  return (sum / s.length + 1) / 2;
 }
 
 /** scIB's silhouette (label ASW): (mean silhouette of the labels over all cells + 1) / 2. */
 export function labelAsw(x: EmbeddingMatrix, n: number, d: number, label: Labels): number {
-  const rows: number[] = [];
-  for (let i = 0; i < n; i++) if (label.codes[i] >= 0) rows.push(i);
-  const s = silhouetteSamples(x, d, rows, label.codes, label.categories.length);
-  let sum = 0;
-  for (const v of s) sum += v;
-  return (sum / s.length + 1) / 2;
+  return labelAswOf(silhouetteSamples(x, d, labelledCells(n, label), label.codes, label.categories.length));
 }
 
 /**
@@ -277,20 +435,52 @@ function presentCount(l: Labels): number {
   return seen.size;
 }
 
-/** All the metrics on one embedding [n, d]. */
-export function integrationMetrics(x: EmbeddingMatrix, n: number, d: number, batch: Labels, label: Labels | null, opts: { perplexity?: number; graphK?: number } = {}): IntegrationMetrics {
+export interface MetricsOptions extends MetricsRunOptions {
+  perplexity?: number;
+  /** The kNN graph's n_neighbors (the cell itself counted) for graph connectivity. Default 15. */
+  graphK?: number;
+}
+
+/**
+ * All the metrics on one embedding [n, d], the per-cell work on the pool when one is given. The
+ * kNN graph of graph connectivity is the first graphK - 1 of LISI's neighbours (the same exact
+ * neighbours, nearest first, ties by the lower index).
+ */
+export async function integrationMetrics(x: EmbeddingMatrix, n: number, d: number, batch: Labels, label: Labels | null, opts: MetricsOptions = {}): Promise<IntegrationMetrics> {
   const now = () => performance.now();
+  const perplexity = opts.perplexity ?? 30;
+  const graphK = opts.graphK ?? 15;
+  const lisiK = lisiNeighborCount(perplexity) - 1;
+  const keep = label ? Math.min(graphK - 1, n - 1) : 0;
+  const stage = (from: number, to: number) => (f: number, message: string) => opts.onProgress?.(from + (to - from) * f, message);
+  if (opts.signal?.aborted) throw new CancelledError('metrics');
   let t = now();
-  const [iLisi, cLisi = null] = computeLisi(x, n, d, label ? [batch, label] : [batch], opts.perplexity ?? 30);
+  const { lisi, neighbors } = await computeLisiAsync(x, n, d, label ? [batch, label] : [batch], {
+    perplexity,
+    pool: opts.pool,
+    signal: opts.signal,
+    onProgress: stage(0, 0.5),
+    keepNeighbors: keep <= lisiK ? keep : 0,
+  });
+  const [iLisi, cLisi = null] = lisi;
   const lisiT = (now() - t) / 1000;
   t = now();
   const all: Labels = { codes: new Int32Array(n), categories: ['all'] };
-  const bAsw = batchAsw(x, d, batch, label ?? all).asw;
-  const lAsw = label ? labelAsw(x, n, d, label) : null;
+  const groups = batchAswGroups(batch, label ?? all);
+  const sil = await silhouetteGroups(
+    x,
+    d,
+    [...groups.map((g) => ({ rows: g.rows, labels: batch })), ...(label ? [{ rows: labelledCells(n, label), labels: label }] : [])],
+    { ...opts, onProgress: stage(0.5, 1) },
+    'silhouettes',
+  );
+  const bAsw = batchAswOf(groups, sil.slice(0, groups.length)).asw;
+  const lAsw = label ? labelAswOf(sil[groups.length]) : null;
   const aswT = (now() - t) / 1000;
   t = now();
-  const gc = label ? graphConnectivity(knnGraphNeighbors(x, n, d, opts.graphK ?? 15), n, label).score : null;
+  const gc = label ? graphConnectivity(neighbors ?? knnGraphNeighbors(x, n, d, graphK), n, label).score : null;
   const graphT = (now() - t) / 1000;
+  opts.onProgress?.(1, 'metrics done');
   return {
     nCells: n,
     nBatches: presentCount(batch),

@@ -2,7 +2,10 @@
 // once the module defining it has run. Add a new pooled step's module here.
 import '../model/encoder-cpu-pool.ts';
 import './cell-pass.ts';
+import './harmony-blocks.ts';
+import './integration-metrics.ts';
 import './knn.ts';
+import './logreg-gradient.ts';
 import './markers.ts';
 import './nndescent.ts';
 import './pca.ts';

@@ -1,17 +1,19 @@
 // `scweb integrate`: Harmony batch integration of an embedding (default obsm/X_pca) over one or more
 // obs batch columns. Writes a fresh .h5ad: the input with obsm/<basis>_harmony added (or replaced),
 // as scanpy.external.pp.harmony_integrate names it.
-import { runHarmony, HARMONY_DEFAULTS } from '../analysis/harmony.ts';
+import { checkBatchKeys, runHarmony, HARMONY_DEFAULTS } from '../analysis/harmony.ts';
+import { nodePool } from '../analysis/pool-node.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { writeAtomically } from '../io/node-atomic.ts';
 import { fileBytes } from '../io/node.ts';
 import { openCliInputs } from './inputs.ts';
-import { intFlag, parseArgs } from './args.ts';
+import { intFlag, parseArgs, threadsFlag } from './args.ts';
+import { throttledLog } from './progress-log.ts';
 import { UsageError } from './usage.ts';
 
 export async function integrateCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['batch-key', 'basis', 'theta', 'lambda', 'seed', 'max-iter', 'out', 'join']);
+  const p = parseArgs(argv, ['batch-key', 'basis', 'theta', 'lambda', 'seed', 'max-iter', 'out', 'join', 'threads']);
   const inputs = p.positionals;
   const [input] = inputs;
   const out = p.flags.get('out');
@@ -34,8 +36,11 @@ export async function integrateCommand(argv: string[]): Promise<number> {
   const maxIter = intFlag(p, 'max-iter', HARMONY_DEFAULTS.maxIterHarmony);
   if (maxIter < 1) throw new UsageError('--max-iter must be at least 1');
   const basis = p.flags.get('basis') ?? 'X_pca';
+  const threads = threadsFlag(p);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
+  const progress = throttledLog(log, 1000);
   const ds = await openCliInputs(inputs, p, log);
+  let pool: ReturnType<typeof nodePool> = null;
   try {
     if (!ds.embeddings.some((e) => e.key === basis)) {
       const have = ds.embeddings.map((e) => e.key).join(', ') || 'none';
@@ -46,17 +51,24 @@ export async function integrateCommand(argv: string[]): Promise<number> {
       if (!c) throw new Error(`--batch-key ${k}: no obs column "${k}" (obs has: ${ds.obs.columns.map((col) => col.name).join(', ')})`);
       return c;
     });
+    // The batch columns before the embedding is read: a wrong column is reported at once.
+    checkBatchKeys(columns, ds.nObs);
     const emb = ds.readEmbedding(basis);
     const [N, d] = emb.shape;
-    log(`Harmony on obsm/${basis} (${N} cells x ${d}) over ${keys.join(', ')}`);
+    pool = nodePool(threads);
+    log(`Harmony on obsm/${basis} (${N} cells x ${d}) over ${keys.join(', ')}, ${threads} thread${threads === 1 ? '' : 's'}`);
     const t0 = performance.now();
-    const r = runHarmony(emb.data, N, d, columns, {
+    const r = await runHarmony(emb.data, N, d, columns, {
       theta,
       lambda,
       seed,
       maxIterHarmony: maxIter,
       embeddingName: `obsm/${basis}`,
-      onProgress: (pr) => log(`iteration ${pr.iteration}/${pr.maxIterations}: objective ${pr.objective.toFixed(4)}, ${pr.kmeansRounds} k-means rounds${pr.converged ? ', converged' : ''}`),
+      pool,
+      onProgress: (pr) => {
+        if (pr.kind === 'iteration') log(`iteration ${pr.iteration}/${pr.maxIterations}: objective ${pr.objective.toFixed(4)}, ${pr.kmeansRounds} k-means rounds${pr.converged ? ', converged' : ''}`);
+        else progress(`${pr.message.replace(/^Harmony: /, '')} (${Math.round(pr.fraction * 100)}%)`);
+      },
     });
     log(`${r.K} clusters, ${r.iterations} iterations${r.converged ? ' (converged)' : ' (stopped before convergence)'} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     const key = `${basis}_harmony`;
@@ -67,6 +79,7 @@ export async function integrateCommand(argv: string[]): Promise<number> {
     });
     log(`wrote ${out} (obsm/${key})`);
   } finally {
+    pool?.terminate();
     ds.close();
   }
   return 0;

@@ -2,10 +2,12 @@
 // embedding in obsm, optionally against another (--before) for a one-line reading.
 import { writeFile } from 'node:fs/promises';
 import { integrationMetrics, metricsReading, summarizeMetrics, type Labels } from '../analysis/integration-metrics.ts';
+import { nodePool } from '../analysis/pool-node.ts';
 import { csvLines, csvText } from '../io/csv.ts';
 import { openPaths } from '../io/node.ts';
 import type { Column, Dataset, Embedding } from '../io/types.ts';
-import { parseArgs } from './args.ts';
+import { parseArgs, threadsFlag } from './args.ts';
+import { throttledLog } from './progress-log.ts';
 import { UsageError } from './usage.ts';
 
 /** The fewest cells a batch or label category may have (empty categories are ignored). */
@@ -53,7 +55,7 @@ export function metricEmbedding(ds: Pick<Dataset, 'embeddings' | 'readEmbedding'
 }
 
 export async function metricsCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['basis', 'batch-key', 'label-col', 'out', 'before', 'perplexity']);
+  const p = parseArgs(argv, ['basis', 'batch-key', 'label-col', 'out', 'before', 'perplexity', 'threads']);
   const [input] = p.positionals;
   const basis = p.flags.get('basis');
   const batchKey = p.flags.get('batch-key');
@@ -63,7 +65,10 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   const out = p.flags.get('out');
   const perplexity = Number(p.flags.get('perplexity') ?? 30);
   if (!(perplexity > 0)) throw new UsageError(`--perplexity must be a positive number, got "${p.flags.get('perplexity')}"`);
+  const threads = threadsFlag(p);
+  const progress = throttledLog((m) => process.stderr.write(`scweb: ${m}\n`), 1000);
   const ds = await openPaths([input]);
+  let pool: ReturnType<typeof nodePool> = null;
   try {
     const find = (name: string) => ds.obs.columns.find((c) => c.name === name);
     const batch = metricLabels(find(batchKey), batchKey, '--batch-key', { minDistinct: 2 });
@@ -72,9 +77,10 @@ export async function metricsCommand(argv: string[]): Promise<number> {
     const embBefore = before ? metricEmbedding(ds, before, '--before') : null;
     const need = Math.round(3 * perplexity);
     if (ds.nObs < need) throw new Error(`LISI with perplexity ${perplexity} needs at least ${need} cells; the file has ${ds.nObs}`);
-    const run = (e: Embedding) => integrationMetrics(e.data, e.shape[0], e.shape[1], batch, label, { perplexity });
-    const m = run(emb);
-    const mb = embBefore ? summarizeMetrics(run(embBefore)) : null;
+    pool = nodePool(threads);
+    const run = (e: Embedding, what: string) => integrationMetrics(e.data, e.shape[0], e.shape[1], batch, label, { perplexity, pool, onProgress: (f, m) => progress(`obsm/${what}: ${m} (${Math.round(f * 100)}%)`) });
+    const m = await run(emb, basis);
+    const mb = embBefore ? summarizeMetrics(await run(embBefore, before!)) : null;
     const summary = summarizeMetrics(m);
     const result = {
       input,
@@ -93,6 +99,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
     }
     console.log(JSON.stringify(result, null, 2));
   } finally {
+    pool?.terminate();
     ds.close();
   }
   return 0;
