@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -37,7 +37,8 @@ pydeps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-anndata python3-h5py >/dev/null; \
 	fi
 	@/usr/bin/python3 -c 'import anndata; print("anndata", anndata.__version__)'
-	@# CellTypist .pkl round trips (test/celltypist-pickle.test.ts) load our pickles with sklearn.
+	@# CellTypist .pkl round trips (test/celltypist-pickle.test.ts) load our pickles with sklearn; the
+	@# logistic-regression tests compare with its LogisticRegression (test/reference/sklearn_logreg.py).
 	@if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then \
 	  echo "Installing python3-sklearn (Debian package) for the CellTypist model tests..."; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; \
@@ -55,6 +56,11 @@ snakemake:
 
 build: deps
 	npx vite build
+
+# The WebAssembly SIMD kernels: wasm/*.ts (AssemblyScript) -> src/analysis/simd-bytes.ts (committed;
+# test/simd-build.test.ts fails when it is stale).
+wasm: deps
+	node --import tsx scripts/build-wasm.ts
 
 start: build
 	@node scripts/serve.mjs --port $(PORT)
@@ -88,7 +94,14 @@ bench-io: deps
 bench-neighbors: deps
 	node --import tsx bench/neighbors.ts
 
-bench-umap: deps
+# bench/umap.ts compares with umap-learn's layout and sklearn's trustworthiness (Debian's umap-learn).
+umapdeps:
+	@if ! /usr/bin/python3 -c 'import umap, sklearn' 2>/dev/null; then \
+	  echo "Installing umap-learn (Debian package) for bench/umap.ts..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq umap-learn >/dev/null; \
+	fi
+
+bench-umap: deps umapdeps
 	node --import tsx bench/umap.ts
 
 bench-pipeline: deps

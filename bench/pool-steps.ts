@@ -52,9 +52,9 @@ console.log(`pool of ${threads}; load average ${loadavg()[0].toFixed(2)}\n| kern
 const row = (name: string, [a, b, ca, cb]: number[]) =>
   console.log(`| ${name} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(2)}x | ${ca.toFixed(0)} | ${cb.toFixed(0)} | ${(((cb - ca) / ca) * 100).toFixed(0)}% |`);
 const x = points(5000, 50);
-row('exact kNN, 5k x 50, k 15', await time((p) => exactKnnAsync(x, 5000, 50, 15, { pool: p })));
+row('exact kNN, 5k x 50, k 15', await time((p) => exactKnnAsync(x, 5000, 50, 15, { pool: p, poolMinPoints: 0 })));
 const y = points(20000, 50);
-row('NN-descent, 20k x 50, k 15', await time((p) => nnDescent(y, 20000, 50, 15, { pool: p, seed: 0 })));
+row('NN-descent, 20k x 50, k 15', await time((p) => nnDescent(y, 20000, 50, 15, { pool: p, seed: 0, poolMinPoints: 0 })));
 for (const n of [2000, 8000, 30000]) {
   const z = points(n, 20);
   const knn = await nnDescent(z, n, 20, 15, { pool, seed: 0 });
@@ -62,10 +62,10 @@ for (const n of [2000, 8000, 30000]) {
   row(`UMAP, ${n.toLocaleString('en-US')} points, 30 epochs`, await time((p) => umapCpu(plan, { pool: p, poolMinPoints: 0 })));
 }
 const m = csr(10000, 2000, 0.05);
-row('PCA (covariance + Lanczos), 10k x 2k sparse, 50 comps', await time((p) => pcaCsr(m, 50, { pool: p })));
+row('PCA (covariance + Lanczos), 10k x 2k sparse, 50 comps', await time((p) => pcaCsr(m, 50, { pool: p, poolMinValues: 0 })));
 const labels = Int32Array.from({ length: 10000 }, () => Math.floor(rng() * 12));
 const g = csr(10000, 4000, 0.05);
-row('Wilcoxon markers, 10k x 4k, 12 groups', await time((p) => markerStatsAsync('wilcoxon', g, labels, 12, { pool: p })));
-row('t-test markers, 10k x 4k, 12 groups', await time((p) => markerStatsAsync('t-test', g, labels, 12, { pool: p })));
+row('Wilcoxon markers, 10k x 4k, 12 groups', await time((p) => markerStatsAsync('wilcoxon', g, labels, 12, { pool: p, poolMinValues: 0 })));
+row('t-test markers, 10k x 4k, 12 groups', await time((p) => markerStatsAsync('t-test', g, labels, 12, { pool: p, poolMinValues: 0 })));
 console.log(`load average at end ${loadavg()[0].toFixed(2)}`);
 pool.terminate();

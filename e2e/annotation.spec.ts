@@ -59,7 +59,7 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   await page.getByTestId('export-menu').click();
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   const rows = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
-  expect(rows[0]).toBe('cell_id,leiden,predicted_bulk_labels,predicted_bulk_labels_confidence,user_label');
+  expect(rows[0]).toBe('cell_id,leiden,predicted_bulk_labels,predicted_bulk_labels_confidence,predicted_bulk_labels_split,user_label');
   expect(rows.length).toBe(701);
   expect(rows.some((r) => r.endsWith(',T cells'))).toBe(true);
   expect(rows.some((r) => r.endsWith(',Myeloid'))).toBe(true);
@@ -93,6 +93,7 @@ test('demo -> pipeline -> map bulk_labels (half) -> suggestions -> rename, merge
   await page.getByTestId('reference-file').setInputFiles(DEMO);
   await expect(page.getByTestId('map-source')).toHaveValue('file');
   await page.getByTestId('map-label').selectOption('bulk_labels');
+  await page.getByTestId('map-method').selectOption('knn');
   await page.getByTestId('run-map').click();
   await expect(page.getByTestId('map-report')).toContainText('700 query cells mapped from 700 reference cells on 765 shared HVGs', { timeout: 120_000 });
 });

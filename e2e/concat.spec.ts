@@ -1,27 +1,15 @@
 // Two samples dropped together open as one dataset: the joined cell and gene counts, the samples in
 // the summary, obs/sample to colour by, the other join on request, and an export anndata reads.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasPythonAnndata, readWithAnndata } from '../test/python-anndata.ts';
-import { closeDrawer, openDrawer, runPipeline, waitForAutosave } from './workspace.ts';
+import { closeDrawer, dropFiles as drop, openDrawer, runPipeline, waitForAutosave } from './workspace.ts';
 
 const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../test/reference/concat_small.py', import.meta.url));
-
-/** Drops the files on the page as a user drags them from a file manager. */
-async function drop(page: Page, paths: string[]): Promise<void> {
-  const files = paths.map((p) => ({ name: p.split('/').pop()!, b64: readFileSync(p).toString('base64') }));
-  const dt = await page.evaluateHandle((files) => {
-    const dt = new DataTransfer();
-    // A file manager's files keep their modification time from drop to drop (the saved work is found by it).
-    for (const f of files) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { lastModified: 1_700_000_000_000 }));
-    return dt;
-  }, files);
-  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dt });
-}
 
 test('two samples dropped together: 400 cells, obs/sample in the summary and the colours, saved work found again, the pipeline, export, outer join on request', async ({ page }, info) => {
   test.skip(!hasPythonAnndata(), 'the samples are cut from pbmc68k with python3-anndata');

@@ -1,7 +1,8 @@
 // Moves around the workspace as a user does: drawers from the top bar, tabs over the centre.
 import { expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 
-export type DrawerName = 'analysis' | 'embed' | 'annotate' | 'dataset';
+export type DrawerName = 'analysis' | 'embed' | 'annotate' | 'dataset' | 'integration';
 
 export async function openDrawer(page: Page, name: DrawerName): Promise<void> {
   const drawer = page.getByTestId(`drawer-${name}`);
@@ -75,4 +76,16 @@ export async function truncatedControls(page: Page, within = 'body'): Promise<st
     }
     return out;
   }, within);
+}
+
+/** Drops the files on the page as a user drags them from a file manager. */
+export async function dropFiles(page: Page, paths: string[]): Promise<void> {
+  const files = paths.map((p) => ({ name: p.split('/').pop()!, b64: readFileSync(p).toString('base64') }));
+  const dt = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    // A file manager's files keep their modification time from drop to drop (the saved work is found by it).
+    for (const f of files) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { lastModified: 1_700_000_000_000 }));
+    return dt;
+  }, files);
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dt });
 }

@@ -91,35 +91,12 @@ describe('marker-set suggestions', () => {
   });
 });
 
-describe('logistic regression baseline', () => {
-  it('separates two classes on sparse features', async () => {
-    const { fitLogReg, predictLogReg } = await import('../src/analysis/logreg.ts');
-    // Class 0 expresses feature 0, class 1 feature 1 (with some shared noise on feature 2).
-    const rows = 40;
-    const indptr = new Float64Array(rows + 1);
-    const indices: number[] = [];
-    const data: number[] = [];
-    const y = new Int32Array(rows);
-    for (let i = 0; i < rows; i++) {
-      y[i] = i % 2;
-      indices.push(y[i], 2);
-      data.push(1 + (i % 5) / 10, (i % 3) / 3);
-      indptr[i + 1] = indices.length;
-    }
-    const x = { nRows: rows, nCols: 3, indptr, indices: Uint32Array.from(indices), data: Float32Array.from(data) };
-    const m = await fitLogReg(x, y, 2, { epochs: 200 });
-    const p = predictLogReg(m, x);
-    expect(Array.from(p.predicted)).toEqual(Array.from(y));
-    expect(Math.min(...p.probability)).toBeGreaterThan(0.8);
-  });
-});
-
 describe('mapping within a dataset', () => {
   it('takes a plain-string label column (scVI.jl PBMC cell_type) and reports held-out accuracy', async () => {
-    const { mapWithin } = await import('../src/analysis/mapping.ts');
+    const { DEFAULT_MAP_PARAMS, mapWithin } = await import('../src/analysis/mapping.ts');
     const ds = await openPaths([shared('data/scvijl_pbmc_7480x200_counts.h5ad')]);
     expect(ds.obs.columns.find((c) => c.name === 'cell_type')?.kind).toBe('string');
-    const { columns, report } = await mapWithin(ds, { labelColumn: 'cell_type', reference: 'half', embedding: 'pca', k: 10, weighted: true, minConfidence: 0, seed: 0 });
+    const { columns, report } = await mapWithin(ds, { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn: 'cell_type', reference: 'half', embedding: 'pca', k: 10, weighted: true, minConfidence: 0, seed: 0 });
     console.log(`scVI.jl PBMC cell_type 50/50: accuracy ${report.accuracy!.toFixed(3)}, macro-F1 ${report.macroF1!.toFixed(3)}`);
     // 32 cells are labelled "NA": missing, so neither reference nor query.
     expect(report.nQuery + report.nRef).toBe(7480 - 32);

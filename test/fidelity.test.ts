@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { annotationCsv, mapWithin } from '../src/analysis/mapping.ts';
+import { DEFAULT_MAP_PARAMS, annotationCsv, mapWithin } from '../src/analysis/mapping.ts';
 import type { GroupMarkers } from '../src/analysis/markers.ts';
 import { DEFAULT_PARAMS, Pipeline } from '../src/analysis/pipeline.ts';
 import { markerTableCsv } from '../src/analysis/report.ts';
@@ -124,7 +124,7 @@ describe('labels and suggestions', () => {
     const ds = await openPaths([shared('data/pbmc68k_reduced_with_counts.h5ad')]);
     const labels = ['CD4', 'NA', 'CD8', 'nan', '', 'B', 'None'];
     ds.setColumn({ kind: 'string', name: 'lab', values: Array.from({ length: ds.nObs }, (_, i) => (i < 70 ? labels[i % labels.length] : 'CD4')), dtype: 'string' });
-    const { columns } = await mapWithin(ds, { labelColumn: 'lab', reference: 'missing', embedding: 'pca', k: 5, weighted: false, minConfidence: 0, seed: 0 });
+    const { columns } = await mapWithin(ds, { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn: 'lab', reference: 'missing', embedding: 'pca', k: 5, weighted: false, minConfidence: 0, seed: 0 });
     const pred = columns[0];
     expect(pred.kind === 'categorical' && pred.categories).toEqual(['B', 'CD4', 'CD8', 'unassigned']);
     ds.close();

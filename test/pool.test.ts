@@ -48,35 +48,35 @@ function sparseCells(n: number, p: number, labels: Int32Array, seed: number): Cs
 }
 
 describe('worker pool: identical results for 1, 2 and 3 workers, shared or copied memory', () => {
-  it('exact kNN (query blocks)', async () => {
+  it.each(['js', 'wasm'] as const)('exact kNN, %s (query blocks)', async (engine) => {
     const { x } = clustered(3000, 8, 1);
-    const runs = await Promise.all(pools.map((pool) => exactKnnAsync(x, 3000, 8, 10, { pool })));
+    const runs = await Promise.all(pools.map((pool) => exactKnnAsync(x, 3000, 8, 10, { pool, engine, poolMinPoints: 0 })));
     for (const r of runs.slice(1)) {
       same(r.indices, runs[0].indices);
       same(r.distances, runs[0].distances);
     }
   });
 
-  it('NN-descent (join blocks; insertions replayed in serial order)', async () => {
+  it.each(['js', 'wasm'] as const)('NN-descent, %s (join blocks; insertions replayed in serial order)', async (engine) => {
     const { x } = clustered(5000, 8, 9);
     const runs = [];
-    for (const pool of pools) runs.push(await nnDescent(x, 5000, 8, 10, { seed: 4, pool }));
+    for (const pool of pools) runs.push(await nnDescent(x, 5000, 8, 10, { seed: 4, pool, engine, poolMinPoints: 0 }));
     for (const r of runs.slice(1)) {
       same(r.indices, runs[0].indices);
       same(r.distances, runs[0].distances);
     }
   });
 
-  it('UMAP epochs (points split across workers read the previous positions)', async () => {
+  it.each(['js', 'wasm'] as const)('UMAP epochs, %s (points split across workers read the previous positions)', async (engine) => {
     const n = 6000; // two blocks of points
     const { x } = clustered(n, 5, 2);
     const knn = await exactKnnAsync(x, n, 5, 10, { pool: pools[1] });
     const plan = await planUmap(fuzzyConnectivities(knn, n), x, 5, { seed: 3, nEpochs: 12 });
     const runs: Float32Array[] = [];
-    for (const pool of pools) runs.push(await umapCpu(plan, { pool, poolMinPoints: 0 }));
+    for (const pool of pools) runs.push(await umapCpu(plan, { pool, poolMinPoints: 0, engine }));
     for (const r of runs.slice(1)) same(r, runs[0]);
     // Below the pool's minimum the same pool runs inline: still the same bits.
-    same(await umapCpu(plan, { pool: pools[1] }), runs[0]);
+    same(await umapCpu(plan, { pool: pools[1], engine }), runs[0]);
   });
 
   it.each(['wilcoxon', 't-test'] as const)('%s markers (gene blocks)', async (method) => {
@@ -86,7 +86,7 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
     const ref = markerStats(method, m, labels, 6);
     const keys = ['scores', 'pvals', 'logFoldChanges', 'pctIn', 'pctOut'] as const;
     for (const pool of pools) {
-      const st: MarkerStats = await markerStatsAsync(method, m, labels, 6, { pool });
+      const st: MarkerStats = await markerStatsAsync(method, m, labels, 6, { pool, poolMinValues: 0 });
       same(st.nPer, ref.nPer);
       for (const key of keys) for (let g = 0; g < 6; g++) same(st[key][g], ref[key][g]);
     }
@@ -95,11 +95,30 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
   it('PCA: covariance rows and Lanczos mat-vecs (row blocks, fixed order)', async () => {
     const { labels } = clustered(800, 2, 6);
     const m = sparseCells(800, 600, labels, 7); // 600 genes: the mat-vecs go to the pool too
-    const runs = await Promise.all(pools.map((pool) => pcaCsr(m, 10, { pool })));
+    const runs = await Promise.all(pools.map((pool) => pcaCsr(m, 10, { pool, poolMinValues: 0 })));
     for (const r of runs.slice(1)) {
       same(r.components, runs[0].components);
       same(r.scores, runs[0].scores);
       same(r.variance, runs[0].variance);
+    }
+  });
+
+  it('small steps run inline: no worker starts below a step\'s size (same bits as the pool)', async () => {
+    const pool = nodePool(2)!;
+    try {
+      const { x, labels } = clustered(1000, 8, 12);
+      const knn = await exactKnnAsync(x, 1000, 8, 10, { pool });
+      await nnDescent(x, 1000, 8, 10, { seed: 1, pool });
+      const plan = await planUmap(fuzzyConnectivities(knn, 1000), x, 8, { seed: 3, nEpochs: 5 });
+      await umapCpu(plan, { pool });
+      await markerStatsAsync('wilcoxon', sparseCells(1000, 50, labels, 13), labels, 6, { pool });
+      await pcaCsr(sparseCells(1000, 50, labels, 14), 5, { pool });
+      expect(pool.started).toBe(0);
+      // Forced onto the pool, the same step starts the workers and gives the same bits.
+      same((await exactKnnAsync(x, 1000, 8, 10, { pool, poolMinPoints: 0 })).indices, knn.indices);
+      expect(pool.started).toBe(2);
+    } finally {
+      pool.terminate();
     }
   });
 
@@ -109,7 +128,7 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
     const ctl = new AbortController();
     const run = exactKnnAsync(x, 6000, 16, 10, { pool, signal: ctl.signal, onProgress: () => ctl.abort() });
     await expect(run).rejects.toBeInstanceOf(CancelledError);
-    const again = await exactKnnAsync(x, 600, 16, 5, { pool });
+    const again = await exactKnnAsync(x, 600, 16, 5, { pool, poolMinPoints: 0 });
     same(again.indices, (await exactKnnAsync(x, 600, 16, 5)).indices);
   });
 });

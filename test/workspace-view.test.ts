@@ -21,7 +21,7 @@ const saved = {
   scweb: WORKSPACE_VERSION,
   savedAt: '2026-11-30T21:00:00.000Z',
   file: { name: 'a.h5ad', size: 123 },
-  params: { ...DEFAULT_PARAMS, leiden: { resolution: 0.4, seed: 3 } },
+  params: { ...DEFAULT_PARAMS, leiden: { resolution: 0.4, seed: 3 }, batch: { ...DEFAULT_PARAMS.batch, keys: ['leiden'], theta: 3 } },
   view: {
     embedding: 'X_umap',
     colorBy: 'leiden',
@@ -45,6 +45,7 @@ describe('parseWorkspace', () => {
     const w = parseWorkspace(JSON.stringify(saved), summary)!;
     expect(w.params.leiden).toEqual({ resolution: 0.4, seed: 3 });
     expect(w.params.umap).toEqual(DEFAULT_PARAMS.umap);
+    expect(w.params.batch).toEqual({ ...DEFAULT_PARAMS.batch, keys: ['leiden'], theta: 3 });
     expect(w.view).toMatchObject({ embedding: 'X_umap', colorBy: 'leiden', hidden: { leiden: ['1'] }, pointSize: 2, opacity: 0.5, showLabels: false, tab: 'plots', clip: [1, 99], markersMethod: 't-test' });
     // A range saved reversed is put in order.
     expect(w.view.ranges).toEqual({ total_counts: [20, 50] });
@@ -54,7 +55,7 @@ describe('parseWorkspace', () => {
   it('drops what the dataset lacks and what has the wrong type', () => {
     const bad = {
       ...saved,
-      params: { leiden: { resolution: 'high', seed: 1, extra: 5 }, hvg: 'x', device: '<b>gpu</b>'.repeat(50) },
+      params: { leiden: { resolution: 'high', seed: 1, extra: 5 }, hvg: 'x', device: '<b>gpu</b>'.repeat(50), batch: { keys: ['leiden', 'nope', 7, { x: 1 }, '__proto__'], theta: 'big' } },
       view: { ...saved.view, embedding: 'X_tsne', colorBy: 'nope', hidden: { leiden: ['1', 'ghost'], nope: ['a'] }, ranges: { leiden: [0, 1], total_counts: [0, 'x'] }, pointSize: 1e9, opacity: -1, tab: 'other', clip: ['a', 200] },
       labelsFrom: 'missing',
     };
@@ -63,6 +64,8 @@ describe('parseWorkspace', () => {
     expect((w.params.leiden as unknown as Record<string, unknown>).extra).toBeUndefined();
     expect(w.params.hvg).toEqual(DEFAULT_PARAMS.hvg);
     expect(w.params.device).toBe(DEFAULT_PARAMS.device);
+    // Batch keys: only names of obs columns the dataset has.
+    expect(w.params.batch).toEqual({ ...DEFAULT_PARAMS.batch, keys: ['leiden'] });
     expect(w.view.embedding).toBeNull();
     expect(w.view.colorBy).toBeNull();
     expect(w.view.hidden).toEqual({ leiden: ['1'] });

@@ -162,3 +162,25 @@ export function stratifiedHalf(codes: Int32Array, seed = 0): Uint8Array {
   }
   return ref;
 }
+
+/**
+ * Seeded stratified hold-out: round(fraction x n) of each label's n cells are held out (1), at least
+ * one kept for training; cells without a label (code < 0) are neither.
+ */
+export function stratifiedHoldout(codes: Int32Array, fraction: number, seed = 0): Uint8Array {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`the held-out share must be in [0, 1) (got ${fraction})`);
+  let s = (seed >>> 0) || 1;
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const byLabel = new Map<number, number[]>();
+  codes.forEach((c, i) => c >= 0 && (byLabel.get(c) ?? byLabel.set(c, []).get(c)!).push(i));
+  const held = new Uint8Array(codes.length);
+  for (const cells of [...byLabel.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c)) {
+    for (let i = cells.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [cells[i], cells[j]] = [cells[j], cells[i]];
+    }
+    const k = Math.min(cells.length - 1, Math.round(fraction * cells.length));
+    cells.slice(0, k).forEach((c) => (held[c] = 1));
+  }
+  return held;
+}

@@ -21,7 +21,13 @@ export type CellPassSpec =
   /** seurat_v3's second pass: sums of values clipped per gene. */
   | { kind: 'clipped-moments'; keep: Uint8Array | null; clip: Float64Array }
   /** log1p(normalize_total) of the kept cells, columns mapped through `column` (-1: dropped); totals null keeps values as stored. */
-  | { kind: 'lognorm'; keep: Uint8Array | null; totals: Float64Array | null; column: Int32Array };
+  | { kind: 'lognorm'; keep: Uint8Array | null; totals: Float64Array | null; column: Int32Array }
+  /**
+   * 'moments' per group of cells (highly_variable_genes with a batch_key): group of each cell in
+   * `groups` (-1: left out); values clipped per group and gene at clip[group * nGenes + gene] when
+   * `clip` is given (seurat_v3's second pass, on counts as stored).
+   */
+  | { kind: 'group-moments'; keep: Uint8Array | null; groups: Int32Array; nGroups: number; normalizedBy: Float64Array | null; fromLog: boolean; clip: Float64Array | null };
 
 export interface QcPartial {
   total: Float64Array;
@@ -40,7 +46,13 @@ export interface RowsPartial {
   indices: Uint32Array;
   data: Float32Array;
 }
-export type CellPartial = QcPartial | SumsPartial | RowsPartial;
+/** Per group g: cells in counts[g], gene sums at sum[g * nGenes + gene] (and sumSq). */
+export interface GroupSumsPartial {
+  counts: Float64Array;
+  sum: Float64Array;
+  sumSq: Float64Array;
+}
+export type CellPartial = QcPartial | SumsPartial | RowsPartial | GroupSumsPartial;
 
 /** The partial for one chunk; `nGenes` is the matrix's var length. */
 export function reduceChunk(spec: CellPassSpec, chunk: CsrChunk, nGenes: number): CellPartial {
@@ -62,6 +74,8 @@ export function reduceChunk(spec: CellPassSpec, chunk: CsrChunk, nGenes: number)
       return sumsChunk(chunk, nGenes, spec.keep, () => 1, null, spec.clip);
     case 'lognorm':
       return lognormChunk(chunk, spec.keep, spec.totals, spec.column);
+    case 'group-moments':
+      return groupSumsChunk(chunk, nGenes, spec);
   }
 }
 
@@ -113,6 +127,29 @@ function sumsChunk(chunk: CsrChunk, nGenes: number, keep: Uint8Array | null, sca
     }
   });
   return { n, sum, sumSq };
+}
+
+/** sumsChunk's arithmetic per group: a group's sums are the bits 'moments' gives over its cells alone. */
+function groupSumsChunk(chunk: CsrChunk, nGenes: number, spec: CellPassSpec & { kind: 'group-moments' }): GroupSumsPartial {
+  const { groups, nGroups, normalizedBy, fromLog, clip } = spec;
+  const counts = new Float64Array(nGroups);
+  const sum = new Float64Array(nGroups * nGenes);
+  const sumSq = new Float64Array(nGroups * nGenes);
+  keptRows(chunk, spec.keep, (r, cell) => {
+    const b = groups[cell];
+    if (b < 0) return;
+    counts[b]++;
+    const f = normalizedBy ? (normalizedBy[cell] > 0 ? DEFAULT_TARGET_SUM / normalizedBy[cell] : 1) : 1;
+    const o = b * nGenes;
+    for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) {
+      const g = o + chunk.indices[k];
+      let v = fromLog ? Math.expm1(chunk.data[k]) : chunk.data[k] * f;
+      if (clip) v = Math.min(v, clip[g]);
+      sum[g] += v;
+      sumSq[g] += v * v;
+    }
+  });
+  return { counts, sum, sumSq };
 }
 
 function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64Array | null, column: Int32Array): RowsPartial {

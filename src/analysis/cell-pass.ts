@@ -7,7 +7,7 @@
 import { chunkRanges, forEachChunkAsync, reportPass, type PassOptions } from '../io/iterate.ts';
 import type { ConcatLayout, Dataset } from '../io/types.ts';
 import { partialBuffers, reduceChunk, type CellPartial, type CellPassSpec } from './cell-chunks.ts';
-import { openJob, type WorkerPool } from '../parallel/pool.ts';
+import { openJob, poolFor, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface CellPassOptions extends PassOptions {
@@ -16,6 +16,11 @@ export interface CellPassOptions extends PassOptions {
 
 /** Readers at once: each holds its own HDF5 module and one chunk in memory (~50-100 MB at the default size). */
 export const MAX_READERS = 4;
+/**
+ * Fewest chunks for which a pass goes to the pool: one chunk cannot be split, and starting the
+ * workers (each opens the file) costs more than a chunk takes here.
+ */
+export const CELL_PASS_POOL_MIN_CHUNKS = 2;
 /** Chunks sent out per round: their partials are folded and dropped before the next round, bounding memory. */
 const ROUND = 16;
 
@@ -42,13 +47,13 @@ interface Range {
 export async function cellPass<P extends CellPartial>(ds: Dataset, key: string, spec: CellPassSpec, fold: (partial: P, index: number) => void, opts: CellPassOptions = {}): Promise<void> {
   const nGenes = ds.varNamesOf(key).length;
   const source = reopenSource(ds);
-  const pool = opts.pool;
-  if (!pool || pool.size <= 1 || !source) {
+  const ranges = [...chunkRanges(ds, key, opts)].map(([from, to]) => ({ from, to }));
+  const pool = poolFor(opts.pool, ranges.length, CELL_PASS_POOL_MIN_CHUNKS);
+  if (!pool || !source) {
     let i = 0;
     await forEachChunkAsync(ds, key, (chunk) => fold(reduceChunk(spec, chunk, nGenes) as P, i++), opts);
     return;
   }
-  const ranges = [...chunkRanges(ds, key, opts)].map(([from, to]) => ({ from, to }));
   // One job for the whole pass: its context (the spec's per-cell arrays) reaches each worker once.
   const job = openJob(pool, 'cell-pass', { source, key, nGenes, spec: shareSpec(pool, spec) });
   try {

@@ -5,7 +5,7 @@ import type { CsrArrays } from '../io/csr.ts';
 import type { PassOptions } from '../io/iterate.ts';
 import { forEachChunkAsync } from '../io/iterate.ts';
 import type { CsrChunk, Dataset } from '../io/types.ts';
-import { addInto, type CellPassSpec, type RowsPartial, type SumsPartial } from './cell-chunks.ts';
+import { addInto, type CellPassSpec, type GroupSumsPartial, type RowsPartial, type SumsPartial } from './cell-chunks.ts';
 import { cellPass, type CellPassOptions } from './cell-pass.ts';
 
 export interface GeneMoments {
@@ -35,6 +35,24 @@ export async function geneSums(ds: Dataset, key: string, spec: CellPassSpec & { 
     addInto(out.sumSq, part.sumSq);
   }, opts);
   return out;
+}
+
+/** Per-group gene sums in one pass (group g's genes at [g * nGenes, (g + 1) * nGenes)), folded in chunk order. */
+export async function groupSums(ds: Dataset, key: string, spec: CellPassSpec & { kind: 'group-moments' }, opts: CellPassOptions = {}): Promise<GroupSumsPartial> {
+  const p = ds.varNamesOf(key).length;
+  const out: GroupSumsPartial = { counts: new Float64Array(spec.nGroups), sum: new Float64Array(spec.nGroups * p), sumSq: new Float64Array(spec.nGroups * p) };
+  await cellPass<GroupSumsPartial>(ds, key, spec, (part) => {
+    addInto(out.counts, part.counts);
+    addInto(out.sum, part.sum);
+    addInto(out.sumSq, part.sumSq);
+  }, opts);
+  return out;
+}
+
+/** Group g's moments from groupSums (as geneMoments over that group's cells alone). */
+export function groupMomentsAt(s: GroupSumsPartial, g: number): GeneMoments {
+  const p = s.sum.length / s.counts.length;
+  return momentsFrom(s.counts[g], s.sum.slice(g * p, (g + 1) * p), s.sumSq.slice(g * p, (g + 1) * p));
 }
 
 export function momentsFrom(n: number, sum: Float64Array, sumSq: Float64Array): GeneMoments {

@@ -59,7 +59,9 @@ export function hvgSeurat(moments: GeneMoments, nTopGenes = 2000, nBins = 20): H
   }
   const valid = Array.from(norm).filter((v) => !Number.isNaN(v)).sort((a, b) => b - a);
   const cut = valid[Math.min(nTopGenes, valid.length) - 1];
-  const hv = Uint8Array.from(norm, (v) => ((Number.isNaN(v) ? 0 : v) >= cut ? 1 : 0));
+  // scanpy's _subset_genes: nan_to_num(dispersion_norm, nan=-inf) >= cut, so a gene without a
+  // dispersion is never chosen, even when n_top_genes reaches below zero.
+  const hv = Uint8Array.from(norm, (v) => (!Number.isNaN(v) && v >= cut ? 1 : 0));
   return { flavor: 'seurat', means, dispersions: disp, dispersionsNorm: norm, highlyVariable: hv, genes: selected(hv) };
 }
 

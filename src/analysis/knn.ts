@@ -2,8 +2,9 @@
 // them. Brute force in row blocks: O(n^2 d), fine up to tens of thousands of cells on the CPU;
 // larger data needs the GPU or an approximate index (not built yet).
 import { CancelledError } from '../io/errors.ts';
-import { ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
+import { growTo, SimdLayout, simdFits, simdKernels, simdMemory, simdSupported, type SimdKernels } from './simd.ts';
 
 export interface KnnResult {
   k: number;
@@ -18,6 +19,18 @@ export interface KnnOptions {
   onProgress?: (fraction: number, message: string) => void;
   /** Query blocks run on this pool's workers (same results as inline). */
   pool?: WorkerPool | null;
+  /** Fewest points for which the pool is used (default: the step's own, KNN_POOL_MIN or NNDESCENT_POOL_MIN). */
+  poolMinPoints?: number;
+  /**
+   * 'wasm' (the default where WebAssembly SIMD runs): the distance loops in the SIMD kernels;
+   * 'js': the loops below. Identical results.
+   */
+  engine?: 'wasm' | 'js';
+}
+
+/** The distance loops this engine runs by default, for n x d float32 points (each thread copies them into its kernels' memory). */
+export function knnEngine(opts: { engine?: 'wasm' | 'js' }, n = 0, d = 0): 'wasm' | 'js' {
+  return opts.engine ?? (simdSupported() && simdFits(n * d * 4 + 64 * 2 ** 20) ? 'wasm' : 'js');
 }
 
 export function exactKnn(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): KnnResult {
@@ -30,13 +43,20 @@ export function exactKnn(data: Float32Array, n: number, d: number, k: number, op
   return out;
 }
 
+/**
+ * Fewest points for which the exact search goes to the pool: below it (about 0.1 s of SIMD
+ * distances at 50 dimensions) the search is over before the workers would have started.
+ */
+export const KNN_POOL_MIN = 4096;
+
 /** As exactKnn, in blocks of query rows on the pool (or inline, yielding so a worker can cancel it). */
 export async function exactKnnAsync(data: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): Promise<KnnResult> {
+  opts = { ...opts, pool: poolFor(opts.pool, n, opts.poolMinPoints ?? KNN_POOL_MIN) };
   const out = { k, indices: new Int32Array(n * k), distances: new Float32Array(n * k) };
   // Block size from the shape only (never the worker count): ~2e7 distance terms per block.
   const blocks = ranges(n, Math.max(16, Math.floor(2e7 / Math.max(1, n * d))));
-  const ctx = { data: opts.pool ? opts.pool.share(data) : data, n, d, k };
-  const parts = await runBlocks<KnnResult>(opts.pool, 'knn', ctx, blocks, {
+  const ctx = { data: opts.pool ? opts.pool.share(data) : data, n, d, k, rows: blocks[0]?.to ?? 0 };
+  const parts = await runBlocks<KnnResult>(opts.pool, knnEngine(opts, n, d) === 'wasm' ? 'knn-wasm' : 'knn', ctx, blocks, {
     signal: opts.signal,
     onBlock: (done, total) => opts.onProgress?.(done / total, `neighbors (exact, CPU): ${Math.round((done / total) * n).toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`),
   });
@@ -91,7 +111,52 @@ export function knnRows(data: Float32Array | Float64Array, n: number, d: number,
   }
 }
 
-definePoolTask('knn', (c: { data: Float32Array; n: number; d: number; k: number }, r: { from: number; to: number }) => {
+interface KnnContext {
+  data: Float32Array;
+  n: number;
+  d: number;
+  k: number;
+  /** Most query rows in a block. */
+  rows: number;
+}
+
+definePoolTask('knn', (c: KnnContext, r: { from: number; to: number }) => {
   const result = knnBlock(c.data, c.n, c.d, c.k, r.from, r.to);
+  return { result, transfer: [result.indices.buffer as ArrayBuffer, result.distances.buffer as ArrayBuffer] };
+});
+
+/** A thread's kernels over a memory of its own holding the data (copied in once per job). */
+const knnThreads = new WeakMap<KnnContext, Promise<{ kernels: SimdKernels; memory: WebAssembly.Memory; data: number; idx: number; dist: number; scratch: number }>>();
+
+function knnThread(c: KnnContext) {
+  let t = knnThreads.get(c);
+  if (!t) {
+    t = (async () => {
+      const memory = simdMemory(0, false);
+      const kernels = await simdKernels(memory);
+      const l = new SimdLayout();
+      const data = l.take(c.n * c.d, 4);
+      const idx = l.take(c.rows * c.k, 4);
+      const dist = l.take(c.rows * c.k, 4);
+      const scratch = l.take(kernels.knnScratchBytes(c.d, c.k), 1);
+      growTo(memory, l.bytes);
+      new Float32Array(memory.buffer, data, c.n * c.d).set(c.data.subarray(0, c.n * c.d));
+      return { kernels, memory, data, idx, dist, scratch };
+    })();
+    knnThreads.set(c, t);
+  }
+  return t;
+}
+
+/** knnBlock in the SIMD kernel: the same neighbours and distances. */
+export async function knnBlockWasm(c: KnnContext, from: number, to: number): Promise<KnnResult> {
+  const { kernels, memory, data, idx, dist, scratch } = await knnThread(c);
+  kernels.knnRows(data, c.n, c.d, c.k, from, to, idx, dist, scratch);
+  const m = (to - from) * c.k;
+  return { k: c.k, indices: new Int32Array(memory.buffer, idx, m).slice(), distances: new Float32Array(memory.buffer, dist, m).slice() };
+}
+
+definePoolTask('knn-wasm', async (c: KnnContext, r: { from: number; to: number }) => {
+  const result = await knnBlockWasm(c, r.from, r.to);
   return { result, transfer: [result.indices.buffer as ArrayBuffer, result.distances.buffer as ArrayBuffer] };
 });

@@ -1,45 +1,78 @@
 // Label transfer for the app and the CLI: within one dataset (labelled cells are the reference,
 // unlabelled ones, or a held-out stratified half, the query) or from a reference dataset to a
-// query dataset. The embedding is an obsm both sides have (X_scGPT) or the reference's PCA with the
-// query projected into it. Results become obs columns: predicted_<label> and its confidence.
+// query dataset. Two methods: a kNN vote in an embedding both sides have (X_scGPT) or in the
+// reference's PCA with the query projected into it; or logistic regression on the expression of
+// the shared genes (CellTypist's recipe, calibrated on held-back reference cells). Results become
+// obs columns: predicted_<label> and its confidence (and, for the half split, which half a cell was
+// in); against known labels (the held-out half, or the query's own column of the same name) the
+// report carries accuracy, macro-F1, per-label precision/recall and the confusion matrix.
 import { categoricalFromStrings } from '../io/columns.ts';
 import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { CategoricalColumn, Column, Dataset, NumericColumn } from '../io/types.ts';
-import { accuracyF1, knnVote, stratifiedHalf, summarizeMapping, type MappingSummary } from './annotate.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
+import { knnVote, stratifiedHalf, summarizeMapping, type MappingResult, type MappingSummary } from './annotate.ts';
+import type { CalibrationReport } from './calibration.ts';
+import { evaluatePredictions, type MappingEvaluation } from './evaluation.ts';
+import type { LinearAnnotator } from './linear-annotator.ts';
+import { DEFAULT_LOGREG, type FitReport, type LogRegParams } from './logistic-regression.ts';
+import { logRegTransfer } from './logreg-transfer.ts';
 import { referencePcaSpace } from './reference-space.ts';
+
+/** How labels are transferred: kNN vote in an embedding, or logistic regression on expression. */
+export type MapMethod = 'knn' | 'logreg';
 
 export interface MapParams {
   labelColumn: string;
   /** 'missing': labelled cells map the unlabelled; 'half': a stratified half maps the other (evaluation). */
   reference: 'missing' | 'half';
-  /** 'pca' or an obsm key present on both sides (X_scGPT). */
+  method: MapMethod;
+  /** kNN: 'pca' or an obsm key present on both sides (X_scGPT). */
   embedding: string;
   k: number;
   weighted: boolean;
+  /** Logistic regression (the seed is `seed`). */
+  logreg: Omit<LogRegParams, 'seed'>;
   minConfidence: number;
   seed: number;
 }
 
-export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', embedding: 'pca', k: 10, weighted: false, minConfidence: 0.5, seed: 0 };
+/** DEFAULT_LOGREG without its seed (MapParams has one seed for the split and the training). */
+function logregDefaults(): MapParams['logreg'] {
+  const d: Partial<LogRegParams> = { ...DEFAULT_LOGREG };
+  delete d.seed;
+  return d as MapParams['logreg'];
+}
+
+export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults(), minConfidence: 0.5, seed: 0 };
 
 export interface MapReport {
+  method: MapMethod;
   labelColumn: string;
   predictedColumn: string;
   confidenceColumn: string;
+  /** The half split's column (reference / query per cell), 'half' mode only. */
+  splitColumn?: string;
   embedding: string;
   nRef: number;
   nQuery: number;
+  /** kNN on PCA: reference HVGs shared with the query; logistic regression: reference genes shared. */
   nShared?: number;
   nHvg?: number;
+  /** Logistic regression: the reference's genes (distinct names). */
+  nRefGenes?: number;
   summary: MappingSummary;
-  /** Against the held-out labels ('half' mode only). */
+  /** Against known labels (the held-out half, or the query's own label column). */
   accuracy?: number;
   macroF1?: number;
+  evaluation?: MappingEvaluation;
+  /** Logistic regression: how it was trained, and its calibration on held-back reference cells. */
+  training?: FitReport;
+  calibration?: CalibrationReport;
 }
 
 export const UNASSIGNED = 'unassigned';
 
-type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void };
+type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void; pool?: WorkerPool | null };
 
 /** Labels that mean "no label": what pandas, R and spreadsheets write for a missing value. */
 const MISSING_LABELS = new Set(['', 'na', 'nan', 'n/a', 'none', 'null', '<na>']);
@@ -84,7 +117,8 @@ async function space(refDs: Dataset, refMask: Uint8Array, qDs: Dataset, qMask: U
   return { dim: r.shape[1], ref: rowsOf(r, refMask), query: rowsOf(q, qMask), nShared: undefined, nHvg: undefined };
 }
 
-function predictedColumns(name: string, n: number, categories: string[], qMask: Uint8Array, refMask: Uint8Array | null, refCodes: Int32Array | null, m: { predicted: Int32Array; confidence: Float32Array }): [CategoricalColumn, NumericColumn] {
+/** predicted_<name> (query cells; reference cells keep theirs; 'unassigned' for -1) and its confidence, for a dataset of `n` cells. */
+export function predictedColumns(name: string, n: number, categories: string[], qMask: Uint8Array, refMask: Uint8Array | null, refCodes: Int32Array | null, m: { predicted: Int32Array; confidence: Float32Array }): [CategoricalColumn, NumericColumn] {
   const U = categories.length;
   const codes = new Int32Array(n).fill(-1);
   const conf = new Float64Array(n).fill(NaN);
@@ -96,52 +130,144 @@ function predictedColumns(name: string, n: number, categories: string[], qMask: 
   }
   return [
     { kind: 'categorical', name: `predicted_${name}`, codes, categories: [...categories, UNASSIGNED], ordered: false, dtype: 'category' },
-    // Vote shares are computed in float32; saying so keeps exports at float32's precision.
+    // Vote shares and probabilities are given at float32's precision; saying so keeps exports there.
     { kind: 'numeric', name: `predicted_${name}_confidence`, values: conf, dtype: 'float32' },
   ];
 }
 
-/** Within one dataset. Returns the new columns (not yet added) and the report. */
-export async function mapWithin(ds: Dataset, p: MapParams, opts: Opts = {}): Promise<{ columns: Column[]; report: MapReport }> {
+/** Which half of the split each cell was in ('half' mode). */
+function splitColumn(name: string, refMask: Uint8Array, qMask: Uint8Array): CategoricalColumn {
+  const codes = Int32Array.from(refMask, (r, i) => (r ? 0 : qMask[i] ? 1 : -1));
+  return { kind: 'categorical', name: `predicted_${name}_split`, codes, categories: ['reference', 'query'], ordered: false, dtype: 'category' };
+}
+
+/**
+ * Refuses references that cannot be learnt from: fewer than 2 labels, or (logistic regression) a
+ * label with a single cell. Names the file and the column.
+ */
+export function checkReference(fileName: string, column: string, categories: string[], refCodes: Int32Array, method: MapMethod, where = ''): void {
+  const count = new Float64Array(categories.length);
+  for (const c of refCodes) if (c >= 0) count[c]++;
+  const present = categories.filter((_, c) => count[c] > 0);
+  if (present.length < 2) {
+    const what = present.length === 0 ? 'no labelled cells' : `only one label ("${present[0]}")`;
+    throw new Error(`${fileName}: "${column}" has ${what}${where}; label transfer needs at least 2 labels to choose between. Pick another label column`);
+  }
+  const single = categories.filter((_, c) => count[c] === 1);
+  if (method === 'logreg' && single.length > 0) {
+    const names = single.slice(0, 5).map((l) => `"${l}"`).join(', ') + (single.length > 5 ? ` and ${single.length - 5} more` : '');
+    throw new Error(`${fileName}: ${single.length === 1 ? 'label' : 'labels'} ${names} of "${column}" ${single.length === 1 ? 'has' : 'have'} a single cell${where}; logistic regression needs at least 2 cells per label. Merge or drop ${single.length === 1 ? 'it' : 'them'} (hand labels can), or use kNN`);
+  }
+}
+
+interface Transfer {
+  m: MappingResult;
+  report: Partial<MapReport>;
+  model?: LinearAnnotator;
+}
+
+/**
+ * The method dispatch. refCodes: per cell of `ref`, its code in `categories` or -1 outside the
+ * reference; qMask: the query cells of `query`.
+ */
+async function transfer(ref: Dataset, refCodes: Int32Array, categories: string[], query: Dataset, qMask: Uint8Array, p: MapParams, opts: Opts): Promise<Transfer> {
+  const refMask = Uint8Array.from(refCodes, (c) => (c >= 0 ? 1 : 0));
+  switch (p.method) {
+    case 'logreg': {
+      // Only the labels the reference has cells of are classes to learn.
+      const count = new Float64Array(categories.length);
+      for (const c of refCodes) if (c >= 0) count[c]++;
+      const used = categories.map((_, c) => c).filter((c) => count[c] > 0);
+      const toClass = new Int32Array(categories.length).fill(-1);
+      used.forEach((c, k) => (toClass[c] = k));
+      const t = await logRegTransfer(ref, refCodes.map((c) => (c >= 0 ? toClass[c] : -1)), used.map((c) => categories[c]), query, qMask, { seed: p.seed, minConfidence: p.minConfidence, logreg: { ...DEFAULT_LOGREG, ...p.logreg, seed: p.seed } }, opts);
+      const back = (k: number) => (k >= 0 ? used[k] : -1);
+      const m = { ...t.m, predicted: t.m.predicted.map(back), best: t.m.best.map(back) };
+      return { m, model: t.model, report: { nShared: t.nShared, nRefGenes: t.nRefGenes, training: t.fit, calibration: t.calibration } };
+    }
+    case 'knn': {
+      const nRef = refMask.reduce((s, v) => s + v, 0);
+      if (nRef < p.k) throw new Error(`${ref.fileName}: only ${nRef} labelled cells: need at least k = ${p.k}`);
+      const sp = await space(ref, refMask, query, qMask, p.embedding, opts);
+      const codes = Int32Array.from(refCodes.filter((c) => c >= 0));
+      const m = await knnVote(sp.ref, codes, categories.length, sp.query, sp.dim, { ...p, ...opts });
+      return { m, report: { nShared: sp.nShared, nHvg: sp.nHvg } };
+    }
+    default:
+      throw new Error(`unknown label-transfer method "${(p as { method: string }).method}"`);
+  }
+}
+
+/** Within one dataset. Returns the new columns (not yet added), the report and the trained model (logistic regression). */
+export async function mapWithin(ds: Dataset, p: MapParams, opts: Opts = {}): Promise<{ columns: Column[]; report: MapReport; model?: LinearAnnotator }> {
   const col = labelColumn(ds, p.labelColumn);
-  const refMask = p.reference === 'half' ? stratifiedHalf(col.codes, p.seed) : Uint8Array.from(col.codes, (c) => (c >= 0 ? 1 : 0));
-  const qMask = p.reference === 'half' ? Uint8Array.from(refMask, (v, i) => (v || col.codes[i] < 0 ? 0 : 1)) : Uint8Array.from(col.codes, (c) => (c < 0 ? 1 : 0));
+  const half = p.reference === 'half';
+  const refMask = half ? stratifiedHalf(col.codes, p.seed) : Uint8Array.from(col.codes, (c) => (c >= 0 ? 1 : 0));
+  const qMask = half ? Uint8Array.from(refMask, (v, i) => (v || col.codes[i] < 0 ? 0 : 1)) : Uint8Array.from(col.codes, (c) => (c < 0 ? 1 : 0));
   const nRef = refMask.reduce((s, v) => s + v, 0);
   const nQuery = qMask.reduce((s, v) => s + v, 0);
+  const refCodes = Int32Array.from(col.codes, (c, i) => (refMask[i] ? c : -1));
+  checkReference(ds.fileName, p.labelColumn, col.categories, refCodes, p.method, half ? ' in the reference half' : '');
   if (nQuery === 0) throw new Error(`every cell has a "${p.labelColumn}" label: nothing to map (choose "a stratified half" to evaluate, or load a query)`);
-  if (nRef < p.k) throw new Error(`only ${nRef} labelled cells: need at least k = ${p.k}`);
-  const sp = await space(ds, refMask, ds, qMask, p.embedding, opts);
-  const refCodes = Int32Array.from(col.codes.filter((_, i) => refMask[i]));
-  const m = await knnVote(sp.ref, refCodes, col.categories.length, sp.query, sp.dim, { ...p, ...opts });
-  const columns = predictedColumns(p.labelColumn, ds.nObs, col.categories, qMask, refMask, col.codes, m);
+  const t = await transfer(ds, refCodes, col.categories, ds, qMask, p, opts);
+  // In the half split the reference half keeps no prediction: the column holds held-out predictions only.
+  const columns: Column[] = predictedColumns(p.labelColumn, ds.nObs, col.categories, qMask, half ? null : refMask, half ? null : col.codes, t.m);
+  if (half) columns.push(splitColumn(p.labelColumn, refMask, qMask));
   const report: MapReport = {
+    method: p.method,
     labelColumn: p.labelColumn,
     predictedColumn: columns[0].name,
     confidenceColumn: columns[1].name,
     embedding: p.embedding,
     nRef,
     nQuery,
-    nShared: sp.nShared,
-    nHvg: sp.nHvg,
-    summary: summarizeMapping(m, col.categories),
+    ...t.report,
+    summary: summarizeMapping(t.m, col.categories),
   };
-  if (p.reference === 'half') Object.assign(report, accuracyF1(Int32Array.from(col.codes.filter((_, i) => qMask[i])), m.predicted, col.categories.length));
-  return { columns, report };
+  if (half) {
+    report.splitColumn = columns[2].name;
+    report.evaluation = evaluatePredictions(col, columns[0] as CategoricalColumn, qMask, UNASSIGNED);
+    report.accuracy = report.evaluation.accuracy;
+    report.macroF1 = report.evaluation.macroF1;
+  }
+  return { columns, report, model: t.model };
+}
+
+/** A query's own column of the label's name, as truth to measure against (null when it has none usable). */
+function queryTruth(query: Dataset, name: string): CategoricalColumn | null {
+  try {
+    const c = labelColumn(query, name);
+    return c.categories.length > 0 ? c : null;
+  } catch {
+    return null;
+  }
 }
 
 /** From a labelled reference dataset to every cell of a query dataset. */
-export async function mapAcross(ref: Dataset, query: Dataset, p: MapParams, opts: Opts = {}): Promise<{ columns: Column[]; report: MapReport }> {
+export async function mapAcross(ref: Dataset, query: Dataset, p: MapParams, opts: Opts = {}): Promise<{ columns: Column[]; report: MapReport; model?: LinearAnnotator }> {
   const col = labelColumn(ref, p.labelColumn);
-  const refMask = Uint8Array.from(col.codes, (c) => (c >= 0 ? 1 : 0));
+  checkReference(ref.fileName, p.labelColumn, col.categories, col.codes, p.method);
   const qMask = new Uint8Array(query.nObs).fill(1);
-  const sp = await space(ref, refMask, query, qMask, p.embedding, opts);
-  const refCodes = Int32Array.from(col.codes.filter((c) => c >= 0));
-  const m = await knnVote(sp.ref, refCodes, col.categories.length, sp.query, sp.dim, { ...p, ...opts });
-  const columns = predictedColumns(p.labelColumn, query.nObs, col.categories, qMask, null, null, m);
-  return {
-    columns,
-    report: { labelColumn: p.labelColumn, predictedColumn: columns[0].name, confidenceColumn: columns[1].name, embedding: p.embedding, nRef: refCodes.length, nQuery: query.nObs, nShared: sp.nShared, nHvg: sp.nHvg, summary: summarizeMapping(m, col.categories) },
+  const t = await transfer(ref, col.codes, col.categories, query, qMask, p, opts);
+  const columns = predictedColumns(p.labelColumn, query.nObs, col.categories, qMask, null, null, t.m);
+  const report: MapReport = {
+    method: p.method,
+    labelColumn: p.labelColumn,
+    predictedColumn: columns[0].name,
+    confidenceColumn: columns[1].name,
+    embedding: p.embedding,
+    nRef: col.codes.reduce((s, c) => s + (c >= 0 ? 1 : 0), 0),
+    nQuery: query.nObs,
+    ...t.report,
+    summary: summarizeMapping(t.m, col.categories),
   };
+  const truth = queryTruth(query, p.labelColumn);
+  if (truth) {
+    report.evaluation = evaluatePredictions(truth, columns[0], null, UNASSIGNED);
+    report.accuracy = report.evaluation.accuracy;
+    report.macroF1 = report.evaluation.macroF1;
+  }
+  return { columns, report, model: t.model };
 }
 
 /** CSV of per-cell annotations: cell id, then the named obs columns (categories as text). */

@@ -7,7 +7,7 @@
 // Student's t with Welch-Satterthwaite degrees of freedom.
 import type { CsrArrays } from '../io/csr.ts';
 import { cscToCsr } from '../io/csr.ts';
-import { ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 import { studentTwoSidedP } from './special.ts';
 
@@ -81,8 +81,12 @@ export function markerStats(method: MarkerMethod, m: CsrArrays, codes: Int32Arra
 /** Genes per pool block: fixed, so the partition never depends on the number of workers. */
 const GENE_BLOCK = 128;
 
+/** Fewest stored values for which marker statistics go to the pool (a few hundred ms in one thread). */
+export const MARKERS_POOL_MIN = 10_000_000;
+
 /** As markerStats, in blocks of genes on the pool (identical results). */
-export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, opts: { pool?: WorkerPool | null; signal?: AbortSignal; onBlock?: (done: number, total: number) => void } = {}): Promise<MarkerStats> {
+export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, opts: { pool?: WorkerPool | null; signal?: AbortSignal; onBlock?: (done: number, total: number) => void; poolMinValues?: number } = {}): Promise<MarkerStats> {
+  opts = { ...opts, pool: poolFor(opts.pool, m.data.length, opts.poolMinValues ?? MARKERS_POOL_MIN) };
   const ctx = markerContext(method, m, codes, nGroups, opts.pool);
   const blocks = ranges(m.nCols, GENE_BLOCK);
   const parts = await runBlocks<GeneStats>(opts.pool, 'markers', ctx as unknown as Record<string, unknown>, blocks, opts);

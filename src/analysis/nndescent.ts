@@ -4,9 +4,17 @@
 // Converges in a handful of passes at about O(n k^2 d) per pass instead of O(n^2 d).
 import { CancelledError } from '../io/errors.ts';
 import { mulberry32 } from '../model/random.ts';
-import type { KnnOptions, KnnResult } from './knn.ts';
-import { openJob, ranges } from '../parallel/pool.ts';
+import { knnEngine, type KnnOptions, type KnnResult } from './knn.ts';
+import { openJob, poolFor, ranges } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
+import { growTo, SimdLayout, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
+
+/**
+ * Fewest points for which the join goes to the pool. Its serial parts (candidate lists, the
+ * replayed insertions) are about half the work once the distances run in SIMD, so two workers
+ * gain little below this size (bench/pool-small.ts).
+ */
+export const NNDESCENT_POOL_MIN = 20000;
 
 /** Points per join block and blocks per group (between refreshes of the worst distances): fixed. */
 const JOIN_BLOCK = 2048;
@@ -138,7 +146,7 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
   const maxIt = opts.maxIterations ?? 12;
   const delta = opts.delta ?? 0.001;
   const maxCand = Math.max(K, 30);
-  const pool = opts.pool && opts.pool.size > 1 ? opts.pool : null;
+  const pool = poolFor(opts.pool, n, opts.poolMinPoints ?? NNDESCENT_POOL_MIN);
   const shared = pool?.shared ?? false;
   const sh = <T extends Float32Array | Float64Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
   const alloc = <T extends Float64Array | Int32Array>(C: { new (n: number): T; new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, len: number): T => (pool ? pool.alloc(C, len) : new C(len));
@@ -185,7 +193,7 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
     // here in the serial order, so the lists evolve exactly as in one thread. A block drops the
     // pairs that cannot enter a list: lists' worst distances only fall, so a pair no better than
     // the worst at the start of its group of blocks would be refused at its turn too.
-    const job = openJob(pool, 'nndescent-join', ctx as unknown as Record<string, unknown>);
+    const job = openJob(pool, knnEngine(opts, n, d) === 'wasm' ? 'nndescent-join-wasm' : 'nndescent-join', ctx as unknown as Record<string, unknown>);
     let updates = 0;
     try {
       for (let g = 0; g < blocks.length; g += JOIN_GROUP) {
@@ -218,5 +226,77 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
 
 definePoolTask('nndescent-join', (c: JoinContext, r: { from: number; to: number; worst?: Float64Array }) => {
   const result = joinBlock(c, r);
+  return { result, transfer: [result.u.buffer as ArrayBuffer, result.v.buffer as ArrayBuffer, result.dd.buffer as ArrayBuffer, result.mask.buffer as ArrayBuffer] };
+});
+
+/** A thread's kernels for the join: the data (copied in once per job), one point's candidates, the pairs out. */
+interface JoinThread {
+  kernels: SimdKernels;
+  memory: WebAssembly.Memory;
+  data: number;
+  cand: number;
+  worst: number;
+  prow: number;
+  /** Offset and capacity (pairs) of the output area, laid out from here on demand. */
+  out: number;
+  capacity: number;
+}
+
+const joinThreads = new WeakMap<JoinContext, Promise<JoinThread>>();
+
+function joinThread(ctx: JoinContext): Promise<JoinThread> {
+  let t = joinThreads.get(ctx);
+  if (!t) {
+    t = (async () => {
+      const memory = simdMemory(0, false);
+      const kernels = await simdKernels(memory);
+      const n = ctx.newN.length;
+      const l = new SimdLayout();
+      const data = l.take(n * ctx.d, 4);
+      const cand = l.take(2 * ctx.maxCand, 4);
+      const worst = l.take(2 * ctx.maxCand, 8);
+      const prow = l.take(ctx.d, 8);
+      growTo(memory, l.bytes);
+      new Float32Array(memory.buffer, data, n * ctx.d).set(ctx.data.subarray(0, n * ctx.d));
+      return { kernels, memory, data, cand, worst, prow, out: l.bytes, capacity: 0 };
+    })();
+    joinThreads.set(ctx, t);
+  }
+  return t;
+}
+
+/** joinBlock with the distances in the SIMD kernel: the same pairs in the same order. */
+export async function joinBlockWasm(ctx: JoinContext, r: { from: number; to: number; worst?: Float64Array }): Promise<JoinPairs> {
+  const th = await joinThread(ctx);
+  const { maxCand } = ctx;
+  const worst = r.worst ?? ctx.worst;
+  let bound = 0;
+  for (let i = r.from; i < r.to; i++) bound += (ctx.newN[i] * (ctx.newN[i] - 1)) / 2 + ctx.newN[i] * ctx.oldN[i];
+  // Output arrays u, v (i32), dd (f64), mask (u8) for `bound` pairs.
+  const size = (c: number) => Math.ceil((c * 4) / 16) * 16 * 2 + Math.ceil((c * 8) / 16) * 16 + Math.ceil(c / 16) * 16;
+  if (bound > th.capacity) {
+    th.capacity = Math.max(bound, 2 * th.capacity);
+    growTo(th.memory, th.out + size(th.capacity));
+  }
+  const uAt = th.out;
+  const vAt = uAt + Math.ceil((th.capacity * 4) / 16) * 16;
+  const dAt = vAt + Math.ceil((th.capacity * 4) / 16) * 16;
+  const mAt = dAt + Math.ceil((th.capacity * 8) / 16) * 16;
+  const cand = new Int32Array(th.memory.buffer, th.cand, 2 * maxCand);
+  const candWorst = new Float64Array(th.memory.buffer, th.worst, 2 * maxCand);
+  let m = 0;
+  for (let i = r.from; i < r.to; i++) {
+    const nn = distinct(ctx.newC, i * maxCand, ctx.newN[i], cand);
+    const no = distinct(ctx.oldC, i * maxCand, ctx.oldN[i], cand.subarray(nn));
+    if (nn === 0) continue;
+    for (let b = 0; b < nn + no; b++) candWorst[b] = worst[cand[b]];
+    m = th.kernels.joinPoint(th.data, ctx.d, th.cand, th.worst, nn, no, th.prow, uAt, vAt, dAt, mAt, m);
+  }
+  const buf = th.memory.buffer;
+  return { u: new Int32Array(buf, uAt, m).slice(), v: new Int32Array(buf, vAt, m).slice(), dd: new Float64Array(buf, dAt, m).slice(), mask: new Uint8Array(buf, mAt, m).slice() };
+}
+
+definePoolTask('nndescent-join-wasm', async (c: JoinContext, r: { from: number; to: number; worst?: Float64Array }) => {
+  const result = await joinBlockWasm(c, r);
   return { result, transfer: [result.u.buffer as ArrayBuffer, result.v.buffer as ArrayBuffer, result.dd.buffer as ArrayBuffer, result.mask.buffer as ArrayBuffer] };
 });

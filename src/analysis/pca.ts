@@ -6,7 +6,7 @@
 // `pcaCsr` does the same for sparse rows with implicit centring (the pipeline's HVG matrix).
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError } from '../io/errors.ts';
-import { openJob, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { openJob, poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface PcaResult {
@@ -24,6 +24,8 @@ export interface PcaResult {
 export interface PcaOptions {
   /** Covariance rows in blocks on this pool's workers (same results as inline). */
   pool?: WorkerPool | null;
+  /** Fewest stored values for which the pool is used (default COV_POOL_MIN). */
+  poolMinValues?: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -325,8 +327,12 @@ function flipSigns(components: Float64Array, k: number, p: number): void {
   }
 }
 
+/** Fewest stored values for which the covariance blocks go to the pool. */
+export const COV_POOL_MIN = 4_000_000;
+
 /** PCA of sparse rows, centred implicitly: covariance = (X^T X - n mean mean^T) / (n - 1). */
 export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): Promise<PcaResult> {
+  opts = { ...opts, pool: poolFor(opts.pool, m.data.length, opts.poolMinValues ?? COV_POOL_MIN) };
   const n = m.nRows;
   const p = m.nCols;
   const k = Math.min(nComps, n - 1, p);

@@ -5,6 +5,7 @@ import './cell-pass.ts';
 import './harmony-blocks.ts';
 import './integration-metrics.ts';
 import './knn.ts';
+import './logreg-gradient.ts';
 import './markers.ts';
 import './nndescent.ts';
 import './pca.ts';

@@ -4,7 +4,8 @@ import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { GroupMarkers } from './markers.ts';
 import { qcGeneSummary } from './qc.ts';
 import { proposeQcThresholds, type QcProposal } from './qc-thresholds.ts';
-import type { PipelineParams, PipelineResult } from './pipeline.ts';
+import type { BatchedHvgResult } from './hvg-batch.ts';
+import type { Integration, PipelineParams, PipelineResult } from './pipeline.ts';
 
 export interface MarkerTable {
   groupBy: string;
@@ -44,6 +45,25 @@ export interface AnalysisReport {
   markers: MarkerTable;
   /** The matrix the run read and as what (counts, or log-normalised values as stored). */
   input: { key: string; kind: string; reason: string };
+  /** Set when the run integrated over batch keys: what over, and how Harmony ended. */
+  integration?: IntegrationReport;
+}
+
+export type IntegrationReport = Omit<Integration, 'coords' | 'dim'> & {
+  /** The key the HVGs were chosen per batch of (scanpy's batch_key), and how many were variable in every batch. */
+  hvgBatchKey: string;
+  nHvgInAllBatches: number | null;
+  /** The UMAP of the corrected graph and the uncorrected one's name (computed on request). */
+  umapKey: string;
+  beforeUmapKey: string;
+};
+
+/** One line: what was integrated over and how Harmony ended. */
+export function integrationLine(i: IntegrationReport): string {
+  const over = i.keys.map((k) => `${k.key} (${k.batches.length} batches)`).join(' and ');
+  const obj = i.objective.length > 1 ? ` (objective ${i.objective[0].toPrecision(5)} -> ${i.objective[i.objective.length - 1].toPrecision(5)})` : '';
+  const end = i.converged ? `converged after ${i.iterations} of ${i.maxIterations} iterations` : `stopped after ${i.iterations} iterations without converging`;
+  return `Harmony over ${over} on ${i.rep} -> ${i.key}: ${end}${obj}; HVGs per batch of ${i.hvgBatchKey}`;
 }
 
 export function markerTable(markers: GroupMarkers[], geneNames: string[], groupBy: string, method: string, top = 100, symbols?: string[]): MarkerTable {
@@ -127,5 +147,19 @@ export function analysisReport(r: PipelineResult, params: PipelineParams, symbol
     },
     markers: markerTable(r.markers, r.geneNames, 'leiden', params.markers.method, 100, symbols),
     input: { key: r.input.key, kind: r.input.kind, reason: r.input.reason },
+    ...(r.integration ? { integration: integrationReport(r) } : {}),
+  };
+}
+
+function integrationReport(r: PipelineResult): IntegrationReport {
+  const { keys, rep, key, clusters, iterations, maxIterations, converged, objective, theta, seconds } = r.integration!;
+  const rest = { keys, rep, key, clusters, iterations, maxIterations, converged, objective, theta, seconds };
+  const b = (r.hvg as Partial<BatchedHvgResult>).batch;
+  return {
+    ...rest,
+    hvgBatchKey: b?.key ?? rest.keys[0].key,
+    nHvgInAllBatches: b?.intersection ? r.hvg.genes.reduce((s, g) => s + b.intersection![g], 0) : null,
+    umapKey: r.umapKey,
+    beforeUmapKey: r.umapKey.replace(/_harmony$/, ''),
   };
 }

@@ -5,6 +5,7 @@
 import type { CsrMatrix, NeighborsUns } from '../io/h5ad/graph.ts';
 import type { PcaUns, RankGenesGroups } from '../io/h5ad/uns.ts';
 import type { Column, Dataset } from '../io/types.ts';
+import type { BatchedHvgResult } from './hvg-batch.ts';
 import type { PipelineParams, PipelineResult } from './pipeline.ts';
 import { qcSetColumns } from './qc.ts';
 import { rankGenesGroups } from './rank-genes-groups.ts';
@@ -71,6 +72,7 @@ export function scanpyResults(ds: Dataset, r: PipelineResult, params: PipelinePa
           { kind: 'numeric', name: 'means', values: Float64Array.from(hvg.means), dtype: 'float32' },
           { kind: 'numeric', name: hvg.flavor === 'seurat' ? 'dispersions' : 'variances', values: Float64Array.from(hvg.dispersions), dtype: 'float32' },
           { kind: 'numeric', name: hvg.flavor === 'seurat' ? 'dispersions_norm' : 'variances_norm', values: Float64Array.from(hvg.dispersionsNorm), dtype: 'float32' },
+          ...batchHvgColumns(hvg),
           // scanpy's tutorial marks its QC gene sets in var: adata.var["mt"], ["ribo"], ["hb"].
           ...r.qc.geneSets.map((set): Column => {
             const codes = new Int32Array(r.geneNames.length);
@@ -89,11 +91,31 @@ export function scanpyResults(ds: Dataset, r: PipelineResult, params: PipelinePa
       { kind: 'categorical', name: 'passes_qc', codes: Int32Array.from(r.keep), categories: ['False', 'True'], ordered: false, dtype: 'bool' },
     ],
     var: varColumns,
-    obsm: { X_pca: { shape: [nCells, kPcs], data: pcs }, X_umap: { shape: [nCells, 2], data: r.umap } },
+    obsm: { X_pca: { shape: [nCells, kPcs], data: pcs }, X_umap: { shape: [nCells, 2], data: r.umap }, ...integratedObsm(r) },
     obsp: { distances, connectivities },
     varm: mainVar ? { PCs: { shape: [ds.var.index.length, kPcs], data: loadings } } : {},
     pca: { variance: r.pca.variance, varianceRatio: r.pca.varianceRatio },
     neighbors: { nNeighbors: params.neighbors.nNeighbors, method: 'umap', metric: 'euclidean', useRep: rep, randomState: params.leiden.seed },
     rankGenesGroups: rankGenesGroups(r.markers, r.geneNames, 'leiden', params.markers.method),
   };
+}
+
+/** What highly_variable_genes(batch_key=...) adds to var: nbatches, and intersection (seurat) or rank (seurat_v3). */
+function batchHvgColumns(hvg: PipelineResult['hvg']): Column[] {
+  const b = (hvg as Partial<BatchedHvgResult>).batch;
+  if (!b) return [];
+  const out: Column[] = [];
+  if (b.rank) out.push({ kind: 'numeric', name: 'highly_variable_rank', values: Float64Array.from(b.rank), dtype: 'float32' });
+  out.push({ kind: 'numeric', name: 'highly_variable_nbatches', values: Float64Array.from(b.nbatches), dtype: 'int64' });
+  if (b.intersection) out.push({ kind: 'categorical', name: 'highly_variable_intersection', codes: Int32Array.from(b.intersection), categories: ['False', 'True'], ordered: false, dtype: 'bool' });
+  return out;
+}
+
+/** harmony_integrate's obsm/<basis>_harmony over every cell (NaN rows for filtered cells, as X_pca). */
+export function integratedObsm(r: PipelineResult): Record<string, { shape: [number, number]; data: Float32Array }> {
+  const h = r.integration;
+  if (!h) return {};
+  const data = new Float32Array(r.nCells * h.dim).fill(NaN);
+  for (let i = 0, row = 0; i < r.nCells; i++) if (r.keep[i]) data.set(h.coords.subarray(row * h.dim, (row++ + 1) * h.dim), i * h.dim);
+  return { [h.key]: { shape: [r.nCells, h.dim], data } };
 }

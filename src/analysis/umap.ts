@@ -12,6 +12,7 @@ import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
 import { openJob, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
+import { SimdLayout, simdFits, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
 
 export interface UmapOptions {
   minDist?: number;
@@ -23,6 +24,12 @@ export interface UmapOptions {
   pool?: WorkerPool | null;
   /** Fewest points for which epochs go to the pool (default UMAP_POOL_MIN). */
   poolMinPoints?: number;
+  /**
+   * 'wasm' (the default where WebAssembly SIMD runs): the epoch in the SIMD kernel; 'js': the
+   * JavaScript epoch below, the reference. Same arithmetic; identical bits wherever Math.pow is
+   * fdlibm's, as in Node 20 and 22 (see wasm/pow.ts).
+   */
+  engine?: 'wasm' | 'js';
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -226,7 +233,36 @@ export function umapEpochBlocks(ctx: UmapContext, args: UmapEpochArgs): Float32A
 
 /** The UMAP layout on the CPU: [n, 2] coordinates. */
 export async function umapCpu(plan: UmapPlan, opts: UmapOptions = {}): Promise<Float32Array> {
-  const pool = opts.pool && opts.pool.size > 1 && plan.n >= (opts.poolMinPoints ?? UMAP_POOL_MIN) ? opts.pool : null;
+  return (opts.engine ?? umapCpuEngine(plan)) === 'wasm' ? umapWasm(plan, opts) : umapJs(plan, opts);
+}
+
+/**
+ * The CPU epoch run by default: the SIMD kernel wherever WebAssembly SIMD runs and the graph's
+ * five per-edge arrays and two layouts fit its memory; else the JS epoch.
+ */
+export function umapCpuEngine(plan: UmapPlan): 'wasm' | 'js' {
+  return simdFits(plan.indices.length * 20 + plan.n * 20 + 4 * 2 ** 20) ? 'wasm' : 'js';
+}
+
+/** The pool for this layout, or null to run it inline (one thread, or too few points to pay for the workers). */
+function poolFor(plan: UmapPlan, opts: UmapOptions, min: number): WorkerPool | null {
+  return opts.pool && opts.pool.size > 1 && plan.n >= (opts.poolMinPoints ?? min) ? opts.pool : null;
+}
+
+/** Epochs in order, `step` running one; progress and cancel every 10 epochs. */
+async function runEpochs(plan: UmapPlan, opts: UmapOptions, step: (epoch: number) => Promise<void>): Promise<void> {
+  for (let epoch = 0; epoch < plan.nEpochs; epoch++) {
+    if (epoch % 10 === 0) {
+      await new Promise((r) => setTimeout(r, 0));
+      if (opts.signal?.aborted) throw new CancelledError('umap');
+      opts.onProgress?.(epoch / plan.nEpochs, `umap: epoch ${epoch} / ${plan.nEpochs}`);
+    }
+    await step(epoch);
+  }
+}
+
+async function umapJs(plan: UmapPlan, opts: UmapOptions): Promise<Float32Array> {
+  const pool = poolFor(plan, opts, UMAP_POOL_MIN);
   const share = <T extends Float32Array>(x: T): T => (pool ? pool.share(x) : x);
   const ctx: UmapContext = {
     plan: { ...plan, indptr: pool ? pool.share(plan.indptr) : plan.indptr, indices: pool ? pool.share(plan.indices) : plan.indices, epochsPerSample: share(plan.epochsPerSample), init: new Float32Array(0) },
@@ -241,18 +277,13 @@ export async function umapCpu(plan: UmapPlan, opts: UmapOptions = {}): Promise<F
   const perWorker = Array.from({ length: workers }, (_, w) => all.filter((_, i) => i % workers === w));
   const job = openJob(pool, 'umap-epoch', ctx as unknown as Record<string, unknown>);
   try {
-    for (let epoch = 0; epoch < plan.nEpochs; epoch++) {
+    await runEpochs(plan, opts, async (epoch) => {
       const flip = epoch % 2 === 1;
       const [cur, next] = flip ? [ctx.b, ctx.a] : [ctx.a, ctx.b];
-      if (epoch % 10 === 0) {
-        await new Promise((r) => setTimeout(r, 0));
-        if (opts.signal?.aborted) throw new CancelledError('umap');
-        opts.onProgress?.(epoch / plan.nEpochs, `umap: epoch ${epoch} / ${plan.nEpochs}`);
-      }
       const args = perWorker.map((blocks): UmapEpochArgs => ({ epoch, flip, blocks, cur: copy ? cur : undefined }));
       const out = await job.run<Float32Array[] | null>(args, { signal: opts.signal, pinned: true });
       out.forEach((parts, w) => parts?.forEach((p, t) => next.set(p, 2 * perWorker[w][t].from)));
-    }
+    });
   } finally {
     job.close();
   }
@@ -261,5 +292,172 @@ export async function umapCpu(plan: UmapPlan, opts: UmapOptions = {}): Promise<F
 
 definePoolTask('umap-epoch', (c: UmapContext, a: UmapEpochArgs) => {
   const result = umapEpochBlocks(c, a);
+  return { result, transfer: result ? result.map((x) => x.buffer as ArrayBuffer) : [] };
+});
+
+
+/** Terms per batch in the SIMD epoch (its scratch is about 120 bytes a term, per thread). */
+const WASM_TERMS = 1024;
+
+/** Where the SIMD epoch's arrays live in its memory. */
+interface UmapWasmLayout {
+  bytes: number;
+  indptr: number;
+  indices: number;
+  epochsPerSample: number;
+  nextSample: number;
+  nextNegative: number;
+  /** Positions [n, 2]: epoch e reads a and writes b when e is even, the other way round when odd. */
+  a: number;
+  b: number;
+  /** `slots` scratch areas of scratchBytes each, one per thread. */
+  scratch: number;
+  scratchBytes: number;
+}
+
+function umapWasmLayout(n: number, nnz: number, slots: number, scratchBytes: number): UmapWasmLayout {
+  const l = new SimdLayout();
+  const indptr = l.take(n + 1, 4);
+  const indices = l.take(nnz, 4);
+  const epochsPerSample = l.take(nnz, 4);
+  const nextSample = l.take(nnz, 4);
+  const nextNegative = l.take(nnz, 4);
+  const a = l.take(2 * n, 4);
+  const b = l.take(2 * n, 4);
+  const scratch = l.take(slots * scratchBytes, 1);
+  return { bytes: l.bytes, indptr, indices, epochsPerSample, nextSample, nextNegative, a, b, scratch, scratchBytes };
+}
+
+/** The graph's arrays and the starting schedule, as the JS epoch starts from them. */
+function umapWasmArrays(plan: UmapPlan) {
+  return {
+    indptr: plan.indptr,
+    indices: plan.indices,
+    epochsPerSample: plan.epochsPerSample,
+    nextSample: Float32Array.from(plan.epochsPerSample),
+    nextNegative: plan.epochsPerSample.map((v) => Math.fround(v / plan.negativeSampleRate)),
+  };
+}
+
+function writeArrays(memory: WebAssembly.Memory, layout: UmapWasmLayout, arrays: ReturnType<typeof umapWasmArrays>): void {
+  const buf = memory.buffer;
+  new Int32Array(buf, layout.indptr, arrays.indptr.length).set(arrays.indptr);
+  new Int32Array(buf, layout.indices, arrays.indices.length).set(arrays.indices);
+  new Float32Array(buf, layout.epochsPerSample, arrays.epochsPerSample.length).set(arrays.epochsPerSample);
+  new Float32Array(buf, layout.nextSample, arrays.nextSample.length).set(arrays.nextSample);
+  new Float32Array(buf, layout.nextNegative, arrays.nextNegative.length).set(arrays.nextNegative);
+}
+
+/**
+ * Context of the SIMD epoch task. Shared: `memory` holds everything and every worker runs on it.
+ * Copied: `arrays` go to each worker, which lays them out in a memory of its own (its blocks' edge
+ * schedules stay there between epochs, as in the JS task) and gets the positions each epoch.
+ */
+export interface UmapWasmContext {
+  n: number;
+  nnz: number;
+  a: number;
+  b: number;
+  rate: number;
+  seed: number;
+  nEpochs: number;
+  memory?: WebAssembly.Memory;
+  layout?: UmapWasmLayout;
+  arrays?: ReturnType<typeof umapWasmArrays>;
+}
+
+export interface UmapWasmArgs {
+  epoch: number;
+  blocks: { from: number; to: number }[];
+  /** This thread's scratch area in the shared memory (0 in a memory of its own). */
+  slot: number;
+  /** The previous positions, when memory is not shared. */
+  cur?: Float32Array;
+}
+
+interface UmapWasmThread {
+  kernels: SimdKernels;
+  memory: WebAssembly.Memory;
+  layout: UmapWasmLayout;
+}
+
+/** Each thread's instance per context (a job's context is one object for all its runs). */
+const threads = new WeakMap<UmapWasmContext, Promise<UmapWasmThread>>();
+
+function threadFor(ctx: UmapWasmContext): Promise<UmapWasmThread> {
+  let t = threads.get(ctx);
+  if (!t) {
+    t = (async () => {
+      if (ctx.memory && ctx.layout) return { kernels: await simdKernels(ctx.memory), memory: ctx.memory, layout: ctx.layout };
+      const memory0 = simdMemory(0, false);
+      const kernels = await simdKernels(memory0);
+      const layout = umapWasmLayout(ctx.n, ctx.nnz, 1, kernels.umapScratchBytes(WASM_TERMS));
+      memory0.grow(Math.ceil((layout.bytes - memory0.buffer.byteLength) / 65536));
+      writeArrays(memory0, layout, ctx.arrays!);
+      return { kernels, memory: memory0, layout };
+    })();
+    threads.set(ctx, t);
+  }
+  return t;
+}
+
+/** One thread's blocks of an epoch; with copied memory, the positions come in and the blocks go back. */
+export async function umapWasmBlocks(ctx: UmapWasmContext, args: UmapWasmArgs): Promise<Float32Array[] | null> {
+  const { kernels, memory, layout } = await threadFor(ctx);
+  const flip = !args.cur && args.epoch % 2 === 1;
+  const cur = flip ? layout.b : layout.a;
+  const next = flip ? layout.a : layout.b;
+  if (args.cur) new Float32Array(memory.buffer, layout.a, 2 * ctx.n).set(args.cur);
+  const alpha = 1 - args.epoch / ctx.nEpochs;
+  const scratch = layout.scratch + args.slot * layout.scratchBytes;
+  for (const r of args.blocks) {
+    kernels.umapEpoch(ctx.n, ctx.a, ctx.b, ctx.rate, ctx.seed, args.epoch, alpha, layout.indptr, layout.indices, layout.epochsPerSample, layout.nextSample, layout.nextNegative, cur, next, r.from, r.to, scratch, WASM_TERMS);
+  }
+  return args.cur ? args.blocks.map((r) => new Float32Array(memory.buffer, next + 8 * r.from, 2 * (r.to - r.from)).slice()) : null;
+}
+
+/** The layout with the SIMD epoch: same blocks, same pinning and the same bits as umapJs. */
+async function umapWasm(plan: UmapPlan, opts: UmapOptions): Promise<Float32Array> {
+  const pool = poolFor(plan, opts, UMAP_POOL_MIN);
+  const copy = !!pool && !pool.shared;
+  const workers = pool ? pool.size : 1;
+  const n = plan.n;
+  const ctx: UmapWasmContext = { n, nnz: plan.indices.length, a: plan.a, b: plan.b, rate: plan.negativeSampleRate, seed: plan.seed, nEpochs: plan.nEpochs };
+  const arrays = umapWasmArrays(plan);
+  // Positions on this side when they travel (copied memory): epoch e reads pos[e % 2].
+  let pos: Float32Array[] = [];
+  if (copy) {
+    ctx.arrays = arrays;
+    pos = [Float32Array.from(plan.init), new Float32Array(2 * n)];
+  } else {
+    const memory0 = simdMemory(0, !!pool);
+    const kernels = await simdKernels(memory0);
+    const layout = umapWasmLayout(n, ctx.nnz, workers, kernels.umapScratchBytes(WASM_TERMS));
+    const memory = simdMemory(layout.bytes, !!pool);
+    writeArrays(memory, layout, arrays);
+    new Float32Array(memory.buffer, layout.a, 2 * n).set(plan.init);
+    ctx.memory = memory;
+    ctx.layout = layout;
+  }
+  const all = ranges(n, UMAP_BLOCK);
+  const perWorker = Array.from({ length: workers }, (_, w) => all.filter((_, i) => i % workers === w));
+  const job = openJob(pool, 'umap-epoch-wasm', ctx as unknown as Record<string, unknown>);
+  try {
+    await runEpochs(plan, opts, async (epoch) => {
+      const cur = copy ? pos[epoch % 2] : undefined;
+      const args = perWorker.map((blocks, w): UmapWasmArgs => ({ epoch, blocks, slot: copy ? 0 : w, cur }));
+      const out = await job.run<Float32Array[] | null>(args, { signal: opts.signal, pinned: true });
+      if (copy) out.forEach((parts, w) => parts?.forEach((p, t) => pos[(epoch + 1) % 2].set(p, 2 * perWorker[w][t].from)));
+    });
+  } finally {
+    job.close();
+  }
+  if (copy) return Float32Array.from(pos[plan.nEpochs % 2]);
+  const last = plan.nEpochs % 2 === 1 ? ctx.layout!.b : ctx.layout!.a;
+  return new Float32Array(ctx.memory!.buffer, last, 2 * n).slice();
+}
+
+definePoolTask('umap-epoch-wasm', async (c: UmapWasmContext, a: UmapWasmArgs) => {
+  const result = await umapWasmBlocks(c, a);
   return { result, transfer: result ? result.map((x) => x.buffer as ArrayBuffer) : [] };
 });

@@ -2,12 +2,14 @@
 // input's content with what scanpy's pipeline would add or replace: obs/leiden and QC columns,
 // obsm/X_pca, obsm/X_umap and uns/rank_genes_groups (markers per cluster, scanpy's layout).
 // Several inputs are joined into one dataset first (io/concat.ts; obs/sample names each cell's file).
+// With --batch-key: HVGs per batch, Harmony on the chosen embedding (obsm/X_pca_harmony, as
+// harmony_integrate names it) and the graph, Leiden and UMAP on the corrected one.
 import { writeFile } from 'node:fs/promises';
 import { analysisDevice } from '../analysis/gpu-device.ts';
 import { DEFAULT_PARAMS, Pipeline, type PipelineParams } from '../analysis/pipeline.ts';
 import { qcGeneSummary } from '../analysis/qc.ts';
 import { scanpyResults } from '../analysis/scanpy-results.ts';
-import { markerTable, markerTableCsv } from '../analysis/report.ts';
+import { analysisReport, integrationLine, markerTable, markerTableCsv } from '../analysis/report.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { fileBytes } from '../io/node.ts';
@@ -21,7 +23,7 @@ import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads', 'join'], ['no-scale']);
+  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads', 'join', 'batch-key', 'integrate', 'theta', 'max-iter-harmony'], ['no-scale']);
   const inputs = p.positionals;
   const [input] = inputs;
   const out = p.flags.get('out');
@@ -34,7 +36,21 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
     return n;
   };
-  const rep = p.flags.get('embedding') ?? 'pca';
+  const repName = (r: string) => (r === 'pca' ? 'X_pca' : r === 'scgpt' ? 'X_scGPT' : r);
+  const keyText = p.flags.get('batch-key');
+  const batchKeys = keyText === undefined ? [] : keyText.split(',').map((k) => k.trim()).filter(Boolean);
+  if (keyText !== undefined && batchKeys.length === 0) throw new UsageError('--batch-key needs at least one obs column (KEY or KEY1,KEY2)');
+  const integrate = p.flags.get('integrate');
+  if (integrate !== undefined && batchKeys.length === 0) throw new UsageError('--integrate needs --batch-key: Harmony integrates over the batch key(s)');
+  const embedding = p.flags.get('embedding');
+  if (integrate !== undefined && embedding !== undefined && repName(integrate) !== repName(embedding)) {
+    throw new UsageError(`--integrate ${integrate} and --embedding ${embedding} disagree: the graph is built on the integrated embedding (give one of them)`);
+  }
+  const rep = integrate ?? embedding ?? 'pca';
+  const theta = num('theta', DEFAULT_PARAMS.batch.theta);
+  if (!(theta >= 0)) throw new UsageError(`--theta must be a non-negative number, got "${p.flags.get('theta')}"`);
+  const maxIterHarmony = intFlag(p, 'max-iter-harmony', DEFAULT_PARAMS.batch.maxIter);
+  if (maxIterHarmony < 1) throw new UsageError('--max-iter-harmony must be at least 1');
   const flavor = p.flags.get('flavor') ?? 'seurat';
   if (flavor !== 'seurat' && flavor !== 'seurat_v3') throw new UsageError('--flavor must be seurat or seurat_v3');
   const method = p.flags.get('markers') ?? 'wilcoxon';
@@ -48,10 +64,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     filter: { minGenes: num('min-genes', 0), minCounts: 0, maxPctMt: num('max-pct-mt', 100), minCells: num('min-cells', 3) },
     hvg: { flavor, nTopGenes: intFlag(p, 'n-top-genes', 2000) },
     scale: { enabled: p.flags.get('no-scale') === undefined, maxValue: 10 },
-    neighbors: { ...DEFAULT_PARAMS.neighbors, useRep: rep === 'pca' ? 'X_pca' : rep === 'scgpt' ? 'X_scGPT' : rep, nNeighbors: intFlag(p, 'n-neighbors', 15) },
+    neighbors: { ...DEFAULT_PARAMS.neighbors, useRep: repName(rep), nNeighbors: intFlag(p, 'n-neighbors', 15) },
     leiden: { resolution: num('resolution', 1), seed },
     umap: { ...DEFAULT_PARAMS.umap, seed },
     markers: { method },
+    batch: { keys: batchKeys, theta, maxIter: maxIterHarmony, seed },
     device: backend,
   };
   const threads = threadsFlag(p);
@@ -70,7 +87,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       log(device ? 'neighbours and UMAP on WebGPU' : `${why.replace(/; using the CPU.*$/, '')}: neighbours and UMAP on the CPU`);
     }
     if (params.neighbors.useRep !== 'X_pca' && !ds.embeddings.some((e) => e.key === params.neighbors.useRep)) {
-      throw new Error(`--embedding ${rep}: the file has no obsm/${params.neighbors.useRep} (run \`scweb embed\` first for X_scGPT)`);
+      throw new Error(`--${integrate !== undefined ? 'integrate' : 'embedding'} ${rep}: the file has no obsm/${params.neighbors.useRep} (run \`scweb embed\` first for X_scGPT)`);
     }
     const ensemblToSymbol = await loadEnsemblMap();
     const r = await new Pipeline(ds).run(params, {
@@ -79,12 +96,17 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       ensemblToSymbol,
       onStep: (e) => {
         if (e.state === 'running' && e.message === 'starting') log(`${e.step}: running`);
+        // Harmony reports each iteration with its objective.
+        else if (e.state === 'running' && e.step === 'harmony') log(`harmony: ${e.message}`);
+        else if (e.state === 'skipped') return;
         else if (e.state !== 'running') log(`${e.step}: ${e.state === 'cached' ? 'cached' : `done in ${e.message}`}`);
       },
     });
     log(`input: ${r.input.reason}`);
     log(`qc: ${qcGeneSummary(r.qc)}${r.qc.pct_counts_mt ? '' : ' (no pct_counts_mt)'}`);
     log(`${r.nKept}/${r.nCells} cells pass QC; ${r.hvg.genes.length} HVGs; ${r.nClusters} Leiden clusters; neighbours ${r.neighbors.method}; UMAP on ${r.umapDevice}`);
+    const integration = r.integration ? analysisReport(r, params).integration : undefined;
+    if (integration) log(integrationLine(integration));
     const { lib } = await nodeH5Runtime();
     const results = scanpyResults(ds, r, params);
     const notes = await writeWithResults(lib, input, ds, out, results, fileBytes(input));

@@ -8,16 +8,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { celltypistAnnotate, DEFAULT_CELLTYPIST_PARAMS, type CelltypistParams } from '../analysis/celltypist.ts';
 import { readCelltypistModel } from '../analysis/celltypist-model.ts';
-import { annotationCsv } from '../analysis/mapping.ts';
 import { csvLines, csvNumber, csvText } from '../io/csv.ts';
-import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
-import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes } from '../io/node.ts';
 import { openCliInputs } from './inputs.ts';
 import { findCelltypistModel } from '../model/hub/celltypist-registry.ts';
 import { ensureCelltypistModel, forgetCelltypistModel, loadCelltypistRegistry } from '../model/hub/celltypist-node.ts';
 import { loadEnsemblMap } from '../model/node-model.ts';
 import { parseArgs } from './args.ts';
+import { writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 async function loadModel(arg: string, log: (m: string) => void) {
@@ -88,13 +85,7 @@ export async function celltypistCommand(argv: string[]): Promise<number> {
     for (const w of report.warnings) log(`warning: ${w}`);
     for (const l of report.perLabel) log(`  ${l.label}: ${l.count} cells, mean conf_score ${l.meanConfidence.toFixed(3)}`);
     if (report.majorityColumn) log(`majority voting over ${report.nClusters} clusters (${report.overClustering})`);
-    for (const c of columns) query.setColumn(c);
-    if (out.endsWith('.csv')) await writeFile(out, annotationCsv(query, columns.map((c) => c.name)));
-    else {
-      const { lib } = await nodeH5Runtime();
-      for (const n of await writeWithResults(lib, input, query, out, { obs: columns }, fileBytes(input))) log(`not copied: ${n}`);
-    }
-    log(`wrote ${out}`);
+    await writeAnnotated(query, input, columns, out, log);
     const dir = p.flags.get('matrices');
     if (dir) {
       await mkdir(dir, { recursive: true });

@@ -57,6 +57,7 @@ Usage:
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
               [--counts KEY] [--markers-csv FILE] [--threads N] [--no-scale] [--join inner|outer]
+              [--batch-key KEY[,KEY2] [--integrate pca|scgpt|OBSM_KEY] [--theta 2] [--max-iter-harmony 10]]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
       (total_counts, n_genes_by_counts, passes_qc, and total_counts_/pct_counts_ mt, ribo and hb
@@ -65,6 +66,12 @@ Usage:
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
       steps (default: all cores; same results for any N).
+      --batch-key: integrate over categorical obs column(s) (sample, when several inputs are joined):
+      HVGs per batch of the first key (scanpy's highly_variable_genes(batch_key=...),
+      var/highly_variable_nbatches and _intersection), PCA, Harmony over every key on --integrate
+      (default the --embedding, X_pca) into obsm/X_pca_harmony (X_scGPT_harmony, OBSM_KEY_harmony),
+      then neighbours, Leiden and UMAP (obsm/X_umap) on it. Refused, naming the column, for a
+      numeric column, one value, or a batch under 3 cells.
   scweb integrate IN [IN...] --batch-key KEY[,KEY2] --out OUT.h5ad [--basis X_pca] [--theta 2] [--lambda 1]
               [--seed 0] [--max-iter 10] [--join inner|outer] [--threads N]
       Harmony batch integration (harmonypy's algorithm, float64) of obsm/BASIS over the obs batch
@@ -74,13 +81,31 @@ Usage:
       block update orders. --threads: workers (default: all cores; same results for any N). A
       numeric batch column, a column with one value or with batches of fewer than 3 cells, and
       NaN or infinite coordinates are refused before anything is computed.
+  scweb annotate QUERY [QUERY...] [--method logreg] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
+              [--multi-class multinomial|ovr] [--c 1] [--feature-selection [--top-genes 300]]
+              [--solver auto|lbfgs|sgd] [--model-out MODEL.json|MODEL.pkl] [--min-confidence 0.5] [--seed 0]
+              [--threads N] [--join inner|outer]
+      Label transfer (the default method) by L2 logistic regression on log1p(CP10k) of REF's genes
+      shared with QUERY (matched by name), CellTypist's recipe: genes without counts in REF
+      dropped, StandardScaler, scaled values above 10 clipped; sklearn's objective (summed log-loss +
+      ||W||^2/2C, intercepts unpenalised), multinomial (softmax) or one-vs-rest (CellTypist's);
+      L-BFGS up to 100k reference cells, mini-batch SGD with early stopping above (--solver forces
+      one). --feature-selection: a first fit, the --top-genes genes of largest |coefficient| per
+      label, united, a second fit. 10% of REF (stratified, --seed) is held back: the
+      probabilities' temperature is fitted on it, and its accuracy, macro-F1 and calibration error
+      (ECE, 15 bins) are printed. Adds predicted_NAME ("unassigned" below --min-confidence) and
+      predicted_NAME_confidence (calibrated probability); when QUERY has a NAME column too, accuracy,
+      macro-F1 and per-label precision/recall against it are printed. --model-out writes the trained
+      model (genes, scaler, coefficients, temperature) as scWeb JSON or as a CellTypist .pkl (for
+      CellTypist or --method celltypist). --threads: workers for the training (same result for any N).
   scweb annotate QUERY [QUERY...] [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
               [--join inner|outer]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
-      predicted_NAME_confidence; CSV has cell_id and those two columns, .h5ad is a fresh file: the
-      query with those columns added (or replaced).
+      predicted_NAME_confidence (and, when QUERY has a NAME column, prints accuracy, macro-F1 and
+      per-label precision/recall against it); CSV has cell_id and those two columns, .h5ad is a
+      fresh file: the query with those columns added (or replaced).
   scweb annotate QUERY [QUERY...] [--method celltypist] --celltypist MODEL.pkl|NAME --out OUT.csv|OUT.h5ad
               [--mode best|prob] [--p-thres 0.5] [--majority-voting [--over-clustering COL] [--min-prop 0]]
               [--prefix P] [--matrices DIR] [--join inner|outer]
@@ -96,6 +121,18 @@ Usage:
       ("Heterogeneous" below --min-prop). Adds predicted_labels, over_clustering, majority_voting
       and conf_score (prefixed by P); --matrices DIR writes decision_matrix.csv and
       probability_matrix.csv.
+  scweb annotate QUERY [QUERY...] --method scgpt-head --reference REF --label-col NAME --model DIR|hf:OWNER/NAME
+              --out OUT.csv|OUT.h5ad [--epochs 10] [--lr 1e-4] [--batch-size 32] [--unfreeze-last]
+              [--min-confidence 0.5] [--holdout 0.1] [--seed 0] [--probabilities] [--backend auto|webgpu|wasm|cpu]
+              [--threads N] [--gene-col COL] [--max-length 1200] [--join inner|outer]
+      scGPT's classifier head (ClsDecoder: 2 x [Linear, ReLU, LayerNorm], Linear) trained on the
+      reference's <cls> cell embeddings as scGPT's annotation tutorial does (cross-entropy, Adam with
+      eps 1e-8 and no weight decay, batches of 32 in a seeded order, lr x 0.9 after each epoch);
+      --unfreeze-last trains the encoder's last layer too. A stratified --holdout share of the
+      reference is held back: its accuracy is printed after each epoch, with macro-F1 at the end.
+      Adds predicted_NAME (the most probable label, "unassigned" below --min-confidence) and
+      predicted_NAME_confidence (its softmax probability); --probabilities adds
+      predicted_NAME_prob_LABEL for every label. Same seed and inputs, same result.
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
               [--before OBSM_KEY] [--perplexity 30] [--threads N]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):

@@ -1,6 +1,7 @@
 // One Dataset implementation for every format: readers hand over their parts (frames, matrix
 // readers, embedding loaders) and this checks shapes, judges each matrix and picks the counts.
 import { CheckedReader } from './checked-reader.ts';
+import { ComputedResults } from './computed-results.ts';
 import { DatasetError } from './errors.ts';
 import { h5Failure, isTrap } from './h5/failure.ts';
 import type { GeneColumn, MatrixReader } from './h5ad/matrix.ts';
@@ -55,7 +56,7 @@ export class AssembledDataset implements Dataset {
   readonly savedSession: string | null;
   readonly sources: SourceFile[] | null;
   private readonly readers = new Map<string, MatrixPart & { reader: CheckedReader }>();
-  private readonly computed = new Map<string, Embedding>();
+  private readonly computed = new ComputedResults(this);
 
   constructor(private readonly parts: DatasetParts) {
     this.fileName = parts.fileName;
@@ -173,26 +174,16 @@ export class AssembledDataset implements Dataset {
   }
 
   setColumn(c: Column): void {
-    const length = c.kind === 'categorical' ? c.codes.length : c.values.length;
-    if (length !== this.nObs) throw new DatasetError('shape-mismatch', this.fileName, `column "${c.name}" has ${length} values but there are ${this.nObs} cells`);
-    const i = this.obs.columns.findIndex((x) => x.name === c.name);
-    if (i >= 0) this.obs.columns[i] = c;
-    else this.obs.columns.push(c);
+    this.computed.setColumn(c);
   }
 
   addEmbedding(e: Embedding): void {
-    if (e.shape[0] !== this.nObs || e.data.length !== e.shape[0] * e.shape[1]) {
-      throw new DatasetError('shape-mismatch', this.fileName, `embedding "${e.key}" has ${e.shape[0]} rows but there are ${this.nObs} cells`);
-    }
-    this.computed.set(e.key, e);
-    const i = this.embeddings.findIndex((x) => x.key === e.key);
-    if (i >= 0) this.embeddings.splice(i, 1);
-    this.embeddings.push({ key: e.key, shape: e.shape });
+    this.computed.addEmbedding(e);
   }
 
   readEmbedding(key: string): Embedding {
-    const computed = this.computed.get(key);
-    if (computed) return { ...computed, data: computed.data.slice() };
+    const computed = this.computed.embedding(key);
+    if (computed) return computed;
     if (!this.embeddings.some((e) => e.key === key)) {
       throw new DatasetError('unknown-key', this.fileName, `no embedding "${key}" (have: ${this.embeddings.map((e) => e.key).join(', ') || 'none'})`);
     }

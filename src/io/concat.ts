@@ -8,6 +8,7 @@
 // entries only those every file has with the same width.
 import { gatherColumn, columnNames, type Gather } from './concat-columns.ts';
 import { joinGenes, type JoinedGenes, type PartGenes } from './concat-genes.ts';
+import { ComputedResults } from './computed-results.ts';
 import { DatasetError, throwIfAborted } from './errors.ts';
 import { expressionInput } from './expression-input.ts';
 import type { OpenOptions } from './open.ts';
@@ -55,7 +56,7 @@ export class ConcatDataset implements Dataset {
   readonly concat: ConcatLayout;
   private readonly offsets: number[];
   private readonly joined = new Map<string, JoinedMatrix>();
-  private readonly computed = new Map<string, Embedding>();
+  private readonly computed = new ComputedResults(this);
   /** Per part: whether its genes keep their order in the joined genes (no sorting within rows needed). */
   private readonly inOrder: boolean[];
   /** Per part: whether its genes are the joined genes, in order (its chunks serve as they are). */
@@ -299,8 +300,8 @@ export class ConcatDataset implements Dataset {
   }
 
   readEmbedding(key: string): Embedding {
-    const computed = this.computed.get(key);
-    if (computed) return { ...computed, data: computed.data.slice() };
+    const computed = this.computed.embedding(key);
+    if (computed) return computed;
     const info = this.embeddings.find((e) => e.key === key);
     if (!info) throw new DatasetError('unknown-key', this.fileName, `no embedding "${key}" (have: ${this.embeddings.map((e) => e.key).join(', ') || 'none'})`);
     const dim = info.shape[1];
@@ -310,21 +311,11 @@ export class ConcatDataset implements Dataset {
   }
 
   addEmbedding(e: Embedding): void {
-    if (e.shape[0] !== this.nObs || e.data.length !== e.shape[0] * e.shape[1]) {
-      throw new DatasetError('shape-mismatch', this.fileName, `embedding "${e.key}" has ${e.shape[0]} rows but there are ${this.nObs} cells`);
-    }
-    this.computed.set(e.key, e);
-    const i = this.embeddings.findIndex((x) => x.key === e.key);
-    if (i >= 0) this.embeddings.splice(i, 1);
-    this.embeddings.push({ key: e.key, shape: e.shape });
+    this.computed.addEmbedding(e);
   }
 
   setColumn(c: Column): void {
-    const length = c.kind === 'categorical' ? c.codes.length : c.values.length;
-    if (length !== this.nObs) throw new DatasetError('shape-mismatch', this.fileName, `column "${c.name}" has ${length} values but there are ${this.nObs} cells`);
-    const i = this.obs.columns.findIndex((x) => x.name === c.name);
-    if (i >= 0) this.obs.columns[i] = c;
-    else this.obs.columns.push(c);
+    this.computed.setColumn(c);
   }
 
   close(): void {

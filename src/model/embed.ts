@@ -8,7 +8,7 @@ import type { Dataset } from '../io/types.ts';
 import type { LoadedModel } from './bundle.ts';
 import type { EmbeddingInput } from './embedding-input.ts';
 import { checkNonNegative, embeddingInput } from './embedding-input.ts';
-import { forwardCell } from './encoder-cpu.ts';
+import { forwardCell, layerInput, resolveLayer } from './encoder-cpu.ts';
 import { encodeBatchOnPool, poolFitsEncoder } from './encoder-cpu-pool.ts';
 import type { TfjsEncoder, TokenBatch } from './encoder-tfjs.ts';
 import type { WasmEncoder } from './encoder-wasm.ts';
@@ -26,14 +26,26 @@ export interface CellEncoder {
   encode(batch: TokenBatch, signal?: AbortSignal): Promise<Float32Array>;
   /** Most tokens (batch x padded length) one batch may hold on this device. */
   tokenBudget?: number;
+  /**
+   * Per cell of the batch, the input of layer `layer` (negative: from the end) over its real
+   * tokens, [length, d] row-major: where fine-tuning the last layer starts from.
+   */
+  layerInputs?(batch: TokenBatch, layer: number, signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+/** Cell by cell on the exact float64 path: the CPU encoders' layer inputs. */
+function cpuLayerInputs(model: LoadedModel, b: TokenBatch, layer: number): Float32Array[] {
+  return Array.from(b.lengths, (n, c) => layerInput(model.weights, b.ids.subarray(c * b.seqLen), b.values.subarray(c * b.seqLen), n, layer));
 }
 
 /** The exact float64 reference; with a pool that shares memory, its cells run on the workers (same bits). */
 export function cpuEncoder(model: LoadedModel, pool?: WorkerPool | null): CellEncoder {
   const d = model.weights.config.dModel;
-  if (poolFitsEncoder(pool)) return { name: `CPU (exact float64 sums, ${pool.size} threads)`, encode: (b, signal) => encodeBatchOnPool(pool, model.weights, b, signal) };
+  const layerInputs = async (b: TokenBatch, layer: number) => cpuLayerInputs(model, b, layer);
+  if (poolFitsEncoder(pool)) return { name: `CPU (exact float64 sums, ${pool.size} threads)`, encode: (b, signal) => encodeBatchOnPool(pool, model.weights, b, signal), layerInputs };
   return {
     name: 'CPU (exact float64 sums)',
+    layerInputs,
     async encode(b) {
       const out = new Float32Array(b.batch * d);
       for (let c = 0; c < b.batch; c++) {
@@ -49,11 +61,28 @@ export function wasmEncoder(enc: WasmEncoder, threads: number): CellEncoder {
     name: `CPU, WebAssembly float32 (tfjs-backend-wasm, ${threads} thread${threads === 1 ? '' : 's'})`,
     encode: async (b) => (await enc.encode(b)).cls,
     tokenBudget: enc.tokenBudget(),
+    async layerInputs(b, layer) {
+      const li = resolveLayer(enc.weights.config.nLayers, layer);
+      const out: Float32Array[] = [];
+      for (let c = 0; c < b.batch; c++) out.push(await enc.layerInput(b.ids.subarray(c * b.seqLen, c * b.seqLen + b.lengths[c]), b.values.subarray(c * b.seqLen, c * b.seqLen + b.lengths[c]), li));
+      return out;
+    },
   };
 }
 
 export function webgpuEncoder(enc: TfjsEncoder, adapter: string): CellEncoder {
-  return { name: `WebGPU (${adapter})`, encode: async (b) => (await enc.encode(b)).cls, tokenBudget: enc.tokenBudget() };
+  return {
+    name: `WebGPU (${adapter})`,
+    encode: async (b) => (await enc.encode(b)).cls,
+    tokenBudget: enc.tokenBudget(),
+    async layerInputs(b, layer) {
+      const t = enc.layerInput(b, layer);
+      const all = (await t.data()) as Float32Array;
+      t.dispose();
+      const d = enc.weights.config.dModel;
+      return Array.from(b.lengths, (n, c) => all.slice(c * b.seqLen * d, (c * b.seqLen + n) * d));
+    },
+  };
 }
 
 export interface EmbedProgress {
@@ -81,12 +110,17 @@ export interface EmbedOptions {
    * cell keeps its own random stream (seed, cell index), so shards concatenate to the whole run.
    */
   range?: { start: number; end: number };
+  /**
+   * false: the encoder's `<cls>` outputs as they are (what scGPT's classifier head reads); default
+   * true: L2-normalised, as scGPT's embed_data returns them.
+   */
+  normalize?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
 }
 
 export interface EmbedResult {
-  /** Row-major [n_obs, d] (or the range's rows), L2-normalised; NaN rows for cells with no expressed in-vocab gene. */
+  /** Row-major [n_obs, d] (or the range's rows), L2-normalised unless asked otherwise; NaN rows for cells with no expressed in-vocab gene. */
   embeddings: Float32Array;
   dim: number;
   nEmpty: number;
@@ -113,8 +147,19 @@ export function geneNames(ds: Dataset, matrixKey: string, column?: string): { na
   return { names, source: `var/${pick}` };
 }
 
-export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: CellEncoder, opts: EmbedOptions = {}): Promise<EmbedResult> {
-  const started = performance.now();
+/** What the encoder is fed for a dataset: its matrix, its genes in the vocabulary, and each cell's tokens. */
+export interface DatasetTokenizer {
+  input: EmbeddingInput;
+  mapping: GeneMapping;
+  maxLength: number;
+  /** Tokens of cells [start, end) (at most a window's worth), null for a cell with no expressed in-vocab gene. */
+  rows(start: number, end: number): (CellTokens | null)[];
+}
+
+export type DatasetTokenizeOptions = Pick<EmbedOptions, 'matrixKey' | 'geneColumn' | 'ensemblToSymbol' | 'maxLength' | 'seed' | 'uniformFor'>;
+
+/** The tokenisation `embedDataset` uses, for callers that need the tokens themselves (fine-tuning). */
+export function datasetTokenizer(ds: Dataset, model: LoadedModel, opts: DatasetTokenizeOptions = {}): DatasetTokenizer {
   const input = embeddingInput(ds, opts.matrixKey);
   const matrixKey = input.key;
   const { names, source } = geneNames(ds, matrixKey, opts.geneColumn);
@@ -124,10 +169,47 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
   }
   const cfg = model.weights.config;
   const maxLength = opts.maxLength ?? 1200;
-  const tokenBudget = opts.tokenBudget ?? encoder.tokenBudget ?? 16_384;
-  const maxBatch = opts.batchSize ?? 64;
   const seed = opts.seed ?? 0;
   const uniformFor = opts.uniformFor ?? ((cell: number) => cellUniform(seed, cell));
+  return {
+    input,
+    mapping,
+    maxLength,
+    rows(start, end) {
+      const chunk = ds.readRows(matrixKey, start, end);
+      // Counts are checked by the reader in every row; another matrix was judged on a sample.
+      if (matrixKey !== ds.countsKey) checkNonNegative(ds, matrixKey, chunk.data, start, chunk.indptr);
+      return Array.from({ length: end - start }, (_, r) => {
+        const [lo, hi] = [chunk.indptr[r], chunk.indptr[r + 1]];
+        return tokenizeCell(chunk.indices.subarray(lo, hi), chunk.data.subarray(lo, hi), mapping.ids, uniformFor(start + r), { maxLength, clsId: cfg.clsId, padValue: cfg.padValue });
+      });
+    },
+  };
+}
+
+/** Tokens of the cells where `keep` is set (all when null), read a window at a time; null for cells left out or with nothing expressed. */
+export async function tokenizeDataset(ds: Dataset, model: LoadedModel, keep: Uint8Array | null, opts: DatasetTokenizeOptions & { signal?: AbortSignal } = {}): Promise<{ tokens: (CellTokens | null)[]; tokenizer: DatasetTokenizer }> {
+  const tokenizer = datasetTokenizer(ds, model, opts);
+  const tokens: (CellTokens | null)[] = new Array<CellTokens | null>(ds.nObs).fill(null);
+  for (let start = 0; start < ds.nObs; start += WINDOW) {
+    if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
+    const end = Math.min(ds.nObs, start + WINDOW);
+    if (keep && !keep.subarray(start, end).some((v) => v)) continue;
+    tokenizer.rows(start, end).forEach((t, r) => {
+      if (!keep || keep[start + r]) tokens[start + r] = t;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return { tokens, tokenizer };
+}
+
+export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: CellEncoder, opts: EmbedOptions = {}): Promise<EmbedResult> {
+  const started = performance.now();
+  const tokenizer = datasetTokenizer(ds, model, opts);
+  const { input, mapping, maxLength } = tokenizer;
+  const cfg = model.weights.config;
+  const tokenBudget = opts.tokenBudget ?? encoder.tokenBudget ?? 16_384;
+  const maxBatch = opts.batchSize ?? 64;
   const d = cfg.dModel;
   const first = opts.range?.start ?? 0;
   const stop = opts.range?.end ?? ds.nObs;
@@ -136,25 +218,17 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
   }
   const total = stop - first;
   const out = new Float32Array(total * d).fill(NaN);
+  const write = opts.normalize === false ? (at: number, v: Float32Array) => out.set(v, at) : (at: number, v: Float32Array) => writeNormalized(out, at, v);
   let nEmpty = 0;
   let done = 0;
   for (let start = first; start < stop; start += WINDOW) {
     if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
     const end = Math.min(stop, start + WINDOW);
-    const chunk = ds.readRows(matrixKey, start, end);
-    // Counts are checked by the reader in every row; another matrix was judged on a sample.
-    if (matrixKey !== ds.countsKey) checkNonNegative(ds, matrixKey, chunk.data, start, chunk.indptr);
     const cells: { index: number; tokens: CellTokens }[] = [];
-    for (let r = 0; r < end - start; r++) {
-      const [lo, hi] = [chunk.indptr[r], chunk.indptr[r + 1]];
-      const tokens = tokenizeCell(chunk.indices.subarray(lo, hi), chunk.data.subarray(lo, hi), mapping.ids, uniformFor(start + r), {
-        maxLength,
-        clsId: cfg.clsId,
-        padValue: cfg.padValue,
-      });
+    tokenizer.rows(start, end).forEach((tokens, r) => {
       if (tokens) cells.push({ index: start - first + r, tokens });
       else nEmpty++;
-    }
+    });
     cells.sort((a, b) => a.tokens.ids.length - b.tokens.ids.length);
     const bucket = (c: { tokens: CellTokens }) => Math.min(maxLength, Math.ceil(c.tokens.ids.length / BUCKET) * BUCKET);
     for (let i = 0; i < cells.length; ) {
@@ -165,7 +239,7 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
       const L = bucket(group[group.length - 1]);
       const batch = packBatch(group.map((c) => c.tokens), L, cfg.padId, cfg.padValue);
       const cls = await encoder.encode(batch, opts.signal);
-      group.forEach((c, k) => writeNormalized(out, c.index * d, cls.subarray(k * d, (k + 1) * d)));
+      group.forEach((c, k) => write(c.index * d, cls.subarray(k * d, (k + 1) * d)));
       done += group.length;
       i = j;
       // A macrotask break: lets a worker receive a cancel message even when the encoder is the

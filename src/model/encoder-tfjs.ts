@@ -123,6 +123,20 @@ export class TfjsEncoder {
     });
   }
 
+  /**
+   * The input of layer `layer` (negative: from the end) [B*L, d], the layers before it run as in
+   * `encode`: what the fine-tuned last layer starts from. The caller disposes it.
+   */
+  layerInput(batch: TokenBatch, layer: number): tf.Tensor2D {
+    const li = resolveLayer(this.weights.config.nLayers, layer);
+    return tf.tidy(() => {
+      const lengths = tf.tensor1d(batch.lengths, 'int32');
+      let x = this.inputs(tf.tensor1d(batch.ids, 'int32'), tf.tensor1d(batch.values));
+      for (let l = 0; l < li; l++) x = this.layer(x, this.layers[l], lengths, batch);
+      return x;
+    });
+  }
+
   /** LayerNorm(Embedding(id)) for each id. */
   async geneTokenEmbeddings(ids: Int32Array): Promise<Float32Array> {
     const t = tf.tidy(() => this.layerNorm(tf.gather(this.embedding, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, null, this.encNorm));
@@ -163,9 +177,7 @@ export class TfjsEncoder {
       const info = backend().runWebGPUProgram(program, inputs, 'float32', [{ type: 'int32', data: [rows] }]);
       return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
     }
-    const x = residual ? tf.add(a, residual) : a;
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b) as tf.Tensor2D;
+    return plainLayerNorm(residual ? tf.add(a, residual) : a, g, b, eps);
   }
 
   private attention(qkv: tf.Tensor2D, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor2D {
@@ -192,11 +204,7 @@ export class TfjsEncoder {
     const split = (i: number) => tf.transpose(tf.reshape(tf.slice(qkv, [0, i * d], [B * L, d]), [B, L, nHeads, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     const [q, k, v] = [split(0), split(1), split(2)];
     const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd));
-    // Key padding mask: -inf where the key is past the cell's length.
-    const keyPos = tf.reshape(tf.range(0, L, 1, 'int32'), [1, 1, 1, L]);
-    const mask = tf.greaterEqual(keyPos, tf.reshape(lengths, [B, 1, 1, 1]));
-    const probs = tf.softmax(tf.where(mask, tf.fill(scores.shape, -Infinity), scores)) as tf.Tensor4D;
-    return { probs, v };
+    return { probs: maskedSoftmax(scores, lengths) as tf.Tensor4D, v };
   }
 
   /**
@@ -216,6 +224,24 @@ export class TfjsEncoder {
     for (const L of this.layers) all.push(...Object.values(L));
     tf.dispose(all);
   }
+}
+
+/** LayerNorm over the last axis as torch computes it (biased variance, eps inside the root): differentiable tfjs ops. */
+export function plainLayerNorm<T extends tf.Tensor>(x: T, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): T {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b) as T;
+}
+
+/**
+ * Softmax over the last axis of attention scores [B, ..., L] with scGPT's key padding mask: keys at
+ * or past the cell's length (`lengths` [B]) get -inf, so zero weight. Differentiable.
+ */
+export function maskedSoftmax(scores: tf.Tensor, lengths: tf.Tensor1D): tf.Tensor {
+  const rank = scores.shape.length;
+  const L = scores.shape[rank - 1];
+  const keyPos = tf.reshape(tf.range(0, L, 1, 'int32'), [...Array<number>(rank - 1).fill(1), L]);
+  const mask = tf.greaterEqual(keyPos, tf.reshape(lengths, [lengths.shape[0], ...Array<number>(rank - 1).fill(1)]));
+  return tf.softmax(tf.where(mask, tf.fill(scores.shape, -Infinity), scores));
 }
 
 function backend(): WebGPUBackend {

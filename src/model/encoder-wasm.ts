@@ -148,6 +148,19 @@ export class WasmEncoder {
     return out;
   }
 
+  /** One cell's input of layer `layer` (0-based) [n, d]: the layers before it run as in `encode`. */
+  async layerInput(ids: Int32Array, values: Float32Array, layer: number): Promise<Float32Array> {
+    let x = tf.tidy(() => this.inputs(ids, values));
+    for (let l = 0; l < layer; l++) {
+      const next = tf.tidy(() => this.layer(x, this.layers[l]));
+      x.dispose();
+      x = next;
+    }
+    const out = (await x.data()) as Float32Array;
+    x.dispose();
+    return out;
+  }
+
   /**
    * For the attention GRN: one cell's per-head raw-score operands at `layer` (0-based), after the
    * layers before it: q [n, hd] without the 1/sqrt(hd) scale (scGPT's GRN reads unscaled q k^T;

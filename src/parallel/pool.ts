@@ -72,6 +72,11 @@ export class WorkerPool {
     readonly shared: boolean,
   ) {}
 
+  /** Workers running now (they start with the first block sent, not with the pool). */
+  get started(): number {
+    return this.slots.length;
+  }
+
   /** A copy of `a` in shared memory when the platform allows it (else `a` itself: copied per worker when sent). */
   share<T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array>(a: T): T {
     if (!this.shared || a.buffer instanceof SharedArrayBuffer) return a;
@@ -250,6 +255,15 @@ export async function runBlocks<R>(pool: WorkerPool | null | undefined, task: Ta
   } finally {
     job.close();
   }
+}
+
+/**
+ * The pool for a step of `work` units when that reaches `min`, else null (the step runs inline,
+ * same bits). A pool's first block costs ~1.5 s of starting workers (bench/pool-small.ts): small
+ * steps, and a whole small dataset, never pay it.
+ */
+export function poolFor(pool: WorkerPool | null | undefined, work: number, min: number): WorkerPool | null {
+  return pool && pool.size > 1 && work >= min ? pool : null;
 }
 
 /** [from, to) ranges of `size` over n items: the fixed partition every parallel step uses. */

@@ -9,6 +9,7 @@ import { Drawer } from './components/Drawer.tsx';
 import { DropZone } from './components/DropZone.tsx';
 import { EmbeddingToolbar } from './components/EmbeddingToolbar.tsx';
 import { GenesPanel } from './components/GenesPanel.tsx';
+import { IntegrationPanel } from './components/IntegrationPanel.tsx';
 import { ModelPanel } from './components/ModelPanel.tsx';
 import { NetworksTab } from './components/NetworksTab.tsx';
 import { ObsPanel } from './components/ObsPanel.tsx';
@@ -157,6 +158,9 @@ export function App() {
           <GenesPanel />
           <Drawer name="analysis" title="Analysis">
             <AnalysisPanel />
+          </Drawer>
+          <Drawer name="integration" title="Integration metrics">
+            <IntegrationPanel />
           </Drawer>
           <Drawer name="embed" title="scGPT embedding">
             <ModelPanel />

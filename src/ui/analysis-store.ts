@@ -3,7 +3,8 @@
 import { create } from 'zustand';
 import type { MarkerMethod } from '../analysis/markers.ts';
 import { DEFAULT_PARAMS, type PipelineParams, type StepEvent, type StepName } from '../analysis/pipeline.ts';
-import type { AnalysisReport, MarkerTable } from '../workers/protocol.ts';
+import type { AnalysisReport, IntegrationMetricsReport, MarkerTable } from '../workers/protocol.ts';
+import type { DatasetSummary } from '../io/summary.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { forgetColumns, useView } from './view-store.ts';
 import { WorkerRequestError, dataClient } from './worker-client.ts';
@@ -20,6 +21,20 @@ export interface AnalysisState {
   report: AnalysisReport | null;
   markers: MarkerTable | null;
   markersJob: { id: number; message: string; fraction: number } | null;
+  /** Before/after metrics of the last integrated run, the label column they used, and the jobs making them. */
+  integration: {
+    metrics: IntegrationMetricsReport | null;
+    labelKey: string | null;
+    metricsJob: { id: number; message: string; fraction: number } | null;
+    /** The uncorrected UMAP being computed (the before view). */
+    beforeJob: { id: number; message: string; fraction: number } | null;
+  };
+  /** Computes the metrics with this label column (null: none; undefined: the one chosen). */
+  computeMetrics(labelKey?: string | null): Promise<void>;
+  cancelMetrics(): void;
+  /** Shows the UMAP without Harmony, computing it first if needed. */
+  showBefore(key: string): Promise<void>;
+  cancelBefore(): void;
   selection: { mask: Uint8Array; count: number; embedding: string } | null;
   lassoMode: boolean;
   /** Percentiles the numeric colour scale is clipped to. */
@@ -47,6 +62,17 @@ export interface AnalysisState {
 
 const fail = (err: unknown, panel: Panel, action: string) => useApp.getState().fail(err, panel, action);
 const NO_GENES = { ids: [], symbols: [], source: null };
+const NO_INTEGRATION: AnalysisState['integration'] = { metrics: null, labelKey: null, metricsJob: null, beforeJob: null };
+/** Up to this many cells the metrics start by themselves after an integrated run (the ASWs grow as n^2). */
+export const AUTO_METRICS_CELLS = 10000;
+
+/** Cell-type labels for cLISI and the label ASW: an annotation column when there is one, else leiden. */
+export function defaultLabelColumn(summary: DatasetSummary, batchKeys: string[]): string | null {
+  const usable = Object.entries(summary.obs).filter(([name, c]) => !batchKeys.includes(name) && c.categories && Object.values(c.categories).filter((n) => n > 0).length >= 2);
+  const names = usable.map(([n]) => n);
+  const annotation = ['cell_type', 'celltype', 'cell_types', 'bulk_labels', 'labels', 'cell_labels', 'annotation', 'majority_voting', 'predicted_labels'].find((n) => names.includes(n));
+  return annotation ?? names.find((n) => n.startsWith('predicted_') && !n.endsWith('_confidence')) ?? (names.includes('leiden') ? 'leiden' : (names[0] ?? null));
+}
 
 export const useAnalysis = create<AnalysisState>((set, get) => ({
   params: DEFAULT_PARAMS,
@@ -59,6 +85,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
   report: null,
   markers: null,
   markersJob: null,
+  integration: NO_INTEGRATION,
   selection: null,
   lassoMode: false,
   clip: [0, 100],
@@ -82,11 +109,13 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     useApp.setState({ error: null });
     try {
       const { summary, report } = await done;
-      set({ report, markers: report.markers, job: null });
+      const keys = report.integration?.keys.map((k) => k.key) ?? [];
+      set({ report, markers: report.markers, job: null, integration: { ...NO_INTEGRATION, labelKey: keys.length ? defaultLabelColumn(summary, keys) : null } });
       useApp.setState({ summary });
       useView.getState().runFinished();
       forgetColumns();
       await Promise.all([useApp.getState().showEmbedding(report.umapKey), useApp.getState().setColorBy('leiden')]);
+      if (report.integration && report.nKept <= AUTO_METRICS_CELLS) void get().computeMetrics();
     } catch (err) {
       const job = get().job;
       if (job?.id === id) set({ job: null, stopped: { steps: job.steps, reason: 'failed' } });
@@ -98,6 +127,54 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
     const job = get().job;
     if (job) dataClient().cancel(job.id);
     set({ job: null, stopped: job ? { steps: job.steps, reason: 'cancelled' } : null });
+  },
+
+  async computeMetrics(labelKey) {
+    const label = labelKey === undefined ? get().integration.labelKey : labelKey;
+    const previous = get().integration.metricsJob;
+    if (previous) dataClient().cancel(previous.id);
+    const { id, done } = dataClient().request<'integration-metrics'>({ type: 'integration-metrics', labelKey: label, threads: get().threads }, (fraction, message) => {
+      if (get().integration.metricsJob?.id === id) set({ integration: { ...get().integration, metricsJob: { id, fraction, message } } });
+    });
+    set({ integration: { ...get().integration, labelKey: label, metricsJob: { id, fraction: 0, message: 'integration metrics' } } });
+    try {
+      const { report } = await done;
+      if (get().integration.metricsJob?.id === id) set({ integration: { ...get().integration, metrics: report, metricsJob: null } });
+    } catch (err) {
+      if (get().integration.metricsJob?.id === id) set({ integration: { ...get().integration, metricsJob: null } });
+      fail(err, 'integration', 'Integration metrics');
+    }
+  },
+
+  cancelMetrics() {
+    const job = get().integration.metricsJob;
+    if (job) dataClient().cancel(job.id);
+    set({ integration: { ...get().integration, metricsJob: null } });
+  },
+
+  async showBefore(key) {
+    if (useApp.getState().summary?.obsm[key]) return useApp.getState().showEmbedding(key);
+    if (get().integration.beforeJob) return;
+    const { id, done } = dataClient().request<'umap-before'>({ type: 'umap-before', threads: get().threads }, (fraction, message) => {
+      if (get().integration.beforeJob?.id === id) set({ integration: { ...get().integration, beforeJob: { id, fraction, message } } });
+    });
+    set({ integration: { ...get().integration, beforeJob: { id, fraction: 0, message: 'UMAP without Harmony' } } });
+    try {
+      const r = await done;
+      if (get().integration.beforeJob?.id !== id) return;
+      set({ integration: { ...get().integration, beforeJob: null } });
+      useApp.setState({ summary: r.summary });
+      await useApp.getState().showEmbedding(r.key);
+    } catch (err) {
+      if (get().integration.beforeJob?.id === id) set({ integration: { ...get().integration, beforeJob: null } });
+      fail(err, 'view', 'UMAP without Harmony');
+    }
+  },
+
+  cancelBefore() {
+    const job = get().integration.beforeJob;
+    if (job) dataClient().cancel(job.id);
+    set({ integration: { ...get().integration, beforeJob: null } });
   },
 
   async computeMarkers(groupBy, method) {
@@ -187,7 +264,7 @@ export const useAnalysis = create<AnalysisState>((set, get) => ({
 
   /** A new dataset: its own parameters (the defaults), no results, no selection. */
   reset() {
-    set({ params: DEFAULT_PARAMS, job: null, stopped: null, report: null, markers: null, markersJob: null, selection: null, lassoMode: false, genes: NO_GENES, geneError: null, obsIndex: [] });
+    set({ params: DEFAULT_PARAMS, job: null, stopped: null, report: null, markers: null, markersJob: null, integration: NO_INTEGRATION, selection: null, lassoMode: false, genes: NO_GENES, geneError: null, obsIndex: [] });
   },
 }));
 

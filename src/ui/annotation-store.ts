@@ -1,16 +1,19 @@
-// Annotation state on the page: reference-mapping parameters and report, marker-set suggestions,
+// Annotation state on the page: reference-mapping parameters and report (logistic regression or
+// kNN vote, or scGPT's classifier head trained in the worker, with its epochs as they come), marker-set suggestions,
 // and the hand-edited label column (user_label) with undo/redo. Edits are pushed to the worker as
 // an ordinary obs column, so colouring, markers and exports see them like any other.
 import { create } from 'zustand';
 import { assignCells, labelsFrom, mergeCategories, renameCategory, type GroupFate, type Labels } from '../analysis/label-edits.ts';
 import { categoryColorMap } from './colors.ts';
-import { DEFAULT_MAP_PARAMS, type MapParams } from '../analysis/mapping.ts';
+import { DEFAULT_MAP_PARAMS, type MapMethod, type MapParams } from '../analysis/mapping.ts';
+import { DEFAULT_HEAD_PARAMS } from '../analysis/scgpt-head.ts';
 import { DEFAULT_CELLTYPIST_PARAMS, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
 import { CELLTYPIST_ENDPOINT, type CelltypistEntry } from '../model/hub/celltypist-registry.ts';
 import type { DatasetSummary } from '../io/summary.ts';
-import type { MapReport, Suggestion } from '../workers/protocol.ts';
+import type { DevicePreference } from '../model/backend.ts';
+import type { HeadEpoch, HeadParams, HeadReport, MapReport, Suggestion } from '../workers/protocol.ts';
 import { useAnalysis } from './analysis-store.ts';
-import { download } from './download.ts';
+import { download, exportName } from './download.ts';
 import { annotationCsvColumns, annotationCsvName, fateNote, suggestionFates, USER_LABEL } from './label-helpers.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { dataClient } from './worker-client.ts';
@@ -38,7 +41,22 @@ function initialCelltypistEndpoint(): string {
 
 export type CelltypistChoice = { kind: 'file'; file: File } | { kind: 'registry'; name: string };
 
+/** The mapping's methods, or scGPT's classifier head (trained on the chosen scGPT model's embeddings). */
+export type AnnotationMethod = MapMethod | 'scgpt-head';
+
+/** The head's own settings (label column, reference cells, threshold and seed are the mapping's). */
+export type HeadSettings = Pick<HeadParams, 'epochs' | 'lr' | 'batchSize' | 'unfreezeLast' | 'holdout'> & { device: DevicePreference };
+
+export const DEFAULT_HEAD_SETTINGS: HeadSettings = { epochs: DEFAULT_HEAD_PARAMS.epochs, lr: DEFAULT_HEAD_PARAMS.lr, batchSize: DEFAULT_HEAD_PARAMS.batchSize, unfreezeLast: false, holdout: DEFAULT_HEAD_PARAMS.holdout, device: 'auto' };
+
 export interface AnnotationState {
+  /** What the reference mapping runs: mapParams.method, or the head. */
+  method: AnnotationMethod;
+  setMethod(m: AnnotationMethod): void;
+  headSettings: HeadSettings;
+  setHeadSettings(h: HeadSettings): void;
+  /** The running head's epochs so far (kept after it ends, until the next run). */
+  headEpochs: HeadEpoch[];
   celltypistParams: CelltypistParams;
   celltypistReport: CelltypistReport | null;
   /** CellTypist's hosted models and which of them this browser has cached; null until listed. */
@@ -49,7 +67,7 @@ export interface AnnotationState {
   /** Annotates the dataset with a picked .pkl or a registry model; columns join obs, coloured by the result. */
   runCelltypist(choice: CelltypistChoice): Promise<void>;
   mapParams: MapParams;
-  mapReport: MapReport | null;
+  mapReport: MapReport | HeadReport | null;
   /** A labelled reference file loaded for label transfer (its summary). */
   reference: DatasetSummary | null;
   useReference: boolean;
@@ -70,6 +88,10 @@ export interface AnnotationState {
   setMapParams(p: MapParams): void;
   setUserSets(text: string): void;
   runMap(): Promise<void>;
+  /** Stops the mapping (or other annotation job) under way. */
+  cancelJob(): void;
+  /** Saves the last mapping's trained model (logistic regression) as JSON or a CellTypist .pkl. */
+  downloadModel(format: 'json' | 'pkl'): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
@@ -148,6 +170,15 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       }
     },
     mapParams: DEFAULT_MAP_PARAMS,
+    method: DEFAULT_MAP_PARAMS.method,
+    headSettings: DEFAULT_HEAD_SETTINGS,
+    headEpochs: [],
+    setMethod(method) {
+      set(method === 'scgpt-head' ? { method } : { method, mapParams: { ...get().mapParams, method } });
+    },
+    setHeadSettings(headSettings) {
+      set({ headSettings });
+    },
     mapReport: null,
     reference: null,
     useReference: false,
@@ -184,16 +215,56 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
 
     async runMap() {
       const fromReference = get().useReference && !!get().reference;
-      const { id, done } = dataClient().request<'mapped'>({ type: 'map', params: get().mapParams, fromReference }, progress);
-      job('mapping')(id);
+      const map = get().mapParams;
+      const head = get().method === 'scgpt-head';
+      let request: { id: number; done: Promise<{ summary: DatasetSummary; report: MapReport | HeadReport }> };
+      if (head) {
+        const model = useApp.getState().chosenSource();
+        if (!model) {
+          fail(new Error('choose a model first (scGPT embedding drawer): the classifier head is trained on its cell embeddings'), 'Training the classifier head', 'mapping');
+          return;
+        }
+        const { device, ...h } = get().headSettings;
+        const params: HeadParams = { ...DEFAULT_HEAD_PARAMS, ...h, labelColumn: map.labelColumn, reference: map.reference, minConfidence: map.minConfidence, seed: map.seed };
+        request = dataClient().request<'mapped'>({ type: 'annotate-head', model, params, fromReference, backend: device, threads: useAnalysis.getState().threads }, (fraction, message, _rate, epoch) => {
+          progress(fraction, message);
+          if (epoch) set({ headEpochs: [...get().headEpochs, epoch] });
+        });
+        set({ headEpochs: [] });
+        job('loading the model')(request.id);
+      } else {
+        request = dataClient().request<'mapped'>({ type: 'map', params: map, fromReference, threads: useAnalysis.getState().threads }, progress);
+        job('mapping')(request.id);
+      }
       try {
-        const { summary, report } = await done;
+        const { summary, report } = await request.done;
         set({ mapReport: report, job: null });
         useApp.setState({ summary });
         await useApp.getState().setColorBy(report.predictedColumn);
       } catch (err) {
         set({ job: null });
-        fail(err, 'Mapping', 'mapping');
+        fail(err, head ? 'Training the classifier head' : 'Mapping', 'mapping');
+      }
+    },
+
+    cancelJob() {
+      const j = get().job;
+      if (j) dataClient().cancel(j.id);
+      set({ job: null });
+    },
+
+    async downloadModel(format) {
+      try {
+        const name = exportName(useApp.getState().summary?.file, [get().mapReport?.labelColumn ?? 'labels', 'logreg'], format);
+        if (format === 'json') {
+          const { text } = await dataClient().request<'text'>({ type: 'map-model', format }).done;
+          download(name, new Blob([text], { type: 'application/json' }));
+        } else {
+          const { bytes } = await dataClient().request<'file'>({ type: 'map-model', format }).done;
+          download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+        }
+      } catch (err) {
+        fail(err, 'Model download', 'mapping');
       }
     },
 
@@ -296,7 +367,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ mapReport: null, reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
+      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
     },
   };
 });

@@ -13,7 +13,7 @@ export const USER_LABEL = 'user_label';
 export function annotationCsvColumns(names: string[]): { columns: string[]; main: string | null } {
   const predicted = names.filter((n) => n.startsWith('predicted_'));
   const columns = ['leiden', ...predicted, USER_LABEL].filter((c) => names.includes(c));
-  const labels = predicted.filter((n) => !n.endsWith('_confidence'));
+  const labels = predicted.filter((n) => !n.endsWith('_confidence') && !n.endsWith('_split'));
   const main = names.includes(USER_LABEL) ? USER_LABEL : labels.length ? labels[labels.length - 1] : columns.includes('leiden') ? 'leiden' : null;
   return { columns, main };
 }

@@ -32,7 +32,7 @@ export interface EmbedJob {
 }
 
 /** Where an error is shown: next to the panel whose action failed, or (no panel) under the drop zone for loads. */
-export type Panel = 'analysis' | 'markers' | 'mapping' | 'celltypist' | 'suggestions' | 'labels' | 'model' | 'view' | 'grn';
+export type Panel = 'analysis' | 'markers' | 'mapping' | 'celltypist' | 'suggestions' | 'labels' | 'model' | 'view' | 'grn' | 'integration';
 
 export interface UiError extends ErrorInfo {
   panel?: Panel;

@@ -7,7 +7,7 @@ import { setOnDatasetOpened, useApp } from './store.ts';
 import { dataClient } from './worker-client.ts';
 export { visibleMask } from './plot/visible.ts';
 
-export type Drawer = 'analysis' | 'embed' | 'annotate' | 'dataset' | null;
+export type Drawer = 'analysis' | 'embed' | 'annotate' | 'dataset' | 'integration' | null;
 export type { Tab } from './session/workspace.ts';
 import type { Tab } from './session/workspace.ts';
 

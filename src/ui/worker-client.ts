@@ -2,7 +2,7 @@
 // request's callback; cancel aborts it in the worker.
 import type { ErrorInfo } from '../io/errors.ts';
 import { WatchReader, watchBuffer, type StuckCall } from '../io/h5/shared-watch.ts';
-import type { Request, Response, StepEvent } from '../workers/protocol.ts';
+import type { HeadEpoch, Request, Response, StepEvent } from '../workers/protocol.ts';
 
 type Payload<T extends Response['type']> = Extract<Response, { type: T }>;
 type Outgoing = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -16,7 +16,7 @@ export class WorkerRequestError extends Error {
 interface Pending {
   resolve(msg: Response): void;
   reject(err: Error): void;
-  onProgress?: (fraction: number, message: string, rate?: { cellsPerSecond: number; secondsLeft: number }) => void;
+  onProgress?: (fraction: number, message: string, rate?: { cellsPerSecond: number; secondsLeft: number }, epoch?: HeadEpoch) => void;
   onStep?: (event: StepEvent) => void;
 }
 
@@ -106,7 +106,7 @@ export class DataClient {
     const p = this.pending.get(msg.id);
     if (!p) return;
     if (msg.type === 'progress') {
-      p.onProgress?.(msg.fraction, msg.message, msg.rate);
+      p.onProgress?.(msg.fraction, msg.message, msg.rate, msg.epoch);
       return;
     }
     if (msg.type === 'step') {

@@ -9,18 +9,23 @@ import { datasetMarkers } from '../analysis/markers-stream.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
 import { Pipeline, type PipelineParams, type PipelineResult, type StepEvent } from '../analysis/pipeline.ts';
 import { analysisReport, markerTable, type AnalysisReport, type MarkerTable } from '../analysis/report.ts';
+import { compareIntegration, type IntegrationMetricsReport } from '../analysis/integration-compare.ts';
 import { DEFAULT_TARGET_SUM } from '../analysis/normalize.ts';
 import type { Column, Dataset } from '../io/types.ts';
 import type { File as H5File } from 'h5wasm';
 import { qcMetrics, qcSetColumns } from '../analysis/qc.ts';
-import { scanpyResults } from '../analysis/scanpy-results.ts';
+import { integratedObsm, scanpyResults } from '../analysis/scanpy-results.ts';
 import { CancelledError } from '../io/errors.ts';
 import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { headAcross, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
+import type { LoadedModel } from '../model/bundle.ts';
+import type { CellEncoder } from '../model/embed.ts';
 import { celltypistAnnotate, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
 import type { LinearAnnotator } from '../analysis/linear-annotator.ts';
+import { linearAnnotatorToJson, linearAnnotatorToPkl } from '../analysis/linear-annotator-json.ts';
 import { parseMarkerSets, suggestCellTypes, type MarkerSet } from '../analysis/suggest.ts';
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { findGene, geneLabels, type GeneLabels } from '../io/gene-symbols.ts';
@@ -65,6 +70,8 @@ export class AnalysisSession {
   /** obs columns and obsm keys this session computed: what an export writes over the input's. */
   private readonly added = new Set<string>();
   private readonly addedObsm = new Set<string>();
+  /** The last mapping's trained model (logistic regression), for download. */
+  private mapModel: LinearAnnotator | null = null;
   /** Workers for the CPU steps (the data worker sets it per request); null: one thread. */
   pool: WorkerPool | null = null;
 
@@ -101,6 +108,15 @@ export class AnalysisSession {
     for (let i = 0, row = 0; i < ds.nObs; i++) if (r.keep[i]) pcs.set(r.pca.scores.subarray(row * k, (row++ + 1) * k), i * k);
     ds.addEmbedding({ key: 'X_pca', shape: [ds.nObs, k], data: pcs });
     ds.addEmbedding({ key: r.umapKey, shape: [ds.nObs, 2], data: r.umap });
+    const integrated = integratedObsm(r);
+    for (const [key, e] of Object.entries(integrated)) {
+      ds.addEmbedding({ key, shape: e.shape, data: e.data });
+      this.addedObsm.add(key);
+    }
+    // What the previous run derived from its X_pca is stale now: the corrected PCs and their UMAP
+    // when this run made none, and after an integrated run the plain UMAP (computed again on request).
+    const made = new Set(['X_pca', r.umapKey, ...Object.keys(integrated)]);
+    for (const key of ['X_pca_harmony', 'X_umap_pca_harmony', ...(r.integration ? ['X_umap_pca'] : [])]) if (!made.has(key)) this.forgetEmbedding(key);
     this.totals = { key: r.countsKey, values: r.qc.total_counts };
     // Saved with the export as scanpy stores a run: graphs, HVG table, rank_genes_groups.
     this.lastRun = { result: r, params };
@@ -108,6 +124,43 @@ export class AnalysisSession {
     this.addedObsm.add('X_pca').add(r.umapKey);
     const labels = await this.geneLabels();
     return analysisReport(r, params, labels.source && this.expressionSource().key === r.countsKey ? labels.symbols : undefined);
+  }
+
+  /** Drops an embedding this session computed (never one of the file's own). */
+  private forgetEmbedding(key: string): void {
+    if (!this.addedObsm.has(key)) return;
+    this.addedObsm.delete(key);
+    const i = this.ds.embeddings.findIndex((e) => e.key === key);
+    if (i >= 0) this.ds.embeddings.splice(i, 1);
+  }
+
+  /**
+   * The "before" of the last integrated run: neighbours and UMAP on its uncorrected representation
+   * (X_pca of the same run), stored as X_umap_pca. Returns its key.
+   */
+  async uncorrectedUmap(signal: AbortSignal, onStep: (e: StepEvent) => void): Promise<string> {
+    const run = this.lastRun;
+    if (!run?.result.integration) throw new Error('run the pipeline with a batch key first: the uncorrected UMAP is the integrated run\'s without Harmony');
+    const device = run.params.device === 'cpu' ? null : await analysisDevice({ allowSoftware: run.params.device === 'webgpu' });
+    const ensemblToSymbol = await this.resources.ensemblMap().catch(() => new Map<string, string>());
+    const u = await this.pipeline.uncorrectedUmap(run.params, { device, signal, onStep, pool: this.pool, ensemblToSymbol });
+    this.ds.addEmbedding({ key: u.umapKey, shape: [this.ds.nObs, 2], data: u.umap });
+    this.addedObsm.add(u.umapKey);
+    return u.umapKey;
+  }
+
+  /**
+   * Batch-integration metrics of the last integrated run, before (the uncorrected representation,
+   * X_pca) and after (X_pca_harmony), on the cells it analysed: LISI, scIB's ASWs, graph connectivity.
+   */
+  async integrationMetrics(labelKey: string | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<IntegrationMetricsReport> {
+    const run = this.lastRun?.result;
+    if (!run?.integration) throw new Error('run the pipeline with a batch key first: the metrics compare the embedding before and after Harmony');
+    const h = run.integration;
+    const batchKey = h.keys[0].key;
+    const before = this.ds.readEmbedding(h.rep);
+    const after = this.ds.readEmbedding(h.key);
+    return compareIntegration(this.ds, { batchKey, labelKey, before, after, keep: run.keep }, { signal, onProgress, pool: this.pool });
   }
 
   /** A new X_scGPT (or other obsm) invalidates graphs built on the old one. */
@@ -312,12 +365,37 @@ export class AnalysisSession {
 
   /** Maps from the labelled cells of this dataset, or (with `reference`) from another dataset. */
   async map(params: MapParams, reference: Dataset | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
-    const { columns, report } = reference ? await mapAcross(reference, this.ds, params, { signal, onProgress }) : await mapWithin(this.ds, params, { signal, onProgress });
+    const opts = { signal, onProgress, pool: this.pool };
+    const { columns, report, model } = reference ? await mapAcross(reference, this.ds, params, opts) : await mapWithin(this.ds, params, opts);
+    // A new half split replaces the old one's column; other mappings' columns stay.
+    this.replaceColumns(columns, (name) => name === `predicted_${params.labelColumn}_split`);
+    this.mapModel = model ?? null;
+    return report;
+  }
+
+  /** Annotates with scGPT's classifier head trained on this dataset's labelled cells, or (with `reference`) on another dataset's. */
+  async annotateHead(model: LoadedModel, encoder: CellEncoder, params: HeadParams, reference: Dataset | null, opts: HeadOptions): Promise<HeadReport> {
+    const { columns, report } = reference ? await headAcross(reference, this.ds, model, encoder, params, opts) : await headWithin(this.ds, model, encoder, params, opts);
     for (const c of columns) {
       this.ds.setColumn(c);
       this.added.add(c.name);
     }
     return report;
+  }
+
+  /** The last mapping's trained model as JSON (scweb-linear-annotator), for reuse. */
+  mapModelJson(): string {
+    return linearAnnotatorToJson(this.trainedModel());
+  }
+
+  /** The last mapping's trained model as a CellTypist .pkl. */
+  mapModelPkl(): Uint8Array {
+    return linearAnnotatorToPkl(this.trainedModel());
+  }
+
+  private trainedModel(): LinearAnnotator {
+    if (!this.mapModel) throw new Error('no trained model: map labels by logistic regression first');
+    return this.mapModel;
   }
 
   /**
@@ -369,10 +447,13 @@ export class AnalysisSession {
     const ds = this.ds;
     const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
     const obsm: Record<string, { shape: [number, number]; data: Float32Array }> = {};
+    // scanpy's X_umap is the UMAP of the graph saved with it (obsp): after an integrated run, the
+    // corrected one; the uncorrected keeps its own name then.
+    const umapKey = this.lastRun?.result.integration ? 'X_umap_pca_harmony' : 'X_umap_pca';
     for (const key of this.addedObsm) {
       if (!ds.embeddings.some((e) => e.key === key)) continue;
       const e = ds.readEmbedding(key);
-      obsm[key === 'X_umap_pca' ? 'X_umap' : key] = { shape: e.shape, data: e.data };
+      obsm[key === umapKey ? 'X_umap' : key] = { shape: e.shape, data: e.data };
     }
     const results = {
       obs: ds.obs.columns.filter((c) => this.added.has(c.name)),

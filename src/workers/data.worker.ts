@@ -135,6 +135,20 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         const table = await session.markers(req.groupBy, req.method, req.selection ?? null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
         post({ type: 'markers', id: req.id, table });
       });
+    case 'umap-before':
+      return withCancel(req.id, async (signal) => {
+        const session = requireSession();
+        session.pool = browserPool(req.threads ?? 1);
+        const key = await session.uncorrectedUmap(signal, (e) => e.state === 'running' && post({ type: 'progress', id: req.id, fraction: e.step === 'umap' ? 0.3 + 0.7 * e.fraction : 0.3 * e.fraction, message: `${e.step}: ${e.message}` }));
+        post({ type: 'umap-before', id: req.id, summary: summarize(requireDataset()), key });
+      });
+    case 'integration-metrics':
+      return withCancel(req.id, async (signal) => {
+        const session = requireSession();
+        session.pool = browserPool(req.threads ?? 1);
+        const report = await session.integrationMetrics(req.labelKey, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        post({ type: 'integration-metrics', id: req.id, report });
+      });
     case 'gene':
       return withCancel(req.id, async (signal) => {
         const values = await requireSession().geneValues(req.name, signal);
@@ -167,7 +181,23 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
     case 'map':
       return withCancel(req.id, async (signal) => {
         if (req.fromReference && !reference) throw new Error('load a reference dataset first');
+        requireSession().pool = browserPool(req.threads ?? 1);
         const report = await requireSession().map(req.params, req.fromReference ? reference : null, signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }));
+        post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
+      });
+    case 'annotate-head':
+      return withCancel(req.id, async (signal) => {
+        if (req.fromReference && !reference) throw new Error('load a reference dataset first');
+        await ensureModel(req.id, req.model);
+        const encoder = await encoderFor({ backend: req.backend, threads: req.threads });
+        // The exact float64 encoder uses no tfjs backend: the head trains on the WebAssembly one
+        // where it starts (several times faster than tfjs's JavaScript cpu backend).
+        if (req.backend === 'cpu') await initBrowserWasm(req.threads).catch(() => undefined);
+        const report = await requireSession().annotateHead(loaded!.model, encoder, req.params, req.fromReference ? reference : null, {
+          signal,
+          ensemblToSymbol: await browserResources.ensemblMap(),
+          onProgress: (fraction, message, epoch) => post({ type: 'progress', id: req.id, fraction, message, epoch }),
+        });
         post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
       });
     case 'open-reference':
@@ -206,6 +236,13 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
     case 'set-column':
       requireSession().setColumn(req.column);
       post({ type: 'summary', id: req.id, summary: summarize(requireDataset()) });
+      return;
+    case 'map-model':
+      if (req.format === 'json') post({ type: 'text', id: req.id, text: requireSession().mapModelJson() });
+      else {
+        const bytes = requireSession().mapModelPkl();
+        post({ type: 'file', id: req.id, name: 'model.pkl', bytes }, [bytes.buffer]);
+      }
       return;
     case 'export-csv':
       post({ type: 'text', id: req.id, text: requireSession().csv(req.columns) });

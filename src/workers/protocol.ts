@@ -5,7 +5,10 @@ import type { PipelineParams, StepEvent } from '../analysis/pipeline.ts';
 import type { GroupMeans, GroupStats } from '../analysis/group-stats.ts';
 import type { ViolinResult, ViolinSource } from '../analysis/violin.ts';
 import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
+import type { IntegrationMetricsReport } from '../analysis/integration-compare.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
+import type { HeadParams, HeadReport } from '../analysis/scgpt-head.ts';
+import type { HeadEpoch } from '../model/cls-train.ts';
 import type { CelltypistParams, CelltypistReport } from '../analysis/celltypist.ts';
 import type { CelltypistEntry } from '../model/hub/celltypist-registry.ts';
 import type { Suggestion } from '../analysis/suggest.ts';
@@ -69,13 +72,21 @@ export type Request =
   /** threads: workers for the CPU steps (the app's setting); results do not depend on it. */
   | { type: 'analyze'; id: number; params: PipelineParams; threads?: number }
   | { type: 'markers'; id: number; groupBy: string; method: MarkerMethod; selection?: Uint8Array; threads?: number }
+  /** The last integrated run's graph and UMAP without Harmony (X_umap_pca): the "before" view. */
+  | { type: 'umap-before'; id: number; threads?: number }
+  /** LISI, ASWs and graph connectivity of the last integrated run, before (X_pca) and after (X_pca_harmony). */
+  | { type: 'integration-metrics'; id: number; labelKey: string | null; threads?: number }
   | { type: 'gene'; id: number; name: string }
   | { type: 'genes'; id: number }
   | { type: 'group-stats'; id: number; groupBy: string; genes: string[] }
   | { type: 'violin'; id: number; groupBy: string | null; source: ViolinSource; /** Values kept per group as points (stripplot). */ points?: number }
   | { type: 'obs-index'; id: number }
   | { type: 'lasso'; id: number; key: string; polygon: number[] }
-  | { type: 'map'; id: number; params: MapParams; fromReference?: boolean }
+  | { type: 'map'; id: number; params: MapParams; fromReference?: boolean; threads?: number }
+  /** The last mapping's trained model (logistic regression): JSON (a 'text' answer) or a CellTypist .pkl (a 'file'). */
+  | { type: 'map-model'; id: number; format: 'json' | 'pkl' }
+  /** scGPT's classifier head trained on the labelled cells (or the reference's) with `model` on `backend`. */
+  | { type: 'annotate-head'; id: number; model: ModelSource; params: HeadParams; fromReference?: boolean; backend: DevicePreference; threads?: number }
   | { type: 'open-reference'; id: number; files: File[] }
   /** Annotate the dataset with a CellTypist model: a .pkl the user picked, or a registry model (cached, or downloaded from `endpoint`). */
   | { type: 'celltypist'; id: number; source: CelltypistSource; params: CelltypistParams }
@@ -174,7 +185,7 @@ export interface EmbedStats {
 }
 
 export type Response =
-  | { type: 'progress'; id: number; fraction: number; message: string; rate?: { cellsPerSecond: number; secondsLeft: number } }
+  | { type: 'progress'; id: number; fraction: number; message: string; rate?: { cellsPerSecond: number; secondsLeft: number }; epoch?: HeadEpoch }
   | { type: 'models'; id: number; models: ModelEntry[]; registry: RegistryEntry[] }
   | { type: 'hub-fetched'; id: number; modelId: string }
   | { type: 'model-deleted'; id: number }
@@ -190,13 +201,15 @@ export type Response =
   | { type: 'step'; id: number; event: StepEvent }
   | { type: 'analyzed'; id: number; summary: DatasetSummary; report: AnalysisReport }
   | { type: 'markers'; id: number; table: MarkerTable }
+  | { type: 'umap-before'; id: number; summary: DatasetSummary; key: string }
+  | { type: 'integration-metrics'; id: number; report: IntegrationMetricsReport }
   | { type: 'group-stats'; id: number; stats: GroupStats }
   | { type: 'violin'; id: number; result: ViolinResult }
   /** names: the var names (ids); symbols: what to show and search; source: where symbols came from, null when names are symbols. */
   | { type: 'genes'; id: number; names: string[]; symbols: string[]; source: string | null }
   | { type: 'obs-index'; id: number; names: string[] }
   | { type: 'lasso'; id: number; selection: Uint8Array; count: number }
-  | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport }
+  | { type: 'mapped'; id: number; summary: DatasetSummary; report: MapReport | HeadReport }
   | { type: 'reference'; id: number; summary: DatasetSummary }
   | { type: 'celltypist-done'; id: number; summary: DatasetSummary; report: CelltypistReport }
   /** `cached`: names of registry models in this browser's cache. */
@@ -212,10 +225,10 @@ export type Response =
   | { type: 'grn-heatmap'; id: number; stats: GroupMeans }
   | { type: 'grn-attention'; id: number; result: AttentionResult };
 
-export type { MapParams, MapReport, Suggestion };
+export type { HeadEpoch, HeadParams, HeadReport, MapParams, MapReport, Suggestion };
 
 export type { CelltypistEntry, CelltypistParams, CelltypistReport };
 
 export type CelltypistSource = { kind: 'file'; file: File } | { kind: 'registry'; name: string; endpoint: string };
 
-export type { AnalysisReport, MarkerTable, PipelineParams, StepEvent };
+export type { AnalysisReport, IntegrationMetricsReport, MarkerTable, PipelineParams, StepEvent };

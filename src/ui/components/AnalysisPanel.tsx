@@ -1,11 +1,69 @@
 // Pipeline parameters under scanpy's names, the run/cancel button and the step list with progress.
+import { batchKeyRefusal } from '../../analysis/batch-keys.ts';
 import type { PipelineParams } from '../../analysis/pipeline.ts';
 import { STEPS } from '../../analysis/pipeline.ts';
+import type { DatasetSummary } from '../../io/summary.ts';
+import { integrationLine } from '../../analysis/report.ts';
 import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
 import { PanelError } from './PanelError.tsx';
 
 type Section = keyof PipelineParams;
+
+/**
+ * Batch keys for Harmony: every obs column, the usable ones to tick, the others greyed out with the
+ * reason (numeric, one value, a batch under 3 cells). Any categorical column can be one: batch,
+ * sample (several files opened as one dataset), donor.
+ */
+function BatchKeys({ summary, params, setParams, disabled }: { summary: DatasetSummary; params: PipelineParams; setParams(p: PipelineParams): void; disabled: boolean }) {
+  const keys = params.batch.keys;
+  const setBatch = (b: Partial<PipelineParams['batch']>) => setParams({ ...params, batch: { ...params.batch, ...b } });
+  const columns = Object.entries(summary.obs).map(([name, c]) => ({ name, refusal: batchKeyRefusal(c), n: c.categories ? Object.values(c.categories).filter((v) => v > 0).length : (c.n_unique ?? 0) }));
+  // Offered first: the columns that can be batch keys.
+  columns.sort((a, b) => Number(a.refusal !== null) - Number(b.refusal !== null));
+  return (
+    <fieldset disabled={disabled} data-testid="batch-keys">
+      <legend title="scanpy's highly_variable_genes(batch_key=...) and harmony_integrate">Batch integration</legend>
+      <p className="muted small">
+        {keys.length
+          ? `HVGs per batch of ${keys[0]}; Harmony over ${keys.join(' and ')} corrects ${params.neighbors.useRep} into ${params.neighbors.useRep}_harmony, which the graph, Leiden and UMAP use.`
+          : 'Tick the obs column(s) naming each cell’s batch (sample, batch, donor) to integrate over them with Harmony.'}
+      </p>
+      <ul className="batch-columns">
+        {columns.map(({ name, refusal, n }) => (
+          <li key={name} className={refusal ? 'muted' : ''}>
+            <label title={refusal ? `${name} cannot be a batch key: ${refusal}` : `${n} batches`}>
+              <input
+                type="checkbox"
+                disabled={refusal !== null}
+                checked={keys.includes(name)}
+                onChange={(e) => setBatch({ keys: e.target.checked ? [...keys, name] : keys.filter((k) => k !== name) })}
+                data-testid={`batch-key-${name}`}
+              />{' '}
+              {name}
+              <span className="small muted" data-testid={refusal ? `batch-key-refusal-${name}` : undefined}>
+                {' '}
+                {refusal ?? `${n} batches`}
+              </span>
+            </label>
+          </li>
+        ))}
+      </ul>
+      {keys.length > 0 && (
+        <>
+          <label title="diversity penalty: higher mixes batches harder (harmonypy's theta)">
+            theta
+            <input type="number" step={0.5} min={0} value={params.batch.theta} onChange={(e) => setBatch({ theta: Number(e.target.value) })} data-testid="param-theta" />
+          </label>
+          <label title="Harmony iterations at most (harmonypy's max_iter_harmony)">
+            max_iter_harmony
+            <input type="number" step={1} min={1} value={params.batch.maxIter} onChange={(e) => setBatch({ maxIter: Math.max(1, Math.floor(Number(e.target.value)) || 1) })} data-testid="param-max-iter-harmony" />
+          </label>
+        </>
+      )}
+    </fieldset>
+  );
+}
 
 export function AnalysisPanel() {
   const params = useAnalysis((s) => s.params);
@@ -54,6 +112,7 @@ export function AnalysisPanel() {
         </label>
         {num('pca', 'nComps', 'n_comps')}
       </fieldset>
+      {summary && <BatchKeys summary={summary} params={params} setParams={setParams} disabled={!!job} />}
       <fieldset disabled={!!job}>
         <legend>Graph</legend>
         <label>
@@ -122,12 +181,14 @@ export function AnalysisPanel() {
             const e = live?.steps[name];
             const ms = report?.timings[name];
             const interrupted = stopped && !job ? (e?.state === 'running' ? stopped.reason : 'not-run') : null;
-            const state = interrupted && e?.state !== 'done' && e?.state !== 'cached' ? interrupted : (e?.state ?? (job ? 'waiting' : ms !== undefined ? 'done' : 'cached'));
+            const settled = e?.state === 'done' || e?.state === 'cached' || e?.state === 'skipped';
+            const unused = !job && !e && name === 'harmony' && !report?.integration ? 'skipped' : null;
+            const state = interrupted && !settled ? interrupted : (e?.state ?? unused ?? (job ? 'waiting' : ms !== undefined ? 'done' : 'cached'));
             return (
               <li key={name} className={state} data-testid={`step-${name}`} data-state={state}>
                 <span className="name">{name}</span>
                 {state === 'running' ? <progress max={1} value={e?.fraction ?? 0} /> : null}
-                <span className="muted">{state === 'running' ? e?.message : state === 'done' ? `${(((e?.ms ?? ms) ?? 0) / 1000).toFixed(2)} s` : state}</span>
+                <span className="muted">{state === 'running' ? e?.message : state === 'done' ? `${(((e?.ms ?? ms) ?? 0) / 1000).toFixed(2)} s` : state === 'skipped' ? `skipped${e?.message ? ` (${e.message})` : ''}` : state}</span>
               </li>
             );
           })}
@@ -136,6 +197,11 @@ export function AnalysisPanel() {
       {report && !job && (
         <p className="muted" data-testid="analysis-summary">
           {report.nKept.toLocaleString()} of {report.nCells.toLocaleString()} cells pass QC, {report.nHvg} HVGs, {report.nClusters} Leiden clusters; neighbours {report.neighborsMethod}, UMAP on {report.umapDevice}.
+        </p>
+      )}
+      {report?.integration && !job && (
+        <p className="muted" data-testid="analysis-integration">
+          {integrationLine(report.integration)}.
         </p>
       )}
     </section>

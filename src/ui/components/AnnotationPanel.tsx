@@ -1,13 +1,110 @@
-// Cell-type annotation: reference mapping with per-cell confidence, marker-set suggestions per
-// cluster, hand-edited labels (rename, merge, assign the lasso selection; undo/redo) and exports.
+// Cell-type annotation: reference mapping with per-cell confidence (logistic regression, kNN vote,
+// or scGPT's classifier head fine-tuned here with its epochs shown as they come), marker-set
+// suggestions per cluster, hand-edited labels (rename, merge, assign the lasso selection;
+// undo/redo) and exports.
 import { useMemo, useState } from 'react';
 import { useAnalysis } from '../analysis-store.ts';
 import { USER_LABEL, useAnnotation } from '../annotation-store.ts';
 import { fateNote, suggestionFates } from '../label-helpers.ts';
 import { resolveDefaulted, type RememberedChoice } from '../choice.ts';
 import { useApp } from '../store.ts';
+import { LogRegOptions } from './LogRegOptions.tsx';
+import { MappingEvaluation, MappingTraining } from './MappingEvaluation.tsx';
+import type { DevicePreference } from '../../model/backend.ts';
+import type { HeadEpoch, HeadReport, MapReport } from '../../workers/protocol.ts';
+import { ModelSelect } from './ModelSelect.tsx';
 import { PanelError } from './PanelError.tsx';
 import { CelltypistSection } from './CelltypistSection.tsx';
+
+const isHead = (r: MapReport | HeadReport): r is HeadReport => r.method === 'scgpt-head';
+
+/** The last epochs' numbers (a long run keeps the table short). */
+function EpochTable({ epochs, last = 10 }: { epochs: HeadEpoch[]; last?: number }) {
+  if (!epochs.length) return null;
+  const shown = epochs.slice(-last);
+  return (
+    <table className="small" data-testid="head-epochs">
+      {shown.length < epochs.length && <caption className="muted">last {shown.length} of {epochs.length} epochs</caption>}
+      <thead>
+        <tr>
+          <th>epoch</th>
+          <th>loss</th>
+          <th>held-out loss</th>
+          <th>held-out accuracy</th>
+        </tr>
+      </thead>
+      <tbody>
+        {shown.map((e) => (
+          <tr key={e.epoch}>
+            <td>
+              {e.epoch}/{e.epochs}
+            </td>
+            <td>{e.trainLoss.toFixed(4)}</td>
+            <td>{e.heldOutLoss?.toFixed(4) ?? '–'}</td>
+            <td>{e.heldOutAccuracy !== undefined ? `${(100 * e.heldOutAccuracy).toFixed(1)}%` : '–'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The head's settings: the model (the embedding drawer's choice), epochs, learning rate, batch size, last layer, device. */
+function HeadOptions() {
+  const a = useAnnotation();
+  const h = a.headSettings;
+  return (
+    <>
+      <ModelSelect testId="head-model-select" />
+      <label>
+        epochs
+        <input type="number" value={h.epochs} min={1} step={1} onChange={(e) => a.setHeadSettings({ ...h, epochs: Math.max(1, Math.floor(Number(e.target.value)) || 1) })} data-testid="head-epochs-input" />
+      </label>
+      <label title="Adam's learning rate; scGPT's annotation tutorial uses 1e-4, times 0.9 after every epoch">
+        learning rate
+        <input type="number" value={h.lr} min={0} step={0.0001} onChange={(e) => a.setHeadSettings({ ...h, lr: Number(e.target.value) })} data-testid="head-lr" />
+      </label>
+      <label>
+        batch size
+        <input type="number" value={h.batchSize} min={1} step={1} onChange={(e) => a.setHeadSettings({ ...h, batchSize: Math.max(1, Math.floor(Number(e.target.value)) || 1) })} />
+      </label>
+      <label title="train the encoder's last layer with the head: every training cell goes through the encoder up to that layer (slower)">
+        <span>
+          <input type="checkbox" checked={h.unfreezeLast} onChange={(e) => a.setHeadSettings({ ...h, unfreezeLast: e.target.checked })} data-testid="head-unfreeze" /> also train the last encoder layer
+        </span>
+      </label>
+      <label>
+        device
+        <select value={h.device} onChange={(e) => a.setHeadSettings({ ...h, device: e.target.value as DevicePreference })} data-testid="head-device">
+          <option value="auto">auto</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="wasm">CPU (WebAssembly)</option>
+          <option value="cpu">CPU (exact float64 encoder)</option>
+        </select>
+      </label>
+    </>
+  );
+}
+
+/** What the head learnt: its input, device, time, the held-back cells' scores and the epochs. */
+function HeadSummary({ r }: { r: HeadReport }) {
+  const training = r.history.reduce((s, e) => s + e.seconds, 0);
+  return (
+    <>
+      <p className="muted" data-testid="head-report">
+        Classifier head on {r.embedding} ({r.encoder}; trained on tfjs {r.backend}, {r.history.length} epochs in {training.toFixed(1)} s; {r.seconds.toFixed(1)} s in all).
+        {r.heldOut && (
+          <b data-testid="head-heldout">
+            {' '}
+            Held-out reference cells ({r.heldOut.n}): accuracy {(r.heldOut.accuracy * 100).toFixed(1)}%, macro-F1 {r.heldOut.macroF1.toFixed(3)}.
+          </b>
+        )}
+        {r.noGenes.reference + r.noGenes.query > 0 && ` ${r.noGenes.reference + r.noGenes.query} cells have no expressed gene in the model's vocabulary: no prediction.`}
+      </p>
+      <EpochTable epochs={r.history} />
+    </>
+  );
+}
 
 export function AnnotationPanel() {
   const summary = useApp((s) => s.summary);
@@ -34,6 +131,7 @@ export function AnnotationPanel() {
   const startFrom = resolveDefaulted(mine(startFromChoice), labelSources, 'leiden');
   const p = a.mapParams;
   const r = a.mapReport;
+  const method = a.method;
   const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT' && (!a.useReference || (a.reference && 'X_scGPT' in a.reference.obsm)))];
   const labelSource = a.useReference && a.reference ? a.reference : summary;
   const labelColumns = Object.entries(labelSource.obs)
@@ -43,7 +141,7 @@ export function AnnotationPanel() {
     <section className="panel annotation" data-testid="annotation-panel">
       <h3>Cell-type annotation</h3>
       <fieldset disabled={!!a.job}>
-        <legend>Reference mapping (kNN vote)</legend>
+        <legend>Reference mapping</legend>
         <label>
           reference
           <select value={a.useReference ? 'file' : 'self'} onChange={(e) => a.setUseReference(e.target.value === 'file')} data-testid="map-source">
@@ -68,6 +166,16 @@ export function AnnotationPanel() {
             ))}
           </select>
         </label>
+        <label>
+          method
+          <select value={method} onChange={(e) => a.setMethod(e.target.value as typeof method)} data-testid="map-method">
+            <option value="logreg">logistic regression (CellTypist&apos;s recipe)</option>
+            <option value="knn">kNN vote in an embedding</option>
+            <option value="scgpt-head">scGPT classifier head (fine-tuned here)</option>
+          </select>
+        </label>
+        {method === 'logreg' && <LogRegOptions p={p} set={a.setMapParams} />}
+        {method === 'scgpt-head' && <HeadOptions />}
         <label hidden={a.useReference}>
           reference cells
           <select value={p.reference} onChange={(e) => a.setMapParams({ ...p, reference: e.target.value as typeof p.reference })} data-testid="map-reference">
@@ -75,7 +183,7 @@ export function AnnotationPanel() {
             <option value="half">a stratified half maps the other (evaluate)</option>
           </select>
         </label>
-        <label>
+        <label hidden={method !== 'knn'}>
           embedding
           <select value={p.embedding} onChange={(e) => a.setMapParams({ ...p, embedding: e.target.value })}>
             {reps.map((k) => (
@@ -85,7 +193,7 @@ export function AnnotationPanel() {
             ))}
           </select>
         </label>
-        <label>
+        <label hidden={method !== 'knn'}>
           k
           <input type="number" value={p.k} min={1} onChange={(e) => a.setMapParams({ ...p, k: Number(e.target.value) })} />
         </label>
@@ -93,7 +201,7 @@ export function AnnotationPanel() {
           min confidence
           <input type="number" value={p.minConfidence} min={0} max={1} step={0.05} onChange={(e) => a.setMapParams({ ...p, minConfidence: Number(e.target.value) })} />
         </label>
-        <label>
+        <label hidden={method !== 'knn'}>
           <span>
             <input type="checkbox" checked={p.weighted} onChange={(e) => a.setMapParams({ ...p, weighted: e.target.checked })} /> distance-weighted
           </span>
@@ -101,20 +209,26 @@ export function AnnotationPanel() {
       </fieldset>
       <div className="row">
         <button className="primary" disabled={!p.labelColumn || !!a.job} onClick={() => void a.runMap()} data-testid="run-map">
-          Map labels
+          {method === 'scgpt-head' ? 'Train and annotate' : 'Map labels'}
         </button>
         {a.job && (
           <>
-            <progress max={1} value={a.job.fraction} /> <span className="muted">{a.job.message}</span>
+            <progress max={1} value={a.job.fraction} /> <span className="muted" data-testid="map-progress">{a.job.message}</span>
+            <button onClick={a.cancelJob} data-testid="map-cancel">
+              Cancel
+            </button>
           </>
         )}
       </div>
+      {method === 'scgpt-head' && a.job && <EpochTable epochs={a.headEpochs} />}
       <PanelError panel="mapping" />
       {r && (
         <div data-testid="map-report">
+          {isHead(r) && <HeadSummary r={r} />}
           <p className="muted">
-            {r.nQuery.toLocaleString()} query cells mapped from {r.nRef.toLocaleString()} reference cells
-            {r.nShared !== undefined ? ` on ${r.nShared} shared HVGs` : ` on ${r.embedding}`}; {(r.summary.confidentShare * 100).toFixed(1)}% confident (≥ {p.minConfidence}).
+            {r.nQuery.toLocaleString()} query cells {isHead(r) ? 'annotated' : 'mapped'} from {r.nRef.toLocaleString()} reference cells
+            {isHead(r) ? '' : r.method === 'logreg' ? ` by logistic regression on ${r.nShared} shared genes` : r.nShared !== undefined ? ` on ${r.nShared} shared HVGs` : ` on ${r.embedding}`}; {(r.summary.confidentShare * 100).toFixed(1)}% confident (≥ {p.minConfidence}{isHead(r) ? ' probability' : ''}).
+            {r.splitColumn && <> Predictions for the held-out half only ({r.splitColumn} says which half a cell was in).</>}
             {r.accuracy !== undefined && (
               <b data-testid="map-accuracy">
                 {' '}
@@ -147,6 +261,19 @@ export function AnnotationPanel() {
               )}
             </tbody>
           </table>
+          {!isHead(r) && <MappingTraining report={r} />}
+          {!isHead(r) && <MappingEvaluation report={r} />}
+          {!isHead(r) && r.training && (
+            <div className="row">
+              Download the model:
+              <button onClick={() => void a.downloadModel('json')} data-testid="map-model-download" title="genes, scaler, coefficients and temperature as JSON">
+                .json
+              </button>
+              <button onClick={() => void a.downloadModel('pkl')} data-testid="map-model-pkl" title="a CellTypist model (sklearn LogisticRegression + StandardScaler), for CellTypist or the CellTypist section">
+                CellTypist .pkl
+              </button>
+            </div>
+          )}
         </div>
       )}
 

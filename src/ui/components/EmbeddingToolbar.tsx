@@ -2,6 +2,7 @@
 // and opacity, cluster labels, and image export.
 import type { DatasetSummary } from '../../io/summary.ts';
 import { useState } from 'react';
+import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
 import { useView } from '../view-store.ts';
 import { SelectionBar } from './SelectionBar.tsx';
@@ -31,6 +32,41 @@ function ViewMenu({ pointSize, opacity, showLabels, set }: { pointSize: number; 
   );
 }
 
+/**
+ * The embedding without and with Harmony: X_umap_pca <-> X_umap_pca_harmony (the uncorrected UMAP
+ * is computed on first asking, from the integrated run's own X_pca), X_pca <-> X_pca_harmony.
+ */
+function BeforeAfter({ summary, shown }: { summary: DatasetSummary; shown: string }) {
+  const report = useAnalysis((s) => s.report);
+  const beforeJob = useAnalysis((s) => s.integration.beforeJob);
+  const showBefore = useAnalysis((s) => s.showBefore);
+  const showEmbedding = useApp((s) => s.showEmbedding);
+  const after = shown.endsWith('_harmony') ? shown : summary.obsm[`${shown}_harmony`] ? `${shown}_harmony` : null;
+  if (!after || !summary.obsm[after]) return null;
+  const before = after.slice(0, -'_harmony'.length);
+  // The uncorrected UMAP can be made only for the last integrated run's own UMAP.
+  const canMake = report?.integration?.umapKey === after && report.integration.beforeUmapKey === before;
+  if (!summary.obsm[before] && !canMake) return null;
+  const onBefore = shown === before;
+  return (
+    <span className="segmented" role="group" aria-label="before or after Harmony" data-testid="before-after">
+      <button
+        className={onBefore ? 'on' : ''}
+        aria-pressed={onBefore}
+        disabled={!!beforeJob}
+        onClick={() => void (summary.obsm[before] ? showEmbedding(before) : showBefore(before))}
+        title={summary.obsm[before] ? `${before}: without Harmony` : `compute ${before}: the graph and UMAP of the same run without Harmony`}
+        data-testid="show-before"
+      >
+        {beforeJob ? 'computing…' : 'before'}
+      </button>
+      <button className={onBefore ? '' : 'on'} aria-pressed={!onBefore} onClick={() => void showEmbedding(after)} title={`${after}: after Harmony`} data-testid="show-after">
+        after Harmony
+      </button>
+    </span>
+  );
+}
+
 export function EmbeddingToolbar({ summary }: { summary: DatasetSummary }) {
   const embedding = useApp((s) => s.embedding);
   const colorBy = useApp((s) => s.colorBy);
@@ -50,6 +86,7 @@ export function EmbeddingToolbar({ summary }: { summary: DatasetSummary }) {
           </option>
         ))}
       </select>
+      {embedding && <BeforeAfter summary={summary} shown={embedding.key} />}
       <select data-testid="color-select" aria-label="colour by" title="colour by an obs column (or a gene, from the genes panel)" value={colorBy ?? ''} onChange={(e) => void setColorBy(e.target.value || null)}>
         <option value="">no colour</option>
         {gene && <option value={gene}>{gene}</option>}

@@ -18,11 +18,12 @@ function useRunning(): Running | null {
   const embedJob = useApp((s) => s.embedJob);
   const job = useAnalysis((s) => s.job);
   const markersJob = useAnalysis((s) => s.markersJob);
+  const { metricsJob, beforeJob } = useAnalysis((s) => s.integration);
   const annotationJob = useAnnotation((s) => s.job);
   const grnJob = useGrn((s) => s.job);
   if (loading) return { what: `Loading ${loading.fileName}: ${loading.message}`, fraction: loading.fraction, cancel: () => useApp.getState().cancelLoad() };
   if (job) {
-    const done = STEPS.filter((s) => ['done', 'cached'].includes(job.steps[s]?.state ?? '')).length;
+    const done = STEPS.filter((s) => ['done', 'cached', 'skipped'].includes(job.steps[s]?.state ?? '')).length;
     const running = STEPS.find((s) => job.steps[s]?.state === 'running');
     const within = running ? (job.steps[running]?.fraction ?? 0) : 0;
     return { what: `Analysis: ${running ?? 'starting'}${running ? ` (${job.steps[running]?.message ?? ''})` : ''}`, fraction: (done + within) / STEPS.length, cancel: () => useAnalysis.getState().cancel() };
@@ -31,6 +32,8 @@ function useRunning(): Running | null {
     const rate = embedJob.cellsPerSecond !== undefined ? ` · ${embedJob.cellsPerSecond.toFixed(1)} cells/s` : '';
     return { what: `Embedding: ${embedJob.message}${rate}`, fraction: embedJob.fraction, cancel: () => useApp.getState().cancelEmbed() };
   }
+  if (beforeJob) return { what: `UMAP without Harmony: ${beforeJob.message}`, fraction: beforeJob.fraction, cancel: () => useAnalysis.getState().cancelBefore() };
+  if (metricsJob) return { what: `Integration metrics: ${metricsJob.message}`, fraction: metricsJob.fraction, cancel: () => useAnalysis.getState().cancelMetrics() };
   if (markersJob) return { what: `Markers: ${markersJob.message}`, fraction: markersJob.fraction, cancel: () => dataClient().cancel(markersJob.id) };
   if (annotationJob) return { what: `Annotation: ${annotationJob.message}`, fraction: annotationJob.fraction, cancel: () => dataClient().cancel(annotationJob.id) };
   if (grnJob) return { what: `${grnJob.kind === 'programs' ? 'Gene programs' : 'Attention GRN'}: ${grnJob.message}`, fraction: grnJob.fraction, cancel: () => useGrn.getState().cancel() };

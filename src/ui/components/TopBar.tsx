@@ -6,6 +6,7 @@ import { useAnnotation } from '../annotation-store.ts';
 import { captureWorkspace } from '../session/capture.ts';
 import { currentFile } from '../session/autosave.ts';
 import { saveScatterPng, saveScatterSvg } from '../plot/scatter-export.ts';
+import { useAnalysis } from '../analysis-store.ts';
 import { useApp } from '../store.ts';
 import { useView, type Drawer } from '../view-store.ts';
 import { JobIndicator } from './JobIndicator.tsx';
@@ -62,6 +63,7 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
   const input = useRef<HTMLInputElement>(null);
   const [sharing, setSharing] = useState(false);
   const viewer = useApp((s) => s.viewer);
+  const integrated = useAnalysis((s) => !!s.report?.integration);
   return (
     <header className="topbar">
       <span className="brand">scWeb</span>
@@ -105,7 +107,8 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
         )}
         {summary && !viewer && (
           <>
-            <DrawerButton name="analysis" label="Analyze" title="QC, normalisation, HVGs, PCA, neighbours, Leiden, UMAP, markers" />
+            <DrawerButton name="analysis" label="Analyze" title="QC, normalisation, HVGs, PCA, batch integration, neighbours, Leiden, UMAP, markers" />
+            {integrated && <DrawerButton name="integration" label="Integration" title="LISI, ASW and graph connectivity before and after Harmony" />}
             <DrawerButton name="embed" label="Embed" title="scGPT cell embedding" />
             <DrawerButton name="annotate" label="Annotate" title="cell-type annotation: reference mapping, suggestions, labels" />
             <ExportMenu />

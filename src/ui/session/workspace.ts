@@ -45,7 +45,7 @@ const num = (v: unknown, lo: number, hi: number, d: number) => (typeof v === 'nu
 const str = (v: unknown, max = 500) => (typeof v === 'string' && v.length <= max ? v : null);
 
 /** Only parameters of the known sections and keys, with the defaults' types. */
-function parseParams(v: unknown): PipelineParams {
+function parseParams(v: unknown, obs: Record<string, unknown>): PipelineParams {
   const out = structuredClone(DEFAULT_PARAMS) as unknown as Record<string, unknown>;
   if (!isObj(v)) return out as unknown as PipelineParams;
   for (const [section, defaults] of Object.entries(out)) {
@@ -53,18 +53,21 @@ function parseParams(v: unknown): PipelineParams {
     if (isObj(defaults) && isObj(given)) {
       for (const [key, d] of Object.entries(defaults)) {
         const g = given[key];
-        if (typeof g === typeof d && (typeof g !== 'number' || Number.isFinite(g)) && (typeof g !== 'string' || g.length <= 100)) defaults[key] = g;
+        // A list (the batch keys) holds names of obs columns the dataset has.
+        if (Array.isArray(d)) {
+          if (Array.isArray(g)) defaults[key] = g.filter((x): x is string => typeof x === 'string' && Object.hasOwn(obs, x)).slice(0, 20);
+        } else if (typeof g === typeof d && (typeof g !== 'number' || Number.isFinite(g)) && (typeof g !== 'string' || g.length <= 100)) defaults[key] = g;
       }
     } else if (typeof defaults === typeof given && typeof given === 'string' && given.length <= 100) out[section] = given;
   }
   return out as unknown as PipelineParams;
 }
 
-/** Our UMAP of X_pca is saved in files as scanpy's X_umap. */
+/** Our UMAP of X_pca (of X_pca_harmony after an integrated run) is saved in files as scanpy's X_umap. */
 function savedEmbedding(key: string | null, summary: DatasetSummary): string | null {
   if (key === null) return null;
   if (key in summary.obsm) return key;
-  return key === 'X_umap_pca' && 'X_umap' in summary.obsm ? 'X_umap' : null;
+  return (key === 'X_umap_pca' || key === 'X_umap_pca_harmony') && 'X_umap' in summary.obsm ? 'X_umap' : null;
 }
 
 /** Saved label colours kept to the labels the dataset has, each a #rrggbb. */
@@ -113,7 +116,7 @@ export function parseWorkspace(text: string, summary: DatasetSummary): Workspace
     scweb: WORKSPACE_VERSION,
     savedAt: str(raw.savedAt, 64) ?? '',
     file: { name: str(file.name) ?? '', size: typeof file.size === 'number' ? file.size : null },
-    params: parseParams(raw.params),
+    params: parseParams(raw.params, summary.obs),
     view: {
       embedding: savedEmbedding(embedding, summary),
       colorBy: column(v.colorBy),

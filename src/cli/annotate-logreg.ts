@@ -1,0 +1,98 @@
+// `scweb annotate --method logreg` (the default method): logistic regression trained on a labelled
+// reference (CellTypist's recipe, src/analysis/logistic-regression.ts), calibrated on held-back
+// reference cells, applied to the query; the trained model can be written (JSON or a CellTypist
+// .pkl) for reuse.
+import { writeFile } from 'node:fs/promises';
+import { linearAnnotatorToJson, linearAnnotatorToPkl } from '../analysis/linear-annotator-json.ts';
+import { DEFAULT_MAP_PARAMS, mapAcross, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { nodePool } from '../analysis/pool-node.ts';
+import { openPaths } from '../io/node.ts';
+import { intFlag, parseArgs, threadsFlag, type Parsed } from './args.ts';
+import { openCliInputs } from './inputs.ts';
+import { writeAnnotated } from './annotate-output.ts';
+import { UsageError } from './usage.ts';
+
+export async function logregCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'multi-class', 'c', 'solver', 'top-genes', 'model-out', 'min-confidence', 'seed', 'threads', 'join'], ['feature-selection']);
+  const inputs = p.positionals;
+  const [input] = inputs;
+  const refPath = p.flags.get('reference');
+  const labelColumn = p.flags.get('label-col');
+  const out = p.flags.get('out');
+  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder; several QUERY inputs are joined into one), --label-col NAME and --out OUT.csv|OUT.h5ad');
+  if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
+  const modelOut = p.flags.get('model-out');
+  if (modelOut !== undefined && !/\.(json|pkl)$/.test(modelOut)) throw new UsageError('--model-out must end in .json (scWeb) or .pkl (CellTypist)');
+  const minConfidence = Number(p.flags.get('min-confidence') ?? DEFAULT_MAP_PARAMS.minConfidence);
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError('--min-confidence must be between 0 and 1');
+  const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'logreg', labelColumn, reference: 'missing', minConfidence, logreg: logregFlags(p), seed: intFlag(p, 'seed', 0) };
+  const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
+  const pool = nodePool(threadsFlag(p));
+  try {
+    const ref = await openPaths([refPath]);
+    const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
+      ref.close();
+      throw err;
+    });
+    try {
+      let last = 0;
+      const onProgress = (f: number, m: string) => {
+        const now = performance.now();
+        if (now - last < 5000 && f < 1) return;
+        last = now;
+        log(m);
+      };
+      const { columns, report, model } = await mapAcross(ref, query, params, { onProgress, pool });
+      for (const line of reportLines(report, minConfidence)) log(line);
+      if (modelOut && model) {
+        await writeFile(modelOut, modelOut.endsWith('.pkl') ? linearAnnotatorToPkl(model, report.training?.nCells) : linearAnnotatorToJson(model));
+        log(`wrote the model (${model.classes.length} labels, ${model.features.length} genes) to ${modelOut}`);
+      }
+      await writeAnnotated(query, input, columns, out, log);
+    } finally {
+      ref.close();
+      query.close();
+    }
+  } finally {
+    pool?.terminate();
+  }
+  return 0;
+}
+
+function logregFlags(p: Parsed): MapParams['logreg'] {
+  const d = DEFAULT_MAP_PARAMS.logreg;
+  const multiClass = p.flags.get('multi-class') ?? d.multiClass;
+  if (multiClass !== 'ovr' && multiClass !== 'multinomial') throw new UsageError('--multi-class must be multinomial or ovr');
+  const C = Number(p.flags.get('c') ?? d.C);
+  if (!(C > 0) || !Number.isFinite(C)) throw new UsageError(`--c must be a positive number, got "${p.flags.get('c')}"`);
+  const solver = p.flags.get('solver') ?? d.solver;
+  if (solver !== 'auto' && solver !== 'lbfgs' && solver !== 'sgd') throw new UsageError('--solver must be auto, lbfgs or sgd');
+  const featureSelection = p.flags.get('feature-selection') === 'true';
+  if (p.flags.has('top-genes') && !featureSelection) throw new UsageError('--top-genes is for --feature-selection');
+  const topGenes = intFlag(p, 'top-genes', d.topGenes);
+  if (topGenes < 1) throw new UsageError('--top-genes must be at least 1');
+  return { ...d, multiClass, C, solver, featureSelection, topGenes };
+}
+
+/** Against the query's own labels (when it has the column): accuracy, macro-F1, precision and recall per label. */
+export function evaluationLines(r: MapReport): string[] {
+  const e = r.evaluation;
+  if (!e) return [];
+  return [
+    `against the query's "${e.truthColumn}" (${e.nCells} cells): accuracy ${e.accuracy.toFixed(3)}, macro-F1 ${e.macroF1.toFixed(3)}`,
+    ...e.perLabel.map((l) => `  ${l.label}: precision ${l.predicted > 0 ? l.precision.toFixed(3) : '-'}, recall ${l.recall.toFixed(3)} (${l.support} cells)`),
+  ];
+}
+
+/** What the log says of a logistic-regression mapping: counts, training, calibration, evaluation. */
+export function reportLines(r: MapReport, minConfidence: number): string[] {
+  const out = [`${r.nQuery} query cells from ${r.nRef} reference cells by logistic regression on ${r.nShared} shared genes (of the reference's ${r.nRefGenes}); ${(r.summary.confidentShare * 100).toFixed(1)}% at confidence >= ${minConfidence}`];
+  const t = r.training;
+  if (t) out.push(`trained (${t.solver}) on ${t.nCells} cells x ${t.nFeatures} genes in ${t.seconds.toFixed(1)} s: ${t.iterations} ${t.solver === 'lbfgs' ? 'iterations' : 'epochs'}, ${t.converged ? 'converged' : 'NOT converged'} (${t.message})${t.featureSelection ? `; feature selection: ${t.featureSelection}` : ''}`);
+  const c = r.calibration;
+  if (c && c.nHeldOut === 0) out.push(`calibration: ${c.note}`);
+  else if (c) out.push(`held-back reference cells (${c.nHeldOut}): accuracy ${c.accuracy.toFixed(3)}, macro-F1 ${c.macroF1.toFixed(3)}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)} at temperature ${c.temperature.toFixed(3)}${c.note ? ` (${c.note})` : ''}`);
+  for (const l of r.summary.perLabel) out.push(`  ${l.label}: ${l.count} cells, mean confidence ${l.meanConfidence.toFixed(2)}`);
+  if (r.summary.unassigned) out.push(`  unassigned: ${r.summary.unassigned}`);
+  return [...out, ...evaluationLines(r)];
+}
