@@ -8,14 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasPythonAnndata } from '../test/python-anndata.ts';
 import { closeDrawer, dropFiles, openDrawer } from './workspace.ts';
 
 const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../test/reference/batch_file.py', import.meta.url));
 
 test('two files opened as one dataset, integrated over sample, metrics before and after', async ({ page }, info) => {
-  test.skip(!hasPythonAnndata() && !process.env.CI, 'the samples are made with python3-anndata');
   test.setTimeout(10 * 60_000);
   const dir = info.outputPath('files');
   mkdirSync(dir, { recursive: true });

@@ -38,7 +38,7 @@ describe.each(['cpu', 'wasm'] as const)('classifier head on tfjs %s matches PyTo
 
   it('last layer unfrozen: losses, gradients, head and layer weights after 2 steps, whole batches or in parts', () => unfreezeParity(tiny, layerInputs));
 
-  it("the last layer's <cls> row is the encoder's <cls> output", () => {
+  it("the last layer's <cls> row is the encoder's <cls> output", async () => {
     const t = fixtureTokens('tiny');
     const d = tiny.config.dModel;
     const cells = [0, 3, 5];
@@ -46,8 +46,10 @@ describe.each(['cpu', 'wasm'] as const)('classifier head on tfjs %s matches PyTo
     const x = new Float32Array(cells.length * L * d);
     cells.forEach((c, k) => x.set(layerInputs[c], k * L * d));
     const p = lastLayerTensors(tiny.layers[tiny.config.nLayers - 1], tiny.config);
-    const out = tf.tidy(() => lastLayerCls(tf.tensor2d(x, [cells.length * L, d]), tf.tensor1d(cells.map((c) => t.lengths[c]), 'int32'), L, p, tiny.config).dataSync());
-    tf.dispose(p);
+    const cls = tf.tidy(() => lastLayerCls(tf.tensor2d(x, [cells.length * L, d]), tf.tensor1d(cells.map((c) => t.lengths[c]), 'int32'), L, p, tiny.config));
+    // data(), not dataSync(): the same read works on WebGPU.
+    const out = (await cls.data()) as Float32Array;
+    tf.dispose([cls, p]);
     cells.forEach((c, k) => {
       const ref = forwardCell(tiny, t.ids.subarray(c * t.seqLen), t.values.subarray(c * t.seqLen), t.lengths[c]).cls;
       expect(maxAbsDiff(out.subarray(k * d, (k + 1) * d), ref)).toBeLessThan(1e-5);

@@ -9,18 +9,12 @@ import { nodePool } from '../analysis/pool-node.ts';
 import { openPaths } from '../io/node.ts';
 import { intFlag, parseArgs, threadsFlag, type Parsed } from './args.ts';
 import { openCliInputs } from './inputs.ts';
-import { writeAnnotated } from './annotate-output.ts';
+import { transferArgs, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 export async function logregCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['reference', 'label-col', 'out', 'multi-class', 'c', 'solver', 'top-genes', 'model-out', 'min-confidence', 'seed', 'threads', 'join'], ['feature-selection']);
-  const inputs = p.positionals;
-  const [input] = inputs;
-  const refPath = p.flags.get('reference');
-  const labelColumn = p.flags.get('label-col');
-  const out = p.flags.get('out');
-  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder; several QUERY inputs are joined into one), --label-col NAME and --out OUT.csv|OUT.h5ad');
-  if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
+  const { inputs, input, refPath, labelColumn, out } = transferArgs(p);
   const modelOut = p.flags.get('model-out');
   if (modelOut !== undefined && !/\.(json|pkl)$/.test(modelOut)) throw new UsageError('--model-out must end in .json (scWeb) or .pkl (CellTypist)');
   const minConfidence = Number(p.flags.get('min-confidence') ?? DEFAULT_MAP_PARAMS.minConfidence);

@@ -15,7 +15,7 @@ import { intFlag, parseArgs } from './args.ts';
 import { celltypistCommand } from './annotate-celltypist.ts';
 import { scgptHeadCommand } from './annotate-scgpt-head.ts';
 import { evaluationLines, logregCommand } from './annotate-logreg.ts';
-import { writeAnnotated } from './annotate-output.ts';
+import { transferArgs, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 const METHODS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -49,13 +49,7 @@ export async function annotateCommand(argv: string[]): Promise<number> {
 
 async function knnCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend', 'join']);
-  const inputs = p.positionals;
-  const [input] = inputs;
-  const refPath = p.flags.get('reference');
-  const labelColumn = p.flags.get('label-col');
-  const out = p.flags.get('out');
-  if (!input || !refPath || !labelColumn || !out) throw new UsageError('annotate needs QUERY and --reference REF (each .h5ad, 10x .h5 or an mtx folder; several QUERY inputs are joined into one), --label-col NAME and --out OUT.csv|OUT.h5ad');
-  if (!/\.(csv|h5ad)$/.test(out)) throw new UsageError('--out must end in .csv or .h5ad');
+  const { inputs, input, refPath, labelColumn, out } = transferArgs(p);
   const embedding = p.flags.get('embedding') ?? 'pca';
   if (embedding !== 'pca' && embedding !== 'scgpt') throw new UsageError('--embedding must be pca or scgpt');
   const minConfidence = Number(p.flags.get('min-confidence') ?? DEFAULT_MAP_PARAMS.minConfidence);
