@@ -1,9 +1,13 @@
 // The whole default pipeline (CPU, Node) on a synthetic 100k-cell x 20k-gene counts file (made by
 // bench/synthetic.ts, ~1,000 genes per cell): time per step and peak RSS, sampled every 100 ms.
-// Run: node --import tsx bench/pipeline.ts [--cells 100000] [--gpu]
+// --threads N: the CPU steps on a pool of N worker_threads (1: inline). The load average is printed
+// before and after: on a shared machine it bounds what the times mean.
+// Run: node --import tsx bench/pipeline.ts [--cells 100000] [--threads 1] [--gpu]
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { analysisDevice } from '../src/analysis/gpu-device.ts';
 import { DEFAULT_PARAMS, Pipeline } from '../src/analysis/pipeline.ts';
+import { nodePool } from '../src/analysis/pool-node.ts';
 import { openPaths } from '../src/io/node.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
 import { ensureSynthetic } from './synthetic.ts';
@@ -14,20 +18,26 @@ const arg = (name: string, d: string) => {
 };
 const nCells = Number(arg('cells', '100000'));
 const useGpu = process.argv.includes('--gpu');
+const threads = Number(arg('threads', '1'));
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const file = join(import.meta.dirname, 'out', `synthetic_${nCells}x20000.h5ad`);
 await ensureSynthetic(file, { nCells, nGenes: 20000, genesPerCell: 1000, seed: 42 });
 let peak = 0;
 const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
 const device = useGpu ? (await installNodeWebGPU(), await analysisDevice({ allowSoftware: true })) : null;
 const ds = await openPaths([file]);
+const pool = nodePool(threads);
+const loadStart = load();
 const t0 = performance.now();
 const r = await new Pipeline(ds).run({ ...DEFAULT_PARAMS, device: device ? 'auto' : 'cpu' }, {
   device,
+  pool,
   onStep: (e) => e.state === 'done' && console.error(`  ${e.step}: ${e.message}, RSS ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`),
 });
 const total = (performance.now() - t0) / 1000;
 clearInterval(timer);
-console.log(`pipeline on ${nCells.toLocaleString('en-US')} cells (${device ? 'WebGPU kNN/UMAP' : 'CPU'}): total ${total.toFixed(1)} s, peak RSS ${(peak / 1e6).toFixed(0)} MB`);
+console.log(`pipeline on ${nCells.toLocaleString('en-US')} cells (${device ? 'WebGPU kNN/UMAP' : 'CPU'}), ${threads} thread(s), load average ${loadStart} at start, ${load()} at end: total ${total.toFixed(1)} s, peak RSS ${(peak / 1e6).toFixed(0)} MB`);
 console.log(Object.entries(r.timings).map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(1)} s`).join(' | '));
 console.log(`${r.nKept} cells kept, ${r.hvg.genes.length} HVGs, ${r.nClusters} clusters, neighbours ${r.neighbors.method}`);
+pool?.terminate();
 ds.close();
