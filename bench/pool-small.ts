@@ -89,7 +89,9 @@ await sweep('Wilcoxon markers, n cells x 2k genes, 8 groups', [1000, 3000, 10000
   m = csr(n, 2000, 0.05);
   labels = Int32Array.from({ length: n }, () => Math.floor(rng() * 8));
 });
-await sweep('PCA (covariance + Lanczos), n cells x 2k genes, 50 comps', [1000, 3000, 10000], (_n, p) => pcaCsr(m, 50, { pool: p, poolMinValues: 0 }), async (n) => void (m = csr(n, 2000, 0.05)));
+await sweep('PCA (covariance + Lanczos), n cells x 2k genes, 50 comps', [1000, 3000, 10000], (_n, p) => pcaCsr(m, 50, { pool: p, poolMinValues: 0, poolMinDims: 0 }), async (n) => void (m = csr(n, 2000, 0.05)));
+// The Lanczos steps alone (three round trips each): 1,000 cells, so the covariance is small.
+await sweep('PCA Lanczos steps, 1k cells x p genes, 50 comps', [256, 512, 1024, 2000], (_p, p) => pcaCsr(m, 50, { pool: p, poolMinDims: 0 }), async (p) => void (m = csr(1000, p, 0.05)));
 await sweep('QC pass over a file, n cells x 20k genes (1,000 per cell)', [3000, 6000, 12000], async (n, p) => {
   const ds = await openPaths([join(import.meta.dirname, 'out', `synthetic_${n}x20000.h5ad`)]);
   try {

@@ -62,7 +62,7 @@ for (const n of [2000, 8000, 30000]) {
   row(`UMAP, ${n.toLocaleString('en-US')} points, 30 epochs`, await time((p) => umapCpu(plan, { pool: p, poolMinPoints: 0 })));
 }
 const m = csr(10000, 2000, 0.05);
-row('PCA (covariance + Lanczos), 10k x 2k sparse, 50 comps', await time((p) => pcaCsr(m, 50, { pool: p, poolMinValues: 0 })));
+row('PCA (covariance + Lanczos), 10k x 2k sparse, 50 comps', await time((p) => pcaCsr(m, 50, { pool: p, poolMinValues: 0, poolMinDims: 0 })));
 const labels = Int32Array.from({ length: 10000 }, () => Math.floor(rng() * 12));
 const g = csr(10000, 4000, 0.05);
 row('Wilcoxon markers, 10k x 4k, 12 groups', await time((p) => markerStatsAsync('wilcoxon', g, labels, 12, { pool: p, poolMinValues: 0 })));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topComponents } from '../src/analysis/pca-small.ts';
+import { covarianceRows, topComponents } from '../src/analysis/pca-small.ts';
 
 describe('topComponents', () => {
   it('finds the axes of an anisotropic cloud, ignoring NaN rows', () => {
@@ -30,5 +30,26 @@ describe('topComponents', () => {
       s2 += scores[i * 2] ** 2;
     }
     expect(Math.abs(corr / Math.sqrt(s1 * s2))).toBeGreaterThan(0.999);
+  });
+
+  it('the blocked covariance rows are the bits of one rank-1 update per cell, in cell order', () => {
+    for (const [n, d] of [[150, 7], [70, 64], [3, 1]]) {
+      let seed = n + d;
+      const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5;
+      const data = Float32Array.from({ length: n * d }, rand);
+      for (let i = 0; i < n; i += 11) data[i * d] = NaN;
+      const mean = Float64Array.from({ length: d }, rand);
+      // The loop this replaced: x x^T added cell by cell.
+      const want = new Float64Array(d * d);
+      const x = new Float64Array(d);
+      for (let i = 0; i < n; i++) {
+        if (Number.isNaN(data[i * d])) continue;
+        for (let j = 0; j < d; j++) x[j] = data[i * d + j] - mean[j];
+        for (let a = 0; a < d; a++) for (let b = a; b < d; b++) want[a * d + b] += x[a] * x[b];
+      }
+      const from = Math.floor(d / 3);
+      const got = covarianceRows({ data, n, d, mean }, { from, to: d });
+      expect(Array.from(got)).toEqual(Array.from(want.subarray(from * d)));
+    }
   });
 });

@@ -1,7 +1,7 @@
 // PCA of pbmc68k_reduced's X against sklearn's full-SVD PCA (../shared/fixtures/scanpy-reference).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jacobiEigen, pca } from '../src/analysis/pca.ts';
+import { jacobiEigen, pca, tridiagonalEigen } from '../src/analysis/pca.ts';
 import { openPaths } from '../src/io/node.ts';
 import { parseNpy } from '../src/io/npy.ts';
 import { shared } from './helpers.ts';
@@ -20,6 +20,26 @@ describe('pca', () => {
       }
     }
     expect(values[0]).toBeGreaterThan(values[1]);
+  });
+
+  it('tridiagonalEigen: the eigenvectors\' last rows alone are the full matrix\'s, bit for bit', () => {
+    let seed = 3;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (const m of [1, 2, 7, 60]) {
+      const d = Float64Array.from({ length: m }, () => rand() * 10);
+      const e = Float64Array.from({ length: m }, () => rand() - 0.5);
+      const full = tridiagonalEigen(d, e, m);
+      for (const first of [m - 1, Math.floor(m / 2)]) {
+        const part = tridiagonalEigen(d, e, m, first);
+        expect(Array.from(part.values)).toEqual(Array.from(full.values));
+        expect(Array.from(part.vectors)).toEqual(Array.from(full.vectors.subarray(first * m)));
+      }
+      // And they are eigenvectors: T z = lambda z for the top pair.
+      for (let i = 0; i < m; i++) {
+        const tz = d[i] * full.vectors[i * m] + (i > 0 ? e[i - 1] * full.vectors[(i - 1) * m] : 0) + (i < m - 1 ? e[i] * full.vectors[(i + 1) * m] : 0);
+        expect(tz).toBeCloseTo(full.values[0] * full.vectors[i * m], 9);
+      }
+    }
   });
 
   it('matches sklearn on pbmc68k_reduced X: variance ratios within 1e-4, top 10 axes |cos| >= 0.99', async () => {

@@ -7,8 +7,10 @@ import { CancelledError } from '../src/io/errors.ts';
 import { fuzzyConnectivities } from '../src/analysis/connectivities.ts';
 import { exactKnnAsync } from '../src/analysis/knn.ts';
 import { nnDescent } from '../src/analysis/nndescent.ts';
-import { markerStats, markerStatsAsync, type MarkerStats } from '../src/analysis/markers.ts';
-import { pcaCsr } from '../src/analysis/pca.ts';
+import { geneColumns, markerStats, markerStatsAsync, type MarkerStats } from '../src/analysis/markers.ts';
+import { pca, pcaCsr } from '../src/analysis/pca.ts';
+import { topComponents, topComponentsAsync } from '../src/analysis/pca-small.ts';
+import { cscToCsr } from '../src/io/csr.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
 import type { WorkerPool } from '../src/parallel/pool.ts';
 import { planUmap, umapCpu } from '../src/analysis/umap.ts';
@@ -92,14 +94,79 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
     }
   });
 
-  it('PCA: covariance rows and Lanczos mat-vecs (row blocks, fixed order)', async () => {
+  it('PCA: covariance rows, Lanczos steps (mat-vec, both Gram-Schmidt passes, Ritz vectors) and scores', async () => {
     const { labels } = clustered(800, 2, 6);
-    const m = sparseCells(800, 600, labels, 7); // 600 genes: the mat-vecs go to the pool too
-    const runs = await Promise.all(pools.map((pool) => pcaCsr(m, 10, { pool, poolMinValues: 0 })));
+    const m = sparseCells(800, 600, labels, 7); // 600 genes: three blocks of Lanczos rows
+    const targets = new Set<number>();
+    const runs = [];
+    for (const pool of pools) {
+      runs.push(await pcaCsr(m, 10, { pool, poolMinValues: 0, poolMinDims: 0, onProgress: (_f, msg) => targets.add(Number(/\/ (\d+)/.exec(msg)?.[1])) }));
+    }
     for (const r of runs.slice(1)) {
       same(r.components, runs[0].components);
       same(r.scores, runs[0].scores);
       same(r.variance, runs[0].variance);
+    }
+    // The basis outgrew its first size (60 vectors): the workers got the grown basis mid-run.
+    expect(Math.max(...targets.values())).toBeGreaterThan(60);
+    // At the default sizes (covariance and scores inline here, the Lanczos steps on the pool): the same bits.
+    const inline = await pcaCsr(m, 10, { pool: pools[1] });
+    same(inline.components, runs[0].components);
+    same(inline.scores, runs[0].scores);
+  });
+
+  it('PCA of dense rows (Gram matrix of 560 cells) on the Lanczos blocks', async () => {
+    const { x } = clustered(560, 700, 15);
+    const runs = [];
+    for (const pool of pools) runs.push(await pca(x, 560, 700, 8, { pool, poolMinDims: 0 }));
+    for (const r of runs.slice(1)) {
+      same(r.components, runs[0].components);
+      same(r.scores, runs[0].scores);
+      same(r.variance, runs[0].variance);
+    }
+  });
+
+  it('2-D preview of an embedding (covariance rows in blocks)', async () => {
+    const { x } = clustered(900, 40, 18);
+    for (let i = 0; i < 900; i += 50) x[i * 40] = NaN; // cells without an embedding
+    const ref = topComponents(x, 900, 40, 2);
+    for (const pool of pools) {
+      const r = await topComponentsAsync(x, 900, 40, 2, { pool, poolMinWork: 0 });
+      same(r.scores, ref.scores);
+      same(r.variance, ref.variance);
+    }
+  });
+
+  it('markers: each gene block takes its columns from the cells x genes matrix (the transpose\'s entries, in its order)', async () => {
+    const { labels } = clustered(700, 2, 16);
+    labels[3] = -1;
+    const m = sparseCells(700, 260, labels, 17);
+    const byGene = cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
+    for (const [from, to] of [[0, 128], [128, 256], [256, 260], [7, 8]]) {
+      const cols = geneColumns({ nRows: 700, indptr: m.indptr, indices: m.indices, data: m.data as Float32Array }, from, to);
+      const a = byGene.indptr[from];
+      same(cols.indptr as Float64Array, Float64Array.from(byGene.indptr.subarray(from, to + 1), (v) => v - a));
+      same(cols.indices as Uint32Array, byGene.indices.subarray(a, byGene.indptr[to]));
+      same(cols.data as Float32Array, (byGene.data as Float32Array).subarray(a, byGene.indptr[to]));
+    }
+    // Rows with columns out of order: the pool falls back to the transpose, still the same bits.
+    const shuffled = { ...m, indices: Uint32Array.from(m.indices), data: Float32Array.from(m.data as Float32Array) };
+    for (let i = 0; i < 700; i++) {
+      const a = shuffled.indptr[i];
+      const b = shuffled.indptr[i + 1] - 1;
+      if (b <= a) continue;
+      [shuffled.indices[a], shuffled.indices[b]] = [shuffled.indices[b], shuffled.indices[a]];
+      [shuffled.data[a], shuffled.data[b]] = [shuffled.data[b], shuffled.data[a]];
+    }
+    const ref = markerStats('wilcoxon', m, labels, 6);
+    for (const mat of [m, shuffled]) {
+      for (const pool of pools) {
+        const st = await markerStatsAsync('wilcoxon', mat, labels, 6, { pool, poolMinValues: 0 });
+        for (let g = 0; g < 6; g++) {
+          same(st.scores[g], ref.scores[g]);
+          same(st.logFoldChanges[g], ref.logFoldChanges[g]);
+        }
+      }
     }
   });
 

@@ -107,7 +107,18 @@ async function runOnce(base: Graph, start: Int32Array, gamma: number, rng: Unifo
   return Int32Array.from(nodeOf, (v) => part[v]);
 }
 
-/** Fast local moving: visit nodes from a queue, move each to its best neighbouring community. */
+/**
+ * Fast local moving: visit nodes from a queue, move each to its best neighbouring community.
+ *
+ * This stays on one thread, the first pass included. Each move reads the community degrees that
+ * every earlier move changed, and the queue itself follows the moves (a node's neighbours re-enter
+ * it when the node changes community): the visit order is the algorithm. Moving several nodes at
+ * once means moving them against a stale view of the partition; a fixed split (graph colouring,
+ * synchronous rounds) could make that the same for any thread count, but it would be another
+ * algorithm than leidenalg's sequential queue, with other partitions than today's and than the
+ * reference tests compare to. And there is little to win: at 30,000 cells the first pass takes
+ * ~0.1 s of Leiden's ~1 s (bench/RESULTS.md, "serial parts").
+ */
 function moveNodes(g: Graph, part: Int32Array, gamma: number, rng: Uniform): void {
   const n = g.n;
   const commDeg = new Float64Array(n + 1);

@@ -93,13 +93,21 @@ export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes
   return assembleStats(ctx, blocks, parts);
 }
 
-/** What every gene block reads: the matrix gene-major (cells ascending within a gene) and the groups. */
+/**
+ * What every gene block reads: the matrix and the groups. The matrix is gene-major (cells ascending
+ * within a gene), or, when `byCell`, the cells x genes CSR itself (ascending columns in every row),
+ * from which each block takes its own genes' columns (`geneColumns`): on the pool that replaces
+ * the serial transpose of the whole matrix with a share of it in every block.
+ */
 export interface MarkerContext {
   method: MarkerMethod;
   G: number;
   /** Cells in some group. */
   n: number;
   nPer: Float64Array;
+  byCell: boolean;
+  /** Rows of the matrix: cells when byCell, else genes. */
+  nRows: number;
   indptr: Float64Array;
   indices: Uint32Array;
   data: Float32Array;
@@ -114,15 +122,17 @@ export type GeneStats = Omit<MarkerStats, 'nPer'>;
 
 function markerContext(method: MarkerMethod, m: CsrArrays, codes: Int32Array, G: number, pool?: WorkerPool | null): MarkerContext {
   const keep = Array.from(codes, (c, i) => (c >= 0 ? i : -1)).filter((i) => i >= 0);
-  // Column access: transposing the cells x genes CSR gives genes x cells CSR.
-  const byGene = cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
+  // Column access: transposing the cells x genes CSR gives genes x cells CSR. On the pool, each
+  // gene block takes its columns itself (the same entries in the same order), in parallel.
+  const byCell = !!pool && rowsAscending(m);
+  const byGene = byCell ? m : cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
   const rowOf = new Int32Array(m.nRows).fill(-1);
   keep.forEach((cell, r) => (rowOf[cell] = r));
   const groupOf = Int32Array.from(keep, (cell) => codes[cell]);
   const nPer = new Float64Array(G);
   for (const g of groupOf) nPer[g]++;
   const sh = <T extends Float64Array | Uint32Array | Float32Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
-  return { method, G, n: keep.length, nPer, indptr: sh(byGene.indptr as Float64Array), indices: sh(byGene.indices as Uint32Array), data: sh(byGene.data as Float32Array), rowOf: sh(rowOf), groupOf: sh(groupOf) };
+  return { method, G, n: keep.length, nPer, byCell, nRows: byGene.nRows, indptr: sh(byGene.indptr as Float64Array), indices: sh(byGene.indices as Uint32Array), data: sh(byGene.data as Float32Array), rowOf: sh(rowOf), groupOf: sh(groupOf) };
 }
 
 function assembleStats(ctx: MarkerContext, blocks: { from: number; to: number }[], parts: GeneStats[]): MarkerStats {
@@ -139,7 +149,60 @@ function assembleStats(ctx: MarkerContext, blocks: { from: number; to: number }[
 
 /** The pool task: statistics of genes [from, to). */
 export function markerGenes(ctx: MarkerContext, r: { from: number; to: number }): GeneStats {
-  return ctx.method === 'wilcoxon' ? wilcoxonGenes(ctx, r.from, r.to) : tTestGenes(ctx, r.from, r.to);
+  const cols = ctx.byCell ? geneColumns(ctx, r.from, r.to) : { first: 0, indptr: ctx.indptr, indices: ctx.indices, data: ctx.data };
+  return ctx.method === 'wilcoxon' ? wilcoxonGenes(ctx, cols, r.from, r.to) : tTestGenes(ctx, cols, r.from, r.to);
+}
+
+/** Gene-major entries: gene g's cells (ascending) and values at indptr[g - first] .. indptr[g - first + 1]. */
+export interface GeneColumns {
+  first: number;
+  indptr: ArrayLike<number>;
+  indices: ArrayLike<number>;
+  data: ArrayLike<number>;
+}
+
+/**
+ * Genes [from, to) of a cells x genes CSR with ascending columns, gene-major: each row's run of
+ * those genes is found by bisection, and cells are visited in order, so every gene gets its cells
+ * ascending, exactly as the transpose (cscToCsr) orders them.
+ */
+export function geneColumns(ctx: Pick<MarkerContext, 'nRows' | 'indptr' | 'indices' | 'data'>, from: number, to: number): GeneColumns {
+  const { nRows, indices: idx } = ctx;
+  const start = new Int32Array(nRows);
+  const counts = new Float64Array(to - from + 1);
+  for (let i = 0; i < nRows; i++) {
+    let a = ctx.indptr[i] | 0;
+    let hi = ctx.indptr[i + 1] | 0;
+    const end = hi;
+    while (a < hi) {
+      const mid = (a + hi) >>> 1;
+      if (idx[mid] < from) a = mid + 1;
+      else hi = mid;
+    }
+    start[i] = a;
+    for (; a < end && idx[a] < to; a++) counts[idx[a] - from + 1]++;
+  }
+  for (let g = 0; g < to - from; g++) counts[g + 1] += counts[g];
+  const indptr = Float64Array.from(counts);
+  const indices = new Uint32Array(counts[to - from]);
+  const data = ctx.data instanceof Float64Array ? new Float64Array(indices.length) : new Float32Array(indices.length);
+  for (let i = 0; i < nRows; i++) {
+    const end = ctx.indptr[i + 1] | 0;
+    for (let a = start[i]; a < end && idx[a] < to; a++) {
+      const dst = counts[idx[a] - from]++;
+      indices[dst] = i;
+      data[dst] = ctx.data[a];
+    }
+  }
+  return { first: from, indptr, indices, data };
+}
+
+/** Whether every row's column indices ascend (each gene block then finds its run by bisection). */
+function rowsAscending(m: CsrArrays): boolean {
+  for (let i = 0; i < m.nRows; i++) {
+    for (let a = (m.indptr[i] | 0) + 1; a < (m.indptr[i + 1] | 0); a++) if (m.indices[a] <= m.indices[a - 1]) return false;
+  }
+  return true;
 }
 
 /** Orders genes by score and adjusts p-values per group. */
@@ -153,9 +216,9 @@ export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers
   });
 }
 
-function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
+function wilcoxonGenes(ctx: MarkerContext, byGene: GeneColumns, from: number, to: number): GeneStats {
   const { n, G, nPer, rowOf, groupOf } = ctx;
-  const byGene = ctx;
+  const f = byGene.first;
   const nGenes = to - from;
   const scores = Array.from({ length: G }, () => new Float64Array(nGenes));
   const lfc = Array.from({ length: G }, () => new Float64Array(nGenes));
@@ -166,7 +229,7 @@ function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats 
   const nzPer = new Float64Array(G);
   for (let gene = from; gene < to; gene++) {
     const vals: { v: number; g: number }[] = [];
-    for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
+    for (let k = byGene.indptr[gene - f]; k < byGene.indptr[gene - f + 1]; k++) {
       const r = rowOf[byGene.indices[k]];
       if (r >= 0 && byGene.data[k] !== 0) vals.push({ v: byGene.data[k], g: groupOf[r] });
     }
@@ -195,7 +258,7 @@ function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats 
     } else {
       // Negative values (scaled data): rank every cell, zeros included, on a dense column.
       const column = new Float64Array(n);
-      for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
+      for (let k = byGene.indptr[gene - f]; k < byGene.indptr[gene - f + 1]; k++) {
         const r = rowOf[byGene.indices[k]];
         if (r >= 0) column[r] = byGene.data[k];
       }
@@ -224,8 +287,9 @@ function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats 
   return { scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
 }
 
-function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
+function tTestGenes(ctx: MarkerContext, byGene: GeneColumns, from: number, to: number): GeneStats {
   const { G, n, nPer, rowOf, groupOf } = ctx;
+  const f = byGene.first;
   const p = to - from;
   const sum = Array.from({ length: G }, () => new Float64Array(p));
   const sumSq = Array.from({ length: G }, () => new Float64Array(p));
@@ -235,11 +299,11 @@ function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
   const nzTot = new Float64Array(p);
   // Gene-major, cells ascending: every sum takes its terms in the same (cell) order as a row-major pass.
   for (let j = 0; j < p; j++) {
-    for (let k = ctx.indptr[from + j]; k < ctx.indptr[from + j + 1]; k++) {
-      const r = rowOf[ctx.indices[k]];
+    for (let k = byGene.indptr[from + j - f]; k < byGene.indptr[from + j - f + 1]; k++) {
+      const r = rowOf[byGene.indices[k]];
       if (r < 0) continue;
       const g = groupOf[r];
-      const v = ctx.data[k];
+      const v = byGene.data[k];
       sum[g][j] += v;
       sumSq[g][j] += v * v;
       tot[j] += v;

@@ -6,7 +6,7 @@
 // `pcaCsr` does the same for sparse rows with implicit centring (the pipeline's HVG matrix).
 import type { CsrArrays } from '../io/csr.ts';
 import { CancelledError } from '../io/errors.ts';
-import { openJob, poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
+import { openJob, poolFor, ranges, runBlocks, type PoolJob, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface PcaResult {
@@ -24,8 +24,10 @@ export interface PcaResult {
 export interface PcaOptions {
   /** Covariance rows in blocks on this pool's workers (same results as inline). */
   pool?: WorkerPool | null;
-  /** Fewest stored values for which the pool is used (default COV_POOL_MIN). */
+  /** Fewest stored values for which the covariance goes to the pool (default COV_POOL_MIN). */
   poolMinValues?: number;
+  /** Smallest matrix side (genes, or cells for a Gram matrix) whose Lanczos steps go to the pool (default LANCZOS_POOL_MIN). */
+  poolMinDims?: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -83,29 +85,171 @@ export function jacobiEigen(a: Float64Array, m: number): { values: Float64Array;
  * residual below 1e-6 of the top eigenvalue (eigenvalues then exact to ~1e-12 relative). One
  * matrix-vector product per basis vector, where block subspace iteration needs a whole block per
  * step: ~100x fewer flops on flat single-cell spectra.
+ *
+ * Each step works on fixed blocks of LANCZOS_BLOCK rows: w = C v, then classical Gram-Schmidt
+ * against the whole basis, twice (CGS2, as ARPACK's DGKS correction: "twice is enough"). A
+ * projection w . q is the sum of per-block partial dots taken in block order, and every entry of
+ * w, of the basis and of the Ritz vectors is computed inside one block, so the bits depend on the
+ * block size only, never on which thread ran a block. (Modified Gram-Schmidt, which this replaced,
+ * projects on one basis vector at a time: each dot needs the whole of w after the previous one, a
+ * chain that cannot be split across threads.) On a pool sharing memory, a step is three round
+ * trips (mat-vec and first dots; first update and second dots; second update and the norm); with
+ * copied memory the mat-vec rows go to the pool and the rest runs here on the same blocks.
  */
 async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions): Promise<{ values: Float64Array; vectors: Float64Array }> {
-  // C v by fixed blocks of rows (each output entry one dot product: any split gives the same
-  // bits); on the pool only when the product is big enough to outweigh a round trip per vector.
-  const pool = opts.pool && opts.pool.size > 1 && p >= MATVEC_POOL_MIN ? opts.pool : null;
-  const job = openJob(pool, 'matvec', { C: pool ? pool.share(C) : C, p });
-  const rows = ranges(p, MATVEC_BLOCK);
-  const matvec = async (v: Float64Array): Promise<Float64Array> => {
-    const parts = await job.run<Float64Array>(rows.map((r) => ({ ...r, v })), { signal: opts.signal });
-    const w = new Float64Array(p);
-    parts.forEach((part, b) => w.set(part, rows[b].from));
-    return w;
+  const pool = poolFor(opts.pool, p, opts.poolMinDims ?? LANCZOS_POOL_MIN);
+  const shared = !!pool?.shared;
+  const blocks = ranges(p, LANCZOS_BLOCK);
+  // Contiguous runs of blocks, one per worker: one message per worker per round trip.
+  const workers = pool ? Math.min(pool.size, blocks.length) : 1;
+  const groups = Array.from({ length: workers }, (_, g) => blocks.slice(Math.floor((g * blocks.length) / workers), Math.floor(((g + 1) * blocks.length) / workers)));
+  const Cs = pool ? pool.share(C) : C;
+  const alloc = (n: number) => (shared ? pool!.alloc(Float64Array, n) : new Float64Array(n));
+  const ctx: LanczosContext = { C: Cs, p, Q: alloc(0), w: alloc(p) };
+  let job: Pick<PoolJob, 'run' | 'close'> | null = null;
+  // Copied memory: only the mat-vec travels (v out, rows of w back).
+  const matvecJob = pool && !shared ? openJob(pool, 'matvec', { C: Cs, p }) : null;
+  const run = async (args: Omit<LanczosArgs, 'blocks'>): Promise<Float64Array[]> => {
+    if (!job) job = openJob(shared ? pool : null, 'lanczos', ctx as unknown as Record<string, unknown>);
+    const parts = await job.run<Float64Array[]>(
+      groups.map((g) => ({ ...args, blocks: g })),
+      { signal: opts.signal },
+    );
+    return parts.flat();
+  };
+  const ops: LanczosOps = {
+    capacity: () => ctx.Q.length / p,
+    grow(rows) {
+      const Q = alloc(rows * p);
+      Q.set(ctx.Q);
+      ctx.Q = Q;
+      // The workers hold the old basis array: a new job sends them the new one.
+      job?.close();
+      job = null;
+    },
+    Q: () => ctx.Q,
+    w: () => ctx.w,
+    async matvecDots(j) {
+      if (!matvecJob) return run({ op: 'matvec', j });
+      const v = ctx.Q.slice(j * p, (j + 1) * p);
+      const rows = await matvecJob.run<Float64Array>(blocks.map((r) => ({ ...r, v })), { signal: opts.signal });
+      rows.forEach((part, b) => ctx.w.set(part, blocks[b].from));
+      return blocks.map((r) => partialDots(ctx, r, j));
+    },
+    project: (j, d, norm) => (matvecJob ? Promise.resolve(blocks.map((r) => projectBlock(ctx, r, j, d, norm))) : run({ op: 'project', j, d, norm })),
+    ritz: (S, m, kk) => (matvecJob ? Promise.resolve(blocks.map((r) => ritzBlock(ctx, r, S, m, kk))) : run({ op: 'ritz', j: 0, S, m, kk })),
   };
   try {
-    return await lanczos(p, k, opts, matvec);
+    return await lanczos(p, k, opts, ops, blocks);
   } finally {
-    job.close();
+    (job as Pick<PoolJob, 'run' | 'close'> | null)?.close();
+    matvecJob?.close();
   }
 }
 
-/** Rows per mat-vec block, and the smallest matrix whose products go to the pool. */
-const MATVEC_BLOCK = 256;
-const MATVEC_POOL_MIN = 512;
+/** Rows per block of the Lanczos kernels. */
+const LANCZOS_BLOCK = 256;
+/** Smallest matrix whose Lanczos steps go to the pool (three round trips a step; bench/pool-small.ts). */
+export const LANCZOS_POOL_MIN = 512;
+
+/** What the Lanczos kernels share: C, the basis (row t of Q is vector t) and the vector w being orthogonalised. */
+export interface LanczosContext {
+  C: Float64Array;
+  p: number;
+  Q: Float64Array;
+  w: Float64Array;
+}
+
+/** One worker's blocks of a Lanczos round trip. */
+export interface LanczosArgs {
+  op: 'matvec' | 'project' | 'ritz';
+  blocks: { from: number; to: number }[];
+  /** The newest basis vector's index (projections are on vectors 0..j). */
+  j: number;
+  /** project: the coefficients to subtract; norm: return |w|^2 of the block instead of its dots. */
+  d?: Float64Array;
+  norm?: boolean;
+  /** ritz: Ritz coefficients [m, m] (column c is pair c), basis size m, pairs kk. */
+  S?: Float64Array;
+  m?: number;
+  kk?: number;
+}
+
+interface LanczosOps {
+  capacity(): number;
+  grow(rows: number): void;
+  Q(): Float64Array;
+  w(): Float64Array;
+  /** w = C q_j, then per block the dots of w with q_0..q_j. */
+  matvecDots(j: number): Promise<Float64Array[]>;
+  /** w -= Q d, then per block the new dots (or |w|^2). */
+  project(j: number, d: Float64Array, norm: boolean): Promise<Float64Array[]>;
+  /** Per block, the rows of the kk Ritz vectors ([kk, rows] each). */
+  ritz(S: Float64Array, m: number, kk: number): Promise<Float64Array[]>;
+}
+
+/** Block partials summed in block order: the same bits whoever computed each block. */
+function foldParts(parts: Float64Array[], len: number): Float64Array {
+  const out = new Float64Array(len);
+  for (const part of parts) for (let t = 0; t < len; t++) out[t] += part[t];
+  return out;
+}
+
+/** Dots of w with basis vectors 0..j over rows [from, to). */
+export function partialDots(ctx: LanczosContext, r: { from: number; to: number }, j: number): Float64Array {
+  const { Q, w, p } = ctx;
+  const out = new Float64Array(j + 1);
+  for (let t = 0; t <= j; t++) {
+    const q = t * p;
+    let s = 0;
+    for (let i = r.from; i < r.to; i++) s += Q[q + i] * w[i];
+    out[t] = s;
+  }
+  return out;
+}
+
+/** w -= Q d over rows [from, to) (each entry's terms in basis order); then the block's dots, or |w|^2. */
+export function projectBlock(ctx: LanczosContext, r: { from: number; to: number }, j: number, d: Float64Array, norm: boolean): Float64Array {
+  const { Q, w, p } = ctx;
+  const len = r.to - r.from;
+  const acc = new Float64Array(len);
+  for (let t = 0; t <= j; t++) {
+    const dt = d[t];
+    const q = t * p + r.from;
+    for (let i = 0; i < len; i++) acc[i] += dt * Q[q + i];
+  }
+  for (let i = 0; i < len; i++) w[r.from + i] -= acc[i];
+  if (!norm) return partialDots(ctx, r, j);
+  let s = 0;
+  for (let i = r.from; i < r.to; i++) s += w[i] * w[i];
+  return Float64Array.of(s);
+}
+
+/** Rows [from, to) of the kk Ritz vectors: sum over basis vectors t of S[t, c] q_t, [kk, rows]. */
+export function ritzBlock(ctx: LanczosContext, r: { from: number; to: number }, S: Float64Array, m: number, kk: number): Float64Array {
+  const { Q, p } = ctx;
+  const len = r.to - r.from;
+  const out = new Float64Array(kk * len);
+  for (let c = 0; c < kk; c++) {
+    for (let t = 0; t < m; t++) {
+      const s = S[t * m + c];
+      if (s === 0) continue;
+      const q = t * p + r.from;
+      for (let i = 0; i < len; i++) out[c * len + i] += s * Q[q + i];
+    }
+  }
+  return out;
+}
+
+/** The pool task: one worker's blocks of a Lanczos round trip, one result per block. */
+export function lanczosBlocks(ctx: LanczosContext, a: LanczosArgs): Float64Array[] {
+  return a.blocks.map((r) => {
+    if (a.op === 'ritz') return ritzBlock(ctx, r, a.S!, a.m!, a.kk!);
+    if (a.op === 'project') return projectBlock(ctx, r, a.j, a.d!, !!a.norm);
+    ctx.w.set(matvecRows(ctx, { ...r, v: ctx.Q.subarray(a.j * ctx.p, (a.j + 1) * ctx.p) }), r.from);
+    return partialDots(ctx, r, a.j);
+  });
+}
 
 /** The pool task: rows [from, to) of C v. */
 export function matvecRows(ctx: { C: Float64Array; p: number }, r: { from: number; to: number; v: Float64Array }): Float64Array {
@@ -121,63 +265,58 @@ export function matvecRows(ctx: { C: Float64Array; p: number }, r: { from: numbe
   return w;
 }
 
-async function lanczos(p: number, k: number, opts: PcaOptions, matvec: (v: Float64Array) => Promise<Float64Array>): Promise<{ values: Float64Array; vectors: Float64Array }> {
-  const basis: Float64Array[] = [];
+async function lanczos(p: number, k: number, opts: PcaOptions, ops: LanczosOps, blocks: { from: number; to: number }[]): Promise<{ values: Float64Array; vectors: Float64Array }> {
   const alpha: number[] = [];
   const beta: number[] = [];
   let seed = 12345;
-  let v: Float64Array = Float64Array.from({ length: p }, () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5);
-  normalize(v);
+  const v0 = Float64Array.from({ length: p }, () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5);
+  normalize(v0);
   let target = Math.min(p, Math.max(2 * k + 20, k + 50));
-  let prev: Float64Array | null = null;
+  ops.grow(Math.min(p, target) + 1);
+  ops.Q().set(v0);
   for (let j = 0; ; j++) {
     if ((j & 15) === 0) {
       await new Promise((r) => setTimeout(r, 0));
       if (opts.signal?.aborted) throw new CancelledError('pca');
       opts.onProgress?.(Math.min(0.99, j / target), `pca: Lanczos vector ${j + 1} / ${target}`);
     }
-    basis.push(v);
-    const w = await matvec(v);
-    let a = 0;
-    for (let i = 0; i < p; i++) a += w[i] * v[i];
+    const d1 = foldParts(await ops.matvecDots(j), j + 1);
+    const a = d1[j];
     alpha.push(a);
-    for (let i = 0; i < p; i++) w[i] -= a * v[i] + (prev ? beta[j - 1] * prev[i] : 0);
-    // Full reorthogonalisation, twice ("twice is enough"), keeps the basis orthonormal in floats.
-    for (let pass = 0; pass < 2; pass++) {
-      for (const q of basis) {
-        let d = 0;
-        for (let i = 0; i < p; i++) d += w[i] * q[i];
-        for (let i = 0; i < p; i++) w[i] -= d * q[i];
-      }
-    }
-    const b = Math.sqrt(w.reduce((s2, x) => s2 + x * x, 0));
-    const m = basis.length;
+    const d2 = foldParts(await ops.project(j, d1, false), j + 1);
+    const b = Math.sqrt(foldParts(await ops.project(j, d2, true), 1)[0]);
+    const m = j + 1;
     // A NaN or Inf in C would otherwise run the basis to its full size p (minutes) and return NaN.
     if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error('pca: the matrix holds non-finite values (NaN or Inf); check the input for them');
     if (m > p) throw new Error(`pca: Lanczos did not converge within ${p} vectors`);
     const exhausted = m === p || b <= 1e-12 * Math.abs(alpha[0] || 1);
     if (m >= target || exhausted) {
-      const { values, vectors } = tridiagonalEigen(Float64Array.from(alpha), Float64Array.from(beta), m);
+      // The check needs only the last row of the Ritz coefficients (each row's rotations are its
+      // own: the same bits as the full matrix's last row); the full one only once converged.
+      const last = tridiagonalEigen(Float64Array.from(alpha), Float64Array.from(beta), m, m - 1);
       let worst = 0;
-      for (let c = 0; c < Math.min(k, m); c++) worst = Math.max(worst, Math.abs(b * vectors[(m - 1) * m + c]));
-      if (exhausted || worst <= 1e-6 * Math.abs(values[0])) {
+      for (let c = 0; c < Math.min(k, m); c++) worst = Math.max(worst, Math.abs(b * last.vectors[c]));
+      if (exhausted || worst <= 1e-6 * Math.abs(last.values[0])) {
+        const { values, vectors } = tridiagonalEigen(Float64Array.from(alpha), Float64Array.from(beta), m);
         const kk = Math.min(k, m);
+        const parts = await ops.ritz(vectors, m, kk);
         const out = new Float64Array(kk * p); // row c = eigenvector c
-        for (let c = 0; c < kk; c++) {
-          for (let t = 0; t < m; t++) {
-            const s2 = vectors[t * m + c];
-            if (s2 !== 0) for (let i = 0; i < p; i++) out[c * p + i] += s2 * basis[t][i];
-          }
-        }
+        parts.forEach((part, bl) => {
+          const { from, to } = blocks[bl];
+          for (let c = 0; c < kk; c++) out.set(part.subarray(c * (to - from), (c + 1) * (to - from)), c * p + from);
+        });
         return { values: values.slice(0, kk), vectors: out };
       }
       target = Math.min(p, target + 50);
     }
     beta.push(b);
-    prev = v;
-    v = w.map((x) => x / b);
+    if (m + 1 > ops.capacity()) ops.grow(Math.min(p, target) + 1);
+    const w = ops.w();
+    const next = ops.Q().subarray(m * p, (m + 1) * p);
+    for (let i = 0; i < p; i++) next[i] = w[i] / b;
   }
 }
+
 
 function normalize(v: Float64Array): void {
   let n = 0;
@@ -188,14 +327,18 @@ function normalize(v: Float64Array): void {
 
 /**
  * Eigenpairs of the symmetric tridiagonal matrix (diagonal d, off-diagonal e) by the implicit QL
- * method (Numerical Recipes' tqli); eigenvalues descending, column c of `vectors` [m, m] is pair c.
+ * method (Numerical Recipes' tqli); eigenvalues descending, column c of `vectors` is pair c.
+ * `firstRow`: only rows firstRow..m-1 of the eigenvector matrix are accumulated ([m - firstRow, m]):
+ * a rotation updates each row from that row alone, so they are the full matrix's rows, bit for bit,
+ * at O(m) a rotation instead of O(m^2).
  */
-export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: number): { values: Float64Array; vectors: Float64Array } {
+export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: number, firstRow = 0): { values: Float64Array; vectors: Float64Array } {
   const d = Float64Array.from(diag.subarray(0, m));
   const e = new Float64Array(m);
   for (let i = 0; i < m - 1; i++) e[i] = off[i];
-  const z = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) z[i * m + i] = 1;
+  const rows = m - firstRow;
+  const z = new Float64Array(rows * m);
+  for (let i = firstRow; i < m; i++) z[(i - firstRow) * m + i] = 1;
   for (let l = 0; l < m; l++) {
     let iter = 0;
     let mm: number;
@@ -231,7 +374,7 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
           pp = s * r;
           d[i + 1] = g + pp;
           g = c * r - b;
-          for (let k = 0; k < m; k++) {
+          for (let k = 0; k < rows; k++) {
             f = z[k * m + i + 1];
             z[k * m + i + 1] = s * z[k * m + i] + c * f;
             z[k * m + i] = c * z[k * m + i] - s * f;
@@ -246,9 +389,9 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
   }
   const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => d[b] - d[a]);
   const values = Float64Array.from(order, (i) => d[i]);
-  const vectors = new Float64Array(m * m);
+  const vectors = new Float64Array(rows * m);
   order.forEach((src, c) => {
-    for (let k = 0; k < m; k++) vectors[k * m + c] = z[k * m + src];
+    for (let k = 0; k < rows; k++) vectors[k * m + c] = z[k * m + src];
   });
   return { values, vectors };
 }
@@ -332,6 +475,8 @@ export const COV_POOL_MIN = 4_000_000;
 
 /** PCA of sparse rows, centred implicitly: covariance = (X^T X - n mean mean^T) / (n - 1). */
 export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): Promise<PcaResult> {
+  // The Lanczos steps cost ~p^2 each whatever the number of cells: their pool goes by p alone.
+  const lanczosPool = opts.pool;
   opts = { ...opts, pool: poolFor(opts.pool, m.data.length, opts.poolMinValues ?? COV_POOL_MIN) };
   const n = m.nRows;
   const p = m.nCols;
@@ -361,6 +506,8 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
   }
   checkVariance(total, n, p);
   const eig = await topEigen(C, p, k, {
+    pool: lanczosPool,
+    poolMinDims: opts.poolMinDims,
     signal: opts.signal,
     onProgress: (f, msg) => opts.onProgress?.(0.5 + 0.45 * f, msg),
   });
@@ -375,15 +522,32 @@ export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): 
   flipSigns(components, k, p);
   const offset = new Float64Array(k);
   for (let c = 0; c < k; c++) for (let j = 0; j < p; j++) offset[c] += mean[j] * components[c * p + j];
+  // Each cell's scores are its own sums: blocks of cells on the pool give the bits of one thread.
+  const cells = ranges(n, SCORE_BLOCK);
+  const scoreParts = await runBlocks<Float32Array>(opts.pool, 'pca-scores', { ...ctx, components: share(opts.pool, components), offset, k }, cells, { signal: opts.signal });
   const scores = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
+  scoreParts.forEach((part, b) => scores.set(part, cells[b].from * k));
+  return { nComps: k, components, scores, variance, varianceRatio: variance.map((v) => v / total), center: mean };
+}
+
+/** Cells per block of the scores. */
+const SCORE_BLOCK = 4096;
+
+/** The pool task: scores of cells [from, to) on the axes, [cells, k]. */
+export function scoreRows(ctx: { indptr: ArrayLike<number>; indices: ArrayLike<number>; data: ArrayLike<number>; components: Float64Array; offset: Float64Array; k: number; p: number }, r: { from: number; to: number }): Float32Array {
+  const { indptr, indices, data, components, offset, k, p } = ctx;
+  const out = new Float32Array((r.to - r.from) * k);
+  for (let i = r.from; i < r.to; i++) {
+    const a0 = indptr[i] | 0;
+    const a1 = indptr[i + 1] | 0;
     for (let c = 0; c < k; c++) {
       let s = -offset[c];
-      for (let t = m.indptr[i]; t < m.indptr[i + 1]; t++) s += m.data[t] * components[c * p + m.indices[t]];
-      scores[i * k + c] = s;
+      const row = c * p;
+      for (let t = a0; t < a1; t++) s += data[t] * components[row + indices[t]];
+      out[(i - r.from) * k + c] = s;
     }
   }
-  return { nComps: k, components, scores, variance, varianceRatio: variance.map((v) => v / total), center: mean };
+  return out;
 }
 
 /** Rows of C per pool block. */
@@ -454,8 +618,16 @@ export function projectCsr(m: CsrArrays, fit: PcaResult): Float32Array {
   return scores;
 }
 
+definePoolTask('lanczos', (c: LanczosContext, a: LanczosArgs) => {
+  const result = lanczosBlocks(c, a);
+  return { result, transfer: result.map((x) => x.buffer as ArrayBuffer) };
+});
 definePoolTask('matvec', (c: Parameters<typeof matvecRows>[0], r: Parameters<typeof matvecRows>[1]) => {
   const result = matvecRows(c, r);
+  return { result, transfer: [result.buffer as ArrayBuffer] };
+});
+definePoolTask('pca-scores', (c: Parameters<typeof scoreRows>[0], r: { from: number; to: number }) => {
+  const result = scoreRows(c, r);
   return { result, transfer: [result.buffer as ArrayBuffer] };
 });
 definePoolTask('covariance', (c: Parameters<typeof covarianceRows>[0], r: { from: number; to: number }) => {

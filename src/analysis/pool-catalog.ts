@@ -9,4 +9,5 @@ import './logreg-gradient.ts';
 import './markers.ts';
 import './nndescent.ts';
 import './pca.ts';
+import './pca-small.ts';
 import './umap.ts';

@@ -8,7 +8,7 @@ import { lazyBlob, openRemote } from '../io/share/remote.ts';
 import { summarize } from '../io/summary.ts';
 import type { Dataset, GeneJoin } from '../io/types.ts';
 import { detectBackend } from '../model/backend.ts';
-import { topComponents } from '../analysis/pca-small.ts';
+import { topComponentsAsync } from '../analysis/pca-small.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, wasmEncoder, webgpuEncoder } from '../model/embed.ts';
@@ -510,7 +510,7 @@ async function embed(id: number, source: ModelSource, opts: EmbedRequestOptions)
         post({ type: 'progress', id, fraction: p.done / p.total, message: `${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} cells`, rate: { cellsPerSecond: p.cellsPerSecond, secondsLeft: p.secondsLeft } }),
     });
     ds.addEmbedding({ key: 'X_scGPT', shape: [ds.nObs, result.dim], data: result.embeddings });
-    const pcs = topComponents(result.embeddings, ds.nObs, result.dim, 2);
+    const pcs = await topComponentsAsync(result.embeddings, ds.nObs, result.dim, 2, { pool: opts.threads ? browserPool(opts.threads) : (session?.pool ?? null), signal: controller.signal });
     ds.addEmbedding({ key: 'X_scGPT_pc', shape: [ds.nObs, 2], data: pcs.scores });
     session?.embeddingChanged('X_scGPT');
     post({
