@@ -7,7 +7,7 @@ import { CancelledError } from '../src/io/errors.ts';
 import { fuzzyConnectivities } from '../src/analysis/connectivities.ts';
 import { exactKnnAsync } from '../src/analysis/knn.ts';
 import { nnDescent } from '../src/analysis/nndescent.ts';
-import { geneColumns, markerStats, markerStatsAsync, type MarkerStats } from '../src/analysis/markers.ts';
+import { geneMajor, markerStats, markerStatsAsync, type MarkerStats } from '../src/analysis/markers.ts';
 import { pca, pcaCsr } from '../src/analysis/pca.ts';
 import { topComponents, topComponentsAsync } from '../src/analysis/pca-small.ts';
 import { cscToCsr } from '../src/io/csr.ts';
@@ -109,7 +109,7 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
     }
     // The basis outgrew its first size (60 vectors): the workers got the grown basis mid-run.
     expect(Math.max(...targets.values())).toBeGreaterThan(60);
-    // At the default sizes (covariance and scores inline here, the Lanczos steps on the pool): the same bits.
+    // Below the default sizes the same pool runs all of it inline: the same bits.
     const inline = await pcaCsr(m, 10, { pool: pools[1] });
     same(inline.components, runs[0].components);
     same(inline.scores, runs[0].scores);
@@ -137,29 +137,32 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
     }
   });
 
-  it('markers: each gene block takes its columns from the cells x genes matrix (the transpose\'s entries, in its order)', async () => {
-    const { labels } = clustered(700, 2, 16);
+  it('markers: the genes x cells matrix from blocks of cells (counts, then each block writes its cells) equals the transpose', async () => {
+    const { labels } = clustered(9000, 2, 16); // three blocks of cells
     labels[3] = -1;
-    const m = sparseCells(700, 260, labels, 17);
-    const byGene = cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
-    for (const [from, to] of [[0, 128], [128, 256], [256, 260], [7, 8]]) {
-      const cols = geneColumns({ nRows: 700, indptr: m.indptr, indices: m.indices, data: m.data as Float32Array }, from, to);
-      const a = byGene.indptr[from];
-      same(cols.indptr as Float64Array, Float64Array.from(byGene.indptr.subarray(from, to + 1), (v) => v - a));
-      same(cols.indices as Uint32Array, byGene.indices.subarray(a, byGene.indptr[to]));
-      same(cols.data as Float32Array, (byGene.data as Float32Array).subarray(a, byGene.indptr[to]));
-    }
-    // Rows with columns out of order: the pool falls back to the transpose, still the same bits.
-    const shuffled = { ...m, indices: Uint32Array.from(m.indices), data: Float32Array.from(m.data as Float32Array) };
-    for (let i = 0; i < 700; i++) {
-      const a = shuffled.indptr[i];
-      const b = shuffled.indptr[i + 1] - 1;
+    const m = sparseCells(9000, 40, labels, 17);
+    // Columns out of order in some rows, and a value float32 cannot hold (the matrix stays float64).
+    const wide = { ...m, indices: Uint32Array.from(m.indices), data: Float64Array.from(m.data) };
+    for (let i = 0; i < 9000; i += 7) {
+      const a = wide.indptr[i];
+      const b = wide.indptr[i + 1] - 1;
       if (b <= a) continue;
-      [shuffled.indices[a], shuffled.indices[b]] = [shuffled.indices[b], shuffled.indices[a]];
-      [shuffled.data[a], shuffled.data[b]] = [shuffled.data[b], shuffled.data[a]];
+      [wide.indices[a], wide.indices[b]] = [wide.indices[b], wide.indices[a]];
+      [wide.data[a], wide.data[b]] = [wide.data[b], wide.data[a]];
     }
-    const ref = markerStats('wilcoxon', m, labels, 6);
-    for (const mat of [m, shuffled]) {
+    wide.data[5] = 1e-50;
+    for (const mat of [m, wide]) {
+      const want = cscToCsr(mat.nCols, mat.nRows, mat.indptr, mat.indices, mat.data);
+      for (const pool of pools.filter((p) => p?.shared)) {
+        const got = (await geneMajor(mat, pool))!;
+        same(got.indptr, want.indptr);
+        same(got.indices, want.indices);
+        expect(got.data.constructor).toBe(want.data.constructor);
+        same(got.data, want.data);
+      }
+      // Copied memory (and one thread) transpose on the caller's thread.
+      expect(await geneMajor(mat, pools[3])).toBeUndefined();
+      const ref = markerStats('wilcoxon', mat, labels, 6);
       for (const pool of pools) {
         const st = await markerStatsAsync('wilcoxon', mat, labels, 6, { pool, poolMinValues: 0 });
         for (let g = 0; g < 6; g++) {

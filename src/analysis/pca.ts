@@ -93,24 +93,22 @@ export function jacobiEigen(a: Float64Array, m: number): { values: Float64Array;
  * block size only, never on which thread ran a block. (Modified Gram-Schmidt, which this replaced,
  * projects on one basis vector at a time: each dot needs the whole of w after the previous one, a
  * chain that cannot be split across threads.) On a pool sharing memory, a step is three round
- * trips (mat-vec and first dots; first update and second dots; second update and the norm); with
- * copied memory the mat-vec rows go to the pool and the rest runs here on the same blocks.
+ * trips (mat-vec and first dots; first update and second dots; second update and the norm). With
+ * copied memory every step would carry the basis: the steps run here (the mat-vecs alone on the
+ * pool gained nothing at 30k cells: they stream C from memory, and two threads share the bandwidth).
  */
 async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions): Promise<{ values: Float64Array; vectors: Float64Array }> {
-  const pool = poolFor(opts.pool, p, opts.poolMinDims ?? LANCZOS_POOL_MIN);
-  const shared = !!pool?.shared;
+  const found = poolFor(opts.pool, p, opts.poolMinDims ?? LANCZOS_POOL_MIN);
+  const pool = found?.shared ? found : null;
   const blocks = ranges(p, LANCZOS_BLOCK);
   // Contiguous runs of blocks, one per worker: one message per worker per round trip.
   const workers = pool ? Math.min(pool.size, blocks.length) : 1;
   const groups = Array.from({ length: workers }, (_, g) => blocks.slice(Math.floor((g * blocks.length) / workers), Math.floor(((g + 1) * blocks.length) / workers)));
-  const Cs = pool ? pool.share(C) : C;
-  const alloc = (n: number) => (shared ? pool!.alloc(Float64Array, n) : new Float64Array(n));
-  const ctx: LanczosContext = { C: Cs, p, Q: alloc(0), w: alloc(p) };
+  const alloc = (n: number) => (pool ? pool.alloc(Float64Array, n) : new Float64Array(n));
+  const ctx: LanczosContext = { C: pool ? pool.share(C) : C, p, Q: alloc(0), w: alloc(p) };
   let job: Pick<PoolJob, 'run' | 'close'> | null = null;
-  // Copied memory: only the mat-vec travels (v out, rows of w back).
-  const matvecJob = pool && !shared ? openJob(pool, 'matvec', { C: Cs, p }) : null;
   const run = async (args: Omit<LanczosArgs, 'blocks'>): Promise<Float64Array[]> => {
-    if (!job) job = openJob(shared ? pool : null, 'lanczos', ctx as unknown as Record<string, unknown>);
+    if (!job) job = openJob(pool, 'lanczos', ctx as unknown as Record<string, unknown>);
     const parts = await job.run<Float64Array[]>(
       groups.map((g) => ({ ...args, blocks: g })),
       { signal: opts.signal },
@@ -129,28 +127,24 @@ async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions)
     },
     Q: () => ctx.Q,
     w: () => ctx.w,
-    async matvecDots(j) {
-      if (!matvecJob) return run({ op: 'matvec', j });
-      const v = ctx.Q.slice(j * p, (j + 1) * p);
-      const rows = await matvecJob.run<Float64Array>(blocks.map((r) => ({ ...r, v })), { signal: opts.signal });
-      rows.forEach((part, b) => ctx.w.set(part, blocks[b].from));
-      return blocks.map((r) => partialDots(ctx, r, j));
-    },
-    project: (j, d, norm) => (matvecJob ? Promise.resolve(blocks.map((r) => projectBlock(ctx, r, j, d, norm))) : run({ op: 'project', j, d, norm })),
-    ritz: (S, m, kk) => (matvecJob ? Promise.resolve(blocks.map((r) => ritzBlock(ctx, r, S, m, kk))) : run({ op: 'ritz', j: 0, S, m, kk })),
+    matvecDots: (j) => run({ op: 'matvec', j }),
+    project: (j, d, norm) => run({ op: 'project', j, d, norm }),
+    ritz: (S, m, kk) => run({ op: 'ritz', j: 0, S, m, kk }),
   };
   try {
     return await lanczos(p, k, opts, ops, blocks);
   } finally {
     (job as Pick<PoolJob, 'run' | 'close'> | null)?.close();
-    matvecJob?.close();
   }
 }
 
 /** Rows per block of the Lanczos kernels. */
 const LANCZOS_BLOCK = 256;
-/** Smallest matrix whose Lanczos steps go to the pool (three round trips a step; bench/pool-small.ts). */
-export const LANCZOS_POOL_MIN = 512;
+/**
+ * Smallest matrix whose Lanczos steps go to the pool: three round trips a step against ~p^2 work
+ * (1,000 cells, warm pool of 2: 0.70x at p 512, 0.96x at 1,024, 1.21x at 2,000; 1.3x at 30k cells).
+ */
+export const LANCZOS_POOL_MIN = 1500;
 
 /** What the Lanczos kernels share: C, the basis (row t of Q is vector t) and the vector w being orthogonalised. */
 export interface LanczosContext {
@@ -251,7 +245,7 @@ export function lanczosBlocks(ctx: LanczosContext, a: LanczosArgs): Float64Array
   });
 }
 
-/** The pool task: rows [from, to) of C v. */
+/** Rows [from, to) of C v. */
 export function matvecRows(ctx: { C: Float64Array; p: number }, r: { from: number; to: number; v: Float64Array }): Float64Array {
   const { C, p } = ctx;
   const { v } = r;
@@ -470,8 +464,12 @@ function flipSigns(components: Float64Array, k: number, p: number): void {
   }
 }
 
-/** Fewest stored values for which the covariance blocks go to the pool. */
-export const COV_POOL_MIN = 4_000_000;
+/**
+ * Fewest stored values for which the covariance blocks and the scores go to the pool. On a warm
+ * pool of 2 they saved 0.15 s at 2.3M values and 0.3 s at 3.4M (30k cells) and never lost below;
+ * in the pipeline the passes over the file have started the workers by then.
+ */
+export const COV_POOL_MIN = 2_000_000;
 
 /** PCA of sparse rows, centred implicitly: covariance = (X^T X - n mean mean^T) / (n - 1). */
 export async function pcaCsr(m: CsrArrays, nComps = 50, opts: PcaOptions = {}): Promise<PcaResult> {
@@ -621,10 +619,6 @@ export function projectCsr(m: CsrArrays, fit: PcaResult): Float32Array {
 definePoolTask('lanczos', (c: LanczosContext, a: LanczosArgs) => {
   const result = lanczosBlocks(c, a);
   return { result, transfer: result.map((x) => x.buffer as ArrayBuffer) };
-});
-definePoolTask('matvec', (c: Parameters<typeof matvecRows>[0], r: Parameters<typeof matvecRows>[1]) => {
-  const result = matvecRows(c, r);
-  return { result, transfer: [result.buffer as ArrayBuffer] };
 });
 definePoolTask('pca-scores', (c: Parameters<typeof scoreRows>[0], r: { from: number; to: number }) => {
   const result = scoreRows(c, r);
