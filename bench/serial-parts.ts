@@ -76,9 +76,9 @@ console.log(`\n| part | 1 thread (ms) | ${threads} threads (ms) | speed-up | CPU
 await time('pca (covariance, Lanczos, scores)', (p) => pcaCsr(hvg, 50, { pool: p }), (a: PcaResult, b: PcaResult) => bytes(a.scores).equals(bytes(b.scores)) && bytes(a.components).equals(bytes(b.components)));
 const keys = ['scores', 'pvals', 'logFoldChanges', 'pctIn', 'pctOut'] as const;
 await time('markers statistics, Wilcoxon, all genes', (p) => markerStatsAsync('wilcoxon', allGenes, labels, res.nClusters, { pool: p }), (a: MarkerStats, b: MarkerStats) => keys.every((k) => a[k].every((x, g) => bytes(x).equals(bytes(b[k][g])))));
-await time('fuzzy simplicial set (serial)', async () => fuzzyConnectivities(res.neighbors.knn, res.nKept));
-await time('planUmap: a, b, epochs per sample, PCA init (serial)', () => planUmap(res.neighbors.graph, coords, res.pca.nComps, { ...DEFAULT_PARAMS.umap }));
-await time('leiden (serial)', () => leiden(res.neighbors.graph, { ...DEFAULT_PARAMS.leiden }), (a, b) => bytes(a.labels).equals(bytes(b.labels)));
+await time('fuzzy simplicial set (one thread)', async () => fuzzyConnectivities(res.neighbors.knn, res.nKept));
+await time('planUmap: a, b, epochs per sample, PCA init (one thread)', () => planUmap(res.neighbors.graph, coords, res.pca.nComps, { ...DEFAULT_PARAMS.umap }));
+await time('leiden (one thread)', () => leiden(res.neighbors.graph, { ...DEFAULT_PARAMS.leiden }), (a, b) => bytes(a.labels).equals(bytes(b.labels)));
 console.log(`load average at end ${load()}`);
 pool?.terminate();
 ds.close();

@@ -1,7 +1,7 @@
 // Neighbours and UMAP connectivities against scanpy's own graph in pbmc68k_reduced.h5ad:
 // obsp/distances (n_neighbors 10 on X_pca[:, :30], self excluded) and obsp/connectivities.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fuzzyConnectivities } from '../src/analysis/connectivities.ts';
+import { fuzzyConnectivities, smoothKnnDist } from '../src/analysis/connectivities.ts';
 import { analysisDevice } from '../src/analysis/gpu-device.ts';
 import { exactKnn, type KnnResult } from '../src/analysis/knn.ts';
 import { exactKnnWebGPU } from '../src/analysis/knn-webgpu.ts';
@@ -59,6 +59,45 @@ describe('neighbors on X_pca[:, :30], k = 10', () => {
 });
 
 describe('neighbors beyond the exact CPU scan', () => {
+  it('the fuzzy union in typed arrays gives the bits of the Map-per-row version it replaced (duplicates, -1, self)', () => {
+    const m = 400;
+    const k = 6;
+    let seed = 5;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const indices = Int32Array.from({ length: m * k }, (_, t) => (t % 13 === 0 ? -1 : t % 17 === 0 ? Math.floor(t / k) : Math.floor(rand() * m)));
+    indices[7] = indices[8] = 3; // a neighbour listed twice
+    const distances = new Float32Array(m * k);
+    for (let i = 0; i < m; i++) {
+      const row = Array.from({ length: k }, () => rand() * 3).sort((a, b) => a - b);
+      distances.set(row, i * k);
+    }
+    const knn: KnnResult = { k, indices, distances };
+    const { sigmas, rhos } = smoothKnnDist(knn, m);
+    const rows: Map<number, number>[] = Array.from({ length: m }, () => new Map());
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < k; j++) {
+        const c = indices[i * k + j];
+        if (c < 0 || c === i) continue;
+        const dd = distances[i * k + j] - rhos[i];
+        rows[i].set(c, Math.fround(dd <= 0 || sigmas[i] === 0 ? 1 : Math.exp(-(dd / sigmas[i]))));
+      }
+    }
+    const union: Map<number, number>[] = Array.from({ length: m }, () => new Map());
+    for (let i = 0; i < m; i++) {
+      for (const [c, a] of rows[i]) {
+        const b = rows[c].get(i) ?? 0;
+        union[i].set(c, a + b - a * b);
+        union[c].set(i, a + b - a * b);
+      }
+    }
+    const g = fuzzyConnectivities(knn, m);
+    for (let i = 0; i < m; i++) {
+      const want = [...union[i]].sort((x, y) => x[0] - y[0]);
+      expect(Array.from(g.indices.subarray(g.indptr[i], g.indptr[i + 1]))).toEqual(want.map((e) => e[0]));
+      expect(Array.from(g.data.subarray(g.indptr[i], g.indptr[i + 1]))).toEqual(want.map((e) => Math.fround(e[1])));
+    }
+  });
+
   it('NN-descent recovers >= 98% of the exact 15-NN edges on pbmc68k X_pca (50 dims), seeded', async () => {
     const full = await readPca(FILE, 50);
     const exact = exactKnn(full.data, full.n, 50, 15);

@@ -65,36 +65,73 @@ export function smoothKnnDist(knn: KnnResult, n: number, nIter = 64, localConnec
 export function fuzzyConnectivities(knn: KnnResult, n: number): SparseGraph {
   const { k, indices, distances } = knn;
   const { sigmas, rhos } = smoothKnnDist(knn, n);
-  // Directed memberships as a map per row, then the fuzzy union with the transpose.
-  const rows: Map<number, number>[] = Array.from({ length: n }, () => new Map());
+  // Directed memberships per row (a neighbour listed twice keeps its last strength), in typed
+  // arrays: the Maps this replaced cost ~0.5 s at 30k cells for the same values.
+  const outPtr = new Int32Array(n + 1);
+  const outIdx = new Int32Array(n * k);
+  const outVal = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
+    let end = outPtr[i];
     for (let j = 0; j < k; j++) {
       const c = indices[i * k + j];
       if (c < 0 || c === i) continue;
       const dd = distances[i * k + j] - rhos[i];
-      const v = dd <= 0 || sigmas[i] === 0 ? 1 : Math.exp(-(dd / sigmas[i]));
-      rows[i].set(c, Math.fround(v));
+      const v = Math.fround(dd <= 0 || sigmas[i] === 0 ? 1 : Math.exp(-(dd / sigmas[i])));
+      let t = outPtr[i];
+      while (t < end && outIdx[t] !== c) t++;
+      outIdx[t] = c;
+      outVal[t] = v;
+      if (t === end) end++;
     }
+    outPtr[i + 1] = end;
   }
-  const union: Map<number, number>[] = Array.from({ length: n }, () => new Map());
-  for (let i = 0; i < n; i++) {
-    for (const [c, a] of rows[i]) {
-      const b = rows[c].get(i) ?? 0;
-      const v = a + b - a * b;
-      union[i].set(c, v);
-      union[c].set(i, v);
-    }
-  }
+  const strength = (from: number, to: number): number => {
+    for (let t = outPtr[from]; t < outPtr[from + 1]; t++) if (outIdx[t] === to) return outVal[t];
+    return -1;
+  };
+  // Who lists i: the transpose's rows.
+  const inPtr = new Int32Array(n + 1);
+  for (let t = 0; t < outPtr[n]; t++) inPtr[outIdx[t] + 1]++;
+  for (let i = 0; i < n; i++) inPtr[i + 1] += inPtr[i];
+  const inIdx = new Int32Array(outPtr[n]);
+  const fill = inPtr.slice(0, n);
+  for (let i = 0; i < n; i++) for (let t = outPtr[i]; t < outPtr[i + 1]; t++) inIdx[fill[outIdx[t]]++] = i;
+  // The fuzzy union a + b - a b per pair (a, b the two directions, 0 where absent; the same value
+  // from either end), each row sorted by column.
   const indptr = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) indptr[i + 1] = indptr[i] + union[i].size;
-  const outIdx = new Int32Array(indptr[n]);
-  const outData = new Float32Array(indptr[n]);
   for (let i = 0; i < n; i++) {
-    const entries = [...union[i]].sort((x, y) => x[0] - y[0]);
-    entries.forEach(([c, v], t) => {
-      outIdx[indptr[i] + t] = c;
-      outData[indptr[i] + t] = v;
-    });
+    let size = outPtr[i + 1] - outPtr[i];
+    for (let t = inPtr[i]; t < inPtr[i + 1]; t++) if (strength(i, inIdx[t]) < 0) size++;
+    indptr[i + 1] = indptr[i] + size;
   }
-  return { n, indptr, indices: outIdx, data: outData };
+  const cols = new Int32Array(indptr[n]);
+  const data = new Float32Array(indptr[n]);
+  const order: number[] = [];
+  const rowCols: number[] = [];
+  const rowVals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    rowCols.length = 0;
+    rowVals.length = 0;
+    for (let t = outPtr[i]; t < outPtr[i + 1]; t++) {
+      const a = outVal[t];
+      const b = Math.max(0, strength(outIdx[t], i));
+      rowCols.push(outIdx[t]);
+      rowVals.push(a + b - a * b);
+    }
+    for (let t = inPtr[i]; t < inPtr[i + 1]; t++) {
+      const c = inIdx[t];
+      if (strength(i, c) >= 0) continue;
+      // Only c lists i: b = 0, so a + b - a b is a itself.
+      rowCols.push(c);
+      rowVals.push(strength(c, i));
+    }
+    order.length = rowCols.length;
+    for (let t = 0; t < order.length; t++) order[t] = t;
+    order.sort((x, y) => rowCols[x] - rowCols[y]);
+    for (let t = 0; t < order.length; t++) {
+      cols[indptr[i] + t] = rowCols[order[t]];
+      data[indptr[i] + t] = rowVals[order[t]];
+    }
+  }
+  return { n, indptr, indices: cols, data };
 }
