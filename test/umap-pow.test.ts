@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findAB } from '../src/analysis/umap.ts';
-import { umapPow, umapPowTable } from '../src/analysis/umap-pow.ts';
+import { umapExp, umapLn, umapPow, umapPowTable } from '../src/analysis/umap-pow.ts';
 import { mulberry32 } from '../src/model/random.ts';
 
 const word = new Float64Array(1);
@@ -91,6 +91,28 @@ describe('umapPow', () => {
     expect(umapPow(5e-324, umapPowTable(0.5))).toBe(2 ** -537);
     expect(umapPow(2 ** 600, umapPowTable(2))).toBe(Infinity);
     expect(umapPow(2 ** -600, umapPowTable(2))).toBe(0);
+  });
+
+  it('ln and exp for findAB: within a few ulp of Math.log and Math.exp', () => {
+    const r = mulberry32(8);
+    for (let t = 0; t < 20_000; t++) {
+      const x = 2 ** ((r() - 0.5) * 40);
+      const v = umapLn(x);
+      expect(Math.abs(v - Math.log(x))).toBeLessThanOrEqual(4 * spacing(Math.log(x)));
+    }
+    // findAB's targets: e^z for z in [-3, 0].
+    for (let t = 0; t < 2000; t++) {
+      const z = -3 * r();
+      expect(ulpsApart(umapExp(z), Math.exp(z))).toBeLessThanOrEqual(8);
+    }
+    expect(umapLn(1)).toBe(0);
+    expect(umapExp(0)).toBe(1);
+  });
+
+  it('findAB: a and b with the same bits on every engine (no Math.pow, Math.exp or Math.log)', () => {
+    // The values this arithmetic gives; umap-learn's (scipy) are 0.583030019995, 1.334166992455.
+    expect(findAB(1, 0.5)).toEqual({ a: 0.5830298052618702, b: 1.3341673836084729 });
+    expect(findAB(1, 0.1)).toEqual({ a: 1.5769436133740824, b: 0.8950607196001708 });
   });
 
   it('refuses exponents it was not built for', () => {

@@ -68,24 +68,18 @@ function twoProduct(a: number, b: number): [number, number] {
   return [p, ((ah * bh - p) + ah * bl + al * bh) + al * bl];
 }
 
-/** The table umapPow and the kernel's powLanes read for exponent y (|y| <= POW_MAX_Y). */
-export function umapPowTable(y: number): Float64Array {
-  if (!(Math.abs(y) <= POW_MAX_Y)) throw new RangeError(`umap: the exponent b = ${y} is outside [-${POW_MAX_Y}, ${POW_MAX_Y}] (min_dist and spread give b near 1)`);
+/** What does not depend on y: the constants, 1/c and the 2^(j/256) table. */
+let template: Float64Array | null = null;
+
+function baseTable(): Float64Array {
+  if (template) return template;
   const t = new Float64Array(POW_SLOTS);
   const bits = new Uint32Array(t.buffer);
   const set = (slot: number, v: number) => t.fill(v, 2 * slot, 2 * slot + 2);
   const setBits = (slot: number, hi: number, lo: number) => {
-    for (const at of [4 * slot, 4 * slot + 2]) {
-      bits[at] = lo;
-      bits[at + 1] = hi;
-    }
+    bits[4 * slot] = bits[4 * slot + 2] = lo;
+    bits[4 * slot + 1] = bits[4 * slot + 3] = hi;
   };
-  word[0] = y;
-  half[0] &= ~0x1fff;
-  const y1 = word[0];
-  set(P_Y1, 256 * y1);
-  set(P_Y2, 256 * (y - y1));
-  LOG2_POLY.forEach((c, n) => set(P_L + n, 256 * (y * c)));
   EXP2_POLY.forEach((c, n) => set(P_E + n, c));
   set(P_MAGIC, MAGIC);
   setBits(P_FRAC, 0x000fffff, 0xffffffff);
@@ -99,10 +93,27 @@ export function umapPowTable(y: number): Float64Array {
   set(P_KDLO, KD_LO);
   set(P_KDHI, KD_HI);
   setBits(P_EXPO, 0xfff00000, 0);
+  for (let i = 0; i < LOG_ENTRIES; i++) t[POW_LOG + 4 * i] = 1 / (1 + i / 256);
+  t.set(EXP2_J, POW_EXP);
+  return (template = t);
+}
+
+/** The table umapPow and the kernel's powLanes read for exponent y (|y| <= POW_MAX_Y). */
+export function umapPowTable(y: number): Float64Array {
+  if (!(Math.abs(y) <= POW_MAX_Y)) throw new RangeError(`umap: the exponent b = ${y} is outside [-${POW_MAX_Y}, ${POW_MAX_Y}] (min_dist and spread give b near 1)`);
+  const t = Float64Array.from(baseTable());
+  const set = (slot: number, v: number) => {
+    t[2 * slot] = t[2 * slot + 1] = v;
+  };
+  word[0] = y;
+  half[0] &= ~0x1fff;
+  const y1 = word[0];
+  set(P_Y1, 256 * y1);
+  set(P_Y2, 256 * (y - y1));
+  for (let n = 0; n < LOG2_POLY.length; n++) set(P_L + n, 256 * (y * LOG2_POLY[n]));
   set(P_Y, y);
   for (let i = 0; i < LOG_ENTRIES; i++) {
     const at = POW_LOG + 4 * i;
-    t[at] = 1 / (1 + i / 256);
     // y (hi + lo) as a double-double, times 256.
     const [p, e] = twoProduct(y, LOG2_C[2 * i]);
     const rest = e + y * LOG2_C[2 * i + 1];
@@ -110,7 +121,6 @@ export function umapPowTable(y: number): Float64Array {
     t[at + 1] = 256 * s;
     t[at + 2] = 256 * (rest - (s - p));
   }
-  t.set(EXP2_J, POW_EXP);
   return t;
 }
 
@@ -161,4 +171,28 @@ export function umapPow(x: number, t: Float64Array): number {
   // Over- or underflow: two exact scalings at most, then one rounding.
   if (n > 0) return res * pow2(1023) * pow2(Math.min(n - 1023, 1023));
   return res * pow2(Math.max(n, -1100) + 100) * pow2(-100);
+}
+
+let unit: Float64Array | null = null;
+
+/** ln x for x > 0 finite, from the y = 1 table (within a few ulp; for findAB's fit). */
+export function umapLn(x: number): number {
+  if (!(x > 0 && x < Infinity)) return x === 0 ? -Infinity : x === Infinity ? x : NaN;
+  const t = (unit ??= umapPowTable(1));
+  let k = -64;
+  word[0] = x < MIN_NORMAL ? x * TWO64 : ((k = 0), x);
+  const hi = half[1];
+  k += (hi >>> 20) - 1023;
+  half[1] = (hi & 0xfffff) | 0x3ff00000;
+  const m = word[0];
+  const i = ((hi & 0xfffff) + 0x800) >> 12;
+  const e = POW_LOG + 4 * i;
+  const r = (m - (1 + i / 256)) * t[e];
+  const p = r * (t[2 * P_L] + r * (t[2 * P_L + 2] + r * (t[2 * P_L + 4] + r * (t[2 * P_L + 6] + r * t[2 * P_L + 8]))));
+  return ((256 * k + t[e + 1]) + (p + t[e + 2])) * (Math.LN2 / 256);
+}
+
+/** e^v for |v| <= 44 (findAB's target curve), as 2^(v log2 e) by umapPow. */
+export function umapExp(v: number): number {
+  return umapPow(2, umapPowTable(v * Math.LOG2E));
 }

@@ -14,7 +14,7 @@ import { pca } from './pca.ts';
 import { openJob, poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 import { SimdLayout, simdFits, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
-import { POW_SLOTS, umapPow, umapPowTable } from './umap-pow.ts';
+import { POW_MAX_Y, POW_SLOTS, umapExp, umapLn, umapPow, umapPowTable } from './umap-pow.ts';
 
 export interface UmapOptions {
   minDist?: number;
@@ -50,14 +50,30 @@ export interface UmapPlan {
   init: Float32Array;
 }
 
-/** umap-learn's find_ab_params: least-squares fit of 1 / (1 + a d^2b) to the target curve. */
+/**
+ * umap-learn's find_ab_params: least-squares fit of 1 / (1 + a d^2b) to the target curve. Powers,
+ * logarithms and exponentials from umap-pow.ts, so a and b have the same bits on every engine.
+ */
 export function findAB(spread = 1, minDist = 0.5): { a: number; b: number } {
   const xs = Array.from({ length: 300 }, (_, i) => (i * spread * 3) / 299);
-  const ys = xs.map((x) => (x < minDist ? 1 : Math.exp(-(x - minDist) / spread)));
+  const ys = xs.map((x) => (x < minDist ? 1 : umapExp(-(x - minDist) / spread)));
+  const lnx = xs.map((x) => umapLn(x));
+  // The fit raises all xs to one exponent at a time, b's or the step's: the last two tables.
+  const tables: [number, Float64Array][] = [];
+  const pow = (x: number, y: number) => {
+    let t = tables.find((e) => e[0] === y);
+    if (!t) {
+      t = [y, umapPowTable(y)];
+      tables.unshift(t);
+      tables.length = Math.min(tables.length, 2);
+    }
+    return umapPow(x, t[1]);
+  };
   let a = 1;
   let b = 1;
   let lambda = 1e-3;
-  const sse = (a: number, b: number) => xs.reduce((s, x, i) => s + (1 / (1 + a * x ** (2 * b)) - ys[i]) ** 2, 0);
+  // A step to an exponent past umapPow's range is a step that fits worse.
+  const sse = (a: number, b: number) => (Math.abs(2 * b) > POW_MAX_Y ? Infinity : xs.reduce((s, x, i) => s + (1 / (1 + a * pow(x, 2 * b)) - ys[i]) ** 2, 0));
   let err = sse(a, b);
   for (let it = 0; it < 500; it++) {
     // Levenberg-Marquardt on the two parameters (scipy's curve_fit does the same).
@@ -65,11 +81,11 @@ export function findAB(spread = 1, minDist = 0.5): { a: number; b: number } {
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i];
       if (x === 0) continue;
-      const p = x ** (2 * b);
+      const p = pow(x, 2 * b);
       const f = 1 / (1 + a * p);
       const r = f - ys[i];
       const da = -p * f * f;
-      const db = -a * p * 2 * Math.log(x) * f * f;
+      const db = -a * p * 2 * lnx[i] * f * f;
       jaa += da * da; jab += da * db; jbb += db * db; ga += da * r; gb += db * r;
     }
     const m00 = jaa * (1 + lambda), m11 = jbb * (1 + lambda);
