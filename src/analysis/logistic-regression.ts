@@ -13,7 +13,8 @@ import { mulberry32 } from '../model/random.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
 import { lbfgs } from './lbfgs.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
-import { GradientJob, type ScaledRows } from './logreg-gradient.ts';
+import { chooseEngine, type LogRegGpu } from './logreg-engine.ts';
+import { GradientJob, type GradientEngine, type ScaledRows } from './logreg-gradient.ts';
 
 export type MultiClass = 'ovr' | 'multinomial';
 export type Solver = 'auto' | 'lbfgs' | 'sgd';
@@ -51,6 +52,10 @@ export const CLIP = 10;
 
 export interface FitOptions {
   pool?: WorkerPool | null;
+  /** A GPU the caller set up for tfjs (logreg-engine.ts decides whether the gradient goes there). */
+  gpu?: LogRegGpu | null;
+  /** Why there is no GPU, for the report (logRegGpu's detail). */
+  noGpu?: string;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -70,6 +75,10 @@ export interface FitReport {
   nFeatures: number;
   featureSelection: string | null;
   seconds: number;
+  /** Where the gradient ran (of the last fit): 'webgpu' (float32, finished in float64 on the CPU) or 'cpu'. */
+  device: 'webgpu' | 'cpu';
+  /** The engine in words, and why it was chosen. */
+  engine: string;
 }
 
 /** A matrix's columns kept (keep[j] = new index, -1 dropped), entries renumbered. */
@@ -190,7 +199,7 @@ export async function fitLogisticRegression(x: CsrArrays, y: Int32Array, classes
   };
   return {
     model,
-    report: { solver, iterations: fit.iterations, converged: fit.converged, message: fit.message, objective: fit.objective, nCells: x.nRows, nGenes, nFeatures: p, featureSelection: note, seconds },
+    report: { solver, iterations: fit.iterations, converged: fit.converged, message: fit.message, objective: fit.objective, nCells: x.nRows, nGenes, nFeatures: p, featureSelection: note, seconds, device: fit.device, engine: fit.engine },
   };
 }
 
@@ -202,12 +211,26 @@ interface Solution {
   objective: number;
 }
 
-async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | 'sgd', opts: FitOptions): Promise<Solution> {
-  const job = new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
+async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | 'sgd', opts: FitOptions): Promise<Solution & { device: 'webgpu' | 'cpu'; engine: string }> {
+  const multinomial = params.multiClass === 'multinomial';
+  const { nRows: n, nCols: p } = rows.x;
+  const K = rows.nClasses;
+  const threads = opts.pool && opts.pool.size > 1 ? `${opts.pool.size} threads` : '1 thread';
+  const cpuName = `CPU (${threads}, float64)`;
+  const choice = chooseEngine(n, p, K, solver, opts.gpu, opts.noGpu);
+  let engine: GradientEngine;
+  let name = cpuName;
+  if (choice.kind === 'webgpu') {
+    // Loaded here, not at the top: tfjs stays out of the CPU-only paths (and the pool's workers).
+    const { WebGpuGradient } = await import('./logreg-webgpu.ts');
+    engine = await WebGpuGradient.create(rows, multinomial, { resident: solver === 'lbfgs', signal: opts.signal, onProgress: (_, m) => opts.onProgress?.(0, m), backend: opts.gpu!.backend });
+    name = `WebGPU (${opts.gpu!.adapter}; tfjs, float32), ${solver === 'lbfgs' ? `finished on the ${cpuName}` : `objective on the ${cpuName}`}`;
+  } else engine = new GradientJob(rows, multinomial, opts.pool);
   try {
-    return solver === 'lbfgs' ? await solveLbfgs(job, rows, params, opts) : await solveSgd(job, rows, params, opts);
+    const r = solver === 'lbfgs' ? await solveLbfgs(engine, rows, params, opts) : await solveSgd(engine, rows, params, opts);
+    return { ...r, device: choice.kind, engine: `${name}: ${choice.reason}` };
   } finally {
-    job.close();
+    engine.close();
   }
 }
 
@@ -225,7 +248,7 @@ function yielder(ms = 100): () => Promise<void> {
 }
 
 /** sum-of-losses + ||W||^2 / (2C) and its gradient (intercepts unpenalised). */
-function penalised(job: GradientJob, p: number, K: number, C: number, run: Parameters<GradientJob['evaluate']>[3]) {
+function penalised(job: GradientEngine, p: number, K: number, C: number, run: Parameters<GradientEngine['evaluate']>[3]) {
   const pause = yielder();
   return async (theta: Float64Array, g: Float64Array) => {
     await pause();
@@ -238,12 +261,13 @@ function penalised(job: GradientJob, p: number, K: number, C: number, run: Param
   };
 }
 
-async function solveLbfgs(job: GradientJob, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
+async function solveLbfgs(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
   const p = rows.x.nCols;
   const K = rows.nClasses;
   const maxIter = params.maxIter ?? 1000;
   let iteration = 0;
   let last = 0;
+  let where = job.precision === 'float32' ? ' on the GPU' : '';
   const run = {
     signal: opts.signal,
     // Progress inside an evaluation too: one evaluation over many cells can take seconds.
@@ -251,21 +275,39 @@ async function solveLbfgs(job: GradientJob, rows: ScaledRows, params: LogRegPara
       const now = performance.now();
       if (now - last < 200) return;
       last = now;
-      opts.onProgress?.(Math.min(0.99, (iteration + done / total) / maxIter), `logistic regression (L-BFGS): iteration ${iteration + 1}, ${done}/${total} blocks`);
+      opts.onProgress?.(Math.min(0.99, (iteration + done / total) / maxIter), `logistic regression (L-BFGS${where}): iteration ${iteration + 1}, ${done}/${total} blocks`);
     },
   };
-  const r = await lbfgs(new Float64Array(p * K + K), penalised(job, p, K, params.C, run), {
-    maxIter,
+  const lbfgsOpts = (start: number, iterations: number) => ({
+    maxIter: iterations,
     gtol: params.tol ?? 1e-4,
     ftol: params.ftol,
     signal: opts.signal,
-    onIteration: (it, f, gmax) => {
-      iteration = it;
+    onIteration: (it: number, f: number, gmax: number) => {
+      iteration = start + it;
       last = performance.now();
-      opts.onProgress?.(Math.min(0.99, it / maxIter), `logistic regression (L-BFGS): iteration ${it}, objective ${f.toPrecision(6)}, largest gradient ${gmax.toExponential(2)}`);
+      opts.onProgress?.(Math.min(0.99, iteration / maxIter), `logistic regression (L-BFGS${where}): iteration ${iteration}, objective ${f.toPrecision(6)}, largest gradient ${gmax.toExponential(2)}`);
     },
   });
-  return { theta: r.x, iterations: r.iterations, converged: r.converged, message: r.message, objective: r.f };
+  const r = await lbfgs(new Float64Array(p * K + K), penalised(job, p, K, params.C, run), lbfgsOpts(0, maxIter));
+  if (job.precision === 'float64') return { theta: r.x, iterations: r.iterations, converged: r.converged, message: r.message, objective: r.f };
+  // Float32 sums carry noise near 1e-7 of the objective: L-BFGS on them stops (often in the line
+  // search) short of scipy's float64 tolerances. The CPU pool takes it from there in float64 to
+  // the same stopping rules as a CPU fit: a few iterations, as the GPU did the descent.
+  where = ', float64 finish on the CPU';
+  const cpu = new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
+  try {
+    const r2 = await lbfgs(r.x, penalised(cpu, p, K, params.C, run), lbfgsOpts(r.iterations, Math.max(1, maxIter - r.iterations)));
+    return {
+      theta: r2.x,
+      iterations: r.iterations + r2.iterations,
+      converged: r2.converged,
+      message: `${r2.message}; ${r.iterations} iterations in float32 on the GPU (${r.message}), ${r2.iterations} in float64 on the CPU`,
+      objective: r2.f,
+    };
+  } finally {
+    cpu.close();
+  }
 }
 
 /** sklearn SGDClassifier's defaults for early stopping on the training loss. */
@@ -279,7 +321,7 @@ const SGD_NO_CHANGE = 5;
  * power iteration on a sample; epochs until the epoch's mean loss has not improved by SGD_TOL for
  * SGD_NO_CHANGE epochs (sklearn's tol and n_iter_no_change) or maxIter epochs.
  */
-async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
+async function solveSgd(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
   const n = rows.x.nRows;
   const p = rows.x.nCols;
   const K = rows.nClasses;
@@ -331,8 +373,15 @@ async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams
       break;
     }
   }
-  // The objective at the end, over every row, comparable with L-BFGS's.
-  const objective = await penalised(job, p, K, params.C, { signal: opts.signal })(theta, g);
+  // The objective at the end, over every row, comparable with L-BFGS's: in float64 on the CPU pool
+  // whichever engine trained (one pass; the GPU engine keeps no rows of its own in SGD).
+  const final = job.precision === 'float64' ? job : new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
+  let objective: number;
+  try {
+    objective = await penalised(final, p, K, params.C, { signal: opts.signal })(theta, g);
+  } finally {
+    if (final !== job) final.close();
+  }
   const epochs = Math.min(epoch, maxEpochs);
   return { theta, iterations: epochs, converged, message: converged ? `training loss improved by less than ${SGD_TOL} for ${SGD_NO_CHANGE} epochs` : `stopped after ${maxEpochs} epochs`, objective };
 }
@@ -341,7 +390,7 @@ async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams
  * Largest eigenvalue of the mean loss's Hessian at zero over `rows` (power iteration on finite
  * differences of the gradient), times `factor` (the curvature elsewhere is at most that much more).
  */
-async function curvatureAtZero(job: GradientJob, rows: Int32Array, P: number, factor: number, signal?: AbortSignal): Promise<number> {
+async function curvatureAtZero(job: GradientEngine, rows: Int32Array, P: number, factor: number, signal?: AbortSignal): Promise<number> {
   const rand = mulberry32(0x9e3779b9);
   let v = Float64Array.from({ length: P }, () => rand() - 0.5);
   const g0 = new Float64Array(P);

@@ -15,9 +15,13 @@ import { logNormMatrix } from './expression.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
 import { bestOf, decisionFunction, probabilities } from './linear-predict.ts';
 import { fitLogisticRegression, selectColumns, type FitReport, type LogRegParams } from './logistic-regression.ts';
+import type { LogRegGpu } from './logreg-engine.ts';
 
 export interface TransferOptions {
   pool?: WorkerPool | null;
+  /** A GPU for the training's gradient (logreg-engine.ts decides whether it pays), or why there is none. */
+  gpu?: LogRegGpu | null;
+  noGpu?: string;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -97,7 +101,7 @@ export async function logRegTransfer(ref: Dataset, refCodes: Int32Array, classes
   const xTrain = await logNormMatrix(ref, r.key, train, r.totals, genes, step(0.02, 0.15, 'reference'));
   const xHeld = await logNormMatrix(ref, r.key, held, r.totals, genes, step(0.15, 0.2, 'held-back reference cells'));
   const xQuery = await logNormMatrix(query, q.key, qMask, q.totals, Int32Array.from(qCols), step(0.2, 0.3, 'query'));
-  const { model, report } = await fitLogisticRegression(xTrain, yOf(train), classes, refCols.map((j) => refGenes[j]), { ...p.logreg, seed: p.seed }, step(0.3, 0.92, 'training'));
+  const { model, report } = await fitLogisticRegression(xTrain, yOf(train), classes, refCols.map((j) => refGenes[j]), { ...p.logreg, seed: p.seed }, { ...step(0.3, 0.92, 'training'), gpu: opts.gpu, noGpu: opts.noGpu });
   // The model's features are a subset of the shared genes (genes with counts, feature selection).
   const pos = new Map(refCols.map((j, i) => [refGenes[j], i]));
   const keep = new Int32Array(refCols.length).fill(-1);

@@ -15,6 +15,7 @@ import type { CalibrationReport } from './calibration.ts';
 import { evaluatePredictions, type MappingEvaluation } from './evaluation.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
 import { DEFAULT_LOGREG, type FitReport, type LogRegParams } from './logistic-regression.ts';
+import type { LogRegDevice, LogRegGpu } from './logreg-engine.ts';
 import { logRegTransfer } from './logreg-transfer.ts';
 import { referencePcaSpace } from './reference-space.ts';
 
@@ -30,8 +31,8 @@ export interface MapParams {
   embedding: string;
   k: number;
   weighted: boolean;
-  /** Logistic regression (the seed is `seed`). */
-  logreg: Omit<LogRegParams, 'seed'>;
+  /** Logistic regression (the seed is `seed`); `device`: where its gradient may run (logreg-engine.ts; absent: 'auto'). */
+  logreg: Omit<LogRegParams, 'seed'> & { device?: LogRegDevice };
   minConfidence: number;
   seed: number;
 }
@@ -40,7 +41,7 @@ export interface MapParams {
 function logregDefaults(): MapParams['logreg'] {
   const d: Partial<LogRegParams> = { ...DEFAULT_LOGREG };
   delete d.seed;
-  return d as MapParams['logreg'];
+  return { ...(d as Omit<LogRegParams, 'seed'>), device: 'auto' };
 }
 
 export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults(), minConfidence: 0.5, seed: 0 };
@@ -72,7 +73,8 @@ export interface MapReport {
 
 export const UNASSIGNED = 'unassigned';
 
-type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void; pool?: WorkerPool | null };
+/** gpu: the GPU the caller set up for logistic regression's gradient (logRegGpu), or null and why not. */
+type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void; pool?: WorkerPool | null; gpu?: LogRegGpu | null; noGpu?: string };
 
 /** Labels that mean "no label": what pandas, R and spreadsheets write for a missing value. */
 const MISSING_LABELS = new Set(['', 'na', 'nan', 'n/a', 'none', 'null', '<na>']);
@@ -160,6 +162,11 @@ export function checkReference(fileName: string, column: string, categories: str
   }
 }
 
+function withoutDevice(l: MapParams['logreg']): Omit<LogRegParams, 'seed'> {
+  const { device: _, ...rest } = l;
+  return rest;
+}
+
 interface Transfer {
   m: MappingResult;
   report: Partial<MapReport>;
@@ -180,7 +187,7 @@ async function transfer(ref: Dataset, refCodes: Int32Array, categories: string[]
       const used = categories.map((_, c) => c).filter((c) => count[c] > 0);
       const toClass = new Int32Array(categories.length).fill(-1);
       used.forEach((c, k) => (toClass[c] = k));
-      const t = await logRegTransfer(ref, refCodes.map((c) => (c >= 0 ? toClass[c] : -1)), used.map((c) => categories[c]), query, qMask, { seed: p.seed, minConfidence: p.minConfidence, logreg: { ...DEFAULT_LOGREG, ...p.logreg, seed: p.seed } }, opts);
+      const t = await logRegTransfer(ref, refCodes.map((c) => (c >= 0 ? toClass[c] : -1)), used.map((c) => categories[c]), query, qMask, { seed: p.seed, minConfidence: p.minConfidence, logreg: { ...DEFAULT_LOGREG, ...withoutDevice(p.logreg), seed: p.seed } }, opts);
       const back = (k: number) => (k >= 0 ? used[k] : -1);
       const m = { ...t.m, predicted: t.m.predicted.map(back), best: t.m.best.map(back) };
       return { m, model: t.model, report: { nShared: t.nShared, nRefGenes: t.nRefGenes, training: t.fit, calibration: t.calibration } };

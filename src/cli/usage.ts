@@ -84,7 +84,7 @@ Usage:
   scweb annotate QUERY [QUERY...] [--method logreg] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--multi-class multinomial|ovr] [--c 1] [--feature-selection [--top-genes 300]]
               [--solver auto|lbfgs|sgd] [--model-out MODEL.json|MODEL.pkl] [--min-confidence 0.5] [--seed 0]
-              [--threads N] [--join inner|outer]
+              [--threads N] [--backend auto|webgpu|cpu] [--join inner|outer]
       Label transfer (the default method) by L2 logistic regression on log1p(CP10k) of REF's genes
       shared with QUERY (matched by name), CellTypist's recipe: genes without counts in REF
       dropped, StandardScaler, scaled values above 10 clipped; sklearn's objective (summed log-loss +
@@ -98,6 +98,9 @@ Usage:
       macro-F1 and per-label precision/recall against it are printed. --model-out writes the trained
       model (genes, scaler, coefficients, temperature) as scWeb JSON or as a CellTypist .pkl (for
       CellTypist or --method celltypist). --threads: workers for the training (same result for any N).
+      --backend: where the training's gradient runs; auto: a hardware GPU for references of at least
+      1e8 cells x genes x labels (float32 there, finished in float64 on the CPU), else the CPU;
+      webgpu: any adapter at any size; cpu: the CPU pool.
   scweb annotate QUERY [QUERY...] [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
               [--join inner|outer]

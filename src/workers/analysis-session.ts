@@ -20,6 +20,7 @@ import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
+import { logRegGpu } from '../analysis/logreg-engine.ts';
 import { headAcross, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
@@ -365,7 +366,9 @@ export class AnalysisSession {
 
   /** Maps from the labelled cells of this dataset, or (with `reference`) from another dataset. */
   async map(params: MapParams, reference: Dataset | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
-    const opts = { signal, onProgress, pool: this.pool };
+    // Logistic regression's gradient on this worker's GPU where the choice and the size allow.
+    const { gpu, detail } = params.method === 'logreg' ? await logRegGpu(params.logreg.device) : { gpu: null, detail: '' };
+    const opts = { signal, onProgress, pool: this.pool, gpu, noGpu: detail };
     const { columns, report, model } = reference ? await mapAcross(reference, this.ds, params, opts) : await mapWithin(this.ds, params, opts);
     // A new half split replaces the old one's column; other mappings' columns stay.
     this.replaceColumns(columns, (name) => name === `predicted_${params.labelColumn}_split`);

@@ -18,7 +18,8 @@ export function MappingTraining({ report }: { report: MapReport }) {
   return (
     <p className="muted small" data-testid="map-calibration">
       Logistic regression ({t.solver === 'lbfgs' ? 'L-BFGS' : 'mini-batch SGD'}) on {t.nCells.toLocaleString()} cells × {t.nFeatures.toLocaleString()} genes
-      {t.featureSelection ? ` (${t.featureSelection})` : ''}: {t.iterations} {t.solver === 'lbfgs' ? 'iterations' : 'epochs'}, {t.converged ? 'converged' : 'not converged'}, {t.seconds.toFixed(1)} s.
+      {t.featureSelection ? ` (${t.featureSelection})` : ''}: {t.iterations} {t.solver === 'lbfgs' ? 'iterations' : 'epochs'}, {t.converged ? 'converged' : 'not converged'}, {t.seconds.toFixed(1)} s
+      {t.engine && <span data-testid="map-engine"> on the {t.engine}</span>}.
       {c.nHeldOut > 0 && (
         <>
           {' '}On {c.nHeldOut.toLocaleString()} held-back reference cells: accuracy {pct(c.accuracy)}, macro-F1 {c.macroF1.toFixed(3)}, calibration error (ECE) {c.eceBefore.toFixed(3)} → {c.eceAfter.toFixed(3)} at temperature {c.temperature.toFixed(2)}
