@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony bench-logreg-gpu bench-logreg-gpu-bundle
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -112,6 +112,20 @@ bench-annotate: deps
 
 bench-celltypist: deps
 	node --import tsx bench/celltypist.ts
+
+# Logistic regression's gradient, CPU pool vs WebGPU (Dawn finds the GPU through the system's Vulkan
+# driver; for SwiftShader add $(GPU_ENV) and small --gpu-sizes). Not in `bench`: it wants a GPU.
+bench-logreg-gpu: deps
+	node --import tsx bench/logreg-gpu.ts $(BENCH_LOGREG_GPU_ARGS)
+
+# The same as one file plus Dawn (23 MB) in bench/out/logreg-gpu/, for a GPU machine without
+# node_modules: carry bench/out/logreg-gpu and run `node bench/out/logreg-gpu/bench.mjs --threads 1`.
+bench-logreg-gpu-bundle: deps
+	npx esbuild bench/logreg-gpu.ts --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
+	  --outfile=bench/out/logreg-gpu/bench.mjs "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+	mkdir -p bench/out/logreg-gpu/node_modules/webgpu/dist
+	cp node_modules/webgpu/index.js node_modules/webgpu/package.json bench/out/logreg-gpu/node_modules/webgpu/
+	cp -r node_modules/webgpu/dist/linux-x64 bench/out/logreg-gpu/node_modules/webgpu/dist/
 
 # Harmony on 10k and 100k synthetic cells x 50 PCs, 1 and 2 threads, beside harmonypy when
 # HARMONYPY_DIR points at a checkout of github.com/slowkow/harmonypy (python3-torch, -sklearn, -pandas).

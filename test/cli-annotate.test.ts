@@ -113,6 +113,7 @@ describe('scweb annotate --method logreg', () => {
       expect(await main([...base, '--method', 'svm'])).toBe(2);
       expect(await main([...base, '--c', '0'])).toBe(2);
       expect(await main([...base, '--multi-class', 'softmax'])).toBe(2);
+      expect(await main([...base, '--backend', 'wasm'])).toBe(2);
       expect(await main([...base, '--method', 'knn', '--model-out', join(dir, 'm.json')])).toBe(2);
     } finally {
       process.stderr.write = quiet;

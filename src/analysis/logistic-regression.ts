@@ -292,12 +292,13 @@ async function solveLbfgs(job: GradientEngine, rows: ScaledRows, params: LogRegP
   const r = await lbfgs(new Float64Array(p * K + K), penalised(job, p, K, params.C, run), lbfgsOpts(0, maxIter));
   if (job.precision === 'float64') return { theta: r.x, iterations: r.iterations, converged: r.converged, message: r.message, objective: r.f };
   // Float32 sums carry noise near 1e-7 of the objective: L-BFGS on them stops (often in the line
-  // search) short of scipy's float64 tolerances. The CPU pool takes it from there in float64 to
-  // the same stopping rules as a CPU fit: a few iterations, as the GPU did the descent.
+  // search) short of scipy's float64 tolerances, or meets them on noisy values. The CPU pool takes
+  // it from there in float64, with the GPU run's correction pairs, to the same stopping rules as a
+  // CPU fit: a few iterations, as the GPU did the descent.
   where = ', float64 finish on the CPU';
   const cpu = new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
   try {
-    const r2 = await lbfgs(r.x, penalised(cpu, p, K, params.C, run), lbfgsOpts(r.iterations, Math.max(1, maxIter - r.iterations)));
+    const r2 = await lbfgs(r.x, penalised(cpu, p, K, params.C, run), { ...lbfgsOpts(r.iterations, Math.max(1, maxIter - r.iterations)), pairs: r.pairs });
     return {
       theta: r2.x,
       iterations: r.iterations + r2.iterations,
@@ -323,16 +324,29 @@ const SGD_NO_CHANGE = 5;
  */
 async function solveSgd(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
   const n = rows.x.nRows;
+  const rand = mulberry32(params.seed ^ 0x5eed);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  shuffle(order, rand);
+  // The step size and the final objective in float64 on the CPU pool whichever engine trains: the
+  // curvature is a finite difference of gradients, where float32 loses three digits (a sample of
+  // 4,096 cells); the objective is one pass.
+  const exact = job.precision === 'float64' ? job : new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
+  try {
+    return await sgdEpochs(job, exact, rows, params, opts, order, rand);
+  } finally {
+    if (exact !== job) exact.close();
+  }
+}
+
+async function sgdEpochs(job: GradientEngine, exact: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, order: Int32Array, rand: () => number): Promise<Solution> {
+  const n = rows.x.nRows;
   const p = rows.x.nCols;
   const K = rows.nClasses;
   const P = p * K + K;
   const B = Math.min(n, params.batchSize ?? 1000);
   const maxEpochs = params.maxIter ?? 100;
   const alpha = 1 / (params.C * n);
-  const rand = mulberry32(params.seed ^ 0x5eed);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  shuffle(order, rand);
-  const L = await curvatureAtZero(job, order.subarray(0, Math.min(n, 4096)), P, params.multiClass === 'multinomial' ? K / 2 : 1, opts.signal);
+  const L = await curvatureAtZero(exact, order.subarray(0, Math.min(n, 4096)), P, params.multiClass === 'multinomial' ? K / 2 : 1, opts.signal);
   const eta0 = 1 / (L + alpha);
   const theta = new Float64Array(P);
   const g = new Float64Array(P);
@@ -373,15 +387,8 @@ async function solveSgd(job: GradientEngine, rows: ScaledRows, params: LogRegPar
       break;
     }
   }
-  // The objective at the end, over every row, comparable with L-BFGS's: in float64 on the CPU pool
-  // whichever engine trained (one pass; the GPU engine keeps no rows of its own in SGD).
-  const final = job.precision === 'float64' ? job : new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
-  let objective: number;
-  try {
-    objective = await penalised(final, p, K, params.C, { signal: opts.signal })(theta, g);
-  } finally {
-    if (final !== job) final.close();
-  }
+  // The objective at the end, over every row, comparable with L-BFGS's.
+  const objective = await penalised(exact, p, K, params.C, { signal: opts.signal })(theta, g);
   const epochs = Math.min(epoch, maxEpochs);
   return { theta, iterations: epochs, converged, message: converged ? `training loss improved by less than ${SGD_TOL} for ${SGD_NO_CHANGE} epochs` : `stopped after ${maxEpochs} epochs`, objective };
 }

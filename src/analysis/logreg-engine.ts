@@ -12,11 +12,15 @@ import { detectBackend } from '../model/backend.ts';
 export type LogRegDevice = 'auto' | 'webgpu' | 'cpu';
 
 /**
- * Cells x genes x classes of a full pass below which 'auto' stays on the CPU: 10^8 (5,000 cells x
- * 2,000 genes x 10 labels) is where one pass on one CPU thread takes ~40-60 ms here
- * (bench/logreg-gpu.ts), many times a GPU's per-pass overhead. An estimate until bench/logreg-gpu.ts
- * has run on a hardware GPU: SwiftShader, the only adapter where it was written, emulates the GPU
- * on the CPU and never pays.
+ * Cells x genes x classes of a full pass below which 'auto' stays on the CPU. At 10^8 (5,000 cells
+ * x 2,000 genes x 10 labels) one pass takes ~0.07 s on one CPU thread here (bench/logreg-gpu.ts:
+ * 0.042 s at 2,000 cells, 0.26 s at 20,000, 1.4 s at 100,000) and a fit of ~40 iterations a few
+ * seconds; a GPU pass there is one block, ~20 tfjs dispatches and one read-back (milliseconds), so
+ * what is left to pay for is fixed: compiling tfjs's pipelines on first use (hundreds of ms), the
+ * copy of the reference (40 MB) and the float64 finish (0-6 CPU iterations). Below, those fixed
+ * costs are the whole CPU fit. An estimate until bench/logreg-gpu.ts has run on a hardware GPU:
+ * SwiftShader, the only adapter here, emulates the GPU on the CPU (a pass at 2,000 cells: 5.3 s,
+ * 125x the CPU's) and never pays, which is why 'auto' never takes a software adapter.
  */
 export const GPU_MIN_WORK = 1e8;
 

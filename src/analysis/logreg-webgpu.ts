@@ -11,7 +11,7 @@
 // size) and its compiled pipelines are reused. tfjs 4.22 on WebGPU: only `await data()` reads.
 import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError } from '../io/errors.ts';
-import { blockRows } from './logreg-engine.ts';
+import { ROW_ALIGN, blockRows } from './logreg-engine.ts';
 import type { GradientEngine, GradientRun, ScaledRows } from './logreg-gradient.ts';
 
 /** Rows per mini-batch chunk (SGD's batches, the curvature sample): fixed, so one shape serves all. */
@@ -57,6 +57,8 @@ export interface WebGpuGradientOptions {
   onProgress?: (fraction: number, message: string) => void;
   /** tfjs backend to run on; 'webgpu' in the app. 'cpu' runs the same float32 graph on tfjs's CPU backend (tests of the arithmetic). */
   backend?: 'webgpu' | 'cpu';
+  /** Rows per resident block instead of blockRows(n, p) (a multiple of ROW_ALIGN: tests use small ones for several blocks). */
+  rowsPerBlock?: number;
 }
 
 export class WebGpuGradient implements GradientEngine {
@@ -76,6 +78,7 @@ export class WebGpuGradient implements GradientEngine {
     private readonly data: ScaledRows,
     private readonly multinomial: boolean,
     backendName: string,
+    rowsPerBlock: number | undefined,
   ) {
     const { x, nClasses: K, mean, scale, clip } = data;
     this.K = K;
@@ -84,7 +87,8 @@ export class WebGpuGradient implements GradientEngine {
     this.inv = scale.map((s) => 1 / s);
     this.cap = mean.map((m, j) => clip + m * this.inv[j]);
     this.shift = mean.map((m, j) => -m * this.inv[j]);
-    this.rowsPerBlock = blockRows(x.nRows, this.p);
+    this.rowsPerBlock = rowsPerBlock ?? blockRows(x.nRows, this.p);
+    if (this.rowsPerBlock % ROW_ALIGN !== 0) throw new Error(`rows per GPU block must be a multiple of ${ROW_ALIGN}, got ${this.rowsPerBlock}`);
     this.backendName = backendName;
   }
 
@@ -93,7 +97,7 @@ export class WebGpuGradient implements GradientEngine {
     const backend = opts.backend ?? 'webgpu';
     if (backend === 'webgpu' && !(await loadTfjsWebGPU())) throw new Error('tfjs could not start its WebGPU backend (no adapter or device)');
     if (backend === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
-    const engine = new WebGpuGradient(data, multinomial, backend);
+    const engine = new WebGpuGradient(data, multinomial, backend, opts.rowsPerBlock);
     if (opts.resident) {
       const n = data.x.nRows;
       const B = engine.rowsPerBlock;

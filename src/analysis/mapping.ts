@@ -163,7 +163,8 @@ export function checkReference(fileName: string, column: string, categories: str
 }
 
 function withoutDevice(l: MapParams['logreg']): Omit<LogRegParams, 'seed'> {
-  const { device: _, ...rest } = l;
+  const rest = { ...l };
+  delete rest.device;
   return rest;
 }
 

@@ -64,7 +64,7 @@ async function trainingGpu(backend: LogRegDevice, log: (m: string) => void): Pro
   const installed = await installNodeWebGPU();
   const r = installed.ok ? await logRegGpu(backend) : { gpu: null, detail: `no WebGPU (${installed.reason})` };
   if (!r.gpu && backend === 'webgpu') throw new Error(`--backend webgpu: no WebGPU adapter for the training (${r.detail}; see \`scweb help\` for the Vulkan environment)`);
-  if (r.gpu) log(`training's gradient on WebGPU (${r.detail}) where the reference is large enough${backend === 'webgpu' ? ': any size, --backend webgpu' : ''}`);
+  if (r.gpu) log(backend === 'webgpu' ? `training's gradient on WebGPU (${r.detail}), --backend webgpu` : `training's gradient on WebGPU (${r.detail}) if the reference is above the size threshold`);
   return { ...r, noGpu: r.detail.replace(/; using the CPU.*$/, '') };
 }
 
