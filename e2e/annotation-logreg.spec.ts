@@ -27,6 +27,8 @@ test('demo -> logistic regression on a stratified half -> accuracy, calibration,
   expect(acc).toBeGreaterThan(65);
   await expect(page.getByTestId('map-report')).toContainText('by logistic regression on 765 shared genes');
   await expect(page.getByTestId('map-report')).toContainText('predicted_bulk_labels_split');
+  // auto: headless Chromium's only adapter is SwiftShader, so the gradient ran on the CPU.
+  await expect(page.getByTestId('map-engine')).toContainText(/on the CPU \(\d+ threads?, float64\)/);
   await expect(page.getByTestId('map-calibration')).toContainText(/held-back reference cells: accuracy [0-9.]+%, macro-F1 [0-9.]+, calibration error \(ECE\) [0-9.]+ → [0-9.]+ at temperature [0-9.]+/);
   await expect(page.getByTestId('map-evaluation')).toContainText(/Against bulk_labels \(347 cells\): accuracy [0-9.]+%/);
   await expect(page.getByTestId('map-per-label').locator('tbody tr')).toHaveCount(10);

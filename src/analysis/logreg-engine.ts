@@ -7,6 +7,7 @@
 // reference on the GPU as dense float32 blocks, so it needs them to fit GPU_MEMORY_BUDGET; SGD
 // copies each mini-batch and keeps nothing there.
 import { detectBackend } from '../model/backend.ts';
+import { residentBytes } from './logreg-blocks.ts';
 
 /** 'auto': a hardware WebGPU adapter, above GPU_MIN_WORK; 'webgpu': any adapter, any size; 'cpu': the pool. */
 export type LogRegDevice = 'auto' | 'webgpu' | 'cpu';
@@ -43,23 +44,6 @@ export interface EngineChoice {
   kind: 'webgpu' | 'cpu';
   /** Why, for the report. */
   reason: string;
-}
-
-/** Largest block, in float32 values (64 MiB): well inside WebGPU's default 128 MiB binding limit. */
-const BLOCK_VALUES = 1 << 24;
-/** Rows of a block are a multiple of this (tfjs's matMul tiles are 32 or 64 wide). */
-export const ROW_ALIGN = 64;
-
-/** Rows per resident GPU block for `n` rows of `p` features: fixed by n and p alone. */
-export function blockRows(n: number, p: number): number {
-  const most = Math.max(ROW_ALIGN, Math.floor(BLOCK_VALUES / Math.max(1, p) / ROW_ALIGN) * ROW_ALIGN);
-  return Math.min(8192, most, Math.ceil(n / ROW_ALIGN) * ROW_ALIGN);
-}
-
-/** Bytes the resident float32 blocks (values, one-hot labels, row weights) take on the GPU, padding included. */
-export function residentBytes(n: number, p: number, K: number): number {
-  const B = blockRows(n, p);
-  return Math.ceil(n / B) * B * (p + K + 1) * 4;
 }
 
 const fmt = (v: number) => v.toLocaleString('en-US');

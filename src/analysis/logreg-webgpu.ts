@@ -11,7 +11,7 @@
 // size) and its compiled pipelines are reused. tfjs 4.22 on WebGPU: only `await data()` reads.
 import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError } from '../io/errors.ts';
-import { ROW_ALIGN, blockRows } from './logreg-engine.ts';
+import { ROW_ALIGN, blockRows } from './logreg-blocks.ts';
 import type { GradientEngine, GradientRun, ScaledRows } from './logreg-gradient.ts';
 
 /** Rows per mini-batch chunk (SGD's batches, the curvature sample): fixed, so one shape serves all. */
