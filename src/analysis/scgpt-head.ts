@@ -4,10 +4,14 @@
 // softmax probabilities, the most probable label, its probability as the confidence, and
 // 'unassigned' below a threshold. Within one dataset (labelled cells annotate the unlabelled, or
 // a stratified half the other half, for evaluation) or from a reference dataset to a query, with
-// the same output columns as the kNN mapping (mapping.ts).
+// the same output columns as the kNN mapping (mapping.ts). The trained head comes back as a
+// SavedHead (model/head-file.ts) to be written to a file, and `headFromFile` annotates a dataset
+// with one read back, without training.
 import { CancelledError } from '../io/errors.ts';
 import type { Column, Dataset } from '../io/types.ts';
 import type { LoadedModel } from '../model/bundle.ts';
+import type { SavedHead } from '../model/head-file.ts';
+import { checkHeadEncoder, encoderIdentity } from '../model/head-file.ts';
 import type { HeadEpoch, HeadFeatures, HeadTrainParams } from '../model/cls-train.ts';
 import { ClsHead, SCGPT_HEAD_DEFAULTS, predictHead, prepareHeadBackend, trainHead } from '../model/cls-train.ts';
 import type { CellEncoder, DatasetTokenizeOptions } from '../model/embed.ts';
@@ -49,6 +53,8 @@ export interface HeadReport extends Omit<MapReport, 'method'> {
   /** Cells left out because none of their expressed genes is in the model's vocabulary. */
   noGenes: { reference: number; query: number };
   seconds: number;
+  /** Set when a saved head annotated the cells (no training here): the file and what it was trained on. */
+  savedHead?: { file: string; reference: string; labelColumn: string; classes: number; encoder: string };
 }
 
 export interface HeadResult {
@@ -59,6 +65,8 @@ export interface HeadResult {
   queryCells: Int32Array;
   /** Their probabilities, [queryCells.length, categories.length]. */
   probabilities: Float32Array;
+  /** The trained head with what it needs to be reused (absent when a saved head was applied). */
+  trained?: SavedHead;
 }
 
 export interface HeadOptions extends DatasetTokenizeOptions {
@@ -67,6 +75,10 @@ export interface HeadOptions extends DatasetTokenizeOptions {
   onProgress?: (fraction: number, message: string, epoch?: HeadEpoch) => void;
   /** Bytes of last-layer inputs kept in memory when the last layer is trained (default 512 MiB); past that they are recomputed each epoch. */
   cacheBytes?: number;
+  /** The model's name as the user knows it (the --model argument, the app's choice), recorded in a saved head. */
+  modelName?: string;
+  /** Who wrote a saved head (e.g. "scWeb 0.4.0"). */
+  createdBy?: string;
 }
 
 type Progress = (fraction: number, message: string) => void;
@@ -119,8 +131,17 @@ async function layerInputFeatures(model: LoadedModel, encoder: CellEncoder, cell
   return { kind: 'layer-input', n: cells.length, get: async (idx) => idx.map((c) => all[c]) };
 }
 
+interface CellSide {
+  features: HeadFeatures;
+  rows: Int32Array;
+  empty: number;
+  /** The matrix read and where the gene symbols came from. */
+  matrix: string;
+  genes: string;
+}
+
 /** The head's input for the cells of `ds` where `keep` is set, in dataset order; `rows` says which got one. */
-async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, encoder: CellEncoder, unfreeze: boolean, opts: HeadOptions, progress: Progress): Promise<{ features: HeadFeatures; rows: Int32Array; empty: number }> {
+async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, encoder: CellEncoder, unfreeze: boolean, opts: HeadOptions, progress: Progress): Promise<CellSide> {
   const tokenOpts: DatasetTokenizeOptions = { matrixKey: opts.matrixKey, geneColumn: opts.geneColumn, ensemblToSymbol: opts.ensemblToSymbol, maxLength: opts.maxLength, seed: opts.seed, uniformFor: opts.uniformFor };
   if (!unfreeze) {
     const r = await embedDataset(ds, model, encoder, {
@@ -138,10 +159,10 @@ async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, e
       else empty++;
     }
     const idx = Int32Array.from(rows);
-    return { features: subset({ kind: 'cls', n: ds.nObs, x: r.embeddings }, idx, d), rows: idx, empty };
+    return { features: subset({ kind: 'cls', n: ds.nObs, x: r.embeddings }, idx, d), rows: idx, empty, matrix: r.input.key, genes: r.mapping.source };
   }
   progress(0, `reading ${ds.fileName}`);
-  const { tokens } = await tokenizeDataset(ds, model, keep, { ...tokenOpts, signal: opts.signal });
+  const { tokens, tokenizer } = await tokenizeDataset(ds, model, keep, { ...tokenOpts, signal: opts.signal });
   const rows: number[] = [];
   let empty = 0;
   for (let i = 0; i < ds.nObs; i++) {
@@ -150,7 +171,7 @@ async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, e
     else empty++;
   }
   const features = await layerInputFeatures(model, encoder, rows.map((i) => tokens[i]!), opts.cacheBytes ?? 512 * 1024 * 1024, opts.signal, progress);
-  return { features, rows: Int32Array.from(rows), empty };
+  return { features, rows: Int32Array.from(rows), empty, matrix: tokenizer.input.key, genes: tokenizer.mapping.source };
 }
 
 function mostProbable(p: Float32Array, n: number, C: number, minConfidence: number): MappingResult {
@@ -216,8 +237,19 @@ async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadPa
       const probs = await predictHead(head, heldOut.features, { signal: opts.signal });
       heldOutScores = { n: hold.length, ...accuracyF1(heldOut.labels, mostProbable(probs, hold.length, C, 0).best, C) };
     }
+    const weights = await head.weights();
+    const cfg = model.weights.config;
+    const trained: SavedHead = {
+      head: weights.head,
+      lastLayer: weights.lastLayer ? { index: cfg.nLayers - 1, weights: weights.lastLayer } : null,
+      classes: s.categories,
+      labelColumn: p.labelColumn,
+      encoder: await encoderIdentity(model.weights, opts.modelName ?? model.description),
+      tokenization: { maxLength: opts.maxLength ?? 1200, nBins: SCGPT_N_BINS, padValue: cfg.padValue, seed: opts.seed ?? 0, matrix: refSide.matrix, geneSource: refSide.genes },
+      training: { reference: s.ref.fileName, nTrain: fit.length, epochs: p.epochs, lr: p.lr, batchSize: p.batchSize, seed: p.seed, holdout: p.holdout, heldOut: heldOutScores, backend, createdBy: opts.createdBy ?? 'scWeb' },
+    };
     const count = (mask: Uint8Array) => mask.reduce((n, v) => n + v, 0);
-    let qSide: { features: HeadFeatures; rows: Int32Array; empty: number };
+    let qSide: Pick<CellSide, 'features' | 'rows' | 'empty'>;
     if (s.within) {
       const idx = inRef(refSide.rows, s.qMask);
       qSide = { features: subset(refSide.features, idx, d), rows: Int32Array.from(idx, (k) => refSide.rows[k]), empty: count(s.qMask) - idx.length };
@@ -245,10 +277,67 @@ async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadPa
       seconds: (performance.now() - started) / 1000,
     };
     if (s.within && p.reference === 'half') Object.assign(out, accuracyF1(Int32Array.from(qSide.rows, (r) => s.codes[r]), m.predicted, C));
-    return { columns, report: out, categories: s.categories, queryCells: qSide.rows, probabilities };
+    return { columns, report: out, categories: s.categories, queryCells: qSide.rows, probabilities, trained };
   } finally {
     head.dispose();
   }
+}
+
+/** scGPT's binning: bins 1..50 over each cell's expressed genes (tokenize.ts's default). */
+const SCGPT_N_BINS = 51;
+
+/**
+ * Annotates every cell of `query` with a saved head (no training): refuses a head trained on
+ * another encoder checkpoint (`mismatchFix` says what to do), tokenizes the cells as the head's
+ * reference was (its max length, binning and seed), and runs its encoder layer when it has one.
+ */
+export async function headFromFile(query: Dataset, model: LoadedModel, encoder: CellEncoder, saved: SavedHead, fileName: string, minConfidence: number, opts: HeadOptions & { mismatchFix: string }): Promise<HeadResult> {
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new RangeError(`the minimum confidence must be between 0 and 1 (got ${minConfidence})`);
+  const started = performance.now();
+  const report = (f: number, m: string) => opts.onProgress?.(Math.min(1, f), m);
+  report(0, `checking ${fileName} against the model`);
+  const cfg = model.weights.config;
+  checkHeadEncoder(saved, await encoderIdentity(model.weights, opts.modelName ?? model.description), fileName, opts.mismatchFix);
+  const t = saved.tokenization;
+  if (t.nBins !== SCGPT_N_BINS || t.padValue !== cfg.padValue) {
+    throw new Error(`${fileName}: the head was trained on inputs with ${t.nBins} bins and pad value ${t.padValue}, but scWeb feeds scGPT ${SCGPT_N_BINS} bins and this model's pad value ${cfg.padValue}; train a new head here`);
+  }
+  const backend = await prepareHeadBackend();
+  const C = saved.classes.length;
+  const all = new Uint8Array(query.nObs).fill(1);
+  const side = await cellFeatures(query, all, model, encoder, saved.lastLayer !== null, { ...opts, maxLength: t.maxLength, seed: t.seed }, (f, m) => report(0.9 * f, m));
+  const params: HeadTrainParams = { ...SCGPT_HEAD_DEFAULTS, nLayersCls: saved.head.blocks.length + 1, unfreezeLast: saved.lastLayer !== null };
+  const head = new ClsHead(cfg, C, params, saved.head, saved.lastLayer?.weights ?? null);
+  let probabilities: Float32Array;
+  try {
+    probabilities = await predictHead(head, side.features, { signal: opts.signal, label: `annotating with ${fileName}`, onProgress: (f, m) => report(0.9 + 0.1 * f, m) });
+  } finally {
+    head.dispose();
+  }
+  const m = mostProbable(probabilities, side.rows.length, C, minConfidence);
+  const predictedMask = new Uint8Array(query.nObs);
+  side.rows.forEach((r) => (predictedMask[r] = 1));
+  const columns = predictedColumns(saved.labelColumn, query.nObs, saved.classes, predictedMask, null, null, m);
+  const tr = saved.training;
+  const out: HeadReport = {
+    method: 'scgpt-head',
+    labelColumn: saved.labelColumn,
+    predictedColumn: columns[0].name,
+    confidenceColumn: columns[1].name,
+    embedding: saved.lastLayer ? 'scGPT <cls>, last layer fine-tuned' : 'scGPT <cls>',
+    nRef: tr.nTrain,
+    nQuery: side.rows.length,
+    summary: summarizeMapping(m, saved.classes),
+    encoder: encoder.name,
+    backend,
+    unfreezeLast: saved.lastLayer !== null,
+    history: [],
+    heldOut: tr.heldOut,
+    noGenes: { reference: 0, query: side.empty },
+    seconds: (performance.now() - started) / 1000,
+    savedHead: { file: fileName, reference: tr.reference, labelColumn: saved.labelColumn, classes: C, encoder: saved.encoder.name },
+  };
+  return { columns, report: out, categories: saved.classes, queryCells: side.rows, probabilities };
 }
 
 /** Within one dataset: its labelled cells (or a stratified half of them) train the head, which annotates the others. */
