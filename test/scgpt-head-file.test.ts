@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HeadParams, HeadResult } from '../src/analysis/scgpt-head.ts';
 import { DEFAULT_HEAD_PARAMS, headAcross, headFromFile } from '../src/analysis/scgpt-head.ts';
+import { CancelledError } from '../src/io/errors.ts';
 import { encodeNpy } from '../src/io/npy.ts';
 import type { PyOut } from '../src/io/pickle/pickler.ts';
 import { int } from '../src/io/pickle/pickler.ts';
@@ -27,6 +28,7 @@ import type { SavedHead } from '../src/model/head-file.ts';
 import { HeadFileError, encoderFingerprint, headFileValue, readHeadFile, writeHeadFile } from '../src/model/head-file.ts';
 import { lastLayerCls, lastLayerTensors } from '../src/model/last-layer-tfjs.ts';
 import { loadModelDir } from '../src/model/node-model.ts';
+import type { LayerWeights } from '../src/model/weights.ts';
 import { expected, fixturePath } from './model-fixtures.ts';
 import { fixtureLayerInputs } from './scgpt-head-fixture.ts';
 
@@ -70,7 +72,7 @@ describe('a saved head', () => {
     back.head.blocks.forEach((B, i) => (['w', 'b', 'g', 'beta'] as const).forEach((k) => expect(same(B[k], trained.head.blocks[i][k])).toBe(true)));
     expect(same(back.head.outW, trained.head.outW) && same(back.head.outB, trained.head.outB)).toBe(true);
     expect(back.lastLayer?.index ?? null).toBe(trained.lastLayer ? 2 : null);
-    if (trained.lastLayer) for (const [k, v] of Object.entries(trained.lastLayer.weights)) expect(same(back.lastLayer!.weights[k as keyof typeof v], v)).toBe(true);
+    if (trained.lastLayer) for (const [k, v] of Object.entries(trained.lastLayer.weights)) expect(same(back.lastLayer!.weights[k as keyof LayerWeights], v)).toBe(true);
 
     const fractions: number[] = [];
     const again = await headFromFile(ds, model, cpuEncoder(model), back, 'head.pt', 0.2, { modelName: 'tiny', mismatchFix: fix, onProgress: (f) => fractions.push(f) });
@@ -105,7 +107,7 @@ describe('a saved head', () => {
     writeFileSync(join(dir, 'lengths.npy'), encodeNpy(lengths, [cells.length]));
     const py = spawnSync(PYTHON, [fileURLToPath(new URL('reference/scgpt_head_torch.py', import.meta.url)), headPath, dir, CKPT], { encoding: 'utf8', maxBuffer: 16 << 20 });
     expect(py.status, py.stderr).toBe(0);
-    const out = JSON.parse(py.stdout) as { zip_ok: boolean; unsupported_ops: string[]; unexpected_globals: string[]; unexpected_keys: string[]; placed: boolean; classes: string[]; label_column: string; format: string; fingerprint: string; logits_cls: number[]; logits_layer: number[]; layer_differs_from_checkpoint: boolean; encoder: { sha256: string }; tokenization: { max_length: number } };
+    const out = JSON.parse(py.stdout) as { zip_ok: boolean; unsupported_ops: string[]; unexpected_globals: string[]; unexpected_keys: string[]; placed: boolean; classes: string[]; label_column: string; format: string; fingerprint: string; fingerprint_f16: string; logits_cls: number[]; logits_layer: number[]; layer_differs_from_checkpoint: boolean; encoder: { sha256: string; sha256_f16: string }; tokenization: { max_length: number } };
     expect(out.zip_ok).toBe(true);
     expect(out.unsupported_ops).toEqual([]);
     expect(out.unexpected_globals).toEqual([]);
@@ -116,9 +118,11 @@ describe('a saved head', () => {
     expect(out.label_column).toBe('bulk_labels');
     expect(out.format).toBe('scweb-scgpt-cls-head');
     expect(out.tokenization.max_length).toBe(1200);
-    // The documented fingerprint, recomputed by Python from the checkpoint file.
+    // The documented fingerprints, recomputed by Python from the checkpoint file.
     expect(out.fingerprint).toBe(await encoderFingerprint(model.weights));
     expect(out.encoder.sha256).toBe(out.fingerprint);
+    expect(out.fingerprint_f16).toBe(await encoderFingerprint(model.weights, 'f16'));
+    expect(out.encoder.sha256_f16).toBe(out.fingerprint_f16);
 
     const head = clsDecoderTensors(trained.head);
     const layer = lastLayerTensors(trained.lastLayer!.weights, model.weights.config);
@@ -138,7 +142,7 @@ describe('a saved head', () => {
   }, 60_000);
 });
 
-describe('refusals', () => {
+describe('refusals and cancel', () => {
   /** A head file edited the way a hand or a bug might: the dict's entries changed before writing. */
   const edited = (h: SavedHead, edit: (entries: [PyOut, PyOut][]) => void) =>
     torchSave((tensor) => {
@@ -192,20 +196,40 @@ describe('refusals', () => {
     await refused(writeHeadFile(wrongLayer), /"unfrozen_layer" is 0, not the encoder's last layer \(2\)/);
   });
 
-  it("a head of another encoder checkpoint is refused naming both and the fix; the dataset keeps its columns", async () => {
-    const fp16 = await loadModelDir(fixturePath('tiny', 'checkpoint_fp16'));
+  it('a head of another encoder checkpoint is refused naming both and the fix; the dataset keeps its columns', async () => {
+    // The tiny encoder with one weight changed (as fine-tuning would): another checkpoint.
+    const other: LoadedModel = { ...model, weights: { ...model.weights, encNormB: Float32Array.from(model.weights.encNormB, (v, i) => (i === 0 ? v + 0.01 : v)) } };
     const before = ds.obs.columns.map((c) => c.name);
-    const err = await headFromFile(ds, fp16, cpuEncoder(fp16), frozen.trained!, 'head.pt', 0.5, { modelName: 'tiny-fp16', mismatchFix: fix }).then(
+    const err = await headFromFile(ds, other, cpuEncoder(other), frozen.trained!, 'head.pt', 0.5, { modelName: 'other', mismatchFix: fix }).then(
       () => null,
       (e: unknown) => e as Error,
     );
     expect(err).toBeInstanceOf(HeadFileError);
-    expect(err!.message).toMatch(/^head\.pt: this head was trained on the encoder "tiny" \(sha256 [0-9a-f]{12}…, vocab 698, d_model 64, 3 layers\), but the model loaded is "tiny-fp16" \(sha256 [0-9a-f]{12}…/);
+    expect(err!.message).toMatch(/^head\.pt: this head was trained on the encoder "tiny" \(sha256 [0-9a-f]{12}…, vocab 698, d_model 64, 3 layers\), but the model loaded is "other" \(sha256 [0-9a-f]{12}…/);
     expect(err!.message).toContain(fix);
     expect(ds.obs.columns.map((c) => c.name)).toEqual(before);
     // The same numbers under flash-attn key names are the same encoder.
     const flash = await loadModelDir(fixturePath('tiny', 'checkpoint_flash'));
     expect(await encoderFingerprint(flash.weights)).toBe(await encoderFingerprint(model.weights));
+  }, 60_000);
+
+  it('a cancelled run stops with CancelledError and sets no column', async () => {
+    const ctrl = new AbortController();
+    const before = ds.obs.columns.map((c) => c.name);
+    const run = headFromFile(ds, model, cpuEncoder(model), unfrozen.trained!, 'head.pt', 0.5, { modelName: 'tiny', mismatchFix: fix, signal: ctrl.signal, onProgress: (f) => f > 0 && ctrl.abort() });
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(ds.obs.columns.map((c) => c.name)).toEqual(before);
+  }, 60_000);
+
+  it('an fp16 copy of the encoder (the hub cache, an fp16 checkpoint) is taken with a note; its probabilities agree within fp16 rounding', async () => {
+    const fp16 = await loadModelDir(fixturePath('tiny', 'checkpoint_fp16'));
     expect(await encoderFingerprint(fp16.weights)).not.toBe(await encoderFingerprint(model.weights));
+    expect(await encoderFingerprint(fp16.weights, 'f16')).toBe(await encoderFingerprint(model.weights, 'f16'));
+    const r = await headFromFile(ds, fp16, cpuEncoder(fp16), frozen.trained!, 'head.pt', 0.2, { modelName: 'tiny-fp16', mismatchFix: fix });
+    expect(r.report.savedHead?.note).toMatch(/"tiny-fp16" .* holds the weights the head was trained on \("tiny" .* at another precision/);
+    let worst = 0;
+    r.probabilities.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - frozen.probabilities[i]))));
+    expect(worst).toBeLessThan(2e-3);
+    expect(worst).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -54,7 +54,7 @@ export interface HeadReport extends Omit<MapReport, 'method'> {
   noGenes: { reference: number; query: number };
   seconds: number;
   /** Set when a saved head annotated the cells (no training here): the file and what it was trained on. */
-  savedHead?: { file: string; reference: string; labelColumn: string; classes: number; encoder: string };
+  savedHead?: { file: string; reference: string; labelColumn: string; classes: number; encoder: string; note?: string };
 }
 
 export interface HeadResult {
@@ -297,7 +297,7 @@ export async function headFromFile(query: Dataset, model: LoadedModel, encoder: 
   const report = (f: number, m: string) => opts.onProgress?.(Math.min(1, f), m);
   report(0, `checking ${fileName} against the model`);
   const cfg = model.weights.config;
-  checkHeadEncoder(saved, await encoderIdentity(model.weights, opts.modelName ?? model.description), fileName, opts.mismatchFix);
+  const precision = checkHeadEncoder(saved, await encoderIdentity(model.weights, opts.modelName ?? model.description), fileName, opts.mismatchFix);
   const t = saved.tokenization;
   if (t.nBins !== SCGPT_N_BINS || t.padValue !== cfg.padValue) {
     throw new Error(`${fileName}: the head was trained on inputs with ${t.nBins} bins and pad value ${t.padValue}, but scWeb feeds scGPT ${SCGPT_N_BINS} bins and this model's pad value ${cfg.padValue}; train a new head here`);
@@ -335,7 +335,7 @@ export async function headFromFile(query: Dataset, model: LoadedModel, encoder: 
     heldOut: tr.heldOut,
     noGenes: { reference: 0, query: side.empty },
     seconds: (performance.now() - started) / 1000,
-    savedHead: { file: fileName, reference: tr.reference, labelColumn: saved.labelColumn, classes: C, encoder: saved.encoder.name },
+    savedHead: { file: fileName, reference: tr.reference, labelColumn: saved.labelColumn, classes: C, encoder: saved.encoder.name, ...(precision ? { note: precision } : {}) },
   };
   return { columns, report: out, categories: saved.classes, queryCells: side.rows, probabilities };
 }

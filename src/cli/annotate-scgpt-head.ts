@@ -184,6 +184,7 @@ async function applySaved(p: Parsed, saved: SavedHead, headPath: string, model: 
       },
     });
     log(`encoder: ${r.report.encoder}; head on tfjs ${r.report.backend}`);
+    if (r.report.savedHead?.note) log(`note: ${r.report.savedHead.note}`);
     if (r.report.noGenes.query) log(`cells with no expressed gene in the model's vocabulary, left out: ${r.report.noGenes.query} of the query (no prediction)`);
     await writeResult(p, r, query, inputs[0], out, minConfidence, log);
   } finally {

@@ -7,8 +7,8 @@
 //                  transformer_encoder.layers.<i>.* (nn.TransformerEncoderLayer's names)
 //   classes        the labels, in the order of the logits
 //   label_column, n_cls, nlayers_cls, unfrozen_layer
-//   encoder        the checkpoint it was trained on: name, sha256 fingerprint of its weights,
-//                  vocab_size, d_model, n_layers, n_heads, d_hid
+//   encoder        the checkpoint it was trained on: name, sha256 fingerprint of its weights (and
+//                  sha256_f16, of them rounded to float16), vocab_size, d_model, n_layers, ...
 //   tokenization   what predicting needs to build the same inputs (max_length, n_bins, ...)
 //   training       how it was trained and what it scored on held-out reference cells
 // Why one .pt and not a state dict plus a sidecar JSON: a PyTorch user loads it in one line,
@@ -29,6 +29,7 @@ import type { TensorOut } from './checkpoint/torch-save.ts';
 import { torchSave } from './checkpoint/torch-save.ts';
 import type { LayerWeights, ModelConfig, ScGPTWeights } from './weights.ts';
 import { canonicalKey } from './weights.ts';
+import { floatBitsToHalf } from './bundle.ts';
 
 export const HEAD_FORMAT = 'scweb-scgpt-cls-head';
 export const HEAD_VERSION = 1;
@@ -43,6 +44,11 @@ export interface EncoderIdentity {
   name: string;
   /** `encoderFingerprint` of its weights: the identity that is checked. */
   sha256: string;
+  /**
+   * The same of its weights rounded to float16: an fp16 copy of the encoder (the hub's cached
+   * bundle, an fp16 checkpoint) matches here, and is taken with a note.
+   */
+  sha256F16: string;
   vocabSize: number;
   dModel: number;
   nLayers: number;
@@ -142,28 +148,29 @@ async function sha256Hex(b: Uint8Array): Promise<string> {
   return Array.from(digest, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
-const fingerprints = new WeakMap<ScGPTWeights, Promise<string>>();
+const fingerprints = { f32: new WeakMap<ScGPTWeights, Promise<string>>(), f16: new WeakMap<ScGPTWeights, Promise<string>>() };
 
 /**
  * The identity of an encoder's weights: SHA-256 of the lines `NAME SHAPE SHA256\n`, one per
  * encoder tensor in `encoderTensors` order (SHAPE as 512x64, SHA256 of its float32 little-endian
- * bytes). The same numbers give the same fingerprint whether they came from a checkpoint (PyTorch
- * or flash-attn keys) or an scWeb bundle; an fp16 copy is another encoder. In Python:
+ * bytes, or with `f16` of its values rounded to float16, little-endian). The same numbers give the
+ * same fingerprint whether they came from a checkpoint (PyTorch or flash-attn keys) or an scWeb
+ * bundle. In Python (`t.half()` for f16):
  *   lines = "".join(f"{k} {'x'.join(map(str, t.shape))} {hashlib.sha256(t.float().numpy().tobytes()).hexdigest()}\n" for k, t in tensors)
  *   hashlib.sha256(lines.encode()).hexdigest()
  */
-export function encoderFingerprint(w: ScGPTWeights): Promise<string> {
-  let f = fingerprints.get(w);
+export function encoderFingerprint(w: ScGPTWeights, dtype: 'f32' | 'f16' = 'f32'): Promise<string> {
+  let f = fingerprints[dtype].get(w);
   if (!f) {
     f = (async () => {
       let lines = '';
       for (const t of encoderTensors(w)) {
-        const bytes = LITTLE_ENDIAN ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : littleEndian(t.data);
+        const bytes = dtype === 'f16' ? halfBytes(t.data) : LITTLE_ENDIAN ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : littleEndian(t.data);
         lines += `${t.name} ${t.shape.join('x')} ${await sha256Hex(bytes)}\n`;
       }
       return sha256Hex(new TextEncoder().encode(lines));
     })();
-    fingerprints.set(w, f);
+    fingerprints[dtype].set(w, f);
   }
   return f;
 }
@@ -175,21 +182,39 @@ function littleEndian(a: Float32Array): Uint8Array {
   return out;
 }
 
+/** float16 (round to nearest even, as torch's .half()) of every value, little-endian. */
+function halfBytes(a: Float32Array): Uint8Array {
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const out = new Uint8Array(a.length * 2);
+  for (let i = 0; i < a.length; i++) {
+    const h = floatBitsToHalf(bits[i]);
+    out[2 * i] = h & 0xff;
+    out[2 * i + 1] = h >>> 8;
+  }
+  return out;
+}
+
 /** The identity of a loaded model, under the name the user knows it by. */
 export async function encoderIdentity(w: ScGPTWeights, name: string): Promise<EncoderIdentity> {
   const c = w.config;
-  return { name, sha256: await encoderFingerprint(w), vocabSize: c.vocabSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, dHid: c.dHid };
+  return { name, sha256: await encoderFingerprint(w), sha256F16: await encoderFingerprint(w, 'f16'), vocabSize: c.vocabSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, dHid: c.dHid };
 }
 
 export function describeEncoder(e: EncoderIdentity): string {
   return `"${e.name}" (sha256 ${e.sha256.slice(0, 12)}…, vocab ${e.vocabSize}, d_model ${e.dModel}, ${e.nLayers} layers)`;
 }
 
-/** Refuses a head trained on another encoder than `current`, naming both and the fix. */
-export function checkHeadEncoder(h: SavedHead, current: EncoderIdentity, fileName: string, fix: string): void {
+/**
+ * Refuses a head trained on another encoder than `current`, naming both and the fix. Returns a
+ * note when `current` holds the same weights at another precision (one is an fp16 copy of the
+ * other): the head applies, its probabilities within fp16's rounding of the training encoder's.
+ */
+export function checkHeadEncoder(h: SavedHead, current: EncoderIdentity, fileName: string, fix: string): string | null {
   const e = h.encoder;
-  const same = e.sha256 === current.sha256 && e.vocabSize === current.vocabSize && e.dModel === current.dModel && e.nLayers === current.nLayers;
-  if (!same) throw new HeadFileError(fileName, `this head was trained on the encoder ${describeEncoder(e)}, but the model loaded is ${describeEncoder(current)}: its predictions would mean nothing. ${fix}`);
+  const shape = e.vocabSize === current.vocabSize && e.dModel === current.dModel && e.nLayers === current.nLayers && e.nHeads === current.nHeads && e.dHid === current.dHid;
+  if (shape && e.sha256 === current.sha256) return null;
+  if (shape && e.sha256F16 === current.sha256F16) return `the model loaded (${describeEncoder(current)}) holds the weights the head was trained on (${describeEncoder(e)}) at another precision (float16 and float32): its probabilities agree within float16's rounding`;
+  throw new HeadFileError(fileName, `this head was trained on the encoder ${describeEncoder(e)}, but the model loaded is ${describeEncoder(current)}: its predictions would mean nothing. ${fix}`);
 }
 
 const str = (s: string): PyOut => s;
@@ -227,7 +252,7 @@ export function headFileValue(h: SavedHead, tensor: TensorOut): PyOut {
     n_cls: int(C),
     nlayers_cls: int(head.blocks.length + 1),
     unfrozen_layer: h.lastLayer ? int(h.lastLayer.index) : null,
-    encoder: dict({ name: str(e.name), sha256: str(e.sha256), vocab_size: int(e.vocabSize), d_model: int(e.dModel), n_layers: int(e.nLayers), n_heads: int(e.nHeads), d_hid: int(e.dHid) }),
+    encoder: dict({ name: str(e.name), sha256: str(e.sha256), sha256_f16: str(e.sha256F16), vocab_size: int(e.vocabSize), d_model: int(e.dModel), n_layers: int(e.nLayers), n_heads: int(e.nHeads), d_hid: int(e.dHid) }),
     tokenization: dict({
       max_length: int(k.maxLength),
       n_bins: int(k.nBins),
@@ -302,13 +327,14 @@ export async function readHeadFile(bytes: Uint8Array, fileName: string): Promise
   const encoder: EncoderIdentity = {
     name: text(enc, 'name', 'encoder '),
     sha256: text(enc, 'sha256', 'encoder '),
+    sha256F16: text(enc, 'sha256_f16', 'encoder '),
     vocabSize: whole(enc, 'vocab_size', 'encoder ', 1, 2 ** 24),
     dModel: whole(enc, 'd_model', 'encoder ', 1, 8192),
     nLayers: whole(enc, 'n_layers', 'encoder ', 1, 256),
     nHeads: whole(enc, 'n_heads', 'encoder ', 1, 1024),
     dHid: whole(enc, 'd_hid', 'encoder ', 1, 65_536),
   };
-  if (!/^[0-9a-f]{64}$/.test(encoder.sha256)) fail('its encoder "sha256" is not a SHA-256');
+  if (![encoder.sha256, encoder.sha256F16].every((h) => /^[0-9a-f]{64}$/.test(h))) fail('its encoder "sha256" or "sha256_f16" is not a SHA-256');
   const d = encoder.dModel;
   const C = whole(root, 'n_cls', '', 2, MAX_CLASSES);
   const nLayersCls = whole(root, 'nlayers_cls', '', 1, 16);

@@ -92,6 +92,10 @@ export interface AnnotationState {
   cancelJob(): void;
   /** Saves the last mapping's trained model (logistic regression) as JSON or a CellTypist .pkl. */
   downloadModel(format: 'json' | 'pkl'): Promise<void>;
+  /** Saves the last trained classifier head as a .pt (PyTorch's torch.load opens it; "Use a saved head" and the CLI's --head reuse it). */
+  downloadHead(): Promise<void>;
+  /** Annotates the dataset with a saved head (no training), on the chosen model, which must be the one it was trained on. */
+  useSavedHead(file: File): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
@@ -265,6 +269,39 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         }
       } catch (err) {
         fail(err, 'Model download', 'mapping');
+      }
+    },
+
+    async downloadHead() {
+      try {
+        const name = exportName(useApp.getState().summary?.file, [get().mapReport?.labelColumn ?? 'labels', 'scgpt_head'], 'pt');
+        const { bytes } = await dataClient().request<'file'>({ type: 'head-file' }).done;
+        download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      } catch (err) {
+        fail(err, 'Saving the head', 'mapping');
+      }
+    },
+
+    async useSavedHead(file) {
+      const action = `Annotating with ${file.name}`;
+      const model = useApp.getState().chosenSource();
+      if (!model) {
+        fail(new Error('choose the model the head was trained on first (the model select above): the head reads its cell embeddings'), action, 'mapping');
+        return;
+      }
+      if (useApp.getState().error?.panel === 'mapping') useApp.getState().dismissError();
+      const { device } = get().headSettings;
+      const request = dataClient().request<'mapped'>({ type: 'annotate-saved-head', model, file, minConfidence: get().mapParams.minConfidence, backend: device, threads: useAnalysis.getState().threads }, progress);
+      set({ headEpochs: [] });
+      job(`reading ${file.name}`)(request.id);
+      try {
+        const { summary, report } = await request.done;
+        set({ mapReport: report, job: null });
+        useApp.setState({ summary });
+        await useApp.getState().setColorBy(report.predictedColumn);
+      } catch (err) {
+        set({ job: null });
+        fail(err, action, 'mapping');
       }
     },
 

@@ -20,8 +20,9 @@ import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
-import { headAcross, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
+import { headAcross, headFromFile, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
 import type { LoadedModel } from '../model/bundle.ts';
+import { writeHeadFile, type SavedHead } from '../model/head-file.ts';
 import type { CellEncoder } from '../model/embed.ts';
 import { celltypistAnnotate, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
 import type { LinearAnnotator } from '../analysis/linear-annotator.ts';
@@ -72,6 +73,8 @@ export class AnalysisSession {
   private readonly addedObsm = new Set<string>();
   /** The last mapping's trained model (logistic regression), for download. */
   private mapModel: LinearAnnotator | null = null;
+  /** The last classifier head trained here, for "Save head". */
+  private trainedHead: SavedHead | null = null;
   /** Workers for the CPU steps (the data worker sets it per request); null: one thread. */
   pool: WorkerPool | null = null;
 
@@ -375,7 +378,24 @@ export class AnalysisSession {
 
   /** Annotates with scGPT's classifier head trained on this dataset's labelled cells, or (with `reference`) on another dataset's. */
   async annotateHead(model: LoadedModel, encoder: CellEncoder, params: HeadParams, reference: Dataset | null, opts: HeadOptions): Promise<HeadReport> {
-    const { columns, report } = reference ? await headAcross(reference, this.ds, model, encoder, params, opts) : await headWithin(this.ds, model, encoder, params, opts);
+    const { columns, report, trained } = reference ? await headAcross(reference, this.ds, model, encoder, params, opts) : await headWithin(this.ds, model, encoder, params, opts);
+    for (const c of columns) {
+      this.ds.setColumn(c);
+      this.added.add(c.name);
+    }
+    this.trainedHead = trained ?? null;
+    return report;
+  }
+
+  /** The last trained head as a .pt (model/head-file.ts). */
+  headFile(): Uint8Array {
+    if (!this.trainedHead) throw new Error('no trained head: train the scGPT classifier head first');
+    return writeHeadFile(this.trainedHead);
+  }
+
+  /** Annotates this dataset with a saved head; its columns are set only once every cell is predicted. */
+  async annotateSavedHead(model: LoadedModel, encoder: CellEncoder, saved: SavedHead, fileName: string, minConfidence: number, opts: HeadOptions & { mismatchFix: string }): Promise<HeadReport> {
+    const { columns, report } = await headFromFile(this.ds, model, encoder, saved, fileName, minConfidence, opts);
     for (const c of columns) {
       this.ds.setColumn(c);
       this.added.add(c.name);

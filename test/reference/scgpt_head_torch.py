@@ -86,13 +86,13 @@ class Model(nn.Module):
         self.cls_decoder = ClsDecoder(d, n_cls, nlayers=nlayers_cls)
 
 
-def fingerprint(sd, nlayers):
+def fingerprint(sd, nlayers, half=False):
     names = ["encoder.embedding.weight", "encoder.enc_norm.weight", "encoder.enc_norm.bias",
              "value_encoder.linear1.weight", "value_encoder.linear1.bias", "value_encoder.linear2.weight",
              "value_encoder.linear2.bias", "value_encoder.norm.weight", "value_encoder.norm.bias"]
     names += [f"transformer_encoder.layers.{i}.{k}" for i in range(nlayers) for k in LAYER_KEYS]
     lines = "".join(
-        f"{k} {'x'.join(map(str, sd[k].shape))} {hashlib.sha256(sd[k].float().contiguous().numpy().tobytes()).hexdigest()}\n"
+        f"{k} {'x'.join(map(str, sd[k].shape))} {hashlib.sha256((sd[k].half() if half else sd[k].float()).contiguous().numpy().tobytes()).hexdigest()}\n"
         for k in names
     )
     return hashlib.sha256(lines.encode()).hexdigest()
@@ -131,6 +131,7 @@ def main(head_path, inputs, ckpt_dir):
         "tokenization": ck["tokenization"],
         "encoder": enc,
         "fingerprint": fingerprint(pretrained, nlayers),
+        "fingerprint_f16": fingerprint(pretrained, nlayers, half=True),
     }
     with torch.no_grad():
         cls = torch.from_numpy(np.load(os.path.join(inputs, "cls.npy")))
