@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
-	@echo "make test    install (Chromium, python3-anndata, python3-sklearn, snakemake too), lint, typecheck, unit tests, build, e2e tests"
+	@echo "make test    install (Chromium, python3-anndata, python3-sklearn, python3-torch, snakemake too), lint, typecheck, unit tests, build, e2e tests"
 	@echo "make dev     Vite dev server with hot reload"
 	@echo "make bench   run the benchmarks in bench/"
 
@@ -44,6 +44,12 @@ pydeps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; \
 	fi
 	@/usr/bin/python3 -c 'import sklearn; print("sklearn", sklearn.__version__)'
+	@# Saved scGPT classifier heads (test/scgpt-head-file.test.ts) are loaded by PyTorch into scGPT's ClsDecoder.
+	@if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  echo "Installing python3-torch (Debian package) for the scGPT head file tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-torch >/dev/null; \
+	fi
+	@/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)'
 
 # The workflow tests (test/workflow.test.ts) run workflows/Snakefile under Debian's Snakemake (7.21).
 SNAKEMAKE ?= /usr/bin/snakemake

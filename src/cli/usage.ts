@@ -124,7 +124,9 @@ Usage:
   scweb annotate QUERY [QUERY...] --method scgpt-head --reference REF --label-col NAME --model DIR|hf:OWNER/NAME
               --out OUT.csv|OUT.h5ad [--epochs 10] [--lr 1e-4] [--batch-size 32] [--unfreeze-last]
               [--min-confidence 0.5] [--holdout 0.1] [--seed 0] [--probabilities] [--backend auto|webgpu|wasm|cpu]
-              [--threads N] [--gene-col COL] [--max-length 1200] [--join inner|outer]
+              [--threads N] [--gene-col COL] [--max-length 1200] [--join inner|outer] [--head-out HEAD.pt]
+  scweb annotate QUERY [QUERY...] --method scgpt-head --head HEAD.pt --model DIR|hf:OWNER/NAME --out OUT.csv|OUT.h5ad
+              [--min-confidence 0.5] [--probabilities] [--backend auto|webgpu|wasm|cpu] [--threads N] [--gene-col COL]
       scGPT's classifier head (ClsDecoder: 2 x [Linear, ReLU, LayerNorm], Linear) trained on the
       reference's <cls> cell embeddings as scGPT's annotation tutorial does (cross-entropy, Adam with
       eps 1e-8 and no weight decay, batches of 32 in a seeded order, lr x 0.9 after each epoch);
@@ -132,7 +134,10 @@ Usage:
       reference is held back: its accuracy is printed after each epoch, with macro-F1 at the end.
       Adds predicted_NAME (the most probable label, "unassigned" below --min-confidence) and
       predicted_NAME_confidence (its softmax probability); --probabilities adds
-      predicted_NAME_prob_LABEL for every label. Same seed and inputs, same result.
+      predicted_NAME_prob_LABEL for every label. Same seed and inputs, same result. --head-out saves
+      the trained head as a .pt (torch.load opens it: scGPT's state-dict names, the labels, the
+      encoder's fingerprint, the tokenization); --head annotates with a saved head, no training
+      (its label column and tokenization come with it; a head of another encoder is refused).
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
               [--before OBSM_KEY] [--perplexity 30] [--threads N]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):
