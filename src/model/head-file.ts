@@ -33,7 +33,7 @@ import { floatBitsToHalf } from './bundle.ts';
 
 export const HEAD_FORMAT = 'scweb-scgpt-cls-head';
 export const HEAD_VERSION = 1;
-/** Far above any head: scGPT_human's head with its last layer trained is about 9 MB. */
+/** Far above any head: scGPT_human's head with its last layer trained is about 8 MiB. */
 export const MAX_HEAD_BYTES = 256 * 2 ** 20;
 const MAX_CLASSES = 10_000;
 const MAX_TEXT = 4096;
