@@ -12,7 +12,7 @@ import { initNodeWasm } from '../model/node-wasm.ts';
 import type { Parsed } from './args.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { openCliInputs } from './inputs.ts';
-import { writeAnnotated } from './annotate-output.ts';
+import { checkVotingColumn, evaluationLines, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 function numberFlag(p: Parsed, name: string, dflt: number, ok: (v: number) => boolean, what: string): number {
@@ -26,8 +26,8 @@ function numberFlag(p: Parsed, name: string, dflt: number, ok: (v: number) => bo
 export async function scgptHeadCommand(argv: string[]): Promise<number> {
   const p = parseArgs(
     argv,
-    ['reference', 'label-col', 'out', 'model', 'min-confidence', 'backend', 'epochs', 'lr', 'batch-size', 'seed', 'holdout', 'threads', 'gene-col', 'max-length', 'join'],
-    ['unfreeze-last', 'probabilities'],
+    ['reference', 'label-col', 'out', 'model', 'min-confidence', 'backend', 'epochs', 'lr', 'batch-size', 'seed', 'holdout', 'threads', 'gene-col', 'max-length', 'join', ...VOTING_FLAGS],
+    ['unfreeze-last', 'probabilities', ...VOTING_SWITCHES],
   );
   const inputs = p.positionals;
   const [input] = inputs;
@@ -49,6 +49,7 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
     holdout: numberFlag(p, 'holdout', DEFAULT_HEAD_PARAMS.holdout, (v) => v >= 0 && v < 1, 'a share in [0, 1)'),
     minConfidence: numberFlag(p, 'min-confidence', DEFAULT_HEAD_PARAMS.minConfidence, (v) => v >= 0 && v <= 1, 'between 0 and 1'),
     unfreezeLast: p.flags.get('unfreeze-last') === 'true',
+    voting: votingFlags(p),
   };
   if (params.epochs < 1) throw new UsageError('--epochs must be at least 1');
   if (params.batchSize < 1) throw new UsageError('--batch-size must be at least 1');
@@ -67,6 +68,7 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
   let encoder: Awaited<ReturnType<typeof nodeEncoder>>['encoder'];
   let dispose: () => void;
   try {
+    checkVotingColumn(query, params.voting);
     ({ encoder, dispose } = await nodeEncoder(model, backend, log, threads));
     // The exact float64 encoder uses no tfjs backend: the head trains on the WebAssembly one,
     // several times faster than tfjs's JavaScript cpu backend (float32 either way).
@@ -96,6 +98,8 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
     log(`${rep.nQuery} query cells annotated from ${rep.nRef} reference cells; ${(rep.summary.confidentShare * 100).toFixed(1)}% at probability >= ${params.minConfidence}`);
     for (const l of rep.summary.perLabel) log(`  ${l.label}: ${l.count} cells, mean probability ${l.meanConfidence.toFixed(2)}`);
     if (rep.summary.unassigned) log(`  unassigned: ${rep.summary.unassigned}`);
+    for (const line of evaluationLines(rep.evaluation)) log(line);
+    for (const line of votingLines(rep.voting, rep.warnings)) log(line);
     const columns = [...r.columns];
     if (p.flags.get('probabilities') === 'true') {
       const C = r.categories.length;
