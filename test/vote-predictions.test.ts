@@ -11,6 +11,7 @@ import { HETEROGENEOUS } from '../src/analysis/majority-voting.ts';
 import { DEFAULT_MAP_PARAMS, mapWithin, UNASSIGNED } from '../src/analysis/mapping.ts';
 import { inducedSubgraph, overCluster } from '../src/analysis/over-cluster.ts';
 import { checkVoting, DEFAULT_VOTING, votePredictions, type VotingParams } from '../src/analysis/vote-predictions.ts';
+import { CancelledError } from '../src/io/errors.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn, Dataset } from '../src/io/types.ts';
 import { mulberry32 } from '../src/model/random.ts';
@@ -195,6 +196,28 @@ describe.skipIf(!hasShared)('majority voting after a label transfer within one d
       expect(oc.length).toBeGreaterThan(0);
       expect(oc.every((x) => x.f >= 0.8 && x.f <= 1)).toBe(true);
       expect(progress.filter((x) => !x.m.startsWith('over-clustering')).every((x) => x.f <= 0.8)).toBe(true);
+    } finally {
+      ds.close();
+    }
+  }, 120_000);
+
+  it('cancels during the over-clustering (the first over-clustering progress aborts it): nothing comes back', async () => {
+    const ds = await openPaths([PBMC]);
+    try {
+      const ac = new AbortController();
+      const seen: string[] = [];
+      const run = mapWithin(ds, { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn: 'bulk_labels', reference: 'half', voting: ON }, {
+        signal: ac.signal,
+        onProgress: (_f, m) => {
+          if (m.startsWith('over-clustering')) {
+            seen.push(m);
+            ac.abort();
+          }
+        },
+      });
+      await expect(run).rejects.toBeInstanceOf(CancelledError);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(ds.obs.columns.some((c) => c.name.startsWith('predicted_'))).toBe(false);
     } finally {
       ds.close();
     }
