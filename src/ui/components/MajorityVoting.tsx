@@ -3,7 +3,7 @@
 // over-clustering (CellTypist's own Leiden over-clustering, or a categorical obs column) and
 // min_prop; then what the vote did, buttons to colour by the voted labels and the over-clusters,
 // and, against known labels, the voted labels' evaluation.
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { VoteReport, VotingParams } from '../../analysis/vote-predictions.ts';
 import { useApp } from '../store.ts';
 import { MappingEvaluation } from './MappingEvaluation.tsx';
@@ -11,8 +11,12 @@ import { MappingEvaluation } from './MappingEvaluation.tsx';
 /** The option; `columns`: the categorical obs columns offered as over-clusterings; `testId` prefixes the test ids. */
 export function MajorityVotingOptions({ value, onChange, columns, testId }: { value: VotingParams; onChange: (v: VotingParams) => void; columns: string[]; testId: string }) {
   const set = (patch: Partial<VotingParams>) => onChange({ ...value, ...patch });
-  // A column that is gone (another dataset, a replaced result) is no choice any more.
-  const over = value.overClustering !== null && columns.includes(value.overClustering) ? value.overClustering : '';
+  // A column that is gone (another dataset, a dropped result) is no choice any more: what is shown is what is sent.
+  const gone = value.overClustering !== null && !columns.includes(value.overClustering);
+  useEffect(() => {
+    if (gone) onChange({ ...value, overClustering: null });
+  }, [gone, value, onChange]);
+  const over = gone ? '' : (value.overClustering ?? '');
   return (
     <>
       <label title="CellTypist's majority voting: the query is over-clustered, and every over-cluster takes the label most of its cells were given">
