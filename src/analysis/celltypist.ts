@@ -11,6 +11,7 @@ import { looksLikeEnsembl } from '../io/names.ts';
 import type { CategoricalColumn, Column, Dataset, NumericColumn } from '../io/types.ts';
 import type { SparseGraph } from './connectivities.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
+import { LinearScorer, probabilities, type PredictOptions as LinearPredictOptions } from './linear-predict.ts';
 import { sortedCategorical } from './majority-voting.ts';
 import { checkVoting, votePredictions, type VoteReport, type VotingParams } from './vote-predictions.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
@@ -174,12 +175,10 @@ export interface CelltypistPrediction {
   nFeatures: number;
 }
 
-export interface PredictOptions {
+export interface PredictOptions extends LinearPredictOptions {
   /** The model file's name, for messages. */
   modelName?: string;
   ensemblToSymbol?: Map<string, string>;
-  signal?: AbortSignal;
-  onProgress?: (fraction: number, message: string) => void;
 }
 
 export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, params: Pick<CelltypistParams, 'mode' | 'pThres'>, opts: PredictOptions = {}): Promise<CelltypistPrediction> {
@@ -194,25 +193,10 @@ export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, par
   const C = model.classes.length;
   const F = model.features.length;
   const n = ds.nObs;
-  // Features in the query, their coefficients gathered per feature (all classes together).
-  const coefT = new Float64Array(F * C);
-  for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) coefT[f * C + c] = model.coef[c * F + f];
-  const clip = model.clip;
-  const scaled = (x: number, f: number) => {
-    const z = (x - model.scalerMean[f]) / model.scalerScale[f];
-    return z > clip ? clip : z;
-  };
-  // A gene not stored for a cell is 0, which scales to -mean/scale: its share of every decision is
-  // summed once here, and each stored value adds the difference.
-  const zeroZ = new Float64Array(F);
-  const base = Float64Array.from(model.intercept);
-  const shared = new Uint8Array(F);
-  for (const f of genes.feature) if (f >= 0) shared[f] = 1;
-  for (let f = 0; f < F; f++) {
-    if (!shared[f]) continue;
-    zeroZ[f] = scaled(0, f);
-    for (let c = 0; c < C; c++) base[c] += coefT[f * C + c] * zeroZ[f];
-  }
+  // The model's genes the query lacks are left out, as CellTypist subsets the model to the query.
+  const used = new Uint8Array(F);
+  for (const f of genes.feature) if (f >= 0) used[f] = 1;
+  const scorer = new LinearScorer(model, used);
   const decision = new Float64Array(n * C);
   const fmap = genes.feature;
   await forEachChunkAsync(
@@ -222,7 +206,7 @@ export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, par
       for (let r = 0; r < chunk.end - chunk.start; r++) {
         const cell = chunk.start + r;
         const d = decision.subarray(cell * C, (cell + 1) * C);
-        d.set(base);
+        d.set(scorer.base);
         // scanpy's normalize_total divides by total / target_sum.
         let total = 0;
         if (input.kind === 'counts') for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) total += chunk.data[k];
@@ -231,16 +215,13 @@ export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, par
           if (f < 0) continue;
           const v = chunk.data[k];
           const x = input.kind === 'log1p' ? v : input.kind === 'cp10k' ? Math.log1p(v) : total > 0 ? Math.log1p(v / (total / 1e4)) : 0;
-          if (x === 0) continue;
-          const delta = scaled(x, f) - zeroZ[f];
-          for (let c = 0; c < C; c++) d[c] += coefT[f * C + c] * delta;
+          if (x !== 0) scorer.add(d, f, x);
         }
       }
     },
     { signal: opts.signal, valuesPerChunk: Math.max(20_000, Math.floor(2_000_000 / Math.max(1, C))), onProgress: (f) => opts.onProgress?.(f, `CellTypist: ${Math.round(f * n).toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`) },
   );
-  const probability = new Float64Array(n * C);
-  for (let i = 0; i < probability.length; i++) probability[i] = 1 / (1 + Math.exp(-decision[i]));
+  const probability = probabilities(decision, C, 'ovr');
   const labels = new Array<string>(n);
   const confScore = new Float64Array(n);
   for (let i = 0; i < n; i++) {
