@@ -46,19 +46,21 @@ describe.skipIf(!hasShared)('scweb annotate --majority-voting', () => {
   it('logistic regression: CellTypist\'s over-clustering, three columns in the CSV, the vote as pandas makes it, both evaluations', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scweb-vote-'));
     const csv = join(dir, 'pred.csv');
-    const r = await run(['annotate', PBMC, '--reference', PBMC, '--label-col', 'bulk_labels', '--method', 'logreg', '--min-confidence', '0.9', '--majority-voting', '--threads', '1', '--out', csv]);
+    const r = await run(['annotate', PBMC, '--reference', PBMC, '--label-col', 'bulk_labels', '--method', 'logreg', '--min-confidence', '0.99', '--majority-voting', '--threads', '1', '--out', csv]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/majority voting over (\d+) clusters \(Leiden at resolution 5 \(CellTypist's for 700 cells\) on 10 nearest neighbours in obsm X_pca \(50 components\)\) into predicted_bulk_labels_majority_voting: \d+ of 700 cells changed label/);
     const perCell = Number(r.err.match(/scweb: against the query's "bulk_labels" \(700 cells\): accuracy ([01]\.\d+)/)![1]);
     const votedAcc = Number(r.err.match(/scweb: majority voting against the query's "bulk_labels" \(700 cells\): accuracy ([01]\.\d+), macro-F1 [01]\.\d+/)![1]);
-    expect(perCell).toBeGreaterThan(0.8);
+    // Trained on the query itself, nearly every label is right but many fall below 0.99: 'unassigned'
+    // counts as wrong, and the vote gives those cells their over-cluster's label.
+    expect(votedAcc).toBeGreaterThan(perCell + 0.05);
     const rows = readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(','));
     expect(rows[0]).toEqual(['cell_id', 'predicted_bulk_labels', 'predicted_bulk_labels_confidence', 'predicted_bulk_labels_over_clustering', 'predicted_bulk_labels_majority_voting']);
     const body = rows.slice(1);
     expect(body.length).toBe(700);
     const nClusters = Number(r.err.match(/majority voting over (\d+) clusters/)![1]);
     expect(new Set(body.map((x) => x[3])).size).toBe(nClusters);
-    // At 0.9 some cells are unassigned: they did not vote, and the log says how many.
+    // Cells below 0.99 are unassigned: they did not vote, and the log says how many.
     const unassigned = body.filter((x) => x[1] === 'unassigned').length;
     expect(unassigned).toBeGreaterThan(0);
     expect(r.err).toContain(`; ${unassigned} cells unassigned or without a prediction did not vote`);
