@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony bench-voting
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -92,7 +92,7 @@ e2e: deps chromium pydeps build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony bench-voting
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -118,6 +118,10 @@ bench-annotate: deps
 
 bench-celltypist: deps
 	node --import tsx bench/celltypist.ts
+
+# Per-cell vs majority-voted labels after logistic regression and kNN on a 50/50 split.
+bench-voting: deps
+	node --import tsx bench/majority-voting.ts
 
 # Harmony on 10k and 100k synthetic cells x 50 PCs, 1 and 2 threads, beside harmonypy when
 # HARMONYPY_DIR points at a checkout of github.com/slowkow/harmonypy (python3-torch, -sklearn, -pandas).

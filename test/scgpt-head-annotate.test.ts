@@ -173,6 +173,28 @@ describe('scweb annotate --method scgpt-head', () => {
     back.close();
   }, 180_000);
 
+  it("--majority-voting: 16 cells are too few for CellTypist's rule (a warning, no vote); the evaluation against the query's labels is printed; a missing over-clustering column stops it first", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scweb-head-'));
+    const csv = join(dir, 'pred.csv');
+    const common = [CELLS, '--reference', CELLS, '--label-col', 'bulk_labels', '--method', 'scgpt-head', '--model', CKPT, '--epochs', '1', '--lr', '1e-3', '--backend', 'cpu', '--threads', '1', '--majority-voting'];
+    let err = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+    const spy2 = vi.spyOn(console, 'error').mockImplementation((s) => void (err += `${String(s)}\n`));
+    try {
+      expect(await main(['annotate', ...common, '--out', csv])).toBe(0);
+      expect(err).toMatch(/against the query's "bulk_labels" \(16 cells\): accuracy [01]\.\d+, macro-F1 [01]\.\d+/);
+      expect(err).toContain("warning: 16 cells are too few to over-cluster properly; no majority voting was done (CellTypist's rule: more than 50 cells)");
+      expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe('cell_id,predicted_bulk_labels,predicted_bulk_labels_confidence');
+      err = '';
+      expect(await main(['annotate', ...common, '--over-clustering', 'clusters', '--out', join(dir, 'never.csv')])).toBe(1);
+      expect(err).toMatch(/--over-clustering "clusters": cells\.h5ad has no such obs column/);
+      expect(err).not.toMatch(/training/);
+    } finally {
+      spy.mockRestore();
+      spy2.mockRestore();
+    }
+  }, 120_000);
+
   it('--head-out saves the trained head; --head annotates with it, no training, the same file; another checkpoint or a non-head refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scweb-head-'));
     const [trained, reused, head] = [join(dir, 'trained.csv'), join(dir, 'reused.csv'), join(dir, 'head.pt')];

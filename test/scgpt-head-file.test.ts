@@ -75,13 +75,17 @@ describe('a saved head', () => {
     if (trained.lastLayer) for (const [k, v] of Object.entries(trained.lastLayer.weights)) expect(same(back.lastLayer!.weights[k as keyof LayerWeights], v)).toBe(true);
 
     const fractions: number[] = [];
-    const again = await headFromFile(ds, model, cpuEncoder(model), back, 'head.pt', 0.2, { modelName: 'tiny', mismatchFix: fix, onProgress: (f) => fractions.push(f) });
+    const again = await headFromFile(ds, model, cpuEncoder(model), back, 'head.pt', { minConfidence: 0.2 }, { modelName: 'tiny', mismatchFix: fix, onProgress: (f) => fractions.push(f) });
     expect(same(again.probabilities, r.probabilities)).toBe(true);
     expect(Array.from(again.queryCells)).toEqual(Array.from(r.queryCells));
     expect(again.columns[0].name).toBe('predicted_bulk_labels');
     expect(Array.from((again.columns[0] as { codes: Int32Array }).codes)).toEqual(Array.from((r.columns[0] as { codes: Int32Array }).codes));
     expect(again.report.savedHead).toMatchObject({ file: 'head.pt', reference: 'cells.h5ad', classes: r.categories.length, encoder: 'tiny' });
     expect(again.report.history).toEqual([]);
+    // Evaluated against the query's own bulk_labels, as the training run was.
+    expect(again.report.accuracy).toBeDefined();
+    expect(again.report.accuracy).toBe(r.report.accuracy);
+    expect(again.report.macroF1).toBe(r.report.macroF1);
     expect(fractions.length).toBeGreaterThan(1);
     expect(fractions.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]))).toBe(true);
   }, 60_000);
@@ -200,7 +204,7 @@ describe('refusals and cancel', () => {
     // The tiny encoder with one weight changed (as fine-tuning would): another checkpoint.
     const other: LoadedModel = { ...model, weights: { ...model.weights, encNormB: Float32Array.from(model.weights.encNormB, (v, i) => (i === 0 ? v + 0.01 : v)) } };
     const before = ds.obs.columns.map((c) => c.name);
-    const err = await headFromFile(ds, other, cpuEncoder(other), frozen.trained!, 'head.pt', 0.5, { modelName: 'other', mismatchFix: fix }).then(
+    const err = await headFromFile(ds, other, cpuEncoder(other), frozen.trained!, 'head.pt', { minConfidence: 0.5 }, { modelName: 'other', mismatchFix: fix }).then(
       () => null,
       (e: unknown) => e as Error,
     );
@@ -216,7 +220,7 @@ describe('refusals and cancel', () => {
   it('a cancelled run stops with CancelledError and sets no column', async () => {
     const ctrl = new AbortController();
     const before = ds.obs.columns.map((c) => c.name);
-    const run = headFromFile(ds, model, cpuEncoder(model), unfrozen.trained!, 'head.pt', 0.5, { modelName: 'tiny', mismatchFix: fix, signal: ctrl.signal, onProgress: (f) => f > 0 && ctrl.abort() });
+    const run = headFromFile(ds, model, cpuEncoder(model), unfrozen.trained!, 'head.pt', { minConfidence: 0.5 }, { modelName: 'tiny', mismatchFix: fix, signal: ctrl.signal, onProgress: (f) => f > 0 && ctrl.abort() });
     await expect(run).rejects.toBeInstanceOf(CancelledError);
     expect(ds.obs.columns.map((c) => c.name)).toEqual(before);
   }, 60_000);
@@ -225,7 +229,7 @@ describe('refusals and cancel', () => {
     const fp16 = await loadModelDir(fixturePath('tiny', 'checkpoint_fp16'));
     expect(await encoderFingerprint(fp16.weights)).not.toBe(await encoderFingerprint(model.weights));
     expect(await encoderFingerprint(fp16.weights, 'f16')).toBe(await encoderFingerprint(model.weights, 'f16'));
-    const r = await headFromFile(ds, fp16, cpuEncoder(fp16), frozen.trained!, 'head.pt', 0.2, { modelName: 'tiny-fp16', mismatchFix: fix });
+    const r = await headFromFile(ds, fp16, cpuEncoder(fp16), frozen.trained!, 'head.pt', { minConfidence: 0.2 }, { modelName: 'tiny-fp16', mismatchFix: fix });
     expect(r.report.savedHead?.note).toMatch(/"tiny-fp16" .* holds the weights the head was trained on \("tiny" .* at another precision/);
     let worst = 0;
     r.probabilities.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - frozen.probabilities[i]))));

@@ -4,11 +4,11 @@
 // softmax probabilities, the most probable label, its probability as the confidence, and
 // 'unassigned' below a threshold. Within one dataset (labelled cells annotate the unlabelled, or
 // a stratified half the other half, for evaluation) or from a reference dataset to a query, with
-// the same output columns as the kNN mapping (mapping.ts). The trained head comes back as a
-// SavedHead (model/head-file.ts) to be written to a file, and `headFromFile` annotates a dataset
-// with one read back, without training.
+// the same output columns as the kNN mapping (mapping.ts), majority voting after it as theirs.
+// The trained head comes back as a SavedHead (model/head-file.ts) to be written to a file, and
+// `headFromFile` annotates a dataset with one read back, without training.
 import { CancelledError } from '../io/errors.ts';
-import type { Column, Dataset } from '../io/types.ts';
+import type { CategoricalColumn, Column, Dataset } from '../io/types.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { SavedHead } from '../model/head-file.ts';
 import { checkHeadEncoder, encoderIdentity } from '../model/head-file.ts';
@@ -19,8 +19,12 @@ import { embedDataset, packBatch, tokenizeDataset } from '../model/embed.ts';
 import type { CellTokens } from '../model/tokenize.ts';
 import type { MappingResult } from './annotate.ts';
 import { accuracyF1, stratifiedHalf, stratifiedHoldout, summarizeMapping } from './annotate.ts';
+import { evaluatePredictions } from './evaluation.ts';
 import type { MapReport } from './mapping.ts';
-import { labelColumn, predictedColumns } from './mapping.ts';
+import { labelColumn, predictedColumns, queryTruth, UNASSIGNED, voteAfter } from './mapping.ts';
+import type { SparseGraph } from './connectivities.ts';
+import { checkVoting, DEFAULT_VOTING, type VotingParams } from './vote-predictions.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 
 export interface HeadParams {
   labelColumn: string;
@@ -36,10 +40,12 @@ export interface HeadParams {
   seed: number;
   /** Share of each label's reference cells held back from training to report accuracy. */
   holdout: number;
+  /** Majority voting over an over-clustering of the query, after the per-cell prediction. */
+  voting: VotingParams;
 }
 
 /** scGPT's annotation tutorial: 10 epochs, lr 1e-4, batches of 32. */
-export const DEFAULT_HEAD_PARAMS: HeadParams = { labelColumn: '', reference: 'missing', epochs: 10, lr: 1e-4, batchSize: 32, unfreezeLast: false, minConfidence: 0.5, seed: 0, holdout: 0.1 };
+export const DEFAULT_HEAD_PARAMS: HeadParams = { labelColumn: '', reference: 'missing', epochs: 10, lr: 1e-4, batchSize: 32, unfreezeLast: false, minConfidence: 0.5, seed: 0, holdout: 0.1, voting: DEFAULT_VOTING };
 
 export interface HeadReport extends Omit<MapReport, 'method'> {
   method: 'scgpt-head';
@@ -75,6 +81,9 @@ export interface HeadOptions extends DatasetTokenizeOptions {
   onProgress?: (fraction: number, message: string, epoch?: HeadEpoch) => void;
   /** Bytes of last-layer inputs kept in memory when the last layer is trained (default 512 MiB); past that they are recomputed each epoch. */
   cacheBytes?: number;
+  /** For majority voting's over-clustering: the query dataset's neighbourhood graph over all its cells, and workers. */
+  graph?: SparseGraph | null;
+  pool?: WorkerPool | null;
   /** The model's name as the user knows it (the --model argument, the app's choice), recorded in a saved head. */
   modelName?: string;
   /** Who wrote a saved head (e.g. "scWeb 0.4.0"). */
@@ -209,9 +218,13 @@ interface Sides {
 
 async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadParams, opts: HeadOptions): Promise<HeadResult> {
   checkParams(p);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(s.query, voting, s.within ? s.qMask : null);
   const started = performance.now();
   const backend = await prepareHeadBackend();
-  const report = (f: number, m: string, e?: HeadEpoch) => opts.onProgress?.(Math.min(1, f), m, e);
+  // With majority voting the head's part of the progress ends at 80%.
+  const scale = voting.majorityVoting ? 0.8 : 1;
+  const report = (f: number, m: string, e?: HeadEpoch) => opts.onProgress?.(Math.min(1, f) * scale, m, e);
   const C = s.categories.length;
   const d = model.weights.config.dModel;
   const params: HeadTrainParams = { ...SCGPT_HEAD_DEFAULTS, epochs: p.epochs, lr: p.lr, batchSize: p.batchSize, unfreezeLast: p.unfreezeLast, seed: p.seed };
@@ -276,7 +289,15 @@ async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadPa
       noGenes: { reference: count(s.refMask) - train.length, query: qSide.empty },
       seconds: (performance.now() - started) / 1000,
     };
-    if (s.within && p.reference === 'half') Object.assign(out, accuracyF1(Int32Array.from(qSide.rows, (r) => s.codes[r]), m.predicted, C));
+    // Against known labels (the held-out half, or the query's own column): the cells the head annotated.
+    const truth = s.within ? (p.reference === 'half' ? { kind: 'categorical' as const, name: p.labelColumn, codes: s.codes, categories: s.categories, ordered: false, dtype: 'category' as const } : null) : queryTruth(s.query, p.labelColumn);
+    if (truth) {
+      out.evaluation = evaluatePredictions(truth, columns[0] as CategoricalColumn, predictedMask, UNASSIGNED);
+      out.accuracy = out.evaluation.accuracy;
+      out.macroF1 = out.evaluation.macroF1;
+    }
+    // Cells the head skipped (no gene in the vocabulary) do not vote but take their cluster's label.
+    await voteAfter(s.query, columns, out, voting, given, { cells: s.within ? s.qMask : null, truth, evaluateCells: predictedMask }, { signal: opts.signal, pool: opts.pool, graph: opts.graph, onProgress: (f, msg) => opts.onProgress?.(f, msg) });
     return { columns, report: out, categories: s.categories, queryCells: qSide.rows, probabilities, trained };
   } finally {
     head.dispose();
@@ -290,11 +311,25 @@ const SCGPT_N_BINS = 51;
  * Annotates every cell of `query` with a saved head (no training): refuses a head trained on
  * another encoder checkpoint (`mismatchFix` says what to do), tokenizes the cells as the head's
  * reference was (its max length, binning and seed), and runs its encoder layer when it has one.
+ * Evaluated against the query's own column of the head's label name when it has one; majority
+ * voting after it as after a trained head.
  */
-export async function headFromFile(query: Dataset, model: LoadedModel, encoder: CellEncoder, saved: SavedHead, fileName: string, minConfidence: number, opts: HeadOptions & { mismatchFix: string }): Promise<HeadResult> {
+export async function headFromFile(
+  query: Dataset,
+  model: LoadedModel,
+  encoder: CellEncoder,
+  saved: SavedHead,
+  fileName: string,
+  p: { minConfidence: number; voting?: VotingParams },
+  opts: HeadOptions & { mismatchFix: string },
+): Promise<HeadResult> {
+  const { minConfidence } = p;
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new RangeError(`the minimum confidence must be between 0 and 1 (got ${minConfidence})`);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(query, voting, null);
   const started = performance.now();
-  const report = (f: number, m: string) => opts.onProgress?.(Math.min(1, f), m);
+  const scale = voting.majorityVoting ? 0.8 : 1;
+  const report = (f: number, m: string) => opts.onProgress?.(Math.min(1, f) * scale, m);
   report(0, `checking ${fileName} against the model`);
   const cfg = model.weights.config;
   const precision = checkHeadEncoder(saved, await encoderIdentity(model.weights, opts.modelName ?? model.description), fileName, opts.mismatchFix);
@@ -337,6 +372,13 @@ export async function headFromFile(query: Dataset, model: LoadedModel, encoder: 
     seconds: (performance.now() - started) / 1000,
     savedHead: { file: fileName, reference: tr.reference, labelColumn: saved.labelColumn, classes: C, encoder: saved.encoder.name, ...(precision ? { note: precision } : {}) },
   };
+  const truth = queryTruth(query, saved.labelColumn);
+  if (truth) {
+    out.evaluation = evaluatePredictions(truth, columns[0] as CategoricalColumn, predictedMask, UNASSIGNED);
+    out.accuracy = out.evaluation.accuracy;
+    out.macroF1 = out.evaluation.macroF1;
+  }
+  await voteAfter(query, columns, out, voting, given, { cells: null, truth, evaluateCells: predictedMask }, { signal: opts.signal, pool: opts.pool, graph: opts.graph, onProgress: (f, msg) => opts.onProgress?.(f, msg) });
   return { columns, report: out, categories: saved.classes, queryCells: side.rows, probabilities };
 }
 

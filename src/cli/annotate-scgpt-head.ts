@@ -2,23 +2,24 @@
 // cells (the encoder frozen, or its last layer trained too) and annotates the query with it;
 // --head-out saves the trained head (model/head-file.ts), --head annotates with a saved one
 // instead of training.
-import { stat, readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { HeadParams, HeadResult } from '../analysis/scgpt-head.ts';
 import { DEFAULT_HEAD_PARAMS, headAcross, headFromFile } from '../analysis/scgpt-head.ts';
+import type { VotingParams } from '../analysis/vote-predictions.ts';
 import { openPaths } from '../io/node.ts';
 import type { NumericColumn } from '../io/types.ts';
+import type { LoadedModel } from '../model/bundle.ts';
 import type { SavedHead } from '../model/head-file.ts';
 import { HeadFileError, MAX_HEAD_BYTES, readHeadFile, writeHeadFile } from '../model/head-file.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
-import type { LoadedModel } from '../model/bundle.ts';
 import type { NodeBackend } from '../model/node-model.ts';
 import { loadEnsemblMap, loadModelDir, nodeEncoder } from '../model/node-model.ts';
 import { initNodeWasm } from '../model/node-wasm.ts';
 import type { Parsed } from './args.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { openCliInputs } from './inputs.ts';
-import { writeAnnotated } from './annotate-output.ts';
+import { checkVotingColumn, evaluationLines, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 import { scwebVersion } from './version.ts';
 
@@ -35,9 +36,11 @@ const TRAINING_FLAGS = ['reference', 'label-col', 'epochs', 'lr', 'batch-size', 
 
 /** A saved head, read within bounds (its size checked before it is read). */
 async function loadHead(path: string): Promise<SavedHead> {
-  const size = (await stat(path).catch(() => {
-    throw new HeadFileError(path, 'no such file (--head takes a .pt written by --head-out or the app\'s "Save head")');
-  })).size;
+  const size = (
+    await stat(path).catch(() => {
+      throw new HeadFileError(path, 'no such file (--head takes a .pt written by --head-out or the app\'s "Save head")');
+    })
+  ).size;
   if (size > MAX_HEAD_BYTES) throw new HeadFileError(path, `${(size / 2 ** 20).toFixed(0)} MiB is far more than a classifier head (at most ${MAX_HEAD_BYTES / 2 ** 20} MiB is read): not a saved head`);
   return readHeadFile(new Uint8Array(await readFile(path)), path);
 }
@@ -45,8 +48,8 @@ async function loadHead(path: string): Promise<SavedHead> {
 export async function scgptHeadCommand(argv: string[]): Promise<number> {
   const p = parseArgs(
     argv,
-    ['reference', 'label-col', 'out', 'model', 'min-confidence', 'backend', 'epochs', 'lr', 'batch-size', 'seed', 'holdout', 'threads', 'gene-col', 'max-length', 'join', 'head', 'head-out'],
-    ['unfreeze-last', 'probabilities'],
+    ['reference', 'label-col', 'out', 'model', 'min-confidence', 'backend', 'epochs', 'lr', 'batch-size', 'seed', 'holdout', 'threads', 'gene-col', 'max-length', 'join', 'head', 'head-out', ...VOTING_FLAGS],
+    ['unfreeze-last', 'probabilities', ...VOTING_SWITCHES],
   );
   const inputs = p.positionals;
   const [input] = inputs;
@@ -75,6 +78,7 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
     holdout: numberFlag(p, 'holdout', DEFAULT_HEAD_PARAMS.holdout, (v) => v >= 0 && v < 1, 'a share in [0, 1)'),
     minConfidence: numberFlag(p, 'min-confidence', DEFAULT_HEAD_PARAMS.minConfidence, (v) => v >= 0 && v <= 1, 'between 0 and 1'),
     unfreezeLast: p.flags.get('unfreeze-last') === 'true',
+    voting: votingFlags(p),
   };
   if (params.epochs < 1) throw new UsageError('--epochs must be at least 1');
   if (params.batchSize < 1) throw new UsageError('--batch-size must be at least 1');
@@ -88,7 +92,7 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
   if (saved) log(`head: ${saved.classes.length} labels of "${saved.labelColumn}", trained on ${saved.training.reference} (${saved.training.nTrain} cells) with the encoder "${saved.encoder.name}"${saved.lastLayer ? ' and its last layer' : ''}`);
   const model = await loadModelDir(await resolveModelArg(modelDir, log));
   log(`model: ${model.description}; ${model.weights.config.nLayers} layers, d ${model.weights.config.dModel}`);
-  if (saved) return applySaved(p, saved, headPath!, model, modelDir, inputs, out, backend, threads, log);
+  if (saved) return applySaved(p, saved, headPath!, model, modelDir, inputs, out, { minConfidence: params.minConfidence, voting: params.voting }, backend, threads, log);
   const ref = await openPaths([refPath!]);
   const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
     ref.close();
@@ -97,6 +101,7 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
   let encoder: Awaited<ReturnType<typeof nodeEncoder>>['encoder'];
   let dispose: () => void;
   try {
+    checkVotingColumn(query, params.voting);
     ({ encoder, dispose } = await nodeEncoder(model, backend, log, threads));
     // The exact float64 encoder uses no tfjs backend: the head trains on the WebAssembly one,
     // several times faster than tfjs's JavaScript cpu backend (float32 either way).
@@ -145,6 +150,8 @@ async function writeResult(p: Parsed, r: HeadResult, query: Awaited<ReturnType<t
   log(`${rep.nQuery} query cells annotated${rep.savedHead ? ` by ${rep.savedHead.file}` : ` from ${rep.nRef} reference cells`}; ${(rep.summary.confidentShare * 100).toFixed(1)}% at probability >= ${minConfidence}`);
   for (const l of rep.summary.perLabel) log(`  ${l.label}: ${l.count} cells, mean probability ${l.meanConfidence.toFixed(2)}`);
   if (rep.summary.unassigned) log(`  unassigned: ${rep.summary.unassigned}`);
+  for (const line of evaluationLines(rep.evaluation)) log(line);
+  for (const line of votingLines(rep.voting, rep.warnings)) log(line);
   const columns = [...r.columns];
   if (p.flags.get('probabilities') === 'true') {
     const C = r.categories.length;
@@ -158,12 +165,24 @@ async function writeResult(p: Parsed, r: HeadResult, query: Awaited<ReturnType<t
 }
 
 /** --head: the saved head on every query cell, no training. */
-async function applySaved(p: Parsed, saved: SavedHead, headPath: string, model: LoadedModel, modelArg: string, inputs: string[], out: string, backend: NodeBackend, threads: number, log: (m: string) => void): Promise<number> {
-  const minConfidence = numberFlag(p, 'min-confidence', DEFAULT_HEAD_PARAMS.minConfidence, (v) => v >= 0 && v <= 1, 'between 0 and 1');
+async function applySaved(
+  p: Parsed,
+  saved: SavedHead,
+  headPath: string,
+  model: LoadedModel,
+  modelArg: string,
+  inputs: string[],
+  out: string,
+  params: { minConfidence: number; voting: VotingParams },
+  backend: NodeBackend,
+  threads: number,
+  log: (m: string) => void,
+): Promise<number> {
   const query = await openCliInputs(inputs, p, log);
   let encoder: Awaited<ReturnType<typeof nodeEncoder>>['encoder'];
   let dispose: () => void;
   try {
+    checkVotingColumn(query, params.voting);
     ({ encoder, dispose } = await nodeEncoder(model, backend, log, threads));
     if (backend === 'cpu') await initNodeWasm(threads).catch((err: unknown) => log(`the WebAssembly backend did not start (${(err as Error).message}): the head runs on tfjs's cpu backend`));
   } catch (err) {
@@ -172,7 +191,7 @@ async function applySaved(p: Parsed, saved: SavedHead, headPath: string, model: 
   }
   try {
     let last = 0;
-    const r = await headFromFile(query, model, encoder, saved, headPath, minConfidence, {
+    const r = await headFromFile(query, model, encoder, saved, headPath, params, {
       ensemblToSymbol: await loadEnsemblMap(),
       geneColumn: p.flags.get('gene-col'),
       modelName: modelArg,
@@ -186,7 +205,7 @@ async function applySaved(p: Parsed, saved: SavedHead, headPath: string, model: 
     log(`encoder: ${r.report.encoder}; head on tfjs ${r.report.backend}`);
     if (r.report.savedHead?.note) log(`note: ${r.report.savedHead.note}`);
     if (r.report.noGenes.query) log(`cells with no expressed gene in the model's vocabulary, left out: ${r.report.noGenes.query} of the query (no prediction)`);
-    await writeResult(p, r, query, inputs[0], out, minConfidence, log);
+    await writeResult(p, r, query, inputs[0], out, params.minConfidence, log);
   } finally {
     dispose();
     query.close();

@@ -17,6 +17,7 @@ import { download, exportName } from './download.ts';
 import { annotationCsvColumns, annotationCsvName, fateNote, suggestionFates, USER_LABEL } from './label-helpers.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { dataClient } from './worker-client.ts';
+import { votingRequest } from '../analysis/vote-predictions.ts';
 
 export { USER_LABEL };
 
@@ -160,7 +161,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       const name = choice.kind === 'file' ? choice.file.name : choice.name;
       // A new try replaces the last one's error in this section.
       if (useApp.getState().error?.panel === 'celltypist') useApp.getState().dismissError();
-      const { id, done } = dataClient().request<'celltypist-done'>({ type: 'celltypist', source, params: get().celltypistParams }, progress);
+      const { id, done } = dataClient().request<'celltypist-done'>({ type: 'celltypist', source, params: votingRequest(get().celltypistParams) }, progress);
       job(`CellTypist: ${name}`)(id);
       try {
         const { summary, report } = await done;
@@ -229,7 +230,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
           return;
         }
         const { device, ...h } = get().headSettings;
-        const params: HeadParams = { ...DEFAULT_HEAD_PARAMS, ...h, labelColumn: map.labelColumn, reference: map.reference, minConfidence: map.minConfidence, seed: map.seed };
+        const params: HeadParams = { ...DEFAULT_HEAD_PARAMS, ...h, labelColumn: map.labelColumn, reference: map.reference, minConfidence: map.minConfidence, seed: map.seed, voting: votingRequest(map.voting) };
         request = dataClient().request<'mapped'>({ type: 'annotate-head', model, params, fromReference, backend: device, threads: useAnalysis.getState().threads }, (fraction, message, _rate, epoch) => {
           progress(fraction, message);
           if (epoch) set({ headEpochs: [...get().headEpochs, epoch] });
@@ -237,14 +238,15 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         set({ headEpochs: [] });
         job('loading the model')(request.id);
       } else {
-        request = dataClient().request<'mapped'>({ type: 'map', params: map, fromReference, threads: useAnalysis.getState().threads }, progress);
+        request = dataClient().request<'mapped'>({ type: 'map', params: { ...map, voting: votingRequest(map.voting) }, fromReference, threads: useAnalysis.getState().threads }, progress);
         job('mapping')(request.id);
       }
       try {
         const { summary, report } = await request.done;
         set({ mapReport: report, job: null });
         useApp.setState({ summary });
-        await useApp.getState().setColorBy(report.predictedColumn);
+        // Coloured by the vote when there is one, as CellTypist's majority_voting.
+        await useApp.getState().setColorBy(report.voting?.votedColumn ?? report.predictedColumn);
       } catch (err) {
         set({ job: null });
         fail(err, head ? 'Training the classifier head' : 'Mapping', 'mapping');
@@ -291,14 +293,15 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       }
       if (useApp.getState().error?.panel === 'mapping') useApp.getState().dismissError();
       const { device } = get().headSettings;
-      const request = dataClient().request<'mapped'>({ type: 'annotate-saved-head', model, file, minConfidence: get().mapParams.minConfidence, backend: device, threads: useAnalysis.getState().threads }, progress);
+      const map = get().mapParams;
+      const request = dataClient().request<'mapped'>({ type: 'annotate-saved-head', model, file, minConfidence: map.minConfidence, voting: votingRequest(map.voting), backend: device, threads: useAnalysis.getState().threads }, progress);
       set({ headEpochs: [] });
       job(`reading ${file.name}`)(request.id);
       try {
         const { summary, report } = await request.done;
         set({ mapReport: report, job: null });
         useApp.setState({ summary });
-        await useApp.getState().setColorBy(report.predictedColumn);
+        await useApp.getState().setColorBy(report.voting?.votedColumn ?? report.predictedColumn);
       } catch (err) {
         set({ job: null });
         fail(err, action, 'mapping');
@@ -404,7 +407,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
+      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: { ...DEFAULT_MAP_PARAMS, voting: { ...get().mapParams.voting, overClustering: null } }, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
     },
   };
 });

@@ -218,7 +218,7 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         await ensureModel(req.id, req.model);
         const encoder = await encoderFor({ backend: req.backend, threads: req.threads });
         if (req.backend === 'cpu') await initBrowserWasm(req.threads).catch(() => undefined);
-        const report = await requireSession().annotateSavedHead(loaded!.model, encoder, saved, file.name, req.minConfidence, {
+        const report = await requireSession().annotateSavedHead(loaded!.model, encoder, saved, file.name, { minConfidence: req.minConfidence, voting: req.voting }, {
           signal,
           ensemblToSymbol: await browserResources.ensemblMap(),
           modelName: modelName(req.model),

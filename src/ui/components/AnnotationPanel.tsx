@@ -15,6 +15,7 @@ import type { HeadEpoch, HeadReport, MapReport } from '../../workers/protocol.ts
 import { ModelSelect } from './ModelSelect.tsx';
 import { PanelError } from './PanelError.tsx';
 import { CelltypistSection } from './CelltypistSection.tsx';
+import { MajorityVotingOptions, MajorityVotingResult } from './MajorityVoting.tsx';
 
 const isHead = (r: MapReport | HeadReport): r is HeadReport => r.method === 'scgpt-head';
 
@@ -165,6 +166,8 @@ export function AnnotationPanel() {
   const r = a.mapReport;
   const method = a.method;
   const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT' && (!a.useReference || (a.reference && 'X_scGPT' in a.reference.obsm)))];
+  // Over-clusterings: any categorical column but predicted labels (an earlier vote's over-clusters are fine).
+  const overColumns = categorical.filter((n) => !n.startsWith('predicted_') || n.endsWith('_over_clustering'));
   const labelSource = a.useReference && a.reference ? a.reference : summary;
   const labelColumns = Object.entries(labelSource.obs)
     .filter(([n, c]) => !n.startsWith('predicted_') && ((c.categories && Object.keys(c.categories).length <= 500) || (c.type === 'string' && (c.n_unique ?? Infinity) <= 500)))
@@ -238,6 +241,7 @@ export function AnnotationPanel() {
             <input type="checkbox" checked={p.weighted} onChange={(e) => a.setMapParams({ ...p, weighted: e.target.checked })} /> distance-weighted
           </span>
         </label>
+        <MajorityVotingOptions value={p.voting} onChange={(voting) => a.setMapParams({ ...p, voting })} columns={overColumns} testId="map" />
       </fieldset>
       <div className="row">
         <button className="primary" disabled={!p.labelColumn || !!a.job} onClick={() => void a.runMap()} data-testid="run-map">
@@ -294,7 +298,13 @@ export function AnnotationPanel() {
             </tbody>
           </table>
           {!isHead(r) && <MappingTraining report={r} />}
-          {!isHead(r) && <MappingEvaluation report={r} />}
+          <MappingEvaluation report={r} />
+          {r.warnings?.map((w) => (
+            <p key={w} className="muted" data-testid="map-warning">
+              {w}
+            </p>
+          ))}
+          {r.voting && <MajorityVotingResult report={r.voting} testId="map" />}
           {!isHead(r) && r.training && (
             <div className="row">
               Download the model:
