@@ -7,7 +7,7 @@
 // /usr/bin/python3; (4) a CellTypist model: CellTypist's train() recipe (one-vs-rest with its
 // feature selection) written as a .pkl, read back by the safe unpickler and applied as
 // celltypist.annotate does (uncalibrated conf_score), per cell and after majority voting over
-// CellTypist's over-clustering of all cells (only query cells vote); (5) scGPT's classifier head on
+// CellTypist's over-clustering of the query half (the shared voting step, vote-predictions.ts); (5) scGPT's classifier head on
 // the encoder's <cls> embeddings, with the only scGPT weights here (the parity fixture's random
 // tiny checkpoint: it measures the path, not scGPT's accuracy). Then training time of logistic
 // regression on 100k synthetic cells x 2,000 genes, 1 vs 2 threads.
@@ -21,8 +21,8 @@ import { GradientJob } from '../src/analysis/logreg-gradient.ts';
 import { DEFAULT_MAP_PARAMS, labelColumn, mapWithin, type MapParams } from '../src/analysis/mapping.ts';
 import { celltypistPredict } from '../src/analysis/celltypist.ts';
 import { readCelltypistModel, writeCelltypistModel } from '../src/analysis/celltypist-model.ts';
-import { majorityVote, sortedCategorical } from '../src/analysis/majority-voting.ts';
-import { overCluster } from '../src/analysis/over-cluster.ts';
+import { sortedCategorical } from '../src/analysis/majority-voting.ts';
+import { checkVoting, DEFAULT_VOTING, votePredictions } from '../src/analysis/vote-predictions.ts';
 import { DEFAULT_HEAD_PARAMS, headWithin } from '../src/analysis/scgpt-head.ts';
 import { loadModelDir, nodeEncoder } from '../src/model/node-model.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
@@ -122,15 +122,26 @@ async function celltypistModel(ds: Dataset, base: MapParams): Promise<{ cell: Sc
   const q = Uint8Array.from(split.codes, (c) => (c === 1 ? 1 : 0));
   const truth = labelColumn(ds, base.labelColumn);
   const cell = { ...scoreLabels(truth, pred.labels, pred.confScore, q), seconds };
+  // Voted as `scweb annotate --majority-voting` does: CellTypist's over-clustering of the query half alone.
   const t2 = performance.now();
-  const oc = await overCluster(ds, pred.input);
-  const labels = sortedCategorical(pred.labels);
-  const voting = { codes: Int32Array.from(labels.codes, (c, i) => (q[i] ? c : -1)), categories: labels.categories };
-  const vote = majorityVote(voting, { codes: oc.codes, categories: Array.from({ length: oc.nClusters }, (_, i) => String(i)) });
-  const votedLabels = Array.from(vote.codes, (c) => vote.categories[c]);
-  const votedConf = Float64Array.from(vote.codes, (_, i) => vote.perCluster.find((v) => v.cluster === String(oc.codes[i]))?.share ?? 0);
+  const predicted = { name: 'predicted_labels', ...sortedCategorical(pred.labels) };
+  const v = { ...DEFAULT_VOTING, majorityVoting: true };
+  const r = await votePredictions(ds, predicted, v, { cells: q, stem: '', given: checkVoting(ds, v, q), input: () => pred.input, categories: 'sorted' });
+  if (!r.report) throw new Error(r.warning);
+  const votedCol = r.columns[1] as CategoricalColumn;
+  const oc = r.columns[0] as CategoricalColumn;
+  const votedLabels = Array.from(votedCol.codes, (c) => votedCol.categories[c]);
+  // Confidence of a voted label: its share of the over-cluster's votes.
+  const votes = new Map<number, number>();
+  const agree = new Map<number, number>();
+  oc.codes.forEach((c, i) => {
+    if (!q[i]) return;
+    votes.set(c, (votes.get(c) ?? 0) + 1);
+    if (pred.labels[i] === votedLabels[i]) agree.set(c, (agree.get(c) ?? 0) + 1);
+  });
+  const votedConf = Float64Array.from(oc.codes, (c) => (agree.get(c) ?? 0) / (votes.get(c) ?? 1));
   const voted = { ...scoreLabels(truth, votedLabels, votedConf, q), seconds: (performance.now() - t2) / 1000 };
-  return { cell, voted, extra: `${read.features.length} genes after feature selection, .pkl ${(bytes.length / 1024).toFixed(0)} KiB; ${oc.nClusters} over-clusters at resolution ${oc.resolution}` };
+  return { cell, voted, extra: `${read.features.length} genes after feature selection, .pkl ${(bytes.length / 1024).toFixed(0)} KiB; ${r.report.nClusters} over-clusters (${r.report.overClustering})` };
 }
 
 /** scGPT's head (10 epochs, lr 1e-4, batches of 32: its tutorial's) on the tiny random-weight checkpoint. */
