@@ -64,7 +64,7 @@ describe('scweb annotate --method logreg', () => {
     }
     const log = err.join('');
     expect(log).toMatch(/700 query cells from 700 reference cells by logistic regression on 765 shared genes/);
-    expect(log).toMatch(/trained \(lbfgs\) on 630 cells x \d+ genes .* converged .*feature selection: \d+ of 765 genes/);
+    expect(log).toMatch(/trained \(lbfgs\) on 700 cells x \d+ genes .* converged .*then on all 700 reference cells from the 630-cell fit .*feature selection: \d+ of 765 genes/);
     expect(log).toMatch(/held-back reference cells \(70\): accuracy [01]\.\d+, macro-F1 [01]\.\d+, ECE \d\.\d+ -> \d\.\d+ at temperature \d+\.\d+/);
     const acc = Number(log.match(/against the query's "bulk_labels" \(700 cells\): accuracy ([01]\.\d+)/)![1]);
     expect(acc).toBeGreaterThan(0.85);

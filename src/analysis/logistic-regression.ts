@@ -51,6 +51,12 @@ export const SGD_ABOVE = 100_000;
 export const CLIP = 10;
 
 export interface FitOptions {
+  /**
+   * A model of the same classes to start from (warm start), e.g. the fit on 90% of the same
+   * reference: its coefficients for the genes both share, zero for the others. The solution is the
+   * same objective's minimum; only the iterations to reach it change.
+   */
+  init?: LinearAnnotator;
   pool?: WorkerPool | null;
   /** A GPU the caller set up for tfjs (logreg-engine.ts decides whether the gradient goes there). */
   gpu?: LogRegGpu | null;
@@ -147,7 +153,7 @@ export async function fitLogisticRegression(x: CsrArrays, y: Int32Array, classes
   const fs = params.featureSelection && nGenes > params.topGenes;
   const stage = (a: number, b: number): FitOptions => ({ ...opts, onProgress: (f, m) => opts.onProgress?.(a + (b - a) * f, m) });
 
-  let fit = await solve({ x: x1, y, nClasses: K, mean, scale, clip: CLIP }, params, solver, fs ? stage(0, 0.5) : opts);
+  let fit = await solve({ x: x1, y, nClasses: K, mean, scale, clip: CLIP }, params, solver, fs ? stage(0, 0.5) : opts, warmStart(opts.init, genes1, classes));
   let features = genes1;
   let fMean = mean;
   let fScale = scale;
@@ -161,7 +167,7 @@ export async function fitLogisticRegression(x: CsrArrays, y: Int32Array, classes
     fScale = Float64Array.from(chosen, (j) => scale[j]);
     features = Array.from(chosen, (j) => genes1[j]);
     note = `${chosen.length} of ${nGenes} genes: the top ${params.topGenes} by |coefficient| per class of a first fit, united`;
-    fit = await solve({ x: x2, y, nClasses: K, mean: fMean, scale: fScale, clip: CLIP }, params, solver, stage(0.5, 1));
+    fit = await solve({ x: x2, y, nClasses: K, mean: fMean, scale: fScale, clip: CLIP }, params, solver, stage(0.5, 1), warmStart(opts.init, features, classes));
   }
   const p = features.length;
   const coef = new Float64Array(K * p);
@@ -211,7 +217,23 @@ interface Solution {
   objective: number;
 }
 
-async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | 'sgd', opts: FitOptions): Promise<Solution & { device: 'webgpu' | 'cpu'; engine: string }> {
+/** theta ([genes x K] then K intercepts) from `init`'s coefficients for `genes`, or null. */
+function warmStart(init: LinearAnnotator | undefined, genes: string[], classes: string[]): Float64Array | null {
+  if (!init) return null;
+  const K = classes.length;
+  if (init.classes.length !== K || init.classes.some((c, i) => c !== classes[i])) throw new Error('a warm start needs a model of the same classes in the same order');
+  const pi = init.features.length;
+  const at = new Map(init.features.map((g, j) => [g, j]));
+  const theta = new Float64Array(genes.length * K + K);
+  genes.forEach((g, j) => {
+    const ji = at.get(g);
+    if (ji !== undefined) for (let c = 0; c < K; c++) theta[j * K + c] = init.coef[c * pi + ji];
+  });
+  theta.set(init.intercept, genes.length * K);
+  return theta;
+}
+
+async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | 'sgd', opts: FitOptions, theta0: Float64Array | null): Promise<Solution & { device: 'webgpu' | 'cpu'; engine: string }> {
   const multinomial = params.multiClass === 'multinomial';
   const { nRows: n, nCols: p } = rows.x;
   const K = rows.nClasses;
@@ -226,8 +248,9 @@ async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | '
     engine = await WebGpuGradient.create(rows, multinomial, { resident: solver === 'lbfgs', signal: opts.signal, onProgress: (_, m) => opts.onProgress?.(0, m), backend: opts.gpu!.backend });
     name = `WebGPU (${opts.gpu!.adapter}; tfjs, float32), ${solver === 'lbfgs' ? `finished on the ${cpuName}` : `objective on the ${cpuName}`}`;
   } else engine = new GradientJob(rows, multinomial, opts.pool);
+  const start = theta0 ?? new Float64Array(p * K + K);
   try {
-    const r = solver === 'lbfgs' ? await solveLbfgs(engine, rows, params, opts) : await solveSgd(engine, rows, params, opts);
+    const r = solver === 'lbfgs' ? await solveLbfgs(engine, rows, params, opts, start) : await solveSgd(engine, rows, params, opts, start);
     return { ...r, device: choice.kind, engine: `${name}: ${choice.reason}` };
   } finally {
     engine.close();
@@ -261,7 +284,7 @@ function penalised(job: GradientEngine, p: number, K: number, C: number, run: Pa
   };
 }
 
-async function solveLbfgs(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
+async function solveLbfgs(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, start: Float64Array): Promise<Solution> {
   const p = rows.x.nCols;
   const K = rows.nClasses;
   const maxIter = params.maxIter ?? 1000;
@@ -278,18 +301,18 @@ async function solveLbfgs(job: GradientEngine, rows: ScaledRows, params: LogRegP
       opts.onProgress?.(Math.min(0.99, (iteration + done / total) / maxIter), `logistic regression (L-BFGS${where}): iteration ${iteration + 1}, ${done}/${total} blocks`);
     },
   };
-  const lbfgsOpts = (start: number, iterations: number) => ({
+  const lbfgsOpts = (first: number, iterations: number) => ({
     maxIter: iterations,
     gtol: params.tol ?? 1e-4,
     ftol: params.ftol,
     signal: opts.signal,
     onIteration: (it: number, f: number, gmax: number) => {
-      iteration = start + it;
+      iteration = first + it;
       last = performance.now();
       opts.onProgress?.(Math.min(0.99, iteration / maxIter), `logistic regression (L-BFGS${where}): iteration ${iteration}, objective ${f.toPrecision(6)}, largest gradient ${gmax.toExponential(2)}`);
     },
   });
-  const r = await lbfgs(new Float64Array(p * K + K), penalised(job, p, K, params.C, run), lbfgsOpts(0, maxIter));
+  const r = await lbfgs(start, penalised(job, p, K, params.C, run), lbfgsOpts(0, maxIter));
   if (job.precision === 'float64') return { theta: r.x, iterations: r.iterations, converged: r.converged, message: r.message, objective: r.f };
   // Float32 sums carry noise near 1e-7 of the objective: L-BFGS on them stops (often in the line
   // search) short of scipy's float64 tolerances, or meets them on noisy values. The CPU pool takes
@@ -322,7 +345,7 @@ const SGD_NO_CHANGE = 5;
  * power iteration on a sample; epochs until the epoch's mean loss has not improved by SGD_TOL for
  * SGD_NO_CHANGE epochs (sklearn's tol and n_iter_no_change) or maxIter epochs.
  */
-async function solveSgd(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
+async function solveSgd(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, start: Float64Array): Promise<Solution> {
   const n = rows.x.nRows;
   const rand = mulberry32(params.seed ^ 0x5eed);
   const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -332,13 +355,13 @@ async function solveSgd(job: GradientEngine, rows: ScaledRows, params: LogRegPar
   // 4,096 cells); the objective is one pass.
   const exact = job.precision === 'float64' ? job : new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
   try {
-    return await sgdEpochs(job, exact, rows, params, opts, order, rand);
+    return await sgdEpochs(job, exact, rows, params, opts, start, order, rand);
   } finally {
     if (exact !== job) exact.close();
   }
 }
 
-async function sgdEpochs(job: GradientEngine, exact: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, order: Int32Array, rand: () => number): Promise<Solution> {
+async function sgdEpochs(job: GradientEngine, exact: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, start: Float64Array, order: Int32Array, rand: () => number): Promise<Solution> {
   const n = rows.x.nRows;
   const p = rows.x.nCols;
   const K = rows.nClasses;
@@ -348,7 +371,7 @@ async function sgdEpochs(job: GradientEngine, exact: GradientEngine, rows: Scale
   const alpha = 1 / (params.C * n);
   const L = await curvatureAtZero(exact, order.subarray(0, Math.min(n, 4096)), P, params.multiClass === 'multinomial' ? K / 2 : 1, opts.signal);
   const eta0 = 1 / (L + alpha);
-  const theta = new Float64Array(P);
+  const theta = Float64Array.from(start);
   const g = new Float64Array(P);
   let t = 0;
   let best = Infinity;

@@ -5,7 +5,10 @@
 // the shared genes (CellTypist's recipe, calibrated on held-back reference cells). Results become
 // obs columns: predicted_<label> and its confidence (and, for the half split, which half a cell was
 // in); against known labels (the held-out half, or the query's own column of the same name) the
-// report carries accuracy, macro-F1, per-label precision/recall and the confusion matrix.
+// report carries accuracy, macro-F1, per-label precision/recall and the confusion matrix. Majority
+// voting (vote-predictions.ts) may follow: the query's cells over-clustered, each over-cluster
+// taking its most frequent prediction ('unassigned' cells do not vote but take their cluster's
+// label), evaluated as the per-cell labels are.
 import { categoricalFromStrings } from '../io/columns.ts';
 import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { CategoricalColumn, Column, Dataset, NumericColumn } from '../io/types.ts';
@@ -18,6 +21,9 @@ import { DEFAULT_LOGREG, type FitReport, type LogRegParams } from './logistic-re
 import type { LogRegDevice, LogRegGpu } from './logreg-engine.ts';
 import { logRegTransfer } from './logreg-transfer.ts';
 import { referencePcaSpace } from './reference-space.ts';
+import { celltypistInput } from './celltypist.ts';
+import type { SparseGraph } from './connectivities.ts';
+import { checkVoting, DEFAULT_VOTING, votePredictions, type VoteReport, type VotingParams } from './vote-predictions.ts';
 
 /** How labels are transferred: kNN vote in an embedding, or logistic regression on expression. */
 export type MapMethod = 'knn' | 'logreg';
@@ -35,6 +41,8 @@ export interface MapParams {
   logreg: Omit<LogRegParams, 'seed'> & { device?: LogRegDevice };
   minConfidence: number;
   seed: number;
+  /** Majority voting over an over-clustering of the query, after the per-cell prediction. */
+  voting: VotingParams;
 }
 
 /** DEFAULT_LOGREG without its seed (MapParams has one seed for the split and the training). */
@@ -44,7 +52,7 @@ function logregDefaults(): MapParams['logreg'] {
   return { ...(d as Omit<LogRegParams, 'seed'>), device: 'auto' };
 }
 
-export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults(), minConfidence: 0.5, seed: 0 };
+export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults(), minConfidence: 0.5, seed: 0, voting: DEFAULT_VOTING };
 
 export interface MapReport {
   method: MapMethod;
@@ -69,12 +77,24 @@ export interface MapReport {
   /** Logistic regression: how it was trained, and its calibration on held-back reference cells. */
   training?: FitReport;
   calibration?: CalibrationReport;
+  /** Majority voting, when asked for and done. */
+  voting?: VoteReport;
+  /** Why something asked for was not done (majority voting on 50 cells or fewer). */
+  warnings?: string[];
 }
 
 export const UNASSIGNED = 'unassigned';
 
-/** gpu: the GPU the caller set up for logistic regression's gradient (logRegGpu), or null and why not. */
-type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void; pool?: WorkerPool | null; gpu?: LogRegGpu | null; noGpu?: string };
+type Opts = {
+  signal?: AbortSignal;
+  onProgress?: (f: number, m: string) => void;
+  pool?: WorkerPool | null;
+  /** The query dataset's neighbourhood graph over all its cells (the pipeline's), for majority voting's over-clustering. */
+  graph?: SparseGraph | null;
+  /** The GPU the caller set up for logistic regression's gradient (logRegGpu), or null and why not. */
+  gpu?: LogRegGpu | null;
+  noGpu?: string;
+};
 
 /** Labels that mean "no label": what pandas, R and spreadsheets write for a missing value. */
 const MISSING_LABELS = new Set(['', 'na', 'nan', 'n/a', 'none', 'null', '<na>']);
@@ -217,7 +237,9 @@ export async function mapWithin(ds: Dataset, p: MapParams, opts: Opts = {}): Pro
   const refCodes = Int32Array.from(col.codes, (c, i) => (refMask[i] ? c : -1));
   checkReference(ds.fileName, p.labelColumn, col.categories, refCodes, p.method, half ? ' in the reference half' : '');
   if (nQuery === 0) throw new Error(`every cell has a "${p.labelColumn}" label: nothing to map (choose "a stratified half" to evaluate, or load a query)`);
-  const t = await transfer(ds, refCodes, col.categories, ds, qMask, p, opts);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(ds, voting, qMask);
+  const t = await transfer(ds, refCodes, col.categories, ds, qMask, p, votingStage(voting, opts).first);
   // In the half split the reference half keeps no prediction: the column holds held-out predictions only.
   const columns: Column[] = predictedColumns(p.labelColumn, ds.nObs, col.categories, qMask, half ? null : refMask, half ? null : col.codes, t.m);
   if (half) columns.push(splitColumn(p.labelColumn, refMask, qMask));
@@ -238,11 +260,50 @@ export async function mapWithin(ds: Dataset, p: MapParams, opts: Opts = {}): Pro
     report.accuracy = report.evaluation.accuracy;
     report.macroF1 = report.evaluation.macroF1;
   }
+  // The query's cells vote: the unlabelled ones, or the held-out half (evaluated against their labels).
+  await voteAfter(ds, columns, report, voting, given, { cells: qMask, truth: half ? col : null }, opts);
   return { columns, report, model: t.model };
 }
 
+/** Progress: the prediction first (up to 80% when voting follows), then the vote. */
+function votingStage(v: VotingParams, opts: Opts): { first: Opts; then: Opts } {
+  if (!v.majorityVoting) return { first: opts, then: opts };
+  const at = (lo: number, hi: number): Opts => ({ ...opts, onProgress: (f, m) => opts.onProgress?.(lo + (hi - lo) * f, m) });
+  return { first: at(0, 0.8), then: at(0.8, 1) };
+}
+
+/**
+ * Majority voting of the prediction (columns[0]) when asked for: its columns join `columns`, its
+ * report `report.voting`. Shared by the label-transfer methods (kNN, logistic regression, scGPT's
+ * head): 'unassigned' does not vote, and an over-cluster where no cell voted stays 'unassigned'.
+ */
+export async function voteAfter(ds: Dataset, columns: Column[], report: Pick<MapReport, 'voting' | 'warnings'>, v: VotingParams, given: ReturnType<typeof checkVoting>, where: { cells: Uint8Array | null; truth: CategoricalColumn | null; evaluateCells?: Uint8Array | null }, opts: Opts): Promise<void> {
+  if (!v.majorityVoting) return;
+  const predicted = columns[0] as CategoricalColumn;
+  const r = await votePredictions(ds, predicted, v, {
+    cells: where.cells,
+    stem: `${predicted.name}_`,
+    abstain: [UNASSIGNED],
+    noVotes: UNASSIGNED,
+    given,
+    input: () => celltypistInput(ds),
+    graph: opts.graph,
+    truth: where.truth,
+    evaluateCells: where.evaluateCells,
+    unassigned: UNASSIGNED,
+    signal: opts.signal,
+    pool: opts.pool,
+    onProgress: votingStage(v, opts).then.onProgress,
+  });
+  if (r.warning !== null) report.warnings = [...(report.warnings ?? []), r.warning];
+  else {
+    columns.push(...r.columns);
+    report.voting = r.report;
+  }
+}
+
 /** A query's own column of the label's name, as truth to measure against (null when it has none usable). */
-function queryTruth(query: Dataset, name: string): CategoricalColumn | null {
+export function queryTruth(query: Dataset, name: string): CategoricalColumn | null {
   try {
     const c = labelColumn(query, name);
     return c.categories.length > 0 ? c : null;
@@ -255,8 +316,10 @@ function queryTruth(query: Dataset, name: string): CategoricalColumn | null {
 export async function mapAcross(ref: Dataset, query: Dataset, p: MapParams, opts: Opts = {}): Promise<{ columns: Column[]; report: MapReport; model?: LinearAnnotator }> {
   const col = labelColumn(ref, p.labelColumn);
   checkReference(ref.fileName, p.labelColumn, col.categories, col.codes, p.method);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(query, voting);
   const qMask = new Uint8Array(query.nObs).fill(1);
-  const t = await transfer(ref, col.codes, col.categories, query, qMask, p, opts);
+  const t = await transfer(ref, col.codes, col.categories, query, qMask, p, votingStage(voting, opts).first);
   const columns = predictedColumns(p.labelColumn, query.nObs, col.categories, qMask, null, null, t.m);
   const report: MapReport = {
     method: p.method,
@@ -275,6 +338,7 @@ export async function mapAcross(ref: Dataset, query: Dataset, p: MapParams, opts
     report.accuracy = report.evaluation.accuracy;
     report.macroF1 = report.evaluation.macroF1;
   }
+  await voteAfter(query, columns, report, voting, given, { cells: null, truth }, opts);
   return { columns, report, model: t.model };
 }
 

@@ -11,11 +11,11 @@ import { installNodeWebGPU } from '../model/node-gpu.ts';
 import { openPaths } from '../io/node.ts';
 import { intFlag, parseArgs, threadsFlag, type Parsed } from './args.ts';
 import { openCliInputs } from './inputs.ts';
-import { transferArgs, writeAnnotated } from './annotate-output.ts';
+import { checkVotingColumn, evaluationLines, transferArgs, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 export async function logregCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'multi-class', 'c', 'solver', 'top-genes', 'model-out', 'min-confidence', 'seed', 'threads', 'backend', 'join'], ['feature-selection']);
+  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'multi-class', 'c', 'solver', 'top-genes', 'model-out', 'min-confidence', 'seed', 'threads', 'backend', 'join', ...VOTING_FLAGS], ['feature-selection', ...VOTING_SWITCHES]);
   const { inputs, input, refPath, labelColumn, out } = transferArgs(p);
   const modelOut = p.flags.get('model-out');
   if (modelOut !== undefined && !/\.(json|pkl)$/.test(modelOut)) throw new UsageError('--model-out must end in .json (scWeb) or .pkl (CellTypist)');
@@ -23,7 +23,7 @@ export async function logregCommand(argv: string[]): Promise<number> {
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError('--min-confidence must be between 0 and 1');
   const backend = (p.flags.get('backend') ?? 'auto') as LogRegDevice;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu or cpu, got "${backend}"`);
-  const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'logreg', labelColumn, reference: 'missing', minConfidence, logreg: { ...logregFlags(p), device: backend }, seed: intFlag(p, 'seed', 0) };
+  const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'logreg', labelColumn, reference: 'missing', minConfidence, logreg: { ...logregFlags(p), device: backend }, seed: intFlag(p, 'seed', 0), voting: votingFlags(p) };
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const pool = nodePool(threadsFlag(p));
   try {
@@ -33,6 +33,7 @@ export async function logregCommand(argv: string[]): Promise<number> {
       throw err;
     });
     try {
+      checkVotingColumn(query, params.voting);
       const gpu = await trainingGpu(backend, log);
       let last = 0;
       const onProgress = (f: number, m: string) => {
@@ -43,6 +44,7 @@ export async function logregCommand(argv: string[]): Promise<number> {
       };
       const { columns, report, model } = await mapAcross(ref, query, params, { onProgress, pool, gpu: gpu.gpu, noGpu: gpu.noGpu });
       for (const line of reportLines(report, minConfidence)) log(line);
+      for (const line of votingLines(report.voting, report.warnings)) log(line);
       if (modelOut && model) {
         await writeFile(modelOut, modelOut.endsWith('.pkl') ? linearAnnotatorToPkl(model, report.training?.nCells) : linearAnnotatorToJson(model));
         log(`wrote the model (${model.classes.length} labels, ${model.features.length} genes) to ${modelOut}`);
@@ -83,16 +85,6 @@ function logregFlags(p: Parsed): MapParams['logreg'] {
   return { ...d, multiClass, C, solver, featureSelection, topGenes };
 }
 
-/** Against the query's own labels (when it has the column): accuracy, macro-F1, precision and recall per label. */
-export function evaluationLines(r: MapReport): string[] {
-  const e = r.evaluation;
-  if (!e) return [];
-  return [
-    `against the query's "${e.truthColumn}" (${e.nCells} cells): accuracy ${e.accuracy.toFixed(3)}, macro-F1 ${e.macroF1.toFixed(3)}`,
-    ...e.perLabel.map((l) => `  ${l.label}: precision ${l.predicted > 0 ? l.precision.toFixed(3) : '-'}, recall ${l.recall.toFixed(3)} (${l.support} cells)`),
-  ];
-}
-
 /** What the log says of a logistic-regression mapping: counts, training, calibration, evaluation. */
 export function reportLines(r: MapReport, minConfidence: number): string[] {
   const out = [`${r.nQuery} query cells from ${r.nRef} reference cells by logistic regression on ${r.nShared} shared genes (of the reference's ${r.nRefGenes}); ${(r.summary.confidentShare * 100).toFixed(1)}% at confidence >= ${minConfidence}`];
@@ -103,5 +95,5 @@ export function reportLines(r: MapReport, minConfidence: number): string[] {
   else if (c) out.push(`held-back reference cells (${c.nHeldOut}): accuracy ${c.accuracy.toFixed(3)}, macro-F1 ${c.macroF1.toFixed(3)}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)} at temperature ${c.temperature.toFixed(3)}${c.note ? ` (${c.note})` : ''}`);
   for (const l of r.summary.perLabel) out.push(`  ${l.label}: ${l.count} cells, mean confidence ${l.meanConfidence.toFixed(2)}`);
   if (r.summary.unassigned) out.push(`  unassigned: ${r.summary.unassigned}`);
-  return [...out, ...evaluationLines(r)];
+  return [...out, ...evaluationLines(r.evaluation)];
 }
