@@ -228,6 +228,32 @@ describe.skipIf(!ready)(`scweb annotate --method logreg --backend${skipped}`, ()
   }, 180_000);
 });
 
+describe('the float32 engine on tfjs\'s CPU backend (its arithmetic, wherever WebGPU is missing)', () => {
+  const K = 3;
+  const p = 30;
+  const { x, y } = synthetic(500, p, K);
+  const rows = rowsOf(x, y, K);
+  it.each([true, false])('multinomial %s: gradient within 1e-5 of float64 over 2 blocks; a fit ends at the CPU fit\'s objective', async (multinomial) => {
+    const theta = Float64Array.from({ length: p * K + K }, (_, i) => (((i * 7919) % 101) - 50) / 400);
+    const cpu = new GradientJob(rows, multinomial, null);
+    const f32 = await WebGpuGradient.create(rows, multinomial, { resident: true, backend: 'cpu', rowsPerBlock: 256 });
+    const gc = new Float64Array(theta.length);
+    const gf = new Float64Array(theta.length);
+    const fc = await cpu.evaluate(theta, gc, null);
+    const ff = await f32.evaluate(theta, gf, null);
+    cpu.close();
+    f32.close();
+    expect(relError(gf, gc)).toBeLessThan(1e-5);
+    expect(Math.abs(ff - fc) / fc).toBeLessThan(1e-6);
+    const params: LogRegParams = { multiClass: multinomial ? 'multinomial' : 'ovr', C: 1, solver: 'lbfgs', featureSelection: false, topGenes: 300, seed: 0 };
+    const genes = Array.from({ length: p }, (_, j) => `g${j}`);
+    const a = await fitLogisticRegression(x, y, ['a', 'b', 'c'], genes, params);
+    const b = await fitLogisticRegression(x, y, ['a', 'b', 'c'], genes, params, { gpu: { adapter: 'tfjs cpu', force: true, backend: 'cpu' } });
+    expect(b.report.engine).toMatch(/^tfjs's CPU backend \(float32\), finished on the CPU \(1 thread, float64\)/);
+    expect(Math.abs(b.report.objective - a.report.objective) / a.report.objective).toBeLessThan(1e-6);
+  });
+});
+
 describe('where the gradient runs', () => {
   const hw = { adapter: 'nvidia / hopper', force: false };
   it('auto: the CPU below the threshold, the GPU above it while the blocks fit the budget', () => {

@@ -246,7 +246,8 @@ async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | '
     // Loaded here, not at the top: tfjs stays out of the CPU-only paths (and the pool's workers).
     const { WebGpuGradient } = await import('./logreg-webgpu.ts');
     engine = await WebGpuGradient.create(rows, multinomial, { resident: solver === 'lbfgs', signal: opts.signal, onProgress: (_, m) => opts.onProgress?.(0, m), backend: opts.gpu!.backend });
-    name = `WebGPU (${opts.gpu!.adapter}; tfjs, float32), ${solver === 'lbfgs' ? `finished on the ${cpuName}` : `objective on the ${cpuName}`}`;
+    const where = opts.gpu!.backend === 'cpu' ? "tfjs's CPU backend (float32)" : `WebGPU (${opts.gpu!.adapter}; tfjs, float32)`;
+    name = `${where}, ${solver === 'lbfgs' ? `finished on the ${cpuName}` : `objective on the ${cpuName}`}`;
   } else engine = new GradientJob(rows, multinomial, opts.pool);
   const start = theta0 ?? new Float64Array(p * K + K);
   try {
