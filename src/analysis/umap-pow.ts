@@ -180,10 +180,10 @@ let unit: Float64Array | null = null;
 export function umapLn(x: number): number {
   if (!(x > 0 && x < Infinity)) return x === 0 ? -Infinity : x === Infinity ? x : NaN;
   const t = (unit ??= umapPowTable(1));
-  let k = -64;
-  word[0] = x < MIN_NORMAL ? x * TWO64 : ((k = 0), x);
+  const subnormal = x < MIN_NORMAL;
+  word[0] = subnormal ? x * TWO64 : x;
   const hi = half[1];
-  k += (hi >>> 20) - 1023;
+  const k = (hi >>> 20) - (subnormal ? 1087 : 1023);
   half[1] = (hi & 0xfffff) | 0x3ff00000;
   const m = word[0];
   const i = ((hi & 0xfffff) + 0x800) >> 12;
