@@ -6,11 +6,11 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony bench-voting bench-logreg-gpu bench-logreg-gpu-bundle
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
-	@echo "make test    install (Chromium, python3-anndata, python3-sklearn, snakemake too), lint, typecheck, unit tests, build, e2e tests"
+	@echo "make test    install (Chromium, python3-anndata, python3-sklearn, python3-torch, snakemake too), lint, typecheck, unit tests, build, e2e tests"
 	@echo "make dev     Vite dev server with hot reload"
 	@echo "make bench   run the benchmarks in bench/"
 
@@ -44,6 +44,12 @@ pydeps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; \
 	fi
 	@/usr/bin/python3 -c 'import sklearn; print("sklearn", sklearn.__version__)'
+	@# Saved scGPT classifier heads (test/scgpt-head-file.test.ts) are loaded by PyTorch into scGPT's ClsDecoder.
+	@if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  echo "Installing python3-torch (Debian package) for the scGPT head file tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-torch >/dev/null; \
+	fi
+	@/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)'
 
 # The workflow tests (test/workflow.test.ts) run workflows/Snakefile under Debian's Snakemake (7.21).
 SNAKEMAKE ?= /usr/bin/snakemake
@@ -86,7 +92,7 @@ e2e: deps chromium pydeps build
 test: lint typecheck unit e2e
 	@node scripts/test-summary.mjs
 
-bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony
+bench: bench-io bench-embed bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony bench-voting
 
 bench-io: deps
 	node --import tsx bench/io-pass.ts
@@ -112,6 +118,24 @@ bench-annotate: deps
 
 bench-celltypist: deps
 	node --import tsx bench/celltypist.ts
+
+# Logistic regression's gradient, CPU pool vs WebGPU (Dawn finds the GPU through the system's Vulkan
+# driver; for SwiftShader add $(GPU_ENV) and small --gpu-sizes). Not in `bench`: it wants a GPU.
+bench-logreg-gpu: deps
+	node --import tsx bench/logreg-gpu.ts $(BENCH_LOGREG_GPU_ARGS)
+
+# The same as one file plus Dawn (23 MB) in bench/out/logreg-gpu/, for a GPU machine without
+# node_modules: carry bench/out/logreg-gpu and run `node bench/out/logreg-gpu/bench.mjs --threads 1`.
+bench-logreg-gpu-bundle: deps
+	npx esbuild bench/logreg-gpu.ts --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
+	  --outfile=bench/out/logreg-gpu/bench.mjs "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+	mkdir -p bench/out/logreg-gpu/node_modules/webgpu/dist
+	cp node_modules/webgpu/index.js node_modules/webgpu/package.json bench/out/logreg-gpu/node_modules/webgpu/
+	cp -r node_modules/webgpu/dist/linux-x64 bench/out/logreg-gpu/node_modules/webgpu/dist/
+
+# Per-cell vs majority-voted labels after logistic regression and kNN on a 50/50 split.
+bench-voting: deps
+	node --import tsx bench/majority-voting.ts
 
 # Harmony on 10k and 100k synthetic cells x 50 PCs, 1 and 2 threads, beside harmonypy when
 # HARMONYPY_DIR points at a checkout of github.com/slowkow/harmonypy (python3-torch, -sklearn, -pandas).

@@ -4,9 +4,14 @@
 // (2) logistic regression one-vs-rest and (3) multinomial (CellTypist's recipe, 10% of the
 // reference held back for the temperature), beside scikit-learn's LogisticRegression (lbfgs, C 1,
 // max_iter 1000, CellTypist's preprocessing) trained on the whole reference half, run through
-// /usr/bin/python3. Then training time of logistic regression on 100k synthetic cells x 2,000
-// genes, 1 vs 2 threads.
-// Run: node --import tsx bench/annotate.ts [--only pbmc,ACTINN] [--synthetic 100000] (0: skip) [--train-times false]
+// /usr/bin/python3; (4) a CellTypist model: CellTypist's train() recipe (one-vs-rest with its
+// feature selection) written as a .pkl, read back by the safe unpickler and applied as
+// celltypist.annotate does (uncalibrated conf_score), per cell and after majority voting over
+// CellTypist's over-clustering of the query half (the shared voting step, vote-predictions.ts); (5) scGPT's classifier head on
+// the encoder's <cls> embeddings, with the only scGPT weights here (the parity fixture's random
+// tiny checkpoint: it measures the path, not scGPT's accuracy). Then training time of logistic
+// regression on 100k synthetic cells x 2,000 genes, 1 vs 2 threads.
+// Run: node --import tsx bench/annotate.ts [--only pbmc,ACTINN] [--synthetic 100000] (0: skip) [--train-times false] [--head false]
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expectedCalibrationError } from '../src/analysis/calibration.ts';
@@ -14,12 +19,17 @@ import { evaluatePredictions } from '../src/analysis/evaluation.ts';
 import { fitLogisticRegression, standardScaler, type LogRegParams } from '../src/analysis/logistic-regression.ts';
 import { GradientJob } from '../src/analysis/logreg-gradient.ts';
 import { DEFAULT_MAP_PARAMS, labelColumn, mapWithin, type MapParams } from '../src/analysis/mapping.ts';
+import { celltypistPredict } from '../src/analysis/celltypist.ts';
+import { readCelltypistModel, writeCelltypistModel } from '../src/analysis/celltypist-model.ts';
+import { sortedCategorical } from '../src/analysis/majority-voting.ts';
+import { checkVoting, DEFAULT_VOTING, votePredictions } from '../src/analysis/vote-predictions.ts';
+import { DEFAULT_HEAD_PARAMS, headWithin } from '../src/analysis/scgpt-head.ts';
+import { loadModelDir, nodeEncoder } from '../src/model/node-model.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
 import { stratifiedHalf } from '../src/analysis/annotate.ts';
-import type { CsrArrays } from '../src/io/csr.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn, Dataset, NumericColumn } from '../src/io/types.ts';
-import { mulberry32 } from '../src/model/random.ts';
+import { syntheticCells } from './synthetic-cells.ts';
 
 const arg = (name: string, d: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -82,11 +92,88 @@ function sklearn(path: string, ds: Dataset, column: string, multiClass: 'ovr' | 
   return { accuracy: e.accuracy, macroF1: e.macroF1, ece: expectedCalibrationError(sk.test_conf, sk.test_pred.map((p, i) => p === truth.codes[i])), seconds: sk.fit_seconds, note: `${sk.n_iter} it` };
 }
 
+/** Accuracy, macro-F1 and ECE of per-cell labels (strings) on the query half `q`. */
+function scoreLabels(truth: CategoricalColumn, labels: readonly string[], conf: ArrayLike<number>, q: Uint8Array): Score {
+  const cats = [...truth.categories];
+  const index = new Map(cats.map((c, i) => [c, i]));
+  // A label the truth lacks ('Heterogeneous', 'unassigned') is wrong; it gets a category of its own.
+  const codes = Int32Array.from(labels, (l) => index.get(l) ?? (index.set(l, cats.push(l) - 1), cats.length - 1));
+  const e = evaluatePredictions({ ...truth, categories: cats }, { codes, categories: cats }, q);
+  const c: number[] = [];
+  const ok: boolean[] = [];
+  for (let i = 0; i < q.length; i++) {
+    if (!q[i] || truth.codes[i] < 0) continue;
+    c.push(conf[i]);
+    ok.push(labels[i] === truth.categories[truth.codes[i]]);
+  }
+  return { accuracy: e.accuracy, macroF1: e.macroF1, ece: expectedCalibrationError(c, ok), seconds: 0 };
+}
+
+/** CellTypist's recipe trained on the reference half, through a .pkl, applied as celltypist.annotate; then majority voting. */
+async function celltypistModel(ds: Dataset, base: MapParams): Promise<{ cell: Score; voted: Score; extra: string }> {
+  const t = performance.now();
+  const { columns, model } = await mapWithin(ds, { ...base, method: 'logreg', reference: 'half', minConfidence: 0, seed: 0, logreg: { ...base.logreg, multiClass: 'ovr', featureSelection: true } });
+  const bytes = writeCelltypistModel(model!, { sklearnVersion: '1.2.1' });
+  const { model: read } = readCelltypistModel(bytes, 'bench.pkl');
+  const pred = await celltypistPredict(ds, read, { mode: 'best match', pThres: 0.5 });
+  const seconds = (performance.now() - t) / 1000;
+  const split = columns[2] as CategoricalColumn;
+  const q = Uint8Array.from(split.codes, (c) => (c === 1 ? 1 : 0));
+  const truth = labelColumn(ds, base.labelColumn);
+  const cell = { ...scoreLabels(truth, pred.labels, pred.confScore, q), seconds };
+  // Voted as `scweb annotate --majority-voting` does: CellTypist's over-clustering of the query half alone.
+  const t2 = performance.now();
+  const predicted = { name: 'predicted_labels', ...sortedCategorical(pred.labels) };
+  const v = { ...DEFAULT_VOTING, majorityVoting: true };
+  const r = await votePredictions(ds, predicted, v, { cells: q, stem: '', given: checkVoting(ds, v, q), input: () => pred.input, categories: 'sorted' });
+  if (!r.report) throw new Error(r.warning);
+  const votedCol = r.columns[1] as CategoricalColumn;
+  const oc = r.columns[0] as CategoricalColumn;
+  const votedLabels = Array.from(votedCol.codes, (c) => votedCol.categories[c]);
+  // Confidence of a voted label: its share of the over-cluster's votes.
+  const votes = new Map<number, number>();
+  const agree = new Map<number, number>();
+  oc.codes.forEach((c, i) => {
+    if (!q[i]) return;
+    votes.set(c, (votes.get(c) ?? 0) + 1);
+    if (pred.labels[i] === votedLabels[i]) agree.set(c, (agree.get(c) ?? 0) + 1);
+  });
+  const votedConf = Float64Array.from(oc.codes, (c) => (agree.get(c) ?? 0) / (votes.get(c) ?? 1));
+  const voted = { ...scoreLabels(truth, votedLabels, votedConf, q), seconds: (performance.now() - t2) / 1000 };
+  return { cell, voted, extra: `${read.features.length} genes after feature selection, .pkl ${(bytes.length / 1024).toFixed(0)} KiB; ${r.report.nClusters} over-clusters (${r.report.overClustering})` };
+}
+
+/** scGPT's head (10 epochs, lr 1e-4, batches of 32: its tutorial's) on the tiny random-weight checkpoint. */
+async function scgptHead(ds: Dataset, column: string): Promise<Score & { extra: string }> {
+  const model = await loadModelDir(join(import.meta.dirname, '../../shared/fixtures/scgpt-parity/tiny/checkpoint'));
+  const { encoder, dispose } = await nodeEncoder(model, 'wasm', () => {}, 1);
+  const t = performance.now();
+  const r = await headWithin(ds, model, encoder, { ...DEFAULT_HEAD_PARAMS, labelColumn: column, reference: 'half', minConfidence: 0, seed: 0 });
+  const seconds = (performance.now() - t) / 1000;
+  dispose();
+  const truth = labelColumn(ds, column);
+  const labels = new Array<string>(ds.nObs).fill('');
+  const conf = new Float64Array(ds.nObs);
+  const q = new Uint8Array(ds.nObs);
+  const K = r.categories.length;
+  r.queryCells.forEach((cell, k) => {
+    let b = 0;
+    for (let c = 1; c < K; c++) if (r.probabilities[k * K + c] > r.probabilities[k * K + b]) b = c;
+    labels[cell] = r.categories[b];
+    conf[cell] = r.probabilities[k * K + b];
+    q[cell] = 1;
+  });
+  const last = r.report.history.at(-1);
+  return { ...scoreLabels(truth, labels, conf, q), seconds, extra: `${r.queryCells.length} query cells, held-back accuracy ${r.report.heldOut?.accuracy.toFixed(3)}, last train loss ${last?.trainLoss.toFixed(3)}` };
+}
+
 const only = arg('only', '');
+const withHead = arg('head', 'true') === 'true';
 const rows = [
-  '| dataset | cells | labels | kNN on PCA | logreg OvR | logreg multinomial | sklearn OvR | sklearn multinomial |',
-  '|---|---:|---:|---|---|---|---|---|',
+  '| dataset | cells | labels | kNN on PCA | logreg OvR | logreg multinomial | CellTypist model | + majority voting | sklearn OvR | sklearn multinomial |',
+  '|---|---:|---:|---|---|---|---|---|---|---|',
 ];
+const headRows = ['| dataset | scGPT head (tiny random checkpoint) | majority label share |', '|---|---|---:|'];
 const notes: string[] = [];
 for (const [name, file, col] of DATASETS.filter(([n]) => !only || only.split(',').some((o) => n.toLowerCase().includes(o.toLowerCase())))) {
   const path = join(SHARED, file);
@@ -95,12 +182,23 @@ for (const [name, file, col] of DATASETS.filter(([n]) => !only || only.split(','
   const knn = await ours(ds, { ...base, method: 'knn' });
   const ovr = await ours(ds, { ...base, method: 'logreg', logreg: { ...base.logreg, multiClass: 'ovr' } });
   const mn = await ours(ds, { ...base, method: 'logreg', logreg: { ...base.logreg, multiClass: 'multinomial' } });
+  const ct = await celltypistModel(ds, base);
   const skOvr = sklearn(path, ds, col, 'ovr');
   const skMn = sklearn(path, ds, col, 'multinomial');
-  rows.push(`| ${name} (${col}) | ${ds.nObs} | ${labelColumn(ds, col).categories.length} | ${fmt(knn)} | ${fmt(ovr)} | ${fmt(mn)} | ${fmt(skOvr)} | ${fmt(skMn)} |`);
-  notes.push(`- ${name}: time (s, whole mapping incl. reading) kNN ${knn.seconds.toFixed(1)}, OvR ${ovr.seconds.toFixed(1)} (${ovr.extra}), multinomial ${mn.seconds.toFixed(1)} (${mn.extra}); sklearn fit OvR ${skOvr.seconds.toFixed(2)} (${skOvr.note}), multinomial ${skMn.seconds.toFixed(2)} (${skMn.note})`);
+  rows.push(`| ${name} (${col}) | ${ds.nObs} | ${labelColumn(ds, col).categories.length} | ${fmt(knn)} | ${fmt(ovr)} | ${fmt(mn)} | ${fmt(ct.cell)} | ${fmt(ct.voted)} | ${fmt(skOvr)} | ${fmt(skMn)} |`);
+  notes.push(`- ${name}: time (s, whole mapping incl. reading) kNN ${knn.seconds.toFixed(1)}, OvR ${ovr.seconds.toFixed(1)} (${ovr.extra}), multinomial ${mn.seconds.toFixed(1)} (${mn.extra}), CellTypist model ${ct.cell.seconds.toFixed(1)} + voting ${ct.voted.seconds.toFixed(1)} (${ct.extra}); sklearn fit OvR ${skOvr.seconds.toFixed(2)} (${skOvr.note}), multinomial ${skMn.seconds.toFixed(2)} (${skMn.note})`);
   console.log(rows.at(-1));
   console.log(notes.at(-1));
+  if (withHead && name.startsWith('pbmc68k')) {
+    const h = await scgptHead(ds, col);
+    const truth = labelColumn(ds, col);
+    const counts = new Map<number, number>();
+    truth.codes.forEach((c) => c >= 0 && counts.set(c, (counts.get(c) ?? 0) + 1));
+    const majority = Math.max(...counts.values()) / [...counts.values()].reduce((a, b) => a + b, 0);
+    headRows.push(`| ${name} (${col}) | ${fmt(h)} | ${majority.toFixed(3)} |`);
+    notes.push(`- ${name}: scGPT head ${h.seconds.toFixed(1)} s (embedding + 10 epochs, WASM encoder; ${h.extra})`);
+    console.log(headRows.at(-1));
+  }
   ds.close();
 }
 
@@ -151,41 +249,4 @@ if (nSynthetic > 0) {
   }
   console.log(['', ...timing].join('\n'));
 }
-console.log(['', 'accuracy / macro-F1 / ECE on the query half', ...rows, '', ...notes].join('\n'));
-
-/** Sparse log-expression of n cells over p genes, K classes each with its own up genes; seeded. */
-function syntheticCells(n: number, p: number, K: number, seed: number): { x: CsrArrays; y: Int32Array } {
-  const prof = mulberry32(99);
-  const rate = Float64Array.from({ length: K * p }, () => (prof() < 0.05 ? 0.3 + 0.5 * prof() : 0.15 * prof()));
-  const rand = mulberry32(seed);
-  const indptr = new Float64Array(n + 1);
-  let indices: Uint32Array = new Uint32Array(n * 64);
-  let data: Float32Array = new Float32Array(n * 64);
-  const y = new Int32Array(n);
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    y[i] = Math.floor(rand() * K);
-    for (let j = 0; j < p; j++) {
-      const lam = 0.02 + rate[y[i] * p + j];
-      if (rand() >= lam) continue;
-      if (at === indices.length) {
-        indices = growU32(indices);
-        data = growF32(data);
-      }
-      indices[at] = j;
-      data[at++] = Math.fround(Math.log1p(1 + Math.floor(rand() * 6 * lam)));
-    }
-    indptr[i + 1] = at;
-  }
-  return { x: { nRows: n, nCols: p, indptr, indices: indices.slice(0, at), data: data.slice(0, at) }, y };
-}
-function growU32(a: Uint32Array): Uint32Array {
-  const b = new Uint32Array(a.length * 2);
-  b.set(a);
-  return b;
-}
-function growF32(a: Float32Array): Float32Array {
-  const b = new Float32Array(a.length * 2);
-  b.set(a);
-  return b;
-}
+console.log(['', 'accuracy / macro-F1 / ECE on the query half', ...rows, '', ...(headRows.length > 2 ? [...headRows, ''] : []), ...notes].join('\n'));

@@ -34,7 +34,7 @@ test('CellTypist: model.pkl on the fixture query, majority voting, confidence, p
   await section.getByTestId('celltypist-file').setInputFiles(`${DIR}model.pkl`);
   const report = page.getByTestId('celltypist-report');
   await expect(report).toContainText('347 cells annotated with model.pkl: 725 of its 765 genes in this dataset', { timeout: 60_000 });
-  await expect(report).toContainText('Majority voting over 11 clusters: obs column over_cluster');
+  await expect(report).toContainText('Majority voting over 11 clusters (obs column over_cluster)');
   // The per-label table holds exactly celltypist.annotate's predicted_labels counts.
   const rows = page.getByTestId('celltypist-labels').locator('tbody tr');
   const want = expectedCounts(1);

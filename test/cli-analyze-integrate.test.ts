@@ -102,7 +102,7 @@ print(json.dumps({
       [['--batch-key', 'batch', '--integrate', 'scgpt', '--embedding', 'pca'], /--integrate scgpt and --embedding pca disagree/],
       [['--batch-key', 'batch', '--max-iter-harmony', '0'], /--max-iter-harmony must be at least 1/],
       [['--batch-key', ','], /--batch-key needs at least one obs column/],
-      [['--batch-key', 'n_counts_raw'], /batch key "n_counts_raw" is a numeric column \(float64\)/],
+      [['--batch-key', 'n_counts_raw'], /batch key "n_counts_raw" is numeric \(float64\)/],
       [['--batch-key', 'nope'], /batch key "nope": there is no obs column "nope"/],
       [['--batch-key', 'batch', '--integrate', 'X_nope'], /--integrate X_nope: the file has no obsm\/X_nope/],
     ];

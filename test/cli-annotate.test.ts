@@ -64,7 +64,7 @@ describe('scweb annotate --method logreg', () => {
     }
     const log = err.join('');
     expect(log).toMatch(/700 query cells from 700 reference cells by logistic regression on 765 shared genes/);
-    expect(log).toMatch(/trained \(lbfgs\) on 630 cells x \d+ genes .* converged .*feature selection: \d+ of 765 genes/);
+    expect(log).toMatch(/trained \(lbfgs\) on 700 cells x \d+ genes .* converged .*then on all 700 reference cells from the 630-cell fit .*feature selection: \d+ of 765 genes/);
     expect(log).toMatch(/held-back reference cells \(70\): accuracy [01]\.\d+, macro-F1 [01]\.\d+, ECE \d\.\d+ -> \d\.\d+ at temperature \d+\.\d+/);
     const acc = Number(log.match(/against the query's "bulk_labels" \(700 cells\): accuracy ([01]\.\d+)/)![1]);
     expect(acc).toBeGreaterThan(0.85);
@@ -113,6 +113,7 @@ describe('scweb annotate --method logreg', () => {
       expect(await main([...base, '--method', 'svm'])).toBe(2);
       expect(await main([...base, '--c', '0'])).toBe(2);
       expect(await main([...base, '--multi-class', 'softmax'])).toBe(2);
+      expect(await main([...base, '--backend', 'wasm'])).toBe(2);
       expect(await main([...base, '--method', 'knn', '--model-out', join(dir, 'm.json')])).toBe(2);
     } finally {
       process.stderr.write = quiet;

@@ -175,7 +175,7 @@ describe('Harmony refuses bad input with a message naming it, before computing a
     const c = col('sample', (i) => `s${i % 2}`);
     c.codes[5] = -1;
     c.codes[9] = -1;
-    await refuses(X, [c], 'batch key "sample" has a missing value (cell 5; 2 cells in all)');
+    await refuses(X, [c], 'batch key "sample" has no value for 2 of the 60 cells (the first is cell 5)');
   });
   it('checkBatchKeys reports every problem of every key at once, and encodes good keys', () => {
     const numeric: Column = { kind: 'numeric', name: 'n_genes', values: new Float64Array(N), dtype: 'float32' };

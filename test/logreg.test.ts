@@ -16,9 +16,10 @@ import { linearAnnotatorFromJson, linearAnnotatorToJson } from '../src/analysis/
 import { bestOf, decisionFunction, probabilities } from '../src/analysis/linear-predict.ts';
 import { fitLogisticRegression, selectColumns, standardScaler, topGenesPerClass, type LogRegParams } from '../src/analysis/logistic-regression.ts';
 import { GradientJob } from '../src/analysis/logreg-gradient.ts';
-import { labelColumn } from '../src/analysis/mapping.ts';
+import { DEFAULT_MAP_PARAMS, labelColumn, mapWithin } from '../src/analysis/mapping.ts';
 import { totalCountsPerCell } from '../src/io/iterate.ts';
 import { openPaths } from '../src/io/node.ts';
+import type { CategoricalColumn } from '../src/io/types.ts';
 import { mulberry32 } from '../src/model/random.ts';
 import { shared } from './helpers.ts';
 import { synthetic } from './logreg-fixture.ts';
@@ -115,6 +116,25 @@ describe.skipIf(!hasSklearn)('the L-BFGS solution is scikit-learn\'s', () => {
     let same = 0;
     best.forEach((b, i) => (same += b === sk.test_pred[i] ? 1 : 0));
     expect(same / best.length).toBeGreaterThanOrEqual(0.995);
+  }, 120_000);
+});
+
+describe.skipIf(!hasSklearn)('label transfer trains on the whole reference, as sklearn would', () => {
+  it('pbmc68k half -> half: after the held-back calibration the model is refit on every reference cell and labels the query as sklearn does', async () => {
+    const file = 'data/pbmc68k_reduced_with_counts.h5ad';
+    const d = await trainingHalf(file, 'bulk_labels');
+    const ds = await openPaths([d.path]);
+    const { columns, report } = await mapWithin(ds, { ...DEFAULT_MAP_PARAMS, method: 'logreg', labelColumn: 'bulk_labels', reference: 'half', minConfidence: 0, seed: 0 });
+    ds.close();
+    // The held-back 10% fitted the temperature; the final fit saw all of the half, from the first solution.
+    expect(report.training!.nCells).toBe(d.trainIdx.length);
+    expect(report.calibration!.nHeldOut).toBeGreaterThan(0);
+    expect(report.training!.message).toMatch(/then on all \d+ reference cells from the \d+-cell fit/);
+    const sk = sklearn({ path: d.path, counts: d.key, train: d.trainIdx, test: d.testIdx, y_train: Array.from(d.y), multi_class: 'multinomial', C: 1, max_iter: 1000, tol: 1e-4 });
+    const pred = columns[0] as CategoricalColumn;
+    let same = 0;
+    d.testIdx.forEach((cell, k) => (same += pred.categories[pred.codes[cell]] === d.lab.categories[sk.test_pred[k]] ? 1 : 0));
+    expect(same / d.testIdx.length).toBeGreaterThanOrEqual(0.99);
   }, 120_000);
 });
 

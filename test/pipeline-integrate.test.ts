@@ -116,11 +116,11 @@ describe('pipeline with a batch key', () => {
     const embeddings = ds.embeddings.map((e) => e.key);
     const file = ds.fileName;
     const cases: [Partial<PipelineParams>, RegExp][] = [
-      [{ batch: { ...params.batch, keys: ['one_value'] } }, /batch key "one_value" has one value \("run1"\) in the 700 cells: integration needs at least 2 batches/],
-      [{ batch: { ...params.batch, keys: ['tiny'] } }, /batch key "tiny": category "rare" \(2 cells\) of the 700 cells; every batch needs at least 3 cells/],
-      [{ batch: { ...params.batch, keys: ['n_counts_raw'] } }, /batch key "n_counts_raw" is a numeric column \(float64\): a batch key must be categorical/],
+      [{ batch: { ...params.batch, keys: ['one_value'] } }, /batch key "one_value" has only one value \("run1"\) among the 700 cells: Harmony needs at least 2 batches/],
+      [{ batch: { ...params.batch, keys: ['tiny'] } }, /batch key "tiny" among the 700 cells: category "rare" has 2 cells; every batch needs at least 3/],
+      [{ batch: { ...params.batch, keys: ['n_counts_raw'] } }, /batch key "n_counts_raw" is numeric \(float64\): Harmony needs batch labels/],
       [{ batch: { ...params.batch, keys: ['nope'] } }, /batch key "nope": there is no obs column "nope" \(categorical columns: bulk_labels, phase, louvain, batch, sample/],
-      [{ batch: { ...params.batch, keys: ['donor_text'] } }, /batch key "donor_text": 234 of the 700 cells have no value \(the first is cell 0\)/],
+      [{ batch: { ...params.batch, keys: ['donor_text'] } }, /batch key "donor_text" has no value for 234 of the 700 cells \(the first is cell 0\)/],
       [{ batch: { ...params.batch, keys: ['batch', 'batch'] } }, /batch key "batch" is given twice/],
       [{ batch: { ...params.batch, keys: ['batch'] }, neighbors: { ...params.neighbors, useRep: 'X_nope' } }, /obsm\/X_nope is not in the dataset/],
     ];
@@ -144,7 +144,7 @@ describe('pipeline with a batch key', () => {
     ds.setColumn(cat('filtered', Array.from({ length: n }, (_, i) => (rareCells.has(i) ? 'rare' : i % 2 ? 'a' : 'b'))));
     const minCounts = totals[order[2]];
     const err2 = await new Pipeline(ds).run({ ...params, filter: { ...params.filter, minCounts }, batch: { ...params.batch, keys: ['filtered'] } }).catch((e: Error) => e);
-    expect((err2 as Error).message).toMatch(/batch key "filtered": category "rare" \(1 cell\) of the 698 analysed cells \(after the QC filters\)/);
+    expect((err2 as Error).message).toMatch(/batch key "filtered" among the 698 analysed cells \(after the QC filters\): category "rare" has 1 cell/);
     // Nothing of the dataset changed.
     expect(ds.obs.columns.map((c) => c.name)).toEqual([...columns, 'filtered']);
     expect(ds.embeddings.map((e) => e.key)).toEqual(embeddings);

@@ -1,7 +1,8 @@
 // Annotation by scGPT's classifier head end to end on the parity fixture's checkpoint and its 16
 // real cells (tiny shapes): the pipeline gives what the head trained directly on PyTorch's <cls>
 // outputs gives; probabilities, confidence, 'unassigned'; the held-back share; the last layer
-// trained from cached or recomputed inputs; cancel; refusals; and `scweb annotate --method scgpt-head`.
+// trained from cached or recomputed inputs; cancel; refusals; and `scweb annotate --method scgpt-head`,
+// its head saved (--head-out) and used again (--head).
 //
 // The checkpoint's weights are random: its <cls> outputs of different cells correlate at 0.999,
 // and scGPT's own head (PyTorch, same recipe) learns no more than the label frequencies from
@@ -9,10 +10,10 @@
 // head learning separable inputs).
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { stratifiedHoldout } from '../src/analysis/annotate.ts';
 import { labelColumn } from '../src/analysis/mapping.ts';
 import type { HeadParams } from '../src/analysis/scgpt-head.ts';
@@ -25,6 +26,7 @@ import type { LoadedModel } from '../src/model/bundle.ts';
 import { ClsHead, SCGPT_HEAD_DEFAULTS, predictHead, trainHead } from '../src/model/cls-train.ts';
 import { cpuEncoder, wasmEncoder } from '../src/model/embed.ts';
 import { WasmEncoder } from '../src/model/encoder-wasm.ts';
+import { readHeadFile, writeHeadFile } from '../src/model/head-file.ts';
 import { loadModelDir } from '../src/model/node-model.ts';
 import { initNodeWasm } from '../src/model/node-wasm.ts';
 import { expected, fixturePath } from './model-fixtures.ts';
@@ -169,6 +171,62 @@ describe('scweb annotate --method scgpt-head', () => {
     expect(pred.categories.at(-1)).toBe('unassigned');
     expect(back.obs.columns.find((c) => c.name === 'predicted_bulk_labels_confidence')?.kind).toBe('numeric');
     back.close();
+  }, 180_000);
+
+  it("--majority-voting: 16 cells are too few for CellTypist's rule (a warning, no vote); the evaluation against the query's labels is printed; a missing over-clustering column stops it first", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scweb-head-'));
+    const csv = join(dir, 'pred.csv');
+    const common = [CELLS, '--reference', CELLS, '--label-col', 'bulk_labels', '--method', 'scgpt-head', '--model', CKPT, '--epochs', '1', '--lr', '1e-3', '--backend', 'cpu', '--threads', '1', '--majority-voting'];
+    let err = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+    const spy2 = vi.spyOn(console, 'error').mockImplementation((s) => void (err += `${String(s)}\n`));
+    try {
+      expect(await main(['annotate', ...common, '--out', csv])).toBe(0);
+      expect(err).toMatch(/against the query's "bulk_labels" \(16 cells\): accuracy [01]\.\d+, macro-F1 [01]\.\d+/);
+      expect(err).toContain("warning: 16 cells are too few to over-cluster properly; no majority voting was done (CellTypist's rule: more than 50 cells)");
+      expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe('cell_id,predicted_bulk_labels,predicted_bulk_labels_confidence');
+      err = '';
+      expect(await main(['annotate', ...common, '--over-clustering', 'clusters', '--out', join(dir, 'never.csv')])).toBe(1);
+      expect(err).toMatch(/--over-clustering "clusters": cells\.h5ad has no such obs column/);
+      expect(err).not.toMatch(/training/);
+    } finally {
+      spy.mockRestore();
+      spy2.mockRestore();
+    }
+  }, 120_000);
+
+  it('--head-out saves the trained head; --head annotates with it, no training, the same file; another checkpoint or a non-head refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scweb-head-'));
+    const [trained, reused, head] = [join(dir, 'trained.csv'), join(dir, 'reused.csv'), join(dir, 'head.pt')];
+    const common = ['--method', 'scgpt-head', '--model', CKPT, '--backend', 'cpu', '--threads', '1', '--probabilities'];
+    expect(await main(['annotate', CELLS, '--reference', CELLS, '--label-col', 'bulk_labels', ...common, '--epochs', '2', '--lr', '1e-3', '--unfreeze-last', '--out', trained, '--head-out', head])).toBe(0);
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+    const logs: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((m: string | Uint8Array) => (logs.push(String(m)), true));
+    try {
+      expect(await main(['annotate', CELLS, ...common, '--head', head, '--out', reused])).toBe(0);
+      expect(logs.join('')).not.toMatch(/epoch/);
+      expect(logs.join('')).toContain(`annotated by ${head}`);
+      expect(readFileSync(reused, 'utf8')).toBe(readFileSync(trained, 'utf8'));
+      // A head of another encoder (its fingerprints changed), on this checkpoint.
+      const foreign = await readHeadFile(readFileSync(head), head);
+      const otherHead = join(dir, 'other.pt');
+      writeFileSync(otherHead, writeHeadFile({ ...foreign, encoder: { ...foreign.encoder, name: 'other-model', sha256: 'f'.repeat(64), sha256F16: 'e'.repeat(64) } }));
+      expect(await main(['annotate', CELLS, '--method', 'scgpt-head', '--model', CKPT, '--head', otherHead, '--out', join(dir, 'x.csv')])).toBe(1);
+      expect(errors.at(-1)).toMatch(new RegExp(`${otherHead}: this head was trained on the encoder "other-model" .* but the model loaded is "${CKPT}" .* Pass the checkpoint it was trained on with --model \\("other-model"\\)`));
+      expect(await main(['annotate', CELLS, '--method', 'scgpt-head', '--model', CKPT, '--head', join(CKPT, 'best_model.pt'), '--out', join(dir, 'x.csv')])).toBe(1);
+      expect(errors.at(-1)).toMatch(/best_model\.pt: it holds a bare state dict \(a model checkpoint\?\), not a head/);
+      expect(await main(['annotate', CELLS, '--method', 'scgpt-head', '--model', CKPT, '--head', join(dir, 'none.pt'), '--out', join(dir, 'x.csv')])).toBe(1);
+      expect(errors.at(-1)).toMatch(/none\.pt: no such file/);
+      // Training flags with --head, and a --head-out that is not a .pt.
+      expect(await main(['annotate', CELLS, '--method', 'scgpt-head', '--model', CKPT, '--head', head, '--label-col', 'bulk_labels', '--epochs', '3', '--out', join(dir, 'x.csv')])).toBe(2);
+      expect(errors.at(-1)).toMatch(/drop --label-col, --epochs/);
+      expect(await main(['annotate', CELLS, '--reference', CELLS, '--label-col', 'bulk_labels', '--method', 'scgpt-head', '--model', CKPT, '--out', join(dir, 'x.csv'), '--head-out', join(dir, 'head.csv')])).toBe(2);
+    } finally {
+      spy.mockRestore();
+      stderr.mockRestore();
+    }
   }, 180_000);
 
   it('usage errors: missing --model, kNN-only options, bad numbers, unknown method', async () => {

@@ -8,7 +8,7 @@
 // position it is added to, so the epoch collects the terms of many points, works out their
 // increments two at a time (pow, division, clipping), and then adds each point's increments in
 // their order: the additions, the one step whose order matters, happen as in the scalar loop.
-import { POW_SECOND, POW_TABLE_BYTES, powLanes, powLanes2, powTable, powVectorY, powScalar, yHigh } from './pow';
+import { powLanes } from './pow';
 
 // One thread's batch (globals belong to the instance, and each thread has its own instance).
 let cap = 0;
@@ -22,7 +22,7 @@ let negTerm: usize = 0;
 let ptIndex: usize = 0; // i32: point
 let ptEnd: usize = 0; // i32: end of its terms
 let ptAcc: usize = 0; // f64x2: its position before them
-let tab: usize = 0; // powTable
+let tab: usize = 0; // umapPowTable(b), shared by the threads
 let gA = 0.0;
 let gB = 0.0;
 let gAlpha = 0.0;
@@ -30,14 +30,13 @@ let gNext: usize = 0;
 
 /** Bytes of scratch one thread needs for batches of `terms` terms. */
 export function umapScratchBytes(terms: i32): i32 {
-  return (terms + 4) * (16 + 8 + 16 + 4 + 8 + 16 + 4 + 4 + 4 + 16) + POW_TABLE_BYTES;
+  return (terms + 4) * (16 + 8 + 16 + 4 + 8 + 16 + 4 + 4 + 4 + 16);
 }
 
 function layout(scratch: usize, terms: i32): void {
   cap = terms;
   const m = <usize>(terms + 4);
-  tab = scratch;
-  inc = tab + POW_TABLE_BYTES;
+  inc = scratch;
   attDxy = inc + m * 16;
   negDxy = attDxy + m * 16;
   ptAcc = negDxy + m * 16;
@@ -47,7 +46,6 @@ function layout(scratch: usize, terms: i32): void {
   negTerm = attTerm + m * 4;
   ptIndex = negTerm + m * 4;
   ptEnd = ptIndex + m * 4;
-  powTable(tab);
 }
 
 /** clip(c * dxy) lane by lane: v > 4 ? 4 : v < -4 ? -4 : v (NaN stays NaN, as in JS). */
@@ -71,40 +69,26 @@ function flush(nTerms: i32, nAtt: i32, nNeg: i32, nPts: i32, open: bool): void {
   const a = f64x2.splat(gA);
   const one = f64x2.splat(1.0);
   const b = gB;
-  const bm1 = gB - 1.0;
-  const vector = powVectorY(b) && powVectorY(bm1);
-  const b1 = yHigh(b);
-  const bd = b - b1;
-  const bm11 = yHigh(bm1);
-  const bm1d = bm1 - bm11;
 
   // Negative samples: c = 2b / ((0.001 + d2) (a d2^b + 1)); the increment is clip(c dx) alpha.
   const twoB = f64x2.splat(2.0 * b);
   const eps = f64x2.splat(0.001);
   for (let t = 0; t < nNeg; t += 2) {
     const d2 = v128.load(negD2 + (<usize>t << 3));
-    const pb = vector ? powLanes(d2, b, b1, bd, tab) : f64x2(powScalar(f64x2.extract_lane(d2, 0), b), powScalar(f64x2.extract_lane(d2, 1), b));
+    const pb = powLanes(d2, tab);
     const c = f64x2.div(twoB, f64x2.mul(f64x2.add(eps, d2), f64x2.add(f64x2.mul(a, pb), one)));
     const at = negDxy + (<usize>t << 4);
     v128.store(inc + (<usize>load<i32>(negTerm + (<usize>t << 2)) << 4), f64x2.mul(clipped(f64x2.extract_lane(c, 0), v128.load(at)), alpha));
     v128.store(inc + (<usize>load<i32>(negTerm + (<usize>t << 2), 4) << 4), f64x2.mul(clipped(f64x2.extract_lane(c, 1), v128.load(at, 16)), alpha));
   }
-  // Attractions: c = (-2 a b d2^(b-1)) / (a d2^b + 1); the increment is 2 clip(c dx) alpha.
+  // Attractions: c = (-2 a b d2^b) / (d2 (a d2^b + 1)), umap-learn's -2 a b d2^(b-1) / (a d2^b + 1)
+  // with one pow; the increment is 2 clip(c dx) alpha.
   const minus2ab = f64x2.splat(-2.0 * gA * b);
   const two = f64x2.splat(2.0);
   for (let t = 0; t < nAtt; t += 2) {
     const d2 = v128.load(attD2 + (<usize>t << 3));
-    let pb: v128, pbm1: v128;
-    if (vector) {
-      pb = powLanes2(d2, b, b1, bd, bm1, bm11, bm1d, tab);
-      pbm1 = v128.load(tab, POW_SECOND);
-    } else {
-      const x0 = f64x2.extract_lane(d2, 0);
-      const x1 = f64x2.extract_lane(d2, 1);
-      pb = f64x2(powScalar(x0, b), powScalar(x1, b));
-      pbm1 = f64x2(powScalar(x0, bm1), powScalar(x1, bm1));
-    }
-    const c = f64x2.div(f64x2.mul(minus2ab, pbm1), f64x2.add(f64x2.mul(a, pb), one));
+    const pb = powLanes(d2, tab);
+    const c = f64x2.div(f64x2.mul(minus2ab, pb), f64x2.mul(d2, f64x2.add(f64x2.mul(a, pb), one)));
     const at = attDxy + (<usize>t << 4);
     v128.store(inc + (<usize>load<i32>(attTerm + (<usize>t << 2)) << 4), f64x2.mul(f64x2.mul(two, clipped(f64x2.extract_lane(c, 0), v128.load(at))), alpha));
     v128.store(inc + (<usize>load<i32>(attTerm + (<usize>t << 2), 4) << 4), f64x2.mul(f64x2.mul(two, clipped(f64x2.extract_lane(c, 1), v128.load(at, 16))), alpha));
@@ -127,14 +111,16 @@ function flush(nTerms: i32, nAtt: i32, nNeg: i32, nPts: i32, open: bool): void {
 /**
  * Epoch `epoch` for points [from, to). Arrays are byte offsets into memory: indptr, indices (i32),
  * epochsPerSample, nextSample, nextNegative (f32, per edge), cur and next ([n, 2] f32); alpha is
- * 1 - epoch / nEpochs. scratch holds umapScratchBytes(terms) bytes of this thread's own (16-byte aligned).
+ * 1 - epoch / nEpochs. scratch holds umapScratchBytes(terms) bytes of this thread's own (16-byte aligned);
+ * powTab, umapPowTable(b) (src/analysis/umap-pow.ts), 16-byte aligned.
  */
 export function umapEpoch(
   n: i32, a: f64, b: f64, rate: f64, seed: i32, epoch: i32, alpha: f64,
   indptr: usize, indices: usize, epochsPerSample: usize, nextSample: usize, nextNegative: usize,
-  cur: usize, next: usize, from: i32, to: i32, scratch: usize, terms: i32,
+  cur: usize, next: usize, from: i32, to: i32, scratch: usize, terms: i32, powTab: usize,
 ): void {
   layout(scratch, terms);
+  tab = powTab;
   gA = a;
   gB = b;
   gAlpha = alpha;

@@ -5,6 +5,7 @@
 // column summaries, so a key is refused (or greyed out) before any step runs.
 import type { ColumnSummary } from '../io/summary.ts';
 import type { Column } from '../io/types.ts';
+import { checkBatchKeys as checkHarmonyKeys, MIN_BATCH_CELLS } from './harmony-input.ts';
 
 /** A batch key as category codes per cell of the dataset (-1: a cell left out). */
 export interface BatchLabels {
@@ -12,9 +13,6 @@ export interface BatchLabels {
   codes: Int32Array;
   categories: string[];
 }
-
-/** The fewest cells a batch may have (Harmony's rule). */
-export const MIN_BATCH_CELLS = 3;
 
 function names(list: string[]): string {
   return list.length > 12 ? `${list.slice(0, 12).join(', ')}, ...` : list.join(', ');
@@ -27,45 +25,34 @@ function fromStrings(values: (string | null)[]): { codes: Int32Array; categories
   return { codes: Int32Array.from(values, (v) => (v === null || v === undefined || v === '' ? -1 : index.get(v)!)), categories };
 }
 
+/** A column's values at `rows` only. */
+function rowsOf(col: Column, rows: Int32Array): Column {
+  if (col.kind === 'categorical') return { ...col, codes: Int32Array.from(rows, (i) => col.codes[i]) };
+  if (col.kind === 'string') return { ...col, values: Array.from(rows, (i) => col.values[i]) };
+  return col;
+}
+
 /**
- * The batch keys as labels, or an error naming the column: missing, numeric, a cell without a
- * value, a single value, or a value with fewer than 3 cells. `keep`: the cells analysed (after the
- * QC filters); null: all of them.
+ * The batch keys as labels over every cell of the dataset, or one error naming each column at
+ * fault: missing, numeric, a cell without a value, a single value, or a value with fewer than 3
+ * cells, judged on the cells analysed (`keep`, after the QC filters; null: all of them) by
+ * Harmony's own rules (harmony-input.ts), so the pipeline refuses a key before any step runs.
  */
 export function checkBatchKeys(columns: Column[], keys: string[], keep: Uint8Array | null): BatchLabels[] {
-  const seen = new Set<string>();
-  const analysed = keep ? 'analysed cells (after the QC filters)' : 'cells';
-  return keys.map((key) => {
-    if (seen.has(key)) throw new Error(`batch key "${key}" is given twice`);
-    seen.add(key);
+  if (keys.length === 0) return [];
+  const cols = keys.map((key) => {
     const col = columns.find((c) => c.name === key);
-    if (!col) {
-      const usable = columns.filter((c) => c.kind !== 'numeric').map((c) => c.name);
-      throw new Error(`batch key "${key}": there is no obs column "${key}" (categorical columns: ${names(usable) || 'none'})`);
-    }
-    if (col.kind === 'numeric') {
-      throw new Error(`batch key "${key}" is a numeric column (${col.dtype}): a batch key must be categorical (sample, batch, donor); numbers are not batches. Pick a categorical column, or make "${key}" categorical first`);
-    }
-    const { codes, categories } = col.kind === 'categorical' ? { codes: col.codes, categories: col.categories } : fromStrings(col.values);
-    const counts = new Array<number>(categories.length).fill(0);
-    let missing = 0;
-    let firstMissing = -1;
-    let n = 0;
-    for (let i = 0; i < codes.length; i++) {
-      if (keep && !keep[i]) continue;
-      n++;
-      const c = codes[i];
-      if (c < 0 || c >= categories.length) {
-        if (firstMissing < 0) firstMissing = i;
-        missing++;
-      } else counts[c]++;
-    }
-    if (missing) throw new Error(`batch key "${key}": ${missing} of the ${n} ${analysed} have no value (the first is cell ${firstMissing}); every cell needs a batch: fill them in or filter those cells`);
-    const present = categories.filter((_, c) => counts[c] > 0);
-    if (present.length < 2) throw new Error(`batch key "${key}" has one value ("${present[0] ?? ''}") in the ${n} ${analysed}: integration needs at least 2 batches`);
-    const small = categories.flatMap((c, k) => (counts[k] > 0 && counts[k] < MIN_BATCH_CELLS ? [`"${c}" (${counts[k]} cell${counts[k] === 1 ? '' : 's'})`] : []));
-    if (small.length) throw new Error(`batch key "${key}": ${small.length === 1 ? 'category' : 'categories'} ${small.join(', ')} of the ${n} ${analysed}; every batch needs at least ${MIN_BATCH_CELLS} cells: merge ${small.length === 1 ? 'it' : 'them'} into another batch or filter those cells`);
-    return { key, codes: codes instanceof Int32Array ? codes : Int32Array.from(codes), categories };
+    if (col) return col;
+    const usable = columns.filter((c) => c.kind !== 'numeric').map((c) => c.name);
+    throw new Error(`batch key "${key}": there is no obs column "${key}" (categorical columns: ${names(usable) || 'none'})`);
+  });
+  const rows = keep ? Int32Array.from(keep.keys()).filter((i) => keep[i]) : null;
+  const n = rows ? rows.length : (cols[0].kind === 'categorical' ? cols[0].codes.length : cols[0].values.length);
+  checkHarmonyKeys(rows ? cols.map((c) => rowsOf(c, rows)) : cols, n, { cells: keep ? 'analysed cells (after the QC filters)' : 'cells', row: rows ? (i) => rows[i] : undefined });
+  return cols.map((col) => {
+    // Numeric columns were refused above.
+    const { codes, categories } = col.kind === 'categorical' ? { codes: col.codes, categories: col.categories } : fromStrings((col as Extract<Column, { kind: 'string' }>).values);
+    return { key: col.name, codes: codes instanceof Int32Array ? codes : Int32Array.from(codes), categories };
   });
 }
 

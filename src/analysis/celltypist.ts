@@ -11,21 +11,18 @@ import { looksLikeEnsembl } from '../io/names.ts';
 import type { CategoricalColumn, Column, Dataset, NumericColumn } from '../io/types.ts';
 import type { SparseGraph } from './connectivities.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
-import { majorityVote, sortedCategorical, type Categorical } from './majority-voting.ts';
-import { overCluster } from './over-cluster.ts';
+import { LinearScorer, probabilities, type PredictOptions as LinearPredictOptions } from './linear-predict.ts';
+import { sortedCategorical } from './majority-voting.ts';
+import { checkVoting, votePredictions, type VoteReport, type VotingParams } from './vote-predictions.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
 
 export type CelltypistMode = 'best match' | 'prob match';
 
-export interface CelltypistParams {
+/** Majority voting (vote-predictions.ts) as CellTypist's: over an obs column, or its Leiden over-clustering. */
+export interface CelltypistParams extends VotingParams {
   mode: CelltypistMode;
   /** 'prob match': classes whose probability exceeds this are assigned. */
   pThres: number;
-  majorityVoting: boolean;
-  /** obs column holding an over-clustering; null: Leiden at CellTypist's resolution on the query's graph. */
-  overClustering: string | null;
-  /** A cluster whose top label holds less than this share of its cells is 'Heterogeneous'. */
-  minProp: number;
   /** Put before each column name (CellTypist's to_adata prefix). */
   prefix: string;
 }
@@ -178,12 +175,10 @@ export interface CelltypistPrediction {
   nFeatures: number;
 }
 
-export interface PredictOptions {
+export interface PredictOptions extends LinearPredictOptions {
   /** The model file's name, for messages. */
   modelName?: string;
   ensemblToSymbol?: Map<string, string>;
-  signal?: AbortSignal;
-  onProgress?: (fraction: number, message: string) => void;
 }
 
 export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, params: Pick<CelltypistParams, 'mode' | 'pThres'>, opts: PredictOptions = {}): Promise<CelltypistPrediction> {
@@ -198,25 +193,10 @@ export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, par
   const C = model.classes.length;
   const F = model.features.length;
   const n = ds.nObs;
-  // Features in the query, their coefficients gathered per feature (all classes together).
-  const coefT = new Float64Array(F * C);
-  for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) coefT[f * C + c] = model.coef[c * F + f];
-  const clip = model.clip;
-  const scaled = (x: number, f: number) => {
-    const z = (x - model.scalerMean[f]) / model.scalerScale[f];
-    return z > clip ? clip : z;
-  };
-  // A gene not stored for a cell is 0, which scales to -mean/scale: its share of every decision is
-  // summed once here, and each stored value adds the difference.
-  const zeroZ = new Float64Array(F);
-  const base = Float64Array.from(model.intercept);
-  const shared = new Uint8Array(F);
-  for (const f of genes.feature) if (f >= 0) shared[f] = 1;
-  for (let f = 0; f < F; f++) {
-    if (!shared[f]) continue;
-    zeroZ[f] = scaled(0, f);
-    for (let c = 0; c < C; c++) base[c] += coefT[f * C + c] * zeroZ[f];
-  }
+  // The model's genes the query lacks are left out, as CellTypist subsets the model to the query.
+  const used = new Uint8Array(F);
+  for (const f of genes.feature) if (f >= 0) used[f] = 1;
+  const scorer = new LinearScorer(model, used);
   const decision = new Float64Array(n * C);
   const fmap = genes.feature;
   await forEachChunkAsync(
@@ -226,7 +206,7 @@ export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, par
       for (let r = 0; r < chunk.end - chunk.start; r++) {
         const cell = chunk.start + r;
         const d = decision.subarray(cell * C, (cell + 1) * C);
-        d.set(base);
+        d.set(scorer.base);
         // scanpy's normalize_total divides by total / target_sum.
         let total = 0;
         if (input.kind === 'counts') for (let k = chunk.indptr[r]; k < chunk.indptr[r + 1]; k++) total += chunk.data[k];
@@ -235,16 +215,13 @@ export async function celltypistPredict(ds: Dataset, model: LinearAnnotator, par
           if (f < 0) continue;
           const v = chunk.data[k];
           const x = input.kind === 'log1p' ? v : input.kind === 'cp10k' ? Math.log1p(v) : total > 0 ? Math.log1p(v / (total / 1e4)) : 0;
-          if (x === 0) continue;
-          const delta = scaled(x, f) - zeroZ[f];
-          for (let c = 0; c < C; c++) d[c] += coefT[f * C + c] * delta;
+          if (x !== 0) scorer.add(d, f, x);
         }
       }
     },
     { signal: opts.signal, valuesPerChunk: Math.max(20_000, Math.floor(2_000_000 / Math.max(1, C))), onProgress: (f) => opts.onProgress?.(f, `CellTypist: ${Math.round(f * n).toLocaleString('en-US')} / ${n.toLocaleString('en-US')} cells`) },
   );
-  const probability = new Float64Array(n * C);
-  for (let i = 0; i < probability.length; i++) probability[i] = 1 / (1 + Math.exp(-decision[i]));
+  const probability = probabilities(decision, C, 'ovr');
   const labels = new Array<string>(n);
   const confScore = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -281,6 +258,8 @@ export interface CelltypistReport {
   /** Where the over-clustering came from (a column, or Leiden at a resolution on a graph). */
   overClustering: string | null;
   nClusters: number | null;
+  /** The vote in full (null without majority voting). */
+  voting: VoteReport | null;
   perLabel: { label: string; count: number; meanConfidence: number }[];
   unassigned: number;
   warnings: string[];
@@ -292,52 +271,25 @@ export interface AnnotateOptions extends PredictOptions {
   pool?: WorkerPool | null;
 }
 
-/** Over-clustering cells from an obs column, as categories. */
-function clustersFrom(ds: Dataset, name: string): Categorical {
-  const col = ds.obs.columns.find((c) => c.name === name);
-  if (!col) throw new Error(`${ds.fileName} has no obs column "${name}" to use as the over-clustering`);
-  if (col.kind === 'categorical') return { codes: col.codes, categories: col.categories };
-  if (col.kind === 'string') return sortedCategorical(col.values);
-  const vals = Array.from(col.values, (v) => (Number.isNaN(v) ? '' : String(v)));
-  const cats = [...new Set(vals.filter((v) => v !== ''))].sort((a, b) => Number(a) - Number(b));
-  const index = new Map(cats.map((c, i) => [c, i]));
-  return { codes: Int32Array.from(vals, (v) => index.get(v) ?? -1), categories: cats };
-}
-
 /** Predicts, votes when asked, and returns the obs columns (not yet added: nothing changes on failure). */
 export async function celltypistAnnotate(ds: Dataset, model: LinearAnnotator, params: CelltypistParams, opts: AnnotateOptions = {}): Promise<{ columns: Column[]; report: CelltypistReport; prediction: CelltypistPrediction }> {
   const p = params.prefix;
   const progress = (lo: number, hi: number) => (f: number, m: string) => opts.onProgress?.(lo + (hi - lo) * f, m);
   // Checked before any work: a missing column is a mistake to report at once.
-  const given = params.majorityVoting && params.overClustering ? clustersFrom(ds, params.overClustering) : null;
+  const given = checkVoting(ds, params);
   const pred = await celltypistPredict(ds, model, params, { ...opts, onProgress: progress(0, params.majorityVoting ? 0.5 : 1) });
   const warnings = [...pred.input.warnings];
   const labels = sortedCategorical(pred.labels);
   const predicted: CategoricalColumn = { kind: 'categorical', name: `${p}predicted_labels`, ...labels, ordered: false, dtype: 'category' };
   const conf: NumericColumn = { kind: 'numeric', name: `${p}conf_score`, values: pred.confScore, dtype: 'float64' };
   const columns: Column[] = [predicted];
-  let majorityColumn: string | null = null;
-  let overClusteringColumn: string | null = null;
-  let overSource: string | null = null;
-  let nClusters: number | null = null;
-  if (params.majorityVoting && pred.nCells <= 50) {
-    warnings.push(`${pred.nCells} cells are too few to over-cluster properly; no majority voting was done (CellTypist's rule: more than 50 cells)`);
-  } else if (params.majorityVoting) {
-    let clusters: Categorical;
-    if (given) {
-      clusters = given;
-      overSource = `obs column ${params.overClustering}`;
-    } else {
-      const oc = await overCluster(ds, pred.input, { graph: opts.graph, signal: opts.signal, pool: opts.pool, onProgress: progress(0.5, 0.95) });
-      clusters = { codes: oc.codes, categories: Array.from({ length: oc.nClusters }, (_, i) => String(i)) };
-      overSource = `Leiden at resolution ${oc.resolution} (CellTypist's for ${pred.nCells.toLocaleString('en-US')} cells) on ${oc.graphSource}`;
-    }
-    const vote = majorityVote(labels, clusters, params.minProp, params.overClustering ?? 'the over-clustering');
-    nClusters = vote.perCluster.length;
-    overClusteringColumn = `${p}over_clustering`;
-    majorityColumn = `${p}majority_voting`;
-    columns.push({ kind: 'categorical', name: overClusteringColumn, codes: Int32Array.from(clusters.codes), categories: [...clusters.categories], ordered: false, dtype: 'category' });
-    columns.push({ kind: 'categorical', name: majorityColumn, codes: vote.codes, categories: vote.categories, ordered: false, dtype: 'category' });
+  let voting: VoteReport | null = null;
+  if (params.majorityVoting) {
+    // Every label votes, 'Unassigned' and 'A|B' included, as in CellTypist.
+    const v = await votePredictions(ds, predicted, params, { stem: p, categories: 'sorted', given, input: () => pred.input, graph: opts.graph, signal: opts.signal, pool: opts.pool, onProgress: progress(0.5, 0.95) });
+    if (v.warning !== null) warnings.push(v.warning);
+    columns.push(...v.columns);
+    voting = v.report;
   }
   columns.push(conf);
   const count = new Float64Array(labels.categories.length);
@@ -358,10 +310,11 @@ export async function celltypistAnnotate(ds: Dataset, model: LinearAnnotator, pa
     pThres: params.pThres,
     predictedColumn: predicted.name,
     confidenceColumn: conf.name,
-    majorityColumn,
-    overClusteringColumn,
-    overClustering: overSource,
-    nClusters,
+    majorityColumn: voting?.votedColumn ?? null,
+    overClusteringColumn: voting?.overClusteringColumn ?? null,
+    overClustering: voting?.overClustering ?? null,
+    nClusters: voting?.nClusters ?? null,
+    voting,
     perLabel,
     unassigned: perLabel.find((l) => l.label === UNASSIGNED_CELLTYPIST)?.count ?? 0,
     warnings,

@@ -36,12 +36,21 @@ function encode(col: Exclude<Column, { kind: 'numeric' }>): { codes: ArrayLike<n
 
 const quoteList = (xs: string[], max = 5) => xs.slice(0, max).join(', ') + (xs.length > max ? `, ... (${xs.length} in all)` : '');
 
+/** Which cells the columns hold, for messages: e.g. the cells left after QC, and their rows in the dataset. */
+export interface BatchScope {
+  /** What the `nCells` cells are, e.g. 'analysed cells (after the QC filters)'. */
+  cells: string;
+  /** The dataset row of the i-th cell, so a message points at the cell the user can find. */
+  row?: (i: number) => number;
+}
+
 /**
  * Checks Harmony's batch columns for `nCells` cells and encodes them. Throws one error listing every
  * problem, each naming the column and the fix: a numeric column (numbers are not batch labels),
  * a wrong length, cells without a value, fewer than 2 batches, batches of fewer than 3 cells.
  */
-export function checkBatchKeys(batches: Column[], nCells: number): BatchKey[] {
+export function checkBatchKeys(batches: Column[], nCells: number, scope?: BatchScope): BatchKey[] {
+  const among = scope ? ` among the ${nCells} ${scope.cells}` : '';
   if (batches.length === 0) throw new Error('Harmony needs at least one batch key (an obs column of batch or sample labels)');
   const problems: string[] = [];
   const keys: BatchKey[] = [];
@@ -71,16 +80,16 @@ export function checkBatchKeys(batches: Column[], nCells: number): BatchKey[] {
         if (missing++ === 0) firstMissing = i;
       } else n[c]++;
     }
-    if (missing) problems.push(`batch key "${name}" has a missing value (cell ${firstMissing}; ${missing} cell${missing === 1 ? '' : 's'} in all): every cell needs a batch; fill them in (e.g. "unknown") or drop those cells`);
+    if (missing) problems.push(`batch key "${name}" has no value for ${missing} of the ${nCells} ${scope?.cells ?? 'cells'} (the first is cell ${scope?.row ? scope.row(firstMissing) : firstMissing}): every cell needs a batch; fill them in (e.g. "unknown") or drop those cells`);
     // Categories no cell uses (pandas keeps them) are no batch: drop them as pd.get_dummies on the values would.
     const used: number[] = [];
     categories.forEach((_, c) => n[c] > 0 && used.push(c));
-    if (used.length === 1) problems.push(`batch key "${name}" has only one value ("${categories[used[0]]}"): Harmony needs at least 2 batches; choose a column that tells the batches apart, or skip integration`);
+    if (used.length === 1) problems.push(`batch key "${name}" has only one value ("${categories[used[0]]}")${among}: Harmony needs at least 2 batches; choose a column that tells the batches apart, or skip integration`);
     else if (used.length === 0 && !missing) problems.push(`batch key "${name}" has no values`);
     const small = used.filter((c) => n[c] < MIN_BATCH_CELLS);
     if (used.length > 1 && small.length) {
       const list = small.map((c) => `category "${categories[c]}" has ${n[c]} cell${n[c] === 1 ? '' : 's'}`);
-      problems.push(`batch key "${name}": ${quoteList(list)}; every batch needs at least ${MIN_BATCH_CELLS}: merge the small batches into others or drop their cells`);
+      problems.push(`batch key "${name}"${among}: ${quoteList(list)}; every batch needs at least ${MIN_BATCH_CELLS}: merge the small batches into others or drop their cells`);
     }
     const remap = new Int32Array(categories.length).fill(-1);
     used.forEach((c, i) => (remap[c] = i));

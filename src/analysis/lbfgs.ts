@@ -19,6 +19,14 @@ export interface LbfgsOptions {
   signal?: AbortSignal;
   /** After each iteration: its number, the objective and the largest gradient entry. */
   onIteration?: (iteration: number, f: number, gmax: number) => void;
+  /** Correction pairs to start from (a previous run's `pairs` near x0: the run goes on as L-BFGS, not from a gradient step). */
+  pairs?: CorrectionPairs;
+}
+
+/** L-BFGS's memory: steps s and gradient changes y, oldest first. */
+export interface CorrectionPairs {
+  S: Float64Array[];
+  Y: Float64Array[];
 }
 
 export interface LbfgsResult {
@@ -29,6 +37,8 @@ export interface LbfgsResult {
   converged: boolean;
   /** Why it stopped, in scipy's words where it has them. */
   message: string;
+  /** The correction pairs at the end. */
+  pairs: CorrectionPairs;
 }
 
 /** fg(x, g) writes the gradient at x into g and returns the objective. */
@@ -59,14 +69,14 @@ export async function lbfgs(x0: Float64Array, fg: Objective, opts: LbfgsOptions)
   const g = new Float64Array(n);
   let evaluations = 1;
   let f = await fg(x, g);
-  const S: Float64Array[] = [];
-  const Y: Float64Array[] = [];
-  const rho: number[] = [];
+  const S: Float64Array[] = opts.pairs ? [...opts.pairs.S] : [];
+  const Y: Float64Array[] = opts.pairs ? [...opts.pairs.Y] : [];
+  const rho: number[] = S.map((s, i) => 1 / dot(s, Y[i]));
   const d = new Float64Array(n);
   const alpha = new Float64Array(m);
   const xt = new Float64Array(n);
   const gt = new Float64Array(n);
-  const done = (iterations: number, converged: boolean, message: string): LbfgsResult => ({ x, f, iterations, evaluations, converged, message });
+  const done = (iterations: number, converged: boolean, message: string): LbfgsResult => ({ x, f, iterations, evaluations, converged, message, pairs: { S: [...S], Y: [...Y] } });
   if (!Number.isFinite(f)) throw new Error(`logistic regression: the objective is ${f} at the start`);
   if (maxAbs(g) <= opts.gtol) return done(0, true, 'CONVERGENCE: NORM_OF_PROJECTED_GRADIENT_<=_PGTOL');
 

@@ -13,7 +13,8 @@ import { mulberry32 } from '../model/random.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
 import { lbfgs } from './lbfgs.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
-import { GradientJob, type ScaledRows } from './logreg-gradient.ts';
+import { chooseEngine, type LogRegGpu } from './logreg-engine.ts';
+import { GradientJob, type GradientEngine, type ScaledRows } from './logreg-gradient.ts';
 
 export type MultiClass = 'ovr' | 'multinomial';
 export type Solver = 'auto' | 'lbfgs' | 'sgd';
@@ -50,7 +51,17 @@ export const SGD_ABOVE = 100_000;
 export const CLIP = 10;
 
 export interface FitOptions {
+  /**
+   * A model of the same classes to start from (warm start), e.g. the fit on 90% of the same
+   * reference: its coefficients for the genes both share, zero for the others. The solution is the
+   * same objective's minimum; only the iterations to reach it change.
+   */
+  init?: LinearAnnotator;
   pool?: WorkerPool | null;
+  /** A GPU the caller set up for tfjs (logreg-engine.ts decides whether the gradient goes there). */
+  gpu?: LogRegGpu | null;
+  /** Why there is no GPU, for the report (logRegGpu's detail). */
+  noGpu?: string;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -70,6 +81,10 @@ export interface FitReport {
   nFeatures: number;
   featureSelection: string | null;
   seconds: number;
+  /** Where the gradient ran (of the last fit): 'webgpu' (float32, finished in float64 on the CPU) or 'cpu'. */
+  device: 'webgpu' | 'cpu';
+  /** The engine in words, and why it was chosen. */
+  engine: string;
 }
 
 /** A matrix's columns kept (keep[j] = new index, -1 dropped), entries renumbered. */
@@ -138,7 +153,7 @@ export async function fitLogisticRegression(x: CsrArrays, y: Int32Array, classes
   const fs = params.featureSelection && nGenes > params.topGenes;
   const stage = (a: number, b: number): FitOptions => ({ ...opts, onProgress: (f, m) => opts.onProgress?.(a + (b - a) * f, m) });
 
-  let fit = await solve({ x: x1, y, nClasses: K, mean, scale, clip: CLIP }, params, solver, fs ? stage(0, 0.5) : opts);
+  let fit = await solve({ x: x1, y, nClasses: K, mean, scale, clip: CLIP }, params, solver, fs ? stage(0, 0.5) : opts, warmStart(opts.init, genes1, classes));
   let features = genes1;
   let fMean = mean;
   let fScale = scale;
@@ -152,7 +167,7 @@ export async function fitLogisticRegression(x: CsrArrays, y: Int32Array, classes
     fScale = Float64Array.from(chosen, (j) => scale[j]);
     features = Array.from(chosen, (j) => genes1[j]);
     note = `${chosen.length} of ${nGenes} genes: the top ${params.topGenes} by |coefficient| per class of a first fit, united`;
-    fit = await solve({ x: x2, y, nClasses: K, mean: fMean, scale: fScale, clip: CLIP }, params, solver, stage(0.5, 1));
+    fit = await solve({ x: x2, y, nClasses: K, mean: fMean, scale: fScale, clip: CLIP }, params, solver, stage(0.5, 1), warmStart(opts.init, features, classes));
   }
   const p = features.length;
   const coef = new Float64Array(K * p);
@@ -190,7 +205,7 @@ export async function fitLogisticRegression(x: CsrArrays, y: Int32Array, classes
   };
   return {
     model,
-    report: { solver, iterations: fit.iterations, converged: fit.converged, message: fit.message, objective: fit.objective, nCells: x.nRows, nGenes, nFeatures: p, featureSelection: note, seconds },
+    report: { solver, iterations: fit.iterations, converged: fit.converged, message: fit.message, objective: fit.objective, nCells: x.nRows, nGenes, nFeatures: p, featureSelection: note, seconds, device: fit.device, engine: fit.engine },
   };
 }
 
@@ -202,12 +217,44 @@ interface Solution {
   objective: number;
 }
 
-async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | 'sgd', opts: FitOptions): Promise<Solution> {
-  const job = new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
+/** theta ([genes x K] then K intercepts) from `init`'s coefficients for `genes`, or null. */
+function warmStart(init: LinearAnnotator | undefined, genes: string[], classes: string[]): Float64Array | null {
+  if (!init) return null;
+  const K = classes.length;
+  if (init.classes.length !== K || init.classes.some((c, i) => c !== classes[i])) throw new Error('a warm start needs a model of the same classes in the same order');
+  const pi = init.features.length;
+  const at = new Map(init.features.map((g, j) => [g, j]));
+  const theta = new Float64Array(genes.length * K + K);
+  genes.forEach((g, j) => {
+    const ji = at.get(g);
+    if (ji !== undefined) for (let c = 0; c < K; c++) theta[j * K + c] = init.coef[c * pi + ji];
+  });
+  theta.set(init.intercept, genes.length * K);
+  return theta;
+}
+
+async function solve(rows: ScaledRows, params: LogRegParams, solver: 'lbfgs' | 'sgd', opts: FitOptions, theta0: Float64Array | null): Promise<Solution & { device: 'webgpu' | 'cpu'; engine: string }> {
+  const multinomial = params.multiClass === 'multinomial';
+  const { nRows: n, nCols: p } = rows.x;
+  const K = rows.nClasses;
+  const threads = opts.pool && opts.pool.size > 1 ? `${opts.pool.size} threads` : '1 thread';
+  const cpuName = `CPU (${threads}, float64)`;
+  const choice = chooseEngine(n, p, K, solver, opts.gpu, opts.noGpu);
+  let engine: GradientEngine;
+  let name = cpuName;
+  if (choice.kind === 'webgpu') {
+    // Loaded here, not at the top: tfjs stays out of the CPU-only paths (and the pool's workers).
+    const { WebGpuGradient } = await import('./logreg-webgpu.ts');
+    engine = await WebGpuGradient.create(rows, multinomial, { resident: solver === 'lbfgs', signal: opts.signal, onProgress: (_, m) => opts.onProgress?.(0, m), backend: opts.gpu!.backend });
+    const where = opts.gpu!.backend === 'cpu' ? "tfjs's CPU backend (float32)" : `WebGPU (${opts.gpu!.adapter}; tfjs, float32)`;
+    name = `${where}, ${solver === 'lbfgs' ? `finished on the ${cpuName}` : `objective on the ${cpuName}`}`;
+  } else engine = new GradientJob(rows, multinomial, opts.pool);
+  const start = theta0 ?? new Float64Array(p * K + K);
   try {
-    return solver === 'lbfgs' ? await solveLbfgs(job, rows, params, opts) : await solveSgd(job, rows, params, opts);
+    const r = solver === 'lbfgs' ? await solveLbfgs(engine, rows, params, opts, start) : await solveSgd(engine, rows, params, opts, start);
+    return { ...r, device: choice.kind, engine: `${name}: ${choice.reason}` };
   } finally {
-    job.close();
+    engine.close();
   }
 }
 
@@ -225,7 +272,7 @@ function yielder(ms = 100): () => Promise<void> {
 }
 
 /** sum-of-losses + ||W||^2 / (2C) and its gradient (intercepts unpenalised). */
-function penalised(job: GradientJob, p: number, K: number, C: number, run: Parameters<GradientJob['evaluate']>[3]) {
+function penalised(job: GradientEngine, p: number, K: number, C: number, run: Parameters<GradientEngine['evaluate']>[3]) {
   const pause = yielder();
   return async (theta: Float64Array, g: Float64Array) => {
     await pause();
@@ -238,12 +285,13 @@ function penalised(job: GradientJob, p: number, K: number, C: number, run: Param
   };
 }
 
-async function solveLbfgs(job: GradientJob, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
+async function solveLbfgs(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, start: Float64Array): Promise<Solution> {
   const p = rows.x.nCols;
   const K = rows.nClasses;
   const maxIter = params.maxIter ?? 1000;
   let iteration = 0;
   let last = 0;
+  let where = job.precision === 'float32' ? ' on the GPU' : '';
   const run = {
     signal: opts.signal,
     // Progress inside an evaluation too: one evaluation over many cells can take seconds.
@@ -251,21 +299,40 @@ async function solveLbfgs(job: GradientJob, rows: ScaledRows, params: LogRegPara
       const now = performance.now();
       if (now - last < 200) return;
       last = now;
-      opts.onProgress?.(Math.min(0.99, (iteration + done / total) / maxIter), `logistic regression (L-BFGS): iteration ${iteration + 1}, ${done}/${total} blocks`);
+      opts.onProgress?.(Math.min(0.99, (iteration + done / total) / maxIter), `logistic regression (L-BFGS${where}): iteration ${iteration + 1}, ${done}/${total} blocks`);
     },
   };
-  const r = await lbfgs(new Float64Array(p * K + K), penalised(job, p, K, params.C, run), {
-    maxIter,
+  const lbfgsOpts = (first: number, iterations: number) => ({
+    maxIter: iterations,
     gtol: params.tol ?? 1e-4,
     ftol: params.ftol,
     signal: opts.signal,
-    onIteration: (it, f, gmax) => {
-      iteration = it;
+    onIteration: (it: number, f: number, gmax: number) => {
+      iteration = first + it;
       last = performance.now();
-      opts.onProgress?.(Math.min(0.99, it / maxIter), `logistic regression (L-BFGS): iteration ${it}, objective ${f.toPrecision(6)}, largest gradient ${gmax.toExponential(2)}`);
+      opts.onProgress?.(Math.min(0.99, iteration / maxIter), `logistic regression (L-BFGS${where}): iteration ${iteration}, objective ${f.toPrecision(6)}, largest gradient ${gmax.toExponential(2)}`);
     },
   });
-  return { theta: r.x, iterations: r.iterations, converged: r.converged, message: r.message, objective: r.f };
+  const r = await lbfgs(start, penalised(job, p, K, params.C, run), lbfgsOpts(0, maxIter));
+  if (job.precision === 'float64') return { theta: r.x, iterations: r.iterations, converged: r.converged, message: r.message, objective: r.f };
+  // Float32 sums carry noise near 1e-7 of the objective: L-BFGS on them stops (often in the line
+  // search) short of scipy's float64 tolerances, or meets them on noisy values. The CPU pool takes
+  // it from there in float64, with the GPU run's correction pairs, to the same stopping rules as a
+  // CPU fit: a few iterations, as the GPU did the descent.
+  where = ', float64 finish on the CPU';
+  const cpu = new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
+  try {
+    const r2 = await lbfgs(r.x, penalised(cpu, p, K, params.C, run), { ...lbfgsOpts(r.iterations, Math.max(1, maxIter - r.iterations)), pairs: r.pairs });
+    return {
+      theta: r2.x,
+      iterations: r.iterations + r2.iterations,
+      converged: r2.converged,
+      message: `${r2.message}; ${r.iterations} iterations in float32 on the GPU (${r.message}), ${r2.iterations} in float64 on the CPU`,
+      objective: r2.f,
+    };
+  } finally {
+    cpu.close();
+  }
 }
 
 /** sklearn SGDClassifier's defaults for early stopping on the training loss. */
@@ -279,7 +346,23 @@ const SGD_NO_CHANGE = 5;
  * power iteration on a sample; epochs until the epoch's mean loss has not improved by SGD_TOL for
  * SGD_NO_CHANGE epochs (sklearn's tol and n_iter_no_change) or maxIter epochs.
  */
-async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams, opts: FitOptions): Promise<Solution> {
+async function solveSgd(job: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, start: Float64Array): Promise<Solution> {
+  const n = rows.x.nRows;
+  const rand = mulberry32(params.seed ^ 0x5eed);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  shuffle(order, rand);
+  // The step size and the final objective in float64 on the CPU pool whichever engine trains: the
+  // curvature is a finite difference of gradients, where float32 loses three digits (a sample of
+  // 4,096 cells); the objective is one pass.
+  const exact = job.precision === 'float64' ? job : new GradientJob(rows, params.multiClass === 'multinomial', opts.pool);
+  try {
+    return await sgdEpochs(job, exact, rows, params, opts, start, order, rand);
+  } finally {
+    if (exact !== job) exact.close();
+  }
+}
+
+async function sgdEpochs(job: GradientEngine, exact: GradientEngine, rows: ScaledRows, params: LogRegParams, opts: FitOptions, start: Float64Array, order: Int32Array, rand: () => number): Promise<Solution> {
   const n = rows.x.nRows;
   const p = rows.x.nCols;
   const K = rows.nClasses;
@@ -287,12 +370,9 @@ async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams
   const B = Math.min(n, params.batchSize ?? 1000);
   const maxEpochs = params.maxIter ?? 100;
   const alpha = 1 / (params.C * n);
-  const rand = mulberry32(params.seed ^ 0x5eed);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  shuffle(order, rand);
-  const L = await curvatureAtZero(job, order.subarray(0, Math.min(n, 4096)), P, params.multiClass === 'multinomial' ? K / 2 : 1, opts.signal);
+  const L = await curvatureAtZero(exact, order.subarray(0, Math.min(n, 4096)), P, params.multiClass === 'multinomial' ? K / 2 : 1, opts.signal);
   const eta0 = 1 / (L + alpha);
-  const theta = new Float64Array(P);
+  const theta = Float64Array.from(start);
   const g = new Float64Array(P);
   let t = 0;
   let best = Infinity;
@@ -332,7 +412,7 @@ async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams
     }
   }
   // The objective at the end, over every row, comparable with L-BFGS's.
-  const objective = await penalised(job, p, K, params.C, { signal: opts.signal })(theta, g);
+  const objective = await penalised(exact, p, K, params.C, { signal: opts.signal })(theta, g);
   const epochs = Math.min(epoch, maxEpochs);
   return { theta, iterations: epochs, converged, message: converged ? `training loss improved by less than ${SGD_TOL} for ${SGD_NO_CHANGE} epochs` : `stopped after ${maxEpochs} epochs`, objective };
 }
@@ -341,7 +421,7 @@ async function solveSgd(job: GradientJob, rows: ScaledRows, params: LogRegParams
  * Largest eigenvalue of the mean loss's Hessian at zero over `rows` (power iteration on finite
  * differences of the gradient), times `factor` (the curvature elsewhere is at most that much more).
  */
-async function curvatureAtZero(job: GradientJob, rows: Int32Array, P: number, factor: number, signal?: AbortSignal): Promise<number> {
+async function curvatureAtZero(job: GradientEngine, rows: Int32Array, P: number, factor: number, signal?: AbortSignal): Promise<number> {
   const rand = mulberry32(0x9e3779b9);
   let v = Float64Array.from({ length: P }, () => rand() - 0.5);
   const g0 = new Float64Array(P);

@@ -117,11 +117,24 @@ export interface GradientRun {
 }
 
 /**
+ * What the solvers need of a gradient: the summed loss over all rows (null) or listed rows, its
+ * gradient written into `grad` (theta's layout). GradientJob (the CPU pool, float64) and
+ * WebGpuGradient (tfjs on WebGPU, float32; logreg-webgpu.ts) are the two.
+ */
+export interface GradientEngine {
+  readonly nParams: number;
+  readonly precision: 'float64' | 'float32';
+  evaluate(theta: Float64Array, grad: Float64Array, rows: Int32Array | null, run?: GradientRun): Promise<number>;
+  close(): void;
+}
+
+/**
  * Loss and gradient of the unpenalised log-loss summed over rows (or a subset), on one pool job
  * that lives as long as the fit: the matrix reaches each worker once.
  */
-export class GradientJob {
+export class GradientJob implements GradientEngine {
   readonly nParams: number;
+  readonly precision = 'float64' as const;
   private readonly job: ReturnType<typeof openJob>;
   private readonly shared: Float64Array | null;
   private readonly shift: Float64Array;

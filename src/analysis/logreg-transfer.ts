@@ -2,8 +2,8 @@
 // same or another dataset): the reference's genes shared with the query (matched by name), read
 // sparse as log1p(CP10k) (or as stored, for log-normalised files), a stratified 10% of the
 // reference held back, the model trained on the rest (CellTypist's recipe), its temperature fitted
-// on the held-back cells, then every query cell's label, calibrated confidence and "unassigned"
-// below the threshold.
+// on the held-back cells, the model trained again on all reference cells, then every query cell's
+// label, calibrated confidence and "unassigned" below the threshold.
 import { expressionInput, scaledRefusal } from '../io/expression-input.ts';
 import { totalCountsPerCell } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
@@ -15,9 +15,13 @@ import { logNormMatrix } from './expression.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
 import { bestOf, decisionFunction, probabilities } from './linear-predict.ts';
 import { fitLogisticRegression, selectColumns, type FitReport, type LogRegParams } from './logistic-regression.ts';
+import type { LogRegGpu } from './logreg-engine.ts';
 
 export interface TransferOptions {
   pool?: WorkerPool | null;
+  /** A GPU for the training's gradient (logreg-engine.ts decides whether it pays), or why there is none. */
+  gpu?: LogRegGpu | null;
+  noGpu?: string;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -97,7 +101,8 @@ export async function logRegTransfer(ref: Dataset, refCodes: Int32Array, classes
   const xTrain = await logNormMatrix(ref, r.key, train, r.totals, genes, step(0.02, 0.15, 'reference'));
   const xHeld = await logNormMatrix(ref, r.key, held, r.totals, genes, step(0.15, 0.2, 'held-back reference cells'));
   const xQuery = await logNormMatrix(query, q.key, qMask, q.totals, Int32Array.from(qCols), step(0.2, 0.3, 'query'));
-  const { model, report } = await fitLogisticRegression(xTrain, yOf(train), classes, refCols.map((j) => refGenes[j]), { ...p.logreg, seed: p.seed }, step(0.3, 0.92, 'training'));
+  const device = { gpu: opts.gpu, noGpu: opts.noGpu };
+  const { model, report } = await fitLogisticRegression(xTrain, yOf(train), classes, refCols.map((j) => refGenes[j]), { ...p.logreg, seed: p.seed }, { ...step(0.3, 0.8, 'training'), ...device });
   // The model's features are a subset of the shared genes (genes with counts, feature selection).
   const pos = new Map(refCols.map((j, i) => [refGenes[j], i]));
   const keep = new Int32Array(refCols.length).fill(-1);
@@ -105,11 +110,24 @@ export async function logRegTransfer(ref: Dataset, refCodes: Int32Array, classes
   const K = classes.length;
   const heldDecision = await decisionFunction(model, selectColumns(xHeld, keep, model.features.length), { signal: opts.signal });
   const calibration = calibrate(heldDecision, yOf(held), model, (t, pr) => accuracyF1(t, pr, K).macroF1);
-  model.temperature = calibration.temperature;
-  model.description.calibration = `temperature ${calibration.temperature.toPrecision(4)} fitted on ${calibration.nHeldOut} held-back reference cells`;
-  const decision = await decisionFunction(model, selectColumns(xQuery, keep, model.features.length), step(0.92, 1, 'query'));
-  const { best, confidence } = bestOf(probabilities(decision, K, model.multiClass, model.temperature), K);
+  // Then trained again on every reference cell, from the first solution, keeping the temperature
+  // (as sklearn's CalibratedClassifierCV with ensemble=False refits its estimator on all the data):
+  // the classifier is the one sklearn or CellTypist would train on the same reference.
+  let final = { model, report };
+  if (held.some((v) => v)) {
+    const all = Uint8Array.from(refCodes, (c) => (c >= 0 ? 1 : 0));
+    const xAll = await logNormMatrix(ref, r.key, all, r.totals, genes, step(0.8, 0.82, 'all reference cells'));
+    final = await fitLogisticRegression(xAll, yOf(all), classes, refCols.map((j) => refGenes[j]), { ...p.logreg, seed: p.seed }, { ...step(0.82, 0.92, 'training on all reference cells'), init: model, ...device });
+    final.report.message += `; then on all ${xAll.nRows.toLocaleString('en-US')} reference cells from the ${xTrain.nRows.toLocaleString('en-US')}-cell fit (${report.iterations} ${report.solver === 'lbfgs' ? 'iterations' : 'epochs'}, ${report.seconds.toFixed(1)} s)`;
+  }
+  const trained = final.model;
+  trained.temperature = calibration.temperature;
+  trained.description.calibration = `temperature ${calibration.temperature.toPrecision(4)} fitted on ${calibration.nHeldOut} held-back reference cells (the model trained without them)`;
+  const keep2 = new Int32Array(refCols.length).fill(-1);
+  trained.features.forEach((g, i) => (keep2[pos.get(g)!] = i));
+  const decision = await decisionFunction(trained, selectColumns(xQuery, keep2, trained.features.length), step(0.92, 1, 'query'));
+  const { best, confidence } = bestOf(probabilities(decision, K, trained.multiClass, trained.temperature), K);
   const predicted = Int32Array.from(best, (b, i) => (confidence[i] >= p.minConfidence ? b : -1));
   opts.onProgress?.(1, 'done');
-  return { m: { predicted, confidence: Float32Array.from(confidence), best }, model, fit: report, calibration, nShared: refCols.length, nRefGenes: seen.size };
+  return { m: { predicted, confidence: Float32Array.from(confidence), best }, model: trained, fit: final.report, calibration, nShared: refCols.length, nRefGenes: seen.size };
 }

@@ -46,9 +46,10 @@ export function sortedCategorical(values: readonly string[]): Categorical {
 
 /**
  * `labels` and `clusters` per cell. Cells without a label do not vote (crosstab drops them); a cell
- * without a cluster is an error, as it is in CellTypist (its cluster has no majority to take).
+ * without a cluster is an error, as it is in CellTypist (its cluster has no majority to take). A
+ * cluster none of whose cells voted is `noVotes` (CellTypist, where every cell votes, never has one).
  */
-export function majorityVote(labels: Categorical, clusters: Categorical, minProp = 0, clusterColumn = 'over-clustering'): MajorityVote {
+export function majorityVote(labels: Categorical, clusters: Categorical, minProp = 0, clusterColumn = 'over-clustering', noVotes = HETEROGENEOUS): MajorityVote {
   const n = labels.codes.length;
   if (clusters.codes.length !== n) throw new Error(`${clusterColumn} has ${clusters.codes.length} cells but the predictions ${n}`);
   const L = labels.categories.length;
@@ -74,7 +75,7 @@ export function majorityVote(labels: Categorical, clusters: Categorical, minProp
     let best = -1;
     for (const l of order) if (best < 0 || counts[k * L + l] > counts[k * L + best]) best = l;
     const share = totals[k] > 0 ? counts[k * L + best] / totals[k] : 0;
-    const label = totals[k] === 0 || share < minProp ? HETEROGENEOUS : labels.categories[best];
+    const label = totals[k] === 0 ? noVotes : share < minProp ? HETEROGENEOUS : labels.categories[best];
     winner[k] = label;
     perCluster.push({ cluster: clusters.categories[k], label, share, cells: members[k] });
   }

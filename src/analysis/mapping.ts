@@ -5,7 +5,10 @@
 // the shared genes (CellTypist's recipe, calibrated on held-back reference cells). Results become
 // obs columns: predicted_<label> and its confidence (and, for the half split, which half a cell was
 // in); against known labels (the held-out half, or the query's own column of the same name) the
-// report carries accuracy, macro-F1, per-label precision/recall and the confusion matrix.
+// report carries accuracy, macro-F1, per-label precision/recall and the confusion matrix. Majority
+// voting (vote-predictions.ts) may follow: the query's cells over-clustered, each over-cluster
+// taking its most frequent prediction ('unassigned' cells do not vote but take their cluster's
+// label), evaluated as the per-cell labels are.
 import { categoricalFromStrings } from '../io/columns.ts';
 import { csvLines, csvNumber, csvText } from '../io/csv.ts';
 import type { CategoricalColumn, Column, Dataset, NumericColumn } from '../io/types.ts';
@@ -15,8 +18,12 @@ import type { CalibrationReport } from './calibration.ts';
 import { evaluatePredictions, type MappingEvaluation } from './evaluation.ts';
 import type { LinearAnnotator } from './linear-annotator.ts';
 import { DEFAULT_LOGREG, type FitReport, type LogRegParams } from './logistic-regression.ts';
+import type { LogRegDevice, LogRegGpu } from './logreg-engine.ts';
 import { logRegTransfer } from './logreg-transfer.ts';
 import { referencePcaSpace } from './reference-space.ts';
+import { celltypistInput } from './celltypist.ts';
+import type { SparseGraph } from './connectivities.ts';
+import { checkVoting, DEFAULT_VOTING, votePredictions, type VoteReport, type VotingParams } from './vote-predictions.ts';
 
 /** How labels are transferred: kNN vote in an embedding, or logistic regression on expression. */
 export type MapMethod = 'knn' | 'logreg';
@@ -30,20 +37,22 @@ export interface MapParams {
   embedding: string;
   k: number;
   weighted: boolean;
-  /** Logistic regression (the seed is `seed`). */
-  logreg: Omit<LogRegParams, 'seed'>;
+  /** Logistic regression (the seed is `seed`); `device`: where its gradient may run (logreg-engine.ts; absent: 'auto'). */
+  logreg: Omit<LogRegParams, 'seed'> & { device?: LogRegDevice };
   minConfidence: number;
   seed: number;
+  /** Majority voting over an over-clustering of the query, after the per-cell prediction. */
+  voting: VotingParams;
 }
 
 /** DEFAULT_LOGREG without its seed (MapParams has one seed for the split and the training). */
 function logregDefaults(): MapParams['logreg'] {
   const d: Partial<LogRegParams> = { ...DEFAULT_LOGREG };
   delete d.seed;
-  return d as MapParams['logreg'];
+  return { ...(d as Omit<LogRegParams, 'seed'>), device: 'auto' };
 }
 
-export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults(), minConfidence: 0.5, seed: 0 };
+export const DEFAULT_MAP_PARAMS: MapParams = { labelColumn: '', reference: 'missing', method: 'logreg', embedding: 'pca', k: 10, weighted: false, logreg: logregDefaults(), minConfidence: 0.5, seed: 0, voting: DEFAULT_VOTING };
 
 export interface MapReport {
   method: MapMethod;
@@ -68,11 +77,24 @@ export interface MapReport {
   /** Logistic regression: how it was trained, and its calibration on held-back reference cells. */
   training?: FitReport;
   calibration?: CalibrationReport;
+  /** Majority voting, when asked for and done. */
+  voting?: VoteReport;
+  /** Why something asked for was not done (majority voting on 50 cells or fewer). */
+  warnings?: string[];
 }
 
 export const UNASSIGNED = 'unassigned';
 
-type Opts = { signal?: AbortSignal; onProgress?: (f: number, m: string) => void; pool?: WorkerPool | null };
+type Opts = {
+  signal?: AbortSignal;
+  onProgress?: (f: number, m: string) => void;
+  pool?: WorkerPool | null;
+  /** The query dataset's neighbourhood graph over all its cells (the pipeline's), for majority voting's over-clustering. */
+  graph?: SparseGraph | null;
+  /** The GPU the caller set up for logistic regression's gradient (logRegGpu), or null and why not. */
+  gpu?: LogRegGpu | null;
+  noGpu?: string;
+};
 
 /** Labels that mean "no label": what pandas, R and spreadsheets write for a missing value. */
 const MISSING_LABELS = new Set(['', 'na', 'nan', 'n/a', 'none', 'null', '<na>']);
@@ -160,6 +182,12 @@ export function checkReference(fileName: string, column: string, categories: str
   }
 }
 
+function withoutDevice(l: MapParams['logreg']): Omit<LogRegParams, 'seed'> {
+  const rest = { ...l };
+  delete rest.device;
+  return rest;
+}
+
 interface Transfer {
   m: MappingResult;
   report: Partial<MapReport>;
@@ -180,7 +208,7 @@ async function transfer(ref: Dataset, refCodes: Int32Array, categories: string[]
       const used = categories.map((_, c) => c).filter((c) => count[c] > 0);
       const toClass = new Int32Array(categories.length).fill(-1);
       used.forEach((c, k) => (toClass[c] = k));
-      const t = await logRegTransfer(ref, refCodes.map((c) => (c >= 0 ? toClass[c] : -1)), used.map((c) => categories[c]), query, qMask, { seed: p.seed, minConfidence: p.minConfidence, logreg: { ...DEFAULT_LOGREG, ...p.logreg, seed: p.seed } }, opts);
+      const t = await logRegTransfer(ref, refCodes.map((c) => (c >= 0 ? toClass[c] : -1)), used.map((c) => categories[c]), query, qMask, { seed: p.seed, minConfidence: p.minConfidence, logreg: { ...DEFAULT_LOGREG, ...withoutDevice(p.logreg), seed: p.seed } }, opts);
       const back = (k: number) => (k >= 0 ? used[k] : -1);
       const m = { ...t.m, predicted: t.m.predicted.map(back), best: t.m.best.map(back) };
       return { m, model: t.model, report: { nShared: t.nShared, nRefGenes: t.nRefGenes, training: t.fit, calibration: t.calibration } };
@@ -209,7 +237,9 @@ export async function mapWithin(ds: Dataset, p: MapParams, opts: Opts = {}): Pro
   const refCodes = Int32Array.from(col.codes, (c, i) => (refMask[i] ? c : -1));
   checkReference(ds.fileName, p.labelColumn, col.categories, refCodes, p.method, half ? ' in the reference half' : '');
   if (nQuery === 0) throw new Error(`every cell has a "${p.labelColumn}" label: nothing to map (choose "a stratified half" to evaluate, or load a query)`);
-  const t = await transfer(ds, refCodes, col.categories, ds, qMask, p, opts);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(ds, voting, qMask);
+  const t = await transfer(ds, refCodes, col.categories, ds, qMask, p, votingStage(voting, opts).first);
   // In the half split the reference half keeps no prediction: the column holds held-out predictions only.
   const columns: Column[] = predictedColumns(p.labelColumn, ds.nObs, col.categories, qMask, half ? null : refMask, half ? null : col.codes, t.m);
   if (half) columns.push(splitColumn(p.labelColumn, refMask, qMask));
@@ -230,11 +260,50 @@ export async function mapWithin(ds: Dataset, p: MapParams, opts: Opts = {}): Pro
     report.accuracy = report.evaluation.accuracy;
     report.macroF1 = report.evaluation.macroF1;
   }
+  // The query's cells vote: the unlabelled ones, or the held-out half (evaluated against their labels).
+  await voteAfter(ds, columns, report, voting, given, { cells: qMask, truth: half ? col : null }, opts);
   return { columns, report, model: t.model };
 }
 
+/** Progress: the prediction first (up to 80% when voting follows), then the vote. */
+function votingStage(v: VotingParams, opts: Opts): { first: Opts; then: Opts } {
+  if (!v.majorityVoting) return { first: opts, then: opts };
+  const at = (lo: number, hi: number): Opts => ({ ...opts, onProgress: (f, m) => opts.onProgress?.(lo + (hi - lo) * f, m) });
+  return { first: at(0, 0.8), then: at(0.8, 1) };
+}
+
+/**
+ * Majority voting of the prediction (columns[0]) when asked for: its columns join `columns`, its
+ * report `report.voting`. Shared by the label-transfer methods (kNN, logistic regression, scGPT's
+ * head): 'unassigned' does not vote, and an over-cluster where no cell voted stays 'unassigned'.
+ */
+export async function voteAfter(ds: Dataset, columns: Column[], report: Pick<MapReport, 'voting' | 'warnings'>, v: VotingParams, given: ReturnType<typeof checkVoting>, where: { cells: Uint8Array | null; truth: CategoricalColumn | null; evaluateCells?: Uint8Array | null }, opts: Opts): Promise<void> {
+  if (!v.majorityVoting) return;
+  const predicted = columns[0] as CategoricalColumn;
+  const r = await votePredictions(ds, predicted, v, {
+    cells: where.cells,
+    stem: `${predicted.name}_`,
+    abstain: [UNASSIGNED],
+    noVotes: UNASSIGNED,
+    given,
+    input: () => celltypistInput(ds),
+    graph: opts.graph,
+    truth: where.truth,
+    evaluateCells: where.evaluateCells,
+    unassigned: UNASSIGNED,
+    signal: opts.signal,
+    pool: opts.pool,
+    onProgress: votingStage(v, opts).then.onProgress,
+  });
+  if (r.warning !== null) report.warnings = [...(report.warnings ?? []), r.warning];
+  else {
+    columns.push(...r.columns);
+    report.voting = r.report;
+  }
+}
+
 /** A query's own column of the label's name, as truth to measure against (null when it has none usable). */
-function queryTruth(query: Dataset, name: string): CategoricalColumn | null {
+export function queryTruth(query: Dataset, name: string): CategoricalColumn | null {
   try {
     const c = labelColumn(query, name);
     return c.categories.length > 0 ? c : null;
@@ -247,8 +316,10 @@ function queryTruth(query: Dataset, name: string): CategoricalColumn | null {
 export async function mapAcross(ref: Dataset, query: Dataset, p: MapParams, opts: Opts = {}): Promise<{ columns: Column[]; report: MapReport; model?: LinearAnnotator }> {
   const col = labelColumn(ref, p.labelColumn);
   checkReference(ref.fileName, p.labelColumn, col.categories, col.codes, p.method);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(query, voting);
   const qMask = new Uint8Array(query.nObs).fill(1);
-  const t = await transfer(ref, col.codes, col.categories, query, qMask, p, opts);
+  const t = await transfer(ref, col.codes, col.categories, query, qMask, p, votingStage(voting, opts).first);
   const columns = predictedColumns(p.labelColumn, query.nObs, col.categories, qMask, null, null, t.m);
   const report: MapReport = {
     method: p.method,
@@ -267,6 +338,7 @@ export async function mapAcross(ref: Dataset, query: Dataset, p: MapParams, opts
     report.accuracy = report.evaluation.accuracy;
     report.macroF1 = report.evaluation.macroF1;
   }
+  await voteAfter(query, columns, report, voting, given, { cells: null, truth }, opts);
   return { columns, report, model: t.model };
 }
 

@@ -4,10 +4,14 @@
 // softmax probabilities, the most probable label, its probability as the confidence, and
 // 'unassigned' below a threshold. Within one dataset (labelled cells annotate the unlabelled, or
 // a stratified half the other half, for evaluation) or from a reference dataset to a query, with
-// the same output columns as the kNN mapping (mapping.ts).
+// the same output columns as the kNN mapping (mapping.ts), majority voting after it as theirs.
+// The trained head comes back as a SavedHead (model/head-file.ts) to be written to a file, and
+// `headFromFile` annotates a dataset with one read back, without training.
 import { CancelledError } from '../io/errors.ts';
-import type { Column, Dataset } from '../io/types.ts';
+import type { CategoricalColumn, Column, Dataset } from '../io/types.ts';
 import type { LoadedModel } from '../model/bundle.ts';
+import type { SavedHead } from '../model/head-file.ts';
+import { checkHeadEncoder, encoderIdentity } from '../model/head-file.ts';
 import type { HeadEpoch, HeadFeatures, HeadTrainParams } from '../model/cls-train.ts';
 import { ClsHead, SCGPT_HEAD_DEFAULTS, predictHead, prepareHeadBackend, trainHead } from '../model/cls-train.ts';
 import type { CellEncoder, DatasetTokenizeOptions } from '../model/embed.ts';
@@ -15,8 +19,12 @@ import { embedDataset, packBatch, tokenizeDataset } from '../model/embed.ts';
 import type { CellTokens } from '../model/tokenize.ts';
 import type { MappingResult } from './annotate.ts';
 import { accuracyF1, stratifiedHalf, stratifiedHoldout, summarizeMapping } from './annotate.ts';
+import { evaluatePredictions } from './evaluation.ts';
 import type { MapReport } from './mapping.ts';
-import { labelColumn, predictedColumns } from './mapping.ts';
+import { labelColumn, predictedColumns, queryTruth, UNASSIGNED, voteAfter } from './mapping.ts';
+import type { SparseGraph } from './connectivities.ts';
+import { checkVoting, DEFAULT_VOTING, type VotingParams } from './vote-predictions.ts';
+import type { WorkerPool } from '../parallel/pool.ts';
 
 export interface HeadParams {
   labelColumn: string;
@@ -32,10 +40,12 @@ export interface HeadParams {
   seed: number;
   /** Share of each label's reference cells held back from training to report accuracy. */
   holdout: number;
+  /** Majority voting over an over-clustering of the query, after the per-cell prediction. */
+  voting: VotingParams;
 }
 
 /** scGPT's annotation tutorial: 10 epochs, lr 1e-4, batches of 32. */
-export const DEFAULT_HEAD_PARAMS: HeadParams = { labelColumn: '', reference: 'missing', epochs: 10, lr: 1e-4, batchSize: 32, unfreezeLast: false, minConfidence: 0.5, seed: 0, holdout: 0.1 };
+export const DEFAULT_HEAD_PARAMS: HeadParams = { labelColumn: '', reference: 'missing', epochs: 10, lr: 1e-4, batchSize: 32, unfreezeLast: false, minConfidence: 0.5, seed: 0, holdout: 0.1, voting: DEFAULT_VOTING };
 
 export interface HeadReport extends Omit<MapReport, 'method'> {
   method: 'scgpt-head';
@@ -49,6 +59,8 @@ export interface HeadReport extends Omit<MapReport, 'method'> {
   /** Cells left out because none of their expressed genes is in the model's vocabulary. */
   noGenes: { reference: number; query: number };
   seconds: number;
+  /** Set when a saved head annotated the cells (no training here): the file and what it was trained on. */
+  savedHead?: { file: string; reference: string; labelColumn: string; classes: number; encoder: string; note?: string };
 }
 
 export interface HeadResult {
@@ -59,6 +71,8 @@ export interface HeadResult {
   queryCells: Int32Array;
   /** Their probabilities, [queryCells.length, categories.length]. */
   probabilities: Float32Array;
+  /** The trained head with what it needs to be reused (absent when a saved head was applied). */
+  trained?: SavedHead;
 }
 
 export interface HeadOptions extends DatasetTokenizeOptions {
@@ -67,6 +81,13 @@ export interface HeadOptions extends DatasetTokenizeOptions {
   onProgress?: (fraction: number, message: string, epoch?: HeadEpoch) => void;
   /** Bytes of last-layer inputs kept in memory when the last layer is trained (default 512 MiB); past that they are recomputed each epoch. */
   cacheBytes?: number;
+  /** For majority voting's over-clustering: the query dataset's neighbourhood graph over all its cells, and workers. */
+  graph?: SparseGraph | null;
+  pool?: WorkerPool | null;
+  /** The model's name as the user knows it (the --model argument, the app's choice), recorded in a saved head. */
+  modelName?: string;
+  /** Who wrote a saved head (e.g. "scWeb 0.4.0"). */
+  createdBy?: string;
 }
 
 type Progress = (fraction: number, message: string) => void;
@@ -119,8 +140,17 @@ async function layerInputFeatures(model: LoadedModel, encoder: CellEncoder, cell
   return { kind: 'layer-input', n: cells.length, get: async (idx) => idx.map((c) => all[c]) };
 }
 
+interface CellSide {
+  features: HeadFeatures;
+  rows: Int32Array;
+  empty: number;
+  /** The matrix read and where the gene symbols came from. */
+  matrix: string;
+  genes: string;
+}
+
 /** The head's input for the cells of `ds` where `keep` is set, in dataset order; `rows` says which got one. */
-async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, encoder: CellEncoder, unfreeze: boolean, opts: HeadOptions, progress: Progress): Promise<{ features: HeadFeatures; rows: Int32Array; empty: number }> {
+async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, encoder: CellEncoder, unfreeze: boolean, opts: HeadOptions, progress: Progress): Promise<CellSide> {
   const tokenOpts: DatasetTokenizeOptions = { matrixKey: opts.matrixKey, geneColumn: opts.geneColumn, ensemblToSymbol: opts.ensemblToSymbol, maxLength: opts.maxLength, seed: opts.seed, uniformFor: opts.uniformFor };
   if (!unfreeze) {
     const r = await embedDataset(ds, model, encoder, {
@@ -138,10 +168,10 @@ async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, e
       else empty++;
     }
     const idx = Int32Array.from(rows);
-    return { features: subset({ kind: 'cls', n: ds.nObs, x: r.embeddings }, idx, d), rows: idx, empty };
+    return { features: subset({ kind: 'cls', n: ds.nObs, x: r.embeddings }, idx, d), rows: idx, empty, matrix: r.input.key, genes: r.mapping.source };
   }
   progress(0, `reading ${ds.fileName}`);
-  const { tokens } = await tokenizeDataset(ds, model, keep, { ...tokenOpts, signal: opts.signal });
+  const { tokens, tokenizer } = await tokenizeDataset(ds, model, keep, { ...tokenOpts, signal: opts.signal });
   const rows: number[] = [];
   let empty = 0;
   for (let i = 0; i < ds.nObs; i++) {
@@ -150,7 +180,7 @@ async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, e
     else empty++;
   }
   const features = await layerInputFeatures(model, encoder, rows.map((i) => tokens[i]!), opts.cacheBytes ?? 512 * 1024 * 1024, opts.signal, progress);
-  return { features, rows: Int32Array.from(rows), empty };
+  return { features, rows: Int32Array.from(rows), empty, matrix: tokenizer.input.key, genes: tokenizer.mapping.source };
 }
 
 function mostProbable(p: Float32Array, n: number, C: number, minConfidence: number): MappingResult {
@@ -188,9 +218,13 @@ interface Sides {
 
 async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadParams, opts: HeadOptions): Promise<HeadResult> {
   checkParams(p);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(s.query, voting, s.within ? s.qMask : null);
   const started = performance.now();
   const backend = await prepareHeadBackend();
-  const report = (f: number, m: string, e?: HeadEpoch) => opts.onProgress?.(Math.min(1, f), m, e);
+  // With majority voting the head's part of the progress ends at 80%.
+  const scale = voting.majorityVoting ? 0.8 : 1;
+  const report = (f: number, m: string, e?: HeadEpoch) => opts.onProgress?.(Math.min(1, f) * scale, m, e);
   const C = s.categories.length;
   const d = model.weights.config.dModel;
   const params: HeadTrainParams = { ...SCGPT_HEAD_DEFAULTS, epochs: p.epochs, lr: p.lr, batchSize: p.batchSize, unfreezeLast: p.unfreezeLast, seed: p.seed };
@@ -216,8 +250,19 @@ async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadPa
       const probs = await predictHead(head, heldOut.features, { signal: opts.signal });
       heldOutScores = { n: hold.length, ...accuracyF1(heldOut.labels, mostProbable(probs, hold.length, C, 0).best, C) };
     }
+    const weights = await head.weights();
+    const cfg = model.weights.config;
+    const trained: SavedHead = {
+      head: weights.head,
+      lastLayer: weights.lastLayer ? { index: cfg.nLayers - 1, weights: weights.lastLayer } : null,
+      classes: s.categories,
+      labelColumn: p.labelColumn,
+      encoder: await encoderIdentity(model.weights, opts.modelName ?? model.description),
+      tokenization: { maxLength: opts.maxLength ?? 1200, nBins: SCGPT_N_BINS, padValue: cfg.padValue, seed: opts.seed ?? 0, matrix: refSide.matrix, geneSource: refSide.genes },
+      training: { reference: s.ref.fileName, nTrain: fit.length, epochs: p.epochs, lr: p.lr, batchSize: p.batchSize, seed: p.seed, holdout: p.holdout, heldOut: heldOutScores, backend, createdBy: opts.createdBy ?? 'scWeb' },
+    };
     const count = (mask: Uint8Array) => mask.reduce((n, v) => n + v, 0);
-    let qSide: { features: HeadFeatures; rows: Int32Array; empty: number };
+    let qSide: Pick<CellSide, 'features' | 'rows' | 'empty'>;
     if (s.within) {
       const idx = inRef(refSide.rows, s.qMask);
       qSide = { features: subset(refSide.features, idx, d), rows: Int32Array.from(idx, (k) => refSide.rows[k]), empty: count(s.qMask) - idx.length };
@@ -244,11 +289,97 @@ async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadPa
       noGenes: { reference: count(s.refMask) - train.length, query: qSide.empty },
       seconds: (performance.now() - started) / 1000,
     };
-    if (s.within && p.reference === 'half') Object.assign(out, accuracyF1(Int32Array.from(qSide.rows, (r) => s.codes[r]), m.predicted, C));
-    return { columns, report: out, categories: s.categories, queryCells: qSide.rows, probabilities };
+    // Against known labels (the held-out half, or the query's own column): the cells the head annotated.
+    const truth = s.within ? (p.reference === 'half' ? { kind: 'categorical' as const, name: p.labelColumn, codes: s.codes, categories: s.categories, ordered: false, dtype: 'category' as const } : null) : queryTruth(s.query, p.labelColumn);
+    if (truth) {
+      out.evaluation = evaluatePredictions(truth, columns[0] as CategoricalColumn, predictedMask, UNASSIGNED);
+      out.accuracy = out.evaluation.accuracy;
+      out.macroF1 = out.evaluation.macroF1;
+    }
+    // Cells the head skipped (no gene in the vocabulary) do not vote but take their cluster's label.
+    await voteAfter(s.query, columns, out, voting, given, { cells: s.within ? s.qMask : null, truth, evaluateCells: predictedMask }, { signal: opts.signal, pool: opts.pool, graph: opts.graph, onProgress: (f, msg) => opts.onProgress?.(f, msg) });
+    return { columns, report: out, categories: s.categories, queryCells: qSide.rows, probabilities, trained };
   } finally {
     head.dispose();
   }
+}
+
+/** scGPT's binning: bins 1..50 over each cell's expressed genes (tokenize.ts's default). */
+const SCGPT_N_BINS = 51;
+
+/**
+ * Annotates every cell of `query` with a saved head (no training): refuses a head trained on
+ * another encoder checkpoint (`mismatchFix` says what to do), tokenizes the cells as the head's
+ * reference was (its max length, binning and seed), and runs its encoder layer when it has one.
+ * Evaluated against the query's own column of the head's label name when it has one; majority
+ * voting after it as after a trained head.
+ */
+export async function headFromFile(
+  query: Dataset,
+  model: LoadedModel,
+  encoder: CellEncoder,
+  saved: SavedHead,
+  fileName: string,
+  p: { minConfidence: number; voting?: VotingParams },
+  opts: HeadOptions & { mismatchFix: string },
+): Promise<HeadResult> {
+  const { minConfidence } = p;
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new RangeError(`the minimum confidence must be between 0 and 1 (got ${minConfidence})`);
+  const voting = p.voting ?? DEFAULT_VOTING;
+  const given = checkVoting(query, voting, null);
+  const started = performance.now();
+  const scale = voting.majorityVoting ? 0.8 : 1;
+  const report = (f: number, m: string) => opts.onProgress?.(Math.min(1, f) * scale, m);
+  report(0, `checking ${fileName} against the model`);
+  const cfg = model.weights.config;
+  const precision = checkHeadEncoder(saved, await encoderIdentity(model.weights, opts.modelName ?? model.description), fileName, opts.mismatchFix);
+  const t = saved.tokenization;
+  if (t.nBins !== SCGPT_N_BINS || t.padValue !== cfg.padValue) {
+    throw new Error(`${fileName}: the head was trained on inputs with ${t.nBins} bins and pad value ${t.padValue}, but scWeb feeds scGPT ${SCGPT_N_BINS} bins and this model's pad value ${cfg.padValue}; train a new head here`);
+  }
+  const backend = await prepareHeadBackend();
+  const C = saved.classes.length;
+  const all = new Uint8Array(query.nObs).fill(1);
+  const side = await cellFeatures(query, all, model, encoder, saved.lastLayer !== null, { ...opts, maxLength: t.maxLength, seed: t.seed }, (f, m) => report(0.9 * f, m));
+  const params: HeadTrainParams = { ...SCGPT_HEAD_DEFAULTS, nLayersCls: saved.head.blocks.length + 1, unfreezeLast: saved.lastLayer !== null };
+  const head = new ClsHead(cfg, C, params, saved.head, saved.lastLayer?.weights ?? null);
+  let probabilities: Float32Array;
+  try {
+    probabilities = await predictHead(head, side.features, { signal: opts.signal, label: `annotating with ${fileName}`, onProgress: (f, m) => report(0.9 + 0.1 * f, m) });
+  } finally {
+    head.dispose();
+  }
+  const m = mostProbable(probabilities, side.rows.length, C, minConfidence);
+  const predictedMask = new Uint8Array(query.nObs);
+  side.rows.forEach((r) => (predictedMask[r] = 1));
+  const columns = predictedColumns(saved.labelColumn, query.nObs, saved.classes, predictedMask, null, null, m);
+  const tr = saved.training;
+  const out: HeadReport = {
+    method: 'scgpt-head',
+    labelColumn: saved.labelColumn,
+    predictedColumn: columns[0].name,
+    confidenceColumn: columns[1].name,
+    embedding: saved.lastLayer ? 'scGPT <cls>, last layer fine-tuned' : 'scGPT <cls>',
+    nRef: tr.nTrain,
+    nQuery: side.rows.length,
+    summary: summarizeMapping(m, saved.classes),
+    encoder: encoder.name,
+    backend,
+    unfreezeLast: saved.lastLayer !== null,
+    history: [],
+    heldOut: tr.heldOut,
+    noGenes: { reference: 0, query: side.empty },
+    seconds: (performance.now() - started) / 1000,
+    savedHead: { file: fileName, reference: tr.reference, labelColumn: saved.labelColumn, classes: C, encoder: saved.encoder.name, ...(precision ? { note: precision } : {}) },
+  };
+  const truth = queryTruth(query, saved.labelColumn);
+  if (truth) {
+    out.evaluation = evaluatePredictions(truth, columns[0] as CategoricalColumn, predictedMask, UNASSIGNED);
+    out.accuracy = out.evaluation.accuracy;
+    out.macroF1 = out.evaluation.macroF1;
+  }
+  await voteAfter(query, columns, out, voting, given, { cells: null, truth, evaluateCells: predictedMask }, { signal: opts.signal, pool: opts.pool, graph: opts.graph, onProgress: (f, msg) => opts.onProgress?.(f, msg) });
+  return { columns, report: out, categories: saved.classes, queryCells: side.rows, probabilities };
 }
 
 /** Within one dataset: its labelled cells (or a stratified half of them) train the head, which annotates the others. */

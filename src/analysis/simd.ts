@@ -6,10 +6,9 @@ import { KERNELS_PRIVATE, KERNELS_SHARED } from './simd-bytes.ts';
 
 /** What the module exports (offsets are byte offsets into its memory). */
 export interface SimdKernels {
-  powScalar(x: number, y: number): number;
-  powPairs(src: number, dst: number, count: number, y: number, table: number): void;
-  powPairs2(src: number, dsta: number, dstb: number, count: number, ya: number, yb: number, table: number): void;
-  powTableBytes(): number;
+  /** umapPow (umap-pow.ts) of x, the table at `table`; powPairs: two lanes at a time over arrays. */
+  powScalar(x: number, table: number): number;
+  powPairs(src: number, dst: number, count: number, table: number): void;
   umapScratchBytes(terms: number): number;
   knnScratchBytes(d: number, k: number): number;
   knnRows(data: number, n: number, d: number, k: number, from: number, to: number, outIdx: number, outDist: number, scratch: number): void;
@@ -17,7 +16,7 @@ export interface SimdKernels {
   umapEpoch(
     n: number, a: number, b: number, rate: number, seed: number, epoch: number, alpha: number,
     indptr: number, indices: number, epochsPerSample: number, nextSample: number, nextNegative: number,
-    cur: number, next: number, from: number, to: number, scratch: number, terms: number,
+    cur: number, next: number, from: number, to: number, scratch: number, terms: number, powTable: number,
   ): void;
 }
 

@@ -6,13 +6,15 @@
 // the WebGPU kernel (umap-webgpu.ts) compute the same thing, in parallel, deterministically.
 // Attraction for an edge moves both ends in umap-learn; here each end gathers it from its own
 // row of the symmetric graph. Negative samples come from a counter-based hash of (seed, epoch,
-// edge, sample), identical in JS and WGSL.
+// edge, sample), identical in JS and WGSL. d2^b is umapPow (umap-pow.ts): plain arithmetic, so the
+// JS epoch and the WebAssembly one (wasm/) give the same bits on every engine.
 import { CancelledError } from '../io/errors.ts';
 import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
 import { openJob, poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 import { SimdLayout, simdFits, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
+import { POW_MAX_Y, POW_SLOTS, umapExp, umapLn, umapPow, umapPowTable } from './umap-pow.ts';
 
 export interface UmapOptions {
   minDist?: number;
@@ -26,8 +28,7 @@ export interface UmapOptions {
   poolMinPoints?: number;
   /**
    * 'wasm' (the default where WebAssembly SIMD runs): the epoch in the SIMD kernel; 'js': the
-   * JavaScript epoch below, the reference. Same arithmetic; identical bits wherever Math.pow is
-   * fdlibm's, as in Node 20 and 22 (see wasm/pow.ts).
+   * JavaScript epoch below, the reference. Same arithmetic, identical bits on every engine.
    */
   engine?: 'wasm' | 'js';
   signal?: AbortSignal;
@@ -49,14 +50,30 @@ export interface UmapPlan {
   init: Float32Array;
 }
 
-/** umap-learn's find_ab_params: least-squares fit of 1 / (1 + a d^2b) to the target curve. */
+/**
+ * umap-learn's find_ab_params: least-squares fit of 1 / (1 + a d^2b) to the target curve. Powers,
+ * logarithms and exponentials from umap-pow.ts, so a and b have the same bits on every engine.
+ */
 export function findAB(spread = 1, minDist = 0.5): { a: number; b: number } {
   const xs = Array.from({ length: 300 }, (_, i) => (i * spread * 3) / 299);
-  const ys = xs.map((x) => (x < minDist ? 1 : Math.exp(-(x - minDist) / spread)));
+  const ys = xs.map((x) => (x < minDist ? 1 : umapExp(-(x - minDist) / spread)));
+  const lnx = xs.map((x) => umapLn(x));
+  // The fit raises all xs to one exponent at a time, b's or the step's: the last two tables.
+  const tables: [number, Float64Array][] = [];
+  const pow = (x: number, y: number) => {
+    let t = tables.find((e) => e[0] === y);
+    if (!t) {
+      t = [y, umapPowTable(y)];
+      tables.unshift(t);
+      tables.length = Math.min(tables.length, 2);
+    }
+    return umapPow(x, t[1]);
+  };
   let a = 1;
   let b = 1;
   let lambda = 1e-3;
-  const sse = (a: number, b: number) => xs.reduce((s, x, i) => s + (1 / (1 + a * x ** (2 * b)) - ys[i]) ** 2, 0);
+  // A step to an exponent past umapPow's range is a step that fits worse.
+  const sse = (a: number, b: number) => (Math.abs(2 * b) > POW_MAX_Y ? Infinity : xs.reduce((s, x, i) => s + (1 / (1 + a * pow(x, 2 * b)) - ys[i]) ** 2, 0));
   let err = sse(a, b);
   for (let it = 0; it < 500; it++) {
     // Levenberg-Marquardt on the two parameters (scipy's curve_fit does the same).
@@ -64,11 +81,11 @@ export function findAB(spread = 1, minDist = 0.5): { a: number; b: number } {
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i];
       if (x === 0) continue;
-      const p = x ** (2 * b);
+      const p = pow(x, 2 * b);
       const f = 1 / (1 + a * p);
       const r = f - ys[i];
       const da = -p * f * f;
-      const db = -a * p * 2 * Math.log(x) * f * f;
+      const db = -a * p * 2 * lnx[i] * f * f;
       jaa += da * da; jab += da * db; jbb += db * db; ga += da * r; gb += db * r;
     }
     const m00 = jaa * (1 + lambda), m11 = jbb * (1 + lambda);
@@ -150,8 +167,11 @@ export function hashU32(seed: number, epoch: number, edge: number, sample: numbe
 
 const clip = (v: number) => (v > 4 ? 4 : v < -4 ? -4 : v);
 
-/** One epoch: new positions of every point from `cur`. Mirrors the WGSL kernel line by line. */
-export function umapEpoch(plan: UmapPlan, cur: Float32Array, next: Float32Array, epoch: number, nextSample: Float32Array, nextNegative: Float32Array, from = 0, to = plan.n): void {
+/**
+ * One epoch: new positions of every point from `cur`. Mirrors the WGSL kernel line by line (which
+ * raises d2 to b - 1 where this divides d2^b by d2). `pow` is umapPowTable(plan.b).
+ */
+export function umapEpoch(plan: UmapPlan, cur: Float32Array, next: Float32Array, epoch: number, nextSample: Float32Array, nextNegative: Float32Array, pow: Float64Array, from = 0, to = plan.n): void {
   const { n, a, b, nEpochs, seed, indptr, indices, epochsPerSample } = plan;
   const alpha = 1 - epoch / nEpochs;
   const rate = plan.negativeSampleRate;
@@ -168,8 +188,10 @@ export function umapEpoch(plan: UmapPlan, cur: Float32Array, next: Float32Array,
       let d2 = dx * dx + dy * dy;
       if (d2 > 0) {
         // Both ends of an edge are attracted in umap-learn; this end's share arrives twice (from
-        // its own row and, as move_other, from the neighbour's row).
-        const c = (-2 * a * b * d2 ** (b - 1)) / (a * d2 ** b + 1);
+        // its own row and, as move_other, from the neighbour's row). umap-learn's
+        // -2ab d2^(b-1) / (a d2^b + 1), with one pow.
+        const p = umapPow(d2, pow);
+        const c = (-2 * a * b * p) / (d2 * (a * p + 1));
         x += 2 * clip(c * dx) * alpha;
         y += 2 * clip(c * dy) * alpha;
       }
@@ -184,7 +206,7 @@ export function umapEpoch(plan: UmapPlan, cur: Float32Array, next: Float32Array,
         dy = y0 - cur[2 * k + 1];
         d2 = dx * dx + dy * dy;
         if (d2 > 0) {
-          const c = (2 * b) / ((0.001 + d2) * (a * d2 ** b + 1));
+          const c = (2 * b) / ((0.001 + d2) * (a * umapPow(d2, pow) + 1));
           x += clip(c * dx) * alpha;
           y += clip(c * dy) * alpha;
         } else {
@@ -219,6 +241,8 @@ export interface UmapContext {
   b: Float32Array;
   nextSample: Float32Array;
   nextNegative: Float32Array;
+  /** umapPowTable(plan.b). */
+  pow: Float64Array;
 }
 
 /**
@@ -229,7 +253,7 @@ export interface UmapContext {
 export function umapEpochBlocks(ctx: UmapContext, args: UmapEpochArgs): Float32Array[] | null {
   const cur = args.cur ?? (args.flip ? ctx.b : ctx.a);
   const next = args.flip ? ctx.a : ctx.b;
-  for (const r of args.blocks) umapEpoch(ctx.plan, cur, next, args.epoch, ctx.nextSample, ctx.nextNegative, r.from, r.to);
+  for (const r of args.blocks) umapEpoch(ctx.plan, cur, next, args.epoch, ctx.nextSample, ctx.nextNegative, ctx.pow, r.from, r.to);
   return args.cur ? args.blocks.map((r) => next.slice(2 * r.from, 2 * r.to)) : null;
 }
 
@@ -267,6 +291,7 @@ async function umapJs(plan: UmapPlan, opts: UmapOptions): Promise<Float32Array> 
     b: share(new Float32Array(plan.init.length)),
     nextSample: share(Float32Array.from(plan.epochsPerSample)),
     nextNegative: share(plan.epochsPerSample.map((v) => Math.fround(v / plan.negativeSampleRate))),
+    pow: umapPowTable(plan.b),
   };
   const copy = !!pool && !pool.shared;
   const workers = pool ? pool.size : 1;
@@ -307,6 +332,8 @@ interface UmapWasmLayout {
   /** Positions [n, 2]: epoch e reads a and writes b when e is even, the other way round when odd. */
   a: number;
   b: number;
+  /** umapPowTable(b), read by every thread. */
+  pow: number;
   /** `slots` scratch areas of scratchBytes each, one per thread. */
   scratch: number;
   scratchBytes: number;
@@ -321,8 +348,9 @@ function umapWasmLayout(n: number, nnz: number, slots: number, scratchBytes: num
   const nextNegative = l.take(nnz, 4);
   const a = l.take(2 * n, 4);
   const b = l.take(2 * n, 4);
+  const pow = l.take(POW_SLOTS, 8);
   const scratch = l.take(slots * scratchBytes, 1);
-  return { bytes: l.bytes, indptr, indices, epochsPerSample, nextSample, nextNegative, a, b, scratch, scratchBytes };
+  return { bytes: l.bytes, indptr, indices, epochsPerSample, nextSample, nextNegative, a, b, pow, scratch, scratchBytes };
 }
 
 /** The graph's arrays and the starting schedule, as the JS epoch starts from them. */
@@ -333,6 +361,7 @@ function umapWasmArrays(plan: UmapPlan) {
     epochsPerSample: plan.epochsPerSample,
     nextSample: Float32Array.from(plan.epochsPerSample),
     nextNegative: plan.epochsPerSample.map((v) => Math.fround(v / plan.negativeSampleRate)),
+    pow: umapPowTable(plan.b),
   };
 }
 
@@ -343,6 +372,7 @@ function writeArrays(memory: WebAssembly.Memory, layout: UmapWasmLayout, arrays:
   new Float32Array(buf, layout.epochsPerSample, arrays.epochsPerSample.length).set(arrays.epochsPerSample);
   new Float32Array(buf, layout.nextSample, arrays.nextSample.length).set(arrays.nextSample);
   new Float32Array(buf, layout.nextNegative, arrays.nextNegative.length).set(arrays.nextNegative);
+  new Float64Array(buf, layout.pow, arrays.pow.length).set(arrays.pow);
 }
 
 /**
@@ -408,7 +438,7 @@ export async function umapWasmBlocks(ctx: UmapWasmContext, args: UmapWasmArgs): 
   const alpha = 1 - args.epoch / ctx.nEpochs;
   const scratch = layout.scratch + args.slot * layout.scratchBytes;
   for (const r of args.blocks) {
-    kernels.umapEpoch(ctx.n, ctx.a, ctx.b, ctx.rate, ctx.seed, args.epoch, alpha, layout.indptr, layout.indices, layout.epochsPerSample, layout.nextSample, layout.nextNegative, cur, next, r.from, r.to, scratch, WASM_TERMS);
+    kernels.umapEpoch(ctx.n, ctx.a, ctx.b, ctx.rate, ctx.seed, args.epoch, alpha, layout.indptr, layout.indices, layout.epochsPerSample, layout.nextSample, layout.nextNegative, cur, next, r.from, r.to, scratch, WASM_TERMS, layout.pow);
   }
   return args.cur ? args.blocks.map((r) => new Float32Array(memory.buffer, next + 8 * r.from, 2 * (r.to - r.from)).slice()) : null;
 }

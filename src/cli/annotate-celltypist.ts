@@ -14,7 +14,7 @@ import { findCelltypistModel } from '../model/hub/celltypist-registry.ts';
 import { ensureCelltypistModel, forgetCelltypistModel, loadCelltypistRegistry } from '../model/hub/celltypist-node.ts';
 import { loadEnsemblMap } from '../model/node-model.ts';
 import { parseArgs } from './args.ts';
-import { writeAnnotated } from './annotate-output.ts';
+import { checkVotingColumn, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 async function loadModel(arg: string, log: (m: string) => void) {
@@ -44,7 +44,7 @@ function number(p: ReturnType<typeof parseArgs>, name: string, dflt: number, lo:
 }
 
 export async function celltypistCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['celltypist', 'out', 'over-clustering', 'mode', 'p-thres', 'min-prop', 'prefix', 'matrices', 'join'], ['majority-voting']);
+  const p = parseArgs(argv, ['celltypist', 'out', 'mode', 'p-thres', 'prefix', 'matrices', 'join', ...VOTING_FLAGS], VOTING_SWITCHES);
   const inputs = p.positionals;
   const [input] = inputs;
   const modelArg = p.flags.get('celltypist');
@@ -57,18 +57,16 @@ export async function celltypistCommand(argv: string[]): Promise<number> {
     ...DEFAULT_CELLTYPIST_PARAMS,
     mode: mode.startsWith('prob') ? 'prob match' : 'best match',
     pThres: number(p, 'p-thres', 0.5, 0, 1),
-    majorityVoting: p.flags.get('majority-voting') === 'true',
-    overClustering: p.flags.get('over-clustering') ?? null,
-    minProp: number(p, 'min-prop', 0, 0, 1),
+    ...votingFlags(p),
     prefix: p.flags.get('prefix') ?? '',
   };
-  if (params.overClustering && !params.majorityVoting) throw new UsageError('--over-clustering is for --majority-voting');
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   // The model first: a file that is no model (or names a foreign global) stops before the query is read.
   const { model, info } = await loadModel(modelArg, log);
   log(`${info.fileName}: CellTypist model (${info.estimator}${info.sklearnVersion ? `, sklearn ${info.sklearnVersion}` : ''}) with ${model.classes.length} cell types and ${model.features.length.toLocaleString('en-US')} genes`);
   const query = await openCliInputs(inputs, p, log);
   try {
+    checkVotingColumn(query, params);
     let last = 0;
     const { columns, report, prediction } = await celltypistAnnotate(query, model, params, {
       modelName: info.fileName,
@@ -84,7 +82,7 @@ export async function celltypistCommand(argv: string[]): Promise<number> {
     log(`${report.nShared.toLocaleString('en-US')} of the model's ${report.nFeatures.toLocaleString('en-US')} genes in the query${report.nMapped ? ` (${report.nMapped} through the Ensembl/symbol map)` : ''}; ${report.nCells.toLocaleString('en-US')} cells, ${report.mode}${report.mode === 'prob match' ? ` (p > ${report.pThres})` : ''}`);
     for (const w of report.warnings) log(`warning: ${w}`);
     for (const l of report.perLabel) log(`  ${l.label}: ${l.count} cells, mean conf_score ${l.meanConfidence.toFixed(3)}`);
-    if (report.majorityColumn) log(`majority voting over ${report.nClusters} clusters (${report.overClustering})`);
+    for (const line of votingLines(report.voting)) log(line);
     await writeAnnotated(query, input, columns, out, log);
     const dir = p.flags.get('matrices');
     if (dir) {

@@ -14,8 +14,8 @@ import { loadEnsemblMap, loadModelDir, nodeEncoder, type NodeBackend } from '../
 import { intFlag, parseArgs } from './args.ts';
 import { celltypistCommand } from './annotate-celltypist.ts';
 import { scgptHeadCommand } from './annotate-scgpt-head.ts';
-import { evaluationLines, logregCommand } from './annotate-logreg.ts';
-import { transferArgs, writeAnnotated } from './annotate-output.ts';
+import { logregCommand } from './annotate-logreg.ts';
+import { checkVotingColumn, evaluationLines, transferArgs, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 const METHODS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -48,7 +48,7 @@ export async function annotateCommand(argv: string[]): Promise<number> {
 }
 
 async function knnCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend', 'join']);
+  const p = parseArgs(argv, ['reference', 'label-col', 'out', 'embedding', 'model', 'k', 'min-confidence', 'weighted', 'backend', 'join', ...VOTING_FLAGS], VOTING_SWITCHES);
   const { inputs, input, refPath, labelColumn, out } = transferArgs(p);
   const embedding = p.flags.get('embedding') ?? 'pca';
   if (embedding !== 'pca' && embedding !== 'scgpt') throw new UsageError('--embedding must be pca or scgpt');
@@ -57,7 +57,7 @@ async function knnCommand(argv: string[]): Promise<number> {
   const backend = (p.flags.get('backend') ?? 'auto') as NodeBackend;
   if (!['webgpu', 'wasm', 'cpu', 'auto'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu, wasm (float32 on the CPU) or cpu (the exact float64 reference), got "${backend}"`);
   const weighted = p.flags.get('weighted');
-  const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn, reference: 'missing', embedding: embedding === 'pca' ? 'pca' : 'X_scGPT', k: intFlag(p, 'k', 10), minConfidence, weighted: weighted === 'true' || weighted === '1' };
+  const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn, reference: 'missing', embedding: embedding === 'pca' ? 'pca' : 'X_scGPT', k: intFlag(p, 'k', 10), minConfidence, weighted: weighted === 'true' || weighted === '1', voting: votingFlags(p) };
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const ref = await openPaths([refPath]);
   const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
@@ -65,6 +65,7 @@ async function knnCommand(argv: string[]): Promise<number> {
     throw err;
   });
   try {
+    checkVotingColumn(query, params.voting);
     if (embedding === 'scgpt') {
       const modelDir = p.flags.get('model');
       if (!modelDir) throw new UsageError('--embedding scgpt needs --model DIR (a scGPT checkpoint folder or bundle)');
@@ -80,7 +81,8 @@ async function knnCommand(argv: string[]): Promise<number> {
     log(`${report.nQuery} query cells from ${report.nRef} reference cells${report.nShared !== undefined ? ` (${report.nShared} of the reference's ${report.nHvg} HVGs shared)` : ''}; ${(report.summary.confidentShare * 100).toFixed(1)}% at confidence >= ${minConfidence}`);
     for (const l of report.summary.perLabel) log(`  ${l.label}: ${l.count} cells, mean confidence ${l.meanConfidence.toFixed(2)}`);
     if (report.summary.unassigned) log(`  unassigned: ${report.summary.unassigned}`);
-    for (const line of evaluationLines(report)) log(line);
+    for (const line of evaluationLines(report.evaluation)) log(line);
+    for (const line of votingLines(report.voting, report.warnings)) log(line);
     await writeAnnotated(query, input, columns, out, log);
   } finally {
     ref.close();

@@ -84,7 +84,7 @@ Usage:
   scweb annotate QUERY [QUERY...] [--method logreg] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--multi-class multinomial|ovr] [--c 1] [--feature-selection [--top-genes 300]]
               [--solver auto|lbfgs|sgd] [--model-out MODEL.json|MODEL.pkl] [--min-confidence 0.5] [--seed 0]
-              [--threads N] [--join inner|outer]
+              [--threads N] [--backend auto|webgpu|cpu] [--join inner|outer] [--majority-voting [--over-clustering COL] [--min-prop 0]]
       Label transfer (the default method) by L2 logistic regression on log1p(CP10k) of REF's genes
       shared with QUERY (matched by name), CellTypist's recipe: genes without counts in REF
       dropped, StandardScaler, scaled values above 10 clipped; sklearn's objective (summed log-loss +
@@ -98,9 +98,12 @@ Usage:
       macro-F1 and per-label precision/recall against it are printed. --model-out writes the trained
       model (genes, scaler, coefficients, temperature) as scWeb JSON or as a CellTypist .pkl (for
       CellTypist or --method celltypist). --threads: workers for the training (same result for any N).
+      --backend: where the training's gradient runs; auto: a hardware GPU for references of at least
+      1e8 cells x genes x labels (float32 there, finished in float64 on the CPU), else the CPU;
+      webgpu: any adapter at any size; cpu: the CPU pool.
   scweb annotate QUERY [QUERY...] [--method knn] --reference REF --label-col NAME --out OUT.csv|OUT.h5ad
               [--embedding pca|scgpt --model DIR|hf:OWNER/NAME] [--k 10] [--min-confidence 0.5] [--weighted true]
-              [--join inner|outer]
+              [--join inner|outer] [--majority-voting [--over-clustering COL] [--min-prop 0]]
       Reference mapping: cosine kNN vote in the reference's PCA (query projected; genes matched by
       symbol) or in X_scGPT. Adds predicted_NAME (with "unassigned" below the confidence) and
       predicted_NAME_confidence (and, when QUERY has a NAME column, prints accuracy, macro-F1 and
@@ -124,7 +127,11 @@ Usage:
   scweb annotate QUERY [QUERY...] --method scgpt-head --reference REF --label-col NAME --model DIR|hf:OWNER/NAME
               --out OUT.csv|OUT.h5ad [--epochs 10] [--lr 1e-4] [--batch-size 32] [--unfreeze-last]
               [--min-confidence 0.5] [--holdout 0.1] [--seed 0] [--probabilities] [--backend auto|webgpu|wasm|cpu]
-              [--threads N] [--gene-col COL] [--max-length 1200] [--join inner|outer]
+              [--threads N] [--gene-col COL] [--max-length 1200] [--join inner|outer] [--head-out HEAD.pt]
+              [--majority-voting [--over-clustering COL] [--min-prop 0]]
+  scweb annotate QUERY [QUERY...] --method scgpt-head --head HEAD.pt --model DIR|hf:OWNER/NAME --out OUT.csv|OUT.h5ad
+              [--min-confidence 0.5] [--probabilities] [--backend auto|webgpu|wasm|cpu] [--threads N] [--gene-col COL]
+              [--join inner|outer] [--majority-voting [--over-clustering COL] [--min-prop 0]]
       scGPT's classifier head (ClsDecoder: 2 x [Linear, ReLU, LayerNorm], Linear) trained on the
       reference's <cls> cell embeddings as scGPT's annotation tutorial does (cross-entropy, Adam with
       eps 1e-8 and no weight decay, batches of 32 in a seeded order, lr x 0.9 after each epoch);
@@ -132,7 +139,17 @@ Usage:
       reference is held back: its accuracy is printed after each epoch, with macro-F1 at the end.
       Adds predicted_NAME (the most probable label, "unassigned" below --min-confidence) and
       predicted_NAME_confidence (its softmax probability); --probabilities adds
-      predicted_NAME_prob_LABEL for every label. Same seed and inputs, same result.
+      predicted_NAME_prob_LABEL for every label. Same seed and inputs, same result. --head-out saves
+      the trained head as a .pt (torch.load opens it: scGPT's state-dict names, the labels, the
+      encoder's fingerprint, the tokenization); --head annotates with a saved head, no training
+      (its label column and tokenization come with it; a head of another encoder is refused).
+      --majority-voting (logreg, knn, scgpt-head, celltypist): CellTypist's majority voting. Each
+      cluster of COL (default: Leiden at CellTypist's resolution on the query's graph) takes the
+      label most of its cells were given ("Heterogeneous" below --min-prop); adds
+      predicted_NAME_over_clustering and predicted_NAME_majority_voting (celltypist:
+      over_clustering, majority_voting) and, when QUERY has a NAME column, the voted labels'
+      evaluation. "unassigned" cells and cells without a prediction do not vote but take their
+      cluster's label (CellTypist's "Unassigned" votes, as in CellTypist). 50 cells or fewer: no vote.
   scweb metrics IN --basis OBSM_KEY --batch-key KEY [--label-col COL] [--out per_cell.csv]
               [--before OBSM_KEY] [--perplexity 30] [--threads N]
       Batch-integration metrics of the embedding obsm/OBSM_KEY (e.g. X_pca, a Harmony result):

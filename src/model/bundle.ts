@@ -85,10 +85,17 @@ function decode(shard: Uint8Array, offset: number, length: number, dtype: 'f32' 
   return out;
 }
 
+const scratchF = new Float32Array(1);
+const scratchU = new Uint32Array(scratchF.buffer);
+
 /** float32 to IEEE half, round to nearest even. */
 export function floatToHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
+  scratchF[0] = x;
+  return floatBitsToHalf(scratchU[0]);
+}
+
+/** `floatToHalf` of the float32 whose bits are `u` (whole arrays go through a Uint32Array view, no copy). */
+export function floatBitsToHalf(u: number): number {
   const sign = (u >>> 16) & 0x8000;
   const exp = (u >>> 23) & 0xff;
   let mant = u & 0x7fffff;

@@ -17,6 +17,7 @@ import { download, exportName } from './download.ts';
 import { annotationCsvColumns, annotationCsvName, fateNote, suggestionFates, USER_LABEL } from './label-helpers.ts';
 import { setOnDatasetOpened, useApp, type Panel } from './store.ts';
 import { dataClient } from './worker-client.ts';
+import { votingRequest } from '../analysis/vote-predictions.ts';
 
 export { USER_LABEL };
 
@@ -92,6 +93,10 @@ export interface AnnotationState {
   cancelJob(): void;
   /** Saves the last mapping's trained model (logistic regression) as JSON or a CellTypist .pkl. */
   downloadModel(format: 'json' | 'pkl'): Promise<void>;
+  /** Saves the last trained classifier head as a .pt (PyTorch's torch.load opens it; "Use a saved head" and the CLI's --head reuse it). */
+  downloadHead(): Promise<void>;
+  /** Annotates the dataset with a saved head (no training), on the chosen model, which must be the one it was trained on. */
+  useSavedHead(file: File): Promise<void>;
   suggest(groupBy: string, useUserSets: boolean): Promise<void>;
   startLabels(from: string): Promise<void>;
   /** Takes up the user_label column already in the dataset (a restored session or a saved file) for further edits, with its saved colours. */
@@ -156,7 +161,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       const name = choice.kind === 'file' ? choice.file.name : choice.name;
       // A new try replaces the last one's error in this section.
       if (useApp.getState().error?.panel === 'celltypist') useApp.getState().dismissError();
-      const { id, done } = dataClient().request<'celltypist-done'>({ type: 'celltypist', source, params: get().celltypistParams }, progress);
+      const { id, done } = dataClient().request<'celltypist-done'>({ type: 'celltypist', source, params: votingRequest(get().celltypistParams) }, progress);
       job(`CellTypist: ${name}`)(id);
       try {
         const { summary, report } = await done;
@@ -225,7 +230,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
           return;
         }
         const { device, ...h } = get().headSettings;
-        const params: HeadParams = { ...DEFAULT_HEAD_PARAMS, ...h, labelColumn: map.labelColumn, reference: map.reference, minConfidence: map.minConfidence, seed: map.seed };
+        const params: HeadParams = { ...DEFAULT_HEAD_PARAMS, ...h, labelColumn: map.labelColumn, reference: map.reference, minConfidence: map.minConfidence, seed: map.seed, voting: votingRequest(map.voting) };
         request = dataClient().request<'mapped'>({ type: 'annotate-head', model, params, fromReference, backend: device, threads: useAnalysis.getState().threads }, (fraction, message, _rate, epoch) => {
           progress(fraction, message);
           if (epoch) set({ headEpochs: [...get().headEpochs, epoch] });
@@ -233,14 +238,15 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         set({ headEpochs: [] });
         job('loading the model')(request.id);
       } else {
-        request = dataClient().request<'mapped'>({ type: 'map', params: map, fromReference, threads: useAnalysis.getState().threads }, progress);
+        request = dataClient().request<'mapped'>({ type: 'map', params: { ...map, voting: votingRequest(map.voting) }, fromReference, threads: useAnalysis.getState().threads }, progress);
         job('mapping')(request.id);
       }
       try {
         const { summary, report } = await request.done;
         set({ mapReport: report, job: null });
         useApp.setState({ summary });
-        await useApp.getState().setColorBy(report.predictedColumn);
+        // Coloured by the vote when there is one, as CellTypist's majority_voting.
+        await useApp.getState().setColorBy(report.voting?.votedColumn ?? report.predictedColumn);
       } catch (err) {
         set({ job: null });
         fail(err, head ? 'Training the classifier head' : 'Mapping', 'mapping');
@@ -265,6 +271,40 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         }
       } catch (err) {
         fail(err, 'Model download', 'mapping');
+      }
+    },
+
+    async downloadHead() {
+      try {
+        const name = exportName(useApp.getState().summary?.file, [get().mapReport?.labelColumn ?? 'labels', 'scgpt_head'], 'pt');
+        const { bytes } = await dataClient().request<'file'>({ type: 'head-file' }).done;
+        download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      } catch (err) {
+        fail(err, 'Saving the head', 'mapping');
+      }
+    },
+
+    async useSavedHead(file) {
+      const action = `Annotating with ${file.name}`;
+      const model = useApp.getState().chosenSource();
+      if (!model) {
+        fail(new Error('choose the model the head was trained on first (the model select above): the head reads its cell embeddings'), action, 'mapping');
+        return;
+      }
+      if (useApp.getState().error?.panel === 'mapping') useApp.getState().dismissError();
+      const { device } = get().headSettings;
+      const map = get().mapParams;
+      const request = dataClient().request<'mapped'>({ type: 'annotate-saved-head', model, file, minConfidence: map.minConfidence, voting: votingRequest(map.voting), backend: device, threads: useAnalysis.getState().threads }, progress);
+      set({ headEpochs: [] });
+      job(`reading ${file.name}`)(request.id);
+      try {
+        const { summary, report } = await request.done;
+        set({ mapReport: report, job: null });
+        useApp.setState({ summary });
+        await useApp.getState().setColorBy(report.voting?.votedColumn ?? report.predictedColumn);
+      } catch (err) {
+        set({ job: null });
+        fail(err, action, 'mapping');
       }
     },
 
@@ -367,7 +407,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: DEFAULT_MAP_PARAMS, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
+      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: { ...DEFAULT_MAP_PARAMS, voting: { ...get().mapParams.voting, overClustering: null } }, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
     },
   };
 });

@@ -20,7 +20,12 @@ import type { H5Lib } from '../io/h5/runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
 import { csrToCsc, type SnapshotContent } from '../io/h5ad/snapshot.ts';
 import { annotationCsv, mapAcross, mapWithin, type MapParams, type MapReport } from '../analysis/mapping.ts';
-import { headAcross, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
+import { logRegGpu } from '../analysis/logreg-engine.ts';
+import type { SparseGraph } from '../analysis/connectivities.ts';
+import { votingColumnNames } from '../analysis/vote-predictions.ts';
+import { headAcross, headFromFile, headWithin, type HeadOptions, type HeadParams, type HeadReport } from '../analysis/scgpt-head.ts';
+import { writeHeadFile, type SavedHead } from '../model/head-file.ts';
+import type { VotingParams } from '../analysis/vote-predictions.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
 import { celltypistAnnotate, type CelltypistParams, type CelltypistReport } from '../analysis/celltypist.ts';
@@ -72,6 +77,8 @@ export class AnalysisSession {
   private readonly addedObsm = new Set<string>();
   /** The last mapping's trained model (logistic regression), for download. */
   private mapModel: LinearAnnotator | null = null;
+  /** The last classifier head trained here, for "Save head". */
+  private trainedHead: SavedHead | null = null;
   /** Workers for the CPU steps (the data worker sets it per request); null: one thread. */
   pool: WorkerPool | null = null;
 
@@ -365,22 +372,40 @@ export class AnalysisSession {
 
   /** Maps from the labelled cells of this dataset, or (with `reference`) from another dataset. */
   async map(params: MapParams, reference: Dataset | null, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<MapReport> {
-    const opts = { signal, onProgress, pool: this.pool };
+    // Logistic regression's gradient on this worker's GPU where the choice and the size allow.
+    const { gpu, detail } = params.method === 'logreg' ? await logRegGpu(params.logreg.device) : { gpu: null, detail: '' };
+    const opts = { signal, onProgress, pool: this.pool, graph: this.fullGraph(), gpu, noGpu: detail };
     const { columns, report, model } = reference ? await mapAcross(reference, this.ds, params, opts) : await mapWithin(this.ds, params, opts);
-    // A new half split replaces the old one's column; other mappings' columns stay.
-    this.replaceColumns(columns, (name) => name === `predicted_${params.labelColumn}_split`);
+    this.replaceColumns(columns, staleOfMapping(params.labelColumn));
     this.mapModel = model ?? null;
     return report;
   }
 
   /** Annotates with scGPT's classifier head trained on this dataset's labelled cells, or (with `reference`) on another dataset's. */
   async annotateHead(model: LoadedModel, encoder: CellEncoder, params: HeadParams, reference: Dataset | null, opts: HeadOptions): Promise<HeadReport> {
-    const { columns, report } = reference ? await headAcross(reference, this.ds, model, encoder, params, opts) : await headWithin(this.ds, model, encoder, params, opts);
-    for (const c of columns) {
-      this.ds.setColumn(c);
-      this.added.add(c.name);
-    }
+    const { columns, report, trained } = reference ? await headAcross(reference, this.ds, model, encoder, params, { ...opts, graph: this.fullGraph(), pool: this.pool }) : await headWithin(this.ds, model, encoder, params, { ...opts, graph: this.fullGraph(), pool: this.pool });
+    this.replaceColumns(columns, staleOfMapping(params.labelColumn));
+    this.trainedHead = trained ?? null;
     return report;
+  }
+
+  /** The last trained head as a .pt (model/head-file.ts). */
+  headFile(): Uint8Array {
+    if (!this.trainedHead) throw new Error('no trained head: train the scGPT classifier head first');
+    return writeHeadFile(this.trainedHead);
+  }
+
+  /** Annotates this dataset with a saved head; its columns are set only once every cell is predicted. */
+  async annotateSavedHead(model: LoadedModel, encoder: CellEncoder, saved: SavedHead, fileName: string, p: { minConfidence: number; voting: VotingParams }, opts: HeadOptions & { mismatchFix: string }): Promise<HeadReport> {
+    const { columns, report } = await headFromFile(this.ds, model, encoder, saved, fileName, p, { ...opts, graph: this.fullGraph(), pool: this.pool });
+    this.replaceColumns(columns, staleOfMapping(saved.labelColumn));
+    return report;
+  }
+
+  /** The pipeline's neighbourhood graph when it covers every cell (majority voting over-clusters on it). */
+  private fullGraph(): SparseGraph | null {
+    const run = this.lastRun?.result;
+    return run && run.nKept === this.ds.nObs ? run.neighbors.graph : null;
   }
 
   /** The last mapping's trained model as JSON (scweb-linear-annotator), for reuse. */
@@ -404,8 +429,7 @@ export class AnalysisSession {
    * it covers every cell. Columns are set only once all is computed: a failure changes nothing.
    */
   async celltypist(model: LinearAnnotator, modelName: string, params: CelltypistParams, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<CelltypistReport> {
-    const run = this.lastRun?.result;
-    const graph = run && run.nKept === this.ds.nObs ? run.neighbors.graph : null;
+    const graph = this.fullGraph();
     const ensemblToSymbol = await this.resources.ensemblMap().catch(() => new Map<string, string>());
     const { columns, report } = await celltypistAnnotate(this.ds, model, params, { modelName, ensemblToSymbol, graph, signal, onProgress, pool: this.pool });
     const ours = new Set(['predicted_labels', 'over_clustering', 'majority_voting', 'conf_score'].map((n) => `${params.prefix}${n}`));
@@ -576,4 +600,14 @@ export class AnalysisSession {
     const e = this.ds.readEmbedding(key);
     return pointsInPolygon(e.data, e.shape[1], e.shape[0], polygon);
   }
+}
+
+/**
+ * A new label transfer of `label` replaces the last one's half split and majority vote (a run
+ * without them leaves none behind); other mappings' columns stay.
+ */
+function staleOfMapping(label: string): (name: string) => boolean {
+  const v = votingColumnNames(`predicted_${label}_`);
+  const stale = new Set([`predicted_${label}_split`, v.overClustering, v.voted]);
+  return (name) => stale.has(name);
 }

@@ -12,6 +12,7 @@ import { topComponentsAsync } from '../analysis/pca-small.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, wasmEncoder, webgpuEncoder } from '../model/embed.ts';
+import { HeadFileError, MAX_HEAD_BYTES, readHeadFile } from '../model/head-file.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { WasmEncoder } from '../model/encoder-wasm.ts';
 import { initBrowserWasm } from './wasm-backend.ts';
@@ -196,7 +197,33 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
         const report = await requireSession().annotateHead(loaded!.model, encoder, req.params, req.fromReference ? reference : null, {
           signal,
           ensemblToSymbol: await browserResources.ensemblMap(),
+          modelName: modelName(req.model),
+          createdBy: 'scWeb (browser)',
           onProgress: (fraction, message, epoch) => post({ type: 'progress', id: req.id, fraction, message, epoch }),
+        });
+        post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
+      });
+    case 'head-file': {
+      const bytes = requireSession().headFile();
+      post({ type: 'file', id: req.id, name: 'head.pt', bytes }, [bytes.buffer]);
+      return;
+    }
+    case 'annotate-saved-head':
+      return withCancel(req.id, async (signal) => {
+        const file = req.file;
+        // The file first: one that is not a head is refused before the model is loaded.
+        if (file.size > MAX_HEAD_BYTES) throw new HeadFileError(file.name, `${(file.size / 2 ** 20).toFixed(0)} MiB is far more than a classifier head: not a saved head`);
+        post({ type: 'progress', id: req.id, fraction: 0, message: `reading ${file.name}` });
+        const saved = await readHeadFile(new Uint8Array(await file.arrayBuffer()), file.name);
+        await ensureModel(req.id, req.model);
+        const encoder = await encoderFor({ backend: req.backend, threads: req.threads });
+        if (req.backend === 'cpu') await initBrowserWasm(req.threads).catch(() => undefined);
+        const report = await requireSession().annotateSavedHead(loaded!.model, encoder, saved, file.name, { minConfidence: req.minConfidence, voting: req.voting }, {
+          signal,
+          ensemblToSymbol: await browserResources.ensemblMap(),
+          modelName: modelName(req.model),
+          mismatchFix: `Choose the model it was trained on ("${saved.encoder.name}") in the model select, or train a new head on this model.`,
+          onProgress: (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }),
         });
         post({ type: 'mapped', id: req.id, summary: summarize(requireDataset()), report });
       });
@@ -441,6 +468,13 @@ function sendColumn(id: number, name: string): void {
 
 // One model and its GPU and WASM encoders stay loaded between runs; a different model replaces them.
 let loaded: { key: string; model: LoadedModel; gpu: TfjsEncoder | null; wasm?: WasmEncoder; cachedAs?: string } | null = null;
+
+/** What the user calls a model: its id, or the folder its files were picked from. */
+function modelName(s: ModelSource): string {
+  if (s.kind !== 'files') return s.id;
+  const path = s.files[0]?.webkitRelativePath ?? '';
+  return path.includes('/') ? path.split('/')[0] : s.files.map((f) => f.name).join(', ');
+}
 
 function sourceKey(s: ModelSource): string {
   return s.kind === 'files' ? `files:${s.files.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|')}` : `${s.kind}:${s.id}`;

@@ -8,6 +8,7 @@ import type { AnalysisReport, MarkerTable } from '../analysis/report.ts';
 import type { IntegrationMetricsReport } from '../analysis/integration-compare.ts';
 import type { MapParams, MapReport } from '../analysis/mapping.ts';
 import type { HeadParams, HeadReport } from '../analysis/scgpt-head.ts';
+import type { VotingParams } from '../analysis/vote-predictions.ts';
 import type { HeadEpoch } from '../model/cls-train.ts';
 import type { CelltypistParams, CelltypistReport } from '../analysis/celltypist.ts';
 import type { CelltypistEntry } from '../model/hub/celltypist-registry.ts';
@@ -87,6 +88,10 @@ export type Request =
   | { type: 'map-model'; id: number; format: 'json' | 'pkl' }
   /** scGPT's classifier head trained on the labelled cells (or the reference's) with `model` on `backend`. */
   | { type: 'annotate-head'; id: number; model: ModelSource; params: HeadParams; fromReference?: boolean; backend: DevicePreference; threads?: number }
+  /** The last trained head as a .pt (a 'file' answer). */
+  | { type: 'head-file'; id: number }
+  /** Annotates the dataset with a saved head (no training) on `model`, which must be the encoder it was trained on. */
+  | { type: 'annotate-saved-head'; id: number; model: ModelSource; file: File; minConfidence: number; voting: VotingParams; backend: DevicePreference; threads?: number }
   | { type: 'open-reference'; id: number; files: File[] }
   /** Annotate the dataset with a CellTypist model: a .pkl the user picked, or a registry model (cached, or downloaded from `endpoint`). */
   | { type: 'celltypist'; id: number; source: CelltypistSource; params: CelltypistParams }

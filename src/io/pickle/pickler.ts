@@ -1,6 +1,7 @@
 // A Python pickle writer (protocol 4, without frames, which readers treat as optional) for plain
 // data, numpy arrays in numpy's own pickled form (_reconstruct + state, as numpy 1.x writes them,
-// which numpy 2 still reads) and instances of named classes (NEWOBJ + BUILD of their __dict__).
+// which numpy 2 still reads), instances of named classes (NEWOBJ + BUILD of their __dict__), and
+// the calls and persistent ids torch.save's data.pkl is made of (model/checkpoint/torch-save.ts).
 
 /** What can be written. JS numbers are floats; ints are `{ int }`. */
 export type PyOut =
@@ -15,6 +16,12 @@ export type PyOut =
   | { t: 'dict'; entries: [PyOut, PyOut][] }
   /** cls.__new__(cls) then obj.__dict__.update(state): how pickle stores an sklearn estimator. */
   | { t: 'object'; module: string; name: string; state: PyOut }
+  /** The callable `module.name` itself (GLOBAL), e.g. a storage type inside a persistent id. */
+  | { t: 'global'; module: string; name: string }
+  /** module.name(*args) (REDUCE): how torch.save rebuilds a tensor or an empty OrderedDict. */
+  | { t: 'call'; module: string; name: string; args: PyOut[] }
+  /** A persistent id (BINPERSID): the unpickler's persistent_load resolves it (torch.save's storages). */
+  | { t: 'persid'; pid: PyOut }
   | { t: 'ndarray'; dtype: OutDtype; shape: number[]; data: ArrayLike<number> | readonly string[] }
   | { t: 'scalar'; dtype: Exclude<OutDtype, 'O'>; value: number };
 
@@ -26,6 +33,8 @@ export const dict = (o: Record<string, PyOut>): PyOut => ({ t: 'dict', entries: 
 const NUMPY_CORE = 'numpy.core.multiarray';
 
 class Out {
+  /** 2: only protocol 2's opcodes (BINUNICODE, text GLOBAL), as torch.save writes and its weights_only loader reads. */
+  constructor(readonly protocol: 2 | 4) {}
   private chunks: Uint8Array[] = [];
   private cur = new Uint8Array(1 << 16);
   private n = 0;
@@ -63,7 +72,7 @@ class Out {
 
   str(s: string) {
     const b = this.enc.encode(s);
-    if (b.length < 256) {
+    if (b.length < 256 && this.protocol >= 4) {
       this.byte(0x8c);
       this.byte(b.length);
     } else {
@@ -73,6 +82,7 @@ class Out {
     this.raw(b);
   }
   bytes(b: Uint8Array) {
+    if (this.protocol < 3) throw new Error('pickle: bytes need protocol 3 or later');
     if (b.length < 256) {
       this.byte(0x43);
       this.byte(b.length);
@@ -120,6 +130,12 @@ class Out {
     this.raw(b);
   }
   global(module: string, name: string) {
+    if (this.protocol < 4) {
+      // GLOBAL: "module\nname\n" as text.
+      this.byte(0x63);
+      this.raw(this.enc.encode(`${module}\n${name}\n`));
+      return;
+    }
     this.str(module);
     this.str(name);
     this.byte(0x93);
@@ -141,11 +157,14 @@ class Out {
 const MARK = 0x28;
 const BATCH = 1000;
 
-/** The pickle of `value` (protocol 4): what Python's pickle.load reads back as the same structure. */
-export function pickle(value: PyOut): Uint8Array {
-  const o = new Out();
+/**
+ * The pickle of `value` (protocol 4, or 2: the opcodes torch.save writes and torch.load's
+ * weights_only unpickler accepts): what Python's pickle.load reads back as the same structure.
+ */
+export function pickle(value: PyOut, protocol: 2 | 4 = 4): Uint8Array {
+  const o = new Out(protocol);
   o.byte(0x80);
-  o.byte(4);
+  o.byte(protocol);
   write(o, value);
   o.byte(0x2e);
   return o.done();
@@ -189,6 +208,17 @@ function write(o: Out, v: PyOut): void {
       o.byte(0x81); // NEWOBJ
       write(o, v.state);
       o.byte(0x62); // BUILD
+      return;
+    case 'global':
+      return o.global(v.module, v.name);
+    case 'call':
+      o.global(v.module, v.name);
+      tuple(o, v.args);
+      o.byte(0x52); // REDUCE
+      return;
+    case 'persid':
+      write(o, v.pid);
+      o.byte(0x51); // BINPERSID
       return;
     case 'ndarray':
       return ndarray(o, v);

@@ -14,31 +14,48 @@ export class CheckpointError extends Error {}
 
 const ITEM_SIZE: Record<string, number> = { float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
 
-export async function readTorchStateDict(bytes: Uint8Array): Promise<Map<string, Tensor>> {
+/** A torch.save archive opened: its pickled root object, and its tensors read on demand. */
+export interface TorchArchive {
+  root: PickleValue;
+  /** The tensor `t` (named `name` in messages) as float32. */
+  tensor(name: string, t: TensorRef): Promise<Tensor>;
+}
+
+export async function openTorchArchive(bytes: Uint8Array): Promise<TorchArchive> {
   const entries = readZipDirectory(bytes);
   const pkl = [...entries.values()].find((e) => e.name.endsWith('/data.pkl') || e.name === 'data.pkl');
   if (!pkl) throw new CheckpointError('no data.pkl in the archive: not a torch.save checkpoint');
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
   const root = unpickle(await entryBytes(bytes, pkl));
-  const dict = findStateDict(root);
-  if (!dict) throw new CheckpointError('the checkpoint holds no state_dict (a mapping of parameter names to tensors)');
   const storages = new Map<string, Uint8Array>();
+  return {
+    root,
+    async tensor(name, t) {
+      let raw = storages.get(t.storage.key);
+      if (!raw) {
+        const entry = entries.get(`${prefix}data/${t.storage.key}`);
+        if (!entry) throw new CheckpointError(`tensor ${name}: storage ${t.storage.key} is missing from the archive`);
+        raw = await entryBytes(bytes, entry);
+        storages.set(t.storage.key, raw);
+      }
+      return materialize(name, t, raw);
+    },
+  };
+}
+
+export async function readTorchStateDict(bytes: Uint8Array): Promise<Map<string, Tensor>> {
+  const archive = await openTorchArchive(bytes);
+  const dict = findStateDict(archive.root);
+  if (!dict) throw new CheckpointError('the checkpoint holds no state_dict (a mapping of parameter names to tensors)');
   const out = new Map<string, Tensor>();
   for (const [k, v] of dict) {
     if (typeof k !== 'string' || !isTensor(v)) continue;
-    let raw = storages.get(v.storage.key);
-    if (!raw) {
-      const entry = entries.get(`${prefix}data/${v.storage.key}`);
-      if (!entry) throw new CheckpointError(`tensor ${k}: storage ${v.storage.key} is missing from the archive`);
-      raw = await entryBytes(bytes, entry);
-      storages.set(v.storage.key, raw);
-    }
-    out.set(k, materialize(k, v, raw));
+    out.set(k, await archive.tensor(k, v));
   }
   return out;
 }
 
-function isTensor(v: PickleValue): v is TensorRef {
+export function isTensor(v: PickleValue): v is TensorRef {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Uint8Array) && (v as TensorRef).kind === 'tensor';
 }
 
@@ -56,6 +73,9 @@ function materialize(name: string, t: TensorRef, raw: Uint8Array): Tensor {
   const { dtype } = t.storage;
   const size = ITEM_SIZE[dtype];
   const n = t.shape.reduce((a, b) => a * b, 1);
+  // Elements the storage holds: a shape, offset or stride past them is refused before any allocation.
+  const held = Math.floor(raw.byteLength / size);
+  if (!(Number.isSafeInteger(n) && n <= held)) throw new CheckpointError(`tensor ${name}: its shape ${JSON.stringify(t.shape)} needs more elements than its storage holds (${held})`);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const read = (i: number): number => {
     const at = i * size;
@@ -71,7 +91,7 @@ function materialize(name: string, t: TensorRef, raw: Uint8Array): Tensor {
       default: return view.getUint8(at);
     }
   };
-  if ((t.offset + maxIndex(t)) * size >= raw.byteLength + size) {
+  if (n > 0 && t.offset + maxIndex(t) >= held) {
     throw new CheckpointError(`tensor ${name}: its storage is shorter than its shape ${JSON.stringify(t.shape)} needs`);
   }
   const data = new Float32Array(n);

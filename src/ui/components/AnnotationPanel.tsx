@@ -15,6 +15,7 @@ import type { HeadEpoch, HeadReport, MapReport } from '../../workers/protocol.ts
 import { ModelSelect } from './ModelSelect.tsx';
 import { PanelError } from './PanelError.tsx';
 import { CelltypistSection } from './CelltypistSection.tsx';
+import { MajorityVotingOptions, MajorityVotingResult } from './MajorityVoting.tsx';
 
 const isHead = (r: MapReport | HeadReport): r is HeadReport => r.method === 'scgpt-head';
 
@@ -82,13 +83,40 @@ function HeadOptions() {
           <option value="cpu">CPU (exact float64 encoder)</option>
         </select>
       </label>
+      <label title="a head saved after training here (Save head) or by scweb annotate --head-out: annotates every cell of this dataset without training; the model above must be the one it was trained on">
+        use a saved head
+        <input
+          type="file"
+          accept=".pt,.pth"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            // Cleared, so picking the same file again runs again.
+            e.target.value = '';
+            if (file) void a.useSavedHead(file);
+          }}
+          data-testid="head-file"
+        />
+      </label>
     </>
   );
 }
 
-/** What the head learnt: its input, device, time, the held-back cells' scores and the epochs. */
+/** What the head learnt: its input, device, time, the held-back cells' scores and the epochs; or, for a saved head, where it came from. */
 function HeadSummary({ r }: { r: HeadReport }) {
+  const a = useAnnotation();
   const training = r.history.reduce((s, e) => s + e.seconds, 0);
+  const saved = r.savedHead;
+  if (saved) {
+    return (
+      <p className="muted" data-testid="head-report">
+        Saved head {saved.file} ({saved.classes} labels of {saved.labelColumn}, trained on {saved.reference}, {r.nRef.toLocaleString()} cells, with the encoder {saved.encoder}
+        {r.unfreezeLast ? ' and its last layer' : ''}) on {r.embedding} ({r.encoder}; tfjs {r.backend}; {r.seconds.toFixed(1)} s).
+        {r.heldOut && ` When trained, its held-out reference cells (${r.heldOut.n}) scored accuracy ${(r.heldOut.accuracy * 100).toFixed(1)}%, macro-F1 ${r.heldOut.macroF1.toFixed(3)}.`}
+        {r.noGenes.query > 0 && ` ${r.noGenes.query} cells have no expressed gene in the model's vocabulary: no prediction.`}
+        {saved.note && ` Note: ${saved.note}.`}
+      </p>
+    );
+  }
   return (
     <>
       <p className="muted" data-testid="head-report">
@@ -102,6 +130,11 @@ function HeadSummary({ r }: { r: HeadReport }) {
         {r.noGenes.reference + r.noGenes.query > 0 && ` ${r.noGenes.reference + r.noGenes.query} cells have no expressed gene in the model's vocabulary: no prediction.`}
       </p>
       <EpochTable epochs={r.history} />
+      <div className="row">
+        <button onClick={() => void a.downloadHead()} data-testid="head-save" title="the trained head (and its encoder layer, when trained) as a .pt: PyTorch's torch.load opens it with scGPT's key names; reuse it here or with scweb annotate --head">
+          Save head
+        </button>
+      </div>
     </>
   );
 }
@@ -133,6 +166,8 @@ export function AnnotationPanel() {
   const r = a.mapReport;
   const method = a.method;
   const reps = ['pca', ...Object.keys(summary.obsm).filter((k) => k === 'X_scGPT' && (!a.useReference || (a.reference && 'X_scGPT' in a.reference.obsm)))];
+  // Over-clusterings: any categorical column but predicted labels (an earlier vote's over-clusters are fine).
+  const overColumns = categorical.filter((n) => !n.startsWith('predicted_') || n.endsWith('_over_clustering'));
   const labelSource = a.useReference && a.reference ? a.reference : summary;
   const labelColumns = Object.entries(labelSource.obs)
     .filter(([n, c]) => !n.startsWith('predicted_') && ((c.categories && Object.keys(c.categories).length <= 500) || (c.type === 'string' && (c.n_unique ?? Infinity) <= 500)))
@@ -206,6 +241,7 @@ export function AnnotationPanel() {
             <input type="checkbox" checked={p.weighted} onChange={(e) => a.setMapParams({ ...p, weighted: e.target.checked })} /> distance-weighted
           </span>
         </label>
+        <MajorityVotingOptions value={p.voting} onChange={(voting) => a.setMapParams({ ...p, voting })} columns={overColumns} testId="map" />
       </fieldset>
       <div className="row">
         <button className="primary" disabled={!p.labelColumn || !!a.job} onClick={() => void a.runMap()} data-testid="run-map">
@@ -262,7 +298,13 @@ export function AnnotationPanel() {
             </tbody>
           </table>
           {!isHead(r) && <MappingTraining report={r} />}
-          {!isHead(r) && <MappingEvaluation report={r} />}
+          <MappingEvaluation report={r} />
+          {r.warnings?.map((w) => (
+            <p key={w} className="muted" data-testid="map-warning">
+              {w}
+            </p>
+          ))}
+          {r.voting && <MajorityVotingResult report={r.voting} testId="map" />}
           {!isHead(r) && r.training && (
             <div className="row">
               Download the model:

@@ -2,11 +2,13 @@
 // (downloaded once, cached in the browser) or a .pkl file the user picks; CellTypist's options;
 // the result as obs columns (predicted_labels, majority_voting, conf_score) with a summary and
 // buttons to colour by each. A file that is not a model fails with its name; the data stay as they were.
+// Majority voting is the drawer's shared option (MajorityVoting.tsx).
 import { useEffect, useState } from 'react';
 import { useAnnotation } from '../annotation-store.ts';
 import { useApp } from '../store.ts';
 import { PanelError } from './PanelError.tsx';
 import { dataClient } from '../worker-client.ts';
+import { MajorityVotingOptions, MajorityVotingResult } from './MajorityVoting.tsx';
 
 export function CelltypistSection({ categorical }: { categorical: string[] }) {
   const a = useAnnotation();
@@ -66,24 +68,7 @@ export function CelltypistSection({ categorical }: { categorical: string[] }) {
             <input type="number" value={p.pThres} min={0} max={1} step={0.05} onChange={(e) => set({ pThres: Number(e.target.value) })} data-testid="celltypist-pthres" />
           </label>
         )}
-        <label>
-          <span>
-            <input type="checkbox" checked={p.majorityVoting} onChange={(e) => set({ majorityVoting: e.target.checked })} data-testid="celltypist-majority" /> majority voting
-          </span>
-        </label>
-        {p.majorityVoting && (
-          <label>
-            over-clustering
-            <select value={p.overClustering ?? ''} onChange={(e) => set({ overClustering: e.target.value || null })} data-testid="celltypist-overclustering">
-              <option value="">Leiden at CellTypist&apos;s resolution</option>
-              {overColumns.map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <MajorityVotingOptions value={p} onChange={(v) => set(v)} columns={overColumns} testId="celltypist" />
       </fieldset>
       <div className="row">
         <button className="primary" disabled={!picked || !!a.job} onClick={() => picked && void a.runCelltypist({ kind: 'registry', name: picked.name })} data-testid="celltypist-run" title={picked ? `${picked.description}. From ${a.celltypistEndpoint}` : undefined}>
@@ -104,7 +89,7 @@ export function CelltypistSection({ categorical }: { categorical: string[] }) {
           <p className="muted">
             {r.nCells.toLocaleString()} cells annotated with {r.model}: {r.nShared.toLocaleString()} of its {r.nFeatures.toLocaleString()} genes in this dataset
             {r.nMapped ? ` (${r.nMapped} through Ensembl ids/symbols)` : ''}; {r.mode}
-            {r.mode === 'prob match' ? ` (p > ${r.pThres})` : ''}.{r.overClustering ? ` Majority voting over ${r.nClusters} clusters: ${r.overClustering}.` : ''}
+            {r.mode === 'prob match' ? ` (p > ${r.pThres})` : ''}.
           </p>
           {r.warnings.map((w) => (
             <p key={w} className="muted" data-testid="celltypist-warning">
@@ -112,12 +97,13 @@ export function CelltypistSection({ categorical }: { categorical: string[] }) {
             </p>
           ))}
           <div className="row">
-            {[r.predictedColumn, r.majorityColumn, r.confidenceColumn].filter((c): c is string => !!c).map((c) => (
+            {[r.predictedColumn, r.confidenceColumn].map((c) => (
               <button key={c} className={colorBy === c ? 'chip active' : 'chip'} onClick={() => void useApp.getState().setColorBy(c)} data-testid={`celltypist-color-${c}`}>
                 colour by {c}
               </button>
             ))}
           </div>
+          {r.voting && <MajorityVotingResult report={r.voting} testId="celltypist" />}
           <table className="small" data-testid="celltypist-labels">
             <thead>
               <tr>

@@ -1,5 +1,6 @@
 // The logistic-regression choices of the annotation drawer: softmax or CellTypist's one-vs-rest,
-// the L2 strength (sklearn's C) and CellTypist's feature selection.
+// the L2 strength (sklearn's C), CellTypist's feature selection and where the training's gradient
+// runs ('auto': the GPU for references above the threshold of analysis/logreg-engine.ts).
 import type { MapParams } from '../../workers/protocol.ts';
 
 export function LogRegOptions({ p, set }: { p: MapParams; set: (p: MapParams) => void }) {
@@ -22,6 +23,14 @@ export function LogRegOptions({ p, set }: { p: MapParams; set: (p: MapParams) =>
         <span>
           <input type="checkbox" checked={l.featureSelection} onChange={(e) => setL({ featureSelection: e.target.checked })} data-testid="map-feature-selection" /> feature selection
         </span>
+      </label>
+      <label title="where the training's gradient runs. auto: a hardware GPU for large references (float32 there, finished in float64 on the CPU), else the CPU; WebGPU: the GPU at any size (a software one too)">
+        device
+        <select value={l.device ?? 'auto'} onChange={(e) => setL({ device: e.target.value as NonNullable<typeof l.device> })} data-testid="map-logreg-device">
+          <option value="auto">auto</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="cpu">CPU</option>
+        </select>
       </label>
       {l.featureSelection && (
         <label>

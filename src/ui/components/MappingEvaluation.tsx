@@ -1,7 +1,7 @@
 // What a label transfer is worth: how logistic regression was trained and how well calibrated it
 // is on the reference cells held back from training, and, against known labels (the held-out half,
 // or the query's own column), a confusion matrix whose cells select their cells on the plot, and
-// precision and recall per label.
+// precision and recall per label: of the per-cell prediction, or of its majority vote.
 import { useState } from 'react';
 import { NO_LABEL_COLOR } from '../../io/category-palette.ts';
 import type { MapReport } from '../../workers/protocol.ts';
@@ -18,7 +18,8 @@ export function MappingTraining({ report }: { report: MapReport }) {
   return (
     <p className="muted small" data-testid="map-calibration">
       Logistic regression ({t.solver === 'lbfgs' ? 'L-BFGS' : 'mini-batch SGD'}) on {t.nCells.toLocaleString()} cells × {t.nFeatures.toLocaleString()} genes
-      {t.featureSelection ? ` (${t.featureSelection})` : ''}: {t.iterations} {t.solver === 'lbfgs' ? 'iterations' : 'epochs'}, {t.converged ? 'converged' : 'not converged'}, {t.seconds.toFixed(1)} s.
+      {t.featureSelection ? ` (${t.featureSelection})` : ''}: {t.iterations} {t.solver === 'lbfgs' ? 'iterations' : 'epochs'}, {t.converged ? 'converged' : 'not converged'}, {t.seconds.toFixed(1)} s
+      {t.engine && <span data-testid="map-engine"> on the {t.engine}</span>}.
       {c.nHeldOut > 0 && (
         <>
           {' '}On {c.nHeldOut.toLocaleString()} held-back reference cells: accuracy {pct(c.accuracy)}, macro-F1 {c.macroF1.toFixed(3)}, calibration error (ECE) {c.eceBefore.toFixed(3)} → {c.eceAfter.toFixed(3)} at temperature {c.temperature.toFixed(2)}
@@ -29,7 +30,10 @@ export function MappingTraining({ report }: { report: MapReport }) {
   );
 }
 
-type Cells = { report: MapReport; truth: { codes: Int32Array; categories: string[] }; pred: { codes: Int32Array; categories: string[] } };
+/** The labels evaluated: their column and the evaluation against known ones. */
+type Evaluated = { predictedColumn: string; evaluation?: MapReport['evaluation'] };
+
+type Cells = { report: Evaluated; truth: { codes: Int32Array; categories: string[] }; pred: { codes: Int32Array; categories: string[] } };
 
 async function categorical(name: string): Promise<{ codes: Int32Array; categories: string[] }> {
   const { column } = await dataClient().request<'column'>({ type: 'column', name }).done;
@@ -37,10 +41,12 @@ async function categorical(name: string): Promise<{ codes: Int32Array; categorie
   return column;
 }
 
-export function MappingEvaluation({ report }: { report: MapReport }) {
+/** `testId`: the prefix of the test ids ('map' for the per-cell prediction, 'vote' for the majority vote); `what` heads it. */
+export function MappingEvaluation({ report, testId = 'map', what = '' }: { report: Evaluated; testId?: string; what?: string }) {
   const [cells, setCells] = useState<Cells | null>(null);
   const e = report.evaluation;
   if (!e) return null;
+  const id = (s: string) => (testId === 'map' ? s : `${testId}-${s}`);
   const nc = e.columns.length;
   const rowTotal = e.rows.map((_, r) => e.counts.slice(r * nc, (r + 1) * nc).reduce((a, b) => a + b, 0));
 
@@ -75,14 +81,14 @@ export function MappingEvaluation({ report }: { report: MapReport }) {
   const width = left + nc * cs + 60;
   const height = top + e.rows.length * cs + 4;
   return (
-    <div data-testid="map-evaluation">
+    <div data-testid={`${testId}-evaluation`}>
       <p className="small">
         <b>
-          Against {e.truthColumn} ({e.nCells.toLocaleString()} cells): accuracy {pct(e.accuracy)}, macro-F1 {e.macroF1.toFixed(3)}
+          {what}Against {e.truthColumn} ({e.nCells.toLocaleString()} cells): accuracy {pct(e.accuracy)}, macro-F1 {e.macroF1.toFixed(3)}
         </b>
         <span className="muted"> — rows: true labels; columns: predicted. Click a square to select its cells.</span>
       </p>
-      <svg className="confusion" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={`confusion matrix of ${e.truthColumn}`} data-testid="confusion-matrix">
+      <svg className="confusion" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={`confusion matrix of ${e.truthColumn}`} data-testid={id('confusion-matrix')}>
         {e.columns.map((name, c) => (
           <text key={`c${c}`} transform={`translate(${left + c * cs + cs / 2 + 3},${top - 4}) rotate(-55)`} fontSize={10} fill={name === 'unassigned' ? '#888' : '#333'}>
             <title>{name}</title>
@@ -108,7 +114,7 @@ export function MappingEvaluation({ report }: { report: MapReport }) {
                 style={{ cursor: n > 0 ? 'pointer' : 'default' }}
                 onClick={() => n > 0 && void select(r, c)}
                 onKeyDown={(ev) => ev.key === 'Enter' && n > 0 && void select(r, c)}
-                data-testid={`confusion-${r}-${c}`}
+                data-testid={id(`confusion-${r}-${c}`)}
               >
                 <title>{`${rowName} → ${colName}: ${n} cells (${pct(f)} of ${rowName})${n > 0 ? '; click to select them' : ''}`}</title>
                 <rect x={left + c * cs} y={top + r * cs} width={cs - 1} height={cs - 1} fill="#f4f5f7" />
@@ -123,7 +129,7 @@ export function MappingEvaluation({ report }: { report: MapReport }) {
           }),
         )}
       </svg>
-      <table className="small" data-testid="map-per-label">
+      <table className="small" data-testid={`${testId}-per-label`}>
         <thead>
           <tr>
             <th>true label</th>
