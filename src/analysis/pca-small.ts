@@ -17,8 +17,11 @@ export function topComponents(data: Float32Array, n: number, d: number, k: numbe
   return finish(data, n, d, k, iterations, mean, rows, covarianceRows({ data, n, d, mean }, { from: 0, to: d }));
 }
 
-/** Fewest multiply-adds (n d^2 / 2) for which the covariance rows go to the pool. */
-export const COV_SMALL_POOL_MIN = 200_000_000;
+/**
+ * Fewest multiply-adds (n d^2 / 2) for which the covariance rows go to the pool: ~1 s on one
+ * thread, about what a cold pool costs to start (the encoder on the CPU leaves it warm).
+ */
+export const COV_SMALL_POOL_MIN = 1_000_000_000;
 
 /** Covariance rows per pool block. */
 const ROW_BLOCK = 16;
