@@ -10,19 +10,14 @@ import { labelColumn, mapWithin, DEFAULT_MAP_PARAMS, voteAfter, type MapParams }
 import { checkVoting, type VotingParams } from '../src/analysis/vote-predictions.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn } from '../src/io/types.ts';
+import { LABELLED_SETS, SHARED_DATA } from './labelled-sets.ts';
 
 const arg = (name: string, d: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : d;
 };
-const SHARED = join(import.meta.dirname, '../../shared/data');
-const DATASETS = [
-  ['pbmc68k_reduced', 'pbmc68k_reduced_with_counts.h5ad', 'bulk_labels'],
-  ['Compocyte T cells', 'compocyte_tcells_861x1011_counts.h5ad', 'labels'],
-  ['ACTINN mouse', 'mouse/actinn_mouse_1000x14063_counts.h5ad', 'cell_type'],
-  ['CELLxGENE example', 'format_variants/cellxgene_example_with_labels.h5ad', 'cell_type'],
-  ['scVI.jl PBMC', 'scvijl_pbmc_7480x200_counts.h5ad', 'cell_type'],
-] as const;
+const SHARED = SHARED_DATA;
+const DATASETS = LABELLED_SETS;
 const only = arg('only', '').split(',').filter(Boolean);
 const VOTE: VotingParams = { majorityVoting: true, overClustering: null, minProp: 0 };
 
