@@ -183,6 +183,14 @@ async function cellFeatures(ds: Dataset, keep: Uint8Array, model: LoadedModel, e
   return { features, rows: Int32Array.from(rows), empty, matrix: tokenizer.input.key, genes: tokenizer.mapping.source };
 }
 
+/** The prediction and confidence columns over the query's `nObs` cells from the head's probabilities for `rows`. */
+function headColumns(nObs: number, rows: ArrayLike<number>, probabilities: Float32Array, C: number, minConfidence: number, labelColumn: string, categories: string[], refMask: Uint8Array | null, refCodes: Int32Array | null) {
+  const m = mostProbable(probabilities, rows.length, C, minConfidence);
+  const predictedMask = new Uint8Array(nObs);
+  for (let k = 0; k < rows.length; k++) predictedMask[rows[k]] = 1;
+  return { m, predictedMask, columns: predictedColumns(labelColumn, nObs, categories, predictedMask, refMask, refCodes, m) };
+}
+
 function mostProbable(p: Float32Array, n: number, C: number, minConfidence: number): MappingResult {
   const predicted = new Int32Array(n);
   const confidence = new Float32Array(n);
@@ -268,10 +276,7 @@ async function run(s: Sides, model: LoadedModel, encoder: CellEncoder, p: HeadPa
       qSide = { features: subset(refSide.features, idx, d), rows: Int32Array.from(idx, (k) => refSide.rows[k]), empty: count(s.qMask) - idx.length };
     } else qSide = await cellFeatures(s.query, s.qMask, model, encoder, p.unfreezeLast, opts, (f, m) => report(0.9 + 0.05 * f, m));
     const probabilities = await predictHead(head, qSide.features, { signal: opts.signal, label: 'annotating the query', onProgress: (f, m) => report(0.95 + 0.05 * f, m) });
-    const m = mostProbable(probabilities, qSide.rows.length, C, p.minConfidence);
-    const predictedMask = new Uint8Array(s.query.nObs);
-    qSide.rows.forEach((r) => (predictedMask[r] = 1));
-    const columns = predictedColumns(p.labelColumn, s.query.nObs, s.categories, predictedMask, s.within ? s.refMask : null, s.within ? s.codes : null, m);
+    const { m, columns, predictedMask } = headColumns(s.query.nObs, qSide.rows, probabilities, C, p.minConfidence, p.labelColumn, s.categories, s.within ? s.refMask : null, s.within ? s.codes : null);
     const out: HeadReport = {
       method: 'scgpt-head',
       labelColumn: p.labelColumn,
@@ -349,10 +354,7 @@ export async function headFromFile(
   } finally {
     head.dispose();
   }
-  const m = mostProbable(probabilities, side.rows.length, C, minConfidence);
-  const predictedMask = new Uint8Array(query.nObs);
-  side.rows.forEach((r) => (predictedMask[r] = 1));
-  const columns = predictedColumns(saved.labelColumn, query.nObs, saved.classes, predictedMask, null, null, m);
+  const { m, columns, predictedMask } = headColumns(query.nObs, side.rows, probabilities, C, minConfidence, saved.labelColumn, saved.classes, null, null);
   const tr = saved.training;
   const out: HeadReport = {
     method: 'scgpt-head',
