@@ -129,4 +129,5 @@ for (const n of sizes) {
   }
 }
 console.log(['', `GPU: ${gpuLabel ?? 'none'}`, '', ...evalRows, '', ...fitRows].join('\n'));
+// Dawn's device (and the pool's workers) keep the event loop alive after the last result: end here.
 process.exit(0);

@@ -18,26 +18,14 @@ import type { WorkerPool } from '../src/parallel/pool.ts';
 import { mulberry32 } from '../src/model/random.ts';
 import { gaussianMixture } from './mixture.ts';
 import { ensureSynthetic } from './synthetic.ts';
+import { randomLogCsr } from './synthetic-cells.ts';
 
 const i = process.argv.indexOf('--threads');
 const threads = i >= 0 ? Number(process.argv[i + 1]) : 2;
 const rng = mulberry32(7);
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
-function csr(n: number, p: number, density: number) {
-  const indptr = new Float64Array(n + 1);
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < p; j++) {
-      if (rng() >= density * (j < p / 10 ? 4 : 1)) continue;
-      idx.push(j);
-      val.push(Math.fround(Math.log1p(1 + 4 * rng())));
-    }
-    indptr[r + 1] = idx.length;
-  }
-  return { nRows: n, nCols: p, indptr, indices: Uint32Array.from(idx), data: Float32Array.from(val) };
-}
+const csr = (n: number, p: number, density: number) => randomLogCsr(n, p, density, rng);
 
 // Cold: a fresh pool's first (tiny) block, against the same block inline.
 {

@@ -13,26 +13,14 @@ import { nodePool } from '../src/analysis/pool-node.ts';
 import type { WorkerPool } from '../src/parallel/pool.ts';
 import { planUmap, umapCpu } from '../src/analysis/umap.ts';
 import { mulberry32 } from '../src/model/random.ts';
+import { randomLogCsr } from './synthetic-cells.ts';
 
 const i = process.argv.indexOf('--threads');
 const threads = i >= 0 ? Number(process.argv[i + 1]) : 2;
 const pool = nodePool(threads)!;
 const rng = mulberry32(7);
 const points = (n: number, d: number) => Float32Array.from({ length: n * d }, (_, t) => ((t / d) % 6) * 3 + rng());
-function csr(n: number, p: number, density: number) {
-  const indptr = new Float64Array(n + 1);
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < p; j++) {
-      if (rng() >= density * (j < p / 10 ? 4 : 1)) continue;
-      idx.push(j);
-      val.push(Math.fround(Math.log1p(1 + 4 * rng())));
-    }
-    indptr[r + 1] = idx.length;
-  }
-  return { nRows: n, nCols: p, indptr, indices: Uint32Array.from(idx), data: Float32Array.from(val) };
-}
+const csr = (n: number, p: number, density: number) => randomLogCsr(n, p, density, rng);
 /** Best wall-clock ms and CPU ms (all threads) of two runs each, inline then pool, alternated. */
 async function time(f: (pool: WorkerPool | null) => Promise<unknown>): Promise<number[]> {
   const best = [Infinity, Infinity, Infinity, Infinity];

@@ -1,5 +1,6 @@
-// Synthetic labelled cells for the logistic-regression benches (annotate.ts, logreg-gpu.ts):
-// sparse log-expression in memory, K classes each with its own genes up, seeded.
+// Synthetic cells in memory for the benches: labelled sparse log-expression for the
+// logistic-regression benches (annotate.ts, logreg-gpu.ts), K classes each with its own genes up;
+// unlabelled sparse log-expression for the pool benches (pool-small.ts, pool-steps.ts). Seeded.
 import type { CsrArrays } from '../src/io/csr.ts';
 import { mulberry32 } from '../src/model/random.ts';
 
@@ -38,4 +39,20 @@ function growF32(a: Float32Array): Float32Array {
   const b = new Float32Array(a.length * 2);
   b.set(a);
   return b;
+}
+
+/** n x p sparse log-expression, each value present with `density` (4x for the first tenth of the genes), from `rng`. */
+export function randomLogCsr(n: number, p: number, density: number, rng: () => number): CsrArrays {
+  const indptr = new Float64Array(n + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < p; j++) {
+      if (rng() >= density * (j < p / 10 ? 4 : 1)) continue;
+      idx.push(j);
+      val.push(Math.fround(Math.log1p(1 + 4 * rng())));
+    }
+    indptr[r + 1] = idx.length;
+  }
+  return { nRows: n, nCols: p, indptr, indices: Uint32Array.from(idx), data: Float32Array.from(val) };
 }

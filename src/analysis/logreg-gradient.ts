@@ -128,6 +128,29 @@ export interface GradientEngine {
   close(): void;
 }
 
+/** Each class's decision before a row's stored entries: b_c + c·w_c (theta: [p x K] then K intercepts). Every gradient engine starts from it. */
+export function decisionBase(theta: Float64Array, shift: Float64Array, p: number, K: number): Float64Array {
+  const base = new Float64Array(K);
+  for (let c = 0; c < K; c++) {
+    let s = theta[p * K + c];
+    for (let j = 0; j < p; j++) s += shift[j] * theta[j * K + c];
+    base[c] = s;
+  }
+  return base;
+}
+
+/**
+ * The gradient from summed block results (V^T r [p x K], then 1^T r [K]): X^T r = V^T r + c (1^T r),
+ * and the intercepts' gradient is 1^T r. Written into `grad`.
+ */
+export function foldCentering(sums: Float64Array, shift: Float64Array, p: number, K: number, grad: Float64Array): void {
+  for (let j = 0; j < p; j++) {
+    const w = j * K;
+    for (let c = 0; c < K; c++) grad[w + c] = sums[w + c] + shift[j] * sums[p * K + c];
+  }
+  for (let c = 0; c < K; c++) grad[p * K + c] = sums[p * K + c];
+}
+
 /**
  * Loss and gradient of the unpenalised log-loss summed over rows (or a subset), on one pool job
  * that lives as long as the fit: the matrix reaches each worker once.
@@ -181,12 +204,7 @@ export class GradientJob implements GradientEngine {
    */
   async evaluate(theta: Float64Array, grad: Float64Array, rows: Int32Array | null, run: GradientRun = {}, miniBlock = 256): Promise<number> {
     const { K, p } = this;
-    const base = new Float64Array(K);
-    for (let c = 0; c < K; c++) {
-      let s = theta[p * K + c];
-      for (let j = 0; j < p; j++) s += this.shift[j] * theta[j * K + c];
-      base[c] = s;
-    }
+    const base = decisionBase(theta, this.shift, p, K);
     if (this.shared) this.shared.set(theta);
     const own = this.shared ? undefined : theta;
     const blocks: GradientBlock[] = rows
@@ -195,12 +213,7 @@ export class GradientJob implements GradientEngine {
     const parts = await this.job.run<Float64Array>(blocks, { signal: run.signal, onBlock: run.onBlock });
     const total = new Float64Array(p * K + K + 1);
     for (const part of parts) for (let i = 0; i < total.length; i++) total[i] += part[i];
-    // X^T r = V^T r + c (1^T r); the intercepts' gradient is 1^T r.
-    for (let j = 0; j < p; j++) {
-      const w = j * K;
-      for (let c = 0; c < K; c++) grad[w + c] = total[w + c] + this.shift[j] * total[p * K + c];
-    }
-    for (let c = 0; c < K; c++) grad[p * K + c] = total[p * K + c];
+    foldCentering(total, this.shift, p, K, grad);
     return total[p * K + K];
   }
 

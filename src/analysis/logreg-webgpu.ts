@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError } from '../io/errors.ts';
 import { ROW_ALIGN, blockRows } from './logreg-blocks.ts';
-import type { GradientEngine, GradientRun, ScaledRows } from './logreg-gradient.ts';
+import { decisionBase, foldCentering, type GradientEngine, type GradientRun, type ScaledRows } from './logreg-gradient.ts';
 
 /** Rows per mini-batch chunk (SGD's batches, the curvature sample): fixed, so one shape serves all. */
 export const CHUNK_ROWS = 1024;
@@ -188,12 +188,7 @@ export class WebGpuGradient implements GradientEngine {
   async evaluate(theta: Float64Array, grad: Float64Array, rows: Int32Array | null, run: GradientRun = {}): Promise<number> {
     if (this.closed) throw new Error('the GPU gradient engine is closed');
     const { K, p } = this;
-    const base = new Float64Array(K);
-    for (let c = 0; c < K; c++) {
-      let s = theta[p * K + c];
-      for (let j = 0; j < p; j++) s += this.shift[j] * theta[j * K + c];
-      base[c] = s;
-    }
+    const base = decisionBase(theta, this.shift, p, K);
     // Work items: resident blocks, blocks made for this pass, or chunks of a listed subset.
     const n = rows ? rows.length : this.data.x.nRows;
     const size = rows ? CHUNK_ROWS : this.rowsPerBlock;
@@ -228,11 +223,7 @@ export class WebGpuGradient implements GradientEngine {
       W.dispose();
       b.dispose();
     }
-    for (let j = 0; j < p; j++) {
-      const w = j * K;
-      for (let c = 0; c < K; c++) grad[w + c] = sums[w + c] + this.shift[j] * sums[p * K + c];
-    }
-    for (let c = 0; c < K; c++) grad[p * K + c] = sums[p * K + c];
+    foldCentering(sums, this.shift, p, K, grad);
     return loss;
   }
 

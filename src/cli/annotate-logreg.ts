@@ -8,10 +8,8 @@ import { logRegGpu, type LogRegDevice } from '../analysis/logreg-engine.ts';
 import { DEFAULT_MAP_PARAMS, mapAcross, type MapParams, type MapReport } from '../analysis/mapping.ts';
 import { nodePool } from '../analysis/pool-node.ts';
 import { installNodeWebGPU } from '../model/node-gpu.ts';
-import { openPaths } from '../io/node.ts';
 import { intFlag, parseArgs, threadsFlag, type Parsed } from './args.ts';
-import { openCliInputs } from './inputs.ts';
-import { checkVotingColumn, evaluationLines, transferArgs, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
+import { checkVotingColumn, evaluationLines, openReferenceAndQuery, transferArgs, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 export async function logregCommand(argv: string[]): Promise<number> {
@@ -27,11 +25,7 @@ export async function logregCommand(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
   const pool = nodePool(threadsFlag(p));
   try {
-    const ref = await openPaths([refPath]);
-    const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
-      ref.close();
-      throw err;
-    });
+    const { ref, query } = await openReferenceAndQuery(refPath, inputs, p, log);
     try {
       checkVotingColumn(query, params.voting);
       const gpu = await trainingGpu(backend, log);

@@ -8,9 +8,10 @@ import { annotationCsv } from '../analysis/mapping.ts';
 import { checkVoting, type VoteReport, type VotingParams } from '../analysis/vote-predictions.ts';
 import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { writeWithResults } from '../io/h5ad/results.ts';
-import { fileBytes } from '../io/node.ts';
+import { fileBytes, openPaths } from '../io/node.ts';
 import type { Column, Dataset } from '../io/types.ts';
 import type { Parsed } from './args.ts';
+import { openCliInputs } from './inputs.ts';
 import { UsageError } from './usage.ts';
 
 export async function writeAnnotated(query: Dataset, input: string, columns: Column[], out: string, log: (m: string) => void): Promise<void> {
@@ -36,6 +37,16 @@ export function transferArgs(p: Parsed): { inputs: string[]; input: string; refP
 }
 
 /** The voting flags every method takes: value flags and the switch, for parseArgs. */
+/** The reference file and the query inputs (joined when several), the reference closed again when the query cannot be opened. */
+export async function openReferenceAndQuery(refPath: string, inputs: string[], p: Parsed, log: (m: string) => void): Promise<{ ref: Dataset; query: Dataset }> {
+  const ref = await openPaths([refPath]);
+  const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
+    ref.close();
+    throw err;
+  });
+  return { ref, query };
+}
+
 export const VOTING_FLAGS = ['over-clustering', 'min-prop'];
 export const VOTING_SWITCHES = ['majority-voting'];
 

@@ -7,7 +7,6 @@ import { availableParallelism } from 'node:os';
 import type { HeadParams, HeadResult } from '../analysis/scgpt-head.ts';
 import { DEFAULT_HEAD_PARAMS, headAcross, headFromFile } from '../analysis/scgpt-head.ts';
 import type { VotingParams } from '../analysis/vote-predictions.ts';
-import { openPaths } from '../io/node.ts';
 import type { NumericColumn } from '../io/types.ts';
 import type { LoadedModel } from '../model/bundle.ts';
 import type { SavedHead } from '../model/head-file.ts';
@@ -19,7 +18,7 @@ import { initNodeWasm } from '../model/node-wasm.ts';
 import type { Parsed } from './args.ts';
 import { intFlag, parseArgs } from './args.ts';
 import { openCliInputs } from './inputs.ts';
-import { checkVotingColumn, evaluationLines, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
+import { checkVotingColumn, evaluationLines, openReferenceAndQuery, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 import { scwebVersion } from './version.ts';
 
@@ -93,11 +92,7 @@ export async function scgptHeadCommand(argv: string[]): Promise<number> {
   const model = await loadModelDir(await resolveModelArg(modelDir, log));
   log(`model: ${model.description}; ${model.weights.config.nLayers} layers, d ${model.weights.config.dModel}`);
   if (saved) return applySaved(p, saved, headPath!, model, modelDir, inputs, out, { minConfidence: params.minConfidence, voting: params.voting }, backend, threads, log);
-  const ref = await openPaths([refPath!]);
-  const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
-    ref.close();
-    throw err;
-  });
+  const { ref, query } = await openReferenceAndQuery(refPath!, inputs, p, log);
   let encoder: Awaited<ReturnType<typeof nodeEncoder>>['encoder'];
   let dispose: () => void;
   try {

@@ -5,8 +5,6 @@
 // head fine-tuned on the reference, see annotate-scgpt-head.ts). Each method parses its own flags;
 // a new method is one more entry in METHODS.
 import { DEFAULT_MAP_PARAMS, mapAcross, type MapParams } from '../analysis/mapping.ts';
-import { openPaths } from '../io/node.ts';
-import { openCliInputs } from './inputs.ts';
 import type { Dataset } from '../io/types.ts';
 import { embedDataset } from '../model/embed.ts';
 import { resolveModelArg } from '../model/hub/node-cache.ts';
@@ -15,7 +13,7 @@ import { intFlag, parseArgs } from './args.ts';
 import { celltypistCommand } from './annotate-celltypist.ts';
 import { scgptHeadCommand } from './annotate-scgpt-head.ts';
 import { logregCommand } from './annotate-logreg.ts';
-import { checkVotingColumn, evaluationLines, transferArgs, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
+import { checkVotingColumn, evaluationLines, openReferenceAndQuery, transferArgs, VOTING_FLAGS, VOTING_SWITCHES, votingFlags, votingLines, writeAnnotated } from './annotate-output.ts';
 import { UsageError } from './usage.ts';
 
 const METHODS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -59,11 +57,7 @@ async function knnCommand(argv: string[]): Promise<number> {
   const weighted = p.flags.get('weighted');
   const params: MapParams = { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn, reference: 'missing', embedding: embedding === 'pca' ? 'pca' : 'X_scGPT', k: intFlag(p, 'k', 10), minConfidence, weighted: weighted === 'true' || weighted === '1', voting: votingFlags(p) };
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
-  const ref = await openPaths([refPath]);
-  const query = await openCliInputs(inputs, p, log).catch((err: unknown) => {
-    ref.close();
-    throw err;
-  });
+  const { ref, query } = await openReferenceAndQuery(refPath, inputs, p, log);
   try {
     checkVotingColumn(query, params.voting);
     if (embedding === 'scgpt') {

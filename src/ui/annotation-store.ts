@@ -129,6 +129,18 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     const j = get().job;
     if (j) set({ job: { ...j, fraction, message } });
   };
+  /** A mapping's result (any method) into the store and the plot, coloured by the vote when there is one, as CellTypist's majority_voting. */
+  const showMapped = async (done: Promise<{ summary: DatasetSummary; report: MapReport | HeadReport }>, action: string) => {
+    try {
+      const { summary, report } = await done;
+      set({ mapReport: report, job: null });
+      useApp.setState({ summary });
+      await useApp.getState().setColorBy(report.voting?.votedColumn ?? report.predictedColumn);
+    } catch (err) {
+      set({ job: null });
+      fail(err, action, 'mapping');
+    }
+  };
   const edit = (fn: (l: Labels) => Labels) => {
     const cur = get().labels;
     if (!cur) return;
@@ -241,16 +253,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         request = dataClient().request<'mapped'>({ type: 'map', params: { ...map, voting: votingRequest(map.voting) }, fromReference, threads: useAnalysis.getState().threads }, progress);
         job('mapping')(request.id);
       }
-      try {
-        const { summary, report } = await request.done;
-        set({ mapReport: report, job: null });
-        useApp.setState({ summary });
-        // Coloured by the vote when there is one, as CellTypist's majority_voting.
-        await useApp.getState().setColorBy(report.voting?.votedColumn ?? report.predictedColumn);
-      } catch (err) {
-        set({ job: null });
-        fail(err, head ? 'Training the classifier head' : 'Mapping', 'mapping');
-      }
+      await showMapped(request.done, head ? 'Training the classifier head' : 'Mapping');
     },
 
     cancelJob() {
@@ -297,15 +300,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       const request = dataClient().request<'mapped'>({ type: 'annotate-saved-head', model, file, minConfidence: map.minConfidence, voting: votingRequest(map.voting), backend: device, threads: useAnalysis.getState().threads }, progress);
       set({ headEpochs: [] });
       job(`reading ${file.name}`)(request.id);
-      try {
-        const { summary, report } = await request.done;
-        set({ mapReport: report, job: null });
-        useApp.setState({ summary });
-        await useApp.getState().setColorBy(report.voting?.votedColumn ?? report.predictedColumn);
-      } catch (err) {
-        set({ job: null });
-        fail(err, action, 'mapping');
-      }
+      await showMapped(request.done, action);
     },
 
     async suggest(groupBy, useUserSets) {
