@@ -41,13 +41,26 @@ const ds = await openPaths([file]);
 const openSeconds = (performance.now() - tOpen) / 1000;
 const pool = nodePool(threads);
 const loadStart = load();
+const cpuStart = new Map<string, NodeJS.CpuUsage>();
+const cpuSeconds: Record<string, number> = {};
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const r = await new Pipeline(ds).run({ ...DEFAULT_PARAMS, device: device ? 'auto' : 'cpu' }, {
   device,
   pool,
-  onStep: (e) => e.state === 'done' && console.error(`  ${e.step}: ${e.message}, RSS ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`),
+  onStep: (e) => {
+    // CPU seconds per step (the whole process: main thread, workers, GC), beside the wall clock.
+    const now = process.cpuUsage();
+    if (e.state === 'running' && !cpuStart.has(e.step)) cpuStart.set(e.step, now);
+    if (e.state !== 'done') return;
+    const c = cpuStart.get(e.step);
+    if (c) cpuSeconds[e.step] = (now.user - c.user + now.system - c.system) / 1e6;
+    console.error(`  ${e.step}: ${e.message}, RSS ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+  },
 });
 const total = (performance.now() - t0) / 1000;
+const cpu1 = process.cpuUsage();
+const cpuTotal = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1e6;
 clearInterval(timer);
 console.log(`pipeline on ${nCells.toLocaleString('en-US')} cells (${device ? 'WebGPU kNN/UMAP' : 'CPU'}), ${threads} thread(s), load average ${loadStart} at start, ${load()} at end: total ${total.toFixed(1)} s, peak RSS ${(peak / 1e6).toFixed(0)} MB`);
 console.log(Object.entries(r.timings).map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(1)} s`).join(' | '));
@@ -61,6 +74,6 @@ if (truthCodes) {
 }
 if (withPython) {
   const py = await pythonStack(file, r, { threads, truth: truthCodes, geneNames: r.geneNames });
-  console.log(stackTable(r, py, { openSeconds, oursTotal: total, nCells, threads, loadStart, loadEnd: load(), useGpu }));
+  console.log(stackTable(r, py, { openSeconds, oursTotal: total, oursCpu: cpuSeconds, oursCpuTotal: cpuTotal, nCells, threads, loadStart, loadEnd: load(), useGpu }));
 }
 ds.close();

@@ -108,31 +108,33 @@ const ROWS: { label: string; ours: string[]; python: string[] }[] = [
 export function stackTable(
   r: PipelineResult,
   py: PythonRun,
-  o: { openSeconds: number; oursTotal: number; nCells: number; threads: number; loadStart: string; loadEnd: string; useGpu: boolean },
+  o: { openSeconds: number; oursTotal: number; oursCpu: Record<string, number>; oursCpuTotal: number; nCells: number; threads: number; loadStart: string; loadEnd: string; useGpu: boolean },
 ): string {
   const oursOf = (k: string) => (k === 'open' ? o.openSeconds : (r.timings[k as keyof typeof r.timings] ?? 0) / 1000);
   const sum = (ks: string[], f: (k: string) => number) => ks.reduce((s, k) => s + f(k), 0);
   const lines = [
     `\n${o.nCells.toLocaleString('en-US')} cells, ${o.threads} thread(s)${o.useGpu ? ', ours with WebGPU kNN/UMAP' : ''}; load average (1, 5, 15 min): ours ${o.loadStart} -> ${o.loadEnd}, Python ${py.loadStart} -> ${py.loadEnd}`,
     '',
-    '| step | ours (s) | Python (s) | Python / ours | Python CPU (s) |',
-    '|---|---:|---:|---:|---:|',
+    '| step | ours (s) | Python (s) | Python / ours | ours CPU (s) | Python CPU (s) | Python / ours, CPU |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of ROWS) {
     const a = sum(row.ours, oursOf);
     const b = sum(row.python, (k) => py.seconds[k] ?? 0);
     const c = sum(row.python, (k) => py.cpu[k] ?? 0);
-    lines.push(`| ${row.label} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(b / a).toFixed(2)}x | ${c.toFixed(2)} |`);
+    const oc = row.ours[0] === 'open' ? NaN : sum(row.ours, (k) => o.oursCpu[k] ?? 0);
+    lines.push(`| ${row.label} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(b / a).toFixed(2)}x | ${Number.isNaN(oc) ? '' : oc.toFixed(2)} | ${c.toFixed(2)} | ${Number.isNaN(oc) ? '' : `${(c / oc).toFixed(2)}x`} |`);
   }
   const oursTotal = o.oursTotal + o.openSeconds;
   const pyTotal = Object.values(py.seconds).reduce((s, v) => s + v, 0);
   const pyCpu = Object.values(py.cpu).reduce((s, v) => s + v, 0);
-  lines.push(`| **total** | **${oursTotal.toFixed(1)}** | **${pyTotal.toFixed(1)}** | **${(pyTotal / oursTotal).toFixed(2)}x** | ${pyCpu.toFixed(1)} |`);
+  lines.push(`| **total** | **${oursTotal.toFixed(1)}** | **${pyTotal.toFixed(1)}** | **${(pyTotal / oursTotal).toFixed(2)}x** | ${o.oursCpuTotal.toFixed(1)} | ${pyCpu.toFixed(1)} | ${(pyCpu / o.oursCpuTotal).toFixed(2)}x |`);
   const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
-  lines.push(`| clusters | ${r.nClusters} | ${py.nClusters} | | |`);
-  lines.push(`| Leiden ARI vs the true types | ${f(py.ari.oursTruth)} | ${f(py.ari.pythonTruth)} | | |`);
-  lines.push(`| Leiden ARI, ours vs Python | ${f(py.ari.oursPython)} | | | |`);
-  lines.push(`| UMAP trustworthiness (sklearn, k 15, 5,000 cells, own PCA space) | ${f(py.trust.ours)} | ${f(py.trust.python)} | | |`);
-  lines.push(`| HVGs (overlap ${py.hvgOverlap}) | ${r.hvg.genes.length} | ${py.nHvg} | | |`);
+  const pad = ' | | | | |';
+  lines.push(`| clusters | ${r.nClusters} | ${py.nClusters}${pad}`);
+  lines.push(`| Leiden ARI vs the true types | ${f(py.ari.oursTruth)} | ${f(py.ari.pythonTruth)}${pad}`);
+  lines.push(`| Leiden ARI, ours vs Python | ${f(py.ari.oursPython)} | ${f(py.ari.oursPython)}${pad}`);
+  lines.push(`| UMAP trustworthiness (sklearn, k 15, 5,000 cells, own PCA space) | ${f(py.trust.ours)} | ${f(py.trust.python)}${pad}`);
+  lines.push(`| HVGs (both: ${py.hvgOverlap}) | ${r.hvg.genes.length} | ${py.nHvg}${pad}`);
   return lines.join('\n');
 }
