@@ -365,7 +365,9 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
   const candJob = graphJob('nndescent-candidates');
   const insertJob = graphJob('nndescent-insert');
   // Random initial lists: the draws here, in the one stream (a draw is kept unless it is the point
-  // itself or already drawn: no list is full before K are kept), the distances by owner.
+  // itself or already drawn: no list is full before K are kept), the distances by owner. The one
+  // departure from drawing until K are in: an infinite distance (an infinite coordinate) is
+  // refused by the list but still counts as kept.
   for (let i = 0; i < n; i++) {
     const base = i * K;
     let kept = 0;
