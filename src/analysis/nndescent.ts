@@ -308,9 +308,19 @@ export function routePairs(p: JoinPairs, o: Owners, shared: boolean): RoutedPair
 }
 
 /** Owner w's insertions from the group's blocks, in block order; then its lists' worst distances. Updates made. */
-export function insertPairs(g: GraphContext, r: { from: number; to: number; owner: number; parts: RoutedPairs[] }): number {
+export function insertPairs(g: GraphContext, r: { from: number; to: number; owner: number; parts: (RoutedPairs | JoinPairs)[] }): number {
   let updates = 0;
-  for (const { dest, src, dd, start } of r.parts) {
+  for (const part of r.parts) {
+    if ('mask' in part) {
+      // One owner: the block's pairs as the join gave them.
+      const { u, v, dd, mask } = part;
+      for (let t = 0; t < u.length; t++) {
+        if (mask[t] & 1) updates += +push(g, u[t], v[t], dd[t]);
+        if (mask[t] & 2) updates += +push(g, v[t], u[t], dd[t]);
+      }
+      continue;
+    }
+    const { dest, src, dd, start } = part;
     for (let t = start[r.owner]; t < start[r.owner + 1]; t++) updates += +push(g, dest[t], src[t], dd[t]);
   }
   for (let i = r.from; i < r.to; i++) g.worst[i] = g.dist[i * g.K + g.K - 1];
@@ -319,7 +329,7 @@ export function insertPairs(g: GraphContext, r: { from: number; to: number; owne
 
 definePoolTask('nndescent-init', (g: GraphContext, r: { from: number; to: number }) => ({ result: initLists(g, r), transfer: [] }));
 definePoolTask('nndescent-candidates', (g: GraphContext, r: { from: number; to: number; state?: number }) => ({ result: r.state === undefined ? candidatesFill(g, r) : candidatesDraw(g, r as { from: number; to: number; state: number }), transfer: [] }));
-definePoolTask('nndescent-insert', (g: GraphContext, r: { from: number; to: number; owner: number; parts: RoutedPairs[] }) => ({ result: insertPairs(g, r), transfer: [] }));
+definePoolTask('nndescent-insert', (g: GraphContext, r: { from: number; to: number; owner: number; parts: (RoutedPairs | JoinPairs)[] }) => ({ result: insertPairs(g, r), transfer: [] }));
 
 export async function nnDescent(data: Float32Array, n: number, d: number, k: number, opts: NnDescentOptions = {}): Promise<KnnResult> {
   let state = (opts.seed ?? 0) >>> 0;
@@ -405,7 +415,7 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
       try {
         for (let b = 0; b < blocks.length; b += JOIN_GROUP) {
           const group = blocks.slice(b, b + JOIN_GROUP).map((r) => ({ ...r, worst: shared || !pool ? undefined : g.worst, owners: cut }));
-          const parts = await job.run<RoutedPairs>(group, { signal: opts.signal });
+          const parts = await job.run<RoutedPairs | JoinPairs>(group, { signal: opts.signal });
           for (const u of await insertJob.run<number>(own.map((r, owner) => ({ ...r, owner, parts })), { signal: opts.signal })) updates += u;
         }
       } finally {
@@ -432,7 +442,12 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
 }
 
 /** The pool task's answer: a block's pairs routed to their owners, in shared memory (no copy to reach them) or transferred. */
-function pairsOut(c: JoinContext, p: JoinPairs, owners: Owners): { result: RoutedPairs; transfer: ArrayBuffer[] } {
+function pairsOut(c: JoinContext, p: JoinPairs, owners: Owners): { result: RoutedPairs | JoinPairs; transfer: ArrayBuffer[] } {
+  if (owners.count === 1) {
+    // One owner takes every push: a copy of the pairs (the WASM join's are views of its memory), not routed.
+    const r = { u: p.u.slice(), v: p.v.slice(), dd: p.dd.slice(), mask: p.mask.slice() };
+    return { result: r, transfer: [r.u.buffer as ArrayBuffer, r.v.buffer as ArrayBuffer, r.dd.buffer as ArrayBuffer, r.mask.buffer as ArrayBuffer] };
+  }
   const result = routePairs(p, owners, !!c.shared);
   return { result, transfer: c.shared ? [] : [result.dest.buffer as ArrayBuffer, result.src.buffer as ArrayBuffer, result.dd.buffer as ArrayBuffer, result.start.buffer as ArrayBuffer] };
 }
