@@ -98,6 +98,37 @@ export function jacobiEigen(a: Float64Array, m: number): { values: Float64Array;
  * pool gained nothing at 30k cells: they stream C from memory, and two threads share the bandwidth).
  */
 async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions): Promise<{ values: Float64Array; vectors: Float64Array }> {
+  return lanczosEigen({ C, p }, k, { ...opts, poolMinDims: opts.poolMinDims ?? LANCZOS_POOL_MIN });
+}
+
+/** A symmetric operator for lanczosEigen: dense C [p, p], or sparse rows (CSR, both triangles stored) with C empty. */
+export interface SymmetricOperator {
+  p: number;
+  C?: Float64Array;
+  indptr?: Int32Array;
+  indices?: Int32Array;
+  data?: Float64Array;
+}
+
+export interface LanczosEigenOptions extends PcaOptions {
+  /** Most basis vectors before giving up with LanczosNotConverged (default p). */
+  maxVectors?: number;
+  /** Wanted Ritz residuals relative to the top eigenvalue (default 1e-6). */
+  tol?: number;
+  /** Name in progress messages and errors (default 'pca'). */
+  label?: string;
+}
+
+/** lanczosEigen ran out of basis vectors (maxVectors) before the wanted pairs converged. */
+export class LanczosNotConverged extends Error {}
+
+/**
+ * Algebraically largest k eigenpairs of a symmetric operator, dense or sparse, by the Lanczos
+ * steps described below (same blocks, same bits whatever the pool). Sparse rows go to the pool
+ * from opts.poolMinDims rows on (default LANCZOS_POOL_MIN).
+ */
+export async function lanczosEigen(op: SymmetricOperator, k: number, opts: LanczosEigenOptions = {}): Promise<{ values: Float64Array; vectors: Float64Array }> {
+  const p = op.p;
   const found = poolFor(opts.pool, p, opts.poolMinDims ?? LANCZOS_POOL_MIN);
   const pool = found?.shared ? found : null;
   const blocks = ranges(p, LANCZOS_BLOCK);
@@ -105,7 +136,10 @@ async function topEigen(C: Float64Array, p: number, k: number, opts: PcaOptions)
   const workers = pool ? Math.min(pool.size, blocks.length) : 1;
   const groups = Array.from({ length: workers }, (_, g) => blocks.slice(Math.floor((g * blocks.length) / workers), Math.floor(((g + 1) * blocks.length) / workers)));
   const alloc = (n: number) => (pool ? pool.alloc(Float64Array, n) : new Float64Array(n));
-  const ctx: LanczosContext = { C: pool ? pool.share(C) : C, p, Q: alloc(0), w: alloc(p) };
+  const share = <T extends Float64Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
+  const ctx: LanczosContext = op.indptr
+    ? { C: new Float64Array(0), p, Q: alloc(0), w: alloc(p), indptr: share(op.indptr), indices: share(op.indices!), data: share(op.data!) }
+    : { C: share(op.C!), p, Q: alloc(0), w: alloc(p) };
   let job: Pick<PoolJob, 'run' | 'close'> | null = null;
   const run = async (args: Omit<LanczosArgs, 'blocks'>): Promise<Float64Array[]> => {
     if (!job) job = openJob(pool, 'lanczos', ctx as unknown as Record<string, unknown>);
@@ -152,6 +186,10 @@ export interface LanczosContext {
   p: number;
   Q: Float64Array;
   w: Float64Array;
+  /** A sparse operator's rows instead of C. */
+  indptr?: Int32Array;
+  indices?: Int32Array;
+  data?: Float64Array;
 }
 
 /** One worker's blocks of a Lanczos round trip. */
@@ -245,11 +283,20 @@ export function lanczosBlocks(ctx: LanczosContext, a: LanczosArgs): Float64Array
   });
 }
 
-/** Rows [from, to) of C v. */
-export function matvecRows(ctx: { C: Float64Array; p: number }, r: { from: number; to: number; v: Float64Array }): Float64Array {
+/** Rows [from, to) of C v (or of the sparse rows' product, each row's terms in stored order). */
+export function matvecRows(ctx: { C: Float64Array; p: number; indptr?: Int32Array; indices?: Int32Array; data?: Float64Array }, r: { from: number; to: number; v: Float64Array }): Float64Array {
   const { C, p } = ctx;
   const { v } = r;
   const w = new Float64Array(r.to - r.from);
+  if (ctx.indptr) {
+    const { indptr, indices, data } = ctx as Required<typeof ctx>;
+    for (let i = r.from; i < r.to; i++) {
+      let s = 0;
+      for (let t = indptr[i]; t < indptr[i + 1]; t++) s += data[t] * v[indices[t]];
+      w[i - r.from] = s;
+    }
+    return w;
+  }
   for (let i = r.from; i < r.to; i++) {
     let s = 0;
     const row = i * p;
@@ -259,20 +306,23 @@ export function matvecRows(ctx: { C: Float64Array; p: number }, r: { from: numbe
   return w;
 }
 
-async function lanczos(p: number, k: number, opts: PcaOptions, ops: LanczosOps, blocks: { from: number; to: number }[]): Promise<{ values: Float64Array; vectors: Float64Array }> {
+async function lanczos(p: number, k: number, opts: LanczosEigenOptions, ops: LanczosOps, blocks: { from: number; to: number }[]): Promise<{ values: Float64Array; vectors: Float64Array }> {
+  const label = opts.label ?? 'pca';
+  const maxVectors = Math.min(p, opts.maxVectors ?? p);
+  const tol = opts.tol ?? 1e-6;
   const alpha: number[] = [];
   const beta: number[] = [];
   let seed = 12345;
   const v0 = Float64Array.from({ length: p }, () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5);
   normalize(v0);
-  let target = Math.min(p, Math.max(2 * k + 20, k + 50));
+  let target = Math.min(maxVectors, Math.max(2 * k + 20, k + 50));
   ops.grow(Math.min(p, target) + 1);
   ops.Q().set(v0);
   for (let j = 0; ; j++) {
     if ((j & 15) === 0) {
       await new Promise((r) => setTimeout(r, 0));
-      if (opts.signal?.aborted) throw new CancelledError('pca');
-      opts.onProgress?.(Math.min(0.99, j / target), `pca: Lanczos vector ${j + 1} / ${target}`);
+      if (opts.signal?.aborted) throw new CancelledError(label);
+      opts.onProgress?.(Math.min(0.99, j / target), `${label}: Lanczos vector ${j + 1} / ${target}`);
     }
     const d1 = foldParts(await ops.matvecDots(j), j + 1);
     const a = d1[j];
@@ -281,7 +331,7 @@ async function lanczos(p: number, k: number, opts: PcaOptions, ops: LanczosOps, 
     const b = Math.sqrt(foldParts(await ops.project(j, d2, true), 1)[0]);
     const m = j + 1;
     // A NaN or Inf in C would otherwise run the basis to its full size p (minutes) and return NaN.
-    if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error('pca: the matrix holds non-finite values (NaN or Inf); check the input for them');
+    if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error(`${label}: the matrix holds non-finite values (NaN or Inf); check the input for them`);
     if (m > p) throw new Error(`pca: Lanczos did not converge within ${p} vectors`);
     const exhausted = m === p || b <= 1e-12 * Math.abs(alpha[0] || 1);
     if (m >= target || exhausted) {
@@ -290,7 +340,7 @@ async function lanczos(p: number, k: number, opts: PcaOptions, ops: LanczosOps, 
       const last = tridiagonalEigen(Float64Array.from(alpha), Float64Array.from(beta), m, m - 1);
       let worst = 0;
       for (let c = 0; c < Math.min(k, m); c++) worst = Math.max(worst, Math.abs(b * last.vectors[c]));
-      if (exhausted || worst <= 1e-6 * Math.abs(last.values[0])) {
+      if (exhausted || worst <= tol * Math.abs(last.values[0])) {
         const { values, vectors } = tridiagonalEigen(Float64Array.from(alpha), Float64Array.from(beta), m);
         const kk = Math.min(k, m);
         const parts = await ops.ritz(vectors, m, kk);
@@ -301,7 +351,8 @@ async function lanczos(p: number, k: number, opts: PcaOptions, ops: LanczosOps, 
         });
         return { values: values.slice(0, kk), vectors: out };
       }
-      target = Math.min(p, target + 50);
+      if (m >= maxVectors) throw new LanczosNotConverged(`${label}: Lanczos did not converge within ${maxVectors} vectors (worst residual ${worst.toPrecision(2)})`);
+      target = Math.min(maxVectors, target + 50);
     }
     beta.push(b);
     if (m + 1 > ops.capacity()) ops.grow(Math.min(p, target) + 1);
