@@ -23,7 +23,7 @@ import { intFlag, parseArgs, threadsFlag } from './args.ts';
 import { UsageError } from './usage.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads', 'join', 'batch-key', 'integrate', 'theta', 'max-iter-harmony'], ['no-scale']);
+  const p = parseArgs(argv, ['out', 'embedding', 'resolution', 'seed', 'n-neighbors', 'n-top-genes', 'flavor', 'min-genes', 'min-cells', 'max-pct-mt', 'markers', 'backend', 'counts', 'markers-csv', 'threads', 'join', 'batch-key', 'integrate', 'theta', 'max-iter-harmony', 'umap-init'], ['no-scale']);
   const inputs = p.positionals;
   const [input] = inputs;
   const out = p.flags.get('out');
@@ -58,6 +58,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const backend = p.flags.get('backend') ?? 'auto';
   if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError('--backend must be webgpu, cpu or auto');
   const seed = intFlag(p, 'seed', 0);
+  const umapInit = p.flags.get('umap-init') ?? 'spectral';
+  if (umapInit !== 'spectral' && umapInit !== 'pca') throw new UsageError('--umap-init must be spectral or pca');
   const params: PipelineParams = {
     ...DEFAULT_PARAMS,
     counts: p.flags.get('counts'),
@@ -66,7 +68,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     scale: { enabled: p.flags.get('no-scale') === undefined, maxValue: 10 },
     neighbors: { ...DEFAULT_PARAMS.neighbors, useRep: repName(rep), nNeighbors: intFlag(p, 'n-neighbors', 15) },
     leiden: { resolution: num('resolution', 1), seed },
-    umap: { ...DEFAULT_PARAMS.umap, seed },
+    umap: { ...DEFAULT_PARAMS.umap, seed, init: umapInit },
     markers: { method },
     batch: { keys: batchKeys, theta, maxIter: maxIterHarmony, seed },
     device: backend,
@@ -98,6 +100,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         if (e.state === 'running' && e.message === 'starting') log(`${e.step}: running`);
         // Harmony reports each iteration with its objective.
         else if (e.state === 'running' && e.step === 'harmony') log(`harmony: ${e.message}`);
+        // The spectral start's fallback to PCA is said once, not the epochs' progress.
+        else if (e.state === 'running' && e.step === 'umap' && e.message.includes('did not converge')) log(e.message);
         else if (e.state === 'skipped') return;
         else if (e.state !== 'running') log(`${e.step}: ${e.state === 'cached' ? 'cached' : `done in ${e.message}`}`);
       },

@@ -57,7 +57,7 @@ Usage:
               [--n-neighbors K] [--flavor seurat|seurat_v3] [--n-top-genes N] [--min-genes N]
               [--min-cells N] [--max-pct-mt P] [--markers wilcoxon|t-test] [--backend webgpu|cpu]
               [--counts KEY] [--markers-csv FILE] [--threads N] [--no-scale] [--join inner|outer]
-              [--batch-key KEY[,KEY2] [--integrate pca|scgpt|OBSM_KEY] [--theta 2] [--max-iter-harmony 10]]
+              [--umap-init spectral|pca] [--batch-key KEY[,KEY2] [--integrate pca|scgpt|OBSM_KEY] [--theta 2] [--max-iter-harmony 10]]
       The default scanpy-style pipeline (QC, normalize_total, log1p, HVG, scale, PCA, neighbors,
       Leiden, UMAP, markers). OUT is a fresh .h5ad: the input with obs/leiden, QC columns
       (total_counts, n_genes_by_counts, passes_qc, and total_counts_/pct_counts_ mt, ribo and hb
@@ -65,7 +65,9 @@ Usage:
       scanpy's tutorial; var/mt, var/ribo, var/hb mark them), obsm/X_pca, obsm/X_umap,
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
-      steps (default: all cores; same results for any N).
+      steps (default: all cores; same results for any N). --umap-init: UMAP's starting layout,
+      spectral (scanpy's default: the graph's Laplacian eigenvectors; PCA if they do not converge)
+      or pca.
       --batch-key: integrate over categorical obs column(s) (sample, when several inputs are joined):
       HVGs per batch of the first key (scanpy's highly_variable_genes(batch_key=...),
       var/highly_variable_nbatches and _intersection), PCA, Harmony over every key on --integrate

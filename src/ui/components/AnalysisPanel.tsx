@@ -138,6 +138,13 @@ export function AnalysisPanel() {
         {num('leiden', 'seed', 'random_state')}
         {num('umap', 'minDist', 'min_dist', 0.05)}
         {num('umap', 'spread', 'spread', 0.1)}
+        <label title="UMAP's starting layout: spectral (scanpy's default, the graph's Laplacian eigenvectors) or the first two principal components">
+          init
+          <select value={params.umap.init ?? 'spectral'} onChange={(e) => set('umap', 'init', e.target.value)} data-testid="param-umap-init">
+            <option value="spectral">spectral</option>
+            <option value="pca">pca</option>
+          </select>
+        </label>
         <label>
           markers
           <select value={params.markers.method} onChange={(e) => set('markers', 'method', e.target.value)}>
