@@ -38,6 +38,8 @@ const threads = Number(opt('threads', '2'));
 const nLayers = Number(opt('layers', '4'));
 const d = Number(opt('d', '128'));
 const repeats = Number(opt('repeats', '2'));
+/** First N cells only (a slow encoder); default the whole file. */
+const cellsOpt = opt('cells', '');
 const buckets = opt('buckets', '32,16,8').split(',').map(Number);
 const paddingFiles = opt('padding-files', [file, '../shared/data/pbmc68k_reduced_with_counts.h5ad', '../shared/data/compocyte_tcells_861x1011_counts.h5ad', '../shared/data/scimilarity_test_1000x1000_counts_nolabels.h5ad', '../shared/data/scllm_breast_100x18082_int64counts.h5ad'].join(',')).split(',');
 const f2 = (x: number) => x.toFixed(2);
@@ -81,18 +83,18 @@ function smallModel(): LoadedModel {
 }
 
 /** Seconds to read and tokenise the whole file (the CPU side alone). */
-function tokeniseSeconds(ds: Dataset, model: LoadedModel): number {
+function tokeniseSeconds(ds: Dataset, model: LoadedModel, n: number): number {
   const t = performance.now();
   const tok = datasetTokenizer(ds, model);
-  for (let s = 0; s < ds.nObs; s += 2048) tok.rows(s, Math.min(ds.nObs, s + 2048));
+  for (let s = 0; s < n; s += 2048) tok.rows(s, Math.min(n, s + 2048));
   return (performance.now() - t) / 1000;
 }
 
 /** Seconds to encode the file's batches, tokenised beforehand (the encoder side alone). */
-async function encodeSeconds(ds: Dataset, model: LoadedModel, enc: CellEncoder, bucketStep = 32): Promise<number> {
+async function encodeSeconds(ds: Dataset, model: LoadedModel, enc: CellEncoder, n: number, bucketStep = 32): Promise<number> {
   const cfg = model.weights.config;
   const plan = { maxLength: 1200, maxBatch: 64, tokenBudget: enc.tokenBudget ?? 16_384, bucketStep, padId: cfg.padId, padValue: cfg.padValue };
-  const all = [...embedBatches(datasetTokenizer(ds, model), 0, ds.nObs, plan)];
+  const all = [...embedBatches(datasetTokenizer(ds, model), 0, n, plan)];
   const t = performance.now();
   for (const b of all) if (b.batch) await enc.encode(b.batch);
   return (performance.now() - t) / 1000;
@@ -101,8 +103,9 @@ async function encodeSeconds(ds: Dataset, model: LoadedModel, enc: CellEncoder, 
 async function main() {
   const model = smallModel();
   const ds = await openPaths([file]);
-  console.log(`file ${file} (${ds.nObs} cells); model ${model.description}, ${model.weights.config.nHeads} heads; ${cpus().length} CPUs (${cpus()[0]?.model}); load average at start ${loadavg().map(f2).join(' ')}`);
-  const tok = Math.min(...Array.from({ length: repeats }, () => tokeniseSeconds(ds, model)));
+  const n = cellsOpt ? Math.min(ds.nObs, Number(cellsOpt)) : ds.nObs;
+  console.log(`file ${file} (${ds.nObs} cells, ${n} embedded); model ${model.description}, ${model.weights.config.nHeads} heads; ${cpus().length} CPUs (${cpus()[0]?.model}); load average at start ${loadavg().map(f2).join(' ')}`);
+  const tok = Math.min(...Array.from({ length: repeats }, () => tokeniseSeconds(ds, model, n)));
   console.log(`read + tokenise alone: ${f2(tok)} s`);
   console.log('\n| encoder | encode alone (s) | tokenise alone (s) | whole run, no overlap (s) | whole run, overlap (s) | saved | best possible |');
   console.log('|---|---|---|---|---|---|---|');
@@ -127,12 +130,12 @@ async function main() {
     }
     if (!m) continue;
     // tfjs has one active backend: each encoder is measured and disposed before the next is made.
-    await encodeSeconds(ds, model, m.enc); // warm-up: pipelines, buffer pools, workers
-    const enc = await encodeSeconds(ds, model, m.enc);
+    await encodeSeconds(ds, model, m.enc, n); // warm-up: pipelines, buffer pools, workers
+    const enc = await encodeSeconds(ds, model, m.enc, n);
     const whole: Record<'on' | 'off', number[]> = { on: [], off: [] };
     for (let r = 0; r < repeats; r++) {
       for (const overlap of [false, true]) {
-        const res = await embedDataset(ds, model, m.enc, { overlap });
+        const res = await embedDataset(ds, model, m.enc, { overlap, range: { start: 0, end: n } });
         whole[overlap ? 'on' : 'off'].push(res.seconds);
       }
     }
@@ -141,8 +144,8 @@ async function main() {
     if (name === 'wasm' || name === 'webgpu') {
       const times: string[] = [];
       for (const b of buckets) {
-        await encodeSeconds(ds, model, m.enc, b); // warm-up: new shapes
-        times.push(`step ${b}: ${f2(await encodeSeconds(ds, model, m.enc, b))} s`);
+        await encodeSeconds(ds, model, m.enc, n, b); // warm-up: new shapes
+        times.push(`step ${b}: ${f2(await encodeSeconds(ds, model, m.enc, n, b))} s`);
       }
       console.log(`|  ${m.name}, encode alone by bucket step | ${times.join('; ')} ||||||`);
     }

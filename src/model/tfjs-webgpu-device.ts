@@ -81,3 +81,9 @@ export function deviceHasShaderF16(): boolean {
 export function useSubgroupKernels(on: boolean): void {
   subgroupsWanted = on;
 }
+
+/** The adapter's description with the kernel variant in use, for logs and the encoder's name. */
+export function describeKernels(adapter: string): string {
+  const S = kernelSubgroupSize();
+  return S ? `${adapter}; subgroups of ${S}` : adapter;
+}

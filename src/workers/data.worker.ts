@@ -14,7 +14,7 @@ import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, wasmEncoder, webgpuEncoder } from '../model/embed.ts';
 import { HeadFileError, MAX_HEAD_BYTES, readHeadFile } from '../model/head-file.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
-import { registerTfjsWebGPU } from '../model/tfjs-webgpu-device.ts';
+import { describeKernels, registerTfjsWebGPU } from '../model/tfjs-webgpu-device.ts';
 import { WasmEncoder } from '../model/encoder-wasm.ts';
 import { initBrowserWasm } from './wasm-backend.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
@@ -503,7 +503,7 @@ async function modelDevice(backend: EmbedRequestOptions['backend'], threads?: nu
     if (info.kind === 'webgpu') await registerTfjsWebGPU();
     if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
       loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, 'fused');
-      return { backend: 'webgpu', encoder: loaded!.gpu, adapter: info.detail };
+      return { backend: 'webgpu', encoder: loaded!.gpu, adapter: describeKernels(info.detail) };
     }
   }
   let wasmThreads: number;

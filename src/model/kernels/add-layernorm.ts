@@ -4,7 +4,7 @@
 //
 // Where the device has subgroups of one fixed size S (registerTfjsWebGPU asked for them), a row
 // goes to a workgroup of exactly S invocations, one subgroup: the sums are subgroupAdd, with no
-// workgroup memory and no barriers (the other path: a 64-wide tree, 13 barriers a row).
+// workgroup memory and no barriers (the other path: a 64-wide tree, 17 barriers a row).
 import { SUBGROUPS_MARKER, kernelSubgroupSize } from '../tfjs-webgpu-device.ts';
 
 const WG = 64;
