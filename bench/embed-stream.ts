@@ -21,7 +21,11 @@ import type { CellEncoder } from '../src/model/embed.ts';
 import { cpuEncoder, datasetTokenizer, embedBatches, embedDataset, wasmEncoder, webgpuEncoder } from '../src/model/embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../src/model/encoder-tfjs.ts';
 import { WasmEncoder } from '../src/model/encoder-wasm.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { AddLayerNormProgram } from '../src/model/kernels/add-layernorm.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
+import { kernelSubgroupSize, registerTfjsWebGPU, setSubgroupKernels } from '../src/model/tfjs-webgpu-device.ts';
 import { initNodeWasm } from '../src/model/node-wasm.ts';
 import { parseVocab } from '../src/model/vocab.ts';
 import type { ScGPTWeights } from '../src/model/weights.ts';
@@ -100,6 +104,31 @@ async function encodeSeconds(ds: Dataset, model: LoadedModel, enc: CellEncoder, 
   return (performance.now() - t) / 1000;
 }
 
+/** add+LayerNorm alone, [rows, 512], workgroup-memory path vs subgroup path (median of 5 runs of 10 dispatches). */
+async function layerNormBench(): Promise<void> {
+  setSubgroupKernels(true);
+  const S = kernelSubgroupSize();
+  const rows = 4096;
+  const width = 512;
+  const r = rng(3);
+  const t = [tf.randomNormal([rows, width], 0, 1, 'float32', 1), tf.randomNormal([rows, width], 0, 1, 'float32', 2), tf.tensor1d(Float32Array.from({ length: width }, () => 1 + r() * 0.1)), tf.tensor1d(new Float32Array(width))];
+  const line: string[] = [];
+  for (const size of S ? [null, S] : [null]) {
+    const times: number[] = [];
+    for (let rep = 0; rep < 6; rep++) {
+      const t0 = performance.now();
+      const outs = Array.from({ length: 10 }, () => tf.engine().makeTensorFromTensorInfo((tf.backend() as unknown as WebGPUBackend).runWebGPUProgram(new AddLayerNormProgram(rows, width, 1e-5, true, size) as never, t, 'float32', [{ type: 'int32', data: [rows] }])));
+      await outs[9].data();
+      tf.dispose(outs);
+      if (rep > 0) times.push((performance.now() - t0) / 10);
+    }
+    times.sort((a, b) => a - b);
+    line.push(`${size ? `subgroups of ${size}` : 'workgroup memory'}: ${times[2].toFixed(2)} ms`);
+  }
+  tf.dispose(t);
+  console.log(`\nadd+LayerNorm [${rows}, ${width}] per dispatch: ${line.join('; ')}${S ? '' : ' (no fixed-size subgroups on this device)'}`);
+}
+
 async function main() {
   const model = smallModel();
   const ds = await openPaths([file]);
@@ -122,6 +151,9 @@ async function main() {
     } else if (name === 'webgpu') {
       await installNodeWebGPU();
       const info = await detectBackend(undefined, 'webgpu');
+      if (info.kind === 'webgpu') await registerTfjsWebGPU();
+      // The overlap is measured on the workgroup-memory kernels (subgroups compared below).
+      setSubgroupKernels(false);
       if (info.kind !== 'webgpu' || !(await initTfjsWebGPU())) console.log(`(no WebGPU: ${info.detail})`);
       else {
         const g = new TfjsEncoder(model.weights, 'fused');
@@ -150,6 +182,7 @@ async function main() {
       console.log(`|  ${m.name}, encode alone by bucket step | ${times.join('; ')} ||||||`);
     }
     m.close?.();
+    if (name === 'webgpu') await layerNormBench();
   }
   ds.close();
   console.log('\n| file | cells | padding share at bucket step ' + buckets.join(' / ') + ' | batches at each step |');

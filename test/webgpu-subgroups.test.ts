@@ -8,7 +8,7 @@ import { l2Normalize } from '../src/model/encoder-cpu.ts';
 import { TfjsEncoder, initTfjsWebGPU } from '../src/model/encoder-tfjs.ts';
 import { AddLayerNormProgram } from '../src/model/kernels/add-layernorm.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
-import { kernelSubgroupSize, registerTfjsWebGPU, useSubgroupKernels } from '../src/model/tfjs-webgpu-device.ts';
+import { kernelSubgroupSize, registerTfjsWebGPU, setSubgroupKernels } from '../src/model/tfjs-webgpu-device.ts';
 import { rng } from '../bench/synthetic.ts';
 import { expected, fixtureTokens, loadWeights, maxAbsDiff } from './model-fixtures.ts';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   const device = (tf.backend() as unknown as WebGPUBackend).device;
   adapterSubgroups = device.features.has('subgroups');
 }, 60_000);
-afterAll(() => useSubgroupKernels(true));
+afterAll(() => setSubgroupKernels(true));
 
 function layerNorm64(a: Float32Array, b: Float32Array | null, g: Float32Array, beta: Float32Array, rows: number, d: number, eps: number): Float64Array {
   const out = new Float64Array(rows * d);
@@ -50,9 +50,9 @@ describe('add+LayerNorm kernel', () => {
     const S = kernelSubgroupSize();
     expect(S).toBeGreaterThan(0);
     expect(new AddLayerNormProgram(3, 64, 1e-5, true).workgroupSize[0]).toBe(S);
-    useSubgroupKernels(false);
+    setSubgroupKernels(false);
     expect(new AddLayerNormProgram(3, 64, 1e-5, true).workgroupSize[0]).toBe(64);
-    useSubgroupKernels(true);
+    setSubgroupKernels(true);
   });
 
   it.each([
@@ -81,7 +81,7 @@ describe('add+LayerNorm kernel', () => {
 
 describe.each([true, false])('fused encoder with subgroup kernels %s', (on) => {
   it('matches scGPT on the tiny fixture (embeddings and every hidden state)', async () => {
-    useSubgroupKernels(on);
+    setSubgroupKernels(on);
     const w = await loadWeights('tiny', 'checkpoint_flash');
     const enc = new TfjsEncoder(w, 'fused');
     // The first two cells only, repacked to their own length: SwiftShader runs on the CPU.
@@ -105,6 +105,6 @@ describe.each([true, false])('fused encoder with subgroup kernels %s', (on) => {
       for (let c = 0; c < Math.min(k, n); c++) expect(maxAbsDiff(r.hidden![l].subarray(c * L * d), hid.data.subarray((l * k + c) * t.seqLen * d), t.lengths[c] * d), `layer ${l} cell ${c}`).toBeLessThan(1e-4);
     }
     expect(new AddLayerNormProgram(1, d, 1e-5, false).workgroupSize[0]).toBe(on && adapterSubgroups ? kernelSubgroupSize() : 64);
-    useSubgroupKernels(true);
+    setSubgroupKernels(true);
   }, 300_000);
 });

@@ -78,7 +78,7 @@ export function deviceHasShaderF16(): boolean {
 }
 
 /** false: kernels use their workgroup-memory reductions even where subgroups exist (tests, benches). */
-export function useSubgroupKernels(on: boolean): void {
+export function setSubgroupKernels(on: boolean): void {
   subgroupsWanted = on;
 }
 
