@@ -8,7 +8,7 @@
 //
 //   node --import tsx bench/embed-stream.ts [--file ../shared/data/scvijl_pbmc_7480x200_counts.h5ad]
 //     [--encoders pool,wasm,webgpu,cpu] [--threads 2] [--layers 4] [--d 128] [--repeats 2]
-//     [--buckets 32,16,8] [--padding-files a.h5ad,b.h5ad]
+//     [--buckets 32,16,8] [--padding-files a.h5ad,b.h5ad] [--cells N] [--layernorm-only]
 // WebGPU needs a Vulkan driver (the Makefile's GPU_ENV for SwiftShader on a CPU-only machine).
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -130,6 +130,14 @@ async function layerNormBench(): Promise<void> {
 }
 
 async function main() {
+  if (args.includes('--layernorm-only')) {
+    await installNodeWebGPU();
+    await registerTfjsWebGPU();
+    if (!(await initTfjsWebGPU())) throw new Error('no WebGPU adapter');
+    console.log(`load average ${loadavg().map(f2).join(' ')}`);
+    await layerNormBench();
+    process.exit(0);
+  }
   const model = smallModel();
   const ds = await openPaths([file]);
   const n = cellsOpt ? Math.min(ds.nObs, Number(cellsOpt)) : ds.nObs;

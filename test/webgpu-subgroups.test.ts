@@ -13,12 +13,16 @@ import { rng } from '../bench/synthetic.ts';
 import { expected, fixtureTokens, loadWeights, maxAbsDiff } from './model-fixtures.ts';
 
 let adapterSubgroups = false;
+let adapterSize: number | null = null;
 beforeAll(async () => {
   await installNodeWebGPU();
   await registerTfjsWebGPU();
   if (!(await initTfjsWebGPU())) throw new Error('no WebGPU adapter in Node: run with LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (make unit does)');
-  const device = (tf.backend() as unknown as WebGPUBackend).device;
-  adapterSubgroups = device.features.has('subgroups');
+  // The adapter's word, not the device's: a device made without asking (tfjs's own) must fail here.
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const info = adapter?.info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  adapterSubgroups = !!adapter?.features.has('subgroups') && !!info?.subgroupMinSize && info.subgroupMinSize === info.subgroupMaxSize;
+  adapterSize = adapterSubgroups ? info!.subgroupMinSize! : null;
 }, 60_000);
 afterAll(() => setSubgroupKernels(true));
 
@@ -48,7 +52,8 @@ describe('add+LayerNorm kernel', () => {
       return;
     }
     const S = kernelSubgroupSize();
-    expect(S).toBeGreaterThan(0);
+    expect((tf.backend() as unknown as WebGPUBackend).device.features.has('subgroups')).toBe(true);
+    expect(S).toBe(adapterSize);
     expect(new AddLayerNormProgram(3, 64, 1e-5, true).workgroupSize[0]).toBe(S);
     setSubgroupKernels(false);
     expect(new AddLayerNormProgram(3, 64, 1e-5, true).workgroupSize[0]).toBe(64);

@@ -23,7 +23,9 @@ let subgroupsWanted = true;
 /** Makes tfjs's 'webgpu' backend use a device requested here; a no-op once that backend has started. */
 export async function registerTfjsWebGPU(): Promise<void> {
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-  if (registered || tf.findBackend('webgpu') || typeof navigator === 'undefined' || !navigator.gpu) return;
+  // Started already (tf.findBackend would start it: it is not a lookup for a backend not yet made).
+  const started = 'webgpu' in (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
+  if (registered || started || typeof navigator === 'undefined' || !navigator.gpu) return;
   registered = true;
   tf.removeBackend('webgpu');
   tf.registerBackend(
