@@ -10,6 +10,7 @@ import { cscToCsr } from '../io/csr.ts';
 import { needsFloat64 } from '../io/matrix-values.ts';
 import { poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
+import { addAverageRanks, PairSorter } from './rank-sums.ts';
 import { studentTwoSidedP } from './special.ts';
 
 export type MarkerMethod = 'wilcoxon' | 't-test';
@@ -223,74 +224,113 @@ export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers
 }
 
 function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
-  const { n, G, nPer, rowOf, groupOf } = ctx;
-  const byGene = ctx;
+  const { n, G, nPer, rowOf, groupOf, indptr, indices, data } = ctx;
   const nGenes = to - from;
   const scores = Array.from({ length: G }, () => new Float64Array(nGenes));
+  const pvals = Array.from({ length: G }, () => new Float64Array(nGenes));
   const lfc = Array.from({ length: G }, () => new Float64Array(nGenes));
   const pctIn = Array.from({ length: G }, () => new Float64Array(nGenes));
   const pctOut = Array.from({ length: G }, () => new Float64Array(nGenes));
   const rankSum = new Float64Array(G);
   const valueSum = new Float64Array(G);
   const nzPer = new Float64Array(G);
+  // Per group, what every gene shares: the null mean and standard deviation of the rank sum.
+  const sds = new Float64Array(G);
+  const centres = new Float64Array(G);
+  for (let g = 0; g < G; g++) {
+    const n1 = nPer[g];
+    sds[g] = Math.sqrt((n1 * (n - n1) * (n + 1)) / 12);
+    centres[g] = (n1 * (n + 1)) / 2;
+  }
+  let longest = 0;
+  for (let gene = from; gene < to; gene++) longest = Math.max(longest, indptr[gene + 1] - indptr[gene]);
+  const sorter = new PairSorter(longest);
+  // float32 values are ranked by their bit patterns; float64 ones (rare: needsFloat64) by value.
+  const bits = data instanceof Float32Array ? new Uint32Array(data.buffer, data.byteOffset, data.length) : null;
   for (let gene = from; gene < to; gene++) {
-    const vals: { v: number; g: number }[] = [];
-    for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
-      const r = rowOf[byGene.indices[k]];
-      if (r >= 0 && byGene.data[k] !== 0) vals.push({ v: byGene.data[k], g: groupOf[r] });
-    }
-    const nonNegative = vals.every((x) => x.v > 0);
+    const k0 = indptr[gene];
+    const k1 = indptr[gene + 1];
     rankSum.fill(0);
     valueSum.fill(0);
     nzPer.fill(0);
+    const keys = sorter.keys;
+    const groups = sorter.payload;
+    let m = 0;
     let total = 0;
-    for (const x of vals) {
-      valueSum[x.g] += x.v;
-      nzPer[x.g]++;
-      total += x.v;
+    let positive = true;
+    // Cells ascending: every value sum takes its terms in cell order.
+    for (let k = k0; k < k1; k++) {
+      const r = rowOf[indices[k]];
+      const v = data[k];
+      if (r < 0 || v === 0) continue;
+      const g = groupOf[r];
+      if (!(v > 0)) positive = false;
+      valueSum[g] += v;
+      nzPer[g]++;
+      total += v;
+      keys[m] = bits ? bits[k] : k;
+      groups[m++] = g;
     }
-    if (nonNegative) {
-      const zeros = n - vals.length;
+    if (positive) {
+      const zeros = n - m;
       const zeroRank = (zeros + 1) / 2;
       for (let g = 0; g < G; g++) rankSum[g] = (nPer[g] - nzPer[g]) * zeroRank;
-      vals.sort((a, b) => a.v - b.v);
-      for (let i = 0; i < vals.length; ) {
-        let j = i;
-        while (j < vals.length && vals[j].v === vals[i].v) j++;
-        const rank = zeros + (i + 1 + j) / 2;
-        for (let t = i; t < j; t++) rankSum[vals[t].g] += rank;
-        i = j;
+      if (bits) {
+        sorter.sort(m);
+        addAverageRanks(sorter.sortedKeys, sorter.sortedPayload, m, zeros, rankSum);
+      } else {
+        valueRanks(data, keys, groups, m, zeros, rankSum);
       }
     } else {
-      // Negative values (scaled data): rank every cell, zeros included, on a dense column.
-      const column = new Float64Array(n);
-      for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
-        const r = rowOf[byGene.indices[k]];
-        if (r >= 0) column[r] = byGene.data[k];
-      }
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => column[a] - column[b]);
-      for (let i = 0; i < n; ) {
-        let j = i;
-        while (j < n && column[order[j]] === column[order[i]]) j++;
-        const rank = (i + 1 + j) / 2;
-        for (let t = i; t < j; t++) rankSum[groupOf[order[t]]] += rank;
-        i = j;
-      }
+      denseRanks(ctx, gene, rankSum);
     }
+    const j = gene - from;
     for (let g = 0; g < G; g++) {
       const n1 = nPer[g];
       const n2 = n - n1;
-      const sd = Math.sqrt((n1 * n2 * (n + 1)) / 12);
-      scores[g][gene - from] = sd > 0 ? (rankSum[g] - (n1 * (n + 1)) / 2) / sd : 0;
+      const sd = sds[g];
+      const z = sd > 0 ? (rankSum[g] - centres[g]) / sd : 0;
+      scores[g][j] = z;
+      pvals[g][j] = erfc(Math.abs(z) / Math.SQRT2);
       const meanIn = n1 > 0 ? valueSum[g] / n1 : 0;
       const meanOut = n2 > 0 ? (total - valueSum[g]) / n2 : 0;
-      lfc[g][gene - from] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
-      pctIn[g][gene - from] = n1 > 0 ? nzPer[g] / n1 : 0;
-      pctOut[g][gene - from] = n2 > 0 ? (vals.length - nzPer[g]) / n2 : 0;
+      lfc[g][j] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
+      pctIn[g][j] = n1 > 0 ? nzPer[g] / n1 : 0;
+      pctOut[g][j] = n2 > 0 ? (m - nzPer[g]) / n2 : 0;
     }
   }
-  const pvals = scores.map((sc) => sc.map((z) => erfc(Math.abs(z) / Math.SQRT2)));
   return { scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
+}
+
+/** Average ranks of float64 values (`at`: their positions in `data`), by a comparison sort. */
+function valueRanks(data: ArrayLike<number>, at: Uint32Array, groups: Int32Array, m: number, zeros: number, rankSum: Float64Array): void {
+  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => data[at[a]] - data[at[b]]);
+  for (let i = 0; i < m; ) {
+    let j = i + 1;
+    while (j < m && data[at[order[j]]] === data[at[order[i]]]) j++;
+    const rank = zeros + (i + 1 + j) / 2;
+    for (let t = i; t < j; t++) rankSum[groups[order[t]]] += rank;
+    i = j;
+  }
+}
+
+/** Negative values (scaled data): every cell ranked, zeros included, on a dense column. */
+function denseRanks(ctx: MarkerContext, gene: number, rankSum: Float64Array): void {
+  const { n, rowOf, groupOf, indptr, indices, data } = ctx;
+  rankSum.fill(0);
+  const column = new Float64Array(n);
+  for (let k = indptr[gene]; k < indptr[gene + 1]; k++) {
+    const r = rowOf[indices[k]];
+    if (r >= 0) column[r] = data[k];
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => column[a] - column[b]);
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j < n && column[order[j]] === column[order[i]]) j++;
+    const rank = (i + 1 + j) / 2;
+    for (let t = i; t < j; t++) rankSum[groupOf[order[t]]] += rank;
+    i = j;
+  }
 }
 
 function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
