@@ -211,14 +211,31 @@ export function transposeCount(ctx: TransposeContext, r: { from: number; to: num
 
 /** The pool task: cells [from, to) written gene-major, each gene's from `starts[gene]` on, cells in order. */
 export function transposeScatter(ctx: TransposeContext, r: { from: number; to: number; starts: Float64Array }): void {
-  const next = r.starts;
   const { indptr, indices, data, outIndices, outData } = ctx;
+  if (data instanceof Float32Array && outData instanceof Float32Array && outIndices.length < 2 ** 31) {
+    // float32 in and out: the values move as bit patterns, in loops that see one array type each.
+    const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+    scatterBits(indptr, indices, bits(data), outIndices, bits(outData), Int32Array.from(r.starts), r.from, r.to);
+    return;
+  }
+  const next = r.starts;
   for (let i = r.from; i < r.to; i++) {
     const a1 = indptr[i + 1] | 0;
     for (let a = indptr[i] | 0; a < a1; a++) {
       const dst = next[indices[a]]++;
       outIndices[dst] = i;
       outData[dst] = data[a];
+    }
+  }
+}
+
+function scatterBits(indptr: Float64Array, indices: Uint32Array, bits: Uint32Array, outIndices: Int32Array, outBits: Uint32Array, next: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const a1 = indptr[i + 1];
+    for (let a = indptr[i]; a < a1; a++) {
+      const dst = next[indices[a]]++;
+      outIndices[dst] = i;
+      outBits[dst] = bits[a];
     }
   }
 }
