@@ -3,7 +3,7 @@
 // (its statistics must come out bit for bit the same).
 import { describe, expect, it } from 'vitest';
 import { erfc, markerStats } from '../src/analysis/markers.ts';
-import { addAverageRanks, PairSorter } from '../src/analysis/rank-sums.ts';
+import { addAverageRanks, PairSorter, wasmRanker } from '../src/analysis/rank-sums.ts';
 import type { CsrArrays } from '../src/io/csr.ts';
 import { mulberry32 } from '../src/model/random.ts';
 
@@ -49,7 +49,18 @@ describe('radix sort of float32 bit patterns and average ranks', () => {
       const zeros = 17;
       const sums = new Float64Array(4);
       addAverageRanks(sorter.sortedKeys, sorter.sortedPayload, m, zeros, sums);
-      expect(Array.from(sums)).toEqual(Array.from(referenceRankSums(values, groups, 4, zeros)));
+      const want = Array.from(referenceRankSums(values, groups, 4, zeros));
+      expect(Array.from(sums)).toEqual(want);
+      // The WebAssembly kernel (Node runs it): the same sums, added to what its sums held.
+      const wasm = wasmRanker()!;
+      wasm.reserve(m, 4);
+      values.forEach((v, i) => {
+        wasm.keys[i] = f32bits(v);
+        wasm.groups[i] = groups[i];
+      });
+      wasm.rankSum.set([1.5, 0, 2, 0]);
+      wasm.add(m, zeros);
+      expect(Array.from(wasm.rankSum)).toEqual(want.map((x, g) => x + [1.5, 0, 2, 0][g]));
     });
   }
 });
@@ -117,8 +128,9 @@ describe('Wilcoxon markers against the comparison-sort algorithm', () => {
       indptr[i + 1] = idx.length;
     }
     const m: CsrArrays = { nRows: n, nCols: p, indptr, indices: Uint32Array.from(idx), data: kind === 'float64' ? Float64Array.from(val) : Float32Array.from(val) };
-    const st = markerStats('wilcoxon', m, codes, G);
     const ref = referenceWilcoxon(m, codes, G);
+    for (const engine of ['js', 'wasm'] as const) {
+    const st = markerStats('wilcoxon', m, codes, G, engine);
     for (let g = 0; g < G; g++) {
       expect(Array.from(st.scores[g])).toEqual(ref.scores[g]);
       expect(Array.from(st.pvals[g])).toEqual(ref.pvals[g]);
@@ -128,6 +140,7 @@ describe('Wilcoxon markers against the comparison-sort algorithm', () => {
       // The never-expressed genes: every cell tied at rank (n + 1) / 2, z = 0.
       expect(st.scores[g][0]).toBe(0);
       expect(st.scores[g][1]).toBe(0);
+    }
     }
   });
 });

@@ -10,7 +10,7 @@ import { cscToCsr } from '../io/csr.ts';
 import { needsFloat64 } from '../io/matrix-values.ts';
 import { poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
-import { addAverageRanks, PairSorter } from './rank-sums.ts';
+import { addAverageRanks, PairSorter, wasmRanker } from './rank-sums.ts';
 import { studentTwoSidedP } from './special.ts';
 
 export type MarkerMethod = 'wilcoxon' | 't-test';
@@ -75,8 +75,11 @@ export function tTestMarkers(m: CsrArrays, codes: Int32Array, groups: string[]):
   return finalizeMarkers(groups, markerStats('t-test', m, codes, groups.length));
 }
 
-export function markerStats(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number): MarkerStats {
-  const ctx = markerContext(method, m, codes, nGroups);
+/** How the Wilcoxon ranks are computed: the WebAssembly kernels where they run, else JavaScript (same bits). */
+export type MarkerEngine = 'wasm' | 'js';
+
+export function markerStats(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, engine?: MarkerEngine): MarkerStats {
+  const ctx = markerContext(method, m, codes, nGroups, engine);
   return assembleStats(ctx, [{ from: 0, to: m.nCols }], [markerGenes(ctx, { from: 0, to: m.nCols })]);
 }
 
@@ -87,9 +90,9 @@ const GENE_BLOCK = 128;
 export const MARKERS_POOL_MIN = 10_000_000;
 
 /** As markerStats, in blocks of genes on the pool (identical results). */
-export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, opts: { pool?: WorkerPool | null; signal?: AbortSignal; onBlock?: (done: number, total: number) => void; poolMinValues?: number } = {}): Promise<MarkerStats> {
+export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, opts: { pool?: WorkerPool | null; signal?: AbortSignal; onBlock?: (done: number, total: number) => void; poolMinValues?: number; engine?: MarkerEngine } = {}): Promise<MarkerStats> {
   opts = { ...opts, pool: poolFor(opts.pool, m.data.length, opts.poolMinValues ?? MARKERS_POOL_MIN) };
-  const ctx = markerContext(method, m, codes, nGroups, opts.pool, await geneMajor(m, opts.pool, opts.signal));
+  const ctx = markerContext(method, m, codes, nGroups, opts.engine, opts.pool, await geneMajor(m, opts.pool, opts.signal));
   const blocks = ranges(m.nCols, GENE_BLOCK);
   const parts = await runBlocks<GeneStats>(opts.pool, 'markers', ctx as unknown as Record<string, unknown>, blocks, opts);
   return assembleStats(ctx, blocks, parts);
@@ -98,6 +101,7 @@ export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes
 /** What every gene block reads: the matrix gene-major (cells ascending within a gene) and the groups. */
 export interface MarkerContext {
   method: MarkerMethod;
+  engine?: MarkerEngine;
   G: number;
   /** Cells in some group. */
   n: number;
@@ -114,7 +118,7 @@ export interface MarkerContext {
 /** Per-group statistics of one block of genes ([group][gene - from]). */
 export type GeneStats = Omit<MarkerStats, 'nPer'>;
 
-function markerContext(method: MarkerMethod, m: CsrArrays, codes: Int32Array, G: number, pool?: WorkerPool | null, transposed?: CsrArrays): MarkerContext {
+function markerContext(method: MarkerMethod, m: CsrArrays, codes: Int32Array, G: number, engine?: MarkerEngine, pool?: WorkerPool | null, transposed?: CsrArrays): MarkerContext {
   const keep = Array.from(codes, (c, i) => (c >= 0 ? i : -1)).filter((i) => i >= 0);
   // Column access: transposing the cells x genes CSR gives genes x cells CSR (on the pool when it
   // shares memory: geneMajor).
@@ -125,7 +129,7 @@ function markerContext(method: MarkerMethod, m: CsrArrays, codes: Int32Array, G:
   const nPer = new Float64Array(G);
   for (const g of groupOf) nPer[g]++;
   const sh = <T extends Float64Array | Uint32Array | Float32Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
-  return { method, G, n: keep.length, nPer, indptr: sh(byGene.indptr as Float64Array), indices: sh(byGene.indices as Uint32Array), data: sh(byGene.data as Float32Array), rowOf: sh(rowOf), groupOf: sh(groupOf) };
+  return { method, engine, G, n: keep.length, nPer, indptr: sh(byGene.indptr as Float64Array), indices: sh(byGene.indices as Uint32Array), data: sh(byGene.data as Float32Array), rowOf: sh(rowOf), groupOf: sh(groupOf) };
 }
 
 /**
@@ -289,17 +293,20 @@ function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats 
   }
   let longest = 0;
   for (let gene = from; gene < to; gene++) longest = Math.max(longest, indptr[gene + 1] - indptr[gene]);
-  const sorter = new PairSorter(longest);
-  // float32 values are ranked by their bit patterns; float64 ones (rare: needsFloat64) by value.
+  // float32 values are ranked by their bit patterns (in the WebAssembly kernels where they run);
+  // float64 ones (rare: needsFloat64) by value.
   const bits = data instanceof Float32Array ? new Uint32Array(data.buffer, data.byteOffset, data.length) : null;
+  const wasm = bits && ctx.engine !== 'js' ? wasmRanker() : null;
+  wasm?.reserve(longest, G);
+  const sorter = new PairSorter(wasm ? 0 : longest);
+  const keys = wasm ? wasm.keys : sorter.keys;
+  const groups = wasm ? wasm.groups : sorter.payload;
   for (let gene = from; gene < to; gene++) {
     const k0 = indptr[gene];
     const k1 = indptr[gene + 1];
     rankSum.fill(0);
     valueSum.fill(0);
     nzPer.fill(0);
-    const keys = sorter.keys;
-    const groups = sorter.payload;
     let m = 0;
     let total = 0;
     let positive = true;
@@ -320,7 +327,11 @@ function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats 
       const zeros = n - m;
       const zeroRank = (zeros + 1) / 2;
       for (let g = 0; g < G; g++) rankSum[g] = (nPer[g] - nzPer[g]) * zeroRank;
-      if (bits) {
+      if (wasm) {
+        wasm.rankSum.set(rankSum);
+        wasm.add(m, zeros);
+        rankSum.set(wasm.rankSum);
+      } else if (bits) {
         sorter.sort(m);
         addAverageRanks(sorter.sortedKeys, sorter.sortedPayload, m, zeros, rankSum);
       } else {
