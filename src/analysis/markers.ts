@@ -272,8 +272,14 @@ export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers
   });
 }
 
+/** Per matrix row: its group, -1 for none (one lookup per stored value instead of two). */
+function groupsOfCells(ctx: MarkerContext): Int32Array {
+  return ctx.rowOf.map((r) => (r >= 0 ? ctx.groupOf[r] : -1));
+}
+
 function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
-  const { n, G, nPer, rowOf, groupOf, indptr, indices, data } = ctx;
+  const { n, G, nPer, indptr, indices, data } = ctx;
+  const groupOfCell = groupsOfCells(ctx);
   const nGenes = to - from;
   const scores = Array.from({ length: G }, () => new Float64Array(nGenes));
   const pvals = Array.from({ length: G }, () => new Float64Array(nGenes));
@@ -312,10 +318,9 @@ function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats 
     let positive = true;
     // Cells ascending: every value sum takes its terms in cell order.
     for (let k = k0; k < k1; k++) {
-      const r = rowOf[indices[k]];
+      const g = groupOfCell[indices[k]];
       const v = data[k];
-      if (r < 0 || v === 0) continue;
-      const g = groupOf[r];
+      if (g < 0 || v === 0) continue;
       if (!(v > 0)) positive = false;
       valueSum[g] += v;
       nzPer[g]++;
@@ -390,7 +395,8 @@ function denseRanks(ctx: MarkerContext, gene: number, rankSum: Float64Array): vo
 }
 
 function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
-  const { G, n, nPer, rowOf, groupOf } = ctx;
+  const { G, n, nPer } = ctx;
+  const groupOfCell = groupsOfCells(ctx);
   const p = to - from;
   const sum = Array.from({ length: G }, () => new Float64Array(p));
   const sumSq = Array.from({ length: G }, () => new Float64Array(p));
@@ -401,9 +407,8 @@ function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
   // Gene-major, cells ascending: every sum takes its terms in the same (cell) order as a row-major pass.
   for (let j = 0; j < p; j++) {
     for (let k = ctx.indptr[from + j]; k < ctx.indptr[from + j + 1]; k++) {
-      const r = rowOf[ctx.indices[k]];
-      if (r < 0) continue;
-      const g = groupOf[r];
+      const g = groupOfCell[ctx.indices[k]];
+      if (g < 0) continue;
       const v = ctx.data[k];
       sum[g][j] += v;
       sumSq[g][j] += v * v;
