@@ -2,6 +2,7 @@
 // and within 2 ulp of it: Tang's method, x = (64 m + j) ln2/64 + r with |r| <= ln2/128,
 // exp(x) = 2^m 2^(j/64) p(r), p the degree-5 Taylor polynomial (its error ~3e-17 relative).
 // Plain arithmetic and two fixed tables, so every thread and every JS engine gets the same bits.
+import { EXP2_J } from './pow-tables.ts';
 
 const INV_L = 64 / Math.LN2;
 /** ln2/64 as fdlibm splits ln2 (ln2_hi ends in 21 zero bits, so n x L1 is exact for |n| < 2^21). */
@@ -9,8 +10,11 @@ const L1 = 6.93147180369123816490e-1 / 64;
 const L2 = 1.90821492927058770002e-10 / 64;
 /** 1.5 x 2^52: adding and subtracting it rounds a double of magnitude < 2^51 to an integer. */
 const SHIFTER = 6755399441055744;
-/** 2^(j/64), j = 0..63. */
-const T = Float64Array.from({ length: 64 }, (_, j) => 2 ** (j / 64));
+/**
+ * 2^(j/64), j = 0..63, correctly rounded: every fourth entry of the pow's 2^(i/256) table (made by
+ * mpmath). Not `2 ** (j / 64)`: engines' pow differs there (V8's is off by one ulp at 9 of the 64).
+ */
+const T = Float64Array.from({ length: 64 }, (_, j) => EXP2_J[8 * j]);
 /** 2^-m, m = 0..1074 (down to the smallest subnormal). */
 const P2 = Float64Array.from({ length: 1075 }, (_, m) => 2 ** -m);
 /** Below this, exp underflows to 0. */
