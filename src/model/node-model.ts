@@ -12,6 +12,7 @@ import type { CellEncoder } from './embed.ts';
 import { spawnNodePool } from '../parallel/node-pool.ts';
 import { cpuEncoder, wasmEncoder, webgpuEncoder } from './embed.ts';
 import { TfjsEncoder, initTfjsWebGPU } from './encoder-tfjs.ts';
+import { describeKernels, registerTfjsWebGPU } from './tfjs-webgpu-device.ts';
 import { WasmEncoder } from './encoder-wasm.ts';
 import { installNodeWebGPU } from './node-gpu.ts';
 import { initNodeWasm } from './node-wasm.ts';
@@ -46,7 +47,9 @@ export async function nodeBackend(backend: NodeBackend, log: (m: string) => void
     return { kind: 'cpu' };
   }
   const info = await detectBackend(undefined, backend);
-  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) return { kind: 'webgpu', adapter: info.detail };
+  // Our device request (subgroups, shader-f16 where present) before tfjs starts its backend.
+  if (info.kind === 'webgpu') await registerTfjsWebGPU();
+  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) return { kind: 'webgpu', adapter: describeKernels(info.detail) };
   if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
   log(`${info.detail}`);
   return { kind: 'cpu' };
