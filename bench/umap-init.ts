@@ -3,6 +3,7 @@
 // graph the plan with each init (time of planUmap: the spectral start's cost is the difference) and
 // the layout from each, with sklearn's trustworthiness (k 15, 5,000 cells, in the PCA space:
 // bench/umap_learn.py trust) and ours (metrics.ts trustworthinessSampled) of both.
+// Last, umap-learn's spectral_layout timed on the same graph (bench/umap_spectral_time.py).
 // Run: node --import tsx bench/umap-init.ts [--cells 30000] [--types 20] [--threads 1] [--no-layout]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,42 @@ import { trustworthinessSampled } from '../src/analysis/metrics.ts';
 import { DEFAULT_PARAMS, Pipeline } from '../src/analysis/pipeline.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
 import { planUmap, umapCpu } from '../src/analysis/umap.ts';
+import { connectedComponents, spectralLayout } from '../src/analysis/umap-spectral.ts';
+import type { SparseGraph } from '../src/analysis/connectivities.ts';
+
+function prunedGraph(g: SparseGraph, nEpochs: number): SparseGraph {
+  let max = 0;
+  for (const w of g.data) max = Math.max(max, w);
+  const indptr = new Int32Array(g.n + 1);
+  const indices: number[] = [];
+  const data: number[] = [];
+  for (let i = 0; i < g.n; i++) {
+    for (let t = g.indptr[i]; t < g.indptr[i + 1]; t++) {
+      if (g.data[t] < max / nEpochs) continue;
+      indices.push(g.indices[t]);
+      data.push(g.data[t]);
+    }
+    indptr[i + 1] = indices.length;
+  }
+  return { n: g.n, indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+}
+
+function absCorr(a: Float64Array, b: Float64Array, c: number): number {
+  const n = a.length / 2;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[2 * i + c] / n;
+    mb += b[2 * i + c] / n;
+  }
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[2 * i + c] - ma, y = b[2 * i + c] - mb;
+    ab += x * y;
+    aa += x * x;
+    bb += y * y;
+  }
+  return Math.abs(ab / Math.sqrt(aa * bb));
+}
 import { openPaths } from '../src/io/node.ts';
 import { ensureSynthetic } from './synthetic.ts';
 
@@ -39,11 +76,31 @@ const out = join(import.meta.dirname, 'out', 'umap-init');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'meta.json'), JSON.stringify({ n: r.nKept, dim }));
 writeFileSync(join(out, 'x.bin'), x);
+// The graph umap-learn would lay out, for bench/umap_spectral_time.py (umap-learn's spectral_layout on it).
+const g = r.neighbors.graph;
+writeFileSync(join(out, 'graph.json'), JSON.stringify({ n: g.n, nnz: g.indices.length }));
+writeFileSync(join(out, 'indptr.bin'), g.indptr);
+writeFileSync(join(out, 'indices.bin'), g.indices);
+writeFileSync(join(out, 'data.bin'), g.data);
 const rows: string[] = [];
 for (const init of ['pca', 'spectral'] as const) {
   const tp = performance.now();
-  const plan = await planUmap(r.neighbors.graph, x, dim, { ...DEFAULT_PARAMS.umap, init, pool });
+  let lastMessage = '';
+  const plan = await planUmap(r.neighbors.graph, x, dim, { ...DEFAULT_PARAMS.umap, init, pool, onProgress: (_f, m) => (lastMessage = m) });
   const planS = (performance.now() - tp) / 1000;
+  if (init === 'spectral') {
+    console.log(`components ${connectedComponents(r.neighbors.graph).count}; last Lanczos message: ${lastMessage}`);
+    // A looser Lanczos tolerance: its time, and how far its layout is from the default's.
+    const pruned = prunedGraph(r.neighbors.graph, plan.nEpochs);
+    const ref = (await spectralLayout(pruned, x, dim, { pool }))!;
+    for (const tol of [1e-4, 1e-5]) {
+      let msg = '';
+      const t = performance.now();
+      const l = await spectralLayout(pruned, x, dim, { pool, tol, onProgress: (_f, m) => (msg = m) });
+      const s = (performance.now() - t) / 1000;
+      console.log(`tol ${tol}: ${s.toFixed(2)} s (${msg}); |corr| with the default: ${l ? [0, 1].map((c) => absCorr(l, ref, c).toFixed(6)).join(', ') : 'did not converge'}`);
+    }
+  }
   let trustSk = NaN, trustOurs = NaN, layoutS = NaN;
   if (layout) {
     const tl = performance.now();
@@ -58,6 +115,9 @@ for (const init of ['pca', 'spectral'] as const) {
 }
 pool?.terminate();
 ds.close();
+// umap-learn's spectral_layout on the same graph, one thread (the Python side's threads pinned).
+const one = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), NUMBA_NUM_THREADS: String(threads) };
+console.log(`umap-learn spectral_layout: ${execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'umap_spectral_time.py'), out], { encoding: 'utf8', env: one }).trim()}`);
 console.log(`\n${nCells.toLocaleString('en-US')} cells, ${types} types, ${threads} thread(s), load average ${load()} at end\n`);
 console.log('| init | planUmap s | epochs s | trustworthiness (sklearn, k 15, 5,000 cells) | trustworthinessSampled (ours) |\n|---|---|---|---|---|');
 console.log(rows.join('\n'));

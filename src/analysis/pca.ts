@@ -115,6 +115,8 @@ export interface LanczosEigenOptions extends PcaOptions {
   maxVectors?: number;
   /** Wanted Ritz residuals relative to the top eigenvalue (default 1e-6). */
   tol?: number;
+  /** Basis vectors added between convergence checks (default 50). */
+  checkEvery?: number;
   /** Name in progress messages and errors (default 'pca'). */
   label?: string;
 }
@@ -352,7 +354,7 @@ async function lanczos(p: number, k: number, opts: LanczosEigenOptions, ops: Lan
         return { values: values.slice(0, kk), vectors: out };
       }
       if (m >= maxVectors) throw new LanczosNotConverged(`${label}: Lanczos did not converge within ${maxVectors} vectors (worst residual ${worst.toPrecision(2)})`);
-      target = Math.min(maxVectors, target + 50);
+      target = Math.min(maxVectors, target + (opts.checkEvery ?? 50));
     }
     beta.push(b);
     if (m + 1 > ops.capacity()) ops.grow(Math.min(p, target) + 1);

@@ -18,6 +18,8 @@ export interface SpectralOptions {
   pool?: WorkerPool | null;
   /** Most Lanczos vectors per component before the start falls back to PCA (default SPECTRAL_MAX_VECTORS). */
   maxVectors?: number;
+  /** Lanczos residual tolerance relative to the top eigenvalue, 1 (default SPECTRAL_TOL). */
+  tol?: number;
   /** Fewest cells of a component for which its Lanczos steps go to the pool (default SPECTRAL_POOL_MIN). */
   poolMinDims?: number;
   signal?: AbortSignal;
@@ -26,6 +28,8 @@ export interface SpectralOptions {
 
 /** Lanczos basis cap: 600 vectors of 100,000 cells are 480 MB; ARPACK restarts where this gives up. */
 export const SPECTRAL_MAX_VECTORS = 600;
+/** Ritz residual wanted, relative to the top eigenvalue 1 of D^-1/2 A D^-1/2. */
+export const SPECTRAL_TOL = 1e-6;
 /** Fewest cells for which the Lanczos steps go to the pool (a sparse step is ~(k + basis) n flops). */
 export const SPECTRAL_POOL_MIN = 20000;
 
@@ -156,6 +160,9 @@ async function componentEigenvectors(graph: SparseGraph, members: Int32Array, la
     pool: opts.pool,
     poolMinDims: opts.poolMinDims ?? SPECTRAL_POOL_MIN,
     maxVectors: opts.maxVectors ?? SPECTRAL_MAX_VECTORS,
+    tol: opts.tol ?? SPECTRAL_TOL,
+    // A check is O(basis) flops against O(cells x basis) a vector: stop within 10 of convergence.
+    checkEvery: 10,
     label: `umap spectral init${what}`,
     signal: opts.signal,
     onProgress: opts.onProgress,
