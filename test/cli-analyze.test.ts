@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PARAMS } from '../src/analysis/pipeline.ts';
 import { main } from '../src/cli/main.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn } from '../src/io/types.ts';
@@ -53,5 +54,22 @@ describe('scweb analyze', () => {
     expect(bytes(runs[1].leiden).equals(bytes(runs[0].leiden))).toBe(true);
     expect(runs[1].csv).toBe(runs[0].csv);
     expect(await main(['analyze', input, '--out', join(dir, 'x.h5ad'), '--threads', '0'])).not.toBe(0);
+    expect(await main(['analyze', input, '--out', join(dir, 'x.h5ad'), '--umap-init', 'random'])).not.toBe(0);
+  }, 180_000);
+
+  it('--umap-init pca starts UMAP from PCA (the default is spectral, as scanpy)', async () => {
+    expect(DEFAULT_PARAMS.umap.init).toBe('spectral');
+    const dir = mkdtempSync(join(tmpdir(), 'scweb-umap-init-'));
+    const input = shared('data/pbmc68k_reduced_with_counts.h5ad');
+    const layouts = [];
+    for (const flags of [['--umap-init', 'pca'], []]) {
+      const out = join(dir, `${flags.length}.h5ad`);
+      expect(await main(['analyze', input, '--out', out, '--backend', 'cpu', '--threads', '1', ...flags])).toBe(0);
+      const ds = await openPaths([out]);
+      layouts.push(ds.readEmbedding('X_umap').data);
+      ds.close();
+    }
+    const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(bytes(layouts[0]).equals(bytes(layouts[1]))).toBe(false);
   }, 180_000);
 });
