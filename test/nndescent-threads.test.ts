@@ -70,3 +70,15 @@ describe('fuzzy simplicial set in row blocks', () => {
     }
   });
 });
+
+describe('NN-descent progress', () => {
+  it('reports within a pass (after every group of join blocks), fractions only growing', async () => {
+    const n = 20000; // 20 join blocks: 3 groups a pass
+    const x = clustered(n, 2, 11);
+    const seen: [number, string][] = [];
+    await nnDescent(x, n, 2, 5, { seed: 1, maxIterations: 1, onProgress: (f, m) => seen.push([f, m]) });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < seen.length; i++) expect(seen[i][0]).toBeGreaterThanOrEqual(seen[i - 1][0]);
+    expect(Math.max(...seen.map(([f]) => f))).toBeLessThan(1);
+  });
+});
