@@ -82,3 +82,29 @@ describe('NN-descent progress', () => {
     expect(Math.max(...seen.map(([f]) => f))).toBeLessThan(1);
   });
 });
+
+describe('fuzzy simplicial set without a shared pool', () => {
+  it('yields between row blocks and stops on a cancel (a long synchronous call before)', async () => {
+    const n = 60000;
+    const k = 15;
+    const rng = mulberry32(13);
+    const indices = new Int32Array(n * k);
+    const distances = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      indices[i * k] = i;
+      for (let j = 1; j < k; j++) {
+        indices[i * k + j] = Math.floor(rng() * n);
+        distances[i * k + j] = d += rng();
+      }
+    }
+    const knn = { k, indices, distances };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 0);
+    await expect(fuzzyConnectivitiesAsync(knn, n, { signal: controller.signal })).rejects.toThrow(/cancel/i);
+    // Not cancelled: the same bits as the synchronous function.
+    const g = await fuzzyConnectivitiesAsync(knn, n, { pool: pools[3] });
+    const ref = fuzzyConnectivities(knn, n);
+    expect(md5(g.indptr, g.indices, g.data)).toBe(md5(ref.indptr, ref.indices, ref.data));
+  });
+});

@@ -4,7 +4,7 @@
 // A + A^T - A o A^T. Mirrors umap-learn's smooth_knn_dist and compute_membership_strengths.
 import type { KnnResult } from './knn.ts';
 import { CancelledError } from '../io/errors.ts';
-import { poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
+import { openJob, poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface SparseGraph {
@@ -258,15 +258,17 @@ export function fuzzyConnectivities(knn: KnnResult, n: number): SparseGraph {
 
 /**
  * fuzzyConnectivities with its rows in blocks on the pool (memberships, union sizes, union rows;
- * the transpose and the prefix sums between them here): identical bits.
+ * the transpose and the prefix sums between them here), or inline in the same blocks: identical bits.
  */
 export async function fuzzyConnectivitiesAsync(knn: KnnResult, n: number, opts: FuzzyOptions = {}): Promise<SparseGraph> {
-  const p = poolFor(opts.pool, n, opts.poolMinPoints ?? FUZZY_POOL_MIN);
+  const found = poolFor(opts.pool, n, opts.poolMinPoints ?? FUZZY_POOL_MIN);
   if (opts.signal?.aborted) throw new CancelledError('neighbors');
-  if (!p?.shared) return fuzzyConnectivities(knn, n);
+  // Without a pool that shares memory the blocks run here, one after the other (same bits): still in
+  // blocks, so that the thread yields and a cancel is seen (~8 s of rows at 1M cells).
+  const p = found?.shared ? found : null;
   const c = newContext(knn, n, p);
   const blocks = ranges(n, FUZZY_BLOCK);
-  const job = p.open('fuzzy-connectivities', c as unknown as Record<string, unknown>);
+  const job = openJob(p, 'fuzzy-connectivities', c as unknown as Record<string, unknown>);
   const run = (phase: FuzzyBlock['phase']) => job.run(blocks.map((r) => ({ ...r, phase })), { signal: opts.signal });
   try {
     await run('rows');
