@@ -248,12 +248,52 @@ function backend(): WebGPUBackend {
   return tf.backend() as unknown as WebGPUBackend;
 }
 
-/** Selects tfjs's WebGPU backend; false when no adapter is available. */
+/** Device features our kernels use where the adapter has them; tfjs itself asks only for timestamp-query. */
+const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'];
+
+/**
+ * Selects tfjs's WebGPU backend; false when no adapter is available. tfjs 4.22 creates its device
+ * without shader-f16, so unless the backend already runs (then its device stays as it is), this
+ * registers the same backend on a device that also has the adapter's shader-f16 and subgroups.
+ */
 export async function initTfjsWebGPU(): Promise<boolean> {
-  await import('@tensorflow/tfjs-backend-webgpu');
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  if (gpu && !('webgpu' in tf.engine().registry)) {
+    tf.removeBackend('webgpu');
+    // tfjs's own factory, with the extra features requested.
+    tf.registerBackend('webgpu', async () => {
+      const adapter = await gpu.requestAdapter({ powerPreference: tf.env().get('WEBGPU_USE_LOW_POWER_GPU') ? 'low-power' : 'high-performance' });
+      if (!adapter) throw new Error('no WebGPU adapter');
+      const l = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredFeatures: WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[],
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+          maxBufferSize: l.maxBufferSize,
+          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      adapterInfo = adapter.info;
+      return new WebGPUBackend(device, adapter.info);
+    });
+  }
   try {
     return (await tf.setBackend('webgpu')) && tf.getBackend() === 'webgpu';
   } catch {
     return false;
   }
+}
+
+let adapterInfo: GPUAdapterInfo | undefined;
+
+/** The adapter behind tfjs's WebGPU backend as one line (vendor / architecture / device / description): the key of remembered tile choices. */
+export function tfjsAdapterKey(): string {
+  const be = tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } };
+  const i = adapterInfo ?? be.adapterInfo ?? {};
+  const { vendor = '', architecture = '', device = '', description = '' } = i as GPUAdapterInfo;
+  return [vendor, architecture, device, description].join(' / ');
 }
