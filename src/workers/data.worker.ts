@@ -13,7 +13,7 @@ import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, wasmEncoder, webgpuEncoder } from '../model/embed.ts';
 import { HeadFileError, MAX_HEAD_BYTES, readHeadFile } from '../model/head-file.ts';
-import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
+import { TfjsEncoder, defaultKernels, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { WasmEncoder } from '../model/encoder-wasm.ts';
 import { initBrowserWasm } from './wasm-backend.ts';
 import { AnalysisSession, browserResources } from './analysis-session.ts';
@@ -499,7 +499,7 @@ async function modelDevice(backend: EmbedRequestOptions['backend'], threads?: nu
   if (backend !== 'wasm') {
     const info = await detectBackend(undefined, backend);
     if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
-      loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, 'fused');
+      loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, defaultKernels(info.software));
       return { backend: 'webgpu', encoder: loaded!.gpu, adapter: info.detail };
     }
   }
