@@ -152,8 +152,7 @@ async function main() {
         try {
           const { seconds, peakMB, cls } = await timeGpu(enc, randomBatch(B, L, L * 1000 + B));
           rows.push({ backend: `webgpu-${v.name}`, L, B, cellsPerSecond: B / seconds, peakMB, cls });
-          const { cls: _, ...shown } = rows[rows.length - 1];
-          console.error(JSON.stringify(shown));
+          console.error(JSON.stringify({ ...rows[rows.length - 1], cls: undefined }));
         } catch (err) {
           console.error(`webgpu-${v.name} L ${L} B ${B}: ${(err as Error).message.split('\n')[0]}`);
         }
