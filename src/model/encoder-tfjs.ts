@@ -368,9 +368,10 @@ export async function initTfjsWebGPU(): Promise<boolean> {
           maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
         },
       });
-      adapterInfo = adapter.info;
-      return new WebGPUBackend(device, adapter.info);
-    });
+      // Older browsers have requestAdapterInfo() instead of .info (as tfjs's own factory allows).
+      adapterInfo = 'info' in adapter ? adapter.info : await (adapter as unknown as { requestAdapterInfo?(): Promise<GPUAdapterInfo> }).requestAdapterInfo?.();
+      return new WebGPUBackend(device, adapterInfo);
+    }, 3); // tfjs's own priority for 'webgpu'
   }
   try {
     return (await tf.setBackend('webgpu')) && tf.getBackend() === 'webgpu';

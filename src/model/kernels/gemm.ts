@@ -104,7 +104,6 @@ export interface GemmOptions {
 }
 
 interface ShaderSpec {
-  m?: number;
   n: number;
   k: number;
   kp: number;
@@ -116,10 +115,10 @@ interface ShaderSpec {
 }
 
 /**
- * The kernel body shared by the tfjs program and the raw pipeline: expects `X` (array<vec4<f32>>
- * when K % 4 == 0, else array<f32>), `W` (array<vec4<f32>>, or for f16 weights vec2 of 32-bit
- * words), `Bias`, optional `R`, `result` (array<f32>), `uniforms.M` and the `localId` /
- * `workgroupId` builtins as private variables (tfjs's convention).
+ * The kernel: expects `X` (array<vec4<f32>> when K % 4 == 0, else array<f32>), `W`
+ * (array<vec4<f32>>, or for f16 weights vec2 of 32-bit words), `Bias`, `R`, `result`
+ * (array<f32>), the sizes and flags in `uniforms`, and the `localId` / `workgroupId` builtins as
+ * private variables (tfjs's convention, kept so the body could also run as a tfjs program).
  */
 function kernelBody(s: ShaderSpec): string {
   const { bm, bn, bk, rm, rn } = s.tiles;
@@ -289,13 +288,16 @@ const rawPipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 function rawGemm(be: BackendInternals, x: tf.Tensor2D, W: GemmWeights, spec: ShaderSpec): tf.Tensor2D {
   const m = x.shape[0];
-  const code = rawGemmShader(spec);
+  // What the shader text depends on (sizes and flags are uniforms).
+  const { bm, bn, bk, rm, rn } = spec.tiles;
+  const key = `${spec.k % 4 === 0}|${spec.format}|${spec.arithmetic}|${bm},${bn},${bk},${rm},${rn}`;
   let cache = rawPipelines.get(be.device);
   if (!cache) rawPipelines.set(be.device, (cache = new Map()));
-  let pipeline = cache.get(code);
+  let pipeline = cache.get(key);
   if (!pipeline) {
+    const code = rawGemmShader(spec);
     pipeline = be.device.createComputePipeline({ layout: 'auto', compute: { module: be.device.createShaderModule({ code }), entryPoint: 'gemmEntry' } });
-    cache.set(code, pipeline);
+    cache.set(key, pipeline);
   }
   const out = be.makeTensorInfo([m, spec.n], 'float32');
   // Without a residual the bias stands in for R (never read then: the flag is a uniform).
