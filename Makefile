@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-annotate bench-celltypist bench-serve bench-harmony bench-voting bench-logreg-gpu bench-logreg-gpu-bundle bench-embed-gpu-bundle
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-pipeline-python leidendeps bench-annotate bench-celltypist bench-serve bench-harmony bench-voting bench-logreg-gpu bench-logreg-gpu-bundle bench-embed-gpu-bundle
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -112,6 +112,18 @@ bench-umap: deps umapdeps
 
 bench-pipeline: deps
 	node --import tsx bench/pipeline.ts
+
+# bench/pipeline.ts --python: scanpy's default pipeline with scanpy's own libraries beside ours
+# (bench/python_stack.py: Debian's umap-learn with pynndescent, sklearn, python3-leidenalg).
+leidendeps:
+	@if ! /usr/bin/python3 -c 'import leidenalg, igraph, pandas' 2>/dev/null; then \
+	  echo "Installing python3-leidenalg (Debian package) for bench/python_stack.py..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-leidenalg python3-pandas >/dev/null; \
+	fi
+
+BENCH_PIPELINE_PYTHON_ARGS ?= --cells 30000 --types 20 --threads 1
+bench-pipeline-python: deps umapdeps leidendeps
+	node --import tsx bench/pipeline.ts --python $(BENCH_PIPELINE_PYTHON_ARGS)
 
 bench-annotate: deps
 	node --import tsx bench/annotate.ts

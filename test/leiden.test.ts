@@ -43,6 +43,23 @@ describe('leiden', () => {
     const again = await leiden(g, { resolution: 1, seed: 0 });
     expect(Array.from(again.labels)).toEqual(Array.from(res.labels));
   });
+
+  it('by default runs passes until the quality stops improving (scanpy n_iterations=-1), progress only growing', async () => {
+    const g = await readStoredGraph(shared('data/pbmc68k_reduced.h5ad'));
+    const fractions: number[] = [];
+    const untilStable = await leiden(g, { seed: 0, onProgress: (f) => fractions.push(f) });
+    // leidenalg's rule: the passes kept are those that improved; the next one did not.
+    expect(untilStable.passes).toBeGreaterThanOrEqual(2);
+    const kept = await leiden(g, { seed: 0, iterations: untilStable.passes });
+    expect(Array.from(kept.labels)).toEqual(Array.from(untilStable.labels));
+    const oneMore = await leiden(g, { seed: 0, iterations: untilStable.passes + 1 });
+    expect(oneMore.quality).toBeLessThanOrEqual(untilStable.quality);
+    const fewer = await leiden(g, { seed: 0, iterations: untilStable.passes - 1 });
+    expect(fewer.quality).toBeLessThan(untilStable.quality);
+    expect(fractions.length).toBeGreaterThan(2);
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1]);
+    expect(Math.max(...fractions)).toBeLessThan(1);
+  });
 });
 
 function graphOf(n: number, edges: [number, number][]): SparseGraph {

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { benjaminiHochberg, erfc, tTestMarkers, wilcoxonMarkers } from '../src/analysis/markers.ts';
+import { datasetMarkers } from '../src/analysis/markers-stream.ts';
+import { nodePool } from '../src/analysis/pool-node.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn } from '../src/io/types.ts';
 import { shared } from './helpers.ts';
@@ -136,6 +138,28 @@ describe('fraction of cells expressing (pts)', () => {
       expect(w[g].pctOut[gene]).toBeCloseTo(outNz / outN, 12);
       expect(t[g].pctIn[gene]).toBeCloseTo(inNz / inN, 12);
       expect(t[g].pctOut[gene]).toBeCloseTo(outNz / outN, 12);
+    }
+  });
+});
+
+describe('markers over a dataset (datasetMarkers)', () => {
+  it('gives the in-memory statistics bit for bit, also with its matrix built in a pool\'s shared memory and ranked on the pool', async () => {
+    const ds = await openPaths([shared('data/pbmc68k_reduced.h5ad')]);
+    const chunk = ds.readRows('raw/X', 0, ds.nObs);
+    const labels = ds.obs.columns.find((c) => c.name === 'bulk_labels') as CategoricalColumn;
+    const want = wilcoxonMarkers({ nRows: ds.nObs, nCols: chunk.nCols, indptr: chunk.indptr, indices: chunk.indices, data: chunk.data }, labels.codes, labels.categories);
+    const inp = { ds, countsKey: 'raw/X', keep: null, totals: new Float64Array(ds.nObs), codes: labels.codes, groups: labels.categories, method: 'wilcoxon' as const, normalize: false };
+    const pool = nodePool(2)!;
+    try {
+      // A pool minimum of 0 values: the shared matrix goes through the pool's transpose and gene blocks.
+      for (const got of [await datasetMarkers(inp), await datasetMarkers(inp, { pool, poolMinValues: 0 })]) {
+        got.forEach((r, g) => {
+          for (const key of ['scores', 'pvals', 'pvalsAdj', 'logFoldChanges', 'pctIn', 'pctOut'] as const) expect(Buffer.from(r[key].buffer).equals(Buffer.from(want[g][key].buffer)), `${r.group} ${key}`).toBe(true);
+        });
+      }
+    } finally {
+      pool.terminate();
+      ds.close();
     }
   });
 });

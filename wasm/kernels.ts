@@ -3,3 +3,4 @@
 export { powScalar, powPairs } from './pow';
 export { umapEpoch, umapScratchBytes } from './umap';
 export { knnRows, knnScratchBytes, joinPoint } from './knn';
+export { rankSums } from './ranks';

@@ -3,6 +3,9 @@
 // so that the memberships sum to log2(k)), memberships exp(-(d - rho) / sigma), then the fuzzy union
 // A + A^T - A o A^T. Mirrors umap-learn's smooth_knn_dist and compute_membership_strengths.
 import type { KnnResult } from './knn.ts';
+import { CancelledError } from '../io/errors.ts';
+import { poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface SparseGraph {
   n: number;
@@ -14,32 +17,51 @@ export interface SparseGraph {
 const SMOOTH_K_TOLERANCE = 1e-5;
 const MIN_K_DIST_SCALE = 1e-3;
 
-export function smoothKnnDist(knn: KnnResult, n: number, nIter = 64, localConnectivity = 1, bandwidth = 1): { sigmas: Float32Array; rhos: Float32Array } {
-  const { k, distances } = knn;
-  const target = Math.log2(k) * bandwidth;
-  const sigmas = new Float32Array(n);
-  const rhos = new Float32Array(n);
+/**
+ * Fewest cells for which the fuzzy set goes to the pool (rows in blocks; the same bits inline).
+ * About 8 us a cell on one thread: below this the workers' start-up and hand-offs eat the gain.
+ */
+export const FUZZY_POOL_MIN = 20000;
+
+/** Rows per block: fixed, so blocks never depend on the thread count (they would not change the bits anyway: rows are independent). */
+const FUZZY_BLOCK = 4096;
+
+/** Mean of all kNN distances, in order: the floor of sigma where a cell's rho is 0. */
+function meanDistance(distances: Float32Array): number {
   let meanAll = 0;
   for (const v of distances) meanAll += v;
-  meanAll /= distances.length;
-  for (let i = 0; i < n; i++) {
+  return meanAll / distances.length;
+}
+
+/** rho and sigma of rows [from, to) (umap-learn's smooth_knn_dist, per row). */
+function smoothRows(knn: KnnResult, meanAll: number, sigmas: Float32Array, rhos: Float32Array, from: number, to: number, nIter: number, localConnectivity: number, bandwidth: number): void {
+  const { k, distances } = knn;
+  const target = Math.log2(k) * bandwidth;
+  const nonZero = new Float32Array(k);
+  for (let i = from; i < to; i++) {
     const row = distances.subarray(i * k, (i + 1) * k);
-    const nonZero = Array.from(row).filter((v) => v > 0);
-    if (nonZero.length >= localConnectivity) {
+    let nz = 0;
+    for (let j = 0; j < k; j++) if (row[j] > 0) nonZero[nz++] = row[j];
+    if (nz >= localConnectivity) {
       const index = Math.floor(localConnectivity);
       const interpolation = localConnectivity - index;
       if (index > 0) {
         rhos[i] = nonZero[index - 1];
         if (interpolation > SMOOTH_K_TOLERANCE) rhos[i] += interpolation * (nonZero[index] - nonZero[index - 1]);
       } else rhos[i] = interpolation * nonZero[0];
-    } else if (nonZero.length > 0) rhos[i] = Math.max(...nonZero);
+    } else if (nz > 0) {
+      let max = -Infinity;
+      for (let j = 0; j < nz; j++) max = Math.max(max, nonZero[j]);
+      rhos[i] = max;
+    }
+    const rho = rhos[i];
     let lo = 0;
     let hi = Infinity;
     let mid = 1;
     for (let it = 0; it < nIter; it++) {
       let psum = 0;
       for (let j = 1; j < k; j++) {
-        const dd = Math.fround(row[j] - rhos[i]);
+        const dd = Math.fround(row[j] - rho);
         psum += dd > 0 ? Math.exp(-(dd / mid)) : 1;
       }
       if (Math.abs(psum - target) < SMOOTH_K_TOLERANCE) break;
@@ -52,86 +74,208 @@ export function smoothKnnDist(knn: KnnResult, n: number, nIter = 64, localConnec
       }
     }
     sigmas[i] = mid;
-    if (rhos[i] > 0) {
+    if (rho > 0) {
       let meanRow = 0;
       for (const v of row) meanRow += v;
       meanRow /= k;
       if (sigmas[i] < MIN_K_DIST_SCALE * meanRow) sigmas[i] = MIN_K_DIST_SCALE * meanRow;
     } else if (sigmas[i] < MIN_K_DIST_SCALE * meanAll) sigmas[i] = MIN_K_DIST_SCALE * meanAll;
   }
+}
+
+export function smoothKnnDist(knn: KnnResult, n: number, nIter = 64, localConnectivity = 1, bandwidth = 1): { sigmas: Float32Array; rhos: Float32Array } {
+  const sigmas = new Float32Array(n);
+  const rhos = new Float32Array(n);
+  smoothRows(knn, meanDistance(knn.distances), sigmas, rhos, 0, n, nIter, localConnectivity, bandwidth);
   return { sigmas, rhos };
 }
 
-export function fuzzyConnectivities(knn: KnnResult, n: number): SparseGraph {
-  const { k, indices, distances } = knn;
-  const { sigmas, rhos } = smoothKnnDist(knn, n);
-  // Directed memberships per row (a neighbour listed twice keeps its last strength), in typed
-  // arrays: the Maps this replaced cost ~0.5 s at 30k cells for the same values.
-  const outPtr = new Int32Array(n + 1);
-  const outIdx = new Int32Array(n * k);
-  const outVal = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    let end = outPtr[i];
+/**
+ * What the fuzzy set's row blocks share. Directed memberships sit k slots a row (outLen used): a
+ * neighbour listed twice keeps its last strength. inPtr/inIdx: who lists each cell (the transpose).
+ */
+interface FuzzyContext {
+  n: number;
+  k: number;
+  indices: Int32Array;
+  distances: Float32Array;
+  meanAll: number;
+  sigmas: Float32Array;
+  rhos: Float32Array;
+  outLen: Int32Array;
+  outIdx: Int32Array;
+  outVal: Float32Array;
+  inPtr: Int32Array;
+  inIdx: Int32Array;
+  /** Row sizes of the union, then (once summed) its indptr. */
+  indptr: Int32Array;
+  cols: Int32Array;
+  data: Float32Array;
+}
+
+type FuzzyBlock = { from: number; to: number; phase: 'rows' | 'count' | 'fill' };
+
+/** rho, sigma and the directed memberships of rows [from, to). */
+function membershipRows(c: FuzzyContext, from: number, to: number): void {
+  const { k, indices, distances, sigmas, rhos, outLen, outIdx, outVal } = c;
+  smoothRows({ k, indices, distances }, c.meanAll, sigmas, rhos, from, to, 64, 1, 1);
+  for (let i = from; i < to; i++) {
+    const start = i * k;
+    let end = start;
     for (let j = 0; j < k; j++) {
-      const c = indices[i * k + j];
-      if (c < 0 || c === i) continue;
+      const col = indices[i * k + j];
+      if (col < 0 || col === i) continue;
       const dd = distances[i * k + j] - rhos[i];
       const v = Math.fround(dd <= 0 || sigmas[i] === 0 ? 1 : Math.exp(-(dd / sigmas[i])));
-      let t = outPtr[i];
-      while (t < end && outIdx[t] !== c) t++;
-      outIdx[t] = c;
+      let t = start;
+      while (t < end && outIdx[t] !== col) t++;
+      outIdx[t] = col;
       outVal[t] = v;
       if (t === end) end++;
     }
-    outPtr[i + 1] = end;
+    outLen[i] = end - start;
   }
-  const strength = (from: number, to: number): number => {
-    for (let t = outPtr[from]; t < outPtr[from + 1]; t++) if (outIdx[t] === to) return outVal[t];
-    return -1;
-  };
-  // Who lists i: the transpose's rows.
-  const inPtr = new Int32Array(n + 1);
-  for (let t = 0; t < outPtr[n]; t++) inPtr[outIdx[t] + 1]++;
-  for (let i = 0; i < n; i++) inPtr[i + 1] += inPtr[i];
-  const inIdx = new Int32Array(outPtr[n]);
-  const fill = inPtr.slice(0, n);
-  for (let i = 0; i < n; i++) for (let t = outPtr[i]; t < outPtr[i + 1]; t++) inIdx[fill[outIdx[t]]++] = i;
-  // The fuzzy union a + b - a b per pair (a, b the two directions, 0 where absent; the same value
-  // from either end), each row sorted by column.
-  const indptr = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    let size = outPtr[i + 1] - outPtr[i];
-    for (let t = inPtr[i]; t < inPtr[i + 1]; t++) if (strength(i, inIdx[t]) < 0) size++;
-    indptr[i + 1] = indptr[i] + size;
+}
+
+/** Strength of from -> to, -1 where from does not list to. */
+function strength(c: FuzzyContext, from: number, to: number): number {
+  const start = from * c.k;
+  for (let t = start; t < start + c.outLen[from]; t++) if (c.outIdx[t] === to) return c.outVal[t];
+  return -1;
+}
+
+/** Sizes of the union's rows [from, to) into indptr[i + 1]. */
+function unionCounts(c: FuzzyContext, from: number, to: number): void {
+  const { inPtr, inIdx } = c;
+  for (let i = from; i < to; i++) {
+    let size = c.outLen[i];
+    for (let t = inPtr[i]; t < inPtr[i + 1]; t++) if (strength(c, i, inIdx[t]) < 0) size++;
+    c.indptr[i + 1] = size;
   }
-  const cols = new Int32Array(indptr[n]);
-  const data = new Float32Array(indptr[n]);
-  const order: number[] = [];
-  const rowCols: number[] = [];
-  const rowVals: number[] = [];
-  for (let i = 0; i < n; i++) {
-    rowCols.length = 0;
-    rowVals.length = 0;
-    for (let t = outPtr[i]; t < outPtr[i + 1]; t++) {
+}
+
+/** The fuzzy union a + b - a b of rows [from, to) (a, b the two directions, 0 where absent), each row sorted by column. */
+function unionRows(c: FuzzyContext, from: number, to: number): void {
+  const { k, inPtr, inIdx, outIdx, outVal, indptr, cols, data } = c;
+  for (let i = from; i < to; i++) {
+    const at = indptr[i];
+    let m = 0;
+    // Insertion by column (a row's columns are distinct: the direct ones, then those that only list i).
+    const put = (col: number, val: number) => {
+      let p = at + m++;
+      while (p > at && cols[p - 1] > col) {
+        cols[p] = cols[p - 1];
+        data[p] = data[p - 1];
+        p--;
+      }
+      cols[p] = col;
+      data[p] = val;
+    };
+    for (let t = i * k; t < i * k + c.outLen[i]; t++) {
       const a = outVal[t];
-      const b = Math.max(0, strength(outIdx[t], i));
-      rowCols.push(outIdx[t]);
-      rowVals.push(a + b - a * b);
+      const b = Math.max(0, strength(c, outIdx[t], i));
+      put(outIdx[t], a + b - a * b);
     }
     for (let t = inPtr[i]; t < inPtr[i + 1]; t++) {
-      const c = inIdx[t];
-      if (strength(i, c) >= 0) continue;
-      // Only c lists i: b = 0, so a + b - a b is a itself.
-      rowCols.push(c);
-      rowVals.push(strength(c, i));
-    }
-    order.length = rowCols.length;
-    for (let t = 0; t < order.length; t++) order[t] = t;
-    order.sort((x, y) => rowCols[x] - rowCols[y]);
-    for (let t = 0; t < order.length; t++) {
-      cols[indptr[i] + t] = rowCols[order[t]];
-      data[indptr[i] + t] = rowVals[order[t]];
+      const col = inIdx[t];
+      if (strength(c, i, col) >= 0) continue;
+      // Only col lists i: b = 0, so a + b - a b is a itself.
+      put(col, strength(c, col, i));
     }
   }
-  return { n, indptr, indices: cols, data };
+}
+
+function fuzzyBlock(c: FuzzyContext, r: FuzzyBlock): void {
+  if (r.phase === 'rows') membershipRows(c, r.from, r.to);
+  else if (r.phase === 'count') unionCounts(c, r.from, r.to);
+  else unionRows(c, r.from, r.to);
+}
+
+definePoolTask('fuzzy-connectivities', (c: FuzzyContext, r: FuzzyBlock) => {
+  fuzzyBlock(c, r);
+  return { result: 0, transfer: [] };
+});
+
+export interface FuzzyOptions {
+  /** Row blocks on this pool's workers where memory is shared (the same bits inline). */
+  pool?: WorkerPool | null;
+  poolMinPoints?: number;
+  signal?: AbortSignal;
+}
+
+/** The transpose of the directed memberships: who lists each cell, in row order. */
+function transpose(c: FuzzyContext): void {
+  const { n, k, outLen, outIdx, inPtr, inIdx } = c;
+  for (let i = 0; i < n; i++) for (let t = i * k; t < i * k + outLen[i]; t++) inPtr[outIdx[t] + 1]++;
+  for (let i = 0; i < n; i++) inPtr[i + 1] += inPtr[i];
+  const fill = inPtr.slice(0, n);
+  for (let i = 0; i < n; i++) for (let t = i * k; t < i * k + outLen[i]; t++) inIdx[fill[outIdx[t]]++] = i;
+}
+
+/** A context over `knn`; arrays from `pool` (shared) where given. Union arrays sized for the most a row can hold. */
+function newContext(knn: KnnResult, n: number, pool: WorkerPool | null): FuzzyContext {
+  const { k } = knn;
+  const f32 = (len: number) => (pool ? pool.alloc(Float32Array, len) : new Float32Array(len));
+  const i32 = (len: number) => (pool ? pool.alloc(Int32Array, len) : new Int32Array(len));
+  return {
+    n,
+    k,
+    indices: pool ? pool.share(knn.indices) : knn.indices,
+    distances: pool ? pool.share(knn.distances) : knn.distances,
+    meanAll: meanDistance(knn.distances),
+    sigmas: f32(n),
+    rhos: f32(n),
+    outLen: i32(n),
+    outIdx: i32(n * k),
+    outVal: f32(n * k),
+    inPtr: i32(n + 1),
+    inIdx: i32(n * k),
+    indptr: i32(n + 1),
+    cols: i32(2 * n * k),
+    data: f32(2 * n * k),
+  };
+}
+
+function prefix(c: FuzzyContext): void {
+  for (let i = 0; i < c.n; i++) c.indptr[i + 1] += c.indptr[i];
+}
+
+/** The graph in plain (unshared) arrays of its own size. */
+function finish(c: FuzzyContext): SparseGraph {
+  const nnz = c.indptr[c.n];
+  return { n: c.n, indptr: c.indptr.slice(), indices: c.cols.slice(0, nnz), data: c.data.slice(0, nnz) };
+}
+
+export function fuzzyConnectivities(knn: KnnResult, n: number): SparseGraph {
+  const c = newContext(knn, n, null);
+  membershipRows(c, 0, n);
+  transpose(c);
+  unionCounts(c, 0, n);
+  prefix(c);
+  unionRows(c, 0, n);
+  return finish(c);
+}
+
+/**
+ * fuzzyConnectivities with its rows in blocks on the pool (memberships, union sizes, union rows;
+ * the transpose and the prefix sums between them here): identical bits.
+ */
+export async function fuzzyConnectivitiesAsync(knn: KnnResult, n: number, opts: FuzzyOptions = {}): Promise<SparseGraph> {
+  const p = poolFor(opts.pool, n, opts.poolMinPoints ?? FUZZY_POOL_MIN);
+  if (opts.signal?.aborted) throw new CancelledError('neighbors');
+  if (!p?.shared) return fuzzyConnectivities(knn, n);
+  const c = newContext(knn, n, p);
+  const blocks = ranges(n, FUZZY_BLOCK);
+  const job = p.open('fuzzy-connectivities', c as unknown as Record<string, unknown>);
+  const run = (phase: FuzzyBlock['phase']) => job.run(blocks.map((r) => ({ ...r, phase })), { signal: opts.signal });
+  try {
+    await run('rows');
+    transpose(c);
+    await run('count');
+    prefix(c);
+    await run('fill');
+  } finally {
+    job.close();
+  }
+  return finish(c);
 }

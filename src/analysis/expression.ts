@@ -75,15 +75,24 @@ export async function forEachKeptRow(ds: Dataset, key: string, keep: Uint8Array 
  * log1p(normalize_total(counts)) of the kept cells, columns restricted to `genes` (sorted indices
  * into var; column j of the result is genes[j]). Rows follow the kept cells in dataset order.
  * With `totals` null the values are kept as stored (a matrix that is already log expression).
+ * `shared`: the arrays in the pool's shared memory (when it shares), for a step that hands the
+ * whole matrix to the pool next (it then skips copying it there); such arrays cannot be transferred.
  */
-export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array | null, totals: Float64Array | null, genes: Int32Array, opts: CellPassOptions = {}): Promise<CsrArrays> {
+export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array | null, totals: Float64Array | null, genes: Int32Array, opts: CellPassOptions & { shared?: boolean } = {}): Promise<CsrArrays> {
   const column = new Int32Array(ds.varNamesOf(key).length).fill(-1);
   genes.forEach((g, j) => (column[g] = j));
   const nRows = keep ? keep.reduce((s, v) => s + v, 0) : ds.nObs;
   const parts: RowsPartial[] = [];
   await cellPass<RowsPartial>(ds, key, { kind: 'lognorm', keep, totals, column }, (p) => parts.push(p), opts);
   const nnz = parts.reduce((s, p) => s + p.indices.length, 0);
-  const out = { nRows, nCols: genes.length, indptr: new Float64Array(nRows + 1), indices: new Uint32Array(nnz), data: new Float32Array(nnz) };
+  const pool = opts.shared && opts.pool?.shared ? opts.pool : null;
+  const out = {
+    nRows,
+    nCols: genes.length,
+    indptr: pool ? pool.alloc(Float64Array, nRows + 1) : new Float64Array(nRows + 1),
+    indices: pool ? new Uint32Array(pool.alloc(Int32Array, nnz).buffer) : new Uint32Array(nnz),
+    data: pool ? pool.alloc(Float32Array, nnz) : new Float32Array(nnz),
+  };
   let row = 0;
   let at = 0;
   for (const p of parts) {

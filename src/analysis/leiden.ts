@@ -11,7 +11,11 @@ import type { SparseGraph } from './connectivities.ts';
 export interface LeidenOptions {
   resolution?: number;
   seed?: number;
-  /** Full Leiden runs, each starting from the last partition (leidenalg's n_iterations; scanpy uses 2). */
+  /**
+   * Full Leiden runs, each starting from the last partition (leidenalg's n_iterations). Negative,
+   * the default as in scanpy's `tl.leiden` (n_iterations=-1): run until a pass no longer improves
+   * the quality. CellTypist's over-clustering (igraph flavour) runs 2.
+   */
   iterations?: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
@@ -31,20 +35,37 @@ interface Graph {
 }
 
 const THETA = 0.01;
+/** Most passes when running until the quality stops improving. */
+const MAX_ITERATIONS = 50;
 
-export async function leiden(g: SparseGraph, opts: LeidenOptions = {}): Promise<{ labels: Int32Array; nClusters: number; quality: number }> {
+export async function leiden(g: SparseGraph, opts: LeidenOptions = {}): Promise<{ labels: Int32Array; nClusters: number; quality: number; passes: number }> {
   const gamma = opts.resolution ?? 1;
   const rng = mulberry32(opts.seed ?? 0);
-  const iterations = opts.iterations ?? 2;
+  const iterations = opts.iterations ?? -1;
   let membership: Int32Array = Int32Array.from({ length: g.n }, (_, i) => i);
   const base = fromSparse(g);
-  for (let it = 0; it < iterations; it++) {
-    membership = await runOnce(base, membership, gamma, rng, opts, it, iterations);
+  let passes = iterations;
+  if (iterations >= 0) {
+    for (let it = 0; it < iterations; it++) membership = await runOnce(base, membership, gamma, rng, opts, it, (f) => (it + f) / iterations);
+  } else {
+    // leidenalg's optimise_partition with n_iterations < 0: repeat while a pass improves the quality.
+    // The cap only guards against a rounding cycle; on real graphs 2-4 passes settle.
+    let q = quality(base, membership, gamma);
+    passes = 0;
+    for (let it = 0; it < MAX_ITERATIONS; it++) {
+      // Progress: pass it fills [1 - 2^-it, 1 - 2^-(it+1)), so it only grows however many passes run.
+      const next = await runOnce(base, membership, gamma, rng, opts, it, (f) => 1 - 0.5 ** it + f * 0.5 ** (it + 1));
+      const qNext = quality(base, next, gamma);
+      if (!(qNext > q)) break;
+      membership = next;
+      q = qNext;
+      passes++;
+    }
   }
   const labels = relabelBySize(membership);
   let nClusters = 0;
   for (const l of labels) nClusters = Math.max(nClusters, l + 1);
-  return { labels, nClusters, quality: quality(base, labels, gamma) };
+  return { labels, nClusters, quality: quality(base, labels, gamma), passes };
 }
 
 function fromSparse(g: SparseGraph): Graph {
@@ -75,7 +96,7 @@ function fromSparse(g: SparseGraph): Graph {
   return { n, indptr: counts, indices, weights, self, degree, total };
 }
 
-async function runOnce(base: Graph, start: Int32Array, gamma: number, rng: Uniform, opts: LeidenOptions, it: number, iterations: number): Promise<Int32Array> {
+async function runOnce(base: Graph, start: Int32Array, gamma: number, rng: Uniform, opts: LeidenOptions, it: number, fraction: (f: number) => number): Promise<Int32Array> {
   let graph = base;
   let part: Int32Array = Int32Array.from(start);
   // nodeOf[v] = node of the current aggregate graph that base vertex v belongs to.
@@ -83,7 +104,7 @@ async function runOnce(base: Graph, start: Int32Array, gamma: number, rng: Unifo
   for (let level = 0; ; level++) {
     await new Promise((r) => setTimeout(r, 0));
     if (opts.signal?.aborted) throw new CancelledError('leiden');
-    opts.onProgress?.((it + Math.min(0.9, level / 6)) / iterations, `leiden: pass ${it + 1}, level ${level + 1}, ${graph.n.toLocaleString('en-US')} nodes`);
+    opts.onProgress?.(fraction(Math.min(0.9, level / 6)), `leiden: pass ${it + 1}, level ${level + 1}, ${graph.n.toLocaleString('en-US')} nodes`);
     moveNodes(graph, part, gamma, rng);
     part = compact(part);
     const nComm = max(part) + 1;

@@ -22,7 +22,7 @@ export interface DatasetMarkersInput {
   valuesPerBlock?: number;
 }
 
-export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions & { pool?: WorkerPool | null } = {}): Promise<GroupMarkers[]> {
+export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions & { pool?: WorkerPool | null; poolMinValues?: number } = {}): Promise<GroupMarkers[]> {
   const { ds, countsKey } = inp;
   const p = ds.varNamesOf(countsKey).length;
   const info = ds.matrices.find((m) => m.key === countsKey);
@@ -44,10 +44,12 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
     const m = await logNormMatrix(ds, countsKey, inp.keep, inp.normalize === false ? null : inp.totals, genes, {
       signal: opts.signal,
       pool: opts.pool,
+      shared: true,
       onProgress: (f, msg) => opts.onProgress?.((b + f * 0.8) / blocks, `markers: genes ${g0 + 1}-${g0 + genes.length}, ${msg}`),
     });
     const st = await markerStatsAsync(inp.method, m, inp.codes, G, {
       pool: opts.pool,
+      poolMinValues: opts.poolMinValues,
       signal: opts.signal,
       onBlock: (done, total) => opts.onProgress?.((b + 0.8 + (0.2 * done) / total) / blocks, `markers: ranking genes ${g0 + 1}-${g0 + genes.length}`),
     });

@@ -10,6 +10,7 @@ import { cscToCsr } from '../io/csr.ts';
 import { needsFloat64 } from '../io/matrix-values.ts';
 import { poolFor, ranges, runBlocks, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
+import { addAverageRanks, PairSorter, wasmRanker } from './rank-sums.ts';
 import { studentTwoSidedP } from './special.ts';
 
 export type MarkerMethod = 'wilcoxon' | 't-test';
@@ -74,8 +75,11 @@ export function tTestMarkers(m: CsrArrays, codes: Int32Array, groups: string[]):
   return finalizeMarkers(groups, markerStats('t-test', m, codes, groups.length));
 }
 
-export function markerStats(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number): MarkerStats {
-  const ctx = markerContext(method, m, codes, nGroups);
+/** How the Wilcoxon ranks are computed: the WebAssembly kernels where they run, else JavaScript (same bits). */
+export type MarkerEngine = 'wasm' | 'js';
+
+export function markerStats(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, engine?: MarkerEngine): MarkerStats {
+  const ctx = markerContext(method, m, codes, nGroups, engine);
   return assembleStats(ctx, [{ from: 0, to: m.nCols }], [markerGenes(ctx, { from: 0, to: m.nCols })]);
 }
 
@@ -86,9 +90,9 @@ const GENE_BLOCK = 128;
 export const MARKERS_POOL_MIN = 10_000_000;
 
 /** As markerStats, in blocks of genes on the pool (identical results). */
-export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, opts: { pool?: WorkerPool | null; signal?: AbortSignal; onBlock?: (done: number, total: number) => void; poolMinValues?: number } = {}): Promise<MarkerStats> {
+export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes: Int32Array, nGroups: number, opts: { pool?: WorkerPool | null; signal?: AbortSignal; onBlock?: (done: number, total: number) => void; poolMinValues?: number; engine?: MarkerEngine } = {}): Promise<MarkerStats> {
   opts = { ...opts, pool: poolFor(opts.pool, m.data.length, opts.poolMinValues ?? MARKERS_POOL_MIN) };
-  const ctx = markerContext(method, m, codes, nGroups, opts.pool, await geneMajor(m, opts.pool, opts.signal));
+  const ctx = markerContext(method, m, codes, nGroups, opts.engine, opts.pool, await geneMajor(m, opts.pool, opts.signal));
   const blocks = ranges(m.nCols, GENE_BLOCK);
   const parts = await runBlocks<GeneStats>(opts.pool, 'markers', ctx as unknown as Record<string, unknown>, blocks, opts);
   return assembleStats(ctx, blocks, parts);
@@ -97,6 +101,7 @@ export async function markerStatsAsync(method: MarkerMethod, m: CsrArrays, codes
 /** What every gene block reads: the matrix gene-major (cells ascending within a gene) and the groups. */
 export interface MarkerContext {
   method: MarkerMethod;
+  engine?: MarkerEngine;
   G: number;
   /** Cells in some group. */
   n: number;
@@ -113,18 +118,46 @@ export interface MarkerContext {
 /** Per-group statistics of one block of genes ([group][gene - from]). */
 export type GeneStats = Omit<MarkerStats, 'nPer'>;
 
-function markerContext(method: MarkerMethod, m: CsrArrays, codes: Int32Array, G: number, pool?: WorkerPool | null, transposed?: CsrArrays): MarkerContext {
+function markerContext(method: MarkerMethod, m: CsrArrays, codes: Int32Array, G: number, engine?: MarkerEngine, pool?: WorkerPool | null, transposed?: CsrArrays): MarkerContext {
   const keep = Array.from(codes, (c, i) => (c >= 0 ? i : -1)).filter((i) => i >= 0);
   // Column access: transposing the cells x genes CSR gives genes x cells CSR (on the pool when it
   // shares memory: geneMajor).
-  const byGene = transposed ?? cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
+  const byGene = transposed ?? geneMajorSerial(m);
   const rowOf = new Int32Array(m.nRows).fill(-1);
   keep.forEach((cell, r) => (rowOf[cell] = r));
   const groupOf = Int32Array.from(keep, (cell) => codes[cell]);
   const nPer = new Float64Array(G);
   for (const g of groupOf) nPer[g]++;
   const sh = <T extends Float64Array | Uint32Array | Float32Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
-  return { method, G, n: keep.length, nPer, indptr: sh(byGene.indptr as Float64Array), indices: sh(byGene.indices as Uint32Array), data: sh(byGene.data as Float32Array), rowOf: sh(rowOf), groupOf: sh(groupOf) };
+  return { method, engine, G, n: keep.length, nPer, indptr: sh(byGene.indptr as Float64Array), indices: sh(byGene.indices as Uint32Array), data: sh(byGene.data as Float32Array), rowOf: sh(rowOf), groupOf: sh(groupOf) };
+}
+
+/**
+ * cscToCsr(m) on this thread, for float32 values in one loop that only ever sees these array
+ * types (cscToCsr serves every reader, and its mixed types cost it about twice the time); the
+ * values move as their bit patterns.
+ */
+function geneMajorSerial(m: CsrArrays): CsrArrays {
+  const nnz = m.indptr[m.nRows];
+  if (!(m.data instanceof Float32Array) || m.indptr[0] !== 0 || nnz >= 2 ** 31) return cscToCsr(m.nCols, m.nRows, m.indptr, m.indices, m.data);
+  const p = m.nCols;
+  const src = m.indices;
+  const srcBits = new Uint32Array(m.data.buffer, m.data.byteOffset, m.data.length);
+  const next = new Int32Array(p + 1);
+  for (let k = 0; k < nnz; k++) next[src[k] + 1]++;
+  for (let g = 0; g < p; g++) next[g + 1] += next[g];
+  const indptr = Float64Array.from(next);
+  const indices = new Uint32Array(nnz);
+  const bits = new Uint32Array(nnz);
+  for (let i = 0; i < m.nRows; i++) {
+    const a1 = m.indptr[i + 1];
+    for (let a = m.indptr[i]; a < a1; a++) {
+      const dst = next[src[a]]++;
+      indices[dst] = i;
+      bits[dst] = srcBits[a];
+    }
+  }
+  return { nRows: p, nCols: m.nRows, indptr, indices, data: new Float32Array(bits.buffer) };
 }
 
 /** Cells per block of the parallel transpose. */
@@ -182,14 +215,31 @@ export function transposeCount(ctx: TransposeContext, r: { from: number; to: num
 
 /** The pool task: cells [from, to) written gene-major, each gene's from `starts[gene]` on, cells in order. */
 export function transposeScatter(ctx: TransposeContext, r: { from: number; to: number; starts: Float64Array }): void {
-  const next = r.starts;
   const { indptr, indices, data, outIndices, outData } = ctx;
+  if (data instanceof Float32Array && outData instanceof Float32Array && outIndices.length < 2 ** 31) {
+    // float32 in and out: the values move as bit patterns, in loops that see one array type each.
+    const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+    scatterBits(indptr, indices, bits(data), outIndices, bits(outData), Int32Array.from(r.starts), r.from, r.to);
+    return;
+  }
+  const next = r.starts;
   for (let i = r.from; i < r.to; i++) {
     const a1 = indptr[i + 1] | 0;
     for (let a = indptr[i] | 0; a < a1; a++) {
       const dst = next[indices[a]]++;
       outIndices[dst] = i;
       outData[dst] = data[a];
+    }
+  }
+}
+
+function scatterBits(indptr: Float64Array, indices: Uint32Array, bits: Uint32Array, outIndices: Int32Array, outBits: Uint32Array, next: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const a1 = indptr[i + 1];
+    for (let a = indptr[i]; a < a1; a++) {
+      const dst = next[indices[a]]++;
+      outIndices[dst] = i;
+      outBits[dst] = bits[a];
     }
   }
 }
@@ -222,79 +272,131 @@ export function finalizeMarkers(groups: string[], st: MarkerStats): GroupMarkers
   });
 }
 
+/** Per matrix row: its group, -1 for none (one lookup per stored value instead of two). */
+function groupsOfCells(ctx: MarkerContext): Int32Array {
+  return ctx.rowOf.map((r) => (r >= 0 ? ctx.groupOf[r] : -1));
+}
+
 function wilcoxonGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
-  const { n, G, nPer, rowOf, groupOf } = ctx;
-  const byGene = ctx;
+  const { n, G, nPer, indptr, indices, data } = ctx;
+  const groupOfCell = groupsOfCells(ctx);
   const nGenes = to - from;
   const scores = Array.from({ length: G }, () => new Float64Array(nGenes));
+  const pvals = Array.from({ length: G }, () => new Float64Array(nGenes));
   const lfc = Array.from({ length: G }, () => new Float64Array(nGenes));
   const pctIn = Array.from({ length: G }, () => new Float64Array(nGenes));
   const pctOut = Array.from({ length: G }, () => new Float64Array(nGenes));
   const rankSum = new Float64Array(G);
   const valueSum = new Float64Array(G);
   const nzPer = new Float64Array(G);
+  // Per group, what every gene shares: the null mean and standard deviation of the rank sum.
+  const sds = new Float64Array(G);
+  const centres = new Float64Array(G);
+  for (let g = 0; g < G; g++) {
+    const n1 = nPer[g];
+    sds[g] = Math.sqrt((n1 * (n - n1) * (n + 1)) / 12);
+    centres[g] = (n1 * (n + 1)) / 2;
+  }
+  let longest = 0;
+  for (let gene = from; gene < to; gene++) longest = Math.max(longest, indptr[gene + 1] - indptr[gene]);
+  // float32 values are ranked by their bit patterns (in the WebAssembly kernels where they run);
+  // float64 ones (rare: needsFloat64) by value.
+  const bits = data instanceof Float32Array ? new Uint32Array(data.buffer, data.byteOffset, data.length) : null;
+  const wasm = bits && ctx.engine !== 'js' ? wasmRanker() : null;
+  wasm?.reserve(longest, G);
+  const sorter = new PairSorter(wasm ? 0 : longest);
+  const keys = wasm ? wasm.keys : sorter.keys;
+  const groups = wasm ? wasm.groups : sorter.payload;
   for (let gene = from; gene < to; gene++) {
-    const vals: { v: number; g: number }[] = [];
-    for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
-      const r = rowOf[byGene.indices[k]];
-      if (r >= 0 && byGene.data[k] !== 0) vals.push({ v: byGene.data[k], g: groupOf[r] });
-    }
-    const nonNegative = vals.every((x) => x.v > 0);
+    const k0 = indptr[gene];
+    const k1 = indptr[gene + 1];
     rankSum.fill(0);
     valueSum.fill(0);
     nzPer.fill(0);
+    let m = 0;
     let total = 0;
-    for (const x of vals) {
-      valueSum[x.g] += x.v;
-      nzPer[x.g]++;
-      total += x.v;
+    let positive = true;
+    // Cells ascending: every value sum takes its terms in cell order.
+    for (let k = k0; k < k1; k++) {
+      const g = groupOfCell[indices[k]];
+      const v = data[k];
+      if (g < 0 || v === 0) continue;
+      if (!(v > 0)) positive = false;
+      valueSum[g] += v;
+      nzPer[g]++;
+      total += v;
+      keys[m] = bits ? bits[k] : k;
+      groups[m++] = g;
     }
-    if (nonNegative) {
-      const zeros = n - vals.length;
+    if (positive) {
+      const zeros = n - m;
       const zeroRank = (zeros + 1) / 2;
       for (let g = 0; g < G; g++) rankSum[g] = (nPer[g] - nzPer[g]) * zeroRank;
-      vals.sort((a, b) => a.v - b.v);
-      for (let i = 0; i < vals.length; ) {
-        let j = i;
-        while (j < vals.length && vals[j].v === vals[i].v) j++;
-        const rank = zeros + (i + 1 + j) / 2;
-        for (let t = i; t < j; t++) rankSum[vals[t].g] += rank;
-        i = j;
+      if (wasm) {
+        wasm.rankSum.set(rankSum);
+        wasm.add(m, zeros);
+        rankSum.set(wasm.rankSum);
+      } else if (bits) {
+        sorter.sort(m);
+        addAverageRanks(sorter.sortedKeys, sorter.sortedPayload, m, zeros, rankSum);
+      } else {
+        valueRanks(data, keys, groups, m, zeros, rankSum);
       }
     } else {
-      // Negative values (scaled data): rank every cell, zeros included, on a dense column.
-      const column = new Float64Array(n);
-      for (let k = byGene.indptr[gene]; k < byGene.indptr[gene + 1]; k++) {
-        const r = rowOf[byGene.indices[k]];
-        if (r >= 0) column[r] = byGene.data[k];
-      }
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => column[a] - column[b]);
-      for (let i = 0; i < n; ) {
-        let j = i;
-        while (j < n && column[order[j]] === column[order[i]]) j++;
-        const rank = (i + 1 + j) / 2;
-        for (let t = i; t < j; t++) rankSum[groupOf[order[t]]] += rank;
-        i = j;
-      }
+      denseRanks(ctx, gene, rankSum);
     }
+    const j = gene - from;
     for (let g = 0; g < G; g++) {
       const n1 = nPer[g];
       const n2 = n - n1;
-      const sd = Math.sqrt((n1 * n2 * (n + 1)) / 12);
-      scores[g][gene - from] = sd > 0 ? (rankSum[g] - (n1 * (n + 1)) / 2) / sd : 0;
+      const sd = sds[g];
+      const z = sd > 0 ? (rankSum[g] - centres[g]) / sd : 0;
+      scores[g][j] = z;
+      pvals[g][j] = erfc(Math.abs(z) / Math.SQRT2);
       const meanIn = n1 > 0 ? valueSum[g] / n1 : 0;
       const meanOut = n2 > 0 ? (total - valueSum[g]) / n2 : 0;
-      lfc[g][gene - from] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
-      pctIn[g][gene - from] = n1 > 0 ? nzPer[g] / n1 : 0;
-      pctOut[g][gene - from] = n2 > 0 ? (vals.length - nzPer[g]) / n2 : 0;
+      lfc[g][j] = Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9));
+      pctIn[g][j] = n1 > 0 ? nzPer[g] / n1 : 0;
+      pctOut[g][j] = n2 > 0 ? (m - nzPer[g]) / n2 : 0;
     }
   }
-  const pvals = scores.map((sc) => sc.map((z) => erfc(Math.abs(z) / Math.SQRT2)));
   return { scores, pvals, logFoldChanges: lfc, pctIn, pctOut };
 }
 
+/** Average ranks of float64 values (`at`: their positions in `data`), by a comparison sort. */
+function valueRanks(data: ArrayLike<number>, at: Uint32Array, groups: Int32Array, m: number, zeros: number, rankSum: Float64Array): void {
+  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => data[at[a]] - data[at[b]]);
+  for (let i = 0; i < m; ) {
+    let j = i + 1;
+    while (j < m && data[at[order[j]]] === data[at[order[i]]]) j++;
+    const rank = zeros + (i + 1 + j) / 2;
+    for (let t = i; t < j; t++) rankSum[groups[order[t]]] += rank;
+    i = j;
+  }
+}
+
+/** Negative values (scaled data): every cell ranked, zeros included, on a dense column. */
+function denseRanks(ctx: MarkerContext, gene: number, rankSum: Float64Array): void {
+  const { n, rowOf, groupOf, indptr, indices, data } = ctx;
+  rankSum.fill(0);
+  const column = new Float64Array(n);
+  for (let k = indptr[gene]; k < indptr[gene + 1]; k++) {
+    const r = rowOf[indices[k]];
+    if (r >= 0) column[r] = data[k];
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => column[a] - column[b]);
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j < n && column[order[j]] === column[order[i]]) j++;
+    const rank = (i + 1 + j) / 2;
+    for (let t = i; t < j; t++) rankSum[groupOf[order[t]]] += rank;
+    i = j;
+  }
+}
+
 function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
-  const { G, n, nPer, rowOf, groupOf } = ctx;
+  const { G, n, nPer } = ctx;
+  const groupOfCell = groupsOfCells(ctx);
   const p = to - from;
   const sum = Array.from({ length: G }, () => new Float64Array(p));
   const sumSq = Array.from({ length: G }, () => new Float64Array(p));
@@ -305,9 +407,8 @@ function tTestGenes(ctx: MarkerContext, from: number, to: number): GeneStats {
   // Gene-major, cells ascending: every sum takes its terms in the same (cell) order as a row-major pass.
   for (let j = 0; j < p; j++) {
     for (let k = ctx.indptr[from + j]; k < ctx.indptr[from + j + 1]; k++) {
-      const r = rowOf[ctx.indices[k]];
-      if (r < 0) continue;
-      const g = groupOf[r];
+      const g = groupOfCell[ctx.indices[k]];
+      if (g < 0) continue;
       const v = ctx.data[k];
       sum[g][j] += v;
       sumSq[g][j] += v * v;

@@ -8,7 +8,7 @@
 // built from them only), the resolution for their number.
 import type { Dataset } from '../io/types.ts';
 import { totalCountsPerCell } from '../io/iterate.ts';
-import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
+import { fuzzyConnectivitiesAsync, type SparseGraph } from './connectivities.ts';
 import { geneSums, logNormMatrix } from './expression.ts';
 import { datasetHvg } from './hvg-dataset.ts';
 import { exactKnnAsync } from './knn.ts';
@@ -82,7 +82,7 @@ export async function overCluster(ds: Dataset, input: OverClusterInput | (() => 
     // As the pipeline's neighbours step ('auto'): exact up to 20,000 cells, NN-descent beyond.
     const k = Math.min(10, n);
     const knn = n <= 20000 ? await exactKnnAsync(coords, n, dim, k, { signal: opts.signal, pool: opts.pool, onProgress: stage(0.6, 0.8) }) : await nnDescent(coords, n, dim, k, { seed: opts.seed ?? 0, signal: opts.signal, pool: opts.pool, onProgress: stage(0.6, 0.8) });
-    graph = fuzzyConnectivities(knn, n);
+    graph = await fuzzyConnectivitiesAsync(knn, n, { pool: opts.pool, signal: opts.signal });
   }
   const r = await leiden(graph, { resolution, seed: opts.seed ?? 0, iterations: 2, signal: opts.signal, onProgress: stage(0.8, 1) });
   let codes = r.labels;

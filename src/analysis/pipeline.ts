@@ -12,7 +12,7 @@ import { HARMONY_DEFAULTS, runHarmony, type HarmonyProgress } from './harmony.ts
 import { expressionInput, scaledRefusal, type ExpressionInput } from '../io/expression-input.ts';
 import { geneLabels } from '../io/gene-symbols.ts';
 import type { Column, Dataset } from '../io/types.ts';
-import { fuzzyConnectivities, type SparseGraph } from './connectivities.ts';
+import { fuzzyConnectivitiesAsync, type SparseGraph } from './connectivities.ts';
 import { geneSums, logNormMatrix } from './expression.ts';
 import type { HvgFlavor, HvgResult } from './hvg.ts';
 import { datasetHvg } from './hvg-dataset.ts';
@@ -373,7 +373,7 @@ export class Pipeline {
         knn = await nnDescent(coords, n, dim, k, { ...pass('neighbors'), seed: params.leiden.seed });
         method = 'NN-descent (CPU)';
       }
-      return { rep: graphRep, method, knn, graph: fuzzyConnectivities(knn, n), coords, dim };
+      return { rep: graphRep, method, knn, graph: await fuzzyConnectivitiesAsync(knn, n, pass('neighbors')), coords, dim };
     });
 
     const umapStep = () => step('umap', [neighbors.key, params.umap, !!device], async () => {

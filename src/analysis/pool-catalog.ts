@@ -2,6 +2,7 @@
 // once the module defining it has run. Add a new pooled step's module here.
 import '../model/encoder-cpu-pool.ts';
 import './cell-pass.ts';
+import './connectivities.ts';
 import './harmony-blocks.ts';
 import './integration-metrics.ts';
 import './knn.ts';
