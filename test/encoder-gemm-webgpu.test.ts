@@ -173,9 +173,9 @@ describe('GEMM tile choice per adapter', () => {
     expect(parseChoices('{"a": {"tiles": "no-such"}, "b": 3, "c": {"tiles": "32x32x32/2x2"}}')).toEqual({ c: { tiles: '32x32x32/2x2', ms: {} } });
   });
 
-  it('the encoder uses the remembered choice, and its kernels are the default on hardware adapters only', async () => {
+  it('the encoder uses the given tile choice; its kernels are the default on hardware and software adapters', async () => {
     expect(defaultKernels(false)).toBe('gemm');
-    expect(defaultKernels(true)).toBe('fused');
+    expect(defaultKernels(true)).toBe('gemm');
     const enc = new TfjsEncoder(weights, 'gemm', { tiles: '32x32x32/2x2' });
     encoders.push(enc);
     expect(await enc.prepare()).toBe('32x32x32/2x2');

@@ -4,7 +4,7 @@
 // browser the origin's private storage (OPFS, as the hub models), elsewhere for the process only.
 // The choice never changes results (every configuration sums in the same order), only speed.
 // Software adapters (SwiftShader and the like) skip the trial: compiling every candidate there
-// takes seconds each, and the fixed SOFTWARE_TILES was measured (docs/models.md).
+// takes seconds each, and the fixed SOFTWARE_TILES was measured (bench/RESULTS.md).
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_TILES, TILE_CONFIGS, disposeGemmWeights, gemm, gemmWeights, type Arithmetic, type WeightFormat } from './gemm.ts';
 
