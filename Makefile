@@ -152,12 +152,12 @@ bench-logreg-gpu-bundle: deps
 # 32 with every WebGPU kernel variant, then PyTorch fp16 and fp32 on the same shapes.
 bench-embed-gpu-bundle: deps
 	npx esbuild bench/embed.ts --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
-	  --outfile=bench/out/embed-gpu/bench.mjs "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+	  --outfile=bench/out/embed-gpu/bench.mjs "--banner:js=import { createRequire as bannerRequire } from 'node:module'; const require = bannerRequire(import.meta.url);"
 	mkdir -p bench/out/embed-gpu/node_modules/webgpu/dist
 	cp node_modules/webgpu/index.js node_modules/webgpu/package.json bench/out/embed-gpu/node_modules/webgpu/
 	cp -r node_modules/webgpu/dist/linux-x64 bench/out/embed-gpu/node_modules/webgpu/dist/
 	npx esbuild bench/embed-parity.ts --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
-	  --outfile=bench/out/embed-gpu/parity.mjs "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+	  --outfile=bench/out/embed-gpu/parity.mjs "--banner:js=import { createRequire as bannerRequire } from 'node:module'; const require = bannerRequire(import.meta.url);"
 	install -m 644 ../shared/bench/torch_encoder_anchor.py bench/out/embed-gpu/
 	for f in tiny wide; do \
 	  mkdir -p bench/out/embed-gpu/fixtures/$$f/checkpoint_flash bench/out/embed-gpu/fixtures/$$f/expected; \

@@ -6,7 +6,7 @@
 // the adapter has shader-f16: these are the checks that SwiftShader cannot make. Exit code 1 when
 // any variant is out of tolerance.
 //
-//   node --import tsx bench/embed-parity.ts [--fixtures ../shared/fixtures/scgpt-parity] [--wide-cells 2]
+//   node --import tsx bench/embed-parity.ts [--fixtures ../shared/fixtures/scgpt-parity] [--names tiny,wide] [--wide-cells 2]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNpy } from '../src/io/npy.ts';
@@ -27,6 +27,7 @@ const opt = (name: string, dflt: string) => {
 };
 const root = opt('fixtures', '../shared/fixtures/scgpt-parity');
 const wideCells = Number(opt('wide-cells', '2'));
+const names = opt('names', 'tiny,wide').split(',');
 
 const VARIANTS: { name: string; kernels: KernelChoice; gemm?: GemmChoice; f16: boolean }[] = [
   { name: 'fused', kernels: 'fused', f16: false },
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
   }
   console.log(`adapter: ${info.detail}; shader-f16: ${hasShaderF16()}`);
   let failed = 0;
-  for (const name of ['tiny', 'wide']) {
+  for (const name of names) {
     const dir = join(root, name, 'checkpoint_flash');
     const weights = buildWeights(await readTorchStateDict(readFileSync(join(dir, 'best_model.pt'))), JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')), parseVocab(JSON.parse(readFileSync(join(dir, 'vocab.json'), 'utf8'))));
     const ids = npy(name, 'gene_ids');
