@@ -278,38 +278,53 @@ function refine(g: Graph, part: Int32Array, gamma: number, rng: Uniform): Int32A
 function aggregate(g: Graph, comm: Int32Array, nComm: number): Graph {
   const self = new Float64Array(nComm);
   const degree = new Float64Array(nComm);
-  const members: number[][] = Array.from({ length: nComm }, () => []);
+  // Members of each community in ascending vertex order (a counting sort), in typed arrays: at
+  // 100k cells this step was the largest part of Leiden with an array per community.
+  const start = new Int32Array(nComm + 1);
   for (let v = 0; v < g.n; v++) {
-    members[comm[v]].push(v);
+    start[comm[v] + 1]++;
     self[comm[v]] += g.self[v];
     degree[comm[v]] += g.degree[v];
   }
+  for (let c = 0; c < nComm; c++) start[c + 1] += start[c];
+  const members = new Int32Array(g.n);
+  const fill = start.slice(0, nComm);
+  for (let v = 0; v < g.n; v++) members[fill[comm[v]]++] = v;
   const indptr = new Int32Array(nComm + 1);
-  const idx: number[] = [];
-  const wts: number[] = [];
+  // An aggregate has at most as many edges as the graph it sums.
+  const idx = new Int32Array(g.indices.length);
+  const wts = new Float64Array(g.indices.length);
+  let m = 0;
   const acc = new Float64Array(nComm);
-  const touched: number[] = [];
+  const touched = new Int32Array(nComm);
+  // seen[d] = c + 1 once community c has an edge to d (a zero weight cannot list d twice).
+  const seen = new Int32Array(nComm);
   for (let c = 0; c < nComm; c++) {
-    touched.length = 0;
-    for (const v of members[c]) {
+    let nt = 0;
+    for (let p = start[c]; p < start[c + 1]; p++) {
+      const v = members[p];
       for (let t = g.indptr[v]; t < g.indptr[v + 1]; t++) {
         const d = comm[g.indices[t]];
         if (d === c) self[c] += g.weights[t];
         else {
-          if (acc[d] === 0) touched.push(d);
+          if (seen[d] !== c + 1) {
+            seen[d] = c + 1;
+            touched[nt++] = d;
+          }
           acc[d] += g.weights[t];
         }
       }
     }
-    touched.sort((a, b) => a - b);
-    for (const d of touched) {
-      idx.push(d);
-      wts.push(acc[d]);
+    const row = touched.subarray(0, nt).sort();
+    for (let i = 0; i < nt; i++) {
+      const d = row[i];
+      idx[m] = d;
+      wts[m++] = acc[d];
       acc[d] = 0;
     }
-    indptr[c + 1] = idx.length;
+    indptr[c + 1] = m;
   }
-  return { n: nComm, indptr, indices: Int32Array.from(idx), weights: Float64Array.from(wts), self, degree, total: g.total };
+  return { n: nComm, indptr, indices: idx.slice(0, m), weights: wts.slice(0, m), self, degree, total: g.total };
 }
 
 /** The quality leidenalg reports for RBConfigurationVertexPartition (unnormalised modularity). */
@@ -338,13 +353,17 @@ function shuffled(n: number, rng: Uniform): Int32Array {
   return a;
 }
 
+/** Labels renumbered 0, 1, ... in order of first appearance (labels are in 0..length-1). */
 function compact(labels: Int32Array): Int32Array {
-  const map = new Map<number, number>();
-  return labels.map((l) => {
-    let c = map.get(l);
-    if (c === undefined) map.set(l, (c = map.size));
-    return c;
-  });
+  const map = new Int32Array(labels.length).fill(-1);
+  const out = new Int32Array(labels.length);
+  let next = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (map[l] < 0) map[l] = next++;
+    out[i] = map[l];
+  }
+  return out;
 }
 
 /** Cluster 0 is the largest, as scanpy/leidenalg number them; ties by first appearance. */

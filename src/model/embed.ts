@@ -115,6 +115,16 @@ export interface EmbedOptions {
    * true: L2-normalised, as scGPT's embed_data returns them.
    */
   normalize?: boolean;
+  /**
+   * Batches are padded to a multiple of this many tokens (default 32): smaller steps pad less,
+   * larger ones give the GPU more distinct shapes (a pipeline and buffer size each).
+   */
+  bucketStep?: number;
+  /**
+   * Default true: the next batch is read, tokenised and packed while the encoder works on this one.
+   * false: one after the other (the order before; the same batches and bits).
+   */
+  overlap?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
 }
@@ -129,6 +139,8 @@ export interface EmbedResult {
   seconds: number;
   /** The matrix embedded, and why. */
   input: EmbeddingInput;
+  /** Share of the encoded token slots that were padding (0 when nothing was encoded). */
+  padding: number;
 }
 
 const WINDOW = 2048;
@@ -219,39 +231,119 @@ export async function embedDataset(ds: Dataset, model: LoadedModel, encoder: Cel
   const total = stop - first;
   const out = new Float32Array(total * d).fill(NaN);
   const write = opts.normalize === false ? (at: number, v: Float32Array) => out.set(v, at) : (at: number, v: Float32Array) => writeNormalized(out, at, v);
+  const bucketStep = opts.bucketStep ?? BUCKET;
+  if (!(Number.isInteger(bucketStep) && bucketStep >= 1)) throw new Error(`bucketStep must be a positive integer (got ${bucketStep})`);
+  const batches = embedBatches(tokenizer, first, stop, { maxLength, maxBatch, tokenBudget, bucketStep, padId: cfg.padId, padValue: cfg.padValue });
+  const overlap = opts.overlap !== false;
+  const cancelled = () => new CancelledError(ds.fileName);
   let nEmpty = 0;
   let done = 0;
+  let padded = 0;
+  let real = 0;
+  const start = (item: PlannedBatch | undefined): Promise<Float32Array> | null => {
+    if (!item?.batch) return null;
+    const p = encoder.encode(item.batch, opts.signal);
+    // It may fail (a cancelled pool batch) while this thread is between batches: marked handled
+    // here so Node does not end the process for it; it is awaited and rethrown below.
+    p.catch(() => undefined);
+    return p;
+  };
+  // Leaves no encode running behind a throw: the caller may dispose the encoder (or the GPU) next.
+  const settle = async (p: Promise<unknown> | null) => {
+    await p?.catch(() => undefined);
+  };
+  if (opts.signal?.aborted) throw cancelled();
+  let cur = batches.next().value as PlannedBatch | undefined;
+  let pending = start(cur);
+  while (cur) {
+    // The overlap: the next batch is read, tokenised and packed on this thread while the encoder
+    // (GPU queue, pool workers) works on this one. Batches are the same either way, so are the bits.
+    let next: PlannedBatch | undefined;
+    if (overlap) {
+      try {
+        next = batches.next().value as PlannedBatch | undefined;
+      } catch (err) {
+        await settle(pending);
+        throw err;
+      }
+    }
+    const cls = pending ? await pending : null;
+    if (opts.signal?.aborted) throw cancelled();
+    // Keeps the encoder busy while this batch's rows are written back; one encode at a time, so
+    // memory stays that of one batch (plus the tokens of at most two windows).
+    pending = overlap ? start(next) : null;
+    if (cls && cur.batch) {
+      cur.cells.forEach((c, k) => write(c * d, cls.subarray(k * d, (k + 1) * d)));
+      padded += cur.batch.batch * cur.batch.seqLen;
+      for (const n of cur.batch.lengths) real += n;
+    }
+    done += cur.cells.length;
+    nEmpty += cur.empty;
+    // A macrotask break: lets a worker receive a cancel message even when the encoder is the
+    // synchronous CPU path (awaiting it only yields microtasks).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (opts.signal?.aborted) {
+      await settle(pending);
+      throw cancelled();
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const rate = (done + nEmpty) / Math.max(elapsed, 1e-6);
+    opts.onProgress?.({ done: done + nEmpty, total, cellsPerSecond: rate, secondsLeft: (total - done - nEmpty) / rate });
+    if (!overlap) {
+      next = batches.next().value as PlannedBatch | undefined;
+      pending = start(next);
+    }
+    cur = next;
+  }
+  const padding = padded > 0 ? 1 - real / padded : 0;
+  return { embeddings: out, dim: d, nEmpty, mapping, encoder: encoder.name, seconds: (performance.now() - started) / 1000, input, padding };
+}
+
+/** One batch as planned: its cells (row offsets from the range start, in batch order) and the empty cells counted with it. */
+interface PlannedBatch {
+  cells: number[];
+  batch: TokenBatch | null;
+  /** Cells of the window with nothing to embed, counted with the window's first batch. */
+  empty: number;
+}
+
+interface BatchPlan {
+  maxLength: number;
+  maxBatch: number;
+  tokenBudget: number;
+  bucketStep: number;
+  padId: number;
+  padValue: number;
+}
+
+/**
+ * The batches of cells [first, stop), lazily: a window is read and tokenised only when its first
+ * batch is asked for, so at most the tokens of the window in hand (and the batch still with the
+ * encoder) are held. The plan depends on the data and options alone, never on timing.
+ */
+export function* embedBatches(tokenizer: DatasetTokenizer, first: number, stop: number, plan: BatchPlan): Generator<PlannedBatch, void, undefined> {
+  const { maxLength, maxBatch, tokenBudget, bucketStep } = plan;
+  const bucket = (n: number) => Math.min(maxLength, Math.ceil(n / bucketStep) * bucketStep);
   for (let start = first; start < stop; start += WINDOW) {
-    if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
     const end = Math.min(stop, start + WINDOW);
     const cells: { index: number; tokens: CellTokens }[] = [];
+    let empty = 0;
     tokenizer.rows(start, end).forEach((tokens, r) => {
       if (tokens) cells.push({ index: start - first + r, tokens });
-      else nEmpty++;
+      else empty++;
     });
     cells.sort((a, b) => a.tokens.ids.length - b.tokens.ids.length);
-    const bucket = (c: { tokens: CellTokens }) => Math.min(maxLength, Math.ceil(c.tokens.ids.length / BUCKET) * BUCKET);
+    if (cells.length === 0) yield { cells: [], batch: null, empty };
     for (let i = 0; i < cells.length; ) {
       // Sorted by length: a batch's last cell is its longest, so grow it while the padded size fits.
       let j = i + 1;
-      while (j < cells.length && j - i < maxBatch && (j - i + 1) * bucket(cells[j]) <= tokenBudget) j++;
+      while (j < cells.length && j - i < maxBatch && (j - i + 1) * bucket(cells[j].tokens.ids.length) <= tokenBudget) j++;
       const group = cells.slice(i, j);
-      const L = bucket(group[group.length - 1]);
-      const batch = packBatch(group.map((c) => c.tokens), L, cfg.padId, cfg.padValue);
-      const cls = await encoder.encode(batch, opts.signal);
-      group.forEach((c, k) => write(c.index * d, cls.subarray(k * d, (k + 1) * d)));
-      done += group.length;
+      const L = bucket(group[group.length - 1].tokens.ids.length);
+      yield { cells: group.map((c) => c.index), batch: packBatch(group.map((c) => c.tokens), L, plan.padId, plan.padValue), empty: i === 0 ? empty : 0 };
       i = j;
-      // A macrotask break: lets a worker receive a cancel message even when the encoder is the
-      // synchronous CPU path (awaiting it only yields microtasks).
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      if (opts.signal?.aborted) throw new CancelledError(ds.fileName);
-      const elapsed = (performance.now() - started) / 1000;
-      const rate = (done + nEmpty) / Math.max(elapsed, 1e-6);
-      opts.onProgress?.({ done: done + nEmpty, total, cellsPerSecond: rate, secondsLeft: (total - done - nEmpty) / rate });
     }
   }
-  return { embeddings: out, dim: d, nEmpty, mapping, encoder: encoder.name, seconds: (performance.now() - started) / 1000, input };
 }
 
 export function packBatch(cells: CellTokens[], seqLen: number, padId: number, padValue: number): TokenBatch {

@@ -11,6 +11,7 @@ import { FusedAttentionProgram } from './kernels/attention.ts';
 import { DEFAULT_TILES, disposeGemmWeights, gemm, gemmWeights, hasShaderF16, type Arithmetic, type GemmWeights, type WeightFormat } from './kernels/gemm.ts';
 import { chooseTiles } from './kernels/gemm-tiles.ts';
 import { isSoftwareAdapter } from './backend.ts';
+import { registerTfjsWebGPU } from './tfjs-webgpu-device.ts';
 import { resolveLayer } from './encoder-cpu.ts';
 import type { ScGPTWeights } from './weights.ts';
 
@@ -341,40 +342,13 @@ function backend(): WebGPUBackend {
   return tf.backend() as unknown as WebGPUBackend;
 }
 
-/** Device features our kernels use where the adapter has them; tfjs itself asks only for timestamp-query. */
-const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'];
-
 /**
- * Selects tfjs's WebGPU backend; false when no adapter is available. tfjs 4.22 creates its device
- * without shader-f16, so unless the backend already runs (then its device stays as it is), this
- * registers the same backend on a device that also has the adapter's shader-f16 and subgroups.
+ * Selects tfjs's WebGPU backend; false when no adapter is available. Unless the backend already
+ * runs, it starts on the device of tfjs-webgpu-device.ts (the adapter's subgroups and shader-f16
+ * requested: the GEMM's f16 arithmetic needs the latter).
  */
 export async function initTfjsWebGPU(): Promise<boolean> {
-  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
-  if (gpu && !('webgpu' in tf.engine().registry)) {
-    tf.removeBackend('webgpu');
-    // tfjs's own factory, with the extra features requested.
-    tf.registerBackend('webgpu', async () => {
-      const adapter = await gpu.requestAdapter({ powerPreference: tf.env().get('WEBGPU_USE_LOW_POWER_GPU') ? 'low-power' : 'high-performance' });
-      if (!adapter) throw new Error('no WebGPU adapter');
-      const l = adapter.limits;
-      const device = await adapter.requestDevice({
-        requiredFeatures: WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[],
-        requiredLimits: {
-          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-          maxBufferSize: l.maxBufferSize,
-          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-        },
-      });
-      // Older browsers have requestAdapterInfo() instead of .info (as tfjs's own factory allows).
-      adapterInfo = 'info' in adapter ? adapter.info : await (adapter as unknown as { requestAdapterInfo?(): Promise<GPUAdapterInfo> }).requestAdapterInfo?.();
-      return new WebGPUBackend(device, adapterInfo);
-    }, 3); // tfjs's own priority for 'webgpu'
-  }
+  await registerTfjsWebGPU();
   try {
     return (await tf.setBackend('webgpu')) && tf.getBackend() === 'webgpu';
   } catch {
@@ -382,11 +356,10 @@ export async function initTfjsWebGPU(): Promise<boolean> {
   }
 }
 
-let adapterInfo: GPUAdapterInfo | undefined;
-
 function tfjsAdapterInfo(): { vendor?: string; architecture?: string; device?: string; description?: string } {
-  const be = tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } };
-  return adapterInfo ?? be.adapterInfo ?? {};
+  // GPUDevice.adapterInfo (Dawn, Chromium 131+) has all four; tfjs keeps vendor and architecture.
+  const be = tf.backend() as unknown as { device?: { adapterInfo?: GPUAdapterInfo }; adapterInfo?: { vendor?: string; architecture?: string } };
+  return be.device?.adapterInfo ?? be.adapterInfo ?? {};
 }
 
 /** The adapter behind tfjs's WebGPU backend as one line (vendor / architecture / device / description): the key of remembered tile choices. */

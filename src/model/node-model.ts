@@ -15,6 +15,7 @@ import { TfjsEncoder, defaultKernels, initTfjsWebGPU } from './encoder-tfjs.ts';
 import { cacheRoot } from './hub/node-cache.ts';
 import { setTileStore } from './kernels/gemm-tiles.ts';
 import { fileTileStore } from './kernels/gemm-tiles-node.ts';
+import { describeKernels, registerTfjsWebGPU } from './tfjs-webgpu-device.ts';
 import { WasmEncoder } from './encoder-wasm.ts';
 import { installNodeWebGPU } from './node-gpu.ts';
 import { initNodeWasm } from './node-wasm.ts';
@@ -49,7 +50,9 @@ export async function nodeBackend(backend: NodeBackend, log: (m: string) => void
     return { kind: 'cpu' };
   }
   const info = await detectBackend(undefined, backend);
-  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) return { kind: 'webgpu', adapter: info.detail, software: !!info.software };
+  // Our device request (subgroups, shader-f16 where present) before tfjs starts its backend.
+  if (info.kind === 'webgpu') await registerTfjsWebGPU();
+  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) return { kind: 'webgpu', adapter: describeKernels(info.detail), software: !!info.software };
   if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
   log(`${info.detail}`);
   return { kind: 'cpu' };
