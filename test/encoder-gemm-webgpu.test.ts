@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forwardCell, l2Normalize } from '../src/model/encoder-cpu.ts';
-import { TfjsEncoder, defaultKernels, initTfjsWebGPU, tfjsAdapterKey } from '../src/model/encoder-tfjs.ts';
+import { TfjsEncoder, defaultGemmChoice, defaultKernels, initTfjsWebGPU, tfjsAdapterKey } from '../src/model/encoder-tfjs.ts';
 import { TILE_CONFIGS, hasShaderF16 } from '../src/model/kernels/gemm.ts';
 import { SOFTWARE_TILES, chooseTiles, memoryTileStore, parseChoices, resetTileMemo, tileKey } from '../src/model/kernels/gemm-tiles.ts';
 import { fileTileStore } from '../src/model/kernels/gemm-tiles-node.ts';
@@ -115,6 +115,11 @@ describe('kernels gemm, packed float16 weights, tiny fixture', () => {
     const enc = new TfjsEncoder(weights, 'gemm', { weights: 'f16' });
     encoders.push(enc);
     expect(enc.gemmArithmetic).toBe('f32');
+  });
+
+  it('by default packs the weights as halves only where that loses nothing (an f16 checkpoint or bundle)', async () => {
+    expect(defaultGemmChoice(await loadWeights('tiny', 'checkpoint_fp16'))).toEqual({ weights: 'f16', arithmetic: 'f32' });
+    expect(defaultGemmChoice(weights)).toEqual({ weights: 'f32', arithmetic: 'f32' });
   });
 });
 

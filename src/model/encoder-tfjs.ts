@@ -12,6 +12,8 @@ import { DEFAULT_TILES, disposeGemmWeights, gemm, gemmWeights, hasShaderF16, typ
 import { chooseTiles } from './kernels/gemm-tiles.ts';
 import { isSoftwareAdapter } from './backend.ts';
 import { registerTfjsWebGPU } from './tfjs-webgpu-device.ts';
+import { floatBitsToHalf } from './bundle.ts';
+import { halfToFloat } from './checkpoint/torch.ts';
 import { resolveLayer } from './encoder-cpu.ts';
 import type { ScGPTWeights } from './weights.ts';
 
@@ -45,6 +47,28 @@ export interface GemmChoice {
  */
 export function defaultKernels(_software: boolean | undefined): KernelChoice {
   return 'gemm';
+}
+
+/**
+ * The default GEMM choice for these weights: packed f16 weights when every linear weight already
+ * is a half (an f16 bundle, as hub downloads are converted to, or a half-precision checkpoint), so
+ * half the weight memory and traffic change no result; f32 weights otherwise. Arithmetic stays f32:
+ * the shader-f16 path is opt-in until it has been measured on hardware (bench/RESULTS.md).
+ */
+export function defaultGemmChoice(weights: ScGPTWeights): GemmChoice {
+  const linear = [weights.valW2, ...weights.layers.flatMap((L) => [L.wqkv, L.wo, L.w1, L.w2])];
+  return { weights: linear.every(halvesExactly) ? 'f16' : 'f32', arithmetic: 'f32' };
+}
+
+const halfScratch = new Float32Array(1);
+/** Whether every value of `w` is exactly a float16 (rounding to half and back changes nothing). */
+function halvesExactly(w: Float32Array): boolean {
+  const bits = new Uint32Array(w.buffer, w.byteOffset, w.length);
+  for (let i = 0; i < w.length; i++) {
+    halfScratch[0] = halfToFloat(floatBitsToHalf(bits[i]));
+    if (halfScratch[0] !== w[i]) return false;
+  }
+  return true;
 }
 
 interface GemmLayer {

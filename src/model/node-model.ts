@@ -11,7 +11,7 @@ import { detectBackend } from './backend.ts';
 import type { CellEncoder } from './embed.ts';
 import { spawnNodePool } from '../parallel/node-pool.ts';
 import { cpuEncoder, wasmEncoder, webgpuEncoder } from './embed.ts';
-import { TfjsEncoder, defaultKernels, initTfjsWebGPU } from './encoder-tfjs.ts';
+import { TfjsEncoder, defaultGemmChoice, defaultKernels, initTfjsWebGPU } from './encoder-tfjs.ts';
 import { cacheRoot } from './hub/node-cache.ts';
 import { setTileStore } from './kernels/gemm-tiles.ts';
 import { fileTileStore } from './kernels/gemm-tiles-node.ts';
@@ -68,7 +68,7 @@ export async function nodeEncoder(model: LoadedModel, backend: NodeBackend, log:
   if (chosen.kind === 'webgpu') {
     // GEMM tile choices are remembered beside the model cache.
     setTileStore(fileTileStore(join(cacheRoot(), 'gemm-tiles.json')));
-    const enc = new TfjsEncoder(model.weights, defaultKernels(chosen.software));
+    const enc = new TfjsEncoder(model.weights, defaultKernels(chosen.software), defaultGemmChoice(model.weights));
     return { encoder: webgpuEncoder(enc, chosen.adapter), dispose: () => enc.dispose() };
   }
   if (backend === 'cpu') return exactCpu(model, threads);
