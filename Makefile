@@ -6,7 +6,7 @@ PORT ?= 4173
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-pipeline-python leidendeps bench-annotate bench-celltypist bench-serve bench-harmony bench-voting bench-logreg-gpu bench-logreg-gpu-bundle
+.PHONY: help deps chromium pydeps snakemake build start dev lint typecheck unit e2e test wasm umapdeps bench bench-io bench-neighbors bench-umap bench-pipeline bench-pipeline-python leidendeps bench-annotate bench-celltypist bench-serve bench-harmony bench-voting bench-logreg-gpu bench-logreg-gpu-bundle bench-embed-gpu-bundle
 
 help:
 	@echo "make start   install, build and serve the app on http://localhost:$(PORT)"
@@ -144,6 +144,30 @@ bench-logreg-gpu-bundle: deps
 	mkdir -p bench/out/logreg-gpu/node_modules/webgpu/dist
 	cp node_modules/webgpu/index.js node_modules/webgpu/package.json bench/out/logreg-gpu/node_modules/webgpu/
 	cp -r node_modules/webgpu/dist/linux-x64 bench/out/logreg-gpu/node_modules/webgpu/dist/
+
+# bench/embed.ts as one file plus Dawn in bench/out/embed-gpu/, with PyTorch's anchor beside it, for
+# a GPU machine with Node and python3-torch but no node_modules: carry bench/out/embed-gpu (about
+# 60 MB) and run `sh bench/out/embed-gpu/run.sh`: the kernel variants on the parity fixtures (the
+# shader-f16 checks SwiftShader cannot make; bench/embed-parity.ts), then L 256 and 1200, batch 8 and
+# 32 with every WebGPU kernel variant, then PyTorch fp16 and fp32 on the same shapes.
+bench-embed-gpu-bundle: deps
+	npx esbuild bench/embed.ts --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
+	  --outfile=bench/out/embed-gpu/bench.mjs "--banner:js=import { createRequire as bannerRequire } from 'node:module'; const require = bannerRequire(import.meta.url);"
+	mkdir -p bench/out/embed-gpu/node_modules/webgpu/dist
+	cp node_modules/webgpu/index.js node_modules/webgpu/package.json bench/out/embed-gpu/node_modules/webgpu/
+	cp -r node_modules/webgpu/dist/linux-x64 bench/out/embed-gpu/node_modules/webgpu/dist/
+	npx esbuild bench/embed-parity.ts --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
+	  --outfile=bench/out/embed-gpu/parity.mjs "--banner:js=import { createRequire as bannerRequire } from 'node:module'; const require = bannerRequire(import.meta.url);"
+	install -m 644 ../shared/bench/torch_encoder_anchor.py bench/out/embed-gpu/
+	for f in tiny wide; do \
+	  mkdir -p bench/out/embed-gpu/fixtures/$$f/checkpoint_flash bench/out/embed-gpu/fixtures/$$f/expected; \
+	  install -m 644 ../shared/fixtures/scgpt-parity/$$f/checkpoint_flash/* bench/out/embed-gpu/fixtures/$$f/checkpoint_flash/; \
+	  for e in gene_ids values padding_mask cell_embedding_l2; do install -m 644 ../shared/fixtures/scgpt-parity/$$f/expected/$$e.npy bench/out/embed-gpu/fixtures/$$f/expected/; done; \
+	done
+	printf '%s\n' '#!/bin/sh' 'cd "$$(dirname "$$0")"' \
+	  'node parity.mjs --fixtures fixtures' \
+	  'node bench.mjs --layers 12 --lengths 256,1200 --batches 8,32 --backends tfjs,fused,gemm,gemm-f16w,gemm-f16 --repeats 2' \
+	  'python3 torch_encoder_anchor.py --lengths 256,1200 --batches 8,32 --seconds 3' > bench/out/embed-gpu/run.sh
 
 # Per-cell vs majority-voted labels after logistic regression and kNN on a 50/50 split.
 bench-voting: deps

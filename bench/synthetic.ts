@@ -122,8 +122,9 @@ export async function writeSynthetic(path: string, spec: SyntheticSpec, onProgre
     : [];
   const fixes = new TypeFixes();
   writeFrame(f, 'obs', { index: Array.from({ length: nCells }, (_, i) => `cell${i}`), columns }, fixes);
-  // The markers' own draws (expressed or not) come from the types' generator: the counts' stream
-  // stays the same draws per cell whatever the types.
+  // The markers' own draws (expressed or not) come from a third generator (seed + 2), not the
+  // counts' one. The counts' stream still differs with types: a cell's pre-picked markers take the
+  // place of some gene draws. Without types it is the stream of before the option.
   const markerRandom = rng((spec.seed + 2) >>> 0);
   writeFrame(f, 'var', { index: Array.from({ length: nGenes }, (_, i) => `GENE${i}`), columns: [] }, new TypeFixes());
   const writer = new CsrStreamWriter(f, 'X', [nCells, nGenes], 1 << 20);

@@ -70,3 +70,41 @@ describe('fuzzy simplicial set in row blocks', () => {
     }
   });
 });
+
+describe('NN-descent progress', () => {
+  it('reports within a pass (after every group of join blocks), fractions only growing', async () => {
+    const n = 20000; // 20 join blocks: 3 groups a pass
+    const x = clustered(n, 2, 11);
+    const seen: [number, string][] = [];
+    await nnDescent(x, n, 2, 5, { seed: 1, maxIterations: 1, onProgress: (f, m) => seen.push([f, m]) });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < seen.length; i++) expect(seen[i][0]).toBeGreaterThanOrEqual(seen[i - 1][0]);
+    expect(Math.max(...seen.map(([f]) => f))).toBeLessThan(1);
+  });
+});
+
+describe('fuzzy simplicial set without a shared pool', () => {
+  it('yields between row blocks and stops on a cancel (a long synchronous call before)', async () => {
+    const n = 60000;
+    const k = 15;
+    const rng = mulberry32(13);
+    const indices = new Int32Array(n * k);
+    const distances = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      indices[i * k] = i;
+      for (let j = 1; j < k; j++) {
+        indices[i * k + j] = Math.floor(rng() * n);
+        distances[i * k + j] = d += rng();
+      }
+    }
+    const knn = { k, indices, distances };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 0);
+    await expect(fuzzyConnectivitiesAsync(knn, n, { signal: controller.signal })).rejects.toThrow(/cancel/i);
+    // Not cancelled: the same bits as the synchronous function.
+    const g = await fuzzyConnectivitiesAsync(knn, n, { pool: pools[3] });
+    const ref = fuzzyConnectivities(knn, n);
+    expect(md5(g.indptr, g.indices, g.data)).toBe(md5(ref.indptr, ref.indices, ref.data));
+  });
+});

@@ -144,3 +144,21 @@ describe('Wilcoxon markers against the comparison-sort algorithm', () => {
     }
   });
 });
+
+describe('WasmRanker.reserve', () => {
+  it('keeps its capacity when only the number of groups changes (no doubling per call)', () => {
+    const wasm = wasmRanker()!;
+    wasm.reserve(1000, 3);
+    const cap = wasm.keys.length;
+    const pages = (wasm as unknown as { memory: WebAssembly.Memory }).memory.buffer.byteLength;
+    // Marker runs over different groupings (clusters, then cell types, then clusters, ...).
+    for (let r = 0; r < 30; r++) wasm.reserve(1000, 3 + (r % 2));
+    expect(wasm.keys.length).toBe(cap);
+    expect(wasm.groups.length).toBe(cap);
+    expect((wasm as unknown as { memory: WebAssembly.Memory }).memory.buffer.byteLength).toBeLessThanOrEqual(pages + 65536);
+    // And it still grows for more values than it holds.
+    wasm.reserve(cap + 1, 4);
+    expect(wasm.keys.length).toBeGreaterThan(cap);
+    expect(wasm.rankSum.length).toBe(4);
+  });
+});

@@ -4,7 +4,7 @@
 // A + A^T - A o A^T. Mirrors umap-learn's smooth_knn_dist and compute_membership_strengths.
 import type { KnnResult } from './knn.ts';
 import { CancelledError } from '../io/errors.ts';
-import { poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
+import { openJob, poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface SparseGraph {
@@ -109,11 +109,15 @@ interface FuzzyContext {
   inIdx: Int32Array;
   /** Row sizes of the union, then (once summed) its indptr. */
   indptr: Int32Array;
+}
+
+/** The union's columns and values, allocated at their exact size once the row sizes are summed. */
+interface UnionOut {
   cols: Int32Array;
   data: Float32Array;
 }
 
-type FuzzyBlock = { from: number; to: number; phase: 'rows' | 'count' | 'fill' };
+type FuzzyBlock = { from: number; to: number; phase: 'rows' | 'count' | 'fill'; out?: UnionOut };
 
 /** rho, sigma and the directed memberships of rows [from, to). */
 function membershipRows(c: FuzzyContext, from: number, to: number): void {
@@ -155,8 +159,9 @@ function unionCounts(c: FuzzyContext, from: number, to: number): void {
 }
 
 /** The fuzzy union a + b - a b of rows [from, to) (a, b the two directions, 0 where absent), each row sorted by column. */
-function unionRows(c: FuzzyContext, from: number, to: number): void {
-  const { k, inPtr, inIdx, outIdx, outVal, indptr, cols, data } = c;
+function unionRows(c: FuzzyContext, from: number, to: number, out: UnionOut): void {
+  const { k, inPtr, inIdx, outIdx, outVal, indptr } = c;
+  const { cols, data } = out;
   for (let i = from; i < to; i++) {
     const at = indptr[i];
     let m = 0;
@@ -188,7 +193,7 @@ function unionRows(c: FuzzyContext, from: number, to: number): void {
 function fuzzyBlock(c: FuzzyContext, r: FuzzyBlock): void {
   if (r.phase === 'rows') membershipRows(c, r.from, r.to);
   else if (r.phase === 'count') unionCounts(c, r.from, r.to);
-  else unionRows(c, r.from, r.to);
+  else unionRows(c, r.from, r.to, r.out!);
 }
 
 definePoolTask('fuzzy-connectivities', (c: FuzzyContext, r: FuzzyBlock) => {
@@ -212,7 +217,7 @@ function transpose(c: FuzzyContext): void {
   for (let i = 0; i < n; i++) for (let t = i * k; t < i * k + outLen[i]; t++) inIdx[fill[outIdx[t]]++] = i;
 }
 
-/** A context over `knn`; arrays from `pool` (shared) where given. Union arrays sized for the most a row can hold. */
+/** A context over `knn`; arrays from `pool` (shared) where given. */
 function newContext(knn: KnnResult, n: number, pool: WorkerPool | null): FuzzyContext {
   const { k } = knn;
   const f32 = (len: number) => (pool ? pool.alloc(Float32Array, len) : new Float32Array(len));
@@ -231,8 +236,6 @@ function newContext(knn: KnnResult, n: number, pool: WorkerPool | null): FuzzyCo
     inPtr: i32(n + 1),
     inIdx: i32(n * k),
     indptr: i32(n + 1),
-    cols: i32(2 * n * k),
-    data: f32(2 * n * k),
   };
 }
 
@@ -240,10 +243,15 @@ function prefix(c: FuzzyContext): void {
   for (let i = 0; i < c.n; i++) c.indptr[i + 1] += c.indptr[i];
 }
 
-/** The graph in plain (unshared) arrays of its own size. */
-function finish(c: FuzzyContext): SparseGraph {
+/** The union's arrays at their exact size (shared where `pool` is given). */
+function unionOut(c: FuzzyContext, pool: WorkerPool | null): UnionOut {
   const nnz = c.indptr[c.n];
-  return { n: c.n, indptr: c.indptr.slice(), indices: c.cols.slice(0, nnz), data: c.data.slice(0, nnz) };
+  return { cols: pool ? pool.alloc(Int32Array, nnz) : new Int32Array(nnz), data: pool ? pool.alloc(Float32Array, nnz) : new Float32Array(nnz) };
+}
+
+/** The graph in plain (unshared) arrays: copies only of shared ones. */
+function finish(c: FuzzyContext, out: UnionOut, shared: boolean): SparseGraph {
+  return shared ? { n: c.n, indptr: c.indptr.slice(), indices: out.cols.slice(), data: out.data.slice() } : { n: c.n, indptr: c.indptr, indices: out.cols, data: out.data };
 }
 
 export function fuzzyConnectivities(knn: KnnResult, n: number): SparseGraph {
@@ -252,30 +260,35 @@ export function fuzzyConnectivities(knn: KnnResult, n: number): SparseGraph {
   transpose(c);
   unionCounts(c, 0, n);
   prefix(c);
-  unionRows(c, 0, n);
-  return finish(c);
+  const out = unionOut(c, null);
+  unionRows(c, 0, n, out);
+  return finish(c, out, false);
 }
 
 /**
  * fuzzyConnectivities with its rows in blocks on the pool (memberships, union sizes, union rows;
- * the transpose and the prefix sums between them here): identical bits.
+ * the transpose and the prefix sums between them here), or inline in the same blocks: identical bits.
  */
 export async function fuzzyConnectivitiesAsync(knn: KnnResult, n: number, opts: FuzzyOptions = {}): Promise<SparseGraph> {
-  const p = poolFor(opts.pool, n, opts.poolMinPoints ?? FUZZY_POOL_MIN);
+  const found = poolFor(opts.pool, n, opts.poolMinPoints ?? FUZZY_POOL_MIN);
   if (opts.signal?.aborted) throw new CancelledError('neighbors');
-  if (!p?.shared) return fuzzyConnectivities(knn, n);
+  // Without a pool that shares memory the blocks run here, one after the other (same bits): still in
+  // blocks, so that the thread yields and a cancel is seen (~8 s of rows at 1M cells).
+  const p = found?.shared ? found : null;
   const c = newContext(knn, n, p);
   const blocks = ranges(n, FUZZY_BLOCK);
-  const job = p.open('fuzzy-connectivities', c as unknown as Record<string, unknown>);
-  const run = (phase: FuzzyBlock['phase']) => job.run(blocks.map((r) => ({ ...r, phase })), { signal: opts.signal });
+  const job = openJob(p, 'fuzzy-connectivities', c as unknown as Record<string, unknown>);
+  const run = (phase: FuzzyBlock['phase'], out?: UnionOut) => job.run(blocks.map((r) => ({ ...r, phase, out })), { signal: opts.signal });
+  let out: UnionOut;
   try {
     await run('rows');
     transpose(c);
     await run('count');
     prefix(c);
-    await run('fill');
+    out = unionOut(c, p);
+    await run('fill', out);
   } finally {
     job.close();
   }
-  return finish(c);
+  return finish(c, out, !!p);
 }

@@ -49,17 +49,18 @@ export async function leiden(g: SparseGraph, opts: LeidenOptions = {}): Promise<
     for (let it = 0; it < iterations; it++) membership = await runOnce(base, membership, gamma, rng, opts, it, (f) => (it + f) / iterations);
   } else {
     // leidenalg's optimise_partition with n_iterations < 0: repeat while a pass improves the quality.
-    // The cap only guards against a rounding cycle; on real graphs 2-4 passes settle.
+    // As there, the last pass (the one that gained nothing) is kept: it may still have moved nodes
+    // between communities of equal quality. The cap only guards against a rounding cycle; on real
+    // graphs 2-4 passes settle.
     let q = quality(base, membership, gamma);
     passes = 0;
     for (let it = 0; it < MAX_ITERATIONS; it++) {
       // Progress: pass it fills [1 - 2^-it, 1 - 2^-(it+1)), so it only grows however many passes run.
-      const next = await runOnce(base, membership, gamma, rng, opts, it, (f) => 1 - 0.5 ** it + f * 0.5 ** (it + 1));
-      const qNext = quality(base, next, gamma);
-      if (!(qNext > q)) break;
-      membership = next;
-      q = qNext;
+      membership = await runOnce(base, membership, gamma, rng, opts, it, (f) => 1 - 0.5 ** it + f * 0.5 ** (it + 1));
       passes++;
+      const qNext = quality(base, membership, gamma);
+      if (!(qNext > q)) break;
+      q = qNext;
     }
   }
   const labels = relabelBySize(membership);

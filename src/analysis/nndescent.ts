@@ -417,6 +417,9 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
           const group = blocks.slice(b, b + JOIN_GROUP).map((r) => ({ ...r, worst: shared || !pool ? undefined : g.worst, owners: cut }));
           const parts = await job.run<RoutedPairs | JoinPairs>(group, { signal: opts.signal });
           for (const u of await insertJob.run<number>(own.map((r, owner) => ({ ...r, owner, parts })), { signal: opts.signal })) updates += u;
+          // A pass is seconds at 100k points (tens at 1M): progress after every group, not only per pass.
+          const at = Math.min(blocks.length, b + JOIN_GROUP);
+          if (at < blocks.length) opts.onProgress?.((it + at / blocks.length) / maxIt, `neighbors (NN-descent): pass ${it + 1}, ${Math.round((at / blocks.length) * 100)}%`);
         }
       } finally {
         if (job !== sharedJoin) job.close();

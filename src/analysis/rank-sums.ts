@@ -137,7 +137,8 @@ export class WasmRanker {
   /** Room for m values of G groups (views remade; contents not kept). */
   reserve(m: number, G: number): void {
     if (m <= this.capacity && G === this.nGroups) return;
-    const words = Math.max(m, 2 * Math.max(0, this.capacity));
+    // Only more values grow the buffers (doubling); a new group count alone keeps their size.
+    const words = m <= this.capacity ? this.capacity : Math.max(m, 2 * Math.max(0, this.capacity));
     const layout = new SimdLayout();
     this.at = { keys: layout.take(words, 4), groups: layout.take(words, 4), keys2: layout.take(words, 4), groups2: layout.take(words, 4), counts: layout.take(1024, 4), rankSum: layout.take(G, 8) };
     growTo(this.memory, layout.bytes);

@@ -1,10 +1,19 @@
 // The scGPT encoder on tfjs (WebGPU). `kernels: 'fused'` uses our WGSL attention (online softmax,
-// O(L*d) memory) and add+LayerNorm; `kernels: 'tfjs'` is the straightforward tfjs formulation
-// (matMul / softmax / moments), kept as the benchmark's baseline and as a second reference.
+// O(L*d) memory) and add+LayerNorm; `kernels: 'gemm'` those and our tiled GEMM for the linear
+// layers (QKV, output projection, feed-forward, the value encoder) with the bias, ReLU and residual
+// fused, weights in float32 or packed float16 (kernels/gemm.ts); `kernels: 'tfjs'` is the
+// straightforward tfjs formulation (matMul / softmax / moments), kept as the benchmark's baseline
+// and as a second reference.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { AddLayerNormProgram } from './kernels/add-layernorm.ts';
 import { FusedAttentionProgram } from './kernels/attention.ts';
+import { DEFAULT_TILES, disposeGemmWeights, gemm, gemmWeights, hasShaderF16, type Arithmetic, type GemmWeights, type WeightFormat } from './kernels/gemm.ts';
+import { chooseTiles } from './kernels/gemm-tiles.ts';
+import { isSoftwareAdapter } from './backend.ts';
+import { registerTfjsWebGPU } from './tfjs-webgpu-device.ts';
+import { floatBitsToHalf } from './bundle.ts';
+import { halfToFloat } from './checkpoint/torch.ts';
 import { resolveLayer } from './encoder-cpu.ts';
 import type { ScGPTWeights } from './weights.ts';
 
@@ -19,7 +28,55 @@ export interface TokenBatch {
   seqLen: number;
 }
 
-export type KernelChoice = 'fused' | 'tfjs';
+export type KernelChoice = 'fused' | 'tfjs' | 'gemm';
+
+export interface GemmChoice {
+  /** Linear-layer weights on the GPU: float32, or float16 (rounded as torch's .half()) packed two to a word. Default 'f32'. */
+  weights?: WeightFormat;
+  /** 'auto' (default): f16 products where the weights are f16 and the device has shader-f16, else f32. */
+  arithmetic?: 'auto' | Arithmetic;
+  /** A tile configuration of kernels/gemm.ts instead of the per-adapter trial's choice. */
+  tiles?: string;
+}
+
+/**
+ * The kernels a new encoder gets: our GEMMs with float32 weights, on hardware adapters and on
+ * software ones alike (on SwiftShader they measured 2.2-4.8x the fused tfjs-matmul path,
+ * bench/RESULTS.md "GEMM kernels on SwiftShader"). Kept a function of the adapter so that a
+ * measurement that splits them has one place to say so.
+ */
+export function defaultKernels(_software: boolean | undefined): KernelChoice {
+  return 'gemm';
+}
+
+/**
+ * The default GEMM choice for these weights: packed f16 weights when every linear weight already
+ * is a half (an f16 bundle, as hub downloads are converted to, or a half-precision checkpoint), so
+ * half the weight memory and traffic change no result; f32 weights otherwise. Arithmetic stays f32:
+ * the shader-f16 path is opt-in until it has been measured on hardware (bench/RESULTS.md).
+ */
+export function defaultGemmChoice(weights: ScGPTWeights): GemmChoice {
+  const linear = [weights.valW2, ...weights.layers.flatMap((L) => [L.wqkv, L.wo, L.w1, L.w2])];
+  return { weights: linear.every(halvesExactly) ? 'f16' : 'f32', arithmetic: 'f32' };
+}
+
+const halfScratch = new Float32Array(1);
+/** Whether every value of `w` is exactly a float16 (rounding to half and back changes nothing). */
+function halvesExactly(w: Float32Array): boolean {
+  const bits = new Uint32Array(w.buffer, w.byteOffset, w.length);
+  for (let i = 0; i < w.length; i++) {
+    halfScratch[0] = halfToFloat(floatBitsToHalf(bits[i]));
+    if (halfScratch[0] !== w[i]) return false;
+  }
+  return true;
+}
+
+interface GemmLayer {
+  qkv: GemmWeights;
+  o: GemmWeights;
+  ff1: GemmWeights;
+  ff2: GemmWeights;
+}
 
 interface LayerTensors {
   wqkv: tf.Tensor2D;
@@ -45,35 +102,82 @@ export class TfjsEncoder {
   private readonly valB2: tf.Tensor1D;
   private readonly valNorm: [tf.Tensor1D, tf.Tensor1D];
   private readonly layers: LayerTensors[];
+  /** kernels 'gemm': the linear layers' weights in our GEMM's format (the tfjs copies above are then empty). */
+  private readonly gemmLayers: GemmLayer[] = [];
+  private readonly valGemm: GemmWeights | null = null;
+  /** kernels 'gemm': weight format and arithmetic used. */
+  readonly gemmWeightFormat: WeightFormat;
+  readonly gemmArithmetic: Arithmetic;
+  private tiles: string | null;
 
   constructor(
     readonly weights: ScGPTWeights,
     readonly kernels: KernelChoice = 'fused',
+    gemmChoice: GemmChoice = {},
   ) {
     const { dModel: d, dHid, vocabSize } = weights.config;
+    const useGemm = kernels === 'gemm';
+    this.gemmWeightFormat = gemmChoice.weights ?? 'f32';
+    const arith = gemmChoice.arithmetic ?? 'auto';
+    if (arith === 'f16' && !(useGemm && this.gemmWeightFormat === 'f16')) throw new Error("f16 arithmetic is for kernels 'gemm' with f16 weights");
+    this.gemmArithmetic = arith === 'auto' ? (useGemm && this.gemmWeightFormat === 'f16' && hasShaderF16() ? 'f16' : 'f32') : arith;
+    if (this.gemmArithmetic === 'f16' && !hasShaderF16()) throw new Error("f16 arithmetic needs the adapter's shader-f16 feature, which this device does not have");
+    this.tiles = gemmChoice.tiles ?? null;
     const t1 = (a: Float32Array) => tf.tensor1d(a);
     const t2 = (a: Float32Array, r: number, c: number) => tf.tensor2d(a, [r, c]);
+    // Weights that only our GEMM reads are not uploaded as tfjs tensors (empty placeholders).
+    const lin = (a: Float32Array, r: number, c: number) => (useGemm ? tf.tensor2d([], [0, c]) : t2(a, r, c));
+    const bias = (a: Float32Array) => (useGemm ? tf.tensor1d([]) : t1(a));
+    const g = (w: Float32Array, b: Float32Array, n: number, k: number) => gemmWeights(w, b, n, k, this.gemmWeightFormat);
     this.embedding = t2(weights.embedding, vocabSize, d);
     this.encNorm = [t1(weights.encNormG), t1(weights.encNormB)];
     this.valW1 = t2(weights.valW1, 1, d);
     this.valB1 = t1(weights.valB1);
-    this.valW2 = t2(weights.valW2, d, d);
-    this.valB2 = t1(weights.valB2);
+    this.valW2 = lin(weights.valW2, d, d);
+    this.valB2 = bias(weights.valB2);
     this.valNorm = [t1(weights.valNormG), t1(weights.valNormB)];
     this.layers = weights.layers.map((L) => ({
-      wqkv: t2(L.wqkv, 3 * d, d),
-      bqkv: t1(L.bqkv),
-      wo: t2(L.wo, d, d),
-      bo: t1(L.bo),
-      w1: t2(L.w1, dHid, d),
-      b1: t1(L.b1),
-      w2: t2(L.w2, d, dHid),
-      b2: t1(L.b2),
+      wqkv: lin(L.wqkv, 3 * d, d),
+      bqkv: bias(L.bqkv),
+      wo: lin(L.wo, d, d),
+      bo: bias(L.bo),
+      w1: lin(L.w1, dHid, d),
+      b1: bias(L.b1),
+      w2: lin(L.w2, d, dHid),
+      b2: bias(L.b2),
       ln1g: t1(L.ln1g),
       ln1b: t1(L.ln1b),
       ln2g: t1(L.ln2g),
       ln2b: t1(L.ln2b),
     }));
+    if (useGemm) {
+      this.valGemm = g(weights.valW2, weights.valB2, d, d);
+      this.gemmLayers = weights.layers.map((L) => ({ qkv: g(L.wqkv, L.bqkv, 3 * d, d), o: g(L.wo, L.bo, d, d), ff1: g(L.w1, L.b1, dHid, d), ff2: g(L.w2, L.b2, d, dHid) }));
+    }
+  }
+
+  /**
+   * kernels 'gemm': the tile configuration, from the per-adapter trial (run once per adapter and
+   * weight format, then remembered); encode() awaits it, the synchronous entry points use the
+   * default until it is known (the tiles never change results).
+   */
+  async prepare(): Promise<string | null> {
+    if (this.kernels !== 'gemm') return null;
+    if (!this.tiles) {
+      const { dModel: d } = this.weights.config;
+      const info = tfjsAdapterInfo();
+      this.tiles = await chooseTiles({ adapter: tfjsAdapterKey(), software: isSoftwareAdapter({ info }), format: this.gemmWeightFormat, arithmetic: this.gemmArithmetic, n: d, k: d });
+    }
+    return this.tiles;
+  }
+
+  /** One line for logs and bench tables: kernels, and for 'gemm' the weight format, arithmetic and tiles. */
+  describeKernels(): string {
+    return this.kernels === 'gemm' ? `gemm (weights ${this.gemmWeightFormat}, arithmetic ${this.gemmArithmetic}, tiles ${this.tiles ?? `${DEFAULT_TILES} until tuned`})` : this.kernels;
+  }
+
+  private linear(x: tf.Tensor2D, W: GemmWeights, opts: { relu?: boolean; residual?: tf.Tensor2D } = {}): tf.Tensor2D {
+    return gemm(x, W, { ...opts, tiles: this.tiles ?? DEFAULT_TILES, arithmetic: this.gemmArithmetic });
   }
 
   /**
@@ -83,6 +187,7 @@ export class TfjsEncoder {
    */
   async encode(batch: TokenBatch, opts: { captureHidden?: boolean; attentionLayer?: number } = {}): Promise<{ cls: Float32Array; hidden?: Float32Array[]; attentionMean?: Float32Array }> {
     const { dModel: d, nLayers } = this.weights.config;
+    await this.prepare();
     const captured: tf.Tensor[] = [];
     const attnLayer = opts.attentionLayer === undefined ? -1 : opts.attentionLayer < 0 ? nLayers + opts.attentionLayer : opts.attentionLayer;
     let attention: tf.Tensor | null = null;
@@ -92,9 +197,9 @@ export class TfjsEncoder {
       const lengths = tf.tensor1d(batch.lengths, 'int32');
       let x = this.inputs(ids, values);
       if (opts.captureHidden) captured.push(tf.keep(x));
-      for (const [li, L] of this.layers.entries()) {
-        if (li === attnLayer) attention = tf.keep(tf.mean(this.attentionProbs(this.qkv(x, L), lengths, batch), 1));
-        x = this.layer(x, L, lengths, batch);
+      for (let li = 0; li < this.layers.length; li++) {
+        if (li === attnLayer) attention = tf.keep(tf.mean(this.attentionProbs(this.qkv(x, li), lengths, batch), 1));
+        x = this.layer(x, li, lengths, batch);
         if (opts.captureHidden) captured.push(tf.keep(x));
       }
       return tf.keep(tf.reshape(tf.slice(tf.reshape(x, [batch.batch, batch.seqLen, d]), [0, 0, 0], [batch.batch, 1, d]), [batch.batch, d]));
@@ -118,8 +223,8 @@ export class TfjsEncoder {
     return tf.tidy(() => {
       const lengths = tf.tensor1d(batch.lengths, 'int32');
       let x = this.inputs(tf.tensor1d(batch.ids, 'int32'), tf.tensor1d(batch.values));
-      for (let l = 0; l < li; l++) x = this.layer(x, this.layers[l], lengths, batch);
-      return this.qkv(x, this.layers[li]);
+      for (let l = 0; l < li; l++) x = this.layer(x, l, lengths, batch);
+      return this.qkv(x, li);
     });
   }
 
@@ -132,7 +237,7 @@ export class TfjsEncoder {
     return tf.tidy(() => {
       const lengths = tf.tensor1d(batch.lengths, 'int32');
       let x = this.inputs(tf.tensor1d(batch.ids, 'int32'), tf.tensor1d(batch.values));
-      for (let l = 0; l < li; l++) x = this.layer(x, this.layers[l], lengths, batch);
+      for (let l = 0; l < li; l++) x = this.layer(x, l, lengths, batch);
       return x;
     });
   }
@@ -149,17 +254,28 @@ export class TfjsEncoder {
     const genes = this.layerNorm(tf.gather(this.embedding, ids) as tf.Tensor2D, null, this.encNorm);
     const v = tf.reshape(tf.minimum(values, this.weights.config.maxValue), [-1, 1]) as tf.Tensor2D;
     const h = tf.relu(tf.add(tf.matMul(v, this.valW1), this.valB1)) as tf.Tensor2D;
-    const val = this.layerNorm((tf.fused.matMul({ a: h, b: this.valW2, transposeB: true, bias: this.valB2 }) as tf.Tensor2D), null, this.valNorm);
+    const lin = this.valGemm ? this.linear(h, this.valGemm) : (tf.fused.matMul({ a: h, b: this.valW2, transposeB: true, bias: this.valB2 }) as tf.Tensor2D);
+    const val = this.layerNorm(lin, null, this.valNorm);
     return tf.add(genes, val) as tf.Tensor2D;
   }
 
-  private qkv(x: tf.Tensor2D, L: LayerTensors): tf.Tensor2D {
+  private qkv(x: tf.Tensor2D, li: number): tf.Tensor2D {
+    if (this.kernels === 'gemm') return this.linear(x, this.gemmLayers[li].qkv);
+    const L = this.layers[li];
     return tf.fused.matMul({ a: x, b: L.wqkv, transposeB: true, bias: L.bqkv }) as tf.Tensor2D;
   }
 
-  private layer(x: tf.Tensor2D, L: LayerTensors, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor2D {
-    const qkv = this.qkv(x, L);
+  private layer(x: tf.Tensor2D, li: number, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor2D {
+    const L = this.layers[li];
+    const qkv = this.qkv(x, li);
     const ctx = this.attention(qkv, lengths, batch);
+    if (this.kernels === 'gemm') {
+      // The residuals go into the GEMMs' epilogues; LayerNorm then reads one tensor.
+      const G = this.gemmLayers[li];
+      const x1 = this.layerNorm(this.linear(ctx, G.o, { residual: x }), null, [L.ln1g, L.ln1b]);
+      const h = this.linear(x1, G.ff1, { relu: true });
+      return this.layerNorm(this.linear(h, G.ff2, { residual: x1 }), null, [L.ln2g, L.ln2b]);
+    }
     const attn = (tf.fused.matMul({ a: ctx, b: L.wo, transposeB: true, bias: L.bo }) as tf.Tensor2D);
     const x1 = this.layerNorm(attn, x, [L.ln1g, L.ln1b]);
     const h = (tf.fused.matMul({ a: x1, b: L.w1, transposeB: true, bias: L.b1, activation: 'relu' }) as tf.Tensor2D);
@@ -171,7 +287,7 @@ export class TfjsEncoder {
   private layerNorm(a: tf.Tensor2D, residual: tf.Tensor2D | null, [g, b]: [tf.Tensor1D, tf.Tensor1D]): tf.Tensor2D {
     const { layerNormEps: eps } = this.weights.config;
     const [rows, d] = a.shape;
-    if (this.kernels === 'fused') {
+    if (this.kernels !== 'tfjs') {
       const program = new AddLayerNormProgram(rows, d, eps, residual !== null);
       const inputs = residual ? [a, residual, g, b] : [a, g, b];
       const info = backend().runWebGPUProgram(program, inputs, 'float32', [{ type: 'int32', data: [rows] }]);
@@ -183,7 +299,7 @@ export class TfjsEncoder {
   private attention(qkv: tf.Tensor2D, lengths: tf.Tensor1D, batch: TokenBatch): tf.Tensor2D {
     const { dModel: d, nHeads } = this.weights.config;
     const { batch: B, seqLen: L } = batch;
-    if (this.kernels === 'fused') {
+    if (this.kernels !== 'tfjs') {
       const program = new FusedAttentionProgram({ batch: B, seqLen: L, dModel: d, nHeads });
       const info = backend().runWebGPUProgram(program, [qkv, lengths], 'float32', [{ type: 'int32', data: [L] }]);
       return tf.reshape(tf.engine().makeTensorFromTensorInfo(info), [B * L, d]) as tf.Tensor2D;
@@ -223,6 +339,8 @@ export class TfjsEncoder {
     const all: tf.Tensor[] = [this.embedding, ...this.encNorm, this.valW1, this.valB1, this.valW2, this.valB2, ...this.valNorm];
     for (const L of this.layers) all.push(...Object.values(L));
     tf.dispose(all);
+    if (this.valGemm) disposeGemmWeights(this.valGemm);
+    for (const G of this.gemmLayers) Object.values(G).forEach(disposeGemmWeights);
   }
 }
 
@@ -248,12 +366,28 @@ function backend(): WebGPUBackend {
   return tf.backend() as unknown as WebGPUBackend;
 }
 
-/** Selects tfjs's WebGPU backend; false when no adapter is available. */
+/**
+ * Selects tfjs's WebGPU backend; false when no adapter is available. Unless the backend already
+ * runs, it starts on the device of tfjs-webgpu-device.ts (the adapter's subgroups and shader-f16
+ * requested: the GEMM's f16 arithmetic needs the latter).
+ */
 export async function initTfjsWebGPU(): Promise<boolean> {
-  await import('@tensorflow/tfjs-backend-webgpu');
+  await registerTfjsWebGPU();
   try {
     return (await tf.setBackend('webgpu')) && tf.getBackend() === 'webgpu';
   } catch {
     return false;
   }
+}
+
+function tfjsAdapterInfo(): { vendor?: string; architecture?: string; device?: string; description?: string } {
+  // GPUDevice.adapterInfo (Dawn, Chromium 131+) has all four; tfjs keeps vendor and architecture.
+  const be = tf.backend() as unknown as { device?: { adapterInfo?: GPUAdapterInfo }; adapterInfo?: { vendor?: string; architecture?: string } };
+  return be.device?.adapterInfo ?? be.adapterInfo ?? {};
+}
+
+/** The adapter behind tfjs's WebGPU backend as one line (vendor / architecture / device / description): the key of remembered tile choices. */
+export function tfjsAdapterKey(): string {
+  const { vendor = '', architecture = '', device = '', description = '' } = tfjsAdapterInfo();
+  return [vendor, architecture, device, description].join(' / ');
 }

@@ -11,7 +11,10 @@ import { detectBackend } from './backend.ts';
 import type { CellEncoder } from './embed.ts';
 import { spawnNodePool } from '../parallel/node-pool.ts';
 import { cpuEncoder, wasmEncoder, webgpuEncoder } from './embed.ts';
-import { TfjsEncoder, initTfjsWebGPU } from './encoder-tfjs.ts';
+import { TfjsEncoder, defaultGemmChoice, defaultKernels, initTfjsWebGPU } from './encoder-tfjs.ts';
+import { cacheRoot } from './hub/node-cache.ts';
+import { setTileStore } from './kernels/gemm-tiles.ts';
+import { fileTileStore } from './kernels/gemm-tiles-node.ts';
 import { describeKernels, registerTfjsWebGPU } from './tfjs-webgpu-device.ts';
 import { WasmEncoder } from './encoder-wasm.ts';
 import { installNodeWebGPU } from './node-gpu.ts';
@@ -38,7 +41,7 @@ export type NodeBackend = 'webgpu' | 'wasm' | 'cpu' | 'auto';
  * WebGPU (tfjs's backend set up) when asked for, or by default when a hardware adapter exists;
  * else the CPU, saying why. Throws when WebGPU was asked for and is missing.
  */
-export async function nodeBackend(backend: NodeBackend, log: (m: string) => void): Promise<{ kind: 'webgpu'; adapter: string } | { kind: 'cpu' }> {
+export async function nodeBackend(backend: NodeBackend, log: (m: string) => void): Promise<{ kind: 'webgpu'; adapter: string; software: boolean } | { kind: 'cpu' }> {
   if (backend === 'cpu' || backend === 'wasm') return { kind: 'cpu' };
   const gpu = await installNodeWebGPU();
   if (!gpu.ok) {
@@ -49,7 +52,7 @@ export async function nodeBackend(backend: NodeBackend, log: (m: string) => void
   const info = await detectBackend(undefined, backend);
   // Our device request (subgroups, shader-f16 where present) before tfjs starts its backend.
   if (info.kind === 'webgpu') await registerTfjsWebGPU();
-  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) return { kind: 'webgpu', adapter: describeKernels(info.detail) };
+  if (info.kind === 'webgpu' && (await initTfjsWebGPU())) return { kind: 'webgpu', adapter: describeKernels(info.detail), software: !!info.software };
   if (backend === 'webgpu') throw new Error(`WebGPU was asked for but is unavailable: ${info.detail}`);
   log(`${info.detail}`);
   return { kind: 'cpu' };
@@ -63,7 +66,9 @@ export async function nodeBackend(backend: NodeBackend, log: (m: string) => void
 export async function nodeEncoder(model: LoadedModel, backend: NodeBackend, log: (m: string) => void, threads = availableParallelism()): Promise<{ encoder: CellEncoder; dispose(): void }> {
   const chosen = await nodeBackend(backend, log);
   if (chosen.kind === 'webgpu') {
-    const enc = new TfjsEncoder(model.weights, 'fused');
+    // GEMM tile choices are remembered beside the model cache.
+    setTileStore(fileTileStore(join(cacheRoot(), 'gemm-tiles.json')));
+    const enc = new TfjsEncoder(model.weights, defaultKernels(chosen.software), defaultGemmChoice(model.weights));
     return { encoder: webgpuEncoder(enc, chosen.adapter), dispose: () => enc.dispose() };
   }
   if (backend === 'cpu') return exactCpu(model, threads);

@@ -13,7 +13,7 @@ import type { LoadedModel } from '../model/bundle.ts';
 import type { CellEncoder } from '../model/embed.ts';
 import { cpuEncoder, embedDataset, wasmEncoder, webgpuEncoder } from '../model/embed.ts';
 import { HeadFileError, MAX_HEAD_BYTES, readHeadFile } from '../model/head-file.ts';
-import { TfjsEncoder, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
+import { TfjsEncoder, defaultGemmChoice, defaultKernels, initTfjsWebGPU } from '../model/encoder-tfjs.ts';
 import { describeKernels, registerTfjsWebGPU } from '../model/tfjs-webgpu-device.ts';
 import { WasmEncoder } from '../model/encoder-wasm.ts';
 import { initBrowserWasm } from './wasm-backend.ts';
@@ -502,7 +502,7 @@ async function modelDevice(backend: EmbedRequestOptions['backend'], threads?: nu
     // Our device request (subgroups, shader-f16 where present) before tfjs starts its backend.
     if (info.kind === 'webgpu') await registerTfjsWebGPU();
     if (info.kind === 'webgpu' && (await initTfjsWebGPU())) {
-      loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, 'fused');
+      loaded!.gpu ??= new TfjsEncoder(loaded!.model.weights, defaultKernels(info.software), defaultGemmChoice(loaded!.model.weights));
       return { backend: 'webgpu', encoder: loaded!.gpu, adapter: describeKernels(info.detail) };
     }
   }
