@@ -10,7 +10,7 @@
 import { jacobiEigen, lanczosEigen, LanczosNotConverged } from './pca.ts';
 import type { SparseGraph } from './connectivities.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
-import { hashUniform } from './umap.ts';
+import { hashUniform } from './umap-hash.ts';
 import { umapLn } from './umap-pow.ts';
 
 export interface SpectralOptions {

@@ -11,6 +11,7 @@
 import { CancelledError } from '../io/errors.ts';
 import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
+import { hashU32, hashUniform } from './umap-hash.ts';
 import { spectralLayout, spectralStart } from './umap-spectral.ts';
 import { openJob, poolFor, ranges, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
@@ -187,18 +188,7 @@ async function pcaInit(coords: Float32Array, n: number, dim: number, seed: numbe
   return out;
 }
 
-/** Counter-based hash -> uniform in [0, 1); the WGSL kernel has the same function. */
-export function hashUniform(seed: number, epoch: number, edge: number, sample: number): number {
-  return hashU32(seed, epoch, edge, sample) / 4294967296;
-}
-
-export function hashU32(seed: number, epoch: number, edge: number, sample: number): number {
-  let h = (seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (edge >>> 0), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13) ^ Math.imul(sample + 1, 0xc2b2ae35), 0x27d4eb2f) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x165667b1) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
+export { hashU32, hashUniform } from './umap-hash.ts';
 
 const clip = (v: number) => (v > 4 ? 4 : v < -4 ? -4 : v);
 
