@@ -57,12 +57,12 @@ describe('scweb analyze', () => {
     expect(await main(['analyze', input, '--out', join(dir, 'x.h5ad'), '--umap-init', 'random'])).not.toBe(0);
   }, 180_000);
 
-  it('--umap-init pca starts UMAP from PCA (the default is spectral, as scanpy)', async () => {
-    expect(DEFAULT_PARAMS.umap.init).toBe('spectral');
+  it("--umap-init spectral starts UMAP from the graph's eigenvectors (scanpy's default; ours is PCA)", async () => {
+    expect(DEFAULT_PARAMS.umap.init).toBe('pca');
     const dir = mkdtempSync(join(tmpdir(), 'scweb-umap-init-'));
     const input = shared('data/pbmc68k_reduced_with_counts.h5ad');
     const layouts = [];
-    for (const flags of [['--umap-init', 'pca'], []]) {
+    for (const flags of [['--umap-init', 'spectral'], []]) {
       const out = join(dir, `${flags.length}.h5ad`);
       expect(await main(['analyze', input, '--out', out, '--backend', 'cpu', '--threads', '1', ...flags])).toBe(0);
       const ds = await openPaths([out]);

@@ -58,7 +58,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const backend = p.flags.get('backend') ?? 'auto';
   if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError('--backend must be webgpu, cpu or auto');
   const seed = intFlag(p, 'seed', 0);
-  const umapInit = p.flags.get('umap-init') ?? 'spectral';
+  const umapInit = p.flags.get('umap-init') ?? 'pca';
   if (umapInit !== 'spectral' && umapInit !== 'pca') throw new UsageError('--umap-init must be spectral or pca');
   const params: PipelineParams = {
     ...DEFAULT_PARAMS,

@@ -65,9 +65,9 @@ Usage:
       scanpy's tutorial; var/mt, var/ribo, var/hb mark them), obsm/X_pca, obsm/X_umap,
       uns/leiden_colors and uns/rank_genes_groups in scanpy's layout (top 100 genes per cluster);
       keys the input already has are replaced, as scanpy would. --threads: workers for the CPU
-      steps (default: all cores; same results for any N). --umap-init: UMAP's starting layout,
-      spectral (scanpy's default: the graph's Laplacian eigenvectors; PCA if they do not converge)
-      or pca.
+      steps (default: all cores; same results for any N). --umap-init: UMAP's starting layout, pca
+      (default: the first two principal components, umap-learn's init='pca') or spectral (scanpy's
+      default: the graph's Laplacian eigenvectors, as umap-learn; slower; PCA if they do not converge).
       --batch-key: integrate over categorical obs column(s) (sample, when several inputs are joined):
       HVGs per batch of the first key (scanpy's highly_variable_genes(batch_key=...),
       var/highly_variable_nbatches and _intersection), PCA, Harmony over every key on --integrate

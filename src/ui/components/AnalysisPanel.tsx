@@ -138,9 +138,9 @@ export function AnalysisPanel() {
         {num('leiden', 'seed', 'random_state')}
         {num('umap', 'minDist', 'min_dist', 0.05)}
         {num('umap', 'spread', 'spread', 0.1)}
-        <label title="UMAP's starting layout: spectral (scanpy's default, the graph's Laplacian eigenvectors) or the first two principal components">
+        <label title="UMAP's starting layout: the first two principal components (default), or spectral (scanpy's default, the graph's Laplacian eigenvectors; slower on large files)">
           init
-          <select value={params.umap.init ?? 'spectral'} onChange={(e) => set('umap', 'init', e.target.value)} data-testid="param-umap-init">
+          <select value={params.umap.init ?? 'pca'} onChange={(e) => set('umap', 'init', e.target.value)} data-testid="param-umap-init">
             <option value="spectral">spectral</option>
             <option value="pca">pca</option>
           </select>
