@@ -28,7 +28,7 @@ import { installNodeWebGPU } from '../src/model/node-gpu.ts';
 import { kernelSubgroupSize, registerTfjsWebGPU, setSubgroupKernels } from '../src/model/tfjs-webgpu-device.ts';
 import { initNodeWasm } from '../src/model/node-wasm.ts';
 import { parseVocab } from '../src/model/vocab.ts';
-import type { ScGPTWeights } from '../src/model/weights.ts';
+import { randomWeights } from './random-model.ts';
 import { rng } from './synthetic.ts';
 
 const args = process.argv.slice(2);
@@ -52,37 +52,7 @@ function smallModel(): LoadedModel {
   const vocabJson = JSON.parse(readFileSync('../shared/data/scgpt/vocab.json', 'utf8')) as Record<string, number>;
   const vocab = parseVocab(vocabJson);
   const vocabSize = Object.keys(vocabJson).length;
-  const r = rng(7);
-  const mat = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
-  const ones = (n: number) => new Float32Array(n).fill(1);
-  const dHid = d;
-  const s = 1 / Math.sqrt(d);
-  const weights: ScGPTWeights = {
-    config: { nLayers, dModel: d, nHeads: Math.max(1, d / 64), dHid, vocabSize, padId: vocabJson['<pad>'], clsId: vocabJson['<cls>'], padValue: -2, maxValue: 512, layerNormEps: 1e-5 },
-    embedding: mat(vocabSize * d, 1),
-    encNormG: ones(d),
-    encNormB: mat(d, 0.1),
-    valW1: mat(d, 1),
-    valB1: mat(d, 0.1),
-    valW2: mat(d * d, s),
-    valB2: mat(d, 0.1),
-    valNormG: ones(d),
-    valNormB: mat(d, 0.1),
-    layers: Array.from({ length: nLayers }, () => ({
-      wqkv: mat(3 * d * d, s),
-      bqkv: mat(3 * d, 0.1),
-      wo: mat(d * d, s),
-      bo: mat(d, 0.1),
-      w1: mat(dHid * d, s),
-      b1: mat(dHid, 0.1),
-      w2: mat(d * dHid, s),
-      b2: mat(d, 0.1),
-      ln1g: ones(d),
-      ln1b: mat(d, 0.1),
-      ln2g: ones(d),
-      ln2b: mat(d, 0.1),
-    })),
-  };
+  const weights = randomWeights(7, nLayers, { d, vocabSize, padId: vocabJson['<pad>'], clsId: vocabJson['<cls>'] });
   return { weights, vocab, vocabJson, args: {} as LoadedModel['args'], description: `random weights, ${nLayers} layers, d ${d}` };
 }
 

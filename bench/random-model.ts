@@ -1,19 +1,26 @@
 // scGPT_human's shape (d 512, 8 heads, d_hid 512, vocab 60697) with seeded random weights, for
-// benchmarks: the speed of every kernel depends on the shapes only.
+// benchmarks: the speed of every kernel depends on the shapes only. Smaller shapes for CPU benches
+// through `shape` (heads of 64 dimensions, d_hid = d).
 import type { ScGPTWeights } from '../src/model/weights.ts';
 import { rng } from './synthetic.ts';
 
-const d = 512;
-const dHid = 512;
-const vocabSize = 60697;
+export interface RandomShape {
+  d?: number;
+  vocabSize?: number;
+  padId?: number;
+  clsId?: number;
+}
 
-export function randomWeights(seed: number, nLayers = 12): ScGPTWeights {
+export function randomWeights(seed: number, nLayers = 12, shape: RandomShape = {}): ScGPTWeights {
+  const d = shape.d ?? 512;
+  const dHid = d;
+  const vocabSize = shape.vocabSize ?? 60697;
   const r = rng(seed);
   const mat = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
   const ones = (n: number) => new Float32Array(n).fill(1);
   const s = 1 / Math.sqrt(d);
   return {
-    config: { nLayers, dModel: d, nHeads: 8, dHid, vocabSize, padId: 60694, clsId: 60695, padValue: -2, maxValue: 512, layerNormEps: 1e-5 },
+    config: { nLayers, dModel: d, nHeads: Math.max(1, d / 64), dHid, vocabSize, padId: shape.padId ?? 60694, clsId: shape.clsId ?? 60695, padValue: -2, maxValue: 512, layerNormEps: 1e-5 },
     embedding: mat(vocabSize * d, 1),
     encNormG: ones(d),
     encNormB: mat(d, 0.1),

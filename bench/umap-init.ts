@@ -13,25 +13,15 @@ import { join } from 'node:path';
 import { trustworthinessSampled } from '../src/analysis/metrics.ts';
 import { DEFAULT_PARAMS, Pipeline } from '../src/analysis/pipeline.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
-import { planUmap, umapCpu } from '../src/analysis/umap.ts';
+import { cutGraph, planUmap, umapCpu } from '../src/analysis/umap.ts';
 import { connectedComponents, spectralLayout } from '../src/analysis/umap-spectral.ts';
 import type { SparseGraph } from '../src/analysis/connectivities.ts';
 
+/** The graph planUmap lays out: weights under max / n_epochs removed. */
 function prunedGraph(g: SparseGraph, nEpochs: number): SparseGraph {
   let max = 0;
   for (const w of g.data) max = Math.max(max, w);
-  const indptr = new Int32Array(g.n + 1);
-  const indices: number[] = [];
-  const data: number[] = [];
-  for (let i = 0; i < g.n; i++) {
-    for (let t = g.indptr[i]; t < g.indptr[i + 1]; t++) {
-      if (g.data[t] < max / nEpochs) continue;
-      indices.push(g.indices[t]);
-      data.push(g.data[t]);
-    }
-    indptr[i + 1] = indices.length;
-  }
-  return { n: g.n, indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+  return cutGraph(g, max / nEpochs);
 }
 
 function absCorr(a: Float64Array, b: Float64Array, c: number): number {

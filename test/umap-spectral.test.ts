@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SparseGraph } from '../src/analysis/connectivities.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
-import { planUmap } from '../src/analysis/umap.ts';
+import { cutGraph, planUmap } from '../src/analysis/umap.ts';
 import { componentLayout, connectedComponents, spectralLayout, spectralStart } from '../src/analysis/umap-spectral.ts';
 import type { WorkerPool } from '../src/parallel/pool.ts';
 import { readPca, readStoredGraph } from './graph-helpers.ts';
@@ -19,22 +19,11 @@ afterAll(() => pools.forEach((p) => p?.terminate()));
 
 const file = shared('data/pbmc68k_reduced.h5ad');
 
-/** The graph umap-learn lays out: weights under max / 500 removed. */
-function cut(g: SparseGraph, keepEdge: (i: number, j: number) => boolean = () => true): SparseGraph {
+/** The graph umap-learn lays out: weights under max / 500 removed (in float32, as umap-learn's arrays). */
+function cut(g: SparseGraph, keepEdge?: (i: number, j: number) => boolean): SparseGraph {
   let max = 0;
   for (const w of g.data) max = Math.max(max, w);
-  const indptr = new Int32Array(g.n + 1);
-  const indices: number[] = [];
-  const data: number[] = [];
-  for (let i = 0; i < g.n; i++) {
-    for (let t = g.indptr[i]; t < g.indptr[i + 1]; t++) {
-      if (!(g.data[t] >= Math.fround(max / 500)) || !keepEdge(i, g.indices[t])) continue;
-      indices.push(g.indices[t]);
-      data.push(g.data[t]);
-    }
-    indptr[i + 1] = indices.length;
-  }
-  return { n: g.n, indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+  return cutGraph(g, Math.fround(max / 500), keepEdge);
 }
 
 /** |Pearson correlation| of column c of two [rows, 2] layouts over the given rows. */

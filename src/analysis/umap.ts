@@ -127,6 +127,25 @@ export function defaultEpochs(n: number): number {
  * One thread: at 30,000 cells the plan takes ~0.16 s (0.12 s of it the PCA start) of UMAP's 7-9 s,
  * too little to pay for the pool (bench/serial-parts.ts).
  */
+/**
+ * The edges of `g` of weight at least `cut` (and, where given, those `keepEdge` keeps): the graph
+ * umap-learn's simplicial_set_embedding lays out after zeroing weights under max / n_epochs.
+ */
+export function cutGraph(g: SparseGraph, cut: number, keepEdge: (i: number, j: number) => boolean = () => true): SparseGraph {
+  const indptr = new Int32Array(g.n + 1);
+  const indices: number[] = [];
+  const data: number[] = [];
+  for (let i = 0; i < g.n; i++) {
+    for (let t = g.indptr[i]; t < g.indptr[i + 1]; t++) {
+      if (!(g.data[t] >= cut) || !keepEdge(i, g.indices[t])) continue;
+      indices.push(g.indices[t]);
+      data.push(g.data[t]);
+    }
+    indptr[i + 1] = indices.length;
+  }
+  return { n: g.n, indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+}
+
 export async function planUmap(graph: SparseGraph, coords: Float32Array, dim: number, opts: UmapOptions = {}): Promise<UmapPlan> {
   const n = graph.n;
   const nEpochs = opts.nEpochs ?? defaultEpochs(n);
@@ -151,17 +170,7 @@ export async function planUmap(graph: SparseGraph, coords: Float32Array, dim: nu
   let initMethod = 'pca';
   if (opts.init === 'spectral') {
     // umap-learn lays out the graph after the cut (zeroed weights), self-loops included.
-    const keep = { n, indptr: new Int32Array(n + 1), indices: [] as number[], data: [] as number[] };
-    for (let i = 0; i < n; i++) {
-      for (let t = graph.indptr[i]; t < graph.indptr[i + 1]; t++) {
-        if (!(graph.data[t] >= cut)) continue;
-        keep.indices.push(graph.indices[t]);
-        keep.data.push(graph.data[t]);
-      }
-      keep.indptr[i + 1] = keep.indices.length;
-    }
-    const pruned: SparseGraph = { n, indptr: keep.indptr, indices: Int32Array.from(keep.indices), data: Float32Array.from(keep.data) };
-    const layout = await spectralLayout(pruned, coords, dim, { seed, pool: opts.pool, maxVectors: opts.spectralMaxVectors, signal: opts.signal, onProgress: opts.onProgress });
+    const layout = await spectralLayout(cutGraph(graph, cut), coords, dim, { seed, pool: opts.pool, maxVectors: opts.spectralMaxVectors, signal: opts.signal, onProgress: opts.onProgress });
     if (layout) {
       init = spectralStart(layout, n, seed);
       initMethod = 'spectral';
