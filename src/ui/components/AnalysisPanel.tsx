@@ -139,10 +139,10 @@ export function AnalysisPanel() {
         {num('umap', 'minDist', 'min_dist', 0.05)}
         {num('umap', 'spread', 'spread', 0.1)}
         <label title="UMAP's starting layout: the first two principal components (default), or spectral (scanpy's default, the graph's Laplacian eigenvectors; slower on large files)">
-          init
+          init_pos
           <select value={params.umap.init ?? 'pca'} onChange={(e) => set('umap', 'init', e.target.value)} data-testid="param-umap-init">
-            <option value="spectral">spectral</option>
             <option value="pca">pca</option>
+            <option value="spectral">spectral</option>
           </select>
         </label>
         <label>
