@@ -413,12 +413,15 @@ export async function nnDescent(data: Float32Array, n: number, d: number, k: num
       const job = sharedJoin ?? openJoin();
       let updates = 0;
       try {
-        for (let b = 0; b < blocks.length; b += JOIN_GROUP) {
-          const group = blocks.slice(b, b + JOIN_GROUP).map((r) => ({ ...r, worst: shared || !pool ? undefined : g.worst, owners: cut }));
+        // The first pass starts from random lists whose worst distances filter almost nothing: its
+        // first groups are small (one block per worker, then doubling), so each group's insertions
+        // tighten the filter for the next before many pairs are routed and inserted for nothing.
+        for (let b = 0, size = it === 0 ? Math.max(1, pool?.size ?? 1) : JOIN_GROUP; b < blocks.length; b += size, size = Math.min(JOIN_GROUP, 2 * size)) {
+          const group = blocks.slice(b, b + size).map((r) => ({ ...r, worst: shared || !pool ? undefined : g.worst, owners: cut }));
           const parts = await job.run<RoutedPairs | JoinPairs>(group, { signal: opts.signal });
           for (const u of await insertJob.run<number>(own.map((r, owner) => ({ ...r, owner, parts })), { signal: opts.signal })) updates += u;
           // A pass is seconds at 100k points (tens at 1M): progress after every group, not only per pass.
-          const at = Math.min(blocks.length, b + JOIN_GROUP);
+          const at = Math.min(blocks.length, b + size);
           if (at < blocks.length) opts.onProgress?.((it + at / blocks.length) / maxIt, `neighbors (NN-descent): pass ${it + 1}, ${Math.round((at / blocks.length) * 100)}%`);
         }
       } finally {
