@@ -72,7 +72,10 @@ async function allPasses(d: Dataset, key: string, pool: WorkerPool | null): Prom
   const clip = Float64Array.from({ length: names.length }, (_, g) => 2 + (g % 5));
   const clipped = await geneSums(d, key, { kind: 'clipped-moments', keep, clip }, o);
   const m = await logNormMatrix(d, key, keep, totals, genes.filter((g) => g < names.length), o);
-  return [qc.total_counts, qc.n_genes_by_counts, qc.pct_counts_mt ?? new Float64Array(0), qc.n_cells_by_counts, cells.sum, mom.sum, mom.sumSq, clipped.sum, clipped.sumSq, m.indptr, m.indices, m.data];
+  // In shared memory (a pool that shares it): the workers' chunks, copied into the matrix by the workers.
+  const ms = await logNormMatrix(d, key, keep, totals, genes.filter((g) => g < names.length), { ...o, shared: true });
+  if (pool?.shared) for (const a of [ms.indptr, ms.indices, ms.data]) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+  return [qc.total_counts, qc.n_genes_by_counts, qc.pct_counts_mt ?? new Float64Array(0), qc.n_cells_by_counts, cells.sum, mom.sum, mom.sumSq, clipped.sum, clipped.sumSq, m.indptr, m.indices, m.data, ms.indptr, ms.indices, ms.data];
 }
 
 describe('passes over cells on the pool', () => {

@@ -2,7 +2,7 @@
 // (../shared/fixtures/scanpy-reference/pbmc68k_reduced/wilcoxon_bulk_labels_raw.json).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { benjaminiHochberg, erfc, tTestMarkers, wilcoxonMarkers } from '../src/analysis/markers.ts';
+import { benjaminiHochberg, erfc, finalizeMarkers, finalizeMarkersAsync, markerStats, scoreOrder, tTestMarkers, wilcoxonMarkers } from '../src/analysis/markers.ts';
 import { datasetMarkers } from '../src/analysis/markers-stream.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
 import { openPaths } from '../src/io/node.ts';
@@ -25,6 +25,28 @@ describe('wilcoxon rank_genes_groups', () => {
     // Sorted: 0.01*4/1 = 0.04, 0.03*4/2 = 0.06, 0.04*4/3 = 0.0533, 0.2*4/4 = 0.2; then running minima from the top.
     const adj = Array.from(benjaminiHochberg(Float64Array.from([0.01, 0.04, 0.03, 0.2])));
     [0.04, 0.16 / 3, 0.16 / 3, 0.2].forEach((v, i) => expect(adj[i]).toBeCloseTo(v, 12));
+  });
+
+  it('orders and adjusts (radix sorts of the bits) exactly as comparison sorts of indices do', () => {
+    // Ties, -0 beside 0, infinities, subnormals, negatives, repeated values; then a NaN (the comparison sort's own path).
+    const special = [0, -0, 1, -1, Infinity, -Infinity, 5e-324, -5e-324, 1e308, 0.5, 0.5, 2, -2, 1e-300];
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const cases = [Float64Array.from({ length: 3000 }, () => (rnd() < 0.4 ? special[Math.floor(rnd() * special.length)] : Math.round((rnd() - 0.5) * 2000) / 100))];
+    cases.push(Float64Array.from(cases[0], (v, i) => (i === 17 ? NaN : v)), new Float64Array(0), Float64Array.of(3));
+    for (const v of cases) {
+      const byIndex = Int32Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[b] - v[a] || a - b);
+      expect(Buffer.from(scoreOrder(v).buffer).equals(Buffer.from(byIndex.buffer))).toBe(true);
+      const p = v.map((x) => (Number.isNaN(x) ? x : Math.min(1, Math.abs(x) / 10)));
+      const order = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[a] - p[b]);
+      const want = new Float64Array(p.length);
+      let running = 1;
+      for (let r = p.length - 1; r >= 0; r--) {
+        running = Math.min(running, (p[order[r]] * p.length) / (r + 1));
+        want[order[r]] = running;
+      }
+      expect(Buffer.from(benjaminiHochberg(p).buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    }
   });
 
   it('matches scanpy on pbmc68k raw/X by bulk_labels: top-50 z-scores within 1e-3 and the same top 10', async () => {
@@ -150,16 +172,47 @@ describe('markers over a dataset (datasetMarkers)', () => {
     const want = wilcoxonMarkers({ nRows: ds.nObs, nCols: chunk.nCols, indptr: chunk.indptr, indices: chunk.indices, data: chunk.data }, labels.codes, labels.categories);
     const inp = { ds, countsKey: 'raw/X', keep: null, totals: new Float64Array(ds.nObs), codes: labels.codes, groups: labels.categories, method: 'wilcoxon' as const, normalize: false };
     const pool = nodePool(2)!;
+    const copying = nodePool(2, false)!;
     try {
       // A pool minimum of 0 values: the shared matrix goes through the pool's transpose and gene blocks.
-      for (const got of [await datasetMarkers(inp), await datasetMarkers(inp, { pool, poolMinValues: 0 })]) {
+      // Small chunks: the pool's workers build the shared matrix from their chunks (lognorm-assemble).
+      for (const got of [await datasetMarkers(inp), await datasetMarkers(inp, { pool, poolMinValues: 0 }), await datasetMarkers(inp, { pool, poolMinValues: 0, valuesPerChunk: 5000 }), await datasetMarkers(inp, { pool: copying, poolMinValues: 0, valuesPerChunk: 5000 })]) {
         got.forEach((r, g) => {
-          for (const key of ['scores', 'pvals', 'pvalsAdj', 'logFoldChanges', 'pctIn', 'pctOut'] as const) expect(Buffer.from(r[key].buffer).equals(Buffer.from(want[g][key].buffer)), `${r.group} ${key}`).toBe(true);
+          for (const key of ['order', 'scores', 'pvals', 'pvalsAdj', 'logFoldChanges', 'pctIn', 'pctOut'] as const) expect(Buffer.from(r[key].buffer).equals(Buffer.from(want[g][key].buffer)), `${r.group} ${key}`).toBe(true);
         });
       }
     } finally {
       pool.terminate();
+      copying.terminate();
       ds.close();
+    }
+  });
+});
+
+describe('ordering and BH adjustment on the pool (finalizeMarkersAsync)', () => {
+  it('gives finalizeMarkers\'s bits inline, on 2 workers sharing memory and on 2 copying, for both methods', async () => {
+    const ds = await openPaths([shared('data/pbmc68k_reduced.h5ad')]);
+    const chunk = ds.readRows('raw/X', 0, ds.nObs);
+    const labels = ds.obs.columns.find((c) => c.name === 'bulk_labels') as CategoricalColumn;
+    ds.close();
+    const m = { nRows: chunk.end - chunk.start, nCols: chunk.nCols, indptr: chunk.indptr, indices: chunk.indices, data: chunk.data };
+    const pools = [nodePool(2)!, nodePool(2, false)!];
+    try {
+      for (const method of ['wilcoxon', 't-test'] as const) {
+        const st = markerStats(method, m, labels.codes, labels.categories.length);
+        const want = finalizeMarkers(labels.categories, st);
+        for (const pool of [null, ...pools]) {
+          let blocks = 0;
+          const got = await finalizeMarkersAsync(labels.categories, st, { pool, poolMin: 0, onBlock: () => blocks++ });
+          expect(blocks, 'a block per group').toBe(labels.categories.length);
+          got.forEach((r, g) => {
+            for (const key of ['order', 'scores', 'pvals', 'pvalsAdj', 'logFoldChanges', 'pctIn', 'pctOut'] as const) expect(Buffer.from(r[key].buffer).equals(Buffer.from(want[g][key].buffer)), `${method} ${r.group} ${key}, pool ${pool?.shared}`).toBe(true);
+            expect(r.nCells).toBe(want[g].nCells);
+          });
+        }
+      }
+    } finally {
+      pools.forEach((p) => p.terminate());
     }
   });
 });

@@ -20,8 +20,12 @@ export type CellPassSpec =
   | { kind: 'moments'; keep: Uint8Array | null; normalizedBy: Float64Array | null; fromLog: boolean }
   /** seurat_v3's second pass: sums of values clipped per gene. */
   | { kind: 'clipped-moments'; keep: Uint8Array | null; clip: Float64Array }
-  /** log1p(normalize_total) of the kept cells, columns mapped through `column` (-1: dropped); totals null keeps values as stored. */
-  | { kind: 'lognorm'; keep: Uint8Array | null; totals: Float64Array | null; column: Int32Array }
+  /**
+   * log1p(normalize_total) of the kept cells, columns mapped through `column` (-1: dropped); totals
+   * null keeps values as stored. `shared`: the partial's arrays in SharedArrayBuffers, so pool
+   * workers can copy them into the whole matrix in place (expression.ts's logNormMatrix).
+   */
+  | { kind: 'lognorm'; keep: Uint8Array | null; totals: Float64Array | null; column: Int32Array; shared?: boolean }
   /**
    * 'moments' per group of cells (highly_variable_genes with a batch_key): group of each cell in
    * `groups` (-1: left out); values clipped per group and gene at clip[group * nGenes + gene] when
@@ -73,7 +77,7 @@ export function reduceChunk(spec: CellPassSpec, chunk: CsrChunk, nGenes: number)
     case 'clipped-moments':
       return sumsChunk(chunk, nGenes, spec.keep, () => 1, null, spec.clip);
     case 'lognorm':
-      return lognormChunk(chunk, spec.keep, spec.totals, spec.column);
+      return lognormChunk(chunk, spec.keep, spec.totals, spec.column, spec.shared === true);
     case 'group-moments':
       return groupSumsChunk(chunk, nGenes, spec);
   }
@@ -152,7 +156,7 @@ function groupSumsChunk(chunk: CsrChunk, nGenes: number, spec: CellPassSpec & { 
   return { counts, sum, sumSq };
 }
 
-function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64Array | null, column: Int32Array): RowsPartial {
+function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64Array | null, column: Int32Array, shared: boolean): RowsPartial {
   let nRows = 0;
   let nnz = 0;
   keptRows(chunk, keep, (r) => {
@@ -162,8 +166,8 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
   // Normalised from the values as stored (float64 when float32 would change them, e.g. 1e-40
   // counts), then narrowed: the result is in the pipeline's float32, the inputs were not rounded.
   const indptr = new Float64Array(nRows + 1);
-  const indices = new Uint32Array(nnz);
-  const data = totals ? valuesLike(chunk.data, nnz) : new Float32Array(nnz);
+  const indices = shared ? new Uint32Array(new SharedArrayBuffer(4 * nnz)) : new Uint32Array(nnz);
+  const data = totals && chunk.data instanceof Float64Array ? valuesLike(chunk.data, nnz) : shared ? new Float32Array(new SharedArrayBuffer(4 * nnz)) : new Float32Array(nnz);
   const rowTotals = new Float64Array(totals ? nRows : 0);
   let row = 0;
   let at = 0;
@@ -180,13 +184,20 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
   });
   // Each row is normalised by its own total, so doing it per chunk gives the same bits as after.
   if (totals) normalizeLog1pRows(indptr, data, rowTotals);
-  return { indptr, indices, data: computedFloat32(data) };
+  const out = computedFloat32(data);
+  return { indptr, indices, data: shared && !(out.buffer instanceof SharedArrayBuffer) ? sharedCopy(out) : out };
 }
 
-/** The arrays a partial's message can hand over instead of copying. */
+function sharedCopy(a: Float32Array): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
+}
+
+/** The arrays a partial's message can hand over instead of copying (shared ones travel as they are). */
 export function partialBuffers(p: CellPartial): ArrayBuffer[] {
   return Object.values(p)
-    .filter((v): v is Float64Array | Uint32Array | Float32Array => ArrayBuffer.isView(v))
+    .filter((v): v is Float64Array | Uint32Array | Float32Array => ArrayBuffer.isView(v) && !(v.buffer instanceof SharedArrayBuffer))
     .map((v) => v.buffer as ArrayBuffer);
 }
 

@@ -7,6 +7,8 @@ import { forEachChunkAsync } from '../io/iterate.ts';
 import type { CsrChunk, Dataset } from '../io/types.ts';
 import { addInto, type CellPassSpec, type GroupSumsPartial, type RowsPartial, type SumsPartial } from './cell-chunks.ts';
 import { cellPass, type CellPassOptions } from './cell-pass.ts';
+import { runBlocks } from '../parallel/pool.ts';
+import { definePoolTask } from '../parallel/tasks.ts';
 
 export interface GeneMoments {
   n: number;
@@ -82,10 +84,18 @@ export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array |
   const column = new Int32Array(ds.varNamesOf(key).length).fill(-1);
   genes.forEach((g, j) => (column[g] = j));
   const nRows = keep ? keep.reduce((s, v) => s + v, 0) : ds.nObs;
-  const parts: RowsPartial[] = [];
-  await cellPass<RowsPartial>(ds, key, { kind: 'lognorm', keep, totals, column }, (p) => parts.push(p), opts);
-  const nnz = parts.reduce((s, p) => s + p.indices.length, 0);
   const pool = opts.shared && opts.pool?.shared ? opts.pool : null;
+  const parts: RowsPartial[] = [];
+  // With a pool sharing memory the chunks come back in shared memory, and the workers copy them
+  // into the whole matrix: on this thread that copy was the markers' largest serial part.
+  await cellPass<RowsPartial>(ds, key, { kind: 'lognorm', keep, totals, column, ...(pool ? { shared: true } : {}) }, (p) => parts.push(p), opts);
+  const blocks: AssembleBlock[] = [];
+  let nnz = 0;
+  for (let i = 0, row = 0; i < parts.length; i++) {
+    blocks.push({ part: i, row, at: nnz });
+    row += parts[i].indptr.length - 1;
+    nnz += parts[i].indices.length;
+  }
   const out = {
     nRows,
     nCols: genes.length,
@@ -93,14 +103,37 @@ export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array |
     indices: pool ? new Uint32Array(pool.alloc(Int32Array, nnz).buffer) : new Uint32Array(nnz),
     data: pool ? pool.alloc(Float32Array, nnz) : new Float32Array(nnz),
   };
-  let row = 0;
-  let at = 0;
-  for (const p of parts) {
-    for (let r = 1; r < p.indptr.length; r++) out.indptr[row + r] = at + p.indptr[r];
-    out.indices.set(p.indices, at);
-    out.data.set(p.data, at);
-    row += p.indptr.length - 1;
-    at += p.indices.length;
+  const inPlace = (a: ArrayBufferView) => a.buffer instanceof SharedArrayBuffer;
+  if (pool && parts.every((p) => inPlace(p.indices) && inPlace(p.data))) {
+    const ctx: AssembleContext = { indptr: out.indptr, indices: out.indices, data: out.data, parts };
+    await runBlocks(pool, 'lognorm-assemble', ctx as unknown as Record<string, unknown>, blocks, { signal: opts.signal });
+  } else {
+    for (const b of blocks) copyRows(out, parts[b.part], b);
   }
   return out;
 }
+
+/** Chunk `part`'s rows go to the matrix from row `row`, their values from `at`. */
+interface AssembleBlock {
+  part: number;
+  row: number;
+  at: number;
+}
+
+interface AssembleContext {
+  indptr: Float64Array;
+  indices: Uint32Array;
+  data: Float32Array;
+  parts: RowsPartial[];
+}
+
+function copyRows(out: Omit<AssembleContext, 'parts'>, p: RowsPartial, b: AssembleBlock): void {
+  for (let r = 1; r < p.indptr.length; r++) out.indptr[b.row + r] = b.at + p.indptr[r];
+  out.indices.set(p.indices, b.at);
+  out.data.set(p.data, b.at);
+}
+
+definePoolTask('lognorm-assemble', (c: AssembleContext, b: AssembleBlock) => {
+  copyRows(c, c.parts[b.part], b);
+  return { result: null, transfer: [] };
+});

@@ -5,7 +5,7 @@ import type { PassOptions } from '../io/iterate.ts';
 import type { Dataset } from '../io/types.ts';
 import { logNormMatrix } from './expression.ts';
 import type { WorkerPool } from '../parallel/pool.ts';
-import { finalizeMarkers, markerStatsAsync, type GroupMarkers, type MarkerMethod, type MarkerStats } from './markers.ts';
+import { finalizeMarkersAsync, markerStatsAsync, type GroupMarkers, type MarkerMethod, type MarkerStats } from './markers.ts';
 
 export interface DatasetMarkersInput {
   ds: Dataset;
@@ -30,20 +30,16 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
   const blocks = Math.max(1, Math.ceil(nnz / (inp.valuesPerBlock ?? 30e6)));
   const per = Math.ceil(p / blocks);
   const G = inp.groups.length;
-  const all: MarkerStats = {
-    nPer: new Float64Array(G),
-    scores: Array.from({ length: G }, () => new Float64Array(p)),
-    pvals: Array.from({ length: G }, () => new Float64Array(p)),
-    logFoldChanges: Array.from({ length: G }, () => new Float64Array(p)),
-    pctIn: Array.from({ length: G }, () => new Float64Array(p)),
-    pctOut: Array.from({ length: G }, () => new Float64Array(p)),
-  };
+  // One block (the usual case): its statistics are the whole, not copied into these.
+  const mk = () => Array.from({ length: blocks > 1 ? G : 0 }, () => new Float64Array(p));
+  const all: MarkerStats = { nPer: new Float64Array(G), scores: mk(), pvals: mk(), logFoldChanges: mk(), pctIn: mk(), pctOut: mk() };
   for (let b = 0; b < blocks; b++) {
     const g0 = b * per;
     const genes = Int32Array.from({ length: Math.min(p, g0 + per) - g0 }, (_, i) => g0 + i);
     const m = await logNormMatrix(ds, countsKey, inp.keep, inp.normalize === false ? null : inp.totals, genes, {
       signal: opts.signal,
       pool: opts.pool,
+      valuesPerChunk: opts.valuesPerChunk,
       shared: true,
       onProgress: (f, msg) => opts.onProgress?.((b + f * 0.8) / blocks, `markers: genes ${g0 + 1}-${g0 + genes.length}, ${msg}`),
     });
@@ -54,7 +50,8 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
       onBlock: (done, total) => opts.onProgress?.((b + 0.8 + (0.2 * done) / total) / blocks, `markers: ranking genes ${g0 + 1}-${g0 + genes.length}`),
     });
     all.nPer = st.nPer;
-    for (let g = 0; g < G; g++) {
+    if (blocks === 1) Object.assign(all, st);
+    else for (let g = 0; g < G; g++) {
       all.scores[g].set(st.scores[g], g0);
       all.pvals[g].set(st.pvals[g], g0);
       all.logFoldChanges[g].set(st.logFoldChanges[g], g0);
@@ -62,5 +59,5 @@ export async function datasetMarkers(inp: DatasetMarkersInput, opts: PassOptions
       all.pctOut[g].set(st.pctOut[g], g0);
     }
   }
-  return finalizeMarkers(inp.groups, all);
+  return finalizeMarkersAsync(inp.groups, all, { pool: opts.pool, signal: opts.signal, onBlock: () => opts.onProgress?.(1, 'markers: ordering genes') });
 }

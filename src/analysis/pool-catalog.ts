@@ -3,6 +3,7 @@
 import '../model/encoder-cpu-pool.ts';
 import './cell-pass.ts';
 import './connectivities.ts';
+import './expression.ts';
 import './harmony-blocks.ts';
 import './integration-metrics.ts';
 import './knn.ts';
