@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { benjaminiHochberg, erfc, finalizeMarkers, finalizeMarkersAsync, markerStats, scoreOrder, tTestMarkers, wilcoxonMarkers } from '../src/analysis/markers.ts';
 import { datasetMarkers } from '../src/analysis/markers-stream.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
+import { CancelledError } from '../src/io/errors.ts';
 import { openPaths } from '../src/io/node.ts';
 import type { CategoricalColumn } from '../src/io/types.ts';
 import { shared } from './helpers.ts';
@@ -210,6 +211,12 @@ describe('ordering and BH adjustment on the pool (finalizeMarkersAsync)', () => 
             expect(r.nCells).toBe(want[g].nCells);
           });
         }
+      }
+      // Cancelled after its first group, inline and on the pool: the CancelledError, no result.
+      const st = markerStats('wilcoxon', m, labels.codes, labels.categories.length);
+      for (const pool of [null, pools[0]]) {
+        const ac = new AbortController();
+        await expect(finalizeMarkersAsync(labels.categories, st, { pool, poolMin: 0, signal: ac.signal, onBlock: () => ac.abort() })).rejects.toBeInstanceOf(CancelledError);
       }
     } finally {
       pools.forEach((p) => p.terminate());
