@@ -25,7 +25,8 @@ interface Graph {
   n: number;
   indptr: Int32Array;
   indices: Int32Array;
-  weights: Float64Array;
+  /** The base graph's are the input's float32 weights (read as the same doubles); aggregates sum in float64. */
+  weights: Float64Array | Float32Array;
   /** Self-loop weight per node (aggregated internal edges). */
   self: Float64Array;
   /** Weighted degree including the self-loop. */
@@ -171,9 +172,13 @@ function fromSparse(g: SparseGraph): Graph {
     self[i] = s;
     counts[i + 1] = c;
   }
+  let total = 0;
+  for (let i = 0; i < n; i++) total += degree[i];
   for (let i = 0; i < n; i++) counts[i + 1] += counts[i];
+  // No self-loops (the fuzzy graph has none): the input's arrays are the graph as they are.
+  if (counts[n] === gp[n] && gp[0] === 0) return { n, indptr: gp, indices: gi, weights: gd, self, degree, total };
   const indices = new Int32Array(counts[n]);
-  const weights = new Float64Array(counts[n]);
+  const weights = new Float32Array(counts[n]);
   for (let i = 0, p = 0; i < n; i++) {
     for (let t = gp[i], end = gp[i + 1]; t < end; t++) {
       if (gi[t] === i) continue;
@@ -181,8 +186,6 @@ function fromSparse(g: SparseGraph): Graph {
       weights[p++] = gd[t];
     }
   }
-  let total = 0;
-  for (let i = 0; i < n; i++) total += degree[i];
   return { n, indptr: counts, indices, weights, self, degree, total };
 }
 
