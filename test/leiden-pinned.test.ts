@@ -4,9 +4,10 @@
 // planted-partition graph (3,000 nodes, ~13 neighbours each, rows longer than 32 after aggregation),
 // at several seeds, resolutions and iteration counts (CellTypist's over-clustering runs 2).
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SparseGraph } from '../src/analysis/connectivities.ts';
 import { leiden, type LeidenOptions } from '../src/analysis/leiden.ts';
+import { CancelledError } from '../src/io/errors.ts';
 import { mulberry32 } from '../src/model/random.ts';
 import { readStoredGraph } from './graph-helpers.ts';
 import { shared } from './helpers.ts';
@@ -41,6 +42,25 @@ describe('leiden, pinned partitions', () => {
 
   it('gives the same labels, passes and quality bits on a planted-partition graph', async () => {
     await check(plantedGraph(3000, 12, 0.03, 0.002), PLANTED);
+  });
+
+  it('yields a turn between levels without setImmediate (browsers: a MessageChannel), same partition', async () => {
+    vi.stubGlobal('setImmediate', undefined);
+    try {
+      await check(await readStoredGraph(shared('data/pbmc68k_reduced.h5ad')), PBMC.slice(0, 1));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('is cancelled between levels: before it starts, and from its own progress', async () => {
+    const g = plantedGraph(600, 6, 0.05, 0.005);
+    await expect(leiden(g, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(CancelledError);
+    const ctl = new AbortController();
+    const seen: string[] = [];
+    const run = leiden(g, { signal: ctl.signal, onProgress: (_, message) => (seen.push(message), message.includes('level 2') && ctl.abort()) });
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(seen.at(-1)).toContain('pass 1, level 2');
   });
 });
 
