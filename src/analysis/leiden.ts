@@ -113,11 +113,11 @@ class Workspace {
   readonly colStart: Int32Array;
   readonly cursor: Int32Array;
   /** An aggregate's entries listed by column, on the way to rows in ascending order. */
-  readonly tIndices: Int32Array;
-  readonly tWeights: Float64Array;
+  tIndices = new Int32Array(0);
+  tWeights = new Float64Array(0);
   readonly part: Int32Array;
   readonly nodeOf: Int32Array;
-  readonly graphs: { indptr: Int32Array; indices: Int32Array; weights: Float64Array; self: Float64Array; degree: Float64Array }[];
+  private readonly slots: AggregateBuffers[] = [];
 
   constructor(base: Graph) {
     const n = base.n;
@@ -143,12 +143,39 @@ class Workspace {
     this.cursor = new Int32Array(n);
     this.part = new Int32Array(n);
     this.nodeOf = new Int32Array(n);
-    const m = base.indices.length;
-    this.tIndices = new Int32Array(m);
-    this.tWeights = new Float64Array(m);
-    // The first aggregate has fewer nodes than the base graph, so buffers of n serve every level.
-    this.graphs = [0, 1].map(() => ({ indptr: new Int32Array(n + 1), indices: new Int32Array(m), weights: new Float64Array(m), self: new Float64Array(n), degree: new Float64Array(n) }));
   }
+
+  /**
+   * Buffers for an aggregate of a graph of `edges` edges (its upper bound), slot 0 or 1: a level
+   * reads the previous aggregate while writing the next. Sized on first use and grown when a later
+   * pass needs more: the first aggregate has ~60% of the base graph's edges, the second ~15%, so
+   * only slot 0 is as large as the base graph (per level, the old code allocated as much anew).
+   */
+  slot(i: number, edges: number): AggregateBuffers {
+    const n = this.w.length;
+    let buf = this.slots[i];
+    if (!buf || buf.indices.length < edges) {
+      buf = { indptr: new Int32Array(n + 1), indices: new Int32Array(edges), weights: new Float64Array(edges), self: new Float64Array(n), degree: new Float64Array(n) };
+      this.slots[i] = buf;
+    }
+    return buf;
+  }
+
+  /** Transpose buffers of at least m entries (grown with some room: later passes' aggregates differ slightly). */
+  transposeRoom(m: number): void {
+    if (this.tIndices.length >= m) return;
+    const size = Math.ceil(m * 1.125);
+    this.tIndices = new Int32Array(size);
+    this.tWeights = new Float64Array(size);
+  }
+}
+
+interface AggregateBuffers {
+  indptr: Int32Array;
+  indices: Int32Array;
+  weights: Float64Array;
+  self: Float64Array;
+  degree: Float64Array;
 }
 
 function fromSparse(g: SparseGraph): Graph {
@@ -387,7 +414,7 @@ function refine(g: Graph, part: Int32Array, gamma: number, rng: Uniform, work: W
 /** The graph of communities `comm` (0..nComm-1) of g, written into work's edge buffers `slot`. */
 function aggregate(g: Graph, comm: Int32Array, nComm: number, work: Workspace, slot: number): Graph {
   const { indptr: gp, indices: gi, weights: gw } = g;
-  const buf = work.graphs[slot];
+  const buf = work.slot(slot, g.indptr[g.n]);
   const self = buf.self.subarray(0, nComm);
   const degree = buf.degree.subarray(0, nComm);
   self.fill(0);
@@ -452,6 +479,7 @@ function aggregate(g: Graph, comm: Int32Array, nComm: number, work: Workspace, s
   for (let e = 0; e < m; e++) colStart[idx[e] + 1]++;
   for (let d = 0; d < nComm; d++) colStart[d + 1] += colStart[d];
   cursor.set(colStart.subarray(0, nComm));
+  work.transposeRoom(m);
   const tIdx = work.tIndices;
   const tW = work.tWeights;
   for (let c = 0; c < nComm; c++) {
