@@ -6,6 +6,7 @@
 // thread + GC) and the 1-minute load average before it; labels, passes and quality must be
 // identical bit for bit (exit code 1 otherwise).
 // Run: node --import tsx bench/leiden.ts [--cells 30000] [--types 20] [--rounds 5] [--ref main]
+// (--ref de0ba85: main before the typed-array rewrite, the figures in bench/RESULTS.md.)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
