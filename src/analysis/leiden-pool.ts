@@ -11,11 +11,18 @@ type LeidenResult = Awaited<ReturnType<typeof leiden>>;
 type LeidenParams = Omit<LeidenOptions, 'signal' | 'onProgress'>;
 
 /**
- * leiden(g, opts) on `pool`'s spare worker when the pool shares memory (the graph is read there in
- * place), else here. Progress and cancel as inline.
+ * Fewest nodes for which Leiden goes to a spare worker: below, it takes tens of milliseconds (0.5 s
+ * at 30,000 cells), about what starting one more worker costs in a browser.
  */
-export async function leidenBeside(pool: WorkerPool | null | undefined, g: SparseGraph, opts: LeidenOptions = {}): Promise<LeidenResult> {
-  if (!pool || pool.size < 2 || !pool.shared) return leiden(g, opts);
+export const LEIDEN_BESIDE_MIN = 20000;
+
+/**
+ * leiden(g, opts) on `pool`'s spare worker when the pool shares memory (the graph is read there in
+ * place) and the graph has minNodes nodes (default LEIDEN_BESIDE_MIN), else here. Progress and
+ * cancel as inline.
+ */
+export async function leidenBeside(pool: WorkerPool | null | undefined, g: SparseGraph, opts: LeidenOptions & { minNodes?: number } = {}): Promise<LeidenResult> {
+  if (!pool || pool.size < 2 || !pool.shared || g.n < (opts.minNodes ?? LEIDEN_BESIDE_MIN)) return leiden(g, opts);
   const { signal, onProgress } = opts;
   // Only Leiden's own parameters travel (the caller's options may carry more, e.g. the pool).
   const params: LeidenParams = { resolution: opts.resolution, seed: opts.seed, iterations: opts.iterations };

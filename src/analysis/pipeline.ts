@@ -18,7 +18,7 @@ import type { HvgFlavor, HvgResult } from './hvg.ts';
 import { datasetHvg } from './hvg-dataset.ts';
 import { exactKnnAsync, type KnnResult } from './knn.ts';
 import { exactKnnWebGPU } from './knn-webgpu.ts';
-import { leidenBeside } from './leiden-pool.ts';
+import { LEIDEN_BESIDE_MIN, leidenBeside } from './leiden-pool.ts';
 import type { GroupMarkers, MarkerMethod } from './markers.ts';
 import { datasetMarkers } from './markers-stream.ts';
 import { nnDescent } from './nndescent.ts';
@@ -408,7 +408,7 @@ export class Pipeline {
     // With a pool sharing memory, Leiden (serial) runs on a spare worker while the pool's workers
     // run UMAP's epochs: neither needs the other, and the cores would otherwise wait on Leiden.
     // Both settle before either's error is thrown, so nothing is left running on the pool.
-    const beside = !!opts.pool && opts.pool.size > 1 && opts.pool.shared;
+    const beside = !!opts.pool && opts.pool.size > 1 && opts.pool.shared && filter.value.nKept >= LEIDEN_BESIDE_MIN;
     const leidenStep = () => step('leiden', [neighbors.key, params.leiden], () => leidenBeside(beside ? opts.pool : null, neighbors.value.graph, { ...params.leiden, ...pass('leiden') }));
     let ld: Awaited<ReturnType<typeof leidenStep>>;
     let um: Awaited<ReturnType<typeof umapStep>>;
