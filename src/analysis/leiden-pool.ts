@@ -11,8 +11,8 @@ type LeidenResult = Awaited<ReturnType<typeof leiden>>;
 type LeidenParams = Omit<LeidenOptions, 'signal' | 'onProgress'>;
 
 /**
- * Fewest nodes for which Leiden goes to a spare worker: below, it takes tens of milliseconds (0.5 s
- * at 30,000 cells), about what starting one more worker costs in a browser.
+ * Fewest nodes for which Leiden goes to a spare worker: below, it takes tens of milliseconds
+ * (0.2-0.3 s at 30,000 cells), about what starting one more worker costs in a browser.
  */
 export const LEIDEN_BESIDE_MIN = 20000;
 
