@@ -9,6 +9,7 @@ import './knn.ts';
 import './logreg-gradient.ts';
 import './markers.ts';
 import './nndescent.ts';
+import './lanczos.ts';
 import './pca.ts';
 import './pca-small.ts';
 import './umap.ts';
