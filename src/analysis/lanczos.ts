@@ -4,7 +4,7 @@ import { CancelledError } from '../io/errors.ts';
 import { openJob, poolFor, ranges, type PoolJob, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 
-/** A symmetric operator for lanczosEigen: dense C [p, p], or sparse rows (CSR, both triangles stored) with C empty. */
+/** A symmetric operator for lanczosEigen: dense C [p, p] (its upper triangle is read), or sparse rows (CSR, both triangles stored) with C empty. */
 export interface SymmetricOperator {
   p: number;
   C?: Float64Array;
@@ -80,6 +80,9 @@ export async function lanczosEigen(op: SymmetricOperator, k: number, opts: Lancz
   // Contiguous runs of blocks, one per worker: one message per worker per dispatch.
   const workers = pool ? Math.min(pool.size, blocks.length) : 1;
   const groups = Array.from({ length: workers }, (_, g) => blocks.slice(Math.floor((g * blocks.length) / workers), Math.floor(((g + 1) * blocks.length) / workers)));
+  // The dense mat-vec's blocks cost ~(p - row) each (upper triangle): dealt out in snake order
+  // (0, 1, 1, 0, 0, 1, ... for two workers) so each worker gets its share of the triangle.
+  const triangle = Array.from({ length: workers }, (_, g) => blocks.filter((r) => (r.index % (2 * workers) === g || r.index % (2 * workers) === 2 * workers - 1 - g)));
   const alloc = <T extends Float64Array | Int32Array>(Ctor: { new (n: number): T; new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T => (pool ? pool.alloc(Ctor, n) : new Ctor(n));
   const share = <T extends Float64Array | Int32Array>(x: T): T => (pool ? pool.share(x) : x);
   const ctx: LanczosContext = {
@@ -92,14 +95,15 @@ export async function lanczosEigen(op: SymmetricOperator, k: number, opts: Lancz
     beta: alloc(Float64Array, 0),
     sync: alloc(Int32Array, 4),
     nBlocks: blocks.length,
+    Y: alloc(Float64Array, op.indptr ? 0 : blocks.length * p),
     ...(op.indptr ? { indptr: share(op.indptr), indices: share(op.indices!), data: share(op.data!) } : {}),
   };
   let job: Pick<PoolJob, 'run' | 'close'> | null = null;
-  const run = async (args: Omit<LanczosArgs, 'blocks' | 'workers'>): Promise<unknown[]> => {
+  const run = async (args: Omit<LanczosArgs, 'blocks' | 'triangle' | 'workers'>): Promise<unknown[]> => {
     if (!job) job = openJob(pool, 'lanczos', ctx as unknown as Record<string, unknown>);
     ctx.sync.fill(0);
     return job.run(
-      groups.map((g) => ({ ...args, blocks: g, workers })),
+      groups.map((g, i) => ({ ...args, blocks: g, triangle: triangle[i], workers })),
       { signal: opts.signal },
     );
   };
@@ -147,6 +151,8 @@ export interface LanczosContext {
   /** The tridiagonal matrix's diagonal and off-diagonal (beta[j] = |w| after step j). */
   alpha: Float64Array;
   beta: Float64Array;
+  /** Dense: per block, the lower triangle's terms of the mat-vec it scattered ([nBlocks, p]). */
+  Y: Float64Array;
   /** The workers' barrier: arrivals, generation, failed. */
   sync: Int32Array;
   nBlocks: number;
@@ -162,6 +168,8 @@ type Block = { from: number; to: number; index: number };
 export interface LanczosArgs {
   op: 'steps' | 'ritz';
   blocks: Block[];
+  /** This worker's blocks of the dense mat-vec. */
+  triangle: Block[];
   /** Workers meeting at the barrier. */
   workers: number;
   /** steps: basis vectors from..to-1 (from > 0: first finish step from - 1). */
@@ -262,10 +270,14 @@ function lanczosSteps(ctx: LanczosContext, a: LanczosArgs): number {
   if (a.from > 0 && !finish(a.from - 1, beta[a.from - 1])) return -1;
   for (let j = a.from; j < a.to; j++) {
     // (A) w = C q_j, the dots with q_0..q_j.
-    for (const r of a.blocks) {
-      matvecRows(ctx, r, Q.subarray(j * p, (j + 1) * p), w);
-      blockDots(ctx, r, j, parts, atA(r));
+    const v = Q.subarray(j * p, (j + 1) * p);
+    if (ctx.indptr) for (const r of a.blocks) matvecRows(ctx, r, v, w);
+    else {
+      for (const r of a.triangle) symmetricRows(ctx, r, v);
+      if (!sync()) return -1;
+      for (const r of a.blocks) gatherRows(ctx, r);
     }
+    for (const r of a.blocks) blockDots(ctx, r, j, parts, atA(r));
     if (!sync()) return -1;
     const d1 = fold(ctx, 0, 0, j + 1);
     // (B) w -= Q d1, the dots again and |w|^2.
@@ -393,6 +405,56 @@ export function ritzBlock(ctx: { Q: Float64Array; p: number }, r: { from: number
     }
   }
   return out;
+}
+
+/**
+ * The dense mat-vec from the upper triangle of C only (half the memory traffic of the full rows:
+ * the mat-vec streams C from memory): row i's terms t >= i go to w[i] (four interleaved
+ * accumulators), and C[i, t] v[i] for t > i, the lower triangle's terms of row t, to the block's
+ * own row of Y, summed per entry in row order. gatherRows adds them up.
+ */
+export function symmetricRows(ctx: { C: Float64Array; p: number; w: Float64Array; Y: Float64Array }, r: Block, v: Float64Array): void {
+  const { C, p, w } = ctx;
+  const y = ctx.Y.subarray(r.index * p, (r.index + 1) * p);
+  y.fill(0, r.from);
+  for (let i = r.from; i < r.to; i++) {
+    const row = i * p;
+    const vi = v[i];
+    let s0 = C[row + i] * vi;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let t = i + 1;
+    for (; t + 3 < p; t += 4) {
+      const c0 = C[row + t];
+      const c1 = C[row + t + 1];
+      const c2 = C[row + t + 2];
+      const c3 = C[row + t + 3];
+      s0 += c0 * v[t];
+      s1 += c1 * v[t + 1];
+      s2 += c2 * v[t + 2];
+      s3 += c3 * v[t + 3];
+      y[t] += c0 * vi;
+      y[t + 1] += c1 * vi;
+      y[t + 2] += c2 * vi;
+      y[t + 3] += c3 * vi;
+    }
+    for (; t < p; t++) {
+      const c = C[row + t];
+      s0 += c * v[t];
+      y[t] += c * vi;
+    }
+    w[i] = s0 + s1 + (s2 + s3);
+  }
+}
+
+/** w[i] += the blocks' scattered terms of row i, in block order (blocks up to row i's own). */
+export function gatherRows(ctx: { p: number; w: Float64Array; Y: Float64Array }, r: Block): void {
+  const { p, w, Y } = ctx;
+  for (let b = 0; b <= r.index; b++) {
+    const y = b * p;
+    for (let i = r.from; i < r.to; i++) w[i] += Y[y + i];
+  }
 }
 
 /**
@@ -558,7 +620,6 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
   });
   return { values, vectors };
 }
-
 
 definePoolTask('lanczos', (c: LanczosContext, a: LanczosArgs) => {
   const result = lanczosRun(c, a);
