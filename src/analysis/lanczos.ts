@@ -408,43 +408,60 @@ export function ritzBlock(ctx: { Q: Float64Array; p: number }, r: { from: number
 }
 
 /**
- * The dense mat-vec from the upper triangle of C only (half the memory traffic of the full rows:
- * the mat-vec streams C from memory): row i's terms t >= i go to w[i] (four interleaved
- * accumulators), and C[i, t] v[i] for t > i, the lower triangle's terms of row t, to the block's
- * own row of Y, summed per entry in row order. gatherRows adds them up.
+ * The dense mat-vec from the upper triangle of C only (half the memory traffic of whole rows: the
+ * mat-vec streams C from memory). Rows go four at a time, each with its own sum (four independent
+ * add chains): row i's terms t >= i, in column order, go to w[i]; the lower triangle's terms of
+ * column t (C[i, t] v[i] for the four rows i < t) go to the block's own row of Y as
+ * (r0 + r1) + (r2 + r3), one quad of rows after another. gatherRows adds Y up.
  */
 export function symmetricRows(ctx: { C: Float64Array; p: number; w: Float64Array; Y: Float64Array }, r: Block, v: Float64Array): void {
   const { C, p, w } = ctx;
   const y = ctx.Y.subarray(r.index * p, (r.index + 1) * p);
   y.fill(0, r.from);
-  for (let i = r.from; i < r.to; i++) {
+  let i = r.from;
+  for (; i + 3 < r.to; i += 4) {
+    const r0 = i * p;
+    const r1 = r0 + p;
+    const r2 = r1 + p;
+    const r3 = r2 + p;
+    const u0 = v[i];
+    const u1 = v[i + 1];
+    const u2 = v[i + 2];
+    const u3 = v[i + 3];
+    // The 4 x 4 block on the diagonal: row k's terms from column i + k on.
+    let a0 = C[r0 + i] * u0 + C[r0 + i + 1] * u1 + C[r0 + i + 2] * u2 + C[r0 + i + 3] * u3;
+    let a1 = C[r1 + i + 1] * u1 + C[r1 + i + 2] * u2 + C[r1 + i + 3] * u3;
+    let a2 = C[r2 + i + 2] * u2 + C[r2 + i + 3] * u3;
+    let a3 = C[r3 + i + 3] * u3;
+    y[i + 1] += C[r0 + i + 1] * u0;
+    y[i + 2] += C[r0 + i + 2] * u0 + C[r1 + i + 2] * u1;
+    y[i + 3] += C[r0 + i + 3] * u0 + C[r1 + i + 3] * u1 + C[r2 + i + 3] * u2;
+    for (let t = i + 4; t < p; t++) {
+      const x0 = C[r0 + t];
+      const x1 = C[r1 + t];
+      const x2 = C[r2 + t];
+      const x3 = C[r3 + t];
+      const vt = v[t];
+      a0 += x0 * vt;
+      a1 += x1 * vt;
+      a2 += x2 * vt;
+      a3 += x3 * vt;
+      y[t] += x0 * u0 + x1 * u1 + (x2 * u2 + x3 * u3);
+    }
+    w[i] = a0;
+    w[i + 1] = a1;
+    w[i + 2] = a2;
+    w[i + 3] = a3;
+  }
+  for (; i < r.to; i++) {
     const row = i * p;
     const vi = v[i];
-    let s0 = C[row + i] * vi;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let t = i + 1;
-    for (; t + 3 < p; t += 4) {
-      const c0 = C[row + t];
-      const c1 = C[row + t + 1];
-      const c2 = C[row + t + 2];
-      const c3 = C[row + t + 3];
-      s0 += c0 * v[t];
-      s1 += c1 * v[t + 1];
-      s2 += c2 * v[t + 2];
-      s3 += c3 * v[t + 3];
-      y[t] += c0 * vi;
-      y[t + 1] += c1 * vi;
-      y[t + 2] += c2 * vi;
-      y[t + 3] += c3 * vi;
+    let s = C[row + i] * vi;
+    for (let t = i + 1; t < p; t++) {
+      s += C[row + t] * v[t];
+      y[t] += C[row + t] * vi;
     }
-    for (; t < p; t++) {
-      const c = C[row + t];
-      s0 += c * v[t];
-      y[t] += c * vi;
-    }
-    w[i] = s0 + s1 + (s2 + s3);
+    w[i] = s;
   }
 }
 
