@@ -63,7 +63,7 @@ const BARRIER_SPINS = 2_000;
  * b^2 = |w|^2 - |d2|^2 (Pythagoras, exact for orthonormal Q) unless d2 is large (PYTHAGORAS_MAX: then
  * |w - Q d2| is summed). A dot is the sum of per-block partials in block order, every entry of w and
  * of the basis is computed inside one block, and every sum inside a block has a fixed order (four
- * interleaved accumulators): the bits depend on the block size only, never on the threads.
+ * add chains interleaved for speed): the bits depend on the block size only, never on the threads.
  *
  * On a pool sharing memory, one worker per contiguous run of blocks runs whole steps (RUN_SECONDS'
  * worth) per dispatch, the workers meeting at a barrier (Atomics on a shared Int32Array) after each phase
@@ -341,49 +341,64 @@ function blockSquares(w: Float64Array, r: { from: number; to: number }): number 
 }
 
 /**
- * Dots of w with basis vectors 0..j over rows [from, to), into out[at..at+j]: four interleaved
- * accumulators (rows i = 0, 1, 2, 3 mod 4 of the block), summed (s0 + s1) + (s2 + s3).
+ * Dots of w with basis vectors 0..j over rows [from, to), into out[at..at+j]: each a plain sum in
+ * row order, four basis vectors at a time (four independent add chains sharing the loads of w).
  */
 export function blockDots(ctx: { Q: Float64Array; w: Float64Array; p: number }, r: { from: number; to: number }, j: number, out: Float64Array, at: number): void {
   const { Q, w, p } = ctx;
-  const len = r.to - r.from;
-  const end = len - (len & 3);
-  for (let t = 0; t <= j; t++) {
-    const q = t * p + r.from;
+  const { from, to } = r;
+  let t = 0;
+  for (; t + 3 <= j; t += 4) {
+    const q0 = t * p;
+    const q1 = q0 + p;
+    const q2 = q1 + p;
+    const q3 = q2 + p;
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
-    let i = 0;
-    for (; i < end; i += 4) {
-      const x = r.from + i;
-      s0 += Q[q + i] * w[x];
-      s1 += Q[q + i + 1] * w[x + 1];
-      s2 += Q[q + i + 2] * w[x + 2];
-      s3 += Q[q + i + 3] * w[x + 3];
+    for (let i = from; i < to; i++) {
+      const x = w[i];
+      s0 += Q[q0 + i] * x;
+      s1 += Q[q1 + i] * x;
+      s2 += Q[q2 + i] * x;
+      s3 += Q[q3 + i] * x;
     }
-    for (; i < len; i++) s0 += Q[q + i] * w[r.from + i];
-    out[at + t] = s0 + s1 + (s2 + s3);
+    out[at + t] = s0;
+    out[at + t + 1] = s1;
+    out[at + t + 2] = s2;
+    out[at + t + 3] = s3;
+  }
+  for (; t <= j; t++) {
+    const q0 = t * p;
+    let s0 = 0;
+    for (let i = from; i < to; i++) s0 += Q[q0 + i] * w[i];
+    out[at + t] = s0;
   }
 }
 
 /**
- * w -= Q d over rows [from, to): each entry's correction summed over the basis two vectors at a
- * time ((d_t q_t + d_t+1 q_t+1) added in basis order), then subtracted once.
+ * w -= Q d over rows [from, to): each entry's correction summed over the basis four vectors at a
+ * time ((d_t q_t + d_t+1 q_t+1) + (d_t+2 q_t+2 + d_t+3 q_t+3), quads in basis order), then
+ * subtracted once.
  */
 export function project(ctx: { Q: Float64Array; w: Float64Array; p: number }, r: { from: number; to: number }, j: number, d: Float64Array): void {
   const { Q, w, p } = ctx;
   const len = r.to - r.from;
   const acc = new Float64Array(len);
   let t = 0;
-  for (; t + 1 <= j; t += 2) {
+  for (; t + 3 <= j; t += 4) {
     const d0 = d[t];
     const d1 = d[t + 1];
+    const d2 = d[t + 2];
+    const d3 = d[t + 3];
     const q0 = t * p + r.from;
     const q1 = q0 + p;
-    for (let i = 0; i < len; i++) acc[i] += d0 * Q[q0 + i] + d1 * Q[q1 + i];
+    const q2 = q1 + p;
+    const q3 = q2 + p;
+    for (let i = 0; i < len; i++) acc[i] += d0 * Q[q0 + i] + d1 * Q[q1 + i] + (d2 * Q[q2 + i] + d3 * Q[q3 + i]);
   }
-  if (t === j) {
+  for (; t <= j; t++) {
     const d0 = d[t];
     const q0 = t * p + r.from;
     for (let i = 0; i < len; i++) acc[i] += d0 * Q[q0 + i];
