@@ -57,8 +57,8 @@ const BARRIER_SPINS = 2_000;
  * a residual below tol of the top eigenvalue. One matrix-vector product per basis vector, where block
  * subspace iteration needs a whole block per step: ~100x fewer flops on flat single-cell spectra.
  *
- * A step on fixed blocks of LANCZOS_BLOCK rows: (A) w = C q_j and per block the dots of w with the
- * basis; (B) w -= Q d1, per block the dots again and |w|^2; (C) w -= Q d2 and q_{j+1} = w / b. That
+ * A step on fixed blocks of LANCZOS_BLOCK rows: (A) w = C q_j (dense: from C's upper triangle,
+ * symmetricRows, then gatherRows after a barrier) and per block the dots of w with the basis; (B) w -= Q d1, per block the dots again and |w|^2; (C) w -= Q d2 and q_{j+1} = w / b. That
  * is classical Gram-Schmidt twice (CGS2, as ARPACK's DGKS correction: "twice is enough"), with
  * b^2 = |w|^2 - |d2|^2 (Pythagoras, exact for orthonormal Q) unless d2 is large (PYTHAGORAS_MAX: then
  * |w - Q d2| is summed). A dot is the sum of per-block partials in block order, every entry of w and
@@ -535,7 +535,7 @@ async function lanczos(p: number, k: number, opts: LanczosEigenOptions, ops: Lan
   ops.grow(Math.min(p, target));
   ops.Q().set(v0);
   // Steps per dispatch, adjusted to take ~RUN_SECONDS (where a dispatch ends never changes the bits).
-  let stride = 4;
+  let stride = 1;
   for (let j = 0; ; ) {
     await new Promise((r) => setTimeout(r, 0));
     if (opts.signal?.aborted) throw new CancelledError(label);
