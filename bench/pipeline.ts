@@ -14,6 +14,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { adjustedRandIndex } from '../src/analysis/metrics.ts';
 import { analysisDevice } from '../src/analysis/gpu-device.ts';
+import { LEIDEN_BESIDE_MIN } from '../src/analysis/leiden-pool.ts';
 import { DEFAULT_PARAMS, Pipeline } from '../src/analysis/pipeline.ts';
 import { nodePool } from '../src/analysis/pool-node.ts';
 import { openPaths } from '../src/io/node.ts';
@@ -74,6 +75,6 @@ if (truthCodes) {
 }
 if (withPython) {
   const py = await pythonStack(file, r, { threads, truth: truthCodes, geneNames: r.geneNames });
-  console.log(stackTable(r, py, { openSeconds, oursTotal: total, oursCpu: cpuSeconds, oursCpuTotal: cpuTotal, nCells, threads, loadStart, loadEnd: load(), useGpu }));
+  console.log(stackTable(r, py, { openSeconds, oursTotal: total, oursCpu: cpuSeconds, oursCpuTotal: cpuTotal, nCells, threads, loadStart, loadEnd: load(), useGpu, leidenBesideUmap: threads > 1 && r.nKept >= LEIDEN_BESIDE_MIN }));
 }
 ds.close();

@@ -189,3 +189,40 @@ describe('a damaged file', () => {
     expect(verbose.lines[1]).toMatch(/HDF5-DIAG[\s\S]*H5Dread/);
   });
 });
+
+describe('rows read again', () => {
+  // Two rows over 3 genes; row 1 holds -1 (fine for log data, not for counts), row 0 NaN when asked.
+  function reader(opts: { nan?: boolean } = {}) {
+    let reads = 0;
+    const inner = {
+      encoding: 'csr' as const,
+      dtype: '<f4',
+      nRows: 2,
+      nCols: 3,
+      nnz: 3,
+      notes: [],
+      readRows(start: number, end: number): CsrChunk {
+        reads++;
+        return { start, end, nCols: 3, indptr: Float64Array.of(0, 2, 3).subarray(start, end + 1).map((x, _, a) => x - a[0]), indices: Uint32Array.of(0, 2, 1).subarray(start === 0 ? 0 : 2, end === 1 ? 2 : 3), data: Float32Array.of(opts.nan ? NaN : 1, 2, -1).subarray(start === 0 ? 0 : 2, end === 1 ? 2 : 3) };
+      },
+    };
+    return { inner, reads: () => reads };
+  }
+
+  it('are checked again under stricter rules (counts chosen after a first read) and after a failed check', async () => {
+    const { CheckedReader } = await import('../src/io/checked-reader.ts');
+    const plain = reader();
+    const r = new CheckedReader(plain.inner as never, 'f.h5ad', 'X');
+    expect(r.readRows(0, 2).data.length).toBe(3);
+    expect(r.readRows(0, 2).data.length).toBe(3);
+    r.usedAsCounts = true;
+    expect(thrown(() => r.readRows(0, 2)).code).toBe('bad-counts');
+    expect(thrown(() => r.readRows(1, 2)).code).toBe('bad-counts');
+    expect(r.readRows(0, 1).data.length).toBe(2);
+    const nan = reader({ nan: true });
+    const bad = new CheckedReader(nan.inner as never, 'f.h5ad', 'X');
+    expect(thrown(() => bad.readRows(0, 1)).message).toContain('NaN');
+    expect(thrown(() => bad.readRows(0, 1)).message).toContain('NaN');
+    expect(nan.reads()).toBe(2);
+  });
+});

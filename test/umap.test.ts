@@ -2,7 +2,7 @@
 // X_umap's 0.927 and the issue's floor 0.907; a, b against umap-learn's fitted values.
 import { describe, expect, it } from 'vitest';
 import { trustworthiness } from '../src/analysis/metrics.ts';
-import { findAB, planUmap, umapCpu } from '../src/analysis/umap.ts';
+import { findAB, planUmap, umapCpu, umapRanges } from '../src/analysis/umap.ts';
 import { analysisDevice } from '../src/analysis/gpu-device.ts';
 import { umapWebGPU } from '../src/analysis/umap-webgpu.ts';
 import { installNodeWebGPU } from '../src/model/node-gpu.ts';
@@ -36,6 +36,31 @@ describe('umap', () => {
     const stored = ds.readEmbedding('X_umap');
     ds.close();
     expect(trustworthiness(data, 50, stored.data, 2, n, 15)).toBeCloseTo(0.9269, 3);
+  });
+
+  it('cuts the points into contiguous ranges of about equal epoch work, one per worker', async () => {
+    const file = shared('data/pbmc68k_reduced.h5ad');
+    const plan = await planUmap(await readStoredGraph(file), (await readPca(file, 50)).data, 50, { seed: 0 });
+    const work = (from: number, to: number) => {
+      let c = 0;
+      for (let i = from; i < to; i++) {
+        c += 1;
+        for (let e = plan.indptr[i]; e < plan.indptr[i + 1]; e++) c += (1 + plan.negativeSampleRate) / plan.epochsPerSample[e];
+      }
+      return c;
+    };
+    for (const parts of [1, 2, 3, 7]) {
+      const r = umapRanges(plan, parts);
+      expect(r.length).toBe(parts);
+      expect(r[0].from).toBe(0);
+      expect(r[parts - 1].to).toBe(plan.n);
+      for (let w = 1; w < parts; w++) expect(r[w].from).toBe(r[w - 1].to);
+      // Each range's work is within two points' work of the even share (one at each cut).
+      let heaviest = 0;
+      for (let i = 0; i < plan.n; i++) heaviest = Math.max(heaviest, work(i, i + 1));
+      const even = work(0, plan.n) / parts;
+      for (const x of r) expect(Math.abs(work(x.from, x.to) - even)).toBeLessThanOrEqual(2 * heaviest + 1e-9);
+    }
   });
 });
 

@@ -18,7 +18,7 @@ import type { HvgFlavor, HvgResult } from './hvg.ts';
 import { datasetHvg } from './hvg-dataset.ts';
 import { exactKnnAsync, type KnnResult } from './knn.ts';
 import { exactKnnWebGPU } from './knn-webgpu.ts';
-import { leiden } from './leiden.ts';
+import { LEIDEN_BESIDE_MIN, leidenBeside } from './leiden-pool.ts';
 import type { GroupMarkers, MarkerMethod } from './markers.ts';
 import { datasetMarkers } from './markers-stream.ts';
 import { nnDescent } from './nndescent.ts';
@@ -405,11 +405,22 @@ export class Pipeline {
       const um = await umapStep();
       return { rep: nb.useRep, umapKey: umapKeyFor(nb.useRep), umap: spreadUmap(um.value.coords), umapDevice: um.value.device } satisfies UncorrectedUmap;
     }
-    const ld = await step('leiden', [neighbors.key, params.leiden], async () => {
-      const r = await leiden(neighbors.value.graph, { ...params.leiden, ...pass('leiden') });
-      return r;
-    });
-    const um = await umapStep();
+    // With a pool sharing memory, Leiden (serial) runs on a spare worker while the pool's workers
+    // run UMAP's epochs: neither needs the other, and the cores would otherwise wait on Leiden.
+    // Both settle before either's error is thrown, so nothing is left running on the pool.
+    const beside = !!opts.pool && opts.pool.size > 1 && opts.pool.shared && filter.value.nKept >= LEIDEN_BESIDE_MIN;
+    const leidenStep = () => step('leiden', [neighbors.key, params.leiden], () => leidenBeside(beside ? opts.pool : null, neighbors.value.graph, { ...params.leiden, ...pass('leiden') }));
+    let ld: Awaited<ReturnType<typeof leidenStep>>;
+    let um: Awaited<ReturnType<typeof umapStep>>;
+    if (beside) {
+      const [l, u] = await Promise.allSettled([leidenStep(), umapStep()]);
+      if (l.status === 'rejected') throw l.reason;
+      if (u.status === 'rejected') throw u.reason;
+      [ld, um] = [l.value, u.value];
+    } else {
+      ld = await leidenStep();
+      um = await umapStep();
+    }
     const markers = await step('markers', [ld.key, params.markers], () =>
       datasetMarkers(
         { ds, countsKey, keep: filter.value.keep, totals, codes: ld.value.labels, groups: Array.from({ length: ld.value.nClusters }, (_, i) => String(i)), method: params.markers.method, normalize: !fromLog },
@@ -462,3 +473,4 @@ export class Pipeline {
     return { coords, dim };
   }
 }
+

@@ -21,9 +21,10 @@ export type PoolRequest =
   | { type: 'run'; job: number; block: number; args: unknown }
   | { type: 'close'; job: number };
 
-/** Messages from a pool worker. */
+/** Messages from a pool worker ('progress': a long block's own report, before its answer). */
 export type PoolReply =
   | { type: 'done'; job: number; block: number; result: unknown }
+  | { type: 'progress'; job: number; block: number; fraction: number; message: string }
   | { type: 'error'; job: number; block: number; message: string; dataset?: DatasetFailure };
 
 /** A reading error in a worker, sent back so the caller gets the same DatasetError as from its own thread. */
@@ -42,6 +43,8 @@ export interface BlockOptions {
   pinned?: boolean;
   /** Use at most this many of the pool's workers (steps whose workers each hold much memory). */
   maxWorkers?: number;
+  /** What a block in flight reports of itself (tasks that are one long block: see `spare`). */
+  onProgress?: (fraction: number, message: string) => void;
 }
 
 interface Slot {
@@ -50,6 +53,8 @@ interface Slot {
   jobs: Set<number>;
   /** Resolves the block in flight. */
   settle?: (reply: PoolReply) => void;
+  /** The block in flight's own progress reports. */
+  progress?: (fraction: number, message: string) => void;
 }
 
 export class WorkerPool {
@@ -71,6 +76,17 @@ export class WorkerPool {
     private readonly spawn: () => PoolPort,
     readonly shared: boolean,
   ) {}
+
+  private spareOne: WorkerPool | null = null;
+
+  /**
+   * A pool of one more worker beside this one, for a serial step that can run while this pool
+   * works on another (Leiden beside UMAP's epochs): this pool runs one dispatch at a time. Made on
+   * first use, stopped with this pool.
+   */
+  spare(): WorkerPool {
+    return (this.spareOne ??= new WorkerPool(1, this.spawn, this.shared));
+  }
 
   /** Workers running now (they start with the first block sent, not with the pool). */
   get started(): number {
@@ -94,7 +110,11 @@ export class WorkerPool {
   private ensure(): Slot[] {
     while (this.slots.length < this.size) {
       const slot: Slot = { port: this.spawn(), jobs: new Set() };
-      slot.port.onMessage((m) => slot.settle?.(m as PoolReply));
+      slot.port.onMessage((m) => {
+        const reply = m as PoolReply;
+        if (reply.type === 'progress') slot.progress?.(reply.fraction, reply.message);
+        else slot.settle?.(reply);
+      });
       slot.port.onError((err) => {
         // A dead worker would never answer again: fail its block, then start afresh next time.
         slot.settle?.({ type: 'error', job: 0, block: -1, message: err.message });
@@ -157,10 +177,13 @@ export class WorkerPool {
             if (opts.signal?.aborted) throw new CancelledError('analysis');
             const reply = await new Promise<PoolReply>((resolve) => {
               slot.settle = resolve;
+              slot.progress = opts.onProgress;
               if (opts.signal?.aborted) resolve({ type: 'error', job, block: i, message: 'cancelled' });
               else slot.port.postMessage({ type: 'run', job, block: i, args: blocks[i] } satisfies PoolRequest);
             });
             slot.settle = undefined;
+            slot.progress = undefined;
+            if (reply.type === 'progress') continue; // never: progress does not settle a block
             if (reply.type === 'error') {
               failure ??= opts.signal?.aborted ? new CancelledError('analysis') : reply.dataset ? datasetError(reply.dataset) : new Error(`worker pool: ${reply.message}`);
               return;
@@ -187,6 +210,7 @@ export class WorkerPool {
 
   /** Stops every worker now (cancel): blocks in flight fail, the next job spawns fresh workers. */
   terminate(): void {
+    this.spareOne?.terminate();
     const slots = this.slots;
     this.slots = [];
     for (const s of slots) {
@@ -238,7 +262,7 @@ export function openJob(pool: WorkerPool | null | undefined, task: TaskName, ctx
           last = performance.now();
         }
         if (opts.signal?.aborted) throw new CancelledError('analysis');
-        out.push((await fn(ctx, blocks[i])).result as R);
+        out.push((await fn(ctx, blocks[i], (f, m) => opts.onProgress?.(f, m))).result as R);
         opts.onBlock?.(i + 1, blocks.length);
       }
       return out;

@@ -15,7 +15,7 @@ export function servePoolTasks(port: { postMessage(msg: unknown, transfer?: Tran
       Promise.resolve()
         .then(() => {
           if (!job) throw new Error(`no job ${msg.job}`);
-          return poolTask(job.task)(job.ctx, msg.args);
+          return poolTask(job.task)(job.ctx, msg.args, (fraction, message) => port.postMessage({ type: 'progress', job: msg.job, block: msg.block, fraction, message }));
         })
         .then(({ result, transfer }) => port.postMessage({ type: 'done', job: msg.job, block: msg.block, result }, transfer))
         // Also when the reply itself cannot be sent (a DataCloneError): the pool must hear back or it waits forever.

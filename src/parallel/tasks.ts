@@ -4,12 +4,14 @@
 // function runs inline when there is no pool.
 export type TaskName = string;
 export type TaskResult = { result: unknown; transfer: ArrayBuffer[] };
-export type AnyTask = (ctx: unknown, args: unknown) => TaskResult | Promise<TaskResult>;
+/** How a long task (one block of seconds) says how far it is; the caller's onProgress hears it. */
+export type TaskProgress = (fraction: number, message: string) => void;
+export type AnyTask = (ctx: unknown, args: unknown, progress: TaskProgress) => TaskResult | Promise<TaskResult>;
 
 const registry = new Map<TaskName, AnyTask>();
 
 /** Registers a task (a module's top level calls this); returns its name for the caller's runBlocks. */
-export function definePoolTask<C, A>(name: TaskName, fn: (ctx: C, args: A) => TaskResult | Promise<TaskResult>): TaskName {
+export function definePoolTask<C, A>(name: TaskName, fn: (ctx: C, args: A, progress: TaskProgress) => TaskResult | Promise<TaskResult>): TaskName {
   const known = registry.get(name);
   if (known && known !== fn) throw new Error(`pool task ${name} is defined twice`);
   registry.set(name, fn as AnyTask);
