@@ -113,7 +113,11 @@ export async function lanczosEigen(op: SymmetricOperator, k: number, opts: Lancz
       const Q = alloc(Float64Array, (rows + 1) * p);
       Q.set(ctx.Q);
       ctx.Q = Q;
-      ctx.parts = alloc(Float64Array, 2 * blocks.length * (rows + 2));
+      // The next dispatch first finishes the last step from its partials: they move to the new rows.
+      const parts = alloc(Float64Array, 2 * blocks.length * (rows + 2));
+      const old = ctx.parts.length / (2 * blocks.length);
+      for (let row = 0; row < 2 * blocks.length; row++) parts.set(ctx.parts.subarray(row * old, (row + 1) * old), row * (rows + 2));
+      ctx.parts = parts;
       for (const key of ['alpha', 'beta'] as const) {
         const x = alloc(Float64Array, rows);
         x.set(ctx[key]);
