@@ -58,8 +58,9 @@ const BARRIER_SPINS = 2_000;
  * subspace iteration needs a whole block per step: ~100x fewer flops on flat single-cell spectra.
  *
  * A step on fixed blocks of LANCZOS_BLOCK rows: (A) w = C q_j (dense: from C's upper triangle,
- * symmetricRows, then gatherRows after a barrier) and per block the dots of w with the basis; (B) w -= Q d1, per block the dots again and |w|^2; (C) w -= Q d2 and q_{j+1} = w / b. That
- * is classical Gram-Schmidt twice (CGS2, as ARPACK's DGKS correction: "twice is enough"), with
+ * symmetricRows, then gatherRows after a barrier) and per block the dots of w with the basis;
+ * (B) w -= Q d1, per block the dots again and |w|^2; (C) w -= Q d2 and q_{j+1} = w / b. That is
+ * classical Gram-Schmidt twice (CGS2, as ARPACK's DGKS correction: "twice is enough"), with
  * b^2 = |w|^2 - |d2|^2 (Pythagoras, exact for orthonormal Q) unless d2 is large (PYTHAGORAS_MAX: then
  * |w - Q d2| is summed). A dot is the sum of per-block partials in block order, every entry of w and
  * of the basis is computed inside one block, and every sum inside a block has a fixed order (four
@@ -70,7 +71,8 @@ const BARRIER_SPINS = 2_000;
  * and each folding the block partials itself (the same bits in every worker); this thread only
  * checks convergence, reports progress and cancels between dispatches. (When each phase was a round
  * trip to this thread, ~0.3 ms of each went idle: 20% of the steps' time at 2,000 genes.) Without a
- * pool the same task runs all blocks here, the barrier a no-op.
+ * pool, or with one that copies memory (every step would carry the basis), the same task runs all
+ * blocks here, the barrier a no-op.
  */
 export async function lanczosEigen(op: SymmetricOperator, k: number, opts: LanczosEigenOptions = {}): Promise<{ values: Float64Array; vectors: Float64Array }> {
   const p = op.p;
