@@ -225,4 +225,25 @@ describe('rows read again', () => {
     expect(thrown(() => bad.readRows(0, 1)).message).toContain('NaN');
     expect(nan.reads()).toBe(2);
   });
+
+  it('are not checked again once checked (an analysis reads each chunk five times or more)', async () => {
+    const { CheckedReader } = await import('../src/io/checked-reader.ts');
+    let reads = 0;
+    // The second read of rows 0..1 holds NaN: had it been checked, it would throw.
+    const inner = {
+      encoding: 'csr' as const,
+      dtype: '<f4',
+      nRows: 1,
+      nCols: 3,
+      nnz: 2,
+      notes: [],
+      readRows: (start: number, end: number): CsrChunk => ({ start, end, nCols: 3, indptr: Float64Array.of(0, 2), indices: Uint32Array.of(0, 2), data: Float32Array.of(reads++ === 0 ? 1 : NaN, 2) }),
+    };
+    const r = new CheckedReader(inner as never, 'f.h5ad', 'X');
+    expect(r.readRows(0, 1).data[0]).toBe(1);
+    expect(Number.isNaN(r.readRows(0, 1).data[0])).toBe(true);
+    // Stricter rules than the range was checked under: checked again.
+    r.usedAsCounts = true;
+    expect(thrown(() => r.readRows(0, 1)).message).toContain('NaN');
+  });
 });

@@ -18,7 +18,7 @@ import type { HvgFlavor, HvgResult } from './hvg.ts';
 import { datasetHvg } from './hvg-dataset.ts';
 import { exactKnnAsync, type KnnResult } from './knn.ts';
 import { exactKnnWebGPU } from './knn-webgpu.ts';
-import { LEIDEN_BESIDE_MIN, leidenBeside } from './leiden-pool.ts';
+import { LEIDEN_BESIDE_MIN, leidenBeside, leidenRunsBeside } from './leiden-pool.ts';
 import type { GroupMarkers, MarkerMethod } from './markers.ts';
 import { datasetMarkers } from './markers-stream.ts';
 import { nnDescent } from './nndescent.ts';
@@ -138,6 +138,8 @@ export interface RunOptions {
    * gene sets (MT-, RPS/RPL, HB) are found by the symbols the gene search shows.
    */
   ensemblToSymbol?: Map<string, string>;
+  /** Fewest kept cells for which Leiden runs beside UMAP on a spare worker (default LEIDEN_BESIDE_MIN; tests lower it). */
+  leidenBesideMin?: number;
 }
 
 interface Cached {
@@ -231,8 +233,8 @@ export class Pipeline {
     if (fromLog && params.hvg.flavor === 'seurat_v3') throw new Error(`flavor seurat_v3 needs raw counts, but ${input.reason}; use flavor seurat`);
     const countsKey = input.key;
     const timings: Partial<Record<StepName, number>> = {};
-    const pass = (step: StepName) => ({
-      signal: opts.signal,
+    const pass = (step: StepName, signal = opts.signal) => ({
+      signal,
       pool: opts.pool,
       onProgress: (fraction: number, message: string) => opts.onStep?.({ step, state: 'running', fraction, message }),
     });
@@ -381,10 +383,10 @@ export class Pipeline {
       return { rep: graphRep, method, knn, graph: await fuzzyConnectivitiesAsync(knn, n, pass('neighbors')), coords, dim };
     });
 
-    const umapStep = () => step('umap', [neighbors.key, params.umap, !!device], async () => {
+    const umapStep = (signal = opts.signal) => step('umap', [neighbors.key, params.umap, !!device], async () => {
       // Parameters saved before init existed lack it: they were computed from PCA.
-      const plan = await planUmap(neighbors.value.graph, neighbors.value.coords, neighbors.value.dim, { ...params.umap, init: params.umap.init ?? 'pca', ...pass('umap') });
-      const coords = device ? await umapWebGPU(device, plan, pass('umap')) : await umapCpu(plan, pass('umap'));
+      const plan = await planUmap(neighbors.value.graph, neighbors.value.coords, neighbors.value.dim, { ...params.umap, init: params.umap.init ?? 'pca', ...pass('umap', signal) });
+      const coords = device ? await umapWebGPU(device, plan, pass('umap', signal)) : await umapCpu(plan, pass('umap', signal));
       // Last line of defence: a layout with NaN must fail loudly, not be written out.
       for (let i = 0; i < coords.length; i++) {
         if (!Number.isFinite(coords[i])) throw new Error(`umap: cell ${Math.floor(i / 2)} got a non-finite coordinate; the neighbour graph is degenerate (many identical cells?)`);
@@ -407,16 +409,31 @@ export class Pipeline {
     }
     // With a pool sharing memory, Leiden (serial) runs on a spare worker while the pool's workers
     // run UMAP's epochs: neither needs the other, and the cores would otherwise wait on Leiden.
-    // Both settle before either's error is thrown, so nothing is left running on the pool.
-    const beside = !!opts.pool && opts.pool.size > 1 && opts.pool.shared && filter.value.nKept >= LEIDEN_BESIDE_MIN;
-    const leidenStep = () => step('leiden', [neighbors.key, params.leiden], () => leidenBeside(beside ? opts.pool : null, neighbors.value.graph, { ...params.leiden, ...pass('leiden') }));
+    const besideMin = opts.leidenBesideMin ?? LEIDEN_BESIDE_MIN;
+    const beside = leidenRunsBeside(opts.pool, filter.value.nKept, besideMin);
+    const leidenStep = (signal = opts.signal) =>
+      step('leiden', [neighbors.key, params.leiden], () => leidenBeside(opts.pool, neighbors.value.graph, { ...params.leiden, ...pass('leiden', signal), minNodes: besideMin }));
     let ld: Awaited<ReturnType<typeof leidenStep>>;
     let um: Awaited<ReturnType<typeof umapStep>>;
     if (beside) {
-      const [l, u] = await Promise.allSettled([leidenStep(), umapStep()]);
-      if (l.status === 'rejected') throw l.reason;
-      if (u.status === 'rejected') throw u.reason;
-      [ld, um] = [l.value, u.value];
+      // The first to fail stops the other (nothing is left running on the pool) and is the error
+      // reported: the other one's is then only the cancel it was given.
+      const pair = new AbortController();
+      const stop = () => pair.abort();
+      if (opts.signal?.aborted) stop();
+      opts.signal?.addEventListener('abort', stop);
+      const failFirst = (err: unknown): never => {
+        stop();
+        throw err;
+      };
+      try {
+        const [l, u] = await Promise.allSettled([leidenStep(pair.signal).catch(failFirst), umapStep(pair.signal).catch(failFirst)]);
+        const errors = [l, u].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+        if (errors.length) throw errors.find((e) => !(e instanceof CancelledError)) ?? errors[0];
+        [ld, um] = [(l as PromiseFulfilledResult<typeof ld>).value, (u as PromiseFulfilledResult<typeof um>).value];
+      } finally {
+        opts.signal?.removeEventListener('abort', stop);
+      }
     } else {
       ld = await leidenStep();
       um = await umapStep();
@@ -473,4 +490,3 @@ export class Pipeline {
     return { coords, dim };
   }
 }
-

@@ -7,6 +7,7 @@ import './expression.ts';
 import './harmony-blocks.ts';
 import './integration-metrics.ts';
 import './knn.ts';
+import './lanczos.ts';
 import './leiden-pool.ts';
 import './logreg-gradient.ts';
 import './markers.ts';

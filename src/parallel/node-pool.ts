@@ -2,6 +2,8 @@
 // Memory is always shareable here. Each worker imports `modules` (the catalogue of tasks its
 // caller will run) before serving, so the pool itself knows no step. Workers start from a bundle
 // of those modules when one can be made (node-worker-bundle.ts), else through tsx (node-worker.mjs).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { workerBundle } from './node-worker-bundle.ts';
 import { WorkerPool, type PoolPort } from './pool.ts';
@@ -15,7 +17,9 @@ export function spawnNodePool(threads: number, modules: URL[], shared = true): W
   // Started now, in esbuild's process, so it is usually ready by the first block.
   const bundle = process.env.SCWEB_POOL_BUNDLE === '0' ? Promise.resolve(null) : workerBundle(modules);
   const viaTsx = { url: new URL('./node-worker.mjs', import.meta.url), workerData: { modules: modules.map(String) } };
-  return new WorkerPool(threads, () => deferredPort(bundle.then((url) => (url ? { url, workerData: {} } : viaTsx))), shared);
+  // A bundle removed since it was made (another process's clean-up of old ones) is not used.
+  const entry = () => bundle.then((url) => (url && existsSync(fileURLToPath(url)) ? { url, workerData: {} } : viaTsx));
+  return new WorkerPool(threads, () => deferredPort(entry()), shared);
 }
 
 /**
@@ -30,7 +34,15 @@ export function deferredPort(entry: Promise<{ url: URL; workerData: unknown }>):
   const onError: ((e: Error) => void)[] = [];
   void entry.then(({ url, workerData }) => {
     if (ended) return;
-    const w = new Worker(url, { workerData });
+    let w: Worker;
+    try {
+      w = new Worker(url, { workerData });
+    } catch (err) {
+      // As a worker that died at once: its blocks fail (the pool hears it), nothing is left pending.
+      ended = true;
+      for (const cb of onError) cb(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     // An idle pool must not keep the process alive; a job in flight keeps it busy anyway.
     w.unref();
     for (const cb of onMessage) w.on('message', cb);

@@ -6,15 +6,15 @@
 // text, so it is never stale), and written under node_modules/.cache so the packages it leaves
 // external (h5wasm and the like) resolve as from the sources. Where it cannot be made (no
 // esbuild, a read-only install, SCWEB_POOL_BUNDLE=0) the workers load the sources through tsx.
-import { createHash } from 'node:crypto';
-import { access, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { access, mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const bundles = new Map<string, Promise<URL | null>>();
 
-/** Old bundles (earlier sources) are removed once this old. */
-const STALE_MS = 24 * 3600 * 1000;
+/** Bundles not made or reused for this long (earlier sources) are removed. */
+const STALE_MS = 7 * 24 * 3600 * 1000;
 
 /** The bundled worker entry for `modules` (started once per process and module list), or null: use tsx. */
 export function workerBundle(modules: URL[]): Promise<URL | null> {
@@ -41,6 +41,7 @@ async function build(modules: URL[]): Promise<URL | null> {
     `import { parentPort } from 'node:worker_threads';`,
     'servePoolTasks({ postMessage: (m, t) => parentPort.postMessage(m, t), onMessage: (cb) => parentPort.on("message", cb) });',
   ].join('\n');
+  const root = fileURLToPath(new URL('../..', import.meta.url));
   const out = await esbuild.build({
     stdin: { contents, loader: 'ts', resolveDir: fileURLToPath(new URL('.', import.meta.url)), sourcefile: 'pool-worker-entry.ts' },
     bundle: true,
@@ -51,6 +52,9 @@ async function build(modules: URL[]): Promise<URL | null> {
     keepNames: true,
     write: false,
     logLevel: 'silent',
+    // Paths in the bundle's comments relative to the project, not to the current directory: the
+    // same sources give the same bundle (and name) from wherever the command runs.
+    absWorkingDir: root,
   });
   const code = out.outputFiles[0].contents;
   const name = `pool-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
@@ -58,11 +62,14 @@ async function build(modules: URL[]): Promise<URL | null> {
   const file = join(dir, name);
   try {
     await access(file);
+    // In use again: not old for another process's clean-up.
+    const now = new Date();
+    await utimes(file, now, now).catch(() => undefined);
   } catch {
     await mkdir(dir, { recursive: true });
-    // Written whole under another name, then renamed: a process starting beside this one never
-    // imports half a file.
-    const tmp = `${file}.${process.pid}.tmp`;
+    // Written whole under another name, then renamed: a process (or thread) starting beside this
+    // one never imports half a file.
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(tmp, code);
     await rename(tmp, file);
     void removeStale(dir, name);

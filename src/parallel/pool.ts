@@ -116,9 +116,11 @@ export class WorkerPool {
         else slot.settle?.(reply);
       });
       slot.port.onError((err) => {
-        // A dead worker would never answer again: fail its block, then start afresh next time.
+        // A dead worker would never answer again: fail its block, then start afresh next time. The
+        // other workers' blocks fail with the same message (not "cancelled"), and a spare pool's
+        // step (Leiden beside UMAP) goes on: it is not this pool's failure.
         slot.settle?.({ type: 'error', job: 0, block: -1, message: err.message });
-        this.terminate();
+        this.stopSlots(err.message);
       });
       this.slots.push(slot);
     }
@@ -137,8 +139,9 @@ export class WorkerPool {
    * short (a step is one job, possibly many dispatches).
    */
   idle(): Promise<void> {
-    if (this.jobs.size === 0) return this.queue.then(() => undefined);
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    const own = this.jobs.size === 0 ? this.queue.then(() => undefined) : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    // A step on the spare worker (Leiden beside UMAP) may outlast this pool's own jobs.
+    return this.spareOne ? Promise.all([own, this.spareOne.idle()]).then(() => undefined) : own;
   }
 
   /** @internal Runs blocks on free workers, after any dispatch already running; results in block order. */
@@ -183,7 +186,7 @@ export class WorkerPool {
             });
             slot.settle = undefined;
             slot.progress = undefined;
-            if (reply.type === 'progress') continue; // never: progress does not settle a block
+            if (reply.type === 'progress') throw new Error('worker pool: a progress report settled a block');
             if (reply.type === 'error') {
               failure ??= opts.signal?.aborted ? new CancelledError('analysis') : reply.dataset ? datasetError(reply.dataset) : new Error(`worker pool: ${reply.message}`);
               return;
@@ -211,11 +214,16 @@ export class WorkerPool {
   /** Stops every worker now (cancel): blocks in flight fail, the next job spawns fresh workers. */
   terminate(): void {
     this.spareOne?.terminate();
+    this.stopSlots('cancelled');
+  }
+
+  /** Stops this pool's own workers; blocks in flight fail with `message`. */
+  private stopSlots(message: string): void {
     const slots = this.slots;
     this.slots = [];
     for (const s of slots) {
       s.port.terminate();
-      s.settle?.({ type: 'error', job: 0, block: -1, message: 'cancelled' });
+      s.settle?.({ type: 'error', job: 0, block: -1, message });
     }
   }
 }
