@@ -201,4 +201,17 @@ describe('worker pool: identical results for 1, 2 and 3 workers, shared or copie
     const again = await exactKnnAsync(x, 600, 16, 5, { pool, poolMinPoints: 0 });
     same(again.indices, (await exactKnnAsync(x, 600, 16, 5)).indices);
   });
+
+  it('cancel during UMAP\'s epochs (workers meeting at a barrier between them) stops them; the next layout is the inline one', async () => {
+    const { x } = clustered(1500, 8, 9);
+    const knn = await exactKnnAsync(x, 1500, 8, 10);
+    const plan = await planUmap(fuzzyConnectivities(knn, 1500), x, 8, { seed: 1 });
+    const pool = pools[2]!;
+    const ctl = new AbortController();
+    let reports = 0;
+    // The second report comes after the first ten epochs ran on the pool.
+    const run = umapCpu(plan, { pool, poolMinPoints: 0, signal: ctl.signal, onProgress: () => ++reports === 2 && ctl.abort() });
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    same(await umapCpu(plan, { pool, poolMinPoints: 0 }), await umapCpu(plan));
+  });
 });

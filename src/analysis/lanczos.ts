@@ -3,6 +3,7 @@
 import { CancelledError } from '../io/errors.ts';
 import { openJob, poolFor, ranges, type PoolJob, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
+import { BARRIER_INTS, barrier, failBarrier } from '../parallel/barrier.ts';
 
 /** A symmetric operator for lanczosEigen: dense C [p, p] (its upper triangle is read), or sparse rows (CSR, both triangles stored) with C empty. */
 export interface SymmetricOperator {
@@ -48,8 +49,6 @@ const RUN_SECONDS = 0.2;
  * accuracy, nothing while d2 is the usual rounding-level correction, too much near a breakdown.
  */
 const PYTHAGORAS_MAX = 1e-3;
-/** Spins on the barrier before sleeping on it (a phase's imbalance is mostly microseconds). */
-const BARRIER_SPINS = 2_000;
 
 /**
  * Algebraically largest k eigenpairs of a symmetric operator, dense or sparse, by Lanczos with full
@@ -95,7 +94,7 @@ export async function lanczosEigen(op: SymmetricOperator, k: number, opts: Lancz
     parts: alloc(Float64Array, 0),
     alpha: alloc(Float64Array, 0),
     beta: alloc(Float64Array, 0),
-    sync: alloc(Int32Array, 4),
+    sync: alloc(Int32Array, BARRIER_INTS),
     nBlocks: blocks.length,
     Y: alloc(Float64Array, op.indptr ? 0 : blocks.length * p),
     ...(op.indptr ? { indptr: share(op.indptr), indices: share(op.indices!), data: share(op.data!) } : {}),
@@ -199,37 +198,13 @@ interface LanczosOps {
   ritz(S: Float64Array, m: number, kk: number): Promise<Float64Array[]>;
 }
 
-const COUNT = 0;
-const GEN = 1;
-const FAILED = 2;
-
-/** A barrier for `n` workers over sync; false when a worker failed (the others stop). */
-function barrier(sync: Int32Array, n: number): () => boolean {
-  if (n === 1) return () => true;
-  return () => {
-    const gen = Atomics.load(sync, GEN);
-    if (Atomics.add(sync, COUNT, 1) === n - 1) {
-      Atomics.store(sync, COUNT, 0);
-      Atomics.add(sync, GEN, 1);
-      Atomics.notify(sync, GEN);
-    } else {
-      for (let spin = 0; Atomics.load(sync, GEN) === gen; spin++) {
-        if (Atomics.load(sync, FAILED)) return false;
-        if (spin > BARRIER_SPINS) Atomics.wait(sync, GEN, gen, 50);
-      }
-    }
-    return Atomics.load(sync, FAILED) === 0;
-  };
-}
-
 /** The pool task: a worker's blocks of some whole steps, or of the Ritz vectors. */
 export function lanczosRun(ctx: LanczosContext, a: LanczosArgs): number | Float64Array[] {
   if (a.op === 'ritz') return a.blocks.map((r) => ritzBlock(ctx, r, a.S!, a.m!, a.kk!));
   try {
     return lanczosSteps(ctx, a);
   } catch (err) {
-    Atomics.store(ctx.sync, FAILED, 1);
-    Atomics.notify(ctx.sync, GEN);
+    failBarrier(ctx.sync);
     throw err;
   }
 }

@@ -13,6 +13,7 @@ import type { SparseGraph } from './connectivities.ts';
 import { pca } from './pca.ts';
 import { hashU32, hashUniform } from './umap-hash.ts';
 import { spectralLayout, spectralStart } from './umap-spectral.ts';
+import { BARRIER_INTS, barrier, failBarrier } from '../parallel/barrier.ts';
 import { openJob, poolFor, type WorkerPool } from '../parallel/pool.ts';
 import { definePoolTask } from '../parallel/tasks.ts';
 import { SimdLayout, simdFits, simdKernels, simdMemory, type SimdKernels } from './simd.ts';
@@ -327,15 +328,18 @@ export function umapCpuEngine(plan: UmapPlan): 'wasm' | 'js' {
   return simdFits(plan.indices.length * 20 + plan.n * 20 + 4 * 2 ** 20) ? 'wasm' : 'js';
 }
 
-/** Epochs in order, `step` running one; progress and cancel every 10 epochs. */
-async function runEpochs(plan: UmapPlan, opts: UmapOptions, step: (epoch: number) => Promise<void>): Promise<void> {
-  for (let epoch = 0; epoch < plan.nEpochs; epoch++) {
-    if (epoch % 10 === 0) {
+/** Epochs between progress reports and cancel checks. */
+const EPOCHS_PER_REPORT = 10;
+
+/** Epochs in order, `step` running one (or, with `chunk`, epochs epoch..to-1); progress and cancel every 10 epochs. */
+async function runEpochs(plan: UmapPlan, opts: UmapOptions, step: (epoch: number, to: number) => Promise<void>, chunk = 1): Promise<void> {
+  for (let epoch = 0; epoch < plan.nEpochs; epoch += chunk) {
+    if (epoch % EPOCHS_PER_REPORT === 0) {
       await new Promise((r) => setTimeout(r, 0));
       if (opts.signal?.aborted) throw new CancelledError('umap');
       opts.onProgress?.(epoch / plan.nEpochs, `umap: epoch ${epoch} / ${plan.nEpochs}`);
     }
-    await step(epoch);
+    await step(epoch, Math.min(plan.nEpochs, epoch + chunk));
   }
 }
 
@@ -447,10 +451,16 @@ export interface UmapWasmContext {
   memory?: WebAssembly.Memory;
   layout?: UmapWasmLayout;
   arrays?: ReturnType<typeof umapWasmArrays>;
+  /** Shared memory: the barrier between the epochs of one dispatch (BARRIER_INTS). */
+  sync?: Int32Array;
 }
 
 export interface UmapWasmArgs {
   epoch: number;
+  /** Shared memory: run epochs epoch..to-1, the workers meeting at ctx.sync between them (default epoch + 1). */
+  to?: number;
+  /** Workers meeting at the barrier (one dispatch's blocks). */
+  workers?: number;
   blocks: { from: number; to: number }[];
   /** This thread's scratch area in the shared memory (0 in a memory of its own). */
   slot: number;
@@ -484,17 +494,33 @@ function threadFor(ctx: UmapWasmContext): Promise<UmapWasmThread> {
   return t;
 }
 
-/** One thread's blocks of an epoch; with copied memory, the positions come in and the blocks go back. */
+/**
+ * One thread's blocks of an epoch (or, in shared memory, of epochs epoch..to-1 with a barrier
+ * between them: one message per worker per ten epochs instead of per epoch); with copied memory,
+ * the positions come in and the blocks go back.
+ */
 export async function umapWasmBlocks(ctx: UmapWasmContext, args: UmapWasmArgs): Promise<Float32Array[] | null> {
   const { kernels, memory, layout } = await threadFor(ctx);
-  const flip = !args.cur && args.epoch % 2 === 1;
-  const cur = flip ? layout.b : layout.a;
-  const next = flip ? layout.a : layout.b;
   if (args.cur) new Float32Array(memory.buffer, layout.a, 2 * ctx.n).set(args.cur);
-  const alpha = 1 - args.epoch / ctx.nEpochs;
   const scratch = layout.scratch + args.slot * layout.scratchBytes;
-  for (const r of args.blocks) {
-    kernels.umapEpoch(ctx.n, ctx.a, ctx.b, ctx.rate, ctx.seed, args.epoch, alpha, layout.indptr, layout.indices, layout.epochsPerSample, layout.nextSample, layout.nextNegative, cur, next, r.from, r.to, scratch, WASM_TERMS, layout.pow);
+  const last = args.cur ? args.epoch + 1 : (args.to ?? args.epoch + 1);
+  const sync = ctx.sync ? barrier(ctx.sync, args.workers ?? 1) : null;
+  let next = 0;
+  try {
+    for (let epoch = args.epoch; epoch < last; epoch++) {
+      // Every worker's positions of the last epoch are written before any reads them.
+      if (epoch > args.epoch && sync && !sync()) throw new Error('umap: another worker failed');
+      const flip = !args.cur && epoch % 2 === 1;
+      const cur = flip ? layout.b : layout.a;
+      next = flip ? layout.a : layout.b;
+      const alpha = 1 - epoch / ctx.nEpochs;
+      for (const r of args.blocks) {
+        kernels.umapEpoch(ctx.n, ctx.a, ctx.b, ctx.rate, ctx.seed, epoch, alpha, layout.indptr, layout.indices, layout.epochsPerSample, layout.nextSample, layout.nextNegative, cur, next, r.from, r.to, scratch, WASM_TERMS, layout.pow);
+      }
+    }
+  } catch (err) {
+    if (ctx.sync) failBarrier(ctx.sync);
+    throw err;
   }
   return args.cur ? args.blocks.map((r) => new Float32Array(memory.buffer, next + 8 * r.from, 2 * (r.to - r.from)).slice()) : null;
 }
@@ -521,16 +547,24 @@ async function umapWasm(plan: UmapPlan, opts: UmapOptions): Promise<Float32Array
     new Float32Array(memory.buffer, layout.a, 2 * n).set(plan.init);
     ctx.memory = memory;
     ctx.layout = layout;
+    ctx.sync = pool ? pool.alloc(Int32Array, BARRIER_INTS) : undefined;
   }
   const perWorker = umapRanges(plan, workers).map((r) => [r]);
   const job = openJob(pool, 'umap-epoch-wasm', ctx as unknown as Record<string, unknown>);
   try {
-    await runEpochs(plan, opts, async (epoch) => {
-      const cur = copy ? pos[epoch % 2] : undefined;
-      const args = perWorker.map((blocks, w): UmapWasmArgs => ({ epoch, blocks, slot: copy ? 0 : w, cur }));
-      const out = await job.run<Float32Array[] | null>(args, { signal: opts.signal, pinned: true });
-      if (copy) out.forEach((parts, w) => parts?.forEach((p, t) => pos[(epoch + 1) % 2].set(p, 2 * perWorker[w][t].from)));
-    });
+    // Shared memory: ten epochs per dispatch, the workers meeting at a barrier between them. Copied
+    // memory: an epoch per dispatch, the positions travelling both ways.
+    await runEpochs(
+      plan,
+      opts,
+      async (epoch, to) => {
+        const cur = copy ? pos[epoch % 2] : undefined;
+        const args = perWorker.map((blocks, w): UmapWasmArgs => ({ epoch, to, workers, blocks, slot: copy ? 0 : w, cur }));
+        const out = await job.run<Float32Array[] | null>(args, { signal: opts.signal, pinned: true });
+        if (copy) out.forEach((parts, w) => parts?.forEach((p, t) => pos[(epoch + 1) % 2].set(p, 2 * perWorker[w][t].from)));
+      },
+      copy ? 1 : EPOCHS_PER_REPORT,
+    );
   } finally {
     job.close();
   }

@@ -88,7 +88,16 @@ export class WorkerPool {
     return (this.spareOne ??= new WorkerPool(1, this.spawn, this.shared));
   }
 
-  /** Workers running now (they start with the first block sent, not with the pool). */
+  /**
+   * Starts the workers now rather than with the first block: a caller that knows work is coming
+   * (an analysis about to start) lets them load while it does something else (opens the file).
+   */
+  warm(): this {
+    this.ensure();
+    return this;
+  }
+
+  /** Workers running now (they start with the first block sent, or with warm()). */
   get started(): number {
     return this.slots.length;
   }
