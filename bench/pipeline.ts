@@ -37,10 +37,11 @@ await ensureSynthetic(file, { nCells, nGenes: 20000, genesPerCell: 1000, seed: 4
 let peak = 0;
 const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
 const device = useGpu ? (await installNodeWebGPU(), await analysisDevice({ allowSoftware: true })) : null;
+// As `scweb analyze` does: the pool's workers start loading while the file is opened.
+const pool = nodePool(threads)?.warm() ?? null;
 const tOpen = performance.now();
 const ds = await openPaths([file]);
 const openSeconds = (performance.now() - tOpen) / 1000;
-const pool = nodePool(threads);
 const loadStart = load();
 const cpuStart = new Map<string, NodeJS.CpuUsage>();
 const cpuSeconds: Record<string, number> = {};

@@ -45,6 +45,19 @@ describe('pool workers start from a bundle of their modules', () => {
     expect(text).not.toContain('tsx/esm/api');
   });
 
+  it('warm() starts the workers before any block (they load while the caller opens the file)', async () => {
+    const pool = nodePool(2)!;
+    pools.push(pool);
+    expect(pool.started).toBe(0);
+    expect(pool.warm()).toBe(pool);
+    expect(pool.started).toBe(2);
+    const rng = mulberry32(4);
+    const x = Float32Array.from({ length: 500 * 6 }, () => rng());
+    const r = await exactKnnAsync(x, 500, 6, 5, { pool, poolMinPoints: 0 });
+    expect(Buffer.from(r.indices.buffer).equals(Buffer.from((await exactKnnAsync(x, 500, 6, 5)).indices.buffer))).toBe(true);
+    expect(pool.started).toBe(2);
+  });
+
   it('bundled and tsx-loaded workers give the inline bits', async () => {
     const rng = mulberry32(3);
     const n = 900;

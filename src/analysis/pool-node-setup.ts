@@ -9,3 +9,6 @@ import { nodeH5Runtime } from '../io/h5/node-runtime.ts';
 import { setDatasetOpener } from './cell-pass.ts';
 
 setDatasetOpener(async (files, concat) => reopenSources(await Promise.all(files.map((f) => nodeSource(f.path!))), concat, nodeH5Runtime));
+// HDF5's module (~0.1 s to start) loads as the worker starts, not when the first pass reaches it:
+// a warmed pool (WorkerPool.warm) is then ready to read by the time an analysis asks.
+void nodeH5Runtime().catch(() => undefined);

@@ -75,9 +75,16 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   };
   const threads = threadsFlag(p);
   const log = (m: string) => process.stderr.write(`scweb: ${m}\n`);
-  // The input first: a missing or broken file is reported before anything else is set up.
-  const ds = await openCliInputs(inputs, p, log);
-  const pool = nodePool(threads);
+  // The workers start loading while the input is opened (they load quietly: a missing or broken
+  // file is still the first thing reported, and the pool is stopped with it).
+  const pool = nodePool(threads)?.warm() ?? null;
+  let ds: Awaited<ReturnType<typeof openCliInputs>>;
+  try {
+    ds = await openCliInputs(inputs, p, log);
+  } catch (err) {
+    pool?.terminate();
+    throw err;
+  }
   try {
     let device: GPUDevice | null = null;
     if (backend !== 'cpu') {
