@@ -22,10 +22,9 @@ export type CellPassSpec =
   | { kind: 'clipped-moments'; keep: Uint8Array | null; clip: Float64Array }
   /**
    * log1p(normalize_total) of the kept cells, columns mapped through `column` (-1: dropped); totals
-   * null keeps values as stored. `shared`: the partial's arrays in SharedArrayBuffers, so pool
-   * workers can copy them into the whole matrix in place (expression.ts's logNormMatrix).
+   * null keeps values as stored.
    */
-  | { kind: 'lognorm'; keep: Uint8Array | null; totals: Float64Array | null; column: Int32Array; shared?: boolean }
+  | { kind: 'lognorm'; keep: Uint8Array | null; totals: Float64Array | null; column: Int32Array }
   /**
    * 'moments' per group of cells (highly_variable_genes with a batch_key): group of each cell in
    * `groups` (-1: left out); values clipped per group and gene at clip[group * nGenes + gene] when
@@ -77,7 +76,7 @@ export function reduceChunk(spec: CellPassSpec, chunk: CsrChunk, nGenes: number)
     case 'clipped-moments':
       return sumsChunk(chunk, nGenes, spec.keep, () => 1, null, spec.clip);
     case 'lognorm':
-      return lognormChunk(chunk, spec.keep, spec.totals, spec.column, spec.shared === true);
+      return lognormChunk(chunk, spec.keep, spec.totals, spec.column);
     case 'group-moments':
       return groupSumsChunk(chunk, nGenes, spec);
   }
@@ -156,7 +155,7 @@ function groupSumsChunk(chunk: CsrChunk, nGenes: number, spec: CellPassSpec & { 
   return { counts, sum, sumSq };
 }
 
-function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64Array | null, column: Int32Array, shared: boolean): RowsPartial {
+function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64Array | null, column: Int32Array): RowsPartial {
   let nRows = 0;
   let nnz = 0;
   keptRows(chunk, keep, (r) => {
@@ -166,8 +165,8 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
   // Normalised from the values as stored (float64 when float32 would change them, e.g. 1e-40
   // counts), then narrowed: the result is in the pipeline's float32, the inputs were not rounded.
   const indptr = new Float64Array(nRows + 1);
-  const indices = shared ? new Uint32Array(new SharedArrayBuffer(4 * nnz)) : new Uint32Array(nnz);
-  const data = totals && chunk.data instanceof Float64Array ? valuesLike(chunk.data, nnz) : shared ? new Float32Array(new SharedArrayBuffer(4 * nnz)) : new Float32Array(nnz);
+  const indices = new Uint32Array(nnz);
+  const data = totals && chunk.data instanceof Float64Array ? valuesLike(chunk.data, nnz) : new Float32Array(nnz);
   const rowTotals = new Float64Array(totals ? nRows : 0);
   let row = 0;
   let at = 0;
@@ -185,13 +184,7 @@ function lognormChunk(chunk: CsrChunk, keep: Uint8Array | null, totals: Float64A
   // Each row is normalised by its own total, so doing it per chunk gives the same bits as after.
   if (totals) normalizeLog1pRows(indptr, data, rowTotals);
   const out = computedFloat32(data);
-  return { indptr, indices, data: shared && !(out.buffer instanceof SharedArrayBuffer) ? sharedCopy(out) : out };
-}
-
-function sharedCopy(a: Float32Array): Float32Array {
-  const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
-  out.set(a);
-  return out;
+  return { indptr, indices, data: out };
 }
 
 /** The arrays a partial's message can hand over instead of copying (shared ones travel as they are). */

@@ -86,16 +86,15 @@ export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array |
   const nRows = keep ? keep.reduce((s, v) => s + v, 0) : ds.nObs;
   const pool = opts.shared && opts.pool?.shared ? opts.pool : null;
   const parts: RowsPartial[] = [];
-  // With a pool sharing memory the chunks come back in shared memory, and the workers copy them
-  // into the whole matrix: on this thread that copy was the markers' largest serial part.
-  await cellPass<RowsPartial>(ds, key, { kind: 'lognorm', keep, totals, column, ...(pool ? { shared: true } : {}) }, (p) => parts.push(p), opts);
+  await cellPass<RowsPartial>(ds, key, { kind: 'lognorm', keep, totals, column }, (p) => parts.push(p), opts);
   const blocks: AssembleBlock[] = [];
   let nnz = 0;
   for (let i = 0, row = 0; i < parts.length; i++) {
-    blocks.push({ part: i, row, at: nnz });
+    blocks.push({ part: parts[i], row, at: nnz });
     row += parts[i].indptr.length - 1;
     nnz += parts[i].indices.length;
   }
+  parts.length = 0;
   const out = {
     nRows,
     nCols: genes.length,
@@ -103,19 +102,23 @@ export async function logNormMatrix(ds: Dataset, key: string, keep: Uint8Array |
     indices: pool ? new Uint32Array(pool.alloc(Int32Array, nnz).buffer) : new Uint32Array(nnz),
     data: pool ? pool.alloc(Float32Array, nnz) : new Float32Array(nnz),
   };
-  const inPlace = (a: ArrayBufferView) => a.buffer instanceof SharedArrayBuffer;
-  if (pool && parts.every((p) => inPlace(p.indices) && inPlace(p.data))) {
-    const ctx: AssembleContext = { indptr: out.indptr, indices: out.indices, data: out.data, parts };
-    await runBlocks(pool, 'lognorm-assemble', ctx as unknown as Record<string, unknown>, blocks, { signal: opts.signal });
+  if (pool) {
+    // The workers copy the chunks into the whole matrix (on this thread that copy was the markers'
+    // largest serial part). Each chunk is handed over with its block, not shared: a worker's own
+    // buffers are freed by its own collector, where chunks in shared memory stayed alive until
+    // every thread that had seen them collected (+0.5-1 GB peak at 100k cells).
+    const ctx: AssembleContext = { indptr: out.indptr, indices: out.indices, data: out.data };
+    const own = (b: unknown) => [...new Set([(b as AssembleBlock).part.indptr.buffer, (b as AssembleBlock).part.indices.buffer, (b as AssembleBlock).part.data.buffer])] as ArrayBuffer[];
+    await runBlocks(pool, 'lognorm-assemble', ctx as unknown as Record<string, unknown>, blocks, { signal: opts.signal, transfer: own });
   } else {
-    for (const b of blocks) copyRows(out, parts[b.part], b);
+    for (const b of blocks) copyRows(out, b);
   }
   return out;
 }
 
-/** Chunk `part`'s rows go to the matrix from row `row`, their values from `at`. */
+/** A chunk's rows go to the matrix from row `row`, their values from `at`. */
 interface AssembleBlock {
-  part: number;
+  part: RowsPartial;
   row: number;
   at: number;
 }
@@ -124,16 +127,16 @@ interface AssembleContext {
   indptr: Float64Array;
   indices: Uint32Array;
   data: Float32Array;
-  parts: RowsPartial[];
 }
 
-function copyRows(out: Omit<AssembleContext, 'parts'>, p: RowsPartial, b: AssembleBlock): void {
+function copyRows(out: AssembleContext, b: AssembleBlock): void {
+  const p = b.part;
   for (let r = 1; r < p.indptr.length; r++) out.indptr[b.row + r] = b.at + p.indptr[r];
   out.indices.set(p.indices, b.at);
   out.data.set(p.data, b.at);
 }
 
 definePoolTask('lognorm-assemble', (c: AssembleContext, b: AssembleBlock) => {
-  copyRows(c, c.parts[b.part], b);
+  copyRows(c, b);
   return { result: null, transfer: [] };
 });

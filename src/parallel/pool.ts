@@ -45,6 +45,11 @@ export interface BlockOptions {
   maxWorkers?: number;
   /** What a block in flight reports of itself (tasks that are one long block: see `spare`). */
   onProgress?: (fraction: number, message: string) => void;
+  /**
+   * Buffers a block's message hands over instead of copying (the block's own arrays, not used here
+   * after it is sent). Where the pool copies, and inline, blocks are passed as they are.
+   */
+  transfer?: (args: unknown) => Transferable[];
 }
 
 interface Slot {
@@ -191,7 +196,7 @@ export class WorkerPool {
               slot.settle = resolve;
               slot.progress = opts.onProgress;
               if (opts.signal?.aborted) resolve({ type: 'error', job, block: i, message: 'cancelled' });
-              else slot.port.postMessage({ type: 'run', job, block: i, args: blocks[i] } satisfies PoolRequest);
+              else slot.port.postMessage({ type: 'run', job, block: i, args: blocks[i] } satisfies PoolRequest, opts.transfer?.(blocks[i]));
             });
             slot.settle = undefined;
             slot.progress = undefined;
