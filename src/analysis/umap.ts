@@ -500,16 +500,18 @@ function threadFor(ctx: UmapWasmContext): Promise<UmapWasmThread> {
  * the positions come in and the blocks go back.
  */
 export async function umapWasmBlocks(ctx: UmapWasmContext, args: UmapWasmArgs): Promise<Float32Array[] | null> {
-  const { kernels, memory, layout } = await threadFor(ctx);
-  if (args.cur) new Float32Array(memory.buffer, layout.a, 2 * ctx.n).set(args.cur);
-  const scratch = layout.scratch + args.slot * layout.scratchBytes;
   const last = args.cur ? args.epoch + 1 : (args.to ?? args.epoch + 1);
   const sync = ctx.sync ? barrier(ctx.sync, args.workers ?? 1) : null;
   let next = 0;
   try {
+    // Inside the try: a worker that cannot set up must release the others from the barrier.
+    const { kernels, memory, layout } = await threadFor(ctx);
+    if (args.cur) new Float32Array(memory.buffer, layout.a, 2 * ctx.n).set(args.cur);
+    const scratch = layout.scratch + args.slot * layout.scratchBytes;
     for (let epoch = args.epoch; epoch < last; epoch++) {
-      // Every worker's positions of the last epoch are written before any reads them.
-      if (epoch > args.epoch && sync && !sync()) throw new Error('umap: another worker failed');
+      // Every worker's positions of the last epoch are written before any reads them. A failed
+      // barrier: another worker failed and reports why; this one only stops.
+      if (epoch > args.epoch && sync && !sync()) return null;
       const flip = !args.cur && epoch % 2 === 1;
       const cur = flip ? layout.b : layout.a;
       next = flip ? layout.a : layout.b;
@@ -518,11 +520,11 @@ export async function umapWasmBlocks(ctx: UmapWasmContext, args: UmapWasmArgs): 
         kernels.umapEpoch(ctx.n, ctx.a, ctx.b, ctx.rate, ctx.seed, epoch, alpha, layout.indptr, layout.indices, layout.epochsPerSample, layout.nextSample, layout.nextNegative, cur, next, r.from, r.to, scratch, WASM_TERMS, layout.pow);
       }
     }
+    return args.cur ? args.blocks.map((r) => new Float32Array(memory.buffer, next + 8 * r.from, 2 * (r.to - r.from)).slice()) : null;
   } catch (err) {
     if (ctx.sync) failBarrier(ctx.sync);
     throw err;
   }
-  return args.cur ? args.blocks.map((r) => new Float32Array(memory.buffer, next + 8 * r.from, 2 * (r.to - r.from)).slice()) : null;
 }
 
 /** The layout with the SIMD epoch: same blocks, same pinning and the same bits as umapJs. */

@@ -196,7 +196,14 @@ export class WorkerPool {
               slot.settle = resolve;
               slot.progress = opts.onProgress;
               if (opts.signal?.aborted) resolve({ type: 'error', job, block: i, message: 'cancelled' });
-              else slot.port.postMessage({ type: 'run', job, block: i, args: blocks[i] } satisfies PoolRequest, opts.transfer?.(blocks[i]));
+              else {
+                try {
+                  slot.port.postMessage({ type: 'run', job, block: i, args: blocks[i] } satisfies PoolRequest, opts.transfer?.(blocks[i]));
+                } catch (err) {
+                  // A block that cannot be sent (a DataCloneError) fails as a worker's error would.
+                  resolve({ type: 'error', job, block: i, message: err instanceof Error ? err.message : String(err) });
+                }
+              }
             });
             slot.settle = undefined;
             slot.progress = undefined;
