@@ -328,18 +328,40 @@ export function umapCpuEngine(plan: UmapPlan): 'wasm' | 'js' {
   return simdFits(plan.indices.length * 20 + plan.n * 20 + 4 * 2 ** 20) ? 'wasm' : 'js';
 }
 
-/** Epochs between progress reports and cancel checks. */
+/** Most epochs in one dispatch (ten: the workers' barrier between them replaces a round trip each). */
 const EPOCHS_PER_REPORT = 10;
+/** A dispatch's target length: progress and a cancel check at least this often, whatever the size. */
+const DISPATCH_SECONDS = 0.25;
 
-/** Epochs in order, `step` running one (or, with `chunk`, epochs epoch..to-1); progress and cancel every 10 epochs. */
-async function runEpochs(plan: UmapPlan, opts: UmapOptions, step: (epoch: number, to: number) => Promise<void>, chunk = 1): Promise<void> {
-  for (let epoch = 0; epoch < plan.nEpochs; epoch += chunk) {
-    if (epoch % EPOCHS_PER_REPORT === 0) {
+/**
+ * Epochs in order, `step` running epochs epoch..to-1: up to maxChunk at a time, as many as take
+ * about DISPATCH_SECONDS (timed on the previous dispatch), so progress and cancel come at least
+ * every second at any size (at 1M cells one epoch is ~0.6 s). Where a dispatch ends never changes
+ * the bits.
+ */
+async function runEpochs(plan: UmapPlan, opts: UmapOptions, step: (epoch: number, to: number) => Promise<void>, maxChunk = 1): Promise<void> {
+  let chunk = 1;
+  let yielded = performance.now();
+  let reported = -Infinity;
+  let reportedEpoch = -EPOCHS_PER_REPORT;
+  for (let epoch = 0; epoch < plan.nEpochs; ) {
+    if (performance.now() - yielded > 50) {
       await new Promise((r) => setTimeout(r, 0));
-      if (opts.signal?.aborted) throw new CancelledError('umap');
-      opts.onProgress?.(epoch / plan.nEpochs, `umap: epoch ${epoch} / ${plan.nEpochs}`);
+      yielded = performance.now();
     }
-    await step(epoch, Math.min(plan.nEpochs, epoch + chunk));
+    if (opts.signal?.aborted) throw new CancelledError('umap');
+    // Every ten epochs (the first dispatch past each tenth), or sooner when epochs are slow.
+    if (Math.floor(epoch / EPOCHS_PER_REPORT) > Math.floor(reportedEpoch / EPOCHS_PER_REPORT) || performance.now() - reported > 250) {
+      opts.onProgress?.(epoch / plan.nEpochs, `umap: epoch ${epoch} / ${plan.nEpochs}`);
+      reported = performance.now();
+      reportedEpoch = epoch;
+    }
+    const to = Math.min(plan.nEpochs, epoch + chunk);
+    const t0 = performance.now();
+    await step(epoch, to);
+    const perEpoch = (performance.now() - t0) / 1000 / (to - epoch);
+    chunk = Math.max(1, Math.min(maxChunk, Math.floor(DISPATCH_SECONDS / Math.max(perEpoch, 1e-6))));
+    epoch = to;
   }
 }
 
