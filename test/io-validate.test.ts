@@ -191,8 +191,9 @@ describe('a damaged file', () => {
 });
 
 describe('rows read again', () => {
-  // Two rows over 3 genes; row 1 holds -1 (fine for log data, not for counts), row 0 NaN when asked.
-  function reader(opts: { nan?: boolean } = {}) {
+  // Two rows over 3 genes; row 1 holds -1 (fine for log data, not for counts), row 0 NaN when asked
+  // (always, or from the second read on: a file whose values changed after they were checked).
+  function reader(opts: { nan?: boolean | 'after-first' } = {}) {
     let reads = 0;
     const inner = {
       encoding: 'csr' as const,
@@ -203,7 +204,8 @@ describe('rows read again', () => {
       notes: [],
       readRows(start: number, end: number): CsrChunk {
         reads++;
-        return { start, end, nCols: 3, indptr: Float64Array.of(0, 2, 3).subarray(start, end + 1).map((x, _, a) => x - a[0]), indices: Uint32Array.of(0, 2, 1).subarray(start === 0 ? 0 : 2, end === 1 ? 2 : 3), data: Float32Array.of(opts.nan ? NaN : 1, 2, -1).subarray(start === 0 ? 0 : 2, end === 1 ? 2 : 3) };
+        const nan = opts.nan === true || (opts.nan === 'after-first' && reads > 1);
+        return { start, end, nCols: 3, indptr: Float64Array.of(0, 2, 3).subarray(start, end + 1).map((x, _, a) => x - a[0]), indices: Uint32Array.of(0, 2, 1).subarray(start === 0 ? 0 : 2, end === 1 ? 2 : 3), data: Float32Array.of(nan ? NaN : 1, 2, -1).subarray(start === 0 ? 0 : 2, end === 1 ? 2 : 3) };
       },
     };
     return { inner, reads: () => reads };
@@ -228,17 +230,8 @@ describe('rows read again', () => {
 
   it('are not checked again once checked (an analysis reads each chunk five times or more)', async () => {
     const { CheckedReader } = await import('../src/io/checked-reader.ts');
-    let reads = 0;
-    // The second read of rows 0..1 holds NaN: had it been checked, it would throw.
-    const inner = {
-      encoding: 'csr' as const,
-      dtype: '<f4',
-      nRows: 1,
-      nCols: 3,
-      nnz: 2,
-      notes: [],
-      readRows: (start: number, end: number): CsrChunk => ({ start, end, nCols: 3, indptr: Float64Array.of(0, 2), indices: Uint32Array.of(0, 2), data: Float32Array.of(reads++ === 0 ? 1 : NaN, 2) }),
-    };
+    // The second read of row 0 holds NaN: had it been checked, it would throw.
+    const { inner } = reader({ nan: 'after-first' });
     const r = new CheckedReader(inner as never, 'f.h5ad', 'X');
     expect(r.readRows(0, 1).data[0]).toBe(1);
     expect(Number.isNaN(r.readRows(0, 1).data[0])).toBe(true);

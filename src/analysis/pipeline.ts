@@ -419,21 +419,15 @@ export class Pipeline {
       // The first to fail stops the other (nothing is left running on the pool) and is the error
       // reported: the other one's is then only the cancel it was given.
       const pair = new AbortController();
-      const stop = () => pair.abort();
-      if (opts.signal?.aborted) stop();
-      opts.signal?.addEventListener('abort', stop);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, pair.signal]) : pair.signal;
       const failFirst = (err: unknown): never => {
-        stop();
+        pair.abort();
         throw err;
       };
-      try {
-        const [l, u] = await Promise.allSettled([leidenStep(pair.signal).catch(failFirst), umapStep(pair.signal).catch(failFirst)]);
-        const errors = [l, u].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-        if (errors.length) throw errors.find((e) => !(e instanceof CancelledError)) ?? errors[0];
-        [ld, um] = [(l as PromiseFulfilledResult<typeof ld>).value, (u as PromiseFulfilledResult<typeof um>).value];
-      } finally {
-        opts.signal?.removeEventListener('abort', stop);
-      }
+      const [l, u] = await Promise.allSettled([leidenStep(signal).catch(failFirst), umapStep(signal).catch(failFirst)]);
+      const errors = [l, u].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      if (errors.length) throw errors.find((e) => !(e instanceof CancelledError)) ?? errors[0];
+      [ld, um] = [(l as PromiseFulfilledResult<typeof ld>).value, (u as PromiseFulfilledResult<typeof um>).value];
     } else {
       ld = await leidenStep();
       um = await umapStep();
