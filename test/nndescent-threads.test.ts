@@ -35,6 +35,14 @@ describe('NN-descent with its lists on the pool', () => {
     }
   });
 
+  it('20 join blocks, 3 groups a pass (each group\'s insertions tighten the next one\'s filter): the bits of one thread on every pool', async () => {
+    const n = 20000;
+    const x = clustered(n, 4, 21);
+    const runs = [];
+    for (const pool of pools) runs.push(await nnDescent(x, n, 4, 8, { seed: 5, pool, poolMinPoints: 0 }));
+    for (const r of runs.slice(1)) expect(md5(r.indices, r.distances)).toBe(md5(runs[0].indices, runs[0].distances));
+  });
+
   it('15-NN in 50 dimensions: same bits on every pool, recall >= 0.95 against the exact neighbours', async () => {
     const n = 6000;
     const x = clustered(n, 50, 3);
