@@ -64,7 +64,7 @@ const total = (performance.now() - t0) / 1000;
 const cpu1 = process.cpuUsage();
 const cpuTotal = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1e6;
 clearInterval(timer);
-console.log(`pipeline on ${nCells.toLocaleString('en-US')} cells (${device ? 'WebGPU kNN/UMAP' : 'CPU'}), ${threads} thread(s), load average ${loadStart} at start, ${load()} at end: total ${total.toFixed(1)} s, peak RSS ${(peak / 1e6).toFixed(0)} MB`);
+console.log(`pipeline on ${nCells.toLocaleString('en-US')} cells (${device ? 'WebGPU kNN/UMAP' : 'CPU'}), ${threads} thread(s), load average ${loadStart} at start, ${load()} at end: total ${total.toFixed(1)} s (CPU ${cpuTotal.toFixed(1)} s, every thread), peak RSS ${(peak / 1e6).toFixed(0)} MB`);
 console.log(Object.entries(r.timings).map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(1)} s`).join(' | '));
 console.log(`${r.nKept} cells kept, ${r.hvg.genes.length} HVGs, ${r.nClusters} clusters, neighbours ${r.neighbors.method}`);
 pool?.terminate();
