@@ -575,8 +575,10 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
   const e = new Float64Array(m);
   for (let i = 0; i < m - 1; i++) e[i] = off[i];
   const rows = m - firstRow;
-  const z = new Float64Array(rows * m);
-  for (let i = firstRow; i < m; i++) z[(i - firstRow) * m + i] = 1;
+  // Column-major (zt[i * rows + k] is row k, column i): a rotation of columns i and i + 1 then
+  // walks two contiguous runs rather than two strided ones (the same arithmetic, the same bits).
+  const zt = new Float64Array(rows * m);
+  for (let i = firstRow; i < m; i++) zt[i * rows + i - firstRow] = 1;
   for (let l = 0; l < m; l++) {
     let iter = 0;
     let mm: number;
@@ -612,10 +614,12 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
           pp = s * r;
           d[i + 1] = g + pp;
           g = c * r - b;
+          const left = i * rows;
+          const right = left + rows;
           for (let k = 0; k < rows; k++) {
-            f = z[k * m + i + 1];
-            z[k * m + i + 1] = s * z[k * m + i] + c * f;
-            z[k * m + i] = c * z[k * m + i] - s * f;
+            f = zt[right + k];
+            zt[right + k] = s * zt[left + k] + c * f;
+            zt[left + k] = c * zt[left + k] - s * f;
           }
         }
         if (r === 0 && i >= l) continue;
@@ -629,7 +633,7 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
   const values = Float64Array.from(order, (i) => d[i]);
   const vectors = new Float64Array(rows * m);
   order.forEach((src, c) => {
-    for (let k = 0; k < rows; k++) vectors[k * m + c] = z[k * m + src];
+    for (let k = 0; k < rows; k++) vectors[k * m + c] = zt[src * rows + k];
   });
   return { values, vectors };
 }
