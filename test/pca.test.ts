@@ -1,4 +1,5 @@
 // PCA of pbmc68k_reduced's X against sklearn's full-SVD PCA (../shared/fixtures/scanpy-reference).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jacobiEigen, pca, pcaCsr, tridiagonalEigen } from '../src/analysis/pca.ts';
@@ -21,6 +22,16 @@ describe('pca', () => {
       }
     }
     expect(values[0]).toBeGreaterThan(values[1]);
+  });
+
+  it('tridiagonalEigen: the bits of the row-major solver it replaced (main at 0fbffc2), m 150', () => {
+    let seed = 5;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const m = 150;
+    const d = Float64Array.from({ length: m }, () => rand() * 10);
+    const e = Float64Array.from({ length: m }, () => rand() - 0.5);
+    const r = tridiagonalEigen(d, e, m);
+    expect(createHash('md5').update(Buffer.from(r.values.buffer)).update(Buffer.from(r.vectors.buffer)).digest('hex')).toBe('ec3bfa09fe9a7e8297e9a62ad976f890');
   });
 
   it('tridiagonalEigen: the eigenvectors\' last rows alone are the full matrix\'s, bit for bit', () => {
