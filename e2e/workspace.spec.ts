@@ -144,6 +144,10 @@ test('a user file comes back when opened again; "Save analysis" writes an .h5ad 
   await expect(page.getByTestId('session-note')).toContainText('Restored your work');
   await expect(page.getByTestId('color-scale')).toContainText('MACF1');
   await expect(page.getByTestId('scatter')).toHaveAttribute('data-embedding', 'X_umap_pca');
+  // Saving the restored analysis says what the browser did not keep (the graph, loadings, markers).
+  await page.getByTestId('export-menu').click();
+  await Promise.all([page.waitForEvent('download'), page.getByTestId('export-h5ad').click()]);
+  await expect(page.getByTestId('export-note')).toContainText('Saved without the neighbour graph (obsp)');
   // Start fresh forgets it: the file's own view again.
   await page.getByTestId('start-fresh').click();
   await expect(page.getByTestId('session-note')).toHaveCount(0);

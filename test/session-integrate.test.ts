@@ -42,11 +42,19 @@ describe('AnalysisSession with a batch key', () => {
     const snap = await session.snapshotContent({ genes: { kind: 'none' }, embeddings: ['X_umap_pca_harmony', 'X_pca_harmony'] }, signal, () => {});
     expect(Object.keys(snap.obsm)).toEqual(['X_umap_pca_harmony', 'X_pca_harmony']);
     expect(snap.obsm.X_pca_harmony.shape).toEqual([700, 50]);
-    expect(session.results().obsm.map((e) => e.key).sort()).toEqual(['X_pca', 'X_pca_harmony', 'X_umap_pca', 'X_umap_pca_harmony']);
+    const saved = structuredClone(session.results());
+    expect(saved.obsm.map((e) => e.key).sort()).toEqual(['X_pca', 'X_pca_harmony', 'X_umap_pca', 'X_umap_pca_harmony']);
+    // The browser keeps which UMAP is the graph's (an export names it X_umap), also once restored.
+    expect([saved.umap, saved.fromRun]).toEqual(['X_umap_pca_harmony', true]);
+    const restored = new AnalysisSession(await openPaths([batchFile()]), resources);
+    restored.restore(saved);
+    expect([restored.results().umap, restored.results().fromRun]).toEqual(['X_umap_pca_harmony', true]);
+    restored.ds.close();
 
     // A run without Harmony: the corrected PCs of the old X_pca and their UMAP go.
     await session.analyze({ ...params, batch: { ...params.batch, keys: [] } }, signal, () => {});
     expect(ds.embeddings.map((e) => e.key).sort()).toEqual(['X_pca', 'X_umap_pca']);
+    expect(session.results().umap).toBe('X_umap_pca');
     await expect(session.integrationMetrics('bulk_labels', signal, () => {})).rejects.toThrow(/run the pipeline with a batch key first/);
     ds.close();
   }, 240_000);

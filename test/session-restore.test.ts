@@ -31,6 +31,17 @@ describe('AnalysisSession results and restore', () => {
     expect(b.results().columns.map((c) => c.name)).toEqual(['user_label']);
   });
 
+  it('results saved before they named the graph\'s UMAP: a Harmony UMAP is the graph\'s, a Leiden column says a run made them', async () => {
+    const umap = { shape: [700, 2] as [number, number], data: new Float32Array(1400) };
+    const leiden = { kind: 'categorical' as const, name: 'leiden', codes: new Int32Array(700), categories: ['0'], ordered: false, dtype: 'category' };
+    const a = new AnalysisSession(await openPaths([DEMO]), resources);
+    a.restore({ columns: [leiden], obsm: [{ key: 'X_umap_pca', ...umap }, { key: 'X_umap_pca_harmony', ...umap }] });
+    expect([a.results().umap, a.results().fromRun]).toEqual(['X_umap_pca_harmony', true]);
+    const b = new AnalysisSession(await openPaths([DEMO]), resources);
+    b.restore({ columns: [], obsm: [{ key: 'X_umap_pca', ...umap }] });
+    expect([b.results().umap, b.results().fromRun]).toEqual(['X_umap_pca', false]);
+  });
+
   it('refuses results of another shape, naming the column', async () => {
     const b = new AnalysisSession(await openPaths([DEMO]), resources);
     expect(() => b.restore({ columns: [{ kind: 'categorical', name: 'leiden', codes: new Int32Array(699), categories: ['0'], ordered: false, dtype: 'category' }], obsm: [] })).toThrow(/"leiden" has 699 values but the dataset has 700 cells/);

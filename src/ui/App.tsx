@@ -119,6 +119,7 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, [detectBackend]);
   const note = useSession((s) => s.note);
+  const exportNote = useAnnotation((s) => s.exportNote);
   const last = useSession((s) => s.last);
   const drawer = useView((s) => s.drawer);
   return (
@@ -147,6 +148,14 @@ export function App() {
             Start fresh
           </button>
           <button className="link" onClick={() => useSession.setState({ note: null })} aria-label="dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      {exportNote && summary && (
+        <div className="note" role="status" data-testid="export-note">
+          {exportNote}{' '}
+          <button className="link" onClick={() => useAnnotation.setState({ exportNote: null })} aria-label="dismiss">
             ×
           </button>
         </div>

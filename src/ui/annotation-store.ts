@@ -111,6 +111,8 @@ export interface AnnotationState {
   exportCsv(): Promise<void>;
   /** `session`: the workspace JSON saved in uns/scweb_session. */
   exportH5ad(session?: string): Promise<void>;
+  /** What the last .h5ad export could not hold (a restored session's graph and statistics), for the user. */
+  exportNote: string | null;
   reset(): void;
 }
 
@@ -200,6 +202,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     reference: null,
     useReference: false,
     job: null,
+    exportNote: null,
     suggestions: null,
     userSets: '',
     labels: null,
@@ -392,8 +395,8 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
       const { id, done } = dataClient().request<'file'>({ type: 'export-h5ad', session, colors }, progress);
       job('writing .h5ad')(id);
       try {
-        const { name, bytes } = await done;
-        set({ job: null });
+        const { name, bytes, left } = await done;
+        set({ job: null, exportNote: left ?? null });
         download(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-hdf5' }));
       } catch (err) {
         set({ job: null });
@@ -402,7 +405,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
     },
 
     reset() {
-      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: { ...DEFAULT_MAP_PARAMS, voting: { ...get().mapParams.voting, overClustering: null } }, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
+      set({ method: DEFAULT_MAP_PARAMS.method, mapReport: null, headEpochs: [], reference: null, useReference: false, job: null, exportNote: null, suggestions: null, labels: null, labelsFrom: null, past: [], future: [], mapParams: { ...DEFAULT_MAP_PARAMS, voting: { ...get().mapParams.voting, overClustering: null } }, celltypistReport: null, celltypistParams: { ...get().celltypistParams, overClustering: null } });
     },
   };
 });

@@ -72,6 +72,8 @@ export class AnalysisSession {
 
   private labels: { key: string; value: Promise<GeneLabels> } | null = null;
   private lastRun: { result: PipelineResult; params: PipelineParams } | null = null;
+  /** What a restored session says of the run that made its results (the run itself is not kept). */
+  private restoredRun: { umap?: string; fromRun: boolean } | null = null;
   /** obs columns and obsm keys this session computed: what an export writes over the input's. */
   private readonly added = new Set<string>();
   private readonly addedObsm = new Set<string>();
@@ -467,13 +469,11 @@ export class AnalysisSession {
    * UMAP of X_pca becomes X_umap. `openInput` opens the input file read-only (the worker mounts the
    * user's File); other formats are written from what was read.
    */
-  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; bytes: number; close(): void }, session?: string, colors?: Record<string, Record<string, string>>): Promise<Uint8Array> {
+  async h5ad(signal: AbortSignal, onProgress: (f: number, m: string) => void, openInput?: (lib: H5Lib) => { file: H5File; bytes: number; close(): void }, session?: string, colors?: Record<string, Record<string, string>>): Promise<{ bytes: Uint8Array; left?: string }> {
     const ds = this.ds;
     const run = this.lastRun && ds.obs.columns.some((c) => c.name === 'leiden') ? scanpyResults(ds, this.lastRun.result, this.lastRun.params) : null;
     const obsm: Record<string, { shape: [number, number]; data: Float32Array }> = {};
-    // scanpy's X_umap is the UMAP of the graph saved with it (obsp): after an integrated run, the
-    // corrected one; the uncorrected keeps its own name then.
-    const umapKey = this.lastRun?.result.integration ? 'X_umap_pca_harmony' : 'X_umap_pca';
+    const umapKey = this.graphUmap();
     for (const key of this.addedObsm) {
       if (!ds.embeddings.some((e) => e.key === key)) continue;
       const e = ds.readEmbedding(key);
@@ -488,7 +488,9 @@ export class AnalysisSession {
     };
     // Loaded here, not at the top: the CLI uses this class and cannot load the browser runtime's wasm URLs.
     const { writeScratchFile } = await import('./h5-browser-runtime.ts');
-    return writeScratchFile(async (lib, path) => {
+    // Restored from the browser's storage, which keeps the cells' columns and embeddings only.
+    const left = !run && this.restoredRun?.fromRun ? RESTORED_EXPORT_LEFT : undefined;
+    const bytes = await writeScratchFile(async (lib, path) => {
       onProgress(0, 'writing .h5ad');
       const input = ds.format === 'h5ad' && openInput ? openInput(lib) : null;
       try {
@@ -498,6 +500,17 @@ export class AnalysisSession {
       }
       if (signal.aborted) throw new CancelledError('export');
     });
+    return { bytes, left };
+  }
+
+  /**
+   * The UMAP of the graph a run saves with it (scanpy's X_umap): after an integrated run the
+   * corrected one, the uncorrected keeping its own name. A restored session says which it was;
+   * one saved before it did goes by the corrected UMAP being there.
+   */
+  private graphUmap(): string {
+    if (this.lastRun) return this.lastRun.result.integration ? 'X_umap_pca_harmony' : 'X_umap_pca';
+    return this.restoredRun?.umap ?? (this.addedObsm.has('X_umap_pca_harmony') ? 'X_umap_pca_harmony' : 'X_umap_pca');
   }
 
 
@@ -568,7 +581,7 @@ export class AnalysisSession {
       const e = ds.readEmbedding(k);
       return { key: k, shape: e.shape, data: e.data.slice() };
     });
-    return { columns, obsm };
+    return { columns, obsm, umap: this.graphUmap(), fromRun: !!this.lastRun || !!this.restoredRun?.fromRun };
   }
 
   /**
@@ -594,6 +607,8 @@ export class AnalysisSession {
       this.ds.addEmbedding({ key: e.key, shape: e.shape, data: e.data });
       this.embeddingChanged(e.key);
     }
+    // Saved before sessions said whether a run made them: a Leiden column says so.
+    this.restoredRun = { umap: r.umap, fromRun: r.fromRun ?? r.columns.some((c) => c.name === 'leiden') };
   }
 
   lasso(key: string, polygon: number[]): Uint8Array {
@@ -601,6 +616,10 @@ export class AnalysisSession {
     return pointsInPolygon(e.data, e.shape[1], e.shape[0], polygon);
   }
 }
+
+/** What an export of a restored session leaves out, and how to get it back. */
+export const RESTORED_EXPORT_LEFT =
+  'Saved without the neighbour graph (obsp), PCA loadings (varm/PCs), highly variable genes and the markers (uns/rank_genes_groups): this analysis was restored from the browser, which keeps the cells\' columns and embeddings only. Run the pipeline again (the same parameters and seed give the same results) and save again to include them.';
 
 /**
  * A new label transfer of `label` replaces the last one's half split and majority vote (a run

@@ -291,9 +291,9 @@ async function handle(req: Exclude<Request, { type: 'cancel' | 'h5-watch' }>): P
             },
           };
         };
-        const bytes = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }), currentFiles.length === 1 ? openInput : undefined, req.session, req.colors);
+        const { bytes, left } = await requireSession().h5ad(signal, (fraction, message) => post({ type: 'progress', id: req.id, fraction, message }), currentFiles.length === 1 ? openInput : undefined, req.session, req.colors);
         const base = outputStem();
-        post({ type: 'file', id: req.id, name: `${base}_scweb.h5ad`, bytes }, [bytes.buffer]);
+        post({ type: 'file', id: req.id, name: `${base}_scweb.h5ad`, bytes, ...(left ? { left } : {}) }, [bytes.buffer]);
       });
     case 'snapshot':
       return withCancel(req.id, async (signal) => {

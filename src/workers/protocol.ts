@@ -31,6 +31,10 @@ export type { BackendInfo };
 export interface SessionResults {
   columns: Column[];
   obsm: { key: string; shape: [number, number]; data: Float32Array }[];
+  /** The UMAP of the run's own graph (X_umap_pca_harmony after Harmony), which an export names X_umap. */
+  umap?: string;
+  /** Whether a pipeline run made these results (its graph, loadings and statistics are not kept with them). */
+  fromRun?: boolean;
 }
 
 /** Which genes a shared snapshot carries (log-normalised, gene-major). */
@@ -221,7 +225,7 @@ export type Response =
   | { type: 'celltypist-models'; id: number; registry: CelltypistEntry[]; cached: string[] }
   | { type: 'suggestions'; id: number; groupBy: string; table: { group: string; suggestions: Suggestion[] }[] }
   | { type: 'text'; id: number; text: string }
-  | { type: 'file'; id: number; name: string; bytes: Uint8Array }
+  | { type: 'file'; id: number; name: string; bytes: Uint8Array; /** What the file could not hold, in a sentence for the user. */ left?: string }
   | { type: 'snapshot-genes'; id: number; count: number }
   | { type: 'session-results'; id: number; results: SessionResults }
   | { type: 'stored-markers'; id: number; table: MarkerTable | null }
