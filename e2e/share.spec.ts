@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hasPythonAnndata } from '../test/python-anndata.ts';
-import { openDrawer, runPipeline, truncatedControls } from './workspace.ts';
+import { dropFiles, openDrawer, runPipeline, truncatedControls } from './workspace.ts';
 
 test('analyse, label and share the demo; a second browser opens the link read-only with the same picture', async ({ page, browser }, info) => {
   test.setTimeout(8 * 60_000);
@@ -127,6 +128,20 @@ test('the dialog counts the genes the snapshot holds; the viewer keeps the embed
   await other.getByTestId('gene-search').press('Enter');
   await expect(other.getByTestId('gene-error')).toContainText(`"${missing}" is not included in this share`);
   await other.screenshot({ path: info.outputPath('viewer-gene-not-shared.png') });
+});
+
+test('another dataset opened under an open share dialog closes it: no link of the last dataset beside the new one', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('demo').click();
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await page.getByTestId('open-share').click();
+  await expect(page.getByTestId('share-dialog')).toBeVisible();
+  // A drop lands anywhere on the page, the dialog included.
+  await dropFiles(page, [fileURLToPath(new URL('../../shared/data/compocyte_tcells_861x1011_counts.h5ad', import.meta.url))], 'share-dialog');
+  await expect(page.getByTestId('n-obs')).toHaveText('861');
+  await expect(page.getByTestId('share-dialog')).toHaveCount(0);
+  await page.getByTestId('open-share').click();
+  await expect(page.getByTestId('share-dialog')).toBeVisible();
 });
 
 test('category names that are HTML are shown as text and run nothing', async ({ page }) => {

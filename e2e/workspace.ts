@@ -78,8 +78,8 @@ export async function truncatedControls(page: Page, within = 'body'): Promise<st
   }, within);
 }
 
-/** Drops the files on the page as a user drags them from a file manager. */
-export async function dropFiles(page: Page, paths: string[]): Promise<void> {
+/** Drops the files on the page as a user drags them from a file manager (onto `target`, a test id: the drop zone by default). */
+export async function dropFiles(page: Page, paths: string[], target = 'dropzone'): Promise<void> {
   const files = paths.map((p) => ({ name: p.split('/').pop()!, b64: readFileSync(p).toString('base64') }));
   const dt = await page.evaluateHandle((files) => {
     const dt = new DataTransfer();
@@ -87,5 +87,5 @@ export async function dropFiles(page: Page, paths: string[]): Promise<void> {
     for (const f of files) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { lastModified: 1_700_000_000_000 }));
     return dt;
   }, files);
-  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dt });
+  await page.getByTestId(target).dispatchEvent('drop', { dataTransfer: dt });
 }

@@ -61,7 +61,9 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
   const backend = useApp((s) => s.backend);
   const openFiles = useApp((s) => s.openFiles);
   const input = useRef<HTMLInputElement>(null);
-  const [sharing, setSharing] = useState(false);
+  // The dataset the share dialog was opened on: another one opened meanwhile (a drop anywhere on the page) closes it.
+  const datasetId = useApp((s) => s.datasetId);
+  const [sharing, setSharing] = useState<number | null>(null);
   const viewer = useApp((s) => s.viewer);
   const integrated = useAnalysis((s) => !!s.report?.integration);
   return (
@@ -112,7 +114,7 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
             <DrawerButton name="embed" label="Embed" title="scGPT cell embedding" />
             <DrawerButton name="annotate" label="Annotate" title="cell-type annotation: reference mapping, suggestions, labels" />
             <ExportMenu />
-            <button onClick={() => setSharing(true)} title="a read-only link to this analysis, end-to-end encrypted" data-testid="open-share">
+            <button onClick={() => setSharing(datasetId)} title="a read-only link to this analysis, end-to-end encrypted" data-testid="open-share">
               Share
             </button>
             <DrawerButton name="dataset" label="Dataset" title="matrices, counts, format" />
@@ -123,7 +125,7 @@ export function TopBar({ onHelp }: { onHelp(): void }) {
         </button>
       </nav>
       <JobIndicator />
-      {sharing && summary && <ShareDialog onClose={() => setSharing(false)} />}
+      {sharing === datasetId && summary && <ShareDialog onClose={() => setSharing(null)} />}
     </header>
   );
 }
