@@ -57,6 +57,29 @@ describe.runIf(hasPythonAnndata())('scweb analyze saves a consistent AnnData', (
     expect(r.raw).toEqual([700, 765]);
   }, 120_000);
 
+  it("a Seurat conversion whose raw/X has more genes than X: markers say use_raw, the file's own PCA loadings go", async () => {
+    const input = shared('data/format_variants/soma_pbmc-small.h5ad');
+    const out = join(mkdtempSync(join(tmpdir(), 'scweb-state-')), 'soma.h5ad');
+    expect(await main(['analyze', input, '--out', out, '--backend', 'cpu'])).toBe(0);
+    const py = `
+import sys, json, warnings
+warnings.filterwarnings("ignore")
+import anndata
+a = anndata.read_h5ad(sys.argv[1]); i = anndata.read_h5ad(sys.argv[2])
+names = {str(n) for row in a.uns["rank_genes_groups"]["names"] for n in row}
+print(json.dumps({"use_raw": bool(a.uns["rank_genes_groups"]["params"]["use_raw"]), "in_raw": names <= set(a.raw.var_names), "in_var": len(names & set(a.var_names)), "n_names": len(names),
+  "input_pcs": "PCs" in i.varm, "pcs": "PCs" in a.varm, "x_pca": list(a.obsm["X_pca"].shape), "n_vars": [a.n_vars, a.raw.n_vars]}))`;
+    const r = spawnSync('/usr/bin/python3', ['-c', py, out, input], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout);
+    // The analysis ran on raw/X (230 genes; X holds 20): scanpy's plots look the names up in raw.
+    expect(got.n_vars).toEqual([20, 230]);
+    expect(got.n_names).toBeGreaterThan(got.in_var);
+    expect([got.use_raw, got.in_raw]).toEqual([true, true]);
+    expect([got.input_pcs, got.pcs]).toEqual([true, false]);
+    expect(got.x_pca[0]).toBe(80);
+  }, 120_000);
+
   it('an anndata 0.7 file (CELLxGENE example) keeps its categoricals', async () => {
     const input = shared('data/format_variants/cellxgene_example_with_labels.h5ad');
     const out = join(mkdtempSync(join(tmpdir(), 'scweb-state-')), 'cxg.h5ad');

@@ -54,7 +54,7 @@ describe.skipIf(!hasPythonAnndata())('.h5ad files scWeb writes open in anndata 0
     const markers = ['0', '1', '2'].map((group, g) => ({ group, nCells: 1, order: Int32Array.from(genes.keys()), scores: stat(g, 0), pvals: stat(g, 1), pvalsAdj: stat(g, 2), logFoldChanges: stat(g, 3), pctIn: stat(g, 4), pctOut: stat(g, 5) }));
     const out = join(dir, 'export.h5ad');
     const { lib } = await nodeH5Runtime();
-    await exportH5ad(lib, out, ds, { rankGenesGroups: rankGenesGroups(markers, genes, 'leiden', 'wilcoxon'), colors: { leiden: ['#ff0000', '#00ff00', '#0000ff'] } });
+    await exportH5ad(lib, out, ds, { rankGenesGroups: rankGenesGroups(markers, genes, 'leiden', 'wilcoxon', 'X'), colors: { leiden: ['#ff0000', '#00ff00', '#0000ff'] } });
     ds.close();
     const a = readWithAnndata(out);
     expect(a.anndata.startsWith('0.8')).toBe(true);

@@ -3,14 +3,18 @@
 import type { RankGenesGroups } from '../io/h5ad/uns.ts';
 import type { GroupMarkers } from './markers.ts';
 
-export function rankGenesGroups(markers: GroupMarkers[], geneNames: string[], groupby: string, method: string, nGenes = 100): RankGenesGroups {
+/**
+ * `matrix`: the expression matrix the markers were computed on (X, raw/X or layers/NAME): scanpy's
+ * use_raw and layer say where its plots look the names up (raw/X's genes need not be X's).
+ */
+export function rankGenesGroups(markers: GroupMarkers[], geneNames: string[], groupby: string, method: string, matrix: string, nGenes = 100): RankGenesGroups {
   const n = Math.min(nGenes, ...markers.map((m) => m.order.length));
   return {
     groupby,
     method,
     reference: 'rest',
-    useRaw: false,
-    layer: null,
+    useRaw: matrix === 'raw/X',
+    layer: matrix.startsWith('layers/') ? matrix.slice('layers/'.length) : null,
     corrMethod: 'benjamini-hochberg',
     groups: markers.map((m) => {
       const top = Array.from(m.order.subarray(0, n));

@@ -17,6 +17,8 @@ export interface ScanpyResults {
   obsp: Record<string, CsrMatrix>;
   neighbors: NeighborsUns;
   varm: Record<string, { shape: [number, number]; data: Float32Array }>;
+  /** Paths of the input that these results make stale, left out of the export. */
+  drop: string[];
   pca: PcaUns;
   rankGenesGroups: RankGenesGroups;
 }
@@ -96,7 +98,9 @@ export function scanpyResults(ds: Dataset, r: PipelineResult, params: PipelinePa
     varm: mainVar ? { PCs: { shape: [ds.var.index.length, kPcs], data: loadings } } : {},
     pca: { variance: r.pca.variance, varianceRatio: r.pca.varianceRatio },
     neighbors: { nNeighbors: params.neighbors.nNeighbors, method: 'umap', metric: 'euclidean', useRep: rep, randomState: params.leiden.seed },
-    rankGenesGroups: rankGenesGroups(r.markers, r.geneNames, 'leiden', params.markers.method),
+    rankGenesGroups: rankGenesGroups(r.markers, r.geneNames, 'leiden', params.markers.method, r.countsKey),
+    // The file's own loadings belong to another PCA (a Seurat object's, say) when ours ran on raw/X's genes.
+    drop: mainVar ? [] : ['varm/PCs'],
   };
 }
 

@@ -484,7 +484,7 @@ export class AnalysisSession {
       obsm,
       session,
       colors,
-      ...(run ? { var: run.var, varm: run.varm, pca: run.pca, obsp: run.obsp, neighbors: run.neighbors, rankGenesGroups: run.rankGenesGroups } : {}),
+      ...(run ? { var: run.var, varm: run.varm, drop: run.drop, pca: run.pca, obsp: run.obsp, neighbors: run.neighbors, rankGenesGroups: run.rankGenesGroups } : {}),
     };
     // Loaded here, not at the top: the CLI uses this class and cannot load the browser runtime's wasm URLs.
     const { writeScratchFile } = await import('./h5-browser-runtime.ts');

@@ -26,6 +26,8 @@ export interface H5adResults {
   neighbors?: NeighborsUns;
   /** varm arrays ([n_vars, k]; PCs) and uns/pca of the PCA that gave X_pca. */
   varm?: Record<string, { shape: [number, number]; data: Float32Array }>;
+  /** Paths of the input that the results make stale (varm/PCs of another PCA): not carried over. */
+  drop?: string[];
   pca?: PcaUns;
   rankGenesGroups?: RankGenesGroups;
   /** #rrggbb by category name for columns coloured by the user (the rest get the default palette). */
@@ -83,12 +85,14 @@ export async function writeWithResults(lib: H5Lib, input: string | H5File, ds: D
     ...Object.keys(colors).map((c) => `uns/${c}_colors`),
     ...(r.rankGenesGroups ? ['uns/rank_genes_groups'] : []),
     ...(r.session ? [`uns/${SESSION_KEY}`] : []),
+    ...(r.drop ?? []),
   ]);
   const fixes = new TypeFixes();
   const f = new lib.File(out, 'w');
   let skipped: string[];
   try {
     skipped = copyTree(src, f, (p) => replaced.has(p), fixes, { skipped: [], maxBytes: inputBytes ? inputBytes * GZIP_MAX_RATIO : undefined }).skipped;
+    for (const p of r.drop ?? []) if (src.get(p)) skipped.push(`${p}: from the input's own analysis, which these results replace`);
     const group = (name: string) => {
       if (!f.keys().includes(name)) encode(f.create_group(name), 'dict', '0.1.0');
       return f.get(name) as H5Group;
