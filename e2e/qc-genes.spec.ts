@@ -28,3 +28,14 @@ test('QC tab on a CELLxGENE-style file: 13 MT- genes from var/feature_name, pct_
   // The obs panel lists scanpy's columns, and pct_counts_mt colours the cells like any column.
   await expect(page.getByTestId('obs-panel')).toContainText('pct_counts_mt');
 });
+
+test('QC tab on a file without counts (pbmc68k_reduced: log-normalised raw/X) says its metrics are not counts', async ({ page }, info) => {
+  test.setTimeout(5 * 60_000);
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(new URL('../../shared/data/pbmc68k_reduced.h5ad', import.meta.url).pathname);
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await runPipeline(page);
+  await showTab(page, 'qc');
+  await expect(page.getByTestId('qc-not-counts')).toContainText('no raw counts: these metrics come from the log-normalised values in raw/X');
+  await page.getByTestId('qc-panel').screenshot({ path: info.outputPath('qc-log-normalised.png') });
+});

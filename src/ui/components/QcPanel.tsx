@@ -173,6 +173,11 @@ export function QcPanel() {
           {report.qcGenes.summary}.
         </p>
       )}
+      {report.input?.kind === 'log' && (
+        <p className="small warn" data-testid="qc-not-counts">
+          This file has no raw counts: these metrics come from the log-normalised values in {report.input.key}. n_genes_by_counts (genes detected) is the same either way; total_counts and the pct_counts columns are sums of log1p values, so their ranges and the thresholds suggested for them are not those of counts.
+        </p>
+      )}
       {!drawn && (
         <div className="qc-starting muted" role="status" data-testid="qc-starting">
           <span className="spinner" aria-hidden="true" /> Starting the QC plots…
