@@ -95,3 +95,15 @@ test('legend and plot agree through rename, hide, merge and reload', async ({ pa
   const restored = await expectLegendMatchesPlot(page);
   expect(restored).toEqual(merged);
 });
+
+test("a column the file colours (scanpy's uns/bulk_labels_colors) is drawn in the file's colours, legend and plot alike", async ({ page }, info) => {
+  await page.goto('/');
+  await page.getByTestId('demo').click();
+  await expect(page.getByTestId('n-obs')).toHaveText('700');
+  await page.getByTestId('color-select').selectOption('bulk_labels');
+  await expect(page.getByTestId('legend-item')).toHaveCount(10);
+  const l = await expectLegendMatchesPlot(page);
+  // anndata: uns["bulk_labels_colors"] is matplotlib's tab10 in category order (scanpy's own palette differs from the third colour on).
+  expect([l['CD4+/CD25 T Reg'].hex, l['CD4+/CD45RO+ Memory'].hex, l['CD34+'].hex, l.Dendritic.hex]).toEqual(['#1f77b4', '#2ca02c', '#7f7f7f', '#17becf']);
+  await page.screenshot({ path: info.outputPath('file-colours.png') });
+});

@@ -31,6 +31,8 @@ export interface DatasetParts {
   savedSession?: string | null;
   /** scanpy's uns/rank_genes_groups, read on demand. */
   storedMarkers?: () => StoredMarkers | null;
+  /** Category name -> #rrggbb of the categorical obs columns the file colours (uns/<column>_colors). */
+  categoryColors?: Record<string, Record<string, string>>;
   close(): void;
   /** The files, when a pool worker may open them itself (Dataset.sources). */
   sources?: SourceFile[] | null;
@@ -54,6 +56,7 @@ export class AssembledDataset implements Dataset {
   countsReason: string;
   readonly embeddings: EmbeddingInfo[];
   readonly savedSession: string | null;
+  readonly categoryColors: Record<string, Record<string, string>>;
   readonly sources: SourceFile[] | null;
   private readonly readers = new Map<string, MatrixPart & { reader: CheckedReader }>();
   private readonly computed = new ComputedResults(this);
@@ -68,6 +71,7 @@ export class AssembledDataset implements Dataset {
     this.nVars = parts.var.index.length;
     this.embeddings = parts.embeddings;
     this.savedSession = parts.savedSession ?? null;
+    this.categoryColors = { ...parts.categoryColors };
     this.sources = parts.sources ?? null;
     if (this.nObs === 0) throw new DatasetError('no-cells', this.fileName, 'the file holds no cells (obs is empty)');
     for (const raw of parts.matrices) {
@@ -175,6 +179,8 @@ export class AssembledDataset implements Dataset {
 
   setColumn(c: Column): void {
     this.computed.setColumn(c);
+    // A column computed here (leiden again) is not the one the file's colours were for.
+    delete this.categoryColors[c.name];
   }
 
   addEmbedding(e: Embedding): void {

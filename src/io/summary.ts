@@ -9,6 +9,8 @@ export interface ColumnSummary {
   n_missing: number;
   /** Categorical columns: category -> number of cells, in category order. */
   categories?: Record<string, number>;
+  /** Category -> #rrggbb where the file colours the column (uns/<column>_colors). */
+  colors?: Record<string, string>;
   n_unique?: number;
   min?: number;
   max?: number;
@@ -59,7 +61,7 @@ export function summarize(ds: Dataset): DatasetSummary {
     counts_reason: ds.countsReason,
     analysis_input: expressionInput(ds),
     matrices: ds.matrices.map((m) => ({ key: m.key, encoding: m.encoding, dtype: m.dtype, shape: [m.nRows, m.nCols], nnz: matrixNnz(ds, m), content: m.content, notes: m.notes })),
-    obs: Object.fromEntries(ds.obs.columns.map((c) => [c.name, summarizeColumn(c)])),
+    obs: Object.fromEntries(ds.obs.columns.map((c) => [c.name, withColors(summarizeColumn(c), ds.categoryColors?.[c.name])])),
     var_columns: ds.var.columns.map((c) => c.name),
     var_text_columns: textColumns(ds.var.columns),
     obsm: Object.fromEntries(ds.embeddings.map((e) => [e.key, e.shape])),
@@ -89,6 +91,10 @@ function matrixNnz(ds: Dataset, m: MatrixInfo): number | null {
   });
   m.nnz = nnz;
   return nnz;
+}
+
+function withColors(s: ColumnSummary, colors: Record<string, string> | undefined): ColumnSummary {
+  return colors && s.categories ? { ...s, colors } : s;
 }
 
 export function summarizeColumn(c: Column): ColumnSummary {

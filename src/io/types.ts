@@ -147,6 +147,8 @@ export interface Dataset {
   addEmbedding(e: Embedding): void;
   /** A workspace scWeb saved in the file (an .h5ad's uns/scweb_session), unvalidated JSON; null when none. */
   savedSession?: string | null;
+  /** Category name -> #rrggbb of the file's categorical obs columns that it colours (scanpy's uns/<column>_colors). */
+  categoryColors?: Record<string, Record<string, string>>;
   /** Adds (or replaces) an obs column computed here, such as leiden or a QC metric. */
   setColumn(c: Column): void;
   /**

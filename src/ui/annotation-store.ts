@@ -336,7 +336,7 @@ export const useAnnotation = create<AnnotationState>((set, get) => {
         if (column.kind !== 'categorical') throw new Error(`"${from}" is not categorical`);
         // The labels start in the colours their column is drawn in (the hand labels' own when restarting from them).
         const cur = get().labels;
-        const labels = labelsFrom(column.codes, column.categories, from === USER_LABEL && cur ? cur.colors : categoryColorMap(column.categories));
+        const labels = labelsFrom(column.codes, column.categories, from === USER_LABEL && cur ? cur.colors : categoryColorMap(column.categories, useApp.getState().summary?.obs[from]?.colors));
         set({ labels, labelsFrom: from, past: [], future: [] });
         await pushLabels(labels);
       } catch (err) {

@@ -8,6 +8,7 @@ import type { H5Context } from '../h5/read.ts';
 import { H5T, attr, attrString, encodingType, getGroup, getNode, isDataset, readNumeric, shapeOf } from '../h5/read.ts';
 import { readCompoundField, readDataFrame } from './dataframe.ts';
 import { readSavedSession } from './session.ts';
+import { readCategoryColors } from './category-colors.ts';
 import { readStoredMarkers } from './stored-markers.ts';
 import type { MatrixReader } from './matrix.ts';
 import { H5CsrReader, H5DenseReader, LazyCscReader, toFloat32 } from './matrix.ts';
@@ -43,6 +44,7 @@ export function readH5adParts(ctx: H5Context, close: () => void): DatasetParts {
     embeddings: obsm.map(({ key, shape }) => ({ key, shape })),
     readEmbedding: (key) => readEmbedding(ctx, obsm, key),
     savedSession: readSavedSession(ctx),
+    categoryColors: readCategoryColors(ctx, obs.columns),
     storedMarkers: () => readStoredMarkers(ctx),
     close,
   };
