@@ -130,7 +130,8 @@ export function MarkersPanel() {
                     <td className="gene">{r.gene}</td>
                     <td>{r.score.toFixed(2)}</td>
                     <td>{Number.isFinite(r.logfc) ? r.logfc.toFixed(2) : '–'}</td>
-                    <td>{r.padj.toExponential(1)}</td>
+                    {/* A file's logreg markers carry no p-values (scanpy stores none for that method). */}
+                    <td>{Number.isFinite(r.padj) ? r.padj.toExponential(1) : '–'}</td>
                     <td>{Number.isFinite(r.pctIn) ? Math.round(r.pctIn * 100) : '–'}</td>
                     <td>{Number.isFinite(r.pctOut) ? Math.round(r.pctOut * 100) : '–'}</td>
                   </tr>
