@@ -95,3 +95,15 @@ test('a folder of samples picked with the folder picker: a 10x .h5 and a 10x fol
   await expect(page.getByTestId('samples')).toContainText('donorB/matrix.mtx.gz');
   await page.screenshot({ path: info.outputPath('folder.png'), fullPage: true });
 });
+
+test('files that share few genes: the inner join says so on top of the page, not only in the Dataset panel', async ({ page }, info) => {
+  await page.goto('/');
+  await drop(page, ['pbmc68k_reduced_with_counts.h5ad', 'compocyte_tcells_861x1011_counts.h5ad', 'scimilarity_test_1000x1000_counts_nolabels.h5ad'].map((f) => join(DATA, f)));
+  await expect(page.getByTestId('n-obs')).toHaveText('2,561');
+  const warning = page.getByTestId('open-warnings');
+  await expect(warning).toContainText(/^The files share only \d+ genes \(the join keeps .*\d+% of 765 in pbmc68k_reduced_with_counts\.h5ad/);
+  await expect(warning).toContainText('Genes in the Dataset panel');
+  await page.screenshot({ path: info.outputPath('few-shared-genes.png') });
+  await warning.getByRole('button', { name: 'dismiss' }).click();
+  await expect(warning).toHaveCount(0);
+});

@@ -331,3 +331,25 @@ describe.runIf(hasShared)('joined files without counts', () => {
     }
   });
 });
+
+describe('files that share few genes', () => {
+  it('the inner join says how little of each file it keeps and how to keep every gene; two files of one gene set say nothing', async () => {
+    const warnings: string[] = [];
+    const files = ['data/pbmc68k_reduced_with_counts.h5ad', 'data/compocyte_tcells_861x1011_counts.h5ad', 'data/scimilarity_test_1000x1000_counts_nolabels.h5ad'].map((p) => shared(p));
+    const ds = await openInputs(files, { onWarning: (m) => warnings.push(m) });
+    const n = ds.nVars;
+    ds.close();
+    expect(n).toBeLessThan(50);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`the files share only ${n} genes (the join keeps`);
+    expect(warnings[0]).toContain(`${Math.round((100 * n) / 765)}% of 765 in pbmc68k_reduced_with_counts.h5ad`);
+    expect(warnings[0]).toContain('compocyte_tcells_861x1011_counts.h5ad');
+    expect(warnings[0]).toContain('--join outer');
+    const quiet: string[] = [];
+    (await openInputs([shared('data/pbmc68k_reduced_with_counts.h5ad'), shared('data/pbmc68k_reduced_with_counts.h5ad')], { onWarning: (m) => quiet.push(m) })).close();
+    expect(quiet).toEqual([]);
+    const outer: string[] = [];
+    (await openInputs(files, { join: 'outer', onWarning: (m) => outer.push(m) })).close();
+    expect(outer).toEqual([]);
+  });
+});

@@ -449,11 +449,26 @@ export async function openConcat(groups: { label: string; files: SourceFile[] }[
     }
     throwIfAborted(opts.signal, groups[0]?.label ?? '');
     opts.onProgress?.(1, `joining ${groups.length} files`);
-    return new ConcatDataset(parts, opts.join ?? 'inner', { ensemblToSymbol: opts.ensemblToSymbol, layout: opts.layout });
+    const joined = new ConcatDataset(parts, opts.join ?? 'inner', { ensemblToSymbol: opts.ensemblToSymbol, layout: opts.layout });
+    const lost = joinLoss(joined);
+    if (lost) opts.onWarning?.(lost);
+    return joined;
   } catch (err) {
     for (const p of parts) p.ds.close();
     throw err;
   }
+}
+
+/** Below this share of a file's genes kept by the inner join, the user is told (files measuring different genes). */
+const JOIN_KEEPS_WARN = 0.5;
+
+/** A sentence when the inner join keeps few of some file's genes (a gene panel, another species, other gene ids), else null. */
+export function joinLoss(ds: ConcatDataset): string | null {
+  if (ds.concat.join !== 'inner') return null;
+  const low = ds.concat.parts.filter((p) => p.nVars > 0 && ds.nVars / p.nVars < JOIN_KEEPS_WARN);
+  if (!low.length) return null;
+  const pct = (p: { nVars: number }) => `${Math.round((100 * ds.nVars) / p.nVars)}% of ${p.nVars.toLocaleString('en-US')}`;
+  return `the files share only ${ds.nVars.toLocaleString('en-US')} genes (the join keeps ${low.map((p) => `${pct(p)} in ${p.fileName}`).join(', ')}); the outer join keeps every gene, 0 where a file lacks one (the app: Genes in the Dataset panel; scweb: --join outer), or check that the files measure the same genes (one species, one kind of gene id)`;
 }
 
 /** A pool worker's copy of a joined dataset: the same files, split as the layout says, joined the same way. */

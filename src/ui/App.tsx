@@ -120,6 +120,9 @@ export function App() {
   }, [detectBackend]);
   const note = useSession((s) => s.note);
   const exportNote = useAnnotation((s) => s.exportNote);
+  const warnings = useApp((s) => s.warnings);
+  // Dismissed here, still listed in the Dataset panel.
+  const [dismissedWarnings, setDismissedWarnings] = useState<string[] | null>(null);
   const last = useSession((s) => s.last);
   const drawer = useView((s) => s.drawer);
   return (
@@ -148,6 +151,18 @@ export function App() {
             Start fresh
           </button>
           <button className="link" onClick={() => useSession.setState({ note: null })} aria-label="dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      {warnings.length > 0 && warnings !== dismissedWarnings && summary && (
+        // What opening the files left out or could not do (an inner join keeping few genes, files
+        // skipped): on show, not only in the Dataset panel.
+        <div className="note warn-note" role="status" data-testid="open-warnings">
+          {warnings.map((w) => (
+            <span key={w}>{w.charAt(0).toUpperCase() + w.slice(1)}. </span>
+          ))}
+          <button className="link" onClick={() => setDismissedWarnings(warnings)} aria-label="dismiss">
             ×
           </button>
         </div>
