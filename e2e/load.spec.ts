@@ -85,3 +85,15 @@ test('a file that makes HDF5 loop: the worker is replaced, the error names the f
   await expect(page.getByTestId('legend-item')).toHaveCount(10);
   await page.screenshot({ path: info.outputPath('hdf5-stuck-worker-replaced.png'), fullPage: true });
 });
+
+test('a label column stored as plain strings (scVI.jl, Julia) is a categorical: legend with counts, markers by it', async ({ page }, info) => {
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(fileURLToPath(new URL('../../shared/data/scvijl_pbmc_7480x200_counts.h5ad', import.meta.url)));
+  await expect(page.getByTestId('n-obs')).toHaveText('7,480');
+  await expect(page.getByTestId('obs-cell_type')).toContainText('8 categories');
+  await page.getByTestId('color-select').selectOption('cell_type');
+  await expect(page.getByTestId('legend-item')).toHaveCount(8);
+  await expect(page.getByTestId('legend-item').filter({ hasText: 'CD8+ T-cells' })).toContainText('2,740');
+  await expect(page.getByTestId('markers-groupby').locator('option', { hasText: 'cell_type' })).toHaveCount(1);
+  await page.screenshot({ path: info.outputPath('plain-string-labels.png') });
+});

@@ -95,7 +95,9 @@ describe('mapping within a dataset', () => {
   it('takes a plain-string label column (scVI.jl PBMC cell_type) and reports held-out accuracy', async () => {
     const { DEFAULT_MAP_PARAMS, mapWithin } = await import('../src/analysis/mapping.ts');
     const ds = await openPaths([shared('data/scvijl_pbmc_7480x200_counts.h5ad')]);
-    expect(ds.obs.columns.find((c) => c.name === 'cell_type')?.kind).toBe('string');
+    // Stored as plain strings; read as anndata's strings_to_categoricals makes them (8 labels).
+    const col = ds.obs.columns.find((c) => c.name === 'cell_type');
+    expect(col?.kind === 'categorical' && col.categories).toEqual(['B-cells', 'CD4+ T-cells', 'CD8+ T-cells', 'Erythrocytes', 'HSC', 'Monocytes', 'NA', 'NK cells']);
     const { columns, report } = await mapWithin(ds, { ...DEFAULT_MAP_PARAMS, method: 'knn', labelColumn: 'cell_type', reference: 'half', embedding: 'pca', k: 10, weighted: true, minConfidence: 0, seed: 0 });
     console.log(`scVI.jl PBMC cell_type 50/50: accuracy ${report.accuracy!.toFixed(3)}, macro-F1 ${report.macroF1!.toFixed(3)}`);
     // 32 cells are labelled "NA": missing, so neither reference nor query.

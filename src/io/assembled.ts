@@ -1,5 +1,6 @@
 // One Dataset implementation for every format: readers hand over their parts (frames, matrix
 // readers, embedding loaders) and this checks shapes, judges each matrix and picks the counts.
+import { stringsToCategorical } from './columns.ts';
 import { CheckedReader } from './checked-reader.ts';
 import { ComputedResults } from './computed-results.ts';
 import { DatasetError } from './errors.ts';
@@ -65,7 +66,8 @@ export class AssembledDataset implements Dataset {
     this.fileName = parts.fileName;
     this.format = parts.format;
     this.formatDetail = parts.formatDetail;
-    this.obs = parts.obs;
+    // Plain-string labels (a Julia or R writer's cell_type) get a legend and group markers like any categorical.
+    this.obs = { ...parts.obs, columns: parts.obs.columns.map((c) => (c.kind === 'string' ? stringsToCategorical(c) : c)) };
     this.var = parts.var;
     this.nObs = parts.obs.index.length;
     this.nVars = parts.var.index.length;
