@@ -15,5 +15,9 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--no-scale=1'], [], ['no-scale'])).toThrow(/--no-scale takes no value/);
     expect(() => parseArgs(['--out'], ['out'])).toThrow(/--out needs a value/);
     expect(() => parseArgs(['--bogus', 'x'], ['out'])).toThrow(UsageError);
+    expect(() => parseArgs(['--bogus', 'x'], ['out'])).toThrow(/^unknown option --bogus$/);
+    // A typo names the option meant.
+    expect(() => parseArgs(['--resolutoin', '1'], ['resolution', 'out'], ['no-scale'])).toThrow('unknown option --resolutoin (did you mean --resolution?)');
+    expect(() => parseArgs(['--no-scael'], ['out'], ['no-scale'])).toThrow('(did you mean --no-scale?)');
   });
 });

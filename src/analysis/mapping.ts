@@ -106,8 +106,11 @@ export function isMissingLabel(label: string): boolean {
 /** A label column as categories; missing-value spellings ("", NA, nan, ...) become missing (code -1). */
 export function labelColumn(ds: Dataset, name: string): CategoricalColumn {
   const col = ds.obs.columns.find((c) => c.name === name);
-  if (!col) throw new Error(`no obs column "${name}"`);
-  if (col.kind === 'numeric') throw new Error(`"${name}" holds numbers, not labels; pick a categorical or text column`);
+  if (!col) {
+    const labels = ds.obs.columns.filter((c) => c.kind !== 'numeric').map((c) => c.name);
+    throw new Error(`${ds.fileName}: no obs column "${name}" (its label columns: ${labels.join(', ') || 'none'})`);
+  }
+  if (col.kind === 'numeric') throw new Error(`${ds.fileName}: "${name}" holds numbers, not labels; pick a categorical or text column`);
   const cat = col.kind === 'categorical' ? col : categoricalFromStrings(name, col.values);
   const kept = cat.categories.filter((c) => !isMissingLabel(c));
   if (kept.length === cat.categories.length) return cat;

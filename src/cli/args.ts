@@ -24,12 +24,38 @@ export function parseArgs(argv: string[], valueFlags: string[], switches: string
       flags.set(name, 'true');
       continue;
     }
-    if (!valueFlags.includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (!valueFlags.includes(name)) {
+      const near = closest(name, [...valueFlags, ...switches]);
+      throw new UsageError(`unknown option --${name}${near ? ` (did you mean --${near}?)` : ''}`);
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     flags.set(name, value);
   }
   return { positionals, flags };
+}
+
+/** The option within two edits of a mistyped one (a transposition counts as one), if any. */
+function closest(name: string, known: string[]): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
 
 export function intFlag(p: Parsed, name: string, dflt: number): number {

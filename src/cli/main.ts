@@ -67,7 +67,8 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     if (err instanceof UsageError) {
-      console.error(`scweb: ${err.message}\n\n${USAGE}`);
+      // The usage first and the mistake last, where the terminal leaves the eye.
+      console.error(`${USAGE}\nscweb: ${err.message}`);
       return 2;
     }
     // Analysis refusals (too few shared genes, no counts, ...) are plain Errors meant for the user.
