@@ -64,6 +64,9 @@ test('analyse, label and share the demo; a second browser opens the link read-on
   await expect(page.getByTestId('my-links')).toHaveCount(0);
   await other.goto(link);
   await expect(other.getByTestId('error')).toContainText('there is no such share');
+  // Cut short when copied: the app says so (the server answers 404 with the app, not a line of JSON).
+  await other.goto(link.slice(0, link.indexOf('/s/') + 12));
+  await expect(other.getByTestId('error')).toContainText('this is not a whole share link');
 });
 
 test('the dialog counts the genes the snapshot holds; the viewer keeps the embedding names and says a left-out gene is not in the share; Revoke in full', async ({ page, browser }, info) => {

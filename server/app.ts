@@ -58,8 +58,10 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
       },
     });
     app.get<{ Params: { id: string } }>('/s/:id', (request, reply) => {
-      if (!isShareId(request.params.id)) throw new HttpError(404, 'not a share link');
       reply.header('Cache-Control', 'no-cache');
+      // A link cut short or mistyped is still answered with the app (status 404), which says what
+      // is wrong with it, rather than with a line of JSON; the id never reaches the file system.
+      if (!isShareId(request.params.id)) reply.code(404);
       return reply.sendFile('index.html', { cacheControl: false });
     });
   } else {

@@ -34,7 +34,11 @@ describe('scweb serve: the app and its headers', () => {
     expect((await app.inject('/')).body).toBe(INDEX);
     const asset = await app.inject('/assets/index-abc.js');
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    expect((await app.inject('/s/..%2F..%2Fpackage.json')).statusCode).toBe(404);
+    // Not a share id (cut short, or a path): 404 with the app, which says so; never another file.
+    for (const bad of ['/s/..%2F..%2Fpackage.json', '/s/doesnotexist123']) {
+      const res = await app.inject(bad);
+      expect([res.statusCode, res.body]).toEqual([404, INDEX]);
+    }
     expect((await app.inject('/assets/..%2F..%2Fpackage.json')).statusCode).toBe(404);
   });
 

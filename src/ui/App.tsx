@@ -110,7 +110,8 @@ export function App() {
     void detectBackend();
     // A shared link opens read-only; otherwise the last session comes back.
     const remote = urlParam(location);
-    if (shareRoute(location)) void openShareFromLocation();
+    // A /s/ path that is no whole share link gets its own message there too.
+    if (shareRoute(location) || location.pathname.startsWith('/s/')) void openShareFromLocation();
     else if (remote) void useApp.getState().openUrl(remote);
     else void resumeLastSession();
     // A key pasted into the link (or a corrected one) changes only the fragment: no reload.

@@ -33,7 +33,10 @@ export function urlParam(loc: { search: string }): string | null {
 
 export async function openShareFromLocation(): Promise<void> {
   const route = shareRoute(location);
-  if (!route) return;
+  if (!route) {
+    if (location.pathname.startsWith('/s/')) fail('this is not a whole share link (it is cut short or mistyped): ask the sender for the whole link');
+    return;
+  }
   const base = `${location.origin}/api/shares/${route.id}`;
   let res: Response;
   try {
