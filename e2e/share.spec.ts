@@ -58,6 +58,8 @@ test('analyse, label and share the demo; a second browser opens the link read-on
   await expect(other.getByTestId('error')).toContainText('the link has no key');
   await other.goto(`${bare}#k=${'A'.repeat(43)}`);
   await expect(other.getByTestId('error')).toContainText('the key in the link does not open this share');
+  // Nothing opened: nothing to download or copy.
+  await expect(other.getByTestId('viewer-download')).toHaveCount(0);
 
   // Revoked by its owner: the link says there is no such share.
   await page.getByTestId('revoke-link').click();

@@ -295,6 +295,8 @@ export const useApp = create<AppState>((set, get) => ({
   async openShare(share) {
     set({ viewer: share });
     await openWith({ type: 'open-url', url: share.snapshotUrl, key: share.key, name: share.name }, share.name, () => afterOpenShare?.());
+    // A share that did not open (a wrong key) offers nothing to download or copy.
+    if (get().viewer === share && get().error && !get().summary) set({ viewer: null });
   },
 
   async loadDemo() {
