@@ -75,6 +75,9 @@ describe('downloads are named after the dataset and what they hold', () => {
     expect(annotationCsvColumns(cols)).toEqual({ columns: ['leiden', 'predicted_bulk_labels', 'predicted_bulk_labels_confidence'], main: 'predicted_bulk_labels' });
     expect(annotationCsvColumns([...cols, 'user_label']).main).toBe('user_label');
     expect(annotationCsvColumns(['leiden']).main).toBe('leiden');
+    // CellTypist's columns, as its own CSV has them; the vote is the label when there is one.
+    expect(annotationCsvColumns(['cell_type', 'predicted_labels', 'conf_score'])).toEqual({ columns: ['predicted_labels', 'conf_score'], main: 'predicted_labels' });
+    expect(annotationCsvColumns(['leiden', 'predicted_labels', 'conf_score', 'over_clustering', 'majority_voting'])).toEqual({ columns: ['leiden', 'predicted_labels', 'conf_score', 'over_clustering', 'majority_voting'], main: 'majority_voting' });
     expect(annotationCsvName('pbmc68k_reduced_with_counts.h5ad', 'user_label')).toBe('pbmc68k_reduced_with_counts_user_label_annotations.csv');
     expect(annotationCsvName('a.h5ad', null)).toBe('a_annotations.csv');
   });

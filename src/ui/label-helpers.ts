@@ -10,10 +10,14 @@ export const USER_LABEL = 'user_label';
  * and its confidence, not only the last) and the hand labels; `main`, the one its file is named
  * after: the hand labels, else the last mapping, else the clusters.
  */
+const CELLTYPIST_COLUMN = /(^|_)(conf_score|over_clustering|majority_voting)$/;
+
 export function annotationCsvColumns(names: string[]): { columns: string[]; main: string | null } {
-  const predicted = names.filter((n) => n.startsWith('predicted_'));
+  // Label transfer's predicted_<label>* and CellTypist's columns (predicted_labels, conf_score,
+  // over_clustering, majority_voting, each behind its prefix), as CellTypist's own CSV has them.
+  const predicted = names.filter((n) => n.startsWith('predicted_') || CELLTYPIST_COLUMN.test(n));
   const columns = ['leiden', ...predicted, USER_LABEL].filter((c) => names.includes(c));
-  const labels = predicted.filter((n) => !n.endsWith('_confidence') && !n.endsWith('_split'));
+  const labels = predicted.filter((n) => !n.endsWith('_confidence') && !n.endsWith('_split') && !/(^|_)(conf_score|over_clustering)$/.test(n));
   const main = names.includes(USER_LABEL) ? USER_LABEL : labels.length ? labels[labels.length - 1] : columns.includes('leiden') ? 'leiden' : null;
   return { columns, main };
 }
