@@ -31,7 +31,7 @@ async function analyse(browser: Browser, info: TestInfo, file: string, threads: 
     // pool is stopped, the steps before are kept, and the next run starts fresh workers.
     await page.getByTestId('run-analysis').click();
     await expect(page.getByTestId('step-umap')).toHaveAttribute('data-state', 'running', { timeout: 5 * 60_000 });
-    await page.getByTestId('cancel-analysis').click();
+    await page.getByTestId('cancel-analysis').click({ timeout: 10_000 });
     await expect(page.getByTestId('step-umap')).toHaveAttribute('data-state', /cancelled|not-run/);
     await expect(page.getByTestId('step-neighbors')).toHaveAttribute('data-state', /done|cached/);
   }

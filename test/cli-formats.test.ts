@@ -47,6 +47,12 @@ describe('scweb on 10x inputs', () => {
     if (hasPythonAnndata()) expect(readWithAnndata(out).rank_genes_groups?.params.groupby).toBe('leiden');
   }, 180_000);
 
+  it('inspect names an mtx folder by its folder, not by its matrix file', () => {
+    const r = scweb('inspect', TENX_MTX);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).file).toBe('v3_filtered_feature_bc_matrix/matrix.mtx.gz');
+  });
+
   it('annotate takes an mtx-folder query and writes CSV and .h5ad', () => {
     // A labelled reference with the query's genes: the 10x .h5 clustered by analyze.
     const ref = join(dir, 'tenx-ref.h5ad');

@@ -65,6 +65,9 @@ describe('downloads are named after the dataset and what they hold', () => {
   it('dataset = the file name without its extension', () => {
     expect(datasetStem('pbmc68k_reduced_with_counts.h5ad')).toBe('pbmc68k_reduced_with_counts');
     expect(datasetStem('matrix.mtx.gz')).toBe('matrix');
+    // A folder's matrix is named by its folder; GEO's prefixed matrix by its own name.
+    expect(datasetStem('v3_filtered_feature_bc_matrix/matrix.mtx.gz')).toBe('v3_filtered_feature_bc_matrix');
+    expect(datasetStem('geo/GSM1_matrix.mtx.gz')).toBe('GSM1_matrix');
     expect(datasetStem('my cells (v2).h5')).toBe('my_cells_v2');
     expect(datasetStem(undefined)).toBe('scweb');
     expect(exportName('pbmc.h5ad', ['leiden', 'markers', 'wilcoxon'], 'csv')).toBe('pbmc_leiden_markers_wilcoxon.csv');

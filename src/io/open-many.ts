@@ -16,9 +16,10 @@ export type OpenManyOptions = OpenOptions & Omit<ConcatOptions, 'layout'>;
 
 export async function openMany(files: PickedFile[], getRuntime: () => Promise<H5Runtime>, opts: OpenManyOptions = {}): Promise<Dataset> {
   const { groups, ignored } = groupFiles(files);
-  if (groups.length === 1) return openDataset(groups[0].files.map((i) => files[i].source), getRuntime, opts);
-  if (ignored.length) opts.onWarning?.(`left out (not a dataset file): ${ignored.join(', ')}`);
+  // A folder's matrix.mtx.gz is named with its folder (sampleC/matrix.mtx.gz), alone or joined.
   const names = displayNames(files, groups);
+  if (groups.length === 1) return openDataset(groups[0].files.map((i) => ({ ...files[i].source, name: names[i] })), getRuntime, opts);
+  if (ignored.length) opts.onWarning?.(`left out (not a dataset file): ${ignored.join(', ')}`);
   const named = groups.map((g) => ({ label: g.label, files: g.files.map((i) => ({ ...files[i].source, name: names[i] })) }));
   return openConcat(named, (fs, o) => openDataset(fs, getRuntime, o), opts);
 }

@@ -425,7 +425,9 @@ async function openUrl(id: number, url: string, key: Uint8Array | undefined, nam
 
 /** The input's name without its extension, for files we write from it; saving a saved analysis again keeps one suffix. */
 function outputStem(): string {
-  return requireDataset().fileName.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
+  // A folder's matrix.mtx.gz (sampleC/matrix.mtx.gz) is named by its folder.
+  const name = requireDataset().fileName.replace(/^(?:.*[\\/])?([^\\/]+)[\\/]matrix\.mtx(\.gz)?$/i, '$1').replace(/^.*[\\/]/, '');
+  return name.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
 }
 
 function requireGrn(): GrnSession {
