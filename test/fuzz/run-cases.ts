@@ -1,5 +1,5 @@
 // Runs every case of a fuzz manifest (make_variants.py) through the three ways a file is used: the
-// worker's open path (openDataset with an HDF5 runtime, here Node's), `scweb inspect` (the CLI's
+// worker's open path (openMany with an HDF5 runtime, here Node's), `scweb inspect` (the CLI's
 // main, so its one-line error handling too) and the analysis pipeline `scweb analyze` runs. Prints
 // one JSON line per case; run in a child process so a hang or a blow-up is caught by the parent,
 // with the last "start" line saying which case it was.
@@ -9,9 +9,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_PARAMS, Pipeline } from '../../src/analysis/pipeline.ts';
 import { main } from '../../src/cli/main.ts';
 import { DatasetError } from '../../src/io/errors.ts';
-import { nodeH5Runtime } from '../../src/io/h5/node-runtime.ts';
-import { nodeSources } from '../../src/io/node.ts';
-import { openDataset } from '../../src/io/open.ts';
+import { openInputs } from '../../src/io/node.ts';
 import { summarize } from '../../src/io/summary.ts';
 import type { Dataset } from '../../src/io/types.ts';
 
@@ -94,7 +92,7 @@ async function runCase(c: FuzzCase): Promise<CaseResult> {
   const before = maxRssMB();
   let ds: Dataset | undefined;
   const open = await timed(async () => {
-    ds = await openDataset(await nodeSources(c.paths), nodeH5Runtime);
+    ds = await openInputs(c.paths);
     summarize(ds);
   });
   const insp = await inspect(c.paths);
