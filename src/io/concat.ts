@@ -463,7 +463,7 @@ export async function openConcat(groups: { label: string; files: SourceFile[] }[
 const JOIN_KEEPS_WARN = 0.5;
 
 /** A sentence when the inner join keeps few of some file's genes (a gene panel, another species, other gene ids), else null. */
-export function joinLoss(ds: ConcatDataset): string | null {
+function joinLoss(ds: ConcatDataset): string | null {
   if (ds.concat.join !== 'inner') return null;
   const low = ds.concat.parts.filter((p) => p.nVars > 0 && ds.nVars / p.nVars < JOIN_KEEPS_WARN);
   if (!low.length) return null;

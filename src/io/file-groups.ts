@@ -56,6 +56,17 @@ function baseOf(path: string): string {
 }
 
 /**
+ * The name a dataset goes by in file names written from it: its file's name, or for a folder's
+ * matrix (sampleC/matrix.mtx.gz, as openMany names it) the folder's. GEO's prefixed matrices
+ * (GSM1_matrix.mtx.gz) keep their own name.
+ */
+export function datasetBaseName(fileName: string): string {
+  const parts = fileName.replace(/\\/g, '/').split('/');
+  const base = parts[parts.length - 1];
+  return parts.length > 1 && /^matrix\.mtx(\.gz)?$/i.test(base) ? parts[parts.length - 2] : base;
+}
+
+/**
  * The files as datasets, in the order their first file comes. Nothing recognised gives one group
  * of every file, so the reader's own error names what is wrong. A file given loose that belongs to
  * no dataset is an error naming it; inside a folder it is left out (`ignored`).

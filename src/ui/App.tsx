@@ -28,7 +28,7 @@ import { useShortcuts } from './shortcuts.ts';
 import { useApp } from './store.ts';
 import { useView, type Tab } from './view-store.ts';
 import { resumeLastSession, startFresh, useSession } from './session/autosave.ts';
-import { openShareFromLocation, shareRoute, urlParam } from './share/viewer.ts';
+import { isSharePath, openShareFromLocation, shareRoute, urlParam } from './share/viewer.ts';
 import { ViewerBanner } from './components/ViewerBanner.tsx';
 import { RunReport } from './components/RunReport.tsx';
 
@@ -110,8 +110,7 @@ export function App() {
     void detectBackend();
     // A shared link opens read-only; otherwise the last session comes back.
     const remote = urlParam(location);
-    // A /s/ path that is no whole share link gets its own message there too.
-    if (shareRoute(location) || location.pathname.startsWith('/s/')) void openShareFromLocation();
+    if (isSharePath(location)) void openShareFromLocation();
     else if (remote) void useApp.getState().openUrl(remote);
     else void resumeLastSession();
     // A key pasted into the link (or a corrected one) changes only the fragment: no reload.

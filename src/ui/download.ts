@@ -1,4 +1,6 @@
 // Saves a Blob as a file through a temporary link (no server involved).
+import { datasetBaseName } from '../io/file-groups.ts';
+
 export function download(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -12,9 +14,7 @@ export function download(name: string, blob: Blob): void {
 
 /** The dataset's name for file names: its file name without the extension (`.h5ad`, `.mtx.gz`, ...). */
 export function datasetStem(fileName: string | null | undefined): string {
-  // A folder's matrix (sampleC/matrix.mtx.gz, GEO's GSM1_matrix.mtx.gz keeps its own name) is named by its folder.
-  const parts = (fileName ?? '').split(/[\\/]/);
-  const base = parts.length > 1 && /^matrix\.mtx(\.gz)?$/i.test(parts[parts.length - 1]) ? parts[parts.length - 2] : (parts.pop() ?? '');
+  const base = datasetBaseName(fileName ?? '');
   const stem = base.replace(/\.(gz|bz2|zst)$/i, '').replace(/\.[A-Za-z0-9]{1,5}$/, '');
   return fileSafe(stem) || 'scweb';
 }

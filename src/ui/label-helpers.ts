@@ -5,19 +5,22 @@ import { exportName } from './download.ts';
 
 export const USER_LABEL = 'user_label';
 
+/** CellTypist's columns behind any prefix (predicted_labels is a predicted_ column already). */
+const CELLTYPIST_COLUMN = /(^|_)(conf_score|over_clustering|majority_voting)$/;
+/** Annotation columns that are not labels: confidences, the half split, the over-clustering. */
+const NOT_LABELS = /(_confidence|_split|(^|_)conf_score|(^|_)over_clustering)$/;
+
 /**
  * The columns of the annotations CSV: leiden, every mapping made in this session (predicted_<col>
  * and its confidence, not only the last) and the hand labels; `main`, the one its file is named
  * after: the hand labels, else the last mapping, else the clusters.
  */
-const CELLTYPIST_COLUMN = /(^|_)(conf_score|over_clustering|majority_voting)$/;
-
 export function annotationCsvColumns(names: string[]): { columns: string[]; main: string | null } {
   // Label transfer's predicted_<label>* and CellTypist's columns (predicted_labels, conf_score,
   // over_clustering, majority_voting, each behind its prefix), as CellTypist's own CSV has them.
   const predicted = names.filter((n) => n.startsWith('predicted_') || CELLTYPIST_COLUMN.test(n));
   const columns = ['leiden', ...predicted, USER_LABEL].filter((c) => names.includes(c));
-  const labels = predicted.filter((n) => !n.endsWith('_confidence') && !n.endsWith('_split') && !/(^|_)(conf_score|over_clustering)$/.test(n));
+  const labels = predicted.filter((n) => !NOT_LABELS.test(n));
   const main = names.includes(USER_LABEL) ? USER_LABEL : labels.length ? labels[labels.length - 1] : columns.includes('leiden') ? 'leiden' : null;
   return { columns, main };
 }

@@ -1,6 +1,7 @@
 // The data worker: opens files, answers requests for columns and embeddings, reports progress and
 // honours cancel. A failed open leaves the current dataset untouched.
 import { MAX_CATEGORIES_FOR_STRINGS, categoricalFromStrings } from '../io/columns.ts';
+import { datasetBaseName } from '../io/file-groups.ts';
 import { DatasetError, toErrorInfo } from '../io/errors.ts';
 import { openMany } from '../io/open-many.ts';
 import { fromBlob } from '../io/source.ts';
@@ -425,9 +426,7 @@ async function openUrl(id: number, url: string, key: Uint8Array | undefined, nam
 
 /** The input's name without its extension, for files we write from it; saving a saved analysis again keeps one suffix. */
 function outputStem(): string {
-  // A folder's matrix.mtx.gz (sampleC/matrix.mtx.gz) is named by its folder.
-  const name = requireDataset().fileName.replace(/^(?:.*[\\/])?([^\\/]+)[\\/]matrix\.mtx(\.gz)?$/i, '$1').replace(/^.*[\\/]/, '');
-  return name.replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
+  return datasetBaseName(requireDataset().fileName).replace(/\.(h5ad|h5|mtx(\.gz)?)$/i, '').replace(/_scweb$/, '');
 }
 
 function requireGrn(): GrnSession {

@@ -8,6 +8,11 @@ import { useApp } from '../store.ts';
 
 const ROUTE = /^\/s\/([A-Za-z0-9_-]{22})\/?$/;
 
+/** A /s/ path: a share link, whole or not (a cut-short one gets its own message). */
+export function isSharePath(loc: { pathname: string }): boolean {
+  return loc.pathname.startsWith('/s/');
+}
+
 export function shareRoute(loc: { pathname: string; hash: string }): { id: string; keyText: string | null } | null {
   const m = ROUTE.exec(loc.pathname);
   if (!m) return null;
@@ -34,7 +39,7 @@ export function urlParam(loc: { search: string }): string | null {
 export async function openShareFromLocation(): Promise<void> {
   const route = shareRoute(location);
   if (!route) {
-    if (location.pathname.startsWith('/s/')) fail('this is not a whole share link (it is cut short or mistyped): ask the sender for the whole link');
+    if (isSharePath(location)) fail('this is not a whole share link (it is cut short or mistyped): ask the sender for the whole link');
     return;
   }
   const base = `${location.origin}/api/shares/${route.id}`;
